@@ -1,0 +1,30 @@
+"""Shared fixtures: where the third-party corpus lives, and skipping cleanly when it is absent."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("CONSENT_TRACKER_CORPUS", ROOT.parent / "shared" / "corpus")).resolve()
+CORPUS_REASON = f"the shared test corpus is not at {CORPUS} (set CONSENT_TRACKER_CORPUS to its folder)"
+
+
+def corpus_path(*parts: str) -> Path:
+    """Path inside the shared corpus (may not exist: pair with needs_corpus)."""
+    return CORPUS.joinpath(*parts)
+
+
+def load_corpus_json(*parts: str) -> Any:
+    """Load a JSON file of the corpus, or None when the corpus is absent (collection must not fail)."""
+    p = corpus_path(*parts)
+    if not p.exists():
+        return None
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=CORPUS_REASON)

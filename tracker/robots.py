@@ -1,0 +1,600 @@
+"""robots.txt (RFC 9309) parsing and per-agent evaluation.
+
+Pure: text or bytes in, values out; never raises on any ``str`` or ``bytes`` input. The line syntax and the
+matching follow Google's reference parser (google/robotstxt ``robots.cc``), which is what RFC 9309 was written
+from; its test-suite and the robotstxt-spec-test conformance cases are the referee (tests/test_robots_google.py).
+
+    rules = parse_robots(text)
+    v = rules.verdict("GPTBot", "/some/path?q=1")   # v.allowed, v.named, v.source, v.line
+    s = rules.stance("GPTBot")                      # full_block / near_full_block / partial_block / ...
+
+Agents are product tokens (``GPTBot``), compared case-insensitively with the longest ``[A-Za-z_-]`` prefix of
+each ``User-agent:`` value, so ``User-agent: GPTBot/1.1`` names GPTBot and ``User-agent: Google`` does not name
+Google-Extended. URLs are matched as given, like Google's library: pass them percent-encoded, or call
+:func:`escape_path` first (``verdict(..., escape=True)`` does it for you).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+__all__ = [
+    "PARSER_VERSION",
+    "PROBE_PATHS",
+    "ROBOTS_MAX_BYTES",
+    "Group",
+    "Record",
+    "RobotsRules",
+    "Rule",
+    "Stance",
+    "UserAgentLine",
+    "Verdict",
+    "escape_path",
+    "extract_token",
+    "is_valid_token",
+    "parse_robots",
+    "path_of",
+]
+
+#: Bump when parsing or evaluation changes, so cached evaluations are recomputed.
+PARSER_VERSION = "1"
+
+#: RFC 9309 §2.5: parse at least 500 KiB; Google reads exactly this much.
+ROBOTS_MAX_BYTES = 512_000
+
+#: Google's line cap (8 × the 2083-byte URL limit); the rest of a longer line is dropped.
+MAX_LINE_BYTES = 2083 * 8 - 1
+
+#: Paths probed to classify a stance (signals.md §1.8).
+PROBE_PATHS: tuple[str, ...] = ("/", "/index.html", "/a1b2c3/", "/a1b2c3/x.html", "/?q=1")
+
+StanceName = Literal[
+    "no_robots", "unreachable", "allowed", "explicit_allow", "partial_block", "near_full_block", "full_block"
+]
+Source = Literal["specific", "wildcard", "none"]
+
+_BOM = b"\xef\xbb\xbf"
+_WS = b" \t\n\v\f\r"
+_LINE_SPLIT = re.compile(rb"\r\n|\r|\n")
+_TOKEN_PREFIX = re.compile(rb"[A-Za-z_-]*")
+_TOKEN_PREFIX_STR = re.compile(r"[A-Za-z_-]*")
+_VALID_TOKEN = re.compile(r"[A-Za-z_-]+")
+_HEX = b"0123456789abcdefABCDEF"
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+_DISALLOW_KEYS = (b"disallow", b"dissallow", b"dissalow", b"disalow", b"diasllow", b"disallaw")
+_UA_KEYS = (b"user-agent", b"useragent", b"user agent")
+_SITEMAP_KEYS = (b"sitemap", b"site-map")
+_NARROW_FILES = re.compile(
+    r"^/(robots\.txt|llms(-full)?\.txt|ads\.txt|app-ads\.txt|ai\.txt|humans\.txt|security\.txt|favicon\.ico"
+    r"|sitemap[^/]*\.xml(\.gz)?|\.well-known/[^/*]+)\$?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One Allow or Disallow line, its value escaped as Google does (non-ASCII → %XX, %xx → %XX)."""
+
+    allow: bool
+    pattern: str
+    line: int
+    implicit: bool = False  # Google's "Allow: /dir/index.html also allows /dir/" rule
+
+    @property
+    def priority(self) -> int:
+        """The rule's weight in longest-match: its length in octets, wildcards included."""
+        return len(self.pattern)
+
+    def matches(self, path: str) -> bool:
+        """Whether this rule's pattern matches ``path`` (a path, params and query starting with '/')."""
+        return _matcher(self.pattern)(path)
+
+    def __str__(self) -> str:
+        return f"{'Allow' if self.allow else 'Disallow'}: {self.pattern}"
+
+
+@dataclass(frozen=True, slots=True)
+class UserAgentLine:
+    """A ``User-agent:`` line: what the site wrote and the token a parser derives from it."""
+
+    value: str
+    line: int
+
+    @property
+    def is_global(self) -> bool:
+        """Google: '*' alone or followed by whitespace is the global group."""
+        v = self.value
+        return bool(v) and v[0] == "*" and (len(v) == 1 or v[1].isspace())
+
+    @property
+    def token(self) -> str:
+        """The product token under RFC/Google semantics: longest [A-Za-z_-] prefix."""
+        return extract_token(self.value)
+
+    @property
+    def lenient_token(self) -> str:
+        """The whole value cut at the first whitespace or '/': how a lenient reader sees it."""
+        return re.split(r"[\s/]", self.value, maxsplit=1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A line that is not a group or rule line (Sitemap, Crawl-delay, Content-Signal, Content-Usage, License…).
+
+    ``group`` is the index of the group it stands in, or None before the first ``User-agent`` line.
+    """
+
+    key: str
+    value: str
+    line: int
+    group: int | None
+
+
+@dataclass(slots=True)
+class Group:
+    """A group: consecutive User-agent lines and the rules that follow them."""
+
+    index: int
+    agents: list[UserAgentLine] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+    @property
+    def is_global(self) -> bool:
+        """Whether one of the group's User-agent lines is '*'."""
+        return any(a.is_global for a in self.agents)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether ``agent`` may fetch ``path``, and why."""
+
+    agent: str
+    path: str
+    allowed: bool
+    named: bool  # a group naming the agent applied (False for the '*' group or no group)
+    source: Source
+    rule: Rule | None  # the deciding rule, None when no rule matched
+
+    @property
+    def line(self) -> int | None:
+        """Line number of the deciding rule."""
+        return self.rule.line if self.rule else None
+
+
+@dataclass(frozen=True, slots=True)
+class Stance:
+    """An agent's overall standing in one robots.txt (signals.md §1.8)."""
+
+    agent: str
+    stance: StanceName
+    named: bool
+    source: Source
+    root_allowed: bool
+    probes: tuple[Verdict, ...]
+    lenient_named: bool  # a group names the agent when values are read leniently (whole word before '/')
+    named_as: tuple[str, ...]  # the User-agent values, as written, that name the agent
+
+    @property
+    def blocked(self) -> bool:
+        """The agent may not fetch '/'."""
+        return not self.root_allowed
+
+    @property
+    def match_mode_disagreement(self) -> bool:
+        """Strict and lenient token matching disagree for this agent (e.g. ``User-agent: AI2Bot``)."""
+        return self.named != self.lenient_named
+
+    @property
+    def deciding_rules(self) -> tuple[str, ...]:
+        """The distinct rules that decided the probes, as 'Disallow: /x (line 3)'."""
+        seen: dict[str, None] = {}
+        for p in self.probes:
+            if p.rule is not None and not p.rule.implicit:
+                seen[f"{p.rule} (line {p.rule.line})"] = None
+        return tuple(seen)
+
+
+def extract_token(value: str) -> str:
+    """Return the product token a User-agent value names (its longest [A-Za-z_-] prefix)."""
+    m = _TOKEN_PREFIX_STR.match(value)
+    return m.group(0) if m else ""
+
+
+def is_valid_token(agent: str) -> bool:
+    """Whether ``agent`` is a valid RFC 9309 product token ([A-Za-z_-]+)."""
+    return bool(agent) and _VALID_TOKEN.fullmatch(agent) is not None
+
+
+def _escape_pattern(raw: bytes) -> str:
+    """Google's MaybeEscapePattern: upper-case %xx escapes, percent-encode bytes ≥ 0x80."""
+    if not raw:
+        return ""
+    if raw.isascii() and b"%" not in raw:
+        return raw.decode("ascii")
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c == 0x25 and i + 2 < n and raw[i + 1] in _HEX and raw[i + 2] in _HEX:
+            out += b"%" + raw[i + 1 : i + 3].upper()
+            i += 3
+            continue
+        if c >= 0x80:
+            out += b"%%%02X" % c
+        else:
+            out.append(c)
+        i += 1
+    return out.decode("ascii")
+
+
+def escape_path(path: str) -> str:
+    """Percent-encode a URL path the way RFC 9309 §2.2.2 compares it.
+
+    Octets outside ASCII (and spaces) are encoded as UTF-8 %XX, existing escapes are upper-cased, and escapes
+    of unreserved characters (``%41`` → ``A``) are decoded. Idempotent.
+    """
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8", "replace")
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c == 0x25 and i + 2 < n and raw[i + 1] in _HEX and raw[i + 2] in _HEX:
+            byte = int(raw[i + 1 : i + 3], 16)
+            if byte in _UNRESERVED:
+                out.append(byte)
+            else:
+                out += b"%" + raw[i + 1 : i + 3].upper()
+            i += 3
+            continue
+        if c >= 0x80 or c <= 0x20 or c == 0x7F:
+            out += b"%%%02X" % c
+        else:
+            out.append(c)
+        i += 1
+    return out.decode("ascii")
+
+
+def path_of(url: str) -> str:
+    """Return the path, params and query of ``url`` (no fragment), starting with '/'. Google's GetPathParamsQuery."""
+    search_start = 2 if url.startswith("//") else 0
+    early_path = _find_first_of(url, "/?;", search_start)
+    protocol_end = url.find("://", search_start)
+    if protocol_end == -1 or (early_path != -1 and early_path < protocol_end):
+        protocol_end = search_start
+    else:
+        protocol_end += 3
+    path_start = _find_first_of(url, "/?;", protocol_end)
+    if path_start == -1:
+        return "/"
+    hash_pos = url.find("#", search_start)
+    if hash_pos != -1 and hash_pos < path_start:
+        return "/"
+    path_end = len(url) if hash_pos == -1 else hash_pos
+    path = url[path_start:path_end]
+    return path if path.startswith("/") else "/" + path
+
+
+def _find_first_of(s: str, chars: str, start: int) -> int:
+    best = -1
+    for ch in chars:
+        i = s.find(ch, start)
+        if i != -1 and (best == -1 or i < best):
+            best = i
+    return best
+
+
+_MATCHER_CACHE: dict[str, object] = {}
+
+
+def _matcher(pattern: str):  # type: ignore[no-untyped-def]
+    """Compile a pattern into a predicate over paths (cached; patterns repeat across files)."""
+    m = _MATCHER_CACHE.get(pattern)
+    if m is not None:
+        return m
+    if "*" not in pattern:
+        if pattern.endswith("$"):
+            exact = pattern[:-1]
+            m = exact.__eq__
+        else:
+            m = _startswith(pattern)
+    else:
+        anchored = pattern.endswith("$")
+        body = pattern[:-1] if anchored else pattern
+        # Collapse runs of '*': they mean the same and keep the regex linear.
+        parts = [re.escape(p) for p in re.split(r"\*+", body)]
+        rx = re.compile(".*?".join(parts) + (r"\Z" if anchored else ""), re.DOTALL)
+        m = _regex_match(rx)
+    if len(_MATCHER_CACHE) > 200_000:
+        _MATCHER_CACHE.clear()
+    _MATCHER_CACHE[pattern] = m
+    return m
+
+
+def _startswith(prefix: str):  # type: ignore[no-untyped-def]
+    def match(path: str) -> bool:
+        return path.startswith(prefix)
+
+    return match
+
+
+def _regex_match(rx: re.Pattern[str]):  # type: ignore[no-untyped-def]
+    def match(path: str) -> bool:
+        return rx.match(path) is not None
+
+    return match
+
+
+def _to_bytes(body: str | bytes | bytearray | memoryview | None) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        try:
+            return body.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return body.encode("utf-8", "surrogatepass")
+    try:
+        return bytes(body)
+    except Exception:  # pragma: no cover - defensive: never raise on odd input
+        return b""
+
+
+def _strip(b: bytes) -> bytes:
+    return b.strip(_WS)
+
+
+def _split_key_value(line: bytes) -> tuple[bytes, bytes] | None:
+    """Google's GetKeyAndValueFrom: comment, strip, split at ':' (or at whitespace if exactly two words)."""
+    nul = line.find(b"\x00")
+    if nul != -1:
+        line = line[:nul]  # a C string ends at NUL
+    hash_pos = line.find(b"#")
+    if hash_pos != -1:
+        line = line[:hash_pos]
+    line = _strip(line)
+    if not line:
+        return None
+    sep = line.find(b":")
+    if sep == -1:
+        parts = line.replace(b"\t", b" ").split()
+        if len(parts) != 2:
+            return None
+        key, value = parts
+        return key, value
+    key = _strip(line[:sep])
+    if not key:
+        return None
+    return key, _strip(line[sep + 1 :])
+
+
+class RobotsRules:
+    """A parsed robots.txt. Build it with :func:`parse_robots`."""
+
+    def __init__(self) -> None:
+        self.groups: list[Group] = []
+        self.records: list[Record] = []
+        self.lines = 0
+        self.ignored_lines = 0  # lines that were neither blank/comment nor understood
+        self.long_lines = 0
+        self.truncated = False
+        self.bom = False
+        self.input_bytes = 0
+        self.bytes_read = 0
+        self.blank = True  # the body holds nothing but whitespace (an empty file: no robots.txt rules at all)
+        self.cloudflare_managed = False  # Cloudflare's "managed content" markers are present
+        self._cache: dict[str, tuple[Source, tuple[Rule, ...], tuple[Rule, ...]]] = {}
+
+    # -- structure -------------------------------------------------------------------------------------------
+    @property
+    def sitemaps(self) -> list[str]:
+        """Sitemap URLs (global records)."""
+        return [r.value for r in self.records if r.key == "sitemap"]
+
+    def records_named(self, key: str) -> list[Record]:
+        """Records whose key is ``key`` (case-insensitive), e.g. 'content-signal', 'crawl-delay', 'license'."""
+        k = key.lower()
+        return [r for r in self.records if r.key == k]
+
+    @cached_property
+    def rule_count(self) -> int:
+        """Number of Allow/Disallow lines (excluding Google's implicit index.html rules)."""
+        return sum(1 for g in self.groups for r in g.rules if not r.implicit)
+
+    @property
+    def is_empty(self) -> bool:
+        """No groups at all: a crawler may fetch anything."""
+        return not self.groups
+
+    def agents_named(self) -> list[str]:
+        """Every product token that some group names, as written (first spelling), in file order."""
+        seen: dict[str, str] = {}
+        for g in self.groups:
+            for a in g.agents:
+                if not a.is_global and a.token:
+                    seen.setdefault(a.token.lower(), a.token)
+        return list(seen.values())
+
+    # -- evaluation ------------------------------------------------------------------------------------------
+    def _applicable(self, agent: str) -> tuple[Source, tuple[Rule, ...], tuple[Rule, ...]]:
+        key = agent.lower()
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        specific: list[Rule] = []
+        wildcard: list[Rule] = []
+        named = False
+        for g in self.groups:
+            if any(not a.is_global and a.token.lower() == key for a in g.agents):
+                named = True
+                specific.extend(g.rules)
+            elif g.is_global:
+                wildcard.extend(g.rules)
+        if named:
+            source: Source = "specific"
+            rules = specific
+        elif any(g.is_global for g in self.groups):
+            source, rules = "wildcard", wildcard
+        else:
+            source, rules = "none", []
+        # Empty patterns match with priority 0 and never decide; drop them from matching.
+        allows = tuple(sorted((r for r in rules if r.allow and r.pattern), key=lambda r: -r.priority))
+        disallows = tuple(sorted((r for r in rules if not r.allow and r.pattern), key=lambda r: -r.priority))
+        result = (source, allows, disallows)
+        self._cache[key] = result
+        return result
+
+    def verdict(self, agent: str, url: str = "/", *, escape: bool = False) -> Verdict:
+        """Decide whether ``agent`` (a product token) may fetch ``url`` (a URL or a path).
+
+        Longest match wins; Allow wins a tie; a group naming the agent replaces '*' entirely.
+        With ``escape=True`` the path is first normalised by :func:`escape_path`.
+        """
+        path = path_of(url) if url else "/"
+        if escape:
+            path = escape_path(path)
+        source, allows, disallows = self._applicable(agent)
+        best_allow = next((r for r in allows if r.matches(path)), None)
+        best_disallow = next((r for r in disallows if r.matches(path)), None)
+        allow_p = best_allow.priority if best_allow else 0
+        disallow_p = best_disallow.priority if best_disallow else 0
+        allowed = not disallow_p > allow_p
+        rule = best_disallow if not allowed else best_allow
+        return Verdict(agent, path, allowed, source == "specific", source, rule)
+
+    def allowed(self, agent: str, url: str = "/") -> bool:
+        """Shorthand for ``verdict(agent, url).allowed``."""
+        return self.verdict(agent, url).allowed
+
+    def _lenient_named(self, agent: str) -> tuple[bool, tuple[str, ...]]:
+        key = agent.lower()
+        strict: list[str] = []
+        lenient = False
+        for g in self.groups:
+            for a in g.agents:
+                if a.is_global:
+                    continue
+                if a.token.lower() == key:
+                    strict.append(a.value)
+                if a.lenient_token.lower() == key:
+                    lenient = True
+        return lenient, tuple(dict.fromkeys(strict))
+
+    def stance(self, agent: str) -> Stance:
+        """Classify the agent's standing: full / near-full / partial block, allowed or explicitly allowed."""
+        probes = tuple(self.verdict(agent, p) for p in PROBE_PATHS)
+        source, allows, disallows = self._applicable(agent)
+        lenient, named_as = self._lenient_named(agent)
+        named = source == "specific"
+        root_allowed = probes[0].allowed
+        allowed_probes = [p for p in probes if p.allowed]
+        if self.blank:
+            name: StanceName = "no_robots"
+        elif not allowed_probes:
+            name = "full_block"
+        elif len(allowed_probes) < len(probes) and all(_is_narrow_allow(p) for p in allowed_probes):
+            name = "near_full_block"
+        elif disallows:
+            name = "partial_block"
+        elif named and allows:
+            name = "explicit_allow"
+        else:
+            name = "allowed"
+        return Stance(agent, name, named, source, root_allowed, probes, lenient, named_as)
+
+
+def _is_narrow_allow(v: Verdict) -> bool:
+    """An allowed probe counts as 'narrow' when only '/' is allowed, or an Allow rule for a single file did it."""
+    if v.rule is None:
+        return v.path == "/"
+    pattern = v.rule.pattern
+    return pattern.endswith("$") or bool(_NARROW_FILES.match(pattern))
+
+
+def parse_robots(body: str | bytes | bytearray | memoryview | None, *, max_bytes: int = ROBOTS_MAX_BYTES) -> RobotsRules:
+    """Parse a robots.txt body. Never raises; reads the first ``max_bytes`` bytes (default 512,000)."""
+    rules = RobotsRules()
+    try:
+        _parse_into(rules, _to_bytes(body), max_bytes)
+    except Exception:  # pragma: no cover - the parser is written not to get here; stay pure and total anyway
+        rules.ignored_lines += 1
+    return rules
+
+
+def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int) -> None:
+    rules.input_bytes = len(data)
+    if len(data) > max_bytes:
+        data = data[:max_bytes]
+        rules.truncated = True
+    rules.bytes_read = len(data)
+    # Google skips the UTF-8 BOM byte by byte: byte i of the first three is dropped when it equals BOM byte i
+    # (its index advances on a mismatch too, so a partial BOM is skipped as well).
+    head = data[:3]
+    if head and any(head[i] == _BOM[i] for i in range(len(head))):
+        kept = bytes(b for i, b in enumerate(head) if b != _BOM[i])
+        rules.bom = head.startswith(_BOM[:1])
+        data = kept + data[3:]
+    rules.blank = not data.strip(_WS)
+    rules.cloudflare_managed = b"cloudflare managed" in data[:65536].lower()
+
+    groups = rules.groups
+    records = rules.records
+    current: Group | None = None
+    in_rules = False  # an Allow/Disallow line was seen since the last User-agent line
+    line_no = 0
+    for raw in _LINE_SPLIT.split(data):
+        line_no += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raw = raw[:MAX_LINE_BYTES]
+            rules.long_lines += 1
+        if not raw:
+            continue
+        kv = _split_key_value(raw)
+        if kv is None:
+            stripped = _strip(raw.split(b"\x00", 1)[0].split(b"#", 1)[0])
+            if stripped:
+                rules.ignored_lines += 1
+            continue
+        key, value = kv
+        lkey = key.lower()
+        if lkey.startswith(_UA_KEYS):
+            if current is None or in_rules:
+                current = Group(len(groups))
+                groups.append(current)
+                in_rules = False
+            current.agents.append(UserAgentLine(value.decode("utf-8", "replace"), line_no))
+        elif lkey.startswith(b"allow") or lkey.startswith(_DISALLOW_KEYS):
+            is_allow = lkey.startswith(b"allow")
+            if current is None:
+                rules.ignored_lines += 1  # rules before the first User-agent line (RFC: ignore)
+                continue
+            in_rules = True
+            pattern = _escape_pattern(value)
+            current.rules.append(Rule(is_allow, pattern, line_no))
+            if is_allow:
+                slash = pattern.rfind("/")
+                if slash != -1 and pattern.startswith("/index.htm", slash):
+                    current.rules.append(Rule(True, pattern[: slash + 1] + "$", line_no, implicit=True))
+        elif lkey.startswith(_SITEMAP_KEYS):
+            records.append(Record("sitemap", value.decode("utf-8", "replace"), line_no, None))
+        else:
+            records.append(
+                Record(
+                    key.decode("utf-8", "replace").lower(),
+                    value.decode("utf-8", "replace"),
+                    line_no,
+                    current.index if current is not None else None,
+                )
+            )
+    rules.lines = line_no
+
+
+def evaluate_many(rules: RobotsRules, agents: Iterable[str], urls: Sequence[str]) -> dict[str, list[bool]]:
+    """Evaluate every agent against every URL; a convenience for reports and benchmarks."""
+    return {a: [rules.verdict(a, u).allowed for u in urls] for a in agents}
