@@ -179,6 +179,15 @@ class Stance:
     lenient_named: bool  # a group names the agent when values are read leniently (whole word before '/')
     named_as: tuple[str, ...]  # the User-agent values, as written, that name the agent
 
+    @classmethod
+    def without_rules(cls, agent: str, stance: Literal["no_robots", "unreachable"]) -> Stance:
+        """The stance when there is no robots.txt to read: no_robots (anything goes) or unreachable.
+
+        An unreachable robots.txt means "complete disallow" to an RFC 9309 crawler, so root_allowed is False;
+        trend statistics report it apart and never count it as an opt-out.
+        """
+        return cls(agent, stance, False, "none", stance == "no_robots", (), False, ())
+
     @property
     def blocked(self) -> bool:
         """The agent may not fetch '/'."""
@@ -191,11 +200,11 @@ class Stance:
 
     @property
     def deciding_rules(self) -> tuple[str, ...]:
-        """The distinct rules that decided the probes, as 'Disallow: /x (line 3)'."""
+        """The distinct rules that decided the probes, as 'line 3: Disallow: /x'."""
         seen: dict[str, None] = {}
         for p in self.probes:
             if p.rule is not None and not p.rule.implicit:
-                seen[f"{p.rule} (line {p.rule.line})"] = None
+                seen[f"line {p.rule.line}: {p.rule}"] = None
         return tuple(seen)
 
 

@@ -1,0 +1,374 @@
+"""The ``consent-tracker`` command line: thin commands over the library, one function each.
+
+Domain errors become CLI errors here and only here (exit code 2, a one-line message on stderr).
+Fetched content is printed as plain text, never as Rich markup, so a robots.txt cannot style the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tracker import __version__, settings
+from tracker.agents import CORE_PANEL, UPSTREAM_URL, RegistryError, load_registry, merge_upstream
+from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client, robots_report
+
+app = typer.Typer(
+    name="consent-tracker",
+    help="Measure how the web's consent to AI data collection changes: robots.txt and licensing signals "
+    "per AI user agent, over time.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+agents_app = typer.Typer(help="The AI user-agent registry.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([^\s/:.]{1,63}\.)+[^\s/:.]{2,63}\.?(:\d{1,5})?$")
+
+
+class CliError(Exception):
+    """An error to report to the user as one line, exiting 2."""
+
+
+def _fail(message: str) -> None:
+    err.print(Text(f"error: {message}", style="red"))
+    raise typer.Exit(2)
+
+
+def _registry(agents_file: str | None) -> Any:
+    path = settings.get("agents-file", agents_file) or None
+    try:
+        return load_registry(path)
+    except RegistryError as e:
+        _fail(str(e))
+
+
+AgentsFileOpt = Annotated[
+    str | None,
+    typer.Option("--agents-file", help="Agent registry JSON [env CONSENT_TRACKER_AGENTS_FILE]."),
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")]
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"consent-tracker {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command("robots")
+def robots_cmd(
+    target: Annotated[
+        str, typer.Argument(help="A robots.txt file, '-' for standard input, a domain, or a URL on the host.")
+    ],
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", "-a", help="Agent token to evaluate (repeatable). Default: the core panel."),
+    ] = None,
+    url: Annotated[
+        list[str] | None, typer.Option("--url", "-u", help="URL or path to check (repeatable). Default: '/'.")
+    ] = None,
+    all_agents: Annotated[bool, typer.Option("--all-agents", help="Evaluate every registry agent.")] = False,
+    fmt: FormatOpt = "table",
+    agents_file: AgentsFileOpt = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds per connect/read [env CONSENT_TRACKER_TIMEOUT].")
+    ] = None,
+    user_agent: Annotated[
+        str | None, typer.Option("--user-agent", help="User-Agent header [env CONSENT_TRACKER_USER_AGENT].")
+    ] = None,
+    allow_private: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private/--no-allow-private",
+            help="Allow private and loopback addresses [env CONSENT_TRACKER_ALLOW_PRIVATE].",
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")
+    ] = None,
+) -> None:
+    """Show each agent's stance in a robots.txt, and whether it may fetch each URL."""
+    if fmt not in ("table", "json", "csv"):
+        _fail(f"--format must be table, json or csv, not {fmt!r}")
+    registry = _registry(agents_file)
+    tokens = list(agent or [])
+    if all_agents:
+        tokens += [a.token for a in registry]
+    if not tokens:
+        tokens = list(CORE_PANEL)
+    tokens = list(dict.fromkeys(tokens))
+    agents = []
+    for t in tokens:
+        a = registry.get(t)
+        extra: dict[str, object] = (
+            {"company": a.company, "purpose": a.purpose} if a else {"company": None, "purpose": None}
+        )
+        agents.append((a.token if a else t, extra))
+    fetch = _load_target(target, timeout, user_agent, allow_private, ca_bundle)
+    report = robots_report(fetch, agents, list(url or ["/"]))
+    if fmt == "json":
+        out.print_json(json.dumps(report)) if sys.stdout.isatty() else print(json.dumps(report, indent=1))
+    elif fmt == "csv":
+        _print_csv(report)
+    else:
+        _print_robots_table(report)
+
+
+def _load_target(
+    target: str, timeout: float | None, user_agent: str | None, allow_private: bool | None, ca_bundle: str | None
+) -> RobotsFetch:
+    if target == "-":
+        return fetch_from_body("<stdin>", sys.stdin.buffer.read())
+    path = Path(target)
+    if path.is_file():
+        try:
+            return fetch_from_body(str(path), path.read_bytes())
+        except OSError as e:
+            _fail(f"cannot read {path}: {e.strerror or e}")
+    if path.exists():
+        _fail(f"{target} is not a regular file")
+    if "://" not in target and not _DOMAIN.match(target):
+        _fail(f"{target!r} is neither a file nor a domain or URL")
+
+    async def run() -> RobotsFetch:
+        verify: bool | str = ca_bundle if ca_bundle else True
+        async with make_client(user_agent=user_agent, timeout=timeout, verify=verify) as client:
+            return await fetch_robots(client, target, allow_private=allow_private)
+
+    try:
+        return asyncio.run(run())
+    except (ValueError, settings.SettingError) as e:
+        _fail(str(e))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _yes(v: bool) -> Text:
+    return Text("yes", style="green") if v else Text("no", style="red")
+
+
+_STANCE_STYLE = {
+    "full_block": "bold red",
+    "near_full_block": "red",
+    "partial_block": "yellow",
+    "allowed": "green",
+    "explicit_allow": "bold green",
+    "no_robots": "cyan",
+    "unreachable": "magenta",
+}
+
+
+def _print_robots_table(report: dict) -> None:
+    f = report["fetch"]
+    head = Text(f"{report['target']}: {f['status']}")
+    if f["http_status"] is not None:
+        head.append(f" (HTTP {f['http_status']})")
+    if f["redirects"]:
+        head.append(f", {len(f['redirects'])} redirect(s) to {f['final_url']}")
+    head.append(f", {f['bytes']} bytes")
+    if f["truncated"]:
+        head.append(", truncated at 500 KiB")
+    if f["error"]:
+        head.append(f", {f['error']}")
+    out.print(head)
+    p = report["parse"]
+    out.print(
+        Text(
+            f"{p['groups']} groups, {p['rules']} rules, {p['ignored_lines']} ignored lines"
+            + (", Cloudflare-managed block" if p["cloudflare_managed"] else "")
+        )
+    )
+    table = Table(show_lines=False)
+    table.add_column("agent", no_wrap=True)
+    table.add_column("purpose", no_wrap=True)
+    table.add_column("stance", no_wrap=True)
+    table.add_column("via", no_wrap=True)
+    urls = report["agents"][0]["urls"] if report["agents"] else []
+    for u in urls:
+        table.add_column(Text(u["url"]), overflow="fold", no_wrap=True, max_width=24)
+    table.add_column("deciding rules", overflow="fold")
+    for a in report["agents"]:
+        via = {"specific": "named", "wildcard": "*", "none": "-"}[a["source"]]
+        if a["lenient_named"] and not a["named"]:
+            via += " (lenient: named)"
+        cells: list[Text] = [
+            Text(a["agent"]),
+            Text(a["purpose"] or "?"),
+            Text(a["stance"], style=_STANCE_STYLE.get(a["stance"], "")),
+            Text(via),
+        ]
+        cells += [_yes(v["allowed"]) for v in a["urls"]]
+        cells.append(Text("; ".join(a["deciding_rules"])))
+        table.add_row(*cells)
+    out.print(table)
+    for r in p["records"]:
+        if r["key"] in ("content-signal", "content-usage", "license", "crawl-delay"):
+            out.print(Text(f"line {r['line']}: {r['key']}: {r['value']}"))
+
+
+def _print_csv(report: dict) -> None:
+    w = csv.writer(sys.stdout)
+    w.writerow(["target", "fetch_status", "agent", "purpose", "stance", "source", "url", "allowed", "rule"])
+    for a in report["agents"]:
+        for v in a["urls"]:
+            w.writerow(
+                [
+                    _csv_safe(report["target"]),
+                    report["fetch"]["status"],
+                    _csv_safe(a["agent"]),
+                    a["purpose"] or "",
+                    a["stance"],
+                    a["source"],
+                    _csv_safe(v["url"]),
+                    v["allowed"],
+                    _csv_safe(v["rule"] or ""),
+                ]
+            )
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formula injection: a cell must not start with = + - @ or a control character."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+@agents_app.command("list")
+def agents_list(
+    purpose: Annotated[str | None, typer.Option("--purpose", help="training, search, user or control.")] = None,
+    company: Annotated[str | None, typer.Option("--company", help="Only this company's agents.")] = None,
+    fmt: FormatOpt = "table",
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """List the AI user agents the tracker knows, grouped by company."""
+    registry = _registry(agents_file)
+    rows = registry.select(purpose=purpose, company=company)
+    if fmt == "json":
+        print(json.dumps([a.to_json() for a in rows], indent=1, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(["token", "company", "purpose", "ai", "obeys_robots", "docs"])
+        for a in rows:
+            w.writerow([_csv_safe(a.token), _csv_safe(a.company), a.purpose, a.ai, a.obeys_robots, a.docs or ""])
+        return
+    if fmt != "table":
+        _fail(f"--format must be table, json or csv, not {fmt!r}")
+    table = Table(title=f"{len(rows)} agents")
+    for col in ("company", "token", "purpose", "AI", "obeys robots.txt", "docs"):
+        table.add_column(col, overflow="fold")
+    for company_name, agents in registry.companies().items():
+        for a in agents:
+            if a in rows:
+                table.add_row(
+                    Text(company_name), Text(a.token), Text(a.purpose), Text("yes" if a.ai else "no (control)"),
+                    Text(a.obeys_robots), Text(a.docs or ""),
+                )  # fmt: skip
+    out.print(table)
+
+
+@agents_app.command("sync")
+def agents_sync(
+    source: Annotated[
+        str, typer.Option("--source", help="URL or local path of ai.robots.txt's robots.json.")
+    ] = UPSTREAM_URL,
+    agents_file: AgentsFileOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds to wait.")] = None,
+) -> None:
+    """Refresh the registry from the ai.robots.txt project, keeping our own purposes and notes."""
+    path = Path(settings.get("agents-file", agents_file) or load_registry_path())
+    registry = _registry(str(path))
+    raw = _read_source(source, timeout)
+    try:
+        upstream = json.loads(raw)
+        merged, added, updated = merge_upstream(registry, upstream)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        _fail(f"{source} is not JSON: {e}")
+    except RegistryError as e:
+        _fail(f"{source}: {e}")
+    out.print(Text(f"{len(added)} new agents, {len(updated)} updated, {len(merged)} in all"))
+    for t in added:
+        a = merged.get(t)
+        out.print(Text(f"  + {t} ({a.purpose if a else '?'})"))
+    if dry_run:
+        out.print("dry run: nothing written")
+        return
+    merged.save(path)
+    out.print(Text(f"wrote {path}"))
+
+
+def load_registry_path() -> str:
+    """The registry file the tracker uses by default."""
+    from tracker.agents import default_registry_path
+
+    return str(default_registry_path())
+
+
+def _read_source(source: str, timeout: float | None) -> bytes:
+    if "://" not in source:
+        try:
+            return Path(source).read_bytes()
+        except OSError as e:
+            _fail(f"cannot read {source}: {e.strerror or e}")
+    try:
+        with httpx.Client(
+            headers={"User-Agent": settings.user_agent()},
+            timeout=float(settings.get("timeout", timeout)),
+            follow_redirects=True,
+        ) as client:
+            r = client.get(source)
+            r.raise_for_status()
+            return r.content
+    except httpx.HTTPError as e:
+        _fail(
+            f"cannot fetch {source} ({type(e).__name__}: {e}). Offline? "
+            "Download robots.json elsewhere and pass it with --source PATH."
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@app.command("settings")
+def settings_cmd(fmt: FormatOpt = "table") -> None:
+    """List every setting: its environment variable, effective value and help."""
+    try:
+        values = settings.resolve_all()
+    except settings.SettingError as e:
+        _fail(str(e))
+    if fmt == "json":
+        print(json.dumps({k: v for k, v in values.items()}, indent=1, default=str))
+        return
+    table = Table()
+    for col in ("setting", "environment variable", "value", "help"):
+        table.add_column(col, overflow="fold")
+    for name, s in settings.SETTINGS.items():
+        table.add_row(Text(name), Text(s.env), Text(str(values[name])), Text(s.help))
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``consent-tracker`` script."""
+    try:
+        app()
+    except settings.SettingError as e:
+        err.print(Text(f"error: {e}", style="red"))
+        sys.exit(2)

@@ -1,0 +1,375 @@
+"""Fetching robots.txt politely and by the rules of RFC 9309 §2.3.1.
+
+Status handling: 2xx → parse (an HTML page or a blank body is flagged, not parsed as rules); 3xx → follow up to
+``max_redirects`` hops, rules apply to the original host; 401/403 → ``blocked_4xx`` and other 4xx →
+``no_robots`` (both mean "no rules" under the RFC, but a 401/403 is usually a bot wall, so it is kept apart);
+429, 5xx, DNS/TCP/TLS errors and timeouts → ``unreachable``/``network_error`` (the RFC says assume complete
+disallow; trend statistics must never count it as an opt-out, nor as "allowed").
+
+Bodies are read as a stream and capped at 512,000 bytes after decompression, so a 10 MB file or a gzip bomb
+costs no more than a normal one. The HTTP transport is injectable (``httpx.MockTransport`` in unit tests).
+Before every hop the host is resolved and private, loopback, link-local and reserved addresses are refused
+unless ``allow_private`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from tracker import settings
+from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, Stance, parse_robots
+
+__all__ = [
+    "FetchStatus",
+    "PrivateAddressError",
+    "RobotsFetch",
+    "check_public",
+    "fetch_robots",
+    "make_client",
+    "robots_url",
+]
+
+FetchStatus = Literal[
+    "ok", "empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop", "unreachable", "network_error"
+]
+#: Statuses under which the site has no robots.txt rules at all (crawlers may fetch anything).
+NO_RULES: frozenset[str] = frozenset({"empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop"})
+#: Statuses under which RFC 9309 says "assume complete disallow", and which trends report apart.
+UNREACHABLE: frozenset[str] = frozenset({"unreachable", "network_error"})
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+class PrivateAddressError(Exception):
+    """The host resolves to an address the crawler must not contact without ``allow_private``."""
+
+
+@dataclass(slots=True)
+class RobotsFetch:
+    """The outcome of fetching one robots.txt, whatever happened."""
+
+    url: str
+    status: FetchStatus
+    http_status: int | None = None
+    final_url: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    body: bytes = b""
+    truncated: bool = False
+    content_type: str | None = None
+    error: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the (capped) body."""
+        return hashlib.sha256(self.body).hexdigest()
+
+    @property
+    def rules(self) -> RobotsRules:
+        """The parsed rules; empty when the fetch gave no robots.txt."""
+        return parse_robots(self.body if self.status == "ok" else b"")
+
+    def stance(self, agent: str, rules: RobotsRules | None = None) -> Stance:
+        """The agent's stance, taking the fetch status into account (unreachable is never 'allowed')."""
+        if self.status == "ok":
+            return (rules or self.rules).stance(agent)
+        return Stance.without_rules(agent, "unreachable" if self.status in UNREACHABLE else "no_robots")
+
+
+def robots_url(target: str) -> str:
+    """``example.org`` or any URL on a host → that origin's ``/robots.txt`` URL (IDNs to punycode)."""
+    t = target.strip()
+    if "://" not in t:
+        t = "https://" + t
+    parts = urlsplit(t)
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError(f"no host in {target!r}")
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"invalid host name in {target!r}") from None
+    netloc = ascii_host if ":" not in ascii_host else f"[{ascii_host}]"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme.lower(), netloc, "/robots.txt", "", ""))
+
+
+def _is_public(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+async def _system_resolve(host: str, port: int) -> list[str]:
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(i[4][0]) for i in infos]
+
+
+async def check_public(url: str, *, resolve: Resolver = _system_resolve) -> None:
+    """Raise :class:`PrivateAddressError` if the URL's host is, or resolves to, a non-public address."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addrs = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        addrs = await resolve(host, port)
+    bad = [a for a in addrs if not _is_public(a)]
+    if bad:
+        raise PrivateAddressError(f"{host} resolves to non-public address {bad[0]} (use --allow-private)")
+
+
+def make_client(
+    *,
+    user_agent: str | None = None,
+    timeout: float | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    verify: bool | str = True,
+) -> httpx.AsyncClient:
+    """An httpx client with our User-Agent and timeouts; redirects are followed by hand, not by httpx."""
+    t = float(settings.get("timeout", timeout))
+    return httpx.AsyncClient(
+        headers={"User-Agent": settings.user_agent(user_agent), "Accept": "text/plain, */*;q=0.5"},
+        timeout=httpx.Timeout(t, connect=t, pool=t),
+        follow_redirects=False,
+        transport=transport,
+        verify=verify,
+    )
+
+
+def _looks_like_html(body: bytes, content_type: str | None) -> bool:
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml")):
+        return True
+    return bool(content_type and "html" in content_type.lower() and b"<" in head[:64])
+
+
+def _error_kind(exc: BaseException) -> str:
+    if isinstance(exc, PrivateAddressError):
+        return f"private_address: {exc}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout: {type(exc).__name__}"
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+        return f"tls: {text}"
+    if "name or service not known" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
+        return f"dns: {text}"
+    if isinstance(exc, socket.gaierror):
+        return f"dns: {text}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"connect: {text}"
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > cap:
+            break
+    body = b"".join(chunks)
+    return body[:cap], len(body) > cap
+
+
+async def fetch_robots(
+    client: httpx.AsyncClient,
+    target: str,
+    *,
+    max_redirects: int | None = None,
+    allow_private: bool | None = None,
+    resolve: Resolver = _system_resolve,
+    max_bytes: int = ROBOTS_MAX_BYTES,
+    http_fallback: bool = True,
+) -> RobotsFetch:
+    """Fetch the robots.txt of a domain or URL; never raises for network or HTTP trouble."""
+    url = robots_url(target)
+    result = await _fetch_once(client, url, max_redirects, allow_private, resolve, max_bytes)
+    if (
+        http_fallback
+        and result.status == "network_error"
+        and url.startswith("https://")
+        and not (result.error or "").startswith("private_address")
+        and not result.redirects
+    ):
+        fallback = await _fetch_once(
+            client, "http://" + url[len("https://") :], max_redirects, allow_private, resolve, max_bytes
+        )
+        if fallback.status != "network_error":
+            fallback.error = f"https failed ({result.error}); used http"
+            return fallback
+    return result
+
+
+async def _fetch_once(
+    client: httpx.AsyncClient,
+    url: str,
+    max_redirects: int | None,
+    allow_private: bool | None,
+    resolve: Resolver,
+    max_bytes: int,
+) -> RobotsFetch:
+    hops = int(settings.get("max-redirects", max_redirects))
+    private_ok = bool(settings.get("allow-private", allow_private))
+    result = RobotsFetch(url=url, status="network_error")
+    current = url
+    seen: set[str] = set()
+    for _ in range(hops + 1):
+        try:
+            if not private_ok:
+                await check_public(current, resolve=resolve)
+            async with client.stream("GET", current) as response:
+                result.http_status = response.status_code
+                result.final_url = current
+                result.content_type = response.headers.get("content-type")
+                result.headers = {k.lower(): v for k, v in response.headers.items()}
+                code = response.status_code
+                if 300 <= code < 400:
+                    location = response.headers.get("location")
+                    if not location:
+                        result.status = "no_robots"
+                        return result
+                    nxt = urljoin(current, location.strip())
+                    if urlsplit(nxt).scheme not in ("http", "https"):
+                        result.status = "no_robots"
+                        result.error = f"redirect to unsupported URL {nxt[:200]!r}"
+                        return result
+                    result.redirects.append(nxt)
+                    if nxt in seen:
+                        result.status = "redirect_loop"
+                        result.error = "redirect cycle"
+                        return result
+                    seen.add(current)
+                    current = nxt
+                    continue
+                if 200 <= code < 300:
+                    result.body, result.truncated = await _read_capped(response, max_bytes)
+                    if not result.body.strip():
+                        result.status = "empty"
+                    elif _looks_like_html(result.body, result.content_type):
+                        result.status = "soft404_html"
+                    else:
+                        result.status = "ok"
+                elif code in (401, 403):
+                    result.status = "blocked_4xx"
+                elif code == 429 or code >= 500:
+                    result.status = "unreachable"
+                elif 400 <= code < 500:
+                    result.status = "no_robots"
+                else:
+                    result.status = "unreachable"
+                return result
+        except Exception as exc:  # every network failure becomes a recorded outcome
+            result.status = "network_error"
+            result.error = _error_kind(exc)
+            result.final_url = current
+            return result
+    result.status = "redirect_loop"
+    result.error = f"more than {hops} redirects"
+    return result
+
+
+def fetch_from_body(source: str, body: bytes) -> RobotsFetch:
+    """A RobotsFetch for a body read from a file: classified like a 200 response."""
+    body, truncated = body[:ROBOTS_MAX_BYTES], len(body) > ROBOTS_MAX_BYTES
+    if not body.strip():
+        status: FetchStatus = "empty"
+    elif _looks_like_html(body, None):
+        status = "soft404_html"
+    else:
+        status = "ok"
+    return RobotsFetch(url=source, status=status, final_url=source, body=body, truncated=truncated)
+
+
+def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:
+    """Everything the ``robots`` command shows: fetch facts, parse facts, and per agent stance and verdicts.
+
+    ``agents`` is a list of (token, extra fields) — the extra fields (company, purpose) are copied through.
+    URLs are normalised with RFC 9309 percent-encoding before matching.
+    """
+    rules = fetch.rules
+    out_agents = []
+    for token, extra in agents:
+        st = fetch.stance(token, rules)
+        verdicts = []
+        for u in urls:
+            if fetch.status == "ok":
+                v = rules.verdict(token, u, escape=True)
+                verdicts.append(
+                    {
+                        "url": u,
+                        "path": v.path,
+                        "allowed": v.allowed,
+                        "rule": str(v.rule) if v.rule else None,
+                        "line": v.line,
+                    }
+                )
+            else:
+                verdicts.append(
+                    {"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None}
+                )
+        out_agents.append(
+            {
+                "agent": token,
+                **extra,
+                "stance": st.stance,
+                "named": st.named,
+                "source": st.source,
+                "root_allowed": st.root_allowed,
+                "lenient_named": st.lenient_named,
+                "named_as": list(st.named_as),
+                "deciding_rules": list(st.deciding_rules),
+                "urls": verdicts,
+            }
+        )
+    return {
+        "target": fetch.url,
+        "fetch": {
+            "status": fetch.status,
+            "http_status": fetch.http_status,
+            "final_url": fetch.final_url,
+            "redirects": fetch.redirects,
+            "bytes": len(fetch.body),
+            "truncated": fetch.truncated or rules.truncated,
+            "sha256": fetch.sha256,
+            "content_type": fetch.content_type,
+            "error": fetch.error,
+        },
+        "parse": {
+            "groups": len(rules.groups),
+            "rules": rules.rule_count,
+            "ignored_lines": rules.ignored_lines,
+            "long_lines": rules.long_lines,
+            "bom": rules.bom,
+            "cloudflare_managed": rules.cloudflare_managed,
+            "sitemaps": rules.sitemaps,
+            "records": [
+                {"key": r.key, "value": r.value, "line": r.line, "group": r.group}
+                for r in rules.records
+                if r.key != "sitemap"
+            ],
+        },
+        "agents": out_agents,
+    }

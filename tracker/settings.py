@@ -1,0 +1,112 @@
+"""One registry of settings: name, default, help. Each is overridable by a CLI option and by the environment.
+
+Precedence: an explicit option, then ``CONSENT_TRACKER_<NAME>`` (upper case, '-' → '_'), then the default.
+``consent-tracker settings`` lists them all; tests/test_docs.py checks that the README documents each one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tracker import __version__
+
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "get", "resolve_all"]
+
+ENV_PREFIX = "CONSENT_TRACKER_"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingError(ValueError):
+    """A setting's value (from an option or the environment) cannot be used."""
+
+
+def _bool(v: str) -> bool:
+    s = v.strip().lower()
+    if s in {"1", "true", "yes", "on"}:
+        return True
+    if s in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {v!r}")
+
+
+def _positive_float(v: str) -> float:
+    f = float(v)
+    if not f > 0:
+        raise ValueError("must be > 0")
+    return f
+
+
+def _positive_int(v: str) -> int:
+    i = int(v)
+    if i < 1:
+        raise ValueError("must be ≥ 1")
+    return i
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A named setting with its default and help text."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides it."""
+        return ENV_PREFIX + self.name.upper().replace("-", "_")
+
+
+_SETTINGS = [
+    Setting("db", str(PROJECT_ROOT / "data" / "tracker.db"), "SQLite database path (or an SQLAlchemy URL)."),
+    Setting("agents-file", "", "Agent registry JSON (default: the project's data/agents.json)."),
+    Setting(
+        "user-agent",
+        f"consent-tracker/{__version__} (research crawler measuring AI opt-outs; +{{contact}})",
+        "User-Agent sent with every request; {contact} is replaced by the contact URL.",
+    ),
+    Setting(
+        "contact-url",
+        "https://github.com/consent-tracker/consent-tracker",
+        "Where site operators can learn about the crawler and reach its operator.",
+    ),
+    Setting("timeout", 10.0, "Seconds allowed for connecting and for each read.", _positive_float),
+    Setting("max-redirects", 5, "Redirect hops followed for robots.txt (RFC 9309: at least 5).", _positive_int),
+    Setting(
+        "allow-private",
+        False,
+        "Allow requests to private, loopback and link-local addresses (tests and local fake webs only).",
+        _bool,
+    ),
+]
+SETTINGS: dict[str, Setting] = {s.name: s for s in _SETTINGS}
+
+
+def get(name: str, override: Any = None, *, environ: Mapping[str, str] | None = None) -> Any:
+    """Resolve one setting: ``override`` if not None, else its environment variable, else its default."""
+    setting = SETTINGS[name]
+    if override is not None:
+        return override
+    env = os.environ if environ is None else environ
+    raw = env.get(setting.env)
+    if raw is None or raw == "":
+        return setting.default
+    try:
+        return setting.parse(raw)
+    except ValueError as e:
+        raise SettingError(f"{setting.env}={raw!r}: {e}") from None
+
+
+def resolve_all(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Every setting's effective value."""
+    return {name: get(name, environ=environ) for name in SETTINGS}
+
+
+def user_agent(override_ua: str | None = None, contact: str | None = None) -> str:
+    """The User-Agent header, with the contact URL filled in."""
+    return str(get("user-agent", override_ua)).replace("{contact}", str(get("contact-url", contact)))
