@@ -117,9 +117,7 @@ class AgentRegistry:
         """All tokens, in registry order."""
         return [a.token for a in self]
 
-    def select(
-        self, *, purpose: str | None = None, company: str | None = None, ai: bool | None = None
-    ) -> list[Agent]:
+    def select(self, *, purpose: str | None = None, company: str | None = None, ai: bool | None = None) -> list[Agent]:
         """Agents filtered by purpose, company (case-insensitive) and/or AI-ness."""
         out = []
         for a in self:

@@ -91,7 +91,8 @@ def robots_cmd(
     fmt: FormatOpt = "table",
     agents_file: AgentsFileOpt = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds per connect/read [env CONSENT_TRACKER_TIMEOUT].")
+        float | None,
+        typer.Option("--timeout", help="Seconds per connect/read [env CONSENT_TRACKER_TIMEOUT]."),
     ] = None,
     user_agent: Annotated[
         str | None, typer.Option("--user-agent", help="User-Agent header [env CONSENT_TRACKER_USER_AGENT].")
@@ -135,7 +136,11 @@ def robots_cmd(
 
 
 def _load_target(
-    target: str, timeout: float | None, user_agent: str | None, allow_private: bool | None, ca_bundle: str | None
+    target: str,
+    timeout: float | None,
+    user_agent: str | None,
+    allow_private: bool | None,
+    ca_bundle: str | None,
 ) -> RobotsFetch:
     if target == "-":
         return fetch_from_body("<stdin>", sys.stdin.buffer.read())

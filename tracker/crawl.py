@@ -327,9 +327,7 @@ def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]
                     }
                 )
             else:
-                verdicts.append(
-                    {"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None}
-                )
+                verdicts.append({"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None})
         out_agents.append(
             {
                 "agent": token,

@@ -59,7 +59,6 @@ Source = Literal["specific", "wildcard", "none"]
 
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\n\v\f\r"
-_LINE_SPLIT = re.compile(rb"\r\n|\r|\n")
 _TOKEN_PREFIX = re.compile(rb"[A-Za-z_-]*")
 _TOKEN_PREFIX_STR = re.compile(r"[A-Za-z_-]*")
 _VALID_TOKEN = re.compile(r"[A-Za-z_-]+")
@@ -178,6 +177,7 @@ class Stance:
     probes: tuple[Verdict, ...]
     lenient_named: bool  # a group names the agent when values are read leniently (whole word before '/')
     named_as: tuple[str, ...]  # the User-agent values, as written, that name the agent
+    disallows: tuple[Rule, ...] = ()  # every non-empty Disallow rule of the group(s) that apply, longest first
 
     @classmethod
     def without_rules(cls, agent: str, stance: Literal["no_robots", "unreachable"]) -> Stance:
@@ -205,6 +205,11 @@ class Stance:
         for p in self.probes:
             if p.rule is not None and not p.rule.implicit:
                 seen[f"line {p.rule.line}: {p.rule}"] = None
+        if self.stance == "partial_block" and not any(not p.allowed for p in self.probes):
+            for r in sorted(self.disallows, key=lambda r: r.line)[:3]:
+                seen[f"line {r.line}: {r}"] = None
+            if len(self.disallows) > 3:
+                seen[f"… {len(self.disallows) - 3} more Disallow rules"] = None
         return tuple(seen)
 
 
@@ -315,16 +320,29 @@ def _matcher(pattern: str):  # type: ignore[no-untyped-def]
         else:
             m = _startswith(pattern)
     else:
-        anchored = pattern.endswith("$")
-        body = pattern[:-1] if anchored else pattern
-        # Collapse runs of '*': they mean the same and keep the regex linear.
-        parts = [re.escape(p) for p in re.split(r"\*+", body)]
-        rx = re.compile(".*?".join(parts) + (r"\Z" if anchored else ""), re.DOTALL)
-        m = _regex_match(rx)
+        m = _regex_match(_regex(pattern))
     if len(_MATCHER_CACHE) > 200_000:
         _MATCHER_CACHE.clear()
     _MATCHER_CACHE[pattern] = m
     return m
+
+
+_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    """A pattern with wildcards as a regex: '*' → '.*?', a final '$' → end of path, all else literal."""
+    rx = _REGEX_CACHE.get(pattern)
+    if rx is None:
+        anchored = pattern.endswith("$")
+        body = pattern[:-1] if anchored else pattern
+        # Runs of '*' mean the same as one; collapsing them keeps the regex linear.
+        parts = [re.escape(p) for p in re.split(r"\*+", body)]
+        rx = re.compile(".*?".join(parts) + (r"\Z" if anchored else ""), re.DOTALL)
+        if len(_REGEX_CACHE) > 100_000:
+            _REGEX_CACHE.clear()
+        _REGEX_CACHE[pattern] = rx
+    return rx
 
 
 def _startswith(prefix: str):  # type: ignore[no-untyped-def]
@@ -357,6 +375,30 @@ def _to_bytes(body: str | bytes | bytearray | memoryview | None) -> bytes:
 
 def _strip(b: bytes) -> bytes:
     return b.strip(_WS)
+
+
+# The common line in one C call: key up to the first ':' (no '#' or NUL before it), value up to '#' or NUL.
+_KV = re.compile(rb"([^:#\x00]*):([^#\x00]*)")
+_UA, _ALLOW, _DISALLOW, _SITEMAP, _OTHER = range(5)
+_KEY_KINDS: dict[bytes, int] = {}
+
+
+def _classify_key(key: bytes) -> int:
+    """Google's key matching: case-insensitive prefix, with its accepted typos. Cached per spelling."""
+    k = key.lower()
+    if k.startswith(_UA_KEYS):
+        kind = _UA
+    elif k.startswith(b"allow"):
+        kind = _ALLOW
+    elif k.startswith(_DISALLOW_KEYS):
+        kind = _DISALLOW
+    elif k.startswith(_SITEMAP_KEYS):
+        kind = _SITEMAP
+    else:
+        kind = _OTHER
+    if len(_KEY_KINDS) < 10_000:
+        _KEY_KINDS[key] = kind
+    return kind
 
 
 def _split_key_value(line: bytes) -> tuple[bytes, bytes] | None:
@@ -398,7 +440,7 @@ class RobotsRules:
         self.bytes_read = 0
         self.blank = True  # the body holds nothing but whitespace (an empty file: no robots.txt rules at all)
         self.cloudflare_managed = False  # Cloudflare's "managed content" markers are present
-        self._cache: dict[str, tuple[Source, tuple[Rule, ...], tuple[Rule, ...]]] = {}
+        self._cache: dict[str, tuple[Source, _RuleSet]] = {}
 
     # -- structure -------------------------------------------------------------------------------------------
     @property
@@ -431,31 +473,46 @@ class RobotsRules:
         return list(seen.values())
 
     # -- evaluation ------------------------------------------------------------------------------------------
-    def _applicable(self, agent: str) -> tuple[Source, tuple[Rule, ...], tuple[Rule, ...]]:
+    def _index(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        """token (lower case) → indices of the groups naming it; and the '*' groups' indices."""
+        idx = self.__dict__.get("_idx")
+        if idx is None:
+            named: dict[str, list[int]] = {}
+            star: list[int] = []
+            for g in self.groups:
+                hit_star = False
+                for a in g.agents:
+                    if a.is_global:
+                        hit_star = True
+                    elif a.token:
+                        lst = named.setdefault(a.token.lower(), [])
+                        if not lst or lst[-1] != g.index:
+                            lst.append(g.index)
+                if hit_star:
+                    star.append(g.index)
+            idx = ({k: tuple(v) for k, v in named.items()}, tuple(star))
+            self.__dict__["_idx"] = idx
+        return idx
+
+    def _applicable(self, agent: str) -> tuple[Source, _RuleSet]:
         key = agent.lower()
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        specific: list[Rule] = []
-        wildcard: list[Rule] = []
-        named = False
-        for g in self.groups:
-            if any(not a.is_global and a.token.lower() == key for a in g.agents):
-                named = True
-                specific.extend(g.rules)
-            elif g.is_global:
-                wildcard.extend(g.rules)
-        if named:
+        named, star = self._index()
+        groups = named.get(key)
+        if groups:
             source: Source = "specific"
-            rules = specific
-        elif any(g.is_global for g in self.groups):
-            source, rules = "wildcard", wildcard
+        elif star:
+            source, groups = "wildcard", star
         else:
-            source, rules = "none", []
-        # Empty patterns match with priority 0 and never decide; drop them from matching.
-        allows = tuple(sorted((r for r in rules if r.allow and r.pattern), key=lambda r: -r.priority))
-        disallows = tuple(sorted((r for r in rules if not r.allow and r.pattern), key=lambda r: -r.priority))
-        result = (source, allows, disallows)
+            source, groups = "none", ()
+        # Agents that resolve to the same groups (every agent not named, typically) share one compiled set.
+        sets = self.__dict__.setdefault("_sets", {})
+        ruleset = sets.get(groups)
+        if ruleset is None:
+            ruleset = sets[groups] = _RuleSet([r for i in groups for r in self.groups[i].rules])
+        result = (source, ruleset)
         self._cache[key] = result
         return result
 
@@ -468,13 +525,9 @@ class RobotsRules:
         path = path_of(url) if url else "/"
         if escape:
             path = escape_path(path)
-        source, allows, disallows = self._applicable(agent)
-        best_allow = next((r for r in allows if r.matches(path)), None)
-        best_disallow = next((r for r in disallows if r.matches(path)), None)
-        allow_p = best_allow.priority if best_allow else 0
-        disallow_p = best_disallow.priority if best_disallow else 0
-        allowed = not disallow_p > allow_p
-        rule = best_disallow if not allowed else best_allow
+        source, ruleset = self._applicable(agent)
+        rule = ruleset.decide(path)
+        allowed = rule is None or rule.allow
         return Verdict(agent, path, allowed, source == "specific", source, rule)
 
     def allowed(self, agent: str, url: str = "/") -> bool:
@@ -498,7 +551,8 @@ class RobotsRules:
     def stance(self, agent: str) -> Stance:
         """Classify the agent's standing: full / near-full / partial block, allowed or explicitly allowed."""
         probes = tuple(self.verdict(agent, p) for p in PROBE_PATHS)
-        source, allows, disallows = self._applicable(agent)
+        source, ruleset = self._applicable(agent)
+        allows, disallows = ruleset.allows, ruleset.disallows
         lenient, named_as = self._lenient_named(agent)
         named = source == "specific"
         root_allowed = probes[0].allowed
@@ -515,7 +569,86 @@ class RobotsRules:
             name = "explicit_allow"
         else:
             name = "allowed"
-        return Stance(agent, name, named, source, root_allowed, probes, lenient, named_as)
+        return Stance(agent, name, named, source, root_allowed, probes, lenient, named_as, disallows)
+
+
+class _RuleSet:
+    """The merged rules that apply to an agent, indexed for longest-match lookups.
+
+    Plain prefix patterns (most of them) sit in dicts probed with each prefix of the path, longest first;
+    '$'-anchored literals in a dict probed with the whole path; only patterns with '*' are tried one by one.
+    The winner is the matching rule of highest priority, Allow winning a tie (Google's longest match).
+    Empty patterns match with priority 0 and never decide, so they are left out.
+    """
+
+    __slots__ = ("allows", "disallows", "exact", "max_literal", "prefix", "wild")
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.allows = tuple(r for r in rules if r.allow and r.pattern)
+        self.disallows = tuple(sorted((r for r in rules if not r.allow and r.pattern), key=lambda r: -r.priority))
+        self.prefix: dict[str, Rule] = {}
+        self.exact: dict[str, Rule] = {}
+        wild: list[Rule] = []
+        for r in rules:
+            p = r.pattern
+            if not p:
+                continue
+            if "*" in p:
+                wild.append(r)
+            elif p.endswith("$"):
+                _keep(self.exact, p[:-1], r)
+            else:
+                _keep(self.prefix, p, r)
+        # Highest priority first; Allow before Disallow at equal priority.
+        wild.sort(key=lambda r: (-r.priority, not r.allow))
+        # Each wildcard pattern carries its longest literal piece: a path without it cannot match, and
+        # "piece in path" is far cheaper than a regex (most paths match no wildcard rule at all).
+        self.wild = tuple((r.priority, r.allow, _needle(r.pattern), _regex(r.pattern).match, r) for r in wild)
+        self.max_literal = max((len(p) for p in self.prefix), default=0)
+
+    def decide(self, path: str) -> Rule | None:
+        best: Rule | None = None
+        prefix = self.prefix
+        if prefix:
+            get = prefix.get
+            for n in range(min(len(path), self.max_literal), 0, -1):
+                r = get(path[:n])
+                if r is not None:
+                    best = r
+                    break
+        if self.exact:
+            r = self.exact.get(path)
+            if r is not None and _beats(r, best):
+                best = r
+        if self.wild:
+            bp = best.priority if best is not None else -1
+            for priority, allow, needle, match, rule in self.wild:
+                if priority < bp or (priority == bp and not allow):
+                    break
+                if needle in path and match(path) is not None:
+                    if best is None or priority > bp or (allow and not best.allow):
+                        best = rule
+                    break
+        return best
+
+
+def _needle(pattern: str) -> str:
+    """The longest '*'-free piece of a pattern: every path it matches contains this piece."""
+    body = pattern[:-1] if pattern.endswith("$") else pattern
+    return max(body.split("*"), key=len)
+
+
+def _keep(index: dict[str, Rule], key: str, rule: Rule) -> None:
+    """Index a literal rule; for the same pattern, an Allow wins (a tie), else the first line is kept."""
+    old = index.get(key)
+    if old is None or (rule.allow and not old.allow):
+        index[key] = rule
+
+
+def _beats(r: Rule, best: Rule | None) -> bool:
+    if best is None:
+        return True
+    return r.priority > best.priority or (r.priority == best.priority and r.allow and not best.allow)
 
 
 def _is_narrow_allow(v: Verdict) -> bool:
@@ -526,7 +659,9 @@ def _is_narrow_allow(v: Verdict) -> bool:
     return pattern.endswith("$") or bool(_NARROW_FILES.match(pattern))
 
 
-def parse_robots(body: str | bytes | bytearray | memoryview | None, *, max_bytes: int = ROBOTS_MAX_BYTES) -> RobotsRules:
+def parse_robots(
+    body: str | bytes | bytearray | memoryview | None, *, max_bytes: int = ROBOTS_MAX_BYTES
+) -> RobotsRules:
     """Parse a robots.txt body. Never raises; reads the first ``max_bytes`` bytes (default 512,000)."""
     rules = RobotsRules()
     try:
@@ -557,40 +692,53 @@ def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int) -> None:
     current: Group | None = None
     in_rules = False  # an Allow/Disallow line was seen since the last User-agent line
     line_no = 0
-    for raw in _LINE_SPLIT.split(data):
+    kinds = _KEY_KINDS
+    kv_match = _KV.match
+    ws = _WS
+    for raw in data.splitlines():  # bytes split only at \r, \n and \r\n, as Google's parser does
         line_no += 1
+        if not raw:
+            continue
         if len(raw) > MAX_LINE_BYTES:
             raw = raw[:MAX_LINE_BYTES]
             rules.long_lines += 1
-        if not raw:
-            continue
-        kv = _split_key_value(raw)
-        if kv is None:
-            stripped = _strip(raw.split(b"\x00", 1)[0].split(b"#", 1)[0])
-            if stripped:
+        m = kv_match(raw)
+        if m is not None:
+            key = m.group(1).strip(ws)
+            value = m.group(2).strip(ws)
+            if not key:
                 rules.ignored_lines += 1
-            continue
-        key, value = kv
-        lkey = key.lower()
-        if lkey.startswith(_UA_KEYS):
+                continue
+        else:
+            kv = _split_key_value(raw)
+            if kv is None:
+                if _strip(raw.split(b"\x00", 1)[0].split(b"#", 1)[0]):
+                    rules.ignored_lines += 1
+                continue
+            key, value = kv
+        kind = kinds.get(key)
+        if kind is None:
+            kind = _classify_key(key)
+        if kind == _UA:
             if current is None or in_rules:
                 current = Group(len(groups))
                 groups.append(current)
                 in_rules = False
             current.agents.append(UserAgentLine(value.decode("utf-8", "replace"), line_no))
-        elif lkey.startswith(b"allow") or lkey.startswith(_DISALLOW_KEYS):
-            is_allow = lkey.startswith(b"allow")
+        elif kind == _ALLOW or kind == _DISALLOW:
             if current is None:
                 rules.ignored_lines += 1  # rules before the first User-agent line (RFC: ignore)
                 continue
             in_rules = True
-            pattern = _escape_pattern(value)
-            current.rules.append(Rule(is_allow, pattern, line_no))
-            if is_allow:
+            pattern = value.decode("ascii") if value.isascii() and b"%" not in value else _escape_pattern(value)
+            if kind == _ALLOW:
+                current.rules.append(Rule(True, pattern, line_no))
                 slash = pattern.rfind("/")
                 if slash != -1 and pattern.startswith("/index.htm", slash):
                     current.rules.append(Rule(True, pattern[: slash + 1] + "$", line_no, implicit=True))
-        elif lkey.startswith(_SITEMAP_KEYS):
+            else:
+                current.rules.append(Rule(False, pattern, line_no))
+        elif kind == _SITEMAP:
             records.append(Record("sitemap", value.decode("utf-8", "replace"), line_no, None))
         else:
             records.append(
