@@ -37,7 +37,7 @@ agents_app = typer.Typer(help="The AI user-agent registry.", no_args_is_help=Tru
 app.add_typer(agents_app, name="agents")
 
 out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([^\s/:.]{1,63}\.)+[^\s/:.]{2,63}\.?(:\d{1,5})?$")
 
@@ -153,6 +153,8 @@ def _load_target(
     if path.exists():
         _fail(f"{target} is not a regular file")
     if "://" not in target and not _DOMAIN.match(target):
+        if "/" in target or target.endswith(".txt"):
+            _fail(f"no such file: {target}")
         _fail(f"{target!r} is neither a file nor a domain or URL")
 
     async def run() -> RobotsFetch:

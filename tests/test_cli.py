@@ -1,0 +1,207 @@
+"""The CLI as a user runs it: on real corpus files, on standard input, and against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import corpus_path, needs_corpus
+from tracker.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), input=input)
+    return result.exit_code, result.output
+
+
+@needs_corpus
+def test_robots_on_a_real_file_json() -> None:
+    path = corpus_path("history", "nytimes.com", "2024-06-23.txt")
+    code, output = invoke("robots", str(path), "-a", "GPTBot", "-a", "Googlebot", "-u", "/", "-u", "/search?q=x",
+                          "--format", "json")  # fmt: skip
+    assert code == 0, output
+    report = json.loads(output)
+    by = {a["agent"]: a for a in report["agents"]}
+    assert by["GPTBot"]["stance"] == "full_block" and by["GPTBot"]["named"] is True
+    assert by["GPTBot"]["purpose"] == "training" and by["GPTBot"]["company"] == "OpenAI"
+    assert [u["allowed"] for u in by["GPTBot"]["urls"]] == [False, False]
+    assert by["Googlebot"]["urls"][0]["allowed"] is True
+    assert report["fetch"]["status"] == "ok" and report["parse"]["groups"] > 10
+
+
+@needs_corpus
+def test_robots_table_default_panel() -> None:
+    path = corpus_path("history", "nytimes.com", "2024-06-23.txt")
+    code, output = invoke("robots", str(path))
+    assert code == 0, output
+    for token in ("GPTBot", "CCBot", "Google-Extended", "full_block", "named"):
+        assert token in output
+
+
+def test_robots_from_stdin_and_csv_is_formula_safe() -> None:
+    body = "User-agent: *\nDisallow: /\n"
+    code, output = invoke("robots", "-", "-a", "GPTBot", "-u", "=HYPERLINK(1)", "--format", "csv", input=body)
+    assert code == 0, output
+    lines = output.strip().splitlines()
+    assert lines[0].startswith("target,fetch_status,agent")
+    assert "'=HYPERLINK(1)" in lines[1] and ",full_block," in lines[1]
+
+
+def test_robots_markup_in_content_is_printed_literally() -> None:
+    body = "User-agent: *\nDisallow: /[bold red]x[/bold red]\nContent-Signal: [link=http://evil]ai-train=no\n"
+    code, output = invoke("robots", "-", "-a", "GPTBot", input=body)
+    assert code == 0
+    assert "[link=http://evil]ai-train=no" in output
+
+
+def test_robots_bad_target_is_a_clear_error(tmp_path: Path) -> None:
+    code, output = invoke("robots", str(tmp_path / "missing file.txt"))
+    assert code == 2 and "no such file" in output
+    code, output = invoke("robots", "not_a_domain")
+    assert code == 2 and "neither a file nor a domain" in output
+    code, output = invoke("robots", str(tmp_path))
+    assert code == 2 and "not a regular file" in output
+
+
+def test_robots_rejects_unknown_format() -> None:
+    code, output = invoke("robots", "-", "--format", "xml", input="")
+    assert code == 2 and "--format" in output
+
+
+def test_agents_list_filters_and_formats() -> None:
+    code, output = invoke("agents", "list", "--purpose", "control", "--format", "json")
+    assert code == 0
+    tokens = {a["token"] for a in json.loads(output)}
+    assert {"Google-Extended", "Applebot-Extended"} <= tokens
+    assert all(a["purpose"] == "control" for a in json.loads(output))
+    code, output = invoke("agents", "list", "--company", "anthropic", "--format", "csv")
+    assert code == 0 and "ClaudeBot" in output and "GPTBot" not in output
+
+
+def test_agents_sync_from_file_merges_without_losing_our_purposes(tmp_path: Path) -> None:
+    registry = tmp_path / "agents.json"
+    registry.write_text(json.dumps({"agents": [
+        {"token": "GPTBot", "company": "OpenAI", "purpose": "training", "docs": "https://ours"},
+        {"token": "OAI-SearchBot", "company": "OpenAI", "purpose": "search"},
+    ]}))  # fmt: skip
+    upstream = tmp_path / "robots.json"
+    upstream.write_text(json.dumps({
+        "GPTBot": {"operator": "OpenAI", "function": "AI Assistants", "respect": "Yes"},
+        "NewBot": {"operator": "New Co", "function": "AI Data Scrapers", "respect": "Yes",
+                   "description": "x. More info can be found at https://newbot.example/docs"},
+        "MistralAI-User/1.0": {"operator": "Mistral", "function": "AI Assistants", "respect": "Unclear at this time."},
+    }))  # fmt: skip
+    code, output = invoke("agents", "sync", "--source", str(upstream), "--agents-file", str(registry), "--dry-run")
+    assert code == 0 and "2 new agents" in output and "nothing written" in output
+    assert "NewBot" not in registry.read_text()
+    code, output = invoke("agents", "sync", "--source", str(upstream), "--agents-file", str(registry))
+    assert code == 0, output
+    data = {a["token"]: a for a in json.loads(registry.read_text())["agents"]}
+    assert data["GPTBot"]["purpose"] == "training" and data["GPTBot"]["docs"] == "https://ours"
+    assert data["NewBot"]["purpose"] == "training" and data["NewBot"]["docs"] == "https://newbot.example/docs"
+    assert data["MistralAI-User"]["purpose"] == "user" and data["MistralAI-User"]["upstream_names"] == [
+        "MistralAI-User/1.0"
+    ]
+
+
+def test_agents_sync_offline_is_a_clear_error(tmp_path: Path) -> None:
+    registry = tmp_path / "agents.json"
+    registry.write_text(json.dumps({"agents": []}))
+    code, output = invoke("agents", "sync", "--source", "http://127.0.0.1:9/robots.json", "--agents-file",
+                          str(registry), "--timeout", "2")  # fmt: skip
+    assert code == 2 and "cannot fetch" in output and "--source PATH" in output
+
+
+def test_agents_sync_rejects_malformed_upstream(tmp_path: Path) -> None:
+    registry = tmp_path / "agents.json"
+    registry.write_text(json.dumps({"agents": []}))
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2")
+    code, output = invoke("agents", "sync", "--source", str(bad), "--agents-file", str(registry))
+    assert code == 2 and "not JSON" in output
+
+
+def test_settings_lists_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", "/tmp/x.db")
+    code, output = invoke("settings", "--format", "json")
+    assert code == 0 and json.loads(output)["db"] == "/tmp/x.db"
+    monkeypatch.setenv("CONSENT_TRACKER_TIMEOUT", "soon")
+    code, output = invoke("settings")
+    assert code == 2 and "CONSENT_TRACKER_TIMEOUT" in output
+
+
+def test_every_command_has_help() -> None:
+    for args in (["--help"], ["robots", "--help"], ["agents", "--help"], ["agents", "list", "--help"],
+                 ["agents", "sync", "--help"], ["settings", "--help"]):  # fmt: skip
+        code, output = invoke(*args)
+        assert code == 0 and "Usage" in output, args
+
+
+# -- a real server on loopback ---------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+    seen_agents: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen_agents.append(self.headers.get("User-Agent", ""))
+        status, headers, body = self.routes.get(self.path, (404, {}, b"not found"))
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def web() -> Iterator[str]:
+    _Handler.routes = {
+        "/robots.txt": (301, {"Location": "/real-robots.txt"}, b""),
+        "/real-robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: GPTBot\nDisallow: /\n"),
+    }
+    _Handler.seen_agents = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_installed_command_fetches_over_a_real_socket(web: str) -> None:
+    cmd = [sys.executable, "-m", "tracker", "robots", f"{web}/", "-a", "GPTBot", "-a", "CCBot", "--format", "json",
+           "--allow-private"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["fetch"]["status"] == "ok" and report["fetch"]["redirects"] == [f"{web}/real-robots.txt"]
+    by = {a["agent"]: a["stance"] for a in report["agents"]}
+    assert by == {"GPTBot": "full_block", "CCBot": "allowed"}
+    assert _Handler.seen_agents and "consent-tracker/" in _Handler.seen_agents[0]
+
+
+def test_loopback_refused_without_allow_private(web: str) -> None:
+    code, output = invoke("robots", f"{web}/", "-a", "GPTBot", "--format", "json", "--no-allow-private")
+    assert code == 0
+    report = json.loads(output)
+    assert report["fetch"]["status"] == "network_error" and "private_address" in report["fetch"]["error"]
+    assert report["agents"][0]["stance"] == "unreachable"
+    assert _Handler.seen_agents == []  # nothing reached the server
