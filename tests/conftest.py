@@ -27,4 +27,8 @@ def load_corpus_json(*parts: str) -> Any:
     return json.loads(p.read_text(encoding="utf-8"))
 
 
+if os.environ.get("CONSENT_TRACKER_REQUIRE_CORPUS") and not CORPUS.is_dir():
+    # CI always has the corpus: a missing one must fail loudly, not skip the conformance suite.
+    raise pytest.UsageError(CORPUS_REASON)
+
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=CORPUS_REASON)
