@@ -11,6 +11,7 @@ import csv
 import json
 import re
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -352,6 +353,152 @@ def _read_source(source: str, timeout: float | None) -> bytes:
             "Download robots.json elsewhere and pass it with --source PATH."
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database path or URL [env CONSENT_TRACKER_DB].")]
+
+
+def _engine(db: str | None) -> Any:
+    from tracker.store import StoreError, open_store
+
+    try:
+        return open_store(settings.get("db", db))
+    except StoreError as e:
+        _fail(str(e))
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} must be a date like 2024-01-31, not {value!r}")
+    return None
+
+
+@app.command("import-archive")
+def import_archive_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder laid out as <domain>/<YYYY-MM-DD>.txt.")],
+    db: DbOpt = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last date the archive covers (default: its newest file).")
+    ] = None,
+) -> None:
+    """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tracker.archive import ArchiveError, import_archive
+
+    engine = _engine(db)
+    until_d = _date(until, "--until")
+    with Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeRemainingColumn(),
+        TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, host: str) -> None:
+            bar.update(task, completed=done, total=total, description=host)
+
+        try:
+            report = import_archive(engine, directory, until=until_d, progress=progress)
+        except ArchiveError as e:
+            _fail(str(e))
+    out.print(
+        Text(
+            f"imported {report.files} files of {report.domains} domains "
+            f"({report.first_date} → {report.last_date}): {report.new_versions} new versions, "
+            f"{report.duplicates} already recorded; {report.html_bodies} HTML pages and {report.empty_bodies} empty "
+            f"bodies recorded as such (not as rules); run #{report.run_id}"
+        )
+    )
+    for p in report.problems[:50]:
+        err.print(Text(f"warning: {p}", style="yellow"))
+    if len(report.problems) > 50:
+        err.print(Text(f"warning: … and {len(report.problems) - 50} more problems", style="yellow"))
+
+
+@app.command("trends")
+def trends_cmd(
+    agent: Annotated[
+        list[str] | None, typer.Option("--agent", "-a", help="Agent token (repeatable). Default: GPTBot.")
+    ] = None,
+    freq: Annotated[str, typer.Option("--freq", help="month, week or day.")] = "month",
+    from_: Annotated[str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
+    by: Annotated[str, typer.Option("--by", help="agent, company or purpose.")] = "agent",
+    category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
+    weight: Annotated[str, typer.Option("--weight", help="none, tokens or rank (1/rank).")] = "none",
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="CSV with url and *_tokens columns (for --weight tokens).")
+    ] = None,
+    weight_column: Annotated[
+        str | None, typer.Option("--weight-column", help="Column of --weights to use (default: first *_tokens).")
+    ] = None,
+    max_age: Annotated[
+        int, typer.Option("--max-age", help="Days after its last observation a site stops counting.")
+    ] = 90,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """Restriction over time: per period, how many sites block each agent (named or via '*')."""
+    from tracker.trends import DEFINITIONS, TrendError, load_weights, restriction_series
+
+    if freq not in ("month", "week", "day"):
+        _fail(f"--freq must be month, week or day, not {freq!r}")
+    if by not in ("agent", "company", "purpose"):
+        _fail(f"--by must be agent, company or purpose, not {by!r}")
+    if weight not in ("none", "tokens", "rank"):
+        _fail(f"--weight must be none, tokens or rank, not {weight!r}")
+    if fmt not in ("table", "json", "csv"):
+        _fail(f"--format must be table, json or csv, not {fmt!r}")
+    start, stop = _date(from_, "--from"), _date(to, "--to")
+    registry = _registry(agents_file)
+    engine = _engine(db)
+    try:
+        table_weights = None
+        label = weight
+        if weight == "tokens":
+            if weights is None:
+                _fail("--weight tokens needs --weights FILE (a CSV with url and *_tokens columns)")
+            assert weights is not None
+            table_weights = load_weights(weights, weight_column)
+            label = f"tokens:{weight_column or 'first *_tokens column'} of {weights.name}"
+        tokens = list(agent or ([] if by != "agent" else ["GPTBot"]))
+        rows = restriction_series(
+            engine, registry, tokens, freq=freq, start=start, stop=stop, by=by, category=category,  # type: ignore[arg-type]
+            weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age,  # type: ignore[arg-type]
+        )  # fmt: skip
+    except TrendError as e:
+        _fail(str(e))
+    if fmt == "json":
+        print(json.dumps({"definitions": DEFINITIONS, "rows": [r.as_dict() for r in rows]}, indent=1))
+        return
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        if rows:
+            w.writerow(list(rows[0].as_dict()))
+        for r in rows:
+            w.writerow([_csv_safe(v) if isinstance(v, str) else v for v in r.as_dict().values()])
+        return
+    if not rows:
+        out.print("no observations in that range")
+        return
+    table = Table(caption=DEFINITIONS, caption_justify="left")
+    for col in ("period", "agent", "sites", "blocked", "share", "named", "named share", "full", "near-full",
+                "partial", "unreachable"):  # fmt: skip
+        table.add_column(col, justify="right" if col not in ("period", "agent") else "left", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r.period, Text(r.agent), str(r.sites), str(r.blocked), f"{r.blocked_share:.1%}", str(r.blocked_named),
+            f"{r.blocked_named_share:.1%}", str(r.full_block), str(r.near_full_block), str(r.partial_block),
+            str(r.unreachable),
+        )  # fmt: skip
+    out.print(table)
+    if weight != "none":
+        out.print(Text(f"shares weighted by {label}"))
 
 
 @app.command("settings")

@@ -1,0 +1,222 @@
+"""Archive import and trend series, checked by hand on a small archive, and against the real corpus history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from tests.conftest import corpus_path, needs_corpus
+from tracker.agents import load_registry
+from tracker.archive import ArchiveError, import_archive, normalise_host
+from tracker.cli import app
+from tracker.store import Version, open_store
+from tracker.trends import load_weights, restriction_series
+
+OPEN = "User-agent: *\nDisallow: /private/\n"
+NAMED = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"
+STAR = "User-agent: *\nDisallow: /\n"
+HTML = "<!DOCTYPE html><html><body>Page not found</body></html>"
+
+REG = load_registry()
+
+
+def make_archive(root: Path) -> Path:
+    files = {
+        "a.example/2023-01-01.txt": OPEN,
+        "a.example/2023-08-15.txt": NAMED,
+        "b.example/2023-03-10.txt": STAR,
+        "c.example/2023-02-01.txt": HTML,
+        "c.example/2023-09-01.txt": OPEN,
+        "d.example/2023-05-05.txt": "",
+        "not a domain/2023-01-01.txt": STAR,
+        "b.example/2023-13-45.txt": STAR,
+        "b.example/notes.md": "hello",
+        "stray.txt": "x",
+    }
+    for name, body in files.items():
+        p = root / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(body)
+    return root
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> tuple[Engine, Path]:
+    archive = make_archive(tmp_path / "archive")
+    engine = open_store(tmp_path / "t.db")
+    return engine, archive
+
+
+def test_import_reports_bad_input_and_lands_the_rest(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    report = import_archive(engine, archive)
+    assert report.domains == 4 and report.files == 6
+    assert report.html_bodies == 1 and report.empty_bodies == 1
+    problems = "\n".join(report.problems)
+    assert "not a domain: not a valid domain name" in problems
+    assert "2023-13-45.txt: file name is not a YYYY-MM-DD.txt date" in problems
+    assert "notes.md" in problems and "stray.txt: not a domain folder" in problems
+    assert (report.first_date, report.last_date) == (date(2023, 1, 1), date(2023, 9, 1))
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(Version.status, func.count()).group_by(Version.status)).all())
+    assert statuses == {"ok": 4, "soft404_html": 1, "empty": 1}
+
+
+def test_reimport_is_a_no_op(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    with engine.connect() as conn:
+        before = conn.execute(select(Version.id, Version.first_seen, Version.last_seen, Version.valid_to)).all()
+    again = import_archive(engine, archive)
+    assert again.new_versions == 0
+    with engine.connect() as conn:
+        after = conn.execute(select(Version.id, Version.first_seen, Version.last_seen, Version.valid_to)).all()
+    assert before == after
+
+
+def test_import_resumes_after_growth(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    (archive / "d.example" / "2023-10-01.txt").write_text(NAMED)
+    report = import_archive(engine, archive)
+    assert report.new_versions == 1 and report.last_date == date(2023, 10, 1)
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    engine = open_store(tmp_path / "t.db")
+    with pytest.raises(ArchiveError, match="not found"):
+        import_archive(engine, tmp_path / "nope")
+
+
+def test_unreadable_file_is_reported(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    (archive / "a.example" / "2023-04-01.txt").mkdir()  # a name that looks right but cannot be read as a file
+    report = import_archive(engine, archive)
+    assert any("a.example/2023-04-01.txt: cannot read" in p for p in report.problems)
+    assert report.domains == 4  # the rest landed
+
+
+def test_monthly_series_by_hand(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    rows = restriction_series(engine, REG, ["GPTBot"], freq="month")
+    got = {r.period: (r.sites, r.blocked, r.blocked_named, r.no_robots, r.partial_block, r.full_block) for r in rows}
+    assert got == {
+        "2023-01": (1, 0, 0, 0, 1, 0),
+        "2023-02": (2, 0, 0, 1, 1, 0),
+        "2023-03": (3, 1, 0, 1, 1, 1),
+        "2023-04": (3, 1, 0, 1, 1, 1),
+        "2023-05": (4, 1, 0, 2, 1, 1),
+        "2023-06": (4, 1, 0, 2, 1, 1),
+        "2023-07": (4, 1, 0, 2, 1, 1),
+        "2023-08": (4, 2, 1, 2, 0, 2),
+        "2023-09": (4, 2, 1, 1, 1, 2),
+    }
+    last = rows[-1]
+    assert last.period_end == "2023-09-01"  # the last observation, not the calendar month end
+    assert last.blocked_share == 0.5 and last.blocked_named_share == 0.25
+
+
+def test_no_periods_before_first_or_after_last_observation(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    rows = restriction_series(engine, REG, ["GPTBot"], freq="month", start=date(2022, 1, 1), stop=date(2025, 1, 1))
+    assert rows[0].period == "2023-01" and rows[-1].period == "2023-09"
+    assert restriction_series(engine, REG, ["GPTBot"], start=date(2024, 1, 1)) == []
+
+
+def test_weekly_and_daily_labels(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    weeks = restriction_series(engine, REG, ["GPTBot"], freq="week", start=date(2023, 8, 1), stop=date(2023, 8, 31))
+    assert [w.period for w in weeks][:3] == ["2023-W31", "2023-W32", "2023-W33"]
+    assert [w.blocked for w in weeks if w.period == "2023-W32"] == [1]  # before 15 Aug
+    assert [w.blocked for w in weeks if w.period == "2023-W33"] == [2]  # week of 14-20 Aug
+    days = restriction_series(engine, REG, ["GPTBot"], freq="day", start=date(2023, 8, 14), stop=date(2023, 8, 15))
+    assert [(d.period, d.blocked) for d in days] == [("2023-08-14", 1), ("2023-08-15", 2)]
+
+
+def test_group_by_company_and_purpose(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    rows = restriction_series(engine, REG, [], by="company", stop=date(2023, 8, 31))
+    openai = [r for r in rows if r.agent == "OpenAI" and r.period == "2023-08"]
+    anthropic = [r for r in rows if r.agent == "Anthropic" and r.period == "2023-08"]
+    assert openai[0].blocked == 2 and openai[0].blocked_named == 1
+    assert anthropic[0].blocked == 1 and anthropic[0].blocked_named == 0
+    purposes = {r.agent for r in restriction_series(engine, REG, [], by="purpose")}
+    assert {"training", "search", "user", "control"} <= purposes
+
+
+def test_token_weighting(db: tuple[Engine, Path], tmp_path: Path) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    weights_csv = tmp_path / "w.csv"
+    weights_csv.write_text("url,c4_tokens,rf_tokens\nwww.a.example,300,1\nb.example,100,1\nc.example,50,1\n")
+    weights = load_weights(weights_csv)
+    assert weights == {"www.a.example": 300.0, "b.example": 100.0, "c.example": 50.0}
+    rows = restriction_series(engine, REG, ["GPTBot"], weight="tokens", weights=weights, weight_label="c4")
+    last = rows[-1]
+    # a (300, www. matched) and b (100) block; c (50) does not; d has no weight
+    assert last.sites_weight == 450 and last.blocked_weight == 400
+    assert last.blocked_share == pytest.approx(400 / 450) and last.weighting == "c4"
+    assert last.sites == 4 and last.blocked == 2  # raw counts stay
+
+
+def test_cli_import_and_trends(db: tuple[Engine, Path], tmp_path: Path) -> None:
+    _, archive = db
+    runner = CliRunner()
+    dbfile = str(tmp_path / "cli.db")
+    result = runner.invoke(app, ["import-archive", str(archive), "--db", dbfile])
+    assert result.exit_code == 0, result.output
+    assert "6 files of 4 domains" in result.output and "not a valid domain name" in result.output
+    result = runner.invoke(app, ["trends", "--db", dbfile, "--agent", "GPTBot", "--agent", "CCBot", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {r["agent"] for r in rows} == {"GPTBot", "CCBot"}
+    aug = next(r for r in rows if r["period"] == "2023-08" and r["agent"] == "GPTBot")
+    assert (aug["sites"], aug["blocked"], aug["blocked_named"]) == ("4", "2", "1")
+    result = runner.invoke(
+        app, ["trends", "--db", dbfile, "--format", "json", "--freq", "week", "--from", "2023-08-01"]
+    )
+    data = json.loads(result.output)
+    assert "blocked" in data["definitions"] and data["rows"][0]["period"] == "2023-W31"
+    bad = runner.invoke(app, ["trends", "--db", dbfile, "--from", "August"])
+    assert bad.exit_code == 2 and "--from must be a date" in bad.output
+    bad = runner.invoke(app, ["import-archive", str(tmp_path / "nope"), "--db", dbfile])
+    assert bad.exit_code == 2 and "not found" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("name", "host"),
+    [("Example.COM", "example.com"), ("bücher.de", "xn--bcher-kva.de"), ("1", None), ("op", None), ("a b.com", None),
+     ("-x.com", None), ("get.py", "get.py"), ("1.2.3.4", None)],
+)  # fmt: skip
+def test_normalise_host(name: str, host: str | None) -> None:
+    assert normalise_host(name) == host
+
+
+@needs_corpus
+def test_real_history_gptbot_blocks_start_in_august_2023(tmp_path: Path) -> None:
+    engine = open_store(tmp_path / "h.db")
+    report = import_archive(engine, corpus_path("history"))
+    assert report.domains > 800 and report.new_versions > 5000
+    rows = restriction_series(engine, REG, ["GPTBot", "Google-Extended", "ClaudeBot"], freq="month")
+    named = {(r.period, r.agent): r.blocked_named for r in rows}
+    # No site could name GPTBot before OpenAI announced it (7 Aug 2023); within two months ~100 did.
+    assert all(named[(p, "GPTBot")] == 0 for p in ("2022-12", "2023-03", "2023-07"))
+    assert named[("2023-08", "GPTBot")] > 20 and named[("2023-10", "GPTBot")] > 80
+    # Google-Extended was announced on 28 Sep 2023; the weekly fetches show it from October.
+    assert named[("2023-09", "Google-Extended")] == 0 < named[("2023-10", "Google-Extended")]
+    # Blocks inherited from '*' were there all along, and are never counted as named.
+    jan = next(r for r in rows if r.period == "2023-01" and r.agent == "GPTBot")
+    assert jan.blocked > 0 and jan.blocked_named == 0
+    # A second import adds nothing.
+    assert import_archive(engine, corpus_path("history")).new_versions == 0

@@ -1,0 +1,193 @@
+"""History backfill: import dated robots.txt archives into the store.
+
+The layout is ``<domain>/<YYYY-MM-DD>.txt``: each file is the robots.txt content first seen on that date, in
+effect until the next file's date (the layout of git-scraped archives and of ``shared/corpus/history``). The
+last file of a domain stays in effect until the archive's last date (or ``until``).
+
+Imports are idempotent (a second import adds nothing) and resumable (each domain is one transaction; a rerun
+after a crash redoes only what did not land). Bad input — a missing folder, an invalid domain name, a malformed
+date, an unreadable file — is reported in :attr:`ImportReport.problems` and the rest still lands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tracker.crawl import fetch_from_body
+from tracker.store.writer import Observation, RecordResult, Writer
+
+__all__ = ["ArchiveError", "ImportReport", "import_archive", "normalise_host"]
+
+# <date>.txt, or <date>_<suffix>.txt for further versions first seen the same day (git-scraped archives name
+# them after the commit); their order within the day is unknown, so they are recorded seconds apart, in name order.
+_DATE_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:_[^/]*)?\.txt$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class ArchiveError(Exception):
+    """The archive cannot be imported at all (e.g. the folder does not exist)."""
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did, and what it could not do."""
+
+    domains: int = 0
+    files: int = 0
+    new_versions: int = 0
+    duplicates: int = 0
+    unchanged: int = 0
+    html_bodies: int = 0
+    empty_bodies: int = 0
+    problems: list[str] = field(default_factory=list)
+    run_id: int | None = None
+    first_date: date | None = None
+    last_date: date | None = None
+
+
+def normalise_host(name: str) -> str | None:
+    """A host name in lower-case ASCII (IDNs to punycode), or None when it is not a valid host name."""
+    s = name.strip().rstrip(".").lower()
+    if not s or len(s) > 253:
+        return None
+    try:
+        s = s.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+    labels = s.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        return None
+    return s
+
+
+def _parse_date(name: str) -> date | None:
+    m = _DATE_FILE.match(name)
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _at(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def import_archive(
+    engine: Engine,
+    root: str | Path,
+    *,
+    until: date | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ImportReport:
+    """Import a ``<domain>/<YYYY-MM-DD>.txt`` archive; return counts and the problems met."""
+    base = Path(root)
+    if not base.exists():
+        raise ArchiveError(f"archive folder not found: {base}")
+    if not base.is_dir():
+        raise ArchiveError(f"not a folder: {base}")
+    report = ImportReport()
+    plan: list[tuple[str, list[tuple[date, Path]]]] = []
+    for entry in sorted(base.iterdir()):
+        if not entry.is_dir():
+            if not entry.name.startswith("."):
+                report.problems.append(f"{entry.name}: not a domain folder (skipped)")
+            continue
+        if entry.name.startswith("."):
+            continue  # hidden folders (.git, .gitignore…) are not domains
+            continue
+        host = normalise_host(entry.name)
+        files: list[tuple[date, Path]] = []
+        for f in sorted(entry.iterdir(), key=lambda f: (f.name[:10], len(f.name) > 14, f.name)):
+            d = _parse_date(f.name)
+            if d is None:
+                report.problems.append(f"{entry.name}/{f.name}: file name is not a YYYY-MM-DD.txt date (skipped)")
+                continue
+            files.append((d, f))
+        if host is None:
+            report.problems.append(f"{entry.name}: not a valid domain name ({len(files)} files skipped)")
+            continue
+        if files:
+            plan.append((host, files))
+    if not plan:
+        report.problems.append(f"{base}: no <domain>/<YYYY-MM-DD>.txt files found")
+        return report
+    all_dates = [d for _, files in plan for d, _ in files]
+    report.first_date = min(all_dates)
+    report.last_date = until or max(all_dates)
+    horizon = _at(report.last_date)
+    total = sum(len(files) for _, files in plan)
+    done = 0
+    writer = Writer(engine)
+    report.run_id = writer.start_run("archive", str(base.resolve()), {"until": report.last_date.isoformat()})
+    status = "failed"
+    try:
+        writer.ensure_sites([{"domain": host, "list_source": f"archive:{base.name}"} for host, _ in plan])
+        for host, files in plan:
+            observations = []
+            same_day = 0
+            previous: date | None = None
+            for d, f in files:
+                same_day = same_day + 1 if d == previous else 0
+                previous = d
+                if until is not None and d > until:
+                    continue
+                try:
+                    data = f.read_bytes()
+                except OSError as e:
+                    report.problems.append(f"{host}/{f.name}: cannot read ({e.strerror or e}) (skipped)")
+                    continue
+                fetched = fetch_from_body(str(f), data)
+                report.html_bodies += fetched.status == "soft404_html"
+                report.empty_bodies += fetched.status == "empty"
+                observations.append(
+                    Observation(
+                        kind="robots",
+                        seen_at=_at(d) + timedelta(seconds=same_day),
+                        status=fetched.status,
+                        http_status=200,
+                        body=data,
+                        truncated=fetched.truncated,
+                        source="archive",
+                    )
+                )
+            if observations:
+                # The archive's last date confirms each domain's latest content (it stayed until then).
+                latest = max(observations, key=lambda o: o.seen_at)
+                if horizon > latest.seen_at:
+                    observations.append(
+                        Observation(
+                            kind="robots", seen_at=horizon, status=latest.status, http_status=200,
+                            body=latest.body, truncated=latest.truncated, source="archive",
+                        )
+                    )  # fmt: skip
+                res: RecordResult = writer.record(host, observations, continuous=True)
+                report.new_versions += res.new_versions
+                report.duplicates += res.duplicates
+                report.unchanged += res.unchanged
+                report.files += len(files)
+                report.domains += 1
+            done += len(files)
+            if progress:
+                progress(done, total, host)
+        status = "done"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        writer.finish_run(
+            status,
+            sites=report.domains,
+            observations=report.files,
+            new_versions=report.new_versions,
+            unchanged=report.unchanged + report.duplicates,
+            errors=len(report.problems),
+        )
+    return report

@@ -1,0 +1,119 @@
+"""Opening the database: engines, sessions, SQLite pragmas and schema migrations (Alembic).
+
+``open_store(url_or_path)`` returns an engine whose schema is at the latest revision: a new database is
+created by running every migration, an older one is upgraded. SQLite files run in WAL mode with foreign keys
+on, so readers (the dashboard) never block the single writer.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["SCHEMA_REVISION", "StoreError", "database_url", "head_revision", "migrate", "open_store", "session"]
+
+#: The newest migration (tests check it against the migrations folder). Knowing it here lets an up-to-date
+#: database open without importing Alembic, which costs a second of start-up for every command.
+SCHEMA_REVISION = "0001"
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+_lock = threading.Lock()
+
+
+class StoreError(Exception):
+    """The database cannot be opened or upgraded."""
+
+
+def database_url(db: str | Path) -> str:
+    """A path becomes an SQLite URL; anything with '://' is taken as an SQLAlchemy URL."""
+    s = str(db)
+    if "://" in s:
+        return s
+    return f"sqlite:///{Path(s).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration's revision id, read from the migrations folder."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None for an empty database)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the database to the newest schema."""
+    from alembic import command
+
+    cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
+    with _lock, engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_store(db: str | Path, *, upgrade: bool = True, echo: bool = False) -> Engine:
+    """Open (and by default create or upgrade) the history database at a path or SQLAlchemy URL."""
+    url = database_url(db)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        parent = Path(parsed.database).parent
+        if not parent.exists():
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"cannot create the folder for {parsed.database}: {e.strerror}") from None
+    try:
+        engine = create_engine(url, echo=echo)
+    except Exception as e:  # bad URL, missing driver
+        raise StoreError(f"cannot open database {url!r}: {e}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    if upgrade:
+        try:
+            rev = current_revision(engine)
+            if rev != SCHEMA_REVISION:
+                migrate(engine)
+        except StoreError:
+            raise
+        except Exception as e:
+            raise StoreError(f"cannot open or upgrade database {url!r}: {e}") from None
+    return engine
+
+
+def session(engine: Engine) -> Session:
+    """A new session (use as a context manager)."""
+    return Session(engine, expire_on_commit=False)

@@ -1,0 +1,132 @@
+"""Every table of the history database, in one module.
+
+The database is plain and documented (docs in the README's "Database" section), so it opens in Datasette or any
+SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for the scale-out path.
+
+- ``sites``: one row per tracked registrable domain (rank, list source, category, token weight).
+- ``bodies``: fetched bodies, content-addressed by sha256 and stored once, zlib-compressed and capped.
+- ``rulesets``: the normalised robots.txt rules of a body (groups and Allow/Disallow only), hashed, so bodies that
+  differ only in comments or Sitemap lines share one ruleset — and one evaluation per agent.
+- ``versions``: the history. One row per (site, kind) for as long as what was fetched stays the same:
+  ``first_seen`` when it appeared, ``last_seen`` when it was last confirmed, ``valid_to`` when the next version
+  replaced it (NULL for the current one).
+- ``evaluations``: per (ruleset, agent, parser version) the verdict for "/" and the stance, computed once.
+- ``crawl_runs``: each crawl or import, with its counts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+__all__ = ["Body", "CrawlRun", "Evaluation", "RuleSet", "Site", "Version"]
+
+#: Resource kinds a version can describe.
+KINDS = ("robots", "homepage", "tdmrep", "ai_txt", "llms_txt", "terms")
+#: Where a version came from.
+SOURCES = ("live", "archive", "wayback")
+
+
+class Site(SQLModel, table=True):
+    """A tracked site (registrable domain)."""
+
+    __tablename__ = "sites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    domain: str = Field(index=True, unique=True, max_length=253)
+    rank: int | None = Field(default=None, index=True)
+    list_source: str | None = None
+    category: str | None = Field(default=None, index=True)
+    tokens: float | None = None  # token weight (e.g. C4 tokens), when known
+    added_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Body(SQLModel, table=True):
+    """A fetched body, stored once however many sites or dates share it."""
+
+    __tablename__ = "bodies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(index=True, unique=True, min_length=64, max_length=64)
+    size: int  # bytes of the original body (before the cap)
+    stored_size: int  # bytes kept (after the cap, before compression)
+    truncated: bool = False
+    compression: str = "zlib"
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    ruleset_id: int | None = Field(default=None, foreign_key="rulesets.id", index=True)
+
+
+class RuleSet(SQLModel, table=True):
+    """The normalised rules of a robots.txt (what evaluations depend on), hashed."""
+
+    __tablename__ = "rulesets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(index=True, unique=True, min_length=64, max_length=64)
+    groups: int = 0
+    rules: int = 0
+
+
+class Version(SQLModel, table=True):
+    """One unchanged stretch of a site's resource: from first_seen until valid_to (or now)."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        Index("ix_versions_site_kind_first", "site_id", "kind", "first_seen"),
+        Index("ix_versions_kind_first", "kind", "first_seen", "ruleset_id", "status"),
+        Index("ix_versions_kind_valid_to", "kind", "valid_to"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="sites.id")
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=24)  # fetch status class: ok / no_robots / unreachable / soft404_html / ...
+    http_status: int | None = None
+    error: str | None = None
+    body_id: int | None = Field(default=None, foreign_key="bodies.id", index=True)
+    ruleset_id: int | None = Field(default=None, foreign_key="rulesets.id")  # robots only (denormalised)
+    signals: str | None = None  # JSON: the normalised signals of a homepage or terms page
+    headers: str | None = None  # JSON: response headers worth keeping
+    final_url: str | None = None
+    first_seen: datetime
+    last_seen: datetime
+    valid_to: datetime | None = None
+    observations: int = 1
+    source: str = Field(default="live", max_length=16)
+    run_id: int | None = Field(default=None, foreign_key="crawl_runs.id")
+
+
+class Evaluation(SQLModel, table=True):
+    """An agent's verdict for '/' and stance under one ruleset, for one parser version."""
+
+    __tablename__ = "evaluations"
+
+    ruleset_id: int = Field(foreign_key="rulesets.id", primary_key=True)
+    agent: str = Field(primary_key=True, max_length=64)  # the token, lower case
+    parser_version: str = Field(primary_key=True, max_length=16)
+    root_allowed: bool
+    named: bool
+    lenient_named: bool = False
+    source: str = Field(max_length=16)  # specific / wildcard / none
+    stance: str = Field(max_length=24)
+
+
+class CrawlRun(SQLModel, table=True):
+    """A crawl or an import, with what it did."""
+
+    __tablename__ = "crawl_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # live / archive / wayback
+    source: str | None = None  # the site list or archive path
+    status: str = Field(default="running", max_length=16)  # running / done / failed / interrupted
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    sites: int = 0
+    observations: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    params: str | None = None  # JSON
