@@ -130,6 +130,25 @@ def import_archive(
     status = "failed"
     try:
         writer.ensure_sites([{"domain": host, "list_source": f"archive:{base.name}"} for host, _ in plan])
+        batch: list[tuple[str, list[Observation]]] = []
+        batch_files = 0
+
+        def flush() -> None:
+            nonlocal batch, batch_files, done
+            if not batch:
+                return
+            # One transaction per batch of domains: a crash loses at most this batch, and a rerun redoes it.
+            res: RecordResult = writer.record_batch(batch, continuous=True)
+            report.new_versions += res.new_versions
+            report.duplicates += res.duplicates
+            report.unchanged += res.unchanged
+            report.domains += len(batch)
+            report.files += batch_files
+            done += batch_files
+            if progress:
+                progress(done, total, batch[-1][0])
+            batch, batch_files = [], 0
+
         for host, files in plan:
             observations = []
             same_day = 0
@@ -168,15 +187,13 @@ def import_archive(
                             body=latest.body, truncated=latest.truncated, source="archive",
                         )
                     )  # fmt: skip
-                res: RecordResult = writer.record(host, observations, continuous=True)
-                report.new_versions += res.new_versions
-                report.duplicates += res.duplicates
-                report.unchanged += res.unchanged
-                report.files += len(files)
-                report.domains += 1
-            done += len(files)
-            if progress:
-                progress(done, total, host)
+                batch.append((host, observations))
+                batch_files += len(files)
+            else:
+                done += len(files)
+            if batch_files >= 500 or len(batch) >= 100:
+                flush()
+        flush()
         status = "done"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
@@ -91,6 +91,12 @@ class _V:
 
 def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def ruleset_digest_and_counts(body: bytes) -> tuple[str, int, int]:
+    """(digest, groups, rules) of a robots.txt body."""
+    rules = parse_robots(body)
+    return ruleset_digest(rules), len(rules.groups), rules.rule_count
 
 
 def ruleset_digest(rules: RobotsRules) -> str:
@@ -208,60 +214,102 @@ class Writer:
         return sid
 
     # -- bodies ------------------------------------------------------------------------------------------------
-    def _body(self, conn: Connection, kind: str, data: bytes, truncated: bool) -> tuple[int, int | None, bool]:
-        """(body id, ruleset id, new?) for a body, storing it if unseen."""
-        sha = hashlib.sha256(data).hexdigest()
-        hit = self._body_ids.get(sha)
-        if hit is not None:
-            self._body_ids.move_to_end(sha)
-            return hit[0], hit[1], False
-        row = conn.execute(select(_bodies.c.id, _bodies.c.ruleset_id).where(_bodies.c.sha256 == sha)).first()
-        if row is not None:
-            ruleset_id = row[1]
-            if ruleset_id is None and kind == "robots":
-                ruleset_id = self._ruleset(conn, data)
-                conn.execute(update(_bodies).where(_bodies.c.id == row[0]).values(ruleset_id=ruleset_id))
-            self._remember(sha, row[0], ruleset_id)
-            return row[0], ruleset_id, False
-        kept = data[:BODY_CAP]
-        ruleset_id = self._ruleset(conn, kept) if kind == "robots" else None
-        res = conn.execute(
-            insert(_bodies).values(
-                sha256=sha,
-                size=len(data),
-                stored_size=len(kept),
-                truncated=truncated or len(data) > BODY_CAP,
-                compression="zlib",
-                content=zlib.compress(kept, 6),
-                ruleset_id=ruleset_id,
-            )
+    def _bodies(
+        self, conn: Connection, items: list[tuple[str, bytes, bool]]
+    ) -> tuple[dict[str, tuple[int, int | None]], int]:
+        """sha256 → (body id, ruleset id) for (kind, body, truncated) items, storing unseen bodies. Returns also
+        how many bodies were new."""
+        out: dict[str, tuple[int, int | None]] = {}
+        todo: dict[str, tuple[str, bytes, bool]] = {}
+        for kind, data, truncated in items:
+            sha = hashlib.sha256(data).hexdigest()
+            if sha in out or sha in todo:
+                continue
+            hit = self._body_ids.get(sha)
+            if hit is not None and (hit[1] is not None or kind != "robots"):
+                self._body_ids.move_to_end(sha)
+                out[sha] = hit
+            else:
+                todo[sha] = (kind, data, truncated)
+        if not todo:
+            return out, 0
+        c = _bodies.c
+        shas = list(todo)
+        found: dict[str, tuple[int, int | None]] = {}
+        for i in range(0, len(shas), 500):
+            for bid, rid, sha in conn.execute(
+                select(c.id, c.ruleset_id, c.sha256).where(c.sha256.in_(shas[i : i + 500]))
+            ):
+                found[sha] = (bid, rid)
+        # Bodies stored before without a ruleset (another kind first) get one now if they are robots.txt.
+        fix = [(sha, found[sha][0]) for sha in found if found[sha][1] is None and todo[sha][0] == "robots"]
+        new = [sha for sha in shas if sha not in found]
+        digests = {sha: ruleset_digest_and_counts(todo[sha][1][:BODY_CAP]) for sha, _ in fix}
+        digests.update(
+            {sha: ruleset_digest_and_counts(todo[sha][1][:BODY_CAP]) for sha in new if todo[sha][0] == "robots"}
         )
-        body_id = int(res.inserted_primary_key[0])  # type: ignore[index]
-        self._remember(sha, body_id, ruleset_id)
-        return body_id, ruleset_id, True
-
-    def _remember(self, sha: str, body_id: int, ruleset_id: int | None) -> None:
-        self._body_ids[sha] = (body_id, ruleset_id)
-        if len(self._body_ids) > self._cache_size:
+        ruleset_ids = self._rulesets_for(conn, list(digests.values()))
+        for sha, bid in fix:
+            rid = ruleset_ids[digests[sha][0]]
+            conn.execute(update(_bodies).where(c.id == bid).values(ruleset_id=rid))
+            found[sha] = (bid, rid)
+        if new:
+            rows = []
+            for sha in new:
+                kind, data, truncated = todo[sha]
+                kept = data[:BODY_CAP]
+                rows.append(
+                    {
+                        "sha256": sha,
+                        "size": len(data),
+                        "stored_size": len(kept),
+                        "truncated": truncated or len(data) > BODY_CAP,
+                        "compression": "zlib",
+                        "content": zlib.compress(kept, 6),
+                        "ruleset_id": ruleset_ids[digests[sha][0]] if sha in digests else None,
+                    }
+                )
+            conn.execute(insert(_bodies), rows)
+            for i in range(0, len(new), 500):
+                for bid, rid, sha in conn.execute(
+                    select(c.id, c.ruleset_id, c.sha256).where(c.sha256.in_(new[i : i + 500]))
+                ):
+                    found[sha] = (bid, rid)
+        for sha, value in found.items():
+            out[sha] = value
+            self._body_ids[sha] = value
+        while len(self._body_ids) > self._cache_size:
             self._body_ids.popitem(last=False)
+        return out, len(new)
 
-    def _ruleset(self, conn: Connection, data: bytes) -> int:
-        rules = parse_robots(data)
-        digest = ruleset_digest(rules)
-        rid = self._ruleset_ids.get(digest)
-        if rid is not None:
-            return rid
-        row = conn.execute(select(_rulesets.c.id).where(_rulesets.c.sha256 == digest)).first()
-        if row is None:
-            res = conn.execute(
-                insert(_rulesets).values(sha256=digest, groups=len(rules.groups), rules=rules.rule_count)
-            )
-            rid = int(res.inserted_primary_key[0])  # type: ignore[index]
-        else:
-            rid = int(row[0])
-        if len(self._ruleset_ids) < 1_000_000:
-            self._ruleset_ids[digest] = rid
-        return rid
+    def _rulesets_for(self, conn: Connection, digests: list[tuple[str, int, int]]) -> dict[str, int]:
+        """digest → ruleset id, creating missing rulesets."""
+        out: dict[str, int] = {}
+        missing: dict[str, tuple[str, int, int]] = {}
+        for d in digests:
+            rid = self._ruleset_ids.get(d[0])
+            if rid is not None:
+                out[d[0]] = rid
+            else:
+                missing[d[0]] = d
+        if not missing:
+            return out
+        c = _rulesets.c
+        keys = list(missing)
+        for i in range(0, len(keys), 500):
+            for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(keys[i : i + 500]))):
+                out[sha] = rid
+        new = [missing[k] for k in keys if k not in out]
+        if new:
+            conn.execute(insert(_rulesets), [{"sha256": d, "groups": g, "rules": r} for d, g, r in new])
+            names = [d for d, _, _ in new]
+            for i in range(0, len(names), 500):
+                for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
+                    out[sha] = rid
+        for k in keys:
+            if len(self._ruleset_ids) < 1_000_000:
+                self._ruleset_ids[k] = out[k]
+        return out
 
     # -- versions ----------------------------------------------------------------------------------------------
     def record(self, domain: str, observations: Iterable[Observation], *, continuous: bool = False) -> RecordResult:
@@ -271,42 +319,74 @@ class Writer:
         a version is taken to have stayed in place until the next one appeared, so its ``last_seen`` is moved
         up to the next version's first day.
         """
+        return self.record_batch([(domain, list(observations))], continuous=continuous)
+
+    def record_batch(
+        self, items: Sequence[tuple[str, Sequence[Observation]]], *, continuous: bool = False
+    ) -> RecordResult:
+        """Record several sites' observations in one transaction (all or nothing)."""
         result = RecordResult()
-        by_kind: dict[str, list[Observation]] = {}
-        for o in observations:
-            by_kind.setdefault(o.kind, []).append(o)
-        if not by_kind:
+        items = [(d, obs) for d, obs in items if obs]
+        if not items:
             return result
-        sid = self.site_id(domain)
+        self.ensure_sites([{"domain": d} for d, _ in items])
         with self.engine.begin() as conn:
-            for kind, obs in by_kind.items():
-                result.add(self._record_kind(conn, sid, kind, sorted(obs, key=lambda o: o.seen_at), continuous))
+            bodies, result.new_bodies = self._bodies(
+                conn,
+                [
+                    (o.kind, o.body, o.truncated)
+                    for _, obs in items
+                    for o in obs
+                    if o.body is not None and o.kind in BODY_KINDS
+                ],
+            )
+            sids = sorted({self._site_ids[d] for d, _ in items})
+            kinds = sorted({o.kind for _, obs in items for o in obs})
+            existing: dict[tuple[int, str], list[_V]] = {}
+            c = _versions.c
+            for i in range(0, len(sids), 500):
+                q = (
+                    select(
+                        c.id, c.site_id, c.kind, c.status, c.http_status, c.body_id, c.signals, c.first_seen,
+                        c.last_seen, c.valid_to, c.observations,
+                    )
+                    .where(c.site_id.in_(sids[i : i + 500]), c.kind.in_(kinds))
+                    .order_by(c.site_id, c.kind, c.first_seen)
+                )  # fmt: skip
+                for r in conn.execute(q):
+                    existing.setdefault((r.site_id, r.kind), []).append(
+                        _V(r.id, (r.status, r.http_status, r.body_id, r.signals), _aware(r.first_seen),
+                           _aware(r.last_seen), _aware(r.valid_to) if r.valid_to else None, r.observations)
+                    )  # fmt: skip
+            all_versions: list[_V] = []
+            for domain, obs in items:
+                sid = self._site_ids[domain]
+                by_kind: dict[str, list[Observation]] = {}
+                for o in obs:
+                    by_kind.setdefault(o.kind, []).append(o)
+                for kind, kobs in by_kind.items():
+                    versions = existing.setdefault((sid, kind), [])
+                    kobs.sort(key=lambda o: o.seen_at)
+                    result.add(self._apply(sid, kind, versions, kobs, bodies, continuous))
+                    all_versions.extend(versions)
+            self._flush(conn, all_versions)
         return result
 
-    def _record_kind(
-        self, conn: Connection, sid: int, kind: str, obs: list[Observation], continuous: bool
+    def _apply(
+        self,
+        sid: int,
+        kind: str,
+        versions: list[_V],
+        obs: list[Observation],
+        bodies: dict[str, tuple[int, int | None]],
+        continuous: bool,
     ) -> RecordResult:
         result = RecordResult()
-        c = _versions.c
-        rows = conn.execute(
-            select(
-                c.id, c.status, c.http_status, c.body_id, c.signals, c.first_seen, c.last_seen, c.valid_to,
-                c.observations,
-            )
-            .where(c.site_id == sid, c.kind == kind)
-            .order_by(c.first_seen)
-        ).all()  # fmt: skip
-        versions = [
-            _V(r.id, (r.status, r.http_status, r.body_id, r.signals), _aware(r.first_seen), _aware(r.last_seen),
-               _aware(r.valid_to) if r.valid_to else None, r.observations)
-            for r in rows
-        ]  # fmt: skip
         for o in obs:
             at = _aware(o.seen_at)
             body_id = ruleset_id = None
             if o.body is not None and kind in BODY_KINDS:
-                body_id, ruleset_id, new_body = self._body(conn, kind, o.body, o.truncated)
-                result.new_bodies += new_body
+                body_id, ruleset_id = bodies[hashlib.sha256(o.body).hexdigest()]
             signals = json.dumps(o.signals, sort_keys=True, ensure_ascii=False) if o.signals is not None else None
             key = (o.status, o.http_status, body_id, signals)
             # The version in effect at `at` (latest first_seen ≤ at) and the one after it.
@@ -353,7 +433,6 @@ class Writer:
                 if a.last_seen < b.first_seen:
                     a.last_seen = b.first_seen
                     a.dirty = True
-        self._flush(conn, versions)
         return result
 
     def _flush(self, conn: Connection, versions: list[_V]) -> None:
@@ -368,14 +447,24 @@ class Writer:
                     for v in new
                 ],
             )  # fmt: skip
-        for v in changed:
+        if changed:
             conn.execute(
                 update(_versions)
-                .where(_versions.c.id == v.id)
+                .where(_versions.c.id == bindparam("b_id"))
                 .values(
-                    first_seen=v.first_seen, last_seen=v.last_seen, valid_to=v.valid_to, observations=v.observations
-                )
-            )
+                    first_seen=bindparam("b_first"),
+                    last_seen=bindparam("b_last"),
+                    valid_to=bindparam("b_valid"),
+                    observations=bindparam("b_obs"),
+                ),
+                [
+                    {"b_id": v.id, "b_first": v.first_seen, "b_last": v.last_seen, "b_valid": v.valid_to,
+                     "b_obs": v.observations}
+                    for v in changed
+                ],
+            )  # fmt: skip
+        for v in versions:
+            v.dirty = False
 
 
 def _bisect(versions: list[_V], at: datetime) -> int:
