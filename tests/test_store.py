@@ -206,3 +206,38 @@ def test_store_then_load_matches_the_observations(tmp_path_factory: pytest.TempP
     for a, b in itertools.pairwise(vs):
         assert (a[0], a[1]) != (b[0], b[1])
         assert a[4] == b[2]
+
+
+def _events(engine: Engine) -> dict[tuple, tuple[int, int]]:
+    from tracker.store.models import VersionEvent
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(VersionEvent.kind, VersionEvent.day, VersionEvent.status, VersionEvent.ruleset_id,
+                   VersionEvent.category, VersionEvent.starts, VersionEvent.ends)
+        ).all()  # fmt: skip
+    return {tuple(r[:5]): (r[5], r[6]) for r in rows if r[5] or r[6]}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.sampled_from(["a.example", "b.example"]), st.integers(0, 40),
+                           st.sampled_from([OPEN, BLOCK, None])), min_size=1, max_size=6),
+        min_size=1, max_size=4,
+    )
+)  # fmt: skip
+def test_version_events_stay_equal_to_a_rebuild(tmp_path_factory: pytest.TempPathFactory, batches: list) -> None:
+    """The counts the writer maintains incrementally equal a recount from the versions, whatever the order."""
+    from tracker.store.writer import rebuild_events
+
+    engine = open_store(tmp_path_factory.mktemp("ev") / "e.db")
+    w = Writer(engine)
+    for batch in batches:
+        items: dict[str, list[Observation]] = {}
+        for domain, n, body in batch:
+            items.setdefault(domain, []).append(robots(n, body, "ok" if body is not None else "unreachable"))
+        w.record_batch(list(items.items()))
+    incremental = _events(engine)
+    rebuild_events(engine)
+    assert incremental == _events(engine)

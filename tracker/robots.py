@@ -75,7 +75,7 @@ _NARROW_FILES = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: frozen dataclasses are 3x slower to build, and files have thousands of rules
 class Rule:
     """One Allow or Disallow line, its value escaped as Google does (non-ASCII → %XX, %xx → %XX)."""
 
@@ -97,7 +97,7 @@ class Rule:
         return f"{'Allow' if self.allow else 'Disallow'}: {self.pattern}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UserAgentLine:
     """A ``User-agent:`` line: what the site wrote and the token a parser derives from it."""
 
@@ -379,7 +379,44 @@ def _strip(b: bytes) -> bytes:
 
 # The common line in one C call: key up to the first ':' (no '#' or NUL before it), value up to '#' or NUL.
 _KV = re.compile(rb"([^:#\x00]*):([^#\x00]*)")
-_UA, _ALLOW, _DISALLOW, _SITEMAP, _OTHER = range(5)
+_UA, _ALLOW, _DISALLOW, _SITEMAP, _OTHER, _IGNORED, _BLANK = range(7)
+# raw line → its lexed form. Real files share most of their lines (CMS defaults, the same AI-agent blocks), so
+# caching the lexing makes parsing a million files mostly dict lookups. Bounded; cleared when full.
+_LINE_CACHE: dict[bytes, tuple[int, str, str]] = {}
+
+
+def _lex_line(raw: bytes) -> tuple[int, str, str]:
+    """One line → (kind, first, second): UA (value), ALLOW/DISALLOW (pattern, implicit index.html pattern),
+    SITEMAP (url), OTHER (lower-case key, value), IGNORED (not understood) or BLANK (blank or comment)."""
+    m = _KV.match(raw)
+    if m is not None:
+        key = m.group(1).strip(_WS)
+        value = m.group(2).strip(_WS)
+        if not key:
+            return (_IGNORED, "", "")
+    else:
+        kv = _split_key_value(raw)
+        if kv is None:
+            if _strip(raw.split(b"\x00", 1)[0].split(b"#", 1)[0]):
+                return (_IGNORED, "", "")
+            return (_BLANK, "", "")
+        key, value = kv
+    kind = _KEY_KINDS.get(key)
+    if kind is None:
+        kind = _classify_key(key)
+    if kind == _UA or kind == _SITEMAP:
+        return (kind, value.decode("utf-8", "replace"), "")
+    if kind == _ALLOW or kind == _DISALLOW:
+        pattern = value.decode("ascii") if value.isascii() and b"%" not in value else _escape_pattern(value)
+        implicit = ""
+        if kind == _ALLOW:
+            slash = pattern.rfind("/")
+            if slash != -1 and pattern.startswith("/index.htm", slash):
+                implicit = pattern[: slash + 1] + "$"
+        return (kind, pattern, implicit)
+    return (_OTHER, key.decode("utf-8", "replace").lower(), value.decode("utf-8", "replace"))
+
+
 _KEY_KINDS: dict[bytes, int] = {}
 
 
@@ -692,9 +729,7 @@ def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int) -> None:
     current: Group | None = None
     in_rules = False  # an Allow/Disallow line was seen since the last User-agent line
     line_no = 0
-    kinds = _KEY_KINDS
-    kv_match = _KV.match
-    ws = _WS
+    cache = _LINE_CACHE
     for raw in data.splitlines():  # bytes split only at \r, \n and \r\n, as Google's parser does
         line_no += 1
         if not raw:
@@ -702,53 +737,37 @@ def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int) -> None:
         if len(raw) > MAX_LINE_BYTES:
             raw = raw[:MAX_LINE_BYTES]
             rules.long_lines += 1
-        m = kv_match(raw)
-        if m is not None:
-            key = m.group(1).strip(ws)
-            value = m.group(2).strip(ws)
-            if not key:
-                rules.ignored_lines += 1
-                continue
-        else:
-            kv = _split_key_value(raw)
-            if kv is None:
-                if _strip(raw.split(b"\x00", 1)[0].split(b"#", 1)[0]):
-                    rules.ignored_lines += 1
-                continue
-            key, value = kv
-        kind = kinds.get(key)
-        if kind is None:
-            kind = _classify_key(key)
+        lexed = cache.get(raw)
+        if lexed is None:
+            lexed = _lex_line(raw)
+            if len(raw) <= 512:
+                if len(cache) >= 200_000:
+                    cache.clear()
+                cache[raw] = lexed
+        kind, first, second = lexed
         if kind == _UA:
             if current is None or in_rules:
                 current = Group(len(groups))
                 groups.append(current)
                 in_rules = False
-            current.agents.append(UserAgentLine(value.decode("utf-8", "replace"), line_no))
+            current.agents.append(UserAgentLine(first, line_no))
         elif kind == _ALLOW or kind == _DISALLOW:
             if current is None:
                 rules.ignored_lines += 1  # rules before the first User-agent line (RFC: ignore)
                 continue
             in_rules = True
-            pattern = value.decode("ascii") if value.isascii() and b"%" not in value else _escape_pattern(value)
             if kind == _ALLOW:
-                current.rules.append(Rule(True, pattern, line_no))
-                slash = pattern.rfind("/")
-                if slash != -1 and pattern.startswith("/index.htm", slash):
-                    current.rules.append(Rule(True, pattern[: slash + 1] + "$", line_no, implicit=True))
+                current.rules.append(Rule(True, first, line_no))
+                if second:  # Google: Allow: /dir/index.html also allows /dir/
+                    current.rules.append(Rule(True, second, line_no, implicit=True))
             else:
-                current.rules.append(Rule(False, pattern, line_no))
+                current.rules.append(Rule(False, first, line_no))
         elif kind == _SITEMAP:
-            records.append(Record("sitemap", value.decode("utf-8", "replace"), line_no, None))
-        else:
-            records.append(
-                Record(
-                    key.decode("utf-8", "replace").lower(),
-                    value.decode("utf-8", "replace"),
-                    line_no,
-                    current.index if current is not None else None,
-                )
-            )
+            records.append(Record("sitemap", first, line_no, None))
+        elif kind == _OTHER:
+            records.append(Record(first, second, line_no, current.index if current is not None else None))
+        elif kind == _IGNORED:
+            rules.ignored_lines += 1
     rules.lines = line_no
 
 

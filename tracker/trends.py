@@ -30,12 +30,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, func, select
+from sqlalchemy.engine import Connection
 
 from tracker.agents import AgentRegistry
 from tracker.crawl import NO_RULES, UNREACHABLE
 from tracker.evaluate import load_evaluations
-from tracker.store.models import Site, Version
+from tracker.store.models import Site, Version, VersionEvent
 
 __all__ = ["DEFINITIONS", "TrendError", "TrendRow", "load_weights", "period_end", "period_label", "restriction_series"]
 
@@ -45,6 +46,7 @@ Weight = Literal["none", "tokens", "rank"]
 
 _versions = Version.__table__  # type: ignore[attr-defined]
 _sites = Site.__table__  # type: ignore[attr-defined]
+_events = VersionEvent.__table__  # type: ignore[attr-defined]
 
 DEFINITIONS = (
     "blocked = the agent may not fetch '/' under RFC 9309 rules; blocked_named = blocked by a group naming the agent "
@@ -157,6 +159,167 @@ def _day(v: object) -> date:
     return date.fromisoformat(str(v)[:10])
 
 
+State = tuple[str, bool, bool]  # (stance or no_robots/unreachable, blocked, named)
+Event = tuple[date, int, State, int, float]  # (day, +1/-1, state, count, weight)
+
+
+class _Classifier:
+    """The state of a (status, ruleset) for a group of agents: blocked if any agent of the group is blocked."""
+
+    def __init__(self, members: list[str], evals: dict[str, dict[int, tuple[bool, bool, str]]]) -> None:
+        self.tables = [evals.get(m.lower(), {}) for m in members]
+        self._cache: dict[int, State] = {}
+
+    def ruleset_state(self, rid: int) -> State:
+        s = self._cache.get(rid)
+        if s is None:
+            blocked = named = False
+            worst = "allowed"
+            for table in self.tables:
+                ev = table.get(rid)
+                if ev is None:
+                    continue
+                root_allowed, is_named, stance = ev
+                if not root_allowed:
+                    blocked = True
+                    named = named or is_named
+                if _SEVERITY.get(stance, 0) > _SEVERITY.get(worst, 0):
+                    worst = stance
+            s = self._cache[rid] = (worst, blocked, named)
+        return s
+
+    def state(self, status: str, rid: int | None) -> State:
+        if status in UNREACHABLE:
+            return ("unreachable", False, False)
+        if status in NO_RULES or not rid:
+            return ("no_robots", False, False)
+        return self.ruleset_state(rid)
+
+    def rulesets(self) -> set[int]:
+        out: set[int] = set()
+        for t in self.tables:
+            out.update(t)
+        return out
+
+
+def _bounds(engine: Engine) -> tuple[date, date] | None:
+    c = _versions.c
+    with engine.connect() as conn:
+        # The newest observation is always a current version's last_seen: (kind, valid_to, last_seen) index.
+        last = conn.execute(select(func.max(c.last_seen)).where(c.kind == "robots", c.valid_to.is_(None))).scalar()
+        first = conn.execute(select(func.min(c.first_seen)).where(c.kind == "robots")).scalar()
+    if last is None or first is None:
+        return None
+    return _day(first), _day(last)
+
+
+def _stale_events(
+    conn: Connection, classify: _Classifier, category: str | None, horizon: date, max_age: int
+) -> list[Event]:
+    """Current versions not seen for max_age days stop counting max_age days after they were last seen."""
+    c = _versions.c
+    cutoff = datetime.combine(horizon - timedelta(days=max_age) + timedelta(days=1), datetime.min.time(), UTC)
+    day = func.date(c.last_seen)
+    q = (
+        select(c.status, c.ruleset_id, day, func.count())
+        .select_from(_versions.join(_sites, _sites.c.id == c.site_id))
+        .where(c.kind == "robots", c.valid_to.is_(None), c.last_seen < cutoff)
+        .group_by(c.status, c.ruleset_id, day)
+    )
+    if category is not None:
+        q = q.where(_sites.c.category == category)
+    out: list[Event] = []
+    for status, rid, d, n in conn.execute(q):
+        end = _day(d) + timedelta(days=max_age)
+        if end <= horizon:
+            out.append((end, -1, classify.state(status, rid), n, 0.0))
+    return out
+
+
+def _events_from_table(
+    engine: Engine, classify: _Classifier, category: str | None, horizon: date, max_age: int
+) -> list[Event]:
+    """Start/end events from version_events, joined in the database with each ruleset's state for the group."""
+    codes: dict[State, int] = {}
+    by_code: dict[int, State] = {}
+    rows = []
+    for rid in classify.rulesets():
+        st = classify.ruleset_state(rid)
+        code = codes.setdefault(st, len(codes))
+        by_code[code] = st
+        rows.append({"ruleset_id": rid, "code": code})
+    tmp = Table(
+        "tmp_ruleset_state",
+        MetaData(),
+        Column("ruleset_id", Integer, primary_key=True),
+        Column("code", Integer, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+    e = _events.c
+    out: list[Event] = []
+    with engine.connect() as conn:
+        tmp.drop(conn, checkfirst=True)
+        tmp.create(conn)
+        try:
+            if rows:
+                conn.execute(tmp.insert(), rows)
+            code_col = func.coalesce(tmp.c.code, -1)
+            q = (
+                select(e.day, e.status, code_col, func.sum(e.starts), func.sum(e.ends))
+                .select_from(_events.outerjoin(tmp, tmp.c.ruleset_id == e.ruleset_id))
+                .where(e.kind == "robots")
+                .group_by(e.day, e.status, code_col)
+            )
+            if category is not None:
+                q = q.where(e.category == category)
+            for d, status, cd, starts, ends in conn.execute(q):
+                if status in UNREACHABLE or status in NO_RULES or cd == -1:
+                    st = classify.state(status, None)
+                else:
+                    st = by_code[cd]
+                day = _day(d)
+                if starts:
+                    out.append((day, 1, st, int(starts), 0.0))
+                if ends and day <= horizon:
+                    out.append((day, -1, st, int(ends), 0.0))
+            out += _stale_events(conn, classify, category, horizon, max_age)
+        finally:
+            tmp.drop(conn, checkfirst=True)
+            conn.commit()
+    return out
+
+
+def _events_from_versions(
+    engine: Engine,
+    classify: _Classifier,
+    category: str | None,
+    site_w: dict[int, float],
+    horizon: date,
+    max_age: int,
+) -> list[Event]:
+    """Start/end events per site (needed when each site carries its own weight)."""
+    c = _versions.c
+    out: list[Event] = []
+    base = (
+        select(c.status, c.ruleset_id, c.site_id)
+        .select_from(_versions.join(_sites, _sites.c.id == c.site_id))
+        .where(c.kind == "robots")
+    )
+    if category is not None:
+        base = base.where(_sites.c.category == category)
+    with engine.connect() as conn:
+        q = base.add_columns(c.first_seen, c.valid_to, c.last_seen)
+        for status, rid, sid, first, valid, last in conn.execute(q):
+            st = classify.state(status, rid)
+            w = site_w.get(sid, 0.0)
+            out.append((_day(first), 1, st, 1, w))
+            # A superseded version ends when the next began; a current one max_age days after it was last seen.
+            end = _day(valid) if valid is not None else _day(last) + timedelta(days=max_age)
+            if end <= horizon:
+                out.append((end, -1, st, 1, w))
+    return out
+
+
 def restriction_series(
     engine: Engine,
     registry: AgentRegistry,
@@ -174,154 +337,90 @@ def restriction_series(
 ) -> list[TrendRow]:
     """Compute the restriction series for each agent (or company/purpose group) and period."""
     groups = _groups(registry, agents, by)
-    all_tokens = sorted({t.lower() for members in groups.values() for t in members})
-    evals = load_evaluations(engine, all_tokens)
-
-    c = _versions.c
-    site_filter = []
-    if category is not None:
-        site_filter.append(_sites.c.category == category)
-    with engine.connect() as conn:
-        horizon_raw = conn.execute(select(func.max(c.last_seen)).where(c.kind == "robots")).scalar()
-        if horizon_raw is None:
-            return []
-        horizon = _day(horizon_raw)
-        first_raw = conn.execute(select(func.min(c.first_seen)).where(c.kind == "robots")).scalar()
-        first = _day(first_raw)
-        site_w: dict[int, float] | None = None
-        if weight != "none":
-            site_w = {}
-            for sid, domain, rank in conn.execute(select(_sites.c.id, _sites.c.domain, _sites.c.rank)):
-                if weight == "rank":
-                    site_w[sid] = 1.0 / rank if rank else 0.0
-                else:
-                    site_w[sid] = _site_weight(domain, weights or {})
-        # Every version contributes +1 from first_seen and -1 from its end: the next version, or (for the current
-        # one) max_age days after it was last seen. Aggregated per (day, status, ruleset) in the database.
-        cols = [c.status, c.ruleset_id]
-        per_site = site_w is not None
-        if per_site:
-            cols.append(c.site_id)
-        base = select(*cols).select_from(_versions.join(_sites, _sites.c.id == c.site_id)).where(c.kind == "robots")
-        for f in site_filter:
-            base = base.where(f)
-        day_start = func.date(c.first_seen)
-        q_start = base.add_columns(day_start, func.count()).group_by(*cols, day_start)
-        day_end = func.date(c.valid_to)
-        q_end = base.where(c.valid_to.is_not(None)).add_columns(day_end, func.count()).group_by(*cols, day_end)
-        day_last = func.date(c.last_seen)
-        q_stale = base.where(c.valid_to.is_(None)).add_columns(day_last, func.count()).group_by(*cols, day_last)
-        events: list[tuple[date, int, str, int | None, float, int]] = []
-        for sign, q, shift in ((1, q_start, 0), (-1, q_end, 0), (-1, q_stale, max_age_days)):
-            for row in conn.execute(q):
-                status, rid = row[0], row[1]
-                w = site_w.get(row[2], 0.0) if per_site and site_w is not None else 0.0
-                d = _day(row[-2]) + timedelta(days=shift)
-                if sign < 0 and d > horizon:
-                    continue  # ends after the last observation are not known yet
-                events.append((d, sign, status, rid, w * row[-1] if per_site else 0.0, row[-1]))
-
+    evals = load_evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
+    bounds = _bounds(engine)
+    if bounds is None:
+        return []
+    first, horizon = bounds
     lo = max(start, first) if start else first
     hi = min(stop, horizon) if stop else horizon
     if lo > hi:
         return []
     periods = _periods(lo, hi, freq)
-    events.sort(key=lambda e: e[0])
-
-    # State of each (status, ruleset) for each group, computed once.
+    site_w: dict[int, float] | None = None
+    if weight != "none":
+        site_w = {}
+        with engine.connect() as conn:
+            for sid, domain, rank in conn.execute(select(_sites.c.id, _sites.c.domain, _sites.c.rank)):
+                site_w[sid] = (1.0 / rank if rank else 0.0) if weight == "rank" else _site_weight(domain, weights or {})
     label = weight_label or weight
     rows: list[TrendRow] = []
     for name, members in groups.items():
-        state_cache: dict[tuple[str, int | None], tuple[str, bool, bool, str]] = {}
-
-        def state(
-            status: str,
-            rid: int | None,
-            members: list[str] = members,
-            state_cache: dict[tuple[str, int | None], tuple[str, bool, bool, str]] = state_cache,
-        ) -> tuple[str, bool, bool, str]:
-            key = (status, rid)
-            s = state_cache.get(key)
-            if s is None:
-                if status in UNREACHABLE:
-                    s = ("unreachable", False, False, "unreachable")
-                elif status in NO_RULES or rid is None:
-                    s = ("no_robots", False, False, "no_robots")
-                else:
-                    blocked = named = False
-                    worst = "allowed"
-                    for m in members:
-                        ev = evals.get(m.lower(), {}).get(rid)
-                        if ev is None:
-                            continue
-                        root_allowed, is_named, stance = ev
-                        if not root_allowed:
-                            blocked = True
-                            named = named or is_named
-                        if _SEVERITY.get(stance, 0) > _SEVERITY.get(worst, 0):
-                            worst = stance
-                    s = ("ok", blocked, named, worst)
-                state_cache[key] = s
-            return s
-
-        counts: dict[str, float] = defaultdict(float)
-        wsum: dict[str, float] = defaultdict(float)
-        ei = 0
-        for plabel, pend in periods:
-            while ei < len(events) and events[ei][0] <= pend:
-                d, sign, status, rid, w, n = events[ei]
-                _kind, blocked, named, stance = state(status, rid)
-                counts["sites"] += sign * n
-                counts[stance] += sign * n
-                if blocked:
-                    counts["blocked"] += sign * n
-                if named:
-                    counts["blocked_named"] += sign * n
-                wsum["sites"] += sign * w
-                if blocked:
-                    wsum["blocked"] += sign * w
-                if named:
-                    wsum["blocked_named"] += sign * w
-                ei += 1
-            if pend < lo:
-                continue
-            sites = round(counts["sites"])
-            if sites <= 0:
-                continue
-            blocked_n = round(counts["blocked"])
-            named_n = round(counts["blocked_named"])
-            unreachable = round(counts["unreachable"])
-            if weight != "none":
-                denom = wsum["sites"]
-                share = wsum["blocked"] / denom if denom > 0 else 0.0
-                named_share = wsum["blocked_named"] / denom if denom > 0 else 0.0
-            else:
-                share = blocked_n / sites
-                named_share = named_n / sites
-            reachable = sites - unreachable
-            rows.append(
-                TrendRow(
-                    period=plabel,
-                    period_end=pend.isoformat(),
-                    agent=name,
-                    sites=sites,
-                    blocked=blocked_n,
-                    blocked_named=named_n,
-                    blocked_share=round(share, 6),
-                    blocked_named_share=round(named_share, 6),
-                    full_block=round(counts["full_block"]),
-                    near_full_block=round(counts["near_full_block"]),
-                    partial_block=round(counts["partial_block"]),
-                    no_robots=round(counts["no_robots"]),
-                    unreachable=unreachable,
-                    blocked_share_reachable=round(blocked_n / reachable, 6) if reachable > 0 else 0.0,
-                    weighting=label if weight != "none" else "sites",
-                    sites_weight=round(wsum["sites"], 3) if weight != "none" else float(sites),
-                    blocked_weight=round(wsum["blocked"], 3) if weight != "none" else float(blocked_n),
-                )
-            )
-    rows.sort(key=lambda r: (r.period_end, list(groups).index(r.agent)))
+        classify = _Classifier(members, evals)
+        if site_w is None:
+            events = _events_from_table(engine, classify, category, horizon, max_age_days)
+        else:
+            events = _events_from_versions(engine, classify, category, site_w, horizon, max_age_days)
+        events.sort(key=lambda e: e[0])
+        rows += _accumulate(name, events, periods, weight != "none", label)
+    order = list(groups)
+    rows.sort(key=lambda r: (r.period_end, order.index(r.agent)))
     return rows
+
+
+def _accumulate(
+    name: str, events: list[Event], periods: list[tuple[str, date]], weighted: bool, label: str
+) -> list[TrendRow]:
+    counts: dict[str, int] = defaultdict(int)
+    wsum: dict[str, float] = defaultdict(float)
+    out: list[TrendRow] = []
+    ei = 0
+    for plabel, pend in periods:
+        while ei < len(events) and events[ei][0] <= pend:
+            _d, sign, (stance, blocked, named), n, w = events[ei]
+            counts["sites"] += sign * n
+            counts[stance] += sign * n
+            wsum["sites"] += sign * w
+            if blocked:
+                counts["blocked"] += sign * n
+                wsum["blocked"] += sign * w
+            if named:
+                counts["blocked_named"] += sign * n
+                wsum["blocked_named"] += sign * w
+            ei += 1
+        sites = counts["sites"]
+        if sites <= 0:
+            continue
+        blocked_n, named_n, unreachable = counts["blocked"], counts["blocked_named"], counts["unreachable"]
+        if weighted:
+            denom = wsum["sites"]
+            share = wsum["blocked"] / denom if denom > 0 else 0.0
+            named_share = wsum["blocked_named"] / denom if denom > 0 else 0.0
+        else:
+            share, named_share = blocked_n / sites, named_n / sites
+        reachable = sites - unreachable
+        out.append(
+            TrendRow(
+                period=plabel,
+                period_end=pend.isoformat(),
+                agent=name,
+                sites=sites,
+                blocked=blocked_n,
+                blocked_named=named_n,
+                blocked_share=round(share, 6),
+                blocked_named_share=round(named_share, 6),
+                full_block=counts["full_block"],
+                near_full_block=counts["near_full_block"],
+                partial_block=counts["partial_block"],
+                no_robots=counts["no_robots"],
+                unreachable=unreachable,
+                blocked_share_reachable=round(blocked_n / reachable, 6) if reachable > 0 else 0.0,
+                weighting=label if weighted else "sites",
+                sites_weight=round(wsum["sites"], 3) if weighted else float(sites),
+                blocked_weight=round(wsum["blocked"], 3) if weighted else float(blocked_n),
+            )
+        )
+    return out
 
 
 def _groups(registry: AgentRegistry, agents: Sequence[str], by: GroupBy) -> dict[str, list[str]]:

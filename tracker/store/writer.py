@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
-from tracker.store.models import Body, CrawlRun, RuleSet, Site, Version
+from tracker.store.models import Body, CrawlRun, RuleSet, Site, Version, VersionEvent
 
-__all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "ruleset_digest"]
+__all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "rebuild_events", "ruleset_digest"]
 
 #: Bytes of a body kept in the store (robots.txt is parsed up to 512,000 bytes; keep what was parsed).
 BODY_CAP = ROBOTS_MAX_BYTES
@@ -39,6 +39,7 @@ _bodies = Body.__table__  # type: ignore[attr-defined]
 _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _versions = Version.__table__  # type: ignore[attr-defined]
 _runs = CrawlRun.__table__  # type: ignore[attr-defined]
+_events = VersionEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -87,6 +88,11 @@ class _V:
     observations: int
     row: dict[str, Any] = field(default_factory=dict)
     dirty: bool = False
+    ruleset_id: int | None = None
+    site_id: int = 0
+    kind: str = ""
+    # (first_seen, valid_to) as stored, to move the version_events counts when either changes; None when new.
+    stored: tuple[datetime, datetime | None] | None = None
 
 
 def _aware(dt: datetime) -> datetime:
@@ -101,16 +107,14 @@ def ruleset_digest_and_counts(body: bytes) -> tuple[str, int, int]:
 
 def ruleset_digest(rules: RobotsRules) -> str:
     """Hash of what evaluations depend on: each group's agent tokens and its rules, in order."""
-    h = hashlib.sha256()
-    h.update(b"v1|blank" if rules.blank else b"v1|")
+    parts = ["v1|blank" if rules.blank else "v1|"]
     for g in rules.groups:
-        h.update(b"\x1eG")
+        parts.append("\x1eG")
         for a in g.agents:
-            tok = "*" if a.is_global else a.token.lower()
-            h.update(f"\x1fA{tok}\x1d{a.lenient_token.lower()}".encode("utf-8", "surrogatepass"))
+            parts.append(f"\x1fA{'*' if a.is_global else a.token.lower()}\x1d{a.lenient_token.lower()}")
         for r in g.rules:
-            h.update(f"\x1f{'+' if r.allow else '-'}{r.pattern}".encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+            parts.append(f"\x1f{'+' if r.allow else '-'}{r.pattern}")
+    return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Writer:
@@ -348,16 +352,24 @@ class Writer:
                 q = (
                     select(
                         c.id, c.site_id, c.kind, c.status, c.http_status, c.body_id, c.signals, c.first_seen,
-                        c.last_seen, c.valid_to, c.observations,
+                        c.last_seen, c.valid_to, c.observations, c.ruleset_id,
                     )
                     .where(c.site_id.in_(sids[i : i + 500]), c.kind.in_(kinds))
                     .order_by(c.site_id, c.kind, c.first_seen)
                 )  # fmt: skip
                 for r in conn.execute(q):
+                    first, valid = _aware(r.first_seen), _aware(r.valid_to) if r.valid_to else None
                     existing.setdefault((r.site_id, r.kind), []).append(
-                        _V(r.id, (r.status, r.http_status, r.body_id, r.signals), _aware(r.first_seen),
-                           _aware(r.last_seen), _aware(r.valid_to) if r.valid_to else None, r.observations)
+                        _V(r.id, (r.status, r.http_status, r.body_id, r.signals), first, _aware(r.last_seen), valid,
+                           r.observations, ruleset_id=r.ruleset_id, site_id=r.site_id, kind=r.kind,
+                           stored=(first, valid))
                     )  # fmt: skip
+            categories: dict[int, str] = {}
+            for i in range(0, len(sids), 500):
+                for sid_, cat in conn.execute(
+                    select(_sites.c.id, _sites.c.category).where(_sites.c.id.in_(sids[i : i + 500]))
+                ):
+                    categories[sid_] = cat or ""
             all_versions: list[_V] = []
             for domain, obs in items:
                 sid = self._site_ids[domain]
@@ -369,7 +381,7 @@ class Writer:
                     kobs.sort(key=lambda o: o.seen_at)
                     result.add(self._apply(sid, kind, versions, kobs, bodies, continuous))
                     all_versions.extend(versions)
-            self._flush(conn, all_versions)
+            self._flush(conn, all_versions, categories)
         return result
 
     def _apply(
@@ -421,7 +433,7 @@ class Writer:
                     "headers": json.dumps(o.headers, sort_keys=True) if o.headers else None,
                     "final_url": o.final_url, "source": o.source, "run_id": self.run_id,
                 },
-                dirty=True,
+                dirty=True, ruleset_id=ruleset_id, site_id=sid, kind=kind,
             )  # fmt: skip
             if prev is not None:
                 prev.valid_to = at
@@ -435,9 +447,27 @@ class Writer:
                     a.dirty = True
         return result
 
-    def _flush(self, conn: Connection, versions: list[_V]) -> None:
+    def _flush(self, conn: Connection, versions: list[_V], categories: dict[int, str]) -> None:
         new = [v for v in versions if v.id is None]
         changed = [v for v in versions if v.id is not None and v.dirty]
+        events: dict[tuple[str, str, str, int, str], list[int]] = {}
+
+        def bump(v: _V, first: datetime, valid: datetime | None, sign: int) -> None:
+            base = (v.kind, v.key[0], v.ruleset_id or 0, categories.get(v.site_id, ""))
+            e = events.setdefault((base[0], first.date().isoformat(), base[1], base[2], base[3]), [0, 0])
+            e[0] += sign
+            if valid is not None:
+                e = events.setdefault((base[0], valid.date().isoformat(), base[1], base[2], base[3]), [0, 0])
+                e[1] += sign
+
+        for v in new:
+            bump(v, v.first_seen, v.valid_to, 1)
+        for v in changed:
+            assert v.stored is not None
+            if v.stored != (v.first_seen, v.valid_to):
+                bump(v, v.stored[0], v.stored[1], -1)
+                bump(v, v.first_seen, v.valid_to, 1)
+        _upsert_events(conn, events)
         if new:
             conn.execute(
                 insert(_versions),
@@ -465,6 +495,45 @@ class Writer:
             )  # fmt: skip
         for v in versions:
             v.dirty = False
+            v.stored = (v.first_seen, v.valid_to)
+
+
+def _upsert_events(conn: Connection, events: dict[tuple[str, str, str, int, str], list[int]]) -> None:
+    """Add start/end counts to version_events (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL)."""
+    rows = [
+        {"kind": k[0], "day": k[1], "status": k[2], "ruleset_id": k[3], "category": k[4], "starts": s, "ends": e}
+        for k, (s, e) in events.items()
+        if s or e
+    ]
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(_events)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["kind", "day", "status", "ruleset_id", "category"],
+        set_={"starts": _events.c.starts + stmt.excluded.starts, "ends": _events.c.ends + stmt.excluded.ends},
+    )
+    conn.execute(stmt, rows)
+
+
+def rebuild_events(engine: Engine) -> int:
+    """Recompute version_events from the versions (after sites change category, or to check the counts)."""
+    c, s = _versions.c, _sites.c
+    cat = func.coalesce(s.category, "")
+    rid = func.coalesce(c.ruleset_id, 0)
+    events: dict[tuple[str, str, str, int, str], list[int]] = {}
+    with engine.begin() as conn:
+        conn.execute(delete(_events))
+        j = _versions.join(_sites, s.id == c.site_id)
+        for col, slot in ((c.first_seen, 0), (c.valid_to, 1)):
+            day = func.date(col)
+            q = select(c.kind, day, c.status, rid, cat, func.count()).select_from(j).where(col.is_not(None))
+            for kind, d, status, r, category, n in conn.execute(q.group_by(c.kind, day, c.status, rid, cat)):
+                e = events.setdefault((kind, str(d)[:10], status, int(r), category), [0, 0])
+                e[slot] += n
+        _upsert_events(conn, events)
+    return len(events)
 
 
 def _bisect(versions: list[_V], at: datetime) -> int:

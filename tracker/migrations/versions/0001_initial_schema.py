@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 12:20:56.323250
+Create Date: 2026-11-26 12:33:24.562106
 """
 
 from __future__ import annotations
@@ -63,6 +63,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_sites_domain"), ["domain"], unique=True)
         batch_op.create_index(batch_op.f("ix_sites_rank"), ["rank"], unique=False)
 
+    op.create_table(
+        "version_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("day", sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("ruleset_id", sa.Integer(), nullable=False),
+        sa.Column("category", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("starts", sa.Integer(), nullable=False),
+        sa.Column("ends", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "day", "status", "ruleset_id", "category", name="uq_version_events"),
+    )
     op.create_table(
         "bodies",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -160,6 +173,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_bodies_ruleset_id"))
 
     op.drop_table("bodies")
+    op.drop_table("version_events")
     with op.batch_alter_table("sites", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sites_rank"))
         batch_op.drop_index(batch_op.f("ix_sites_domain"))
