@@ -220,3 +220,39 @@ def test_real_history_gptbot_blocks_start_in_august_2023(tmp_path: Path) -> None
     assert jan.blocked > 0 and jan.blocked_named == 0
     # A second import adds nothing.
     assert import_archive(engine, corpus_path("history")).new_versions == 0
+
+
+def test_category_filter_and_recategorising(db: tuple[Engine, Path]) -> None:
+    from tracker.store.models import VersionEvent
+    from tracker.store.writer import Writer, rebuild_events
+
+    engine, archive = db
+    import_archive(engine, archive)
+    w = Writer(engine)
+    w.ensure_sites([{"domain": "a.example", "category": "news"}, {"domain": "b.example", "category": "news"},
+                    {"domain": "c.example", "category": "shop"}])  # fmt: skip
+    news = restriction_series(engine, REG, ["GPTBot"], category="news")
+    assert (news[-1].sites, news[-1].blocked, news[-1].blocked_named) == (2, 2, 1)
+    shop = restriction_series(engine, REG, ["GPTBot"], category="shop")
+    assert (shop[-1].sites, shop[-1].blocked) == (1, 0)
+    # Moving a site to another category moves its counts; the result equals a full rebuild.
+    w.ensure_sites([{"domain": "b.example", "category": "shop"}])
+    assert restriction_series(engine, REG, ["GPTBot"], category="shop")[-1].sites == 2
+    with engine.connect() as conn:
+        before = sorted(
+            tuple(r)
+            for r in conn.execute(
+                select(VersionEvent.day, VersionEvent.category, VersionEvent.starts, VersionEvent.ends)
+            )
+            if r[2] or r[3]
+        )
+    rebuild_events(engine)
+    with engine.connect() as conn:
+        after = sorted(
+            tuple(r)
+            for r in conn.execute(
+                select(VersionEvent.day, VersionEvent.category, VersionEvent.starts, VersionEvent.ends)
+            )
+            if r[2] or r[3]
+        )
+    assert before == after

@@ -241,3 +241,15 @@ def test_version_events_stay_equal_to_a_rebuild(tmp_path_factory: pytest.TempPat
     incremental = _events(engine)
     rebuild_events(engine)
     assert incremental == _events(engine)
+
+
+def test_homepages_are_versioned_by_their_signals_not_their_bytes(engine: Engine) -> None:
+    w = Writer(engine)
+    page = lambda n, html, signals: Observation("homepage", day(n), "ok", 200, body=html, signals=signals)  # noqa: E731
+    w.record(
+        "a.example", [page(0, b"<html>ad 1</html>", {"noai": False}), page(1, b"<html>ad 2</html>", {"noai": False})]
+    )
+    assert count(engine, Body) == 0  # homepage bytes change on every visit and are not kept
+    assert len(versions(engine, "a.example")) == 1
+    w.record("a.example", [page(2, b"<html>ad 3</html>", {"noai": True})])
+    assert len(versions(engine, "a.example")) == 2

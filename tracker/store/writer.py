@@ -173,35 +173,59 @@ class Writer:
 
     # -- sites -------------------------------------------------------------------------------------------------
     def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
-        """Create missing sites (dicts with 'domain' and optional rank, list_source, category, tokens)."""
-        wanted = [s for s in sites if s["domain"] not in self._site_ids]
-        if not wanted:
+        """Create missing sites and update given attributes (dicts with 'domain' and optional rank,
+        list_source, category, tokens). A change of category moves the site's counts in version_events."""
+        attrs = ("rank", "list_source", "category", "tokens")
+        unknown = [s for s in sites if s["domain"] not in self._site_ids]
+        with_attrs = [s for s in sites if any(s.get(k) is not None for k in attrs)]
+        if not unknown and not with_attrs:
             return self._site_ids
         with self.engine.begin() as conn:
-            self._load_site_ids(conn, [s["domain"] for s in wanted])
-            missing = [s for s in wanted if s["domain"] not in self._site_ids]
+            self._load_site_ids(conn, [s["domain"] for s in unknown])
+            missing = list({s["domain"]: s for s in unknown if s["domain"] not in self._site_ids}.values())
             if missing:
                 now = datetime.now(UTC)
                 conn.execute(
                     insert(_sites),
-                    [
-                        {
-                            "domain": s["domain"],
-                            "rank": s.get("rank"),
-                            "list_source": s.get("list_source"),
-                            "category": s.get("category"),
-                            "tokens": s.get("tokens"),
-                            "added_at": now,
-                        }
-                        for s in missing
-                    ],
+                    [{"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now} for s in missing],
                 )
                 self._load_site_ids(conn, [s["domain"] for s in missing])
-            updates = [s for s in wanted if any(s.get(k) is not None for k in ("rank", "category", "tokens"))]
-            for s in updates:
-                vals = {k: s[k] for k in ("rank", "list_source", "category", "tokens") if s.get(k) is not None}
-                conn.execute(update(_sites).where(_sites.c.domain == s["domain"]).values(**vals))
+            if with_attrs:
+                ids = [self._site_ids[s["domain"]] for s in with_attrs]
+                old = {}
+                for i in range(0, len(ids), 500):
+                    for sid, cat in conn.execute(
+                        select(_sites.c.id, _sites.c.category).where(_sites.c.id.in_(ids[i : i + 500]))
+                    ):
+                        old[sid] = cat or ""
+                moved: dict[int, tuple[str, str]] = {}
+                for s in with_attrs:
+                    sid = self._site_ids[s["domain"]]
+                    vals = {k: s[k] for k in attrs if s.get(k) is not None}
+                    conn.execute(update(_sites).where(_sites.c.id == sid).values(**vals))
+                    if "category" in vals and vals["category"] != old.get(sid, ""):
+                        moved[sid] = (old.get(sid, ""), vals["category"])
+                if moved:
+                    self._move_events(conn, moved)
         return self._site_ids
+
+    def _move_events(self, conn: Connection, moved: dict[int, tuple[str, str]]) -> None:
+        """Re-file the version_events counts of sites whose category changed."""
+        c = _versions.c
+        events: dict[tuple[str, str, str, int, str], list[int]] = {}
+        ids = list(moved)
+        for i in range(0, len(ids), 500):
+            q = select(c.site_id, c.kind, c.status, c.ruleset_id, c.first_seen, c.valid_to).where(
+                c.site_id.in_(ids[i : i + 500])
+            )
+            for sid, kind, status, rid, first, valid in conn.execute(q):
+                for category, sign in ((moved[sid][0], -1), (moved[sid][1], 1)):
+                    key = (kind, _aware(first).date().isoformat(), status, rid or 0, category)
+                    events.setdefault(key, [0, 0])[0] += sign
+                    if valid is not None:
+                        key = (kind, _aware(valid).date().isoformat(), status, rid or 0, category)
+                        events.setdefault(key, [0, 0])[1] += sign
+        _upsert_events(conn, events)
 
     def _load_site_ids(self, conn: Connection, domains: list[str]) -> None:
         for i in range(0, len(domains), 500):
