@@ -224,26 +224,34 @@ def is_valid_token(agent: str) -> bool:
     return bool(agent) and _VALID_TOKEN.fullmatch(agent) is not None
 
 
-def _escape_pattern(raw: bytes) -> str:
-    """Google's MaybeEscapePattern: upper-case %xx escapes, percent-encode bytes ≥ 0x80."""
-    if not raw:
-        return ""
-    if raw.isascii() and b"%" not in raw:
-        return raw.decode("ascii")
+def _normalise_escapes(raw: bytes, *, rfc: bool) -> str:
+    """Percent-encode bytes ≥ 0x80 and upper-case %xx escapes (Google); with ``rfc``, also encode controls and
+    spaces and decode escapes of unreserved characters (RFC 9309 §2.2.2)."""
     out = bytearray()
     i, n = 0, len(raw)
     while i < n:
         c = raw[i]
         if c == 0x25 and i + 2 < n and raw[i + 1] in _HEX and raw[i + 2] in _HEX:
-            out += b"%" + raw[i + 1 : i + 3].upper()
+            byte = int(raw[i + 1 : i + 3], 16)
+            if rfc and byte in _UNRESERVED:
+                out.append(byte)
+            else:
+                out += b"%" + raw[i + 1 : i + 3].upper()
             i += 3
             continue
-        if c >= 0x80:
+        if c >= 0x80 or (rfc and (c <= 0x20 or c == 0x7F)):
             out += b"%%%02X" % c
         else:
             out.append(c)
         i += 1
     return out.decode("ascii")
+
+
+def _escape_pattern(raw: bytes) -> str:
+    """Google's MaybeEscapePattern: upper-case %xx escapes, percent-encode bytes ≥ 0x80."""
+    if raw.isascii() and b"%" not in raw:
+        return raw.decode("ascii")
+    return _normalise_escapes(raw, rfc=False)
 
 
 def escape_path(path: str) -> str:
@@ -256,24 +264,7 @@ def escape_path(path: str) -> str:
         raw = path.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         raw = path.encode("utf-8", "replace")
-    out = bytearray()
-    i, n = 0, len(raw)
-    while i < n:
-        c = raw[i]
-        if c == 0x25 and i + 2 < n and raw[i + 1] in _HEX and raw[i + 2] in _HEX:
-            byte = int(raw[i + 1 : i + 3], 16)
-            if byte in _UNRESERVED:
-                out.append(byte)
-            else:
-                out += b"%" + raw[i + 1 : i + 3].upper()
-            i += 3
-            continue
-        if c >= 0x80 or c <= 0x20 or c == 0x7F:
-            out += b"%%%02X" % c
-        else:
-            out.append(c)
-        i += 1
-    return out.decode("ascii")
+    return _normalise_escapes(raw, rfc=True)
 
 
 def path_of(url: str) -> str:
