@@ -141,8 +141,17 @@ class Writer:
 
     # -- runs --------------------------------------------------------------------------------------------------
     def start_run(self, kind: str, source: str | None, params: dict[str, Any] | None = None) -> int:
-        """Open a crawl-run record and make it this writer's run."""
+        """Open a crawl-run record and make it this writer's run.
+
+        Earlier runs of the same kind and source still marked 'running' were killed (a live one would be
+        writing the same data): they are marked 'interrupted', and this run resumes their work.
+        """
         with self.engine.begin() as conn:
+            conn.execute(
+                update(_runs)
+                .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status == "running")
+                .values(status="interrupted", finished_at=datetime.now(UTC))
+            )
             res = conn.execute(
                 insert(_runs).values(
                     kind=kind,
