@@ -254,10 +254,10 @@ def _print_csv(report: dict) -> None:
 
 
 def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formula injection: a cell must not start with = + - @ or a control character."""
-    if value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
+    """Neutralise spreadsheet formula injection (see tracker.report.csv_safe)."""
+    from tracker.report import csv_safe
+
+    return str(csv_safe(value))
 
 
 @agents_app.command("list")
@@ -499,6 +499,136 @@ def trends_cmd(
     out.print(table)
     if weight != "none":
         out.print(Text(f"shares weighted by {label}"))
+
+
+export_app = typer.Typer(help="Export data for analysis.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("latest")
+def export_latest(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv.")] = "jsonl",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """One record per site: its current robots.txt status and every registry agent's verdict and stance."""
+    from tracker.report import write_latest
+
+    if fmt not in ("jsonl", "csv"):
+        _fail(f"--format must be jsonl or csv, not {fmt!r}")
+    registry = _registry(agents_file)
+    engine = _engine(db)
+    if output is None:
+        write_latest(engine, registry, sys.stdout, fmt)
+        return
+    tmp = output.with_suffix(output.suffix + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            n = write_latest(engine, registry, fh, fmt)
+        tmp.replace(output)
+    except OSError as e:
+        _fail(f"cannot write {output}: {e.strerror or e}")
+    err.print(Text(f"wrote {n} sites to {output}"))
+
+
+@app.command("crawl")
+def crawl_cmd(
+    sites: Annotated[
+        Path | None,
+        typer.Option("--sites", help="CSV with a 'domain' column (optional rank, category), or one domain a line."),
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only the first N sites of the list, by rank.")] = None,
+    db: DbOpt = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Sites crawled at once.")] = 100,
+    delay: Annotated[float, typer.Option("--delay", help="Seconds between two requests to the same host.")] = 0.1,
+    retries: Annotated[
+        int, typer.Option("--retries", help="Extra tries for transient failures (5xx, 429, network).")
+    ] = 1,
+    resources: Annotated[
+        str, typer.Option("--resources", help="Comma-separated: robots,homepage,tdmrep,ai_txt,llms_txt.")
+    ] = "robots,homepage,tdmrep,ai_txt,llms_txt",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the last unfinished crawl of this list.")] = False,
+    connect_to: Annotated[
+        list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
+    ] = None,
+    ca_bundle: Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) for TLS.")] = None,
+    allow_private: Annotated[
+        bool | None,
+        typer.Option("--allow-private/--no-allow-private", help="Allow private and loopback addresses."),
+    ] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per connect and per read.")] = None,
+    total_timeout: Annotated[float, typer.Option("--total-timeout", help="Seconds for one fetch in all.")] = 30.0,
+    user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
+) -> None:
+    """Crawl a site list: robots.txt and the other signals of every site, into the history."""
+    from tracker.crawl import ConnectTo
+    from tracker.crawler import RESOURCES, CrawlConfig, CrawlProgress, run_crawl
+    from tracker.sites import parse_site_list
+
+    if sites is None:
+        _fail("--sites FILE is required (a CSV with a 'domain' column, or one domain per line)")
+    assert sites is not None
+    try:
+        parsed = parse_site_list(sites.read_text(encoding="utf-8", errors="replace"))
+    except OSError as e:
+        _fail(f"cannot read {sites}: {e.strerror or e}")
+    for problem in parsed.problems[:20]:
+        err.print(Text(f"warning: {sites.name} {problem}", style="yellow"))
+    if len(parsed.problems) > 20:
+        err.print(Text(f"warning: … and {len(parsed.problems) - 20} more lines skipped", style="yellow"))
+    entries = parsed.top(top) if top else parsed.sites
+    if not entries:
+        _fail(f"no valid domains in {sites}")
+    kinds = tuple(k.strip() for k in resources.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in RESOURCES]
+    if unknown or "robots" not in kinds:
+        _fail(f"--resources must include robots and only: {', '.join(RESOURCES)}")
+    if concurrency < 1 or delay < 0 or retries < 0:
+        _fail("--concurrency must be ≥ 1, --delay and --retries ≥ 0")
+    try:
+        mappings = [ConnectTo.parse(c) for c in connect_to or []]
+        config = CrawlConfig(
+            concurrency=concurrency, per_host_delay=delay, retries=retries, resources=kinds,
+            timeout=float(settings.get("timeout", timeout)), total_timeout=total_timeout, user_agent=user_agent,
+            ca_bundle=ca_bundle, allow_private=bool(settings.get("allow-private", allow_private)),
+            connect_to=mappings,
+        )  # fmt: skip
+    except ValueError as e:
+        _fail(str(e))
+    engine = _engine(db)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
+        TextColumn("{task.fields[rate]:.0f}/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=len(entries), rate=0.0, errors="")
+
+        def progress(p: CrawlProgress) -> None:
+            errs = ", ".join(f"{k} {v}" for k, v in p.errors.most_common(3))
+            bar.update(task, completed=p.done + p.skipped, rate=p.rate, errors=errs)
+
+        try:
+            summary = asyncio.run(
+                run_crawl(engine, entries, config, source=str(sites.resolve()), resume=resume, progress=progress)
+            )
+        except KeyboardInterrupt:
+            err.print(Text("interrupted: what was fetched is saved; run again with --resume to finish", style="yellow"))
+            raise typer.Exit(130) from None
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.robots_status.items(), key=lambda kv: -kv[1]))
+    out.print(
+        Text(
+            f"crawl #{summary.run_id} {summary.status}: {summary.done} sites in {summary.seconds:.1f} s "
+            f"({summary.done / summary.seconds if summary.seconds else 0:.0f}/s)"
+            + (f", {summary.skipped} already done before resuming" if summary.skipped else "")
+            + f"; {summary.new_versions} new versions, {summary.unchanged} unchanged; robots.txt: {statuses}"
+        ),
+        soft_wrap=True,
+    )
+    if summary.errors:
+        out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
 
 
 @app.command("settings")

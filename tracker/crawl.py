@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import random
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,18 +30,25 @@ from tracker import settings
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, Stance, parse_robots
 
 __all__ = [
+    "ConnectTo",
     "FetchStatus",
+    "Guard",
     "PrivateAddressError",
     "RobotsFetch",
     "check_public",
     "fetch_robots",
+    "fetch_url",
     "make_client",
+    "make_crawl_client",
     "robots_url",
 ]
 
 FetchStatus = Literal[
-    "ok", "empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop", "unreachable", "network_error"
-]
+    "ok", "empty", "soft404_html", "no_robots", "absent", "blocked_4xx", "redirect_loop", "unreachable",
+    "network_error", "disallowed",
+]  # fmt: skip
+# "no_robots" is a 4xx robots.txt; "absent" a 4xx for any other resource; "disallowed" a resource our own
+# robots.txt group forbids us to fetch (not requested).
 #: Statuses under which the site has no robots.txt rules at all (crawlers may fetch anything).
 NO_RULES: frozenset[str] = frozenset({"empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop"})
 #: Statuses under which RFC 9309 says "assume complete disallow", and which trends report apart.
@@ -127,16 +135,120 @@ async def _system_resolve(host: str, port: int) -> list[str]:
 
 async def check_public(url: str, *, resolve: Resolver = _system_resolve) -> None:
     """Raise :class:`PrivateAddressError` if the URL's host is, or resolves to, a non-public address."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    await Guard(allow_private=False, resolve=resolve).check(url)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTo:
+    """curl's --connect-to HOST:PORT:ADDR:PORT: dial ADDR:PORT for HOST:PORT (empty HOST or PORT = any),
+    keeping the URL, the Host header and the TLS server name."""
+
+    host: str
+    port: int | None
+    to_host: str
+    to_port: int | None
+
+    @classmethod
+    def parse(cls, spec: str) -> ConnectTo:
+        """Parse 'HOST:PORT:ADDR:PORT' (IPv6 addresses in brackets)."""
+        parts = _split_connect_to(spec)
+        if len(parts) != 4:
+            raise ValueError(f"--connect-to wants HOST:PORT:ADDR:PORT, not {spec!r}")
+        host, port, to_host, to_port = parts
+        try:
+            return cls(
+                host.strip("[]").lower(),
+                int(port) if port else None,
+                to_host.strip("[]"),
+                int(to_port) if to_port else None,
+            )
+        except ValueError:
+            raise ValueError(f"--connect-to ports must be numbers: {spec!r}") from None
+
+    def applies(self, host: str, port: int) -> bool:
+        """Whether this mapping is for host:port. A mapping for any host (empty HOST) never applies to an IP
+        address, so a redirect to 127.0.0.1 or 169.254.169.254 is not quietly routed to the mapped server."""
+        if not self.host and _is_ip(host):
+            return False
+        return (not self.host or self.host == host.lower().rstrip(".")) and (self.port is None or self.port == port)
+
+
+def _is_ip(host: str) -> bool:
     try:
-        addrs = [str(ipaddress.ip_address(host))]
+        ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        addrs = await resolve(host, port)
-    bad = [a for a in addrs if not _is_public(a)]
-    if bad:
-        raise PrivateAddressError(f"{host} resolves to non-public address {bad[0]} (use --allow-private)")
+        return False
+    return True
+
+
+def _split_connect_to(spec: str) -> list[str]:
+    parts: list[str] = []
+    cur = ""
+    depth = 0
+    for ch in spec:
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        if ch == ":" and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return parts
+
+
+class Guard:
+    """Where the crawler may connect: applies --connect-to mappings and refuses private, loopback, link-local
+    and reserved addresses unless ``allow_private``. Checked before each request (redirects included) and again
+    on the addresses actually dialled, so a DNS answer cannot change between the check and the connection.
+
+    A destination given by --connect-to is the user's explicit choice and is not checked; everything else —
+    IP literals in URLs, redirects, DNS answers — is.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool | None = None,
+        connect_to: list[ConnectTo] | None = None,
+        resolve: Resolver | None = None,
+    ) -> None:
+        self.allow_private = bool(settings.get("allow-private", allow_private))
+        self.connect_to = list(connect_to or [])
+        self.resolve = resolve or _system_resolve
+
+    def map(self, host: str, port: int) -> tuple[str, int, bool]:
+        """The address and port to dial for host:port, and whether a --connect-to mapping chose them."""
+        for m in self.connect_to:
+            if m.applies(host, port):
+                return (m.to_host or host, m.to_port or port, True)
+        return (host, port, False)
+
+    def check_addresses(self, host: str, addrs: list[str]) -> None:
+        """Raise PrivateAddressError if any address is not public (unless private addresses are allowed)."""
+        if self.allow_private:
+            return
+        bad = [a for a in addrs if not _is_public(a)]
+        if bad:
+            raise PrivateAddressError(f"{host} resolves to non-public address {bad[0]} (use --allow-private)")
+
+    async def check(self, url: str) -> None:
+        """Check a URL before requesting it."""
+        if self.allow_private:
+            return
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        target, tport, mapped = self.map(host, port)
+        if mapped:
+            return
+        try:
+            addrs = [str(ipaddress.ip_address(target))]
+        except ValueError:
+            addrs = await self.resolve(target, tport)
+        self.check_addresses(host, addrs)
 
 
 def make_client(
@@ -157,6 +269,51 @@ def make_client(
     )
 
 
+def make_crawl_client(
+    guard: Guard,
+    *,
+    concurrency: int = 100,
+    user_agent: str | None = None,
+    timeout: float | None = None,
+    ca_bundle: str | None = None,
+) -> httpx.AsyncClient:
+    """The crawler's client: httpx's API over the aiohttp transport (measured ~16x the default pool across
+    hundreds of hosts), with the guard's --connect-to mapping and address check in the connector.
+
+    Call inside a running event loop; close with ``await client.aclose()``.
+    """
+    import ssl
+
+    import aiohttp
+    from httpx_aiohttp import AiohttpTransport
+
+    ctx = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else ssl.create_default_context()
+
+    class GuardedConnector(aiohttp.TCPConnector):
+        async def _resolve_host(self, host, port, traces=None):  # type: ignore[no-untyped-def]
+            target, tport, mapped = guard.map(host.rstrip("."), port)
+            results = await super()._resolve_host(target, tport, traces)
+            if not mapped:
+                guard.check_addresses(host, [r["host"] for r in results])
+            return results
+
+    connector = GuardedConnector(
+        limit=concurrency,
+        limit_per_host=2,
+        ssl=ctx,
+        ttl_dns_cache=300,
+        keepalive_timeout=15,
+    )
+    session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
+    t = float(settings.get("timeout", timeout))
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(client=session),
+        headers={"User-Agent": settings.user_agent(user_agent), "Accept": "*/*"},
+        timeout=httpx.Timeout(t, connect=t, pool=None),
+        follow_redirects=False,
+    )
+
+
 def _looks_like_html(body: bytes, content_type: str | None) -> bool:
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml")):
@@ -165,21 +322,36 @@ def _looks_like_html(body: bytes, content_type: str | None) -> bool:
 
 
 def _error_kind(exc: BaseException) -> str:
-    if isinstance(exc, PrivateAddressError):
-        return f"private_address: {exc}"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timeout: {type(exc).__name__}"
-    text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
-        return f"tls: {text}"
-    if "name or service not known" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
-        return f"dns: {text}"
-    if isinstance(exc, socket.gaierror):
-        return f"dns: {text}"
-    if isinstance(exc, httpx.ConnectError):
-        return f"connect: {text}"
-    return f"{type(exc).__name__}: {text}"[:500]
+    """A short class for a failure — private_address, timeout, tls, dns, connect, reset — and its message.
+
+    The aiohttp transport maps every connection error to httpx.ConnectTimeout, so the original exception in
+    the cause chain is what tells a certificate error from a refused connection.
+    """
+    chain: list[BaseException] = []
+    e: BaseException | None = exc
+    while e is not None and len(chain) < 6:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    names = {c.__name__ for x in chain for c in type(x).__mro__}
+    text = str(chain[-1]) or type(chain[-1]).__name__
+    lowered = " ".join(str(x) for x in chain).lower()
+    if any(isinstance(x, PrivateAddressError) for x in chain):
+        return f"private_address: {next(x for x in chain if isinstance(x, PrivateAddressError))}"
+    if names & {"SSLError", "ClientSSLError", "SSLCertVerificationError", "ClientConnectorCertificateError"}:
+        kind = "tls"
+    elif "ClientConnectorDNSError" in names or "gaierror" in names or "name or service not known" in lowered:
+        kind = "dns"
+    elif names & {"TimeoutError", "ServerTimeoutError", "ConnectionTimeoutError", "SocketTimeoutError"} or (
+        isinstance(exc, httpx.TimeoutException) and len(chain) == 1
+    ):
+        kind = "timeout"
+    elif names & {"ServerDisconnectedError", "ConnectionResetError", "ClientPayloadError", "RemoteProtocolError"}:
+        kind = "reset"
+    elif names & {"ClientConnectorError", "ConnectionRefusedError", "ConnectError", "ClientOSError"}:
+        kind = "connect"
+    else:
+        kind = type(exc).__name__
+    return f"{kind}: {text}"[:500]
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
@@ -203,43 +375,81 @@ async def fetch_robots(
     resolve: Resolver = _system_resolve,
     max_bytes: int = ROBOTS_MAX_BYTES,
     http_fallback: bool = True,
+    guard: Guard | None = None,
+    retries: int = 0,
+    total_timeout: float | None = None,
 ) -> RobotsFetch:
     """Fetch the robots.txt of a domain or URL; never raises for network or HTTP trouble."""
+    guard = guard or Guard(allow_private=allow_private, resolve=resolve)
     url = robots_url(target)
-    result = await _fetch_once(client, url, max_redirects, allow_private, resolve, max_bytes)
+    kw = {"guard": guard, "max_redirects": max_redirects, "max_bytes": max_bytes, "retries": retries,
+          "total_timeout": total_timeout}  # fmt: skip
+    result = await fetch_url(client, url, "robots", **kw)  # type: ignore[arg-type]
     if (
         http_fallback
         and result.status == "network_error"
         and url.startswith("https://")
-        and not (result.error or "").startswith("private_address")
+        and not (result.error or "").startswith(("private_address", "tls"))  # a TLS error is no reason to downgrade
         and not result.redirects
     ):
-        fallback = await _fetch_once(
-            client, "http://" + url[len("https://") :], max_redirects, allow_private, resolve, max_bytes
-        )
+        fallback = await fetch_url(client, "http://" + url[len("https://") :], "robots", **kw)  # type: ignore[arg-type]
         if fallback.status != "network_error":
             fallback.error = f"https failed ({result.error}); used http"
             return fallback
     return result
 
 
+#: Transient outcomes worth one more try (RFC 9309 allows treating a lasting 5xx as unreachable).
+_TRANSIENT = frozenset({"unreachable", "network_error"})
+
+
+async def fetch_url(
+    client: httpx.AsyncClient,
+    url: str,
+    kind: str = "robots",
+    *,
+    guard: Guard | None = None,
+    max_redirects: int | None = None,
+    max_bytes: int = ROBOTS_MAX_BYTES,
+    retries: int = 0,
+    backoff: float = 0.5,
+    total_timeout: float | None = None,
+) -> RobotsFetch:
+    """Fetch one resource with our status rules; retry transient failures with backoff and jitter."""
+    guard = guard or Guard()
+    attempt = 0
+    while True:
+        coro = _fetch_once(client, url, kind, guard, max_redirects, max_bytes)
+        if total_timeout:
+            try:
+                result = await asyncio.wait_for(coro, total_timeout)
+            except TimeoutError:
+                result = RobotsFetch(url=url, status="network_error", error=f"timeout: over {total_timeout:g} s in all")
+        else:
+            result = await coro
+        private = (result.error or "").startswith("private_address")
+        if attempt >= retries or result.status not in _TRANSIENT or private or result.http_status in (501,):
+            return result
+        attempt += 1
+        await asyncio.sleep(backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+
+
 async def _fetch_once(
     client: httpx.AsyncClient,
     url: str,
+    kind: str,
+    guard: Guard,
     max_redirects: int | None,
-    allow_private: bool | None,
-    resolve: Resolver,
     max_bytes: int,
 ) -> RobotsFetch:
     hops = int(settings.get("max-redirects", max_redirects))
-    private_ok = bool(settings.get("allow-private", allow_private))
+    absent: FetchStatus = "no_robots" if kind == "robots" else "absent"
     result = RobotsFetch(url=url, status="network_error")
     current = url
     seen: set[str] = set()
     for _ in range(hops + 1):
         try:
-            if not private_ok:
-                await check_public(current, resolve=resolve)
+            await guard.check(current)
             async with client.stream("GET", current) as response:
                 result.http_status = response.status_code
                 result.final_url = current
@@ -249,15 +459,15 @@ async def _fetch_once(
                 if 300 <= code < 400:
                     location = response.headers.get("location")
                     if not location:
-                        result.status = "no_robots"
+                        result.status = absent
                         return result
                     nxt = urljoin(current, location.strip())
                     if urlsplit(nxt).scheme not in ("http", "https"):
-                        result.status = "no_robots"
+                        result.status = absent
                         result.error = f"redirect to unsupported URL {nxt[:200]!r}"
                         return result
                     result.redirects.append(nxt)
-                    if nxt in seen:
+                    if nxt in seen or nxt == current:
                         result.status = "redirect_loop"
                         result.error = "redirect cycle"
                         return result
@@ -268,7 +478,7 @@ async def _fetch_once(
                     result.body, result.truncated = await _read_capped(response, max_bytes)
                     if not result.body.strip():
                         result.status = "empty"
-                    elif _looks_like_html(result.body, result.content_type):
+                    elif kind != "homepage" and kind != "terms" and _looks_like_html(result.body, result.content_type):
                         result.status = "soft404_html"
                     else:
                         result.status = "ok"
@@ -277,7 +487,7 @@ async def _fetch_once(
                 elif code == 429 or code >= 500:
                     result.status = "unreachable"
                 elif 400 <= code < 500:
-                    result.status = "no_robots"
+                    result.status = absent
                 else:
                     result.status = "unreachable"
                 return result

@@ -14,7 +14,8 @@ SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for 
 - ``version_events``: per (kind, day, status, ruleset, category) how many versions began and ended that day.
   Maintained by the writer with the versions, it is what trend series read: a few hundred thousand rows for
   millions of versions, so a series over a million sites takes a second, not a scan of every version.
-- ``crawl_runs``: each crawl or import, with its counts.
+- ``crawl_runs``: each crawl or import, with its counts; ``crawl_run_sites`` the sites a run has recorded,
+  written in the same transaction as their versions, so a resumed run skips exactly those.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Body", "CrawlRun", "Evaluation", "RuleSet", "Site", "Version", "VersionEvent"]
+__all__ = ["Body", "CrawlRun", "CrawlRunSite", "Evaluation", "RuleSet", "Site", "Version", "VersionEvent"]
 
 #: Resource kinds a version can describe.
 KINDS = ("robots", "homepage", "tdmrep", "ai_txt", "llms_txt", "terms")
@@ -153,3 +154,12 @@ class VersionEvent(SQLModel, table=True):
     category: str = Field(default="", max_length=100)
     starts: int = 0
     ends: int = 0
+
+
+class CrawlRunSite(SQLModel, table=True):
+    """A site whose observations a crawl run has recorded (committed with them)."""
+
+    __tablename__ = "crawl_run_sites"
+
+    run_id: int = Field(foreign_key="crawl_runs.id", primary_key=True)
+    site_id: int = Field(foreign_key="sites.id", primary_key=True)

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
-from tracker.store.models import Body, CrawlRun, RuleSet, Site, Version, VersionEvent
+from tracker.store.models import Body, CrawlRun, CrawlRunSite, RuleSet, Site, Version, VersionEvent
 
 __all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "rebuild_events", "ruleset_digest"]
 
@@ -40,6 +40,7 @@ _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _versions = Version.__table__  # type: ignore[attr-defined]
 _runs = CrawlRun.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
+_run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -359,9 +360,17 @@ class Writer:
         return self.record_batch([(domain, list(observations))], continuous=continuous)
 
     def record_batch(
-        self, items: Sequence[tuple[str, Sequence[Observation]]], *, continuous: bool = False
+        self,
+        items: Sequence[tuple[str, Sequence[Observation]]],
+        *,
+        continuous: bool = False,
+        mark_done: bool = False,
     ) -> RecordResult:
-        """Record several sites' observations in one transaction (all or nothing)."""
+        """Record several sites' observations in one transaction (all or nothing).
+
+        ``mark_done`` also records, in the same transaction, that this writer's run has done these sites, so a
+        resumed run skips exactly the sites whose observations landed.
+        """
         result = RecordResult()
         items = [(d, obs) for d, obs in items if obs]
         if not items:
@@ -415,7 +424,36 @@ class Writer:
                     result.add(self._apply(sid, kind, versions, kobs, bodies, continuous))
                     all_versions.extend(versions)
             self._flush(conn, all_versions, categories)
+            if mark_done and self.run_id is not None:
+                from sqlalchemy.dialects import postgresql, sqlite
+
+                dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                conn.execute(
+                    dialect_insert(_run_sites).on_conflict_do_nothing(),
+                    [{"run_id": self.run_id, "site_id": self._site_ids[d]} for d, _ in items],
+                )
         return result
+
+    def done_sites(self, run_id: int) -> set[int]:
+        """Ids of the sites a run has recorded."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(_run_sites.c.site_id).where(_run_sites.c.run_id == run_id)).scalars())
+
+    def resumable_run(self, kind: str, source: str) -> int | None:
+        """The newest unfinished run of this kind and source, to continue."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(_runs.c.id)
+                .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status != "done")
+                .order_by(_runs.c.id.desc())
+                .limit(1)
+            ).scalar()
+
+    def resume_run(self, run_id: int) -> None:
+        """Make an earlier run this writer's run again, marked running."""
+        self.run_id = run_id
+        with self.engine.begin() as conn:
+            conn.execute(update(_runs).where(_runs.c.id == run_id).values(status="running", finished_at=None))
 
     def _apply(
         self,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 12:33:24.562106
+Create Date: 2026-11-26 12:46:38.517169
 """
 
 from __future__ import annotations
@@ -97,6 +97,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_bodies_sha256"), ["sha256"], unique=True)
 
     op.create_table(
+        "crawl_run_sites",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("site_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["crawl_runs.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["site_id"],
+            ["sites.id"],
+        ),
+        sa.PrimaryKeyConstraint("run_id", "site_id"),
+    )
+    op.create_table(
         "evaluations",
         sa.Column("ruleset_id", sa.Integer(), nullable=False),
         sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -168,6 +182,7 @@ def downgrade() -> None:
 
     op.drop_table("versions")
     op.drop_table("evaluations")
+    op.drop_table("crawl_run_sites")
     with op.batch_alter_table("bodies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bodies_sha256"))
         batch_op.drop_index(batch_op.f("ix_bodies_ruleset_id"))

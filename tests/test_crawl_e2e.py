@@ -1,0 +1,202 @@
+"""End to end: the real CLI crawls a fake web of real sockets (HTTP and HTTPS) full of faults, and every host's
+outcome is recorded as it should be."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakeweb import FakeWeb, Host
+
+BLOCK_GPT = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"
+
+
+def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
+    return {
+        "ok.test": Host(robots=BLOCK_GPT, files={"/llms.txt": (200, "# Ok site\n> hello\n", {"Content-Type": "text/plain"})}),
+        "allowall.test": Host(robots="User-agent: *\nDisallow:\n"),
+        "notfound.test": Host(robots=None),
+        "forbidden.test": Host(robots="no", robots_status=403),
+        "error500.test": Host(fault="status", arg=500),
+        "ratelimited.test": Host(fault="status", arg=429),
+        "chain.test": Host(robots="User-agent: *\nDisallow: /\n", fault="redirect_chain", arg=3),
+        "toolong.test": Host(fault="redirect_chain", arg=7),
+        "loop.test": Host(fault="redirect_loop"),
+        "cross.test": Host(fault="cross_host", arg="target.test"),
+        "target.test": Host(robots="User-agent: CCBot\nDisallow: /\n"),
+        "private.test": Host(fault="redirect_private", arg="http://127.0.0.1:9/robots.txt"),
+        "huge.test": Host(fault="huge"),
+        "bomb.test": Host(fault="gzip_bomb"),
+        "binary.test": Host(robots=bytes(range(256)) * 50),
+        "badutf8.test": Host(robots=b"User-agent: *\nDisallow: /caf\xe9\xff/\n"),
+        "soft404.test": Host(robots="<!DOCTYPE html><html><body>Not here</body></html>", fault="soft404"),
+        "reset.test": Host(fault="reset"),
+        "slow.test": Host(fault="slow", arg=30),
+        "slowloris.test": Host(fault="slowloris"),
+        "httponly.test": Host(robots="User-agent: GPTBot\nDisallow: /\n", fault="no_https"),
+        "noself.test": Host(robots="User-agent: consent-tracker\nDisallow: /\n"),
+        "tdm.test": Host(files={"/.well-known/tdmrep.json": (200, '[{"location": "/", "tdm-reservation": 1}]', {"Content-Type": "application/json"})}),
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
+    tmp = tmp_path_factory.mktemp("web")
+    spec = hosts()
+    spec["badtls.invalid"] = Host(robots="User-agent: *\nDisallow: /\n")
+    w = FakeWeb(spec, tmp).start()
+    yield w
+    w.stop()
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def crawled(web: FakeWeb, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
+    tmp = tmp_path_factory.mktemp("crawl")
+    sites = tmp / "sites.csv"
+    names = sorted(web.hosts)
+    sites.write_text("rank,domain,category\n" + "".join(f"{i},{h},test\n" for i, h in enumerate(names, 1))
+                     + "999,not a domain,test\n1000,ok.test,test\n")  # fmt: skip
+    db = tmp / "crawl.db"
+    proc = run_cli("crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "30", "--delay", "0",
+                   "--timeout", "2", "--total-timeout", "4", "--retries", "1", *web.connect_to_args())  # fmt: skip
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert "not a valid domain name" in proc.stderr and "listed again" in proc.stderr
+    export = run_cli("export", "latest", "--db", str(db), "--format", "jsonl")
+    assert export.returncode == 0, export.stderr
+    records = {r["domain"]: r for r in map(json.loads, export.stdout.splitlines())}
+    return db, records
+
+
+EXPECTED = {
+    "ok.test": "ok", "allowall.test": "ok", "notfound.test": "no_robots", "forbidden.test": "blocked_4xx",
+    "error500.test": "unreachable", "ratelimited.test": "unreachable", "chain.test": "ok",
+    "toolong.test": "redirect_loop", "loop.test": "redirect_loop", "cross.test": "ok", "target.test": "ok",
+    "private.test": "network_error", "huge.test": "ok", "bomb.test": "ok", "binary.test": "ok",
+    "badutf8.test": "ok", "soft404.test": "soft404_html", "reset.test": "network_error",
+    "slow.test": "network_error", "slowloris.test": "network_error", "httponly.test": "ok", "noself.test": "ok",
+    "tdm.test": "ok", "badtls.invalid": "network_error",
+}  # fmt: skip
+
+
+def test_every_host_has_the_right_robots_status(crawled: tuple[Path, dict[str, dict]]) -> None:
+    _, records = crawled
+    got = {d: r["robots_status"] for d, r in records.items()}
+    assert got == EXPECTED
+
+
+def test_verdicts_and_stances(crawled: tuple[Path, dict[str, dict]]) -> None:
+    _, r = crawled
+    assert r["ok.test"]["agents"]["GPTBot"] == {"allowed_root": False, "named": True, "stance": "full_block"}
+    assert r["ok.test"]["agents"]["CCBot"]["stance"] == "partial_block"
+    assert r["chain.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # followed 3 redirects
+    # Rules apply to the original host: cross.test redirected to target.test's file.
+    assert r["cross.test"]["agents"]["CCBot"]["stance"] == "full_block"
+    assert r["cross.test"]["final_url"] == "https://target.test/robots.txt"
+    assert r["httponly.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # fetched over http after https failed
+    assert r["error500.test"]["agents"]["GPTBot"] == {"allowed_root": False, "named": False, "stance": "unreachable"}
+    assert r["notfound.test"]["agents"]["GPTBot"]["stance"] == "no_robots"
+    assert r["huge.test"]["agents"]["GPTBot"]["stance"] == "partial_block"  # parsed the first 500 KiB
+    assert r["bomb.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # decompressed only up to the cap
+
+
+def test_faults_are_named(crawled: tuple[Path, dict[str, dict]]) -> None:
+    _, r = crawled
+    assert r["private.test"]["error"].startswith("private_address")
+    assert r["badtls.invalid"]["error"].startswith("tls")
+    assert r["slow.test"]["error"].startswith("timeout")
+    assert r["slowloris.test"]["error"].startswith("timeout")
+
+
+def test_good_citizen(web: FakeWeb, crawled: tuple[Path, dict[str, dict]]) -> None:
+    db, _ = crawled
+    # Never contacted the private address, and never fetched pages our own robots group forbids.
+    assert web.hits[("127.0.0.1", "/robots.txt")] == 0
+    assert web.hits[("noself.test", "/")] == 0 and web.hits[("noself.test", "/llms.txt")] == 0
+    # Nothing but robots.txt from a site whose robots.txt is unreachable.
+    assert web.hits[("error500.test", "/")] == 0
+    assert all(ua.startswith("consent-tracker/") and "+http" in ua for ua in web.user_agents)
+    con = sqlite3.connect(db)
+    kinds = dict(
+        con.execute(
+            "SELECT v.kind, v.status FROM versions v JOIN sites s ON s.id = v.site_id WHERE s.domain = 'noself.test'"
+        ).fetchall()
+    )
+    assert kinds["homepage"] == "disallowed" and kinds["robots"] == "ok"
+
+
+def test_other_resources_recorded(crawled: tuple[Path, dict[str, dict]]) -> None:
+    db, _ = crawled
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "SELECT s.domain, v.kind, v.status, v.body_id IS NOT NULL FROM versions v JOIN sites s ON s.id = v.site_id"
+    ).fetchall()
+    by = {(d, k): (st, has_body) for d, k, st, has_body in rows}
+    assert by[("ok.test", "llms_txt")] == ("ok", 1)
+    assert by[("ok.test", "ai_txt")] == ("absent", 0)
+    assert by[("tdm.test", "tdmrep")] == ("ok", 1)
+    assert by[("ok.test", "homepage")] == ("ok", 0)  # homepages keep signals, not bytes
+    assert con.execute("SELECT count(*) FROM crawl_runs WHERE status = 'done'").fetchone()[0] == 1
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_second_crawl_adds_no_versions(web: FakeWeb, crawled: tuple[Path, dict[str, dict]], tmp_path: Path) -> None:
+    db, _ = crawled
+    con = sqlite3.connect(db)
+    before = con.execute("SELECT count(*) FROM versions").fetchone()[0]
+    sites = tmp_path / "few.txt"
+    sites.write_text("ok.test\nallowall.test\ntdm.test\n")
+    proc = run_cli("crawl", "--sites", str(sites), "--db", str(db), "--delay", "0", *web.connect_to_args())
+    assert proc.returncode == 0, proc.stderr
+    assert "0 new versions" in proc.stdout
+    assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == before
+
+
+def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    many = {f"s{i}.test": Host(robots=f"User-agent: GPTBot\nDisallow: /{i}\n", latency=0.02) for i in range(300)}
+    web = FakeWeb(many, tmp_path).start()
+    try:
+        sites = tmp_path / "sites.txt"
+        sites.write_text("\n".join(many) + "\n")
+        db = tmp_path / "k.db"
+        args = ["-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "10",
+                "--delay", "0", "--resources", "robots", *web.connect_to_args()]  # fmt: skip
+        proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            time.sleep(0.2)
+            try:
+                n = sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
+            except sqlite3.OperationalError:
+                continue
+            if n >= 20:
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        con = sqlite3.connect(db)
+        partial = con.execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
+        assert 0 < partial < 300
+        hits_before = sum(web.hits.values())
+        done = subprocess.run([sys.executable, *args, "--resume"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"{partial} already done before resuming" in done.stdout
+        # Only the remaining sites were fetched again (one robots.txt each, https).
+        assert sum(web.hits.values()) - hits_before == 300 - partial
+        assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == 300
+        assert con.execute("SELECT count(DISTINCT site_id) FROM versions").fetchone()[0] == 300
+        assert con.execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0] == 300
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert dict(con.execute("SELECT id, status FROM crawl_runs").fetchall()) == {1: "done"}
+    finally:
+        web.stop()

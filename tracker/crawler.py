@@ -1,0 +1,302 @@
+"""Live crawls of a site list into the history store.
+
+For each site: ``/robots.txt`` (https, falling back to http only when the connection fails), then — where our own
+robots.txt group allows it — the homepage (first 512 KiB), ``/.well-known/tdmrep.json``, ``/ai.txt`` and
+``/llms.txt``. Every outcome, faults included, becomes an observation; nothing is dropped silently.
+
+Good citizenship: a descriptive User-Agent with a contact URL, one request at a time per host with a delay
+between them, a global concurrency limit, retries with backoff and jitter for transient failures only, capped
+streaming reads, and no private or loopback addresses unless told (see tracker.crawl.Guard).
+
+Resumable: observations are written in batches, each in one transaction together with the list of sites it
+completes; ``resume=True`` continues the newest unfinished run of the same site list, skipping exactly the sites
+whose observations landed. Ctrl-C (or cancellation) writes what is done and marks the run ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Engine
+
+from tracker.crawl import UNREACHABLE, ConnectTo, Guard, RobotsFetch, fetch_robots, fetch_url, make_crawl_client
+from tracker.robots import ROBOTS_MAX_BYTES, parse_robots
+from tracker.sites import SiteEntry
+from tracker.store.writer import Observation, Writer
+
+__all__ = ["OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "crawl_site", "run_crawl"]
+
+#: What the crawler fetches from each site, by kind.
+RESOURCES: dict[str, str] = {
+    "robots": "/robots.txt",
+    "homepage": "/",
+    "tdmrep": "/.well-known/tdmrep.json",
+    "ai_txt": "/ai.txt",
+    "llms_txt": "/llms.txt",
+}
+#: The product token our crawler obeys in robots.txt (and names in its User-Agent).
+OUR_TOKEN = "consent-tracker"
+#: Response headers kept with a version (the rest change on every request or say nothing about consent).
+KEPT_HEADERS = (
+    "content-type", "content-length", "last-modified", "etag", "x-robots-tag", "content-signal", "content-usage",
+    "tdm-reservation", "tdm-policy", "link", "server",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class CrawlConfig:
+    """How to crawl: limits, politeness, resources and the network options."""
+
+    concurrency: int = 100
+    per_host_delay: float = 0.1
+    timeout: float = 10.0
+    total_timeout: float = 30.0
+    retries: int = 1
+    resources: tuple[str, ...] = tuple(RESOURCES)
+    user_agent: str | None = None
+    ca_bundle: str | None = None
+    allow_private: bool = False
+    connect_to: list[ConnectTo] = field(default_factory=list)
+    batch_size: int = 200
+    max_redirects: int = 5
+
+
+@dataclass(slots=True)
+class CrawlProgress:
+    """Counters reported while a crawl runs."""
+
+    total: int
+    done: int = 0
+    skipped: int = 0  # already done by the run being resumed
+    robots_status: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        """Sites per second so far."""
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    """What a crawl did."""
+
+    run_id: int
+    sites: int
+    done: int
+    skipped: int
+    new_versions: int
+    unchanged: int
+    robots_status: dict[str, int]
+    errors: dict[str, int]
+    seconds: float
+    status: str
+
+
+class HostLimiter:
+    """One request at a time per host, with at least ``delay`` seconds between the end of one and the next."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        lock = self._locks.get(host)
+        if lock is None:
+            lock = self._locks[host] = asyncio.Lock()
+        async with lock:
+            loop = asyncio.get_running_loop()
+            wait = self._last.get(host, 0.0) + self.delay - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last[host] = loop.time()
+
+    def forget(self, host: str) -> None:
+        """Drop a host's state once its site is done (keeps memory flat over a million sites)."""
+        lock = self._locks.get(host)
+        if lock is not None and not lock.locked():
+            del self._locks[host]
+            self._last.pop(host, None)
+
+
+def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
+    keep_body = kind != "homepage" and f.status in ("ok", "empty", "soft404_html")
+    headers = {k: v[:500] for k, v in f.headers.items() if k in KEPT_HEADERS}
+    return Observation(
+        kind=kind,
+        seen_at=at,
+        status=f.status,
+        http_status=f.http_status,
+        body=f.body if keep_body else None,
+        truncated=f.truncated,
+        signals={} if kind == "homepage" else None,
+        headers=headers or None,
+        final_url=f.final_url if f.final_url != f.url else None,
+        error=f.error,
+        source="live",
+    )
+
+
+async def crawl_site(
+    client: httpx.AsyncClient, site: SiteEntry, config: CrawlConfig, guard: Guard, limiter: HostLimiter
+) -> list[Observation]:
+    """Fetch every configured resource of one site; never raises for network or HTTP trouble."""
+    at = datetime.now(UTC)
+    host = site.domain
+    async with limiter.slot(host):
+        robots = await fetch_robots(
+            client, host, guard=guard, retries=config.retries, total_timeout=config.total_timeout,
+            max_redirects=config.max_redirects,
+        )  # fmt: skip
+    observations = [_observation("robots", at, robots)]
+    parts = urlsplit(robots.url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    rules = parse_robots(robots.body) if robots.status == "ok" else None
+    for kind in config.resources:
+        if kind == "robots" or kind not in RESOURCES:
+            continue
+        path = RESOURCES[kind]
+        if robots.status in UNREACHABLE:
+            # RFC 9309: an unreachable robots.txt means "assume complete disallow" — so we fetch nothing else.
+            f = RobotsFetch(url=origin + path, status="disallowed", error="robots.txt unreachable")
+        elif rules is not None and not rules.verdict(OUR_TOKEN, path).allowed:
+            f = RobotsFetch(url=origin + path, status="disallowed", error=f"robots.txt disallows {OUR_TOKEN}")
+        else:
+            async with limiter.slot(host):
+                f = await fetch_url(
+                    client, origin + path, kind, guard=guard, retries=config.retries,
+                    total_timeout=config.total_timeout, max_bytes=ROBOTS_MAX_BYTES, max_redirects=config.max_redirects,
+                )  # fmt: skip
+        observations.append(_observation(kind, at, f))
+    limiter.forget(host)
+    return observations
+
+
+async def run_crawl(
+    engine: Engine,
+    sites: Sequence[SiteEntry],
+    config: CrawlConfig,
+    *,
+    source: str,
+    resume: bool = False,
+    progress: Callable[[CrawlProgress], None] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> CrawlSummary:
+    """Crawl the sites into the store as one crawl run; return what happened."""
+    writer = Writer(engine)
+    await asyncio.to_thread(
+        writer.ensure_sites,
+        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites],
+    )
+    run_id = writer.resumable_run("live", source) if resume else None
+    if run_id is not None:
+        writer.resume_run(run_id)
+        done_ids = await asyncio.to_thread(writer.done_sites, run_id)
+    else:
+        run_id = writer.start_run("live", source, {"sites": len(sites), "resources": list(config.resources)})
+        done_ids = set()
+    todo = [s for s in sites if writer.site_id(s.domain) not in done_ids]
+    state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo))
+    guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
+    limiter = HostLimiter(config.per_host_delay)
+    totals = {"new_versions": 0, "unchanged": 0}
+    results: asyncio.Queue[tuple[str, list[Observation]] | None] = asyncio.Queue(maxsize=config.batch_size * 4)
+    own_client = client is None
+    http = client or make_crawl_client(
+        guard, concurrency=config.concurrency, user_agent=config.user_agent, timeout=config.timeout,
+        ca_bundle=config.ca_bundle,
+    )  # fmt: skip
+
+    async def store() -> None:
+        batch: list[tuple[str, list[Observation]]] = []
+        last = time.monotonic()
+        finished = False
+        while not finished:
+            try:
+                item = await asyncio.wait_for(results.get(), timeout=1.0)
+                if item is None:
+                    finished = True
+                else:
+                    batch.append(item)
+            except TimeoutError:
+                pass
+            if batch and (finished or len(batch) >= config.batch_size or time.monotonic() - last > 2.0):
+                res = await asyncio.to_thread(writer.record_batch, batch, mark_done=True)
+                totals["new_versions"] += res.new_versions
+                totals["unchanged"] += res.unchanged + res.duplicates
+                state.done += len(batch)
+                batch = []
+                last = time.monotonic()
+                if progress:
+                    progress(state)
+
+    queue: asyncio.Queue[SiteEntry | None] = asyncio.Queue()
+    for s in todo:
+        queue.put_nowait(s)
+
+    async def worker() -> None:
+        while True:
+            site = queue.get_nowait() if not queue.empty() else None
+            if site is None:
+                return
+            obs = await crawl_site(http, site, config, guard, limiter)
+            state.robots_status[obs[0].status] += 1
+            for o in obs:
+                if o.error and o.status != "disallowed":
+                    state.errors[o.error.split(":", 1)[0]] += 1
+            await results.put((site.domain, obs))
+
+    status = "failed"
+    started = time.monotonic()
+    storer = asyncio.create_task(store())
+    try:
+        workers = [asyncio.create_task(worker()) for _ in range(max(1, min(config.concurrency, len(todo))))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+            await results.put(None)
+            await asyncio.shield(storer)
+        status = "done"
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        status = "interrupted"
+        raise
+    finally:
+        if own_client:
+            await http.aclose()
+        writer.finish_run(
+            status,
+            sites=state.done + state.skipped,
+            observations=state.done,
+            new_versions=totals["new_versions"],
+            unchanged=totals["unchanged"],
+            errors=sum(state.errors.values()),
+        )
+    return CrawlSummary(
+        run_id=run_id,
+        sites=len(sites),
+        done=state.done,
+        skipped=state.skipped,
+        new_versions=totals["new_versions"],
+        unchanged=totals["unchanged"],
+        robots_status=dict(state.robots_status),
+        errors=dict(state.errors),
+        seconds=time.monotonic() - started,
+        status=status,
+    )
