@@ -45,7 +45,7 @@ class FakeWeb:
         self.hosts = hosts
         self.hits: Counter[tuple[str, str]] = Counter()
         self.user_agents: set[str] = set()
-        self.ca = trustme.CA()
+        self.ca = trustme.CA(key_type=trustme.KeyType.ECDSA)  # ECDSA, as most real sites: cheaper handshakes
         self.ca_path = tmp / "fakeweb-ca.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_path))
         # OpenSSL will not match "*.test" (a wildcard right above a top-level label), so the certificate names each
@@ -168,3 +168,45 @@ class FakeWeb:
         data = body.encode() if isinstance(body, str) else body
         ctype = "text/html" if fault == "soft404" else "text/plain"
         return web.Response(status=host.robots_status, body=data, content_type=ctype)
+
+
+def main() -> None:
+    """Serve N synthetic hosts s<i>.fake.test (for benchmarks); print the ports and CA path as JSON, then wait."""
+    import argparse
+    import json
+    import random
+    import sys
+    import tempfile
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--hosts", type=int, default=10_000)
+    ap.add_argument("--latency", default="0.02-0.08", help="seconds per response, uniform in MIN-MAX")
+    ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
+    args = ap.parse_args()
+    lo, hi = (float(x) for x in args.latency.split("-"))
+    pool: list[bytes] = []
+    root = args.corpus / "real_robots"
+    if root.is_dir():
+        for p in sorted(root.rglob("*"))[:3000]:
+            if p.is_file() and p.stat().st_size < 65536:
+                pool.append(p.read_bytes())
+    pool = pool or [b"User-agent: *\nDisallow: /private/\n"]
+    rng = random.Random(7)
+    hosts = {
+        f"s{i}.fake.test": Host(
+            robots=pool[rng.randrange(len(pool))],
+            latency=rng.uniform(lo, hi),
+            files={"/llms.txt": (200, f"# Site {i}\n", {"Content-Type": "text/plain"})} if i % 10 == 0 else {},
+        )
+        for i in range(args.hosts)
+    }
+    web = FakeWeb(hosts, Path(tempfile.mkdtemp())).start()
+    print(json.dumps({"http": web.http_port, "https": web.https_port, "ca": str(web.ca_path)}), flush=True)
+    try:
+        sys.stdin.read()  # serve until stdin closes
+    finally:
+        web.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -163,10 +163,12 @@ async def crawl_site(
             client, host, guard=guard, retries=config.retries, total_timeout=config.total_timeout,
             max_redirects=config.max_redirects,
         )  # fmt: skip
+    # Parsed once, here: the writer reuses it for the ruleset, and we obey our own group with it.
+    rules = parse_robots(robots.body) if robots.status == "ok" else None
     observations = [_observation("robots", at, robots)]
+    observations[0].rules = rules
     parts = urlsplit(robots.url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    rules = parse_robots(robots.body) if robots.status == "ok" else None
     for kind in config.resources:
         if kind == "robots" or kind not in RESOURCES:
             continue
@@ -266,13 +268,21 @@ async def run_crawl(
     storer = asyncio.create_task(store())
     try:
         workers = [asyncio.create_task(worker()) for _ in range(max(1, min(config.concurrency, len(todo))))]
+        crawling = asyncio.gather(*workers)
         try:
-            await asyncio.gather(*workers)
+            # If storing fails (disk full, database locked for good), stop crawling instead of filling the queue.
+            await asyncio.wait([crawling, storer], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
+            if storer.done():
+                crawling.cancel()
+                await asyncio.gather(crawling, return_exceptions=True)
+                storer.result()  # raises the storing error
+            await crawling
         finally:
             for w in workers:
                 w.cancel()
-            await results.put(None)
-            await asyncio.shield(storer)
+            if not storer.done():
+                await results.put(None)
+                await asyncio.shield(storer)
         status = "done"
     except (asyncio.CancelledError, KeyboardInterrupt):
         status = "interrupted"

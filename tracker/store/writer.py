@@ -58,6 +58,7 @@ class Observation:
     final_url: str | None = None
     error: str | None = None
     source: str = "live"
+    rules: RobotsRules | None = None  # the body already parsed (robots), so the writer need not parse it again
 
 
 @dataclass(slots=True)
@@ -100,9 +101,10 @@ def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def ruleset_digest_and_counts(body: bytes) -> tuple[str, int, int]:
-    """(digest, groups, rules) of a robots.txt body."""
-    rules = parse_robots(body)
+def ruleset_digest_and_counts(body: bytes, rules: RobotsRules | None = None) -> tuple[str, int, int]:
+    """(digest, groups, rules) of a robots.txt body (parsed here unless ``rules`` is given)."""
+    if rules is None:
+        rules = parse_robots(body)
     return ruleset_digest(rules), len(rules.groups), rules.rule_count
 
 
@@ -253,13 +255,13 @@ class Writer:
 
     # -- bodies ------------------------------------------------------------------------------------------------
     def _bodies(
-        self, conn: Connection, items: list[tuple[str, bytes, bool]]
+        self, conn: Connection, items: list[tuple[str, bytes, bool, RobotsRules | None]]
     ) -> tuple[dict[str, tuple[int, int | None]], int]:
         """sha256 → (body id, ruleset id) for (kind, body, truncated) items, storing unseen bodies. Returns also
         how many bodies were new."""
         out: dict[str, tuple[int, int | None]] = {}
-        todo: dict[str, tuple[str, bytes, bool]] = {}
-        for kind, data, truncated in items:
+        todo: dict[str, tuple[str, bytes, bool, RobotsRules | None]] = {}
+        for kind, data, truncated, parsed in items:
             sha = hashlib.sha256(data).hexdigest()
             if sha in out or sha in todo:
                 continue
@@ -268,7 +270,7 @@ class Writer:
                 self._body_ids.move_to_end(sha)
                 out[sha] = hit
             else:
-                todo[sha] = (kind, data, truncated)
+                todo[sha] = (kind, data, truncated, parsed)
         if not todo:
             return out, 0
         c = _bodies.c
@@ -282,9 +284,13 @@ class Writer:
         # Bodies stored before without a ruleset (another kind first) get one now if they are robots.txt.
         fix = [(sha, found[sha][0]) for sha in found if found[sha][1] is None and todo[sha][0] == "robots"]
         new = [sha for sha in shas if sha not in found]
-        digests = {sha: ruleset_digest_and_counts(todo[sha][1][:BODY_CAP]) for sha, _ in fix}
+        digests = {sha: ruleset_digest_and_counts(todo[sha][1][:BODY_CAP], todo[sha][3]) for sha, _ in fix}
         digests.update(
-            {sha: ruleset_digest_and_counts(todo[sha][1][:BODY_CAP]) for sha in new if todo[sha][0] == "robots"}
+            {
+                sha: ruleset_digest_and_counts(todo[sha][1][:BODY_CAP], todo[sha][3])
+                for sha in new
+                if todo[sha][0] == "robots"
+            }
         )
         ruleset_ids = self._rulesets_for(conn, list(digests.values()))
         for sha, bid in fix:
@@ -294,7 +300,7 @@ class Writer:
         if new:
             rows = []
             for sha in new:
-                kind, data, truncated = todo[sha]
+                kind, data, truncated, _parsed = todo[sha]
                 kept = data[:BODY_CAP]
                 rows.append(
                     {
@@ -380,7 +386,7 @@ class Writer:
             bodies, result.new_bodies = self._bodies(
                 conn,
                 [
-                    (o.kind, o.body, o.truncated)
+                    (o.kind, o.body, o.truncated, o.rules)
                     for _, obs in items
                     for o in obs
                     if o.body is not None and o.kind in BODY_KINDS
