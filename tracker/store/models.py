@@ -80,7 +80,7 @@ class Version(SQLModel, table=True):
     __table_args__ = (
         Index("ix_versions_site_kind_first", "site_id", "kind", "first_seen"),
         Index("ix_versions_kind_first", "kind", "first_seen", "ruleset_id", "status"),
-        Index("ix_versions_kind_valid_to", "kind", "valid_to"),
+        Index("ix_versions_kind_valid_to", "kind", "valid_to", "last_seen"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -166,7 +166,7 @@ def upgrade() -> None:
     with op.batch_alter_table("versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_versions_body_id"), ["body_id"], unique=False)
         batch_op.create_index("ix_versions_kind_first", ["kind", "first_seen", "ruleset_id", "status"], unique=False)
-        batch_op.create_index("ix_versions_kind_valid_to", ["kind", "valid_to"], unique=False)
+        batch_op.create_index("ix_versions_kind_valid_to", ["kind", "valid_to", "last_seen"], unique=False)
         batch_op.create_index("ix_versions_site_kind_first", ["site_id", "kind", "first_seen"], unique=False)
 
     # ### end Alembic commands ###
