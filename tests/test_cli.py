@@ -205,3 +205,27 @@ def test_loopback_refused_without_allow_private(web: str) -> None:
     assert report["fetch"]["status"] == "network_error" and "private_address" in report["fetch"]["error"]
     assert report["agents"][0]["stance"] == "unreachable"
     assert _Handler.seen_agents == []  # nothing reached the server
+
+
+def test_crawl_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.db")
+    code, output = invoke("crawl", "--db", db)
+    assert code == 2 and "--sites FILE is required" in output
+    code, output = invoke("crawl", "--sites", str(tmp_path / "none.csv"), "--db", db)
+    assert code == 2 and "cannot read" in output
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not a domain\n???\n")
+    code, output = invoke("crawl", "--sites", str(bad), "--db", db)
+    assert code == 2 and "no valid domains" in output
+    good = tmp_path / "good.txt"
+    good.write_text("example.com\n")
+    code, output = invoke("crawl", "--sites", str(good), "--db", db, "--connect-to", "nonsense")
+    assert code == 2 and "HOST:PORT:ADDR:PORT" in output
+    code, output = invoke("crawl", "--sites", str(good), "--db", db, "--resources", "homepage,spam")
+    assert code == 2 and "--resources" in output
+
+
+def test_export_latest_on_an_empty_database(tmp_path: Path) -> None:
+    code, output = invoke("export", "latest", "--db", str(tmp_path / "e.db"), "--format", "csv")
+    assert code == 0 and output.startswith("domain,fetched_at,robots_status")
+    assert len(output.strip().splitlines()) == 1
