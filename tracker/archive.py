@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tracker import sites
 from tracker.crawl import fetch_from_body
 from tracker.store.writer import Observation, RecordResult, Writer
 
@@ -27,7 +28,6 @@ __all__ = ["ArchiveError", "ImportReport", "import_archive", "normalise_host"]
 # <date>.txt, or <date>_<suffix>.txt for further versions first seen the same day (git-scraped archives name
 # them after the commit); their order within the day is unknown, so they are recorded seconds apart, in name order.
 _DATE_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:_[^/]*)?\.txt$")
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 class ArchiveError(Exception):
@@ -52,18 +52,8 @@ class ImportReport:
 
 
 def normalise_host(name: str) -> str | None:
-    """A host name in lower-case ASCII (IDNs to punycode), or None when it is not a valid host name."""
-    s = name.strip().rstrip(".").lower()
-    if not s or len(s) > 253:
-        return None
-    try:
-        s = s.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    labels = s.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        return None
-    return s
+    """A folder name as a host name in lower-case ASCII, or None when it is not a valid host name."""
+    return sites.normalise_host(name)[0]
 
 
 def _parse_date(name: str) -> date | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-__all__ = ["SiteEntry", "SiteList", "normalise_domain", "parse_site_list"]
+__all__ = ["SiteEntry", "SiteList", "normalise_domain", "normalise_host", "parse_site_list"]
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DOMAIN_COLUMNS = ("domain", "url", "host", "site")
@@ -57,6 +57,25 @@ def _psl():  # type: ignore[no-untyped-def]
     return PublicSuffixList()
 
 
+def normalise_host(name: str) -> tuple[str | None, str]:
+    """A host name in lower-case ASCII (IDNs to punycode); (None, reason) when it is not a valid host name."""
+    s = name.strip().rstrip(".").lower()
+    if not s:
+        return None, "no host name"
+    if len(s) > 253:
+        return None, "longer than 253 characters"
+    try:
+        s = s.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None, "not a valid internationalised domain name"
+    labels = s.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        return None, "not a valid domain name"
+    if labels[-1].isdigit():
+        return None, "an IP address, not a domain"
+    return s, ""
+
+
 def normalise_domain(text: str) -> tuple[str | None, str]:
     """Normalise a domain, host or URL to its registrable domain; return (domain or None, reason if None)."""
     s = text.strip().strip('"').strip()
@@ -68,20 +87,10 @@ def normalise_domain(text: str) -> tuple[str | None, str]:
         s = s.split("/", 1)[0].split("?", 1)[0]
         if s.count(":") == 1:
             s = s.split(":", 1)[0]  # host:port
-    s = s.strip().rstrip(".").lower()
-    if not s:
-        return None, "no host name"
-    try:
-        s = s.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None, "not a valid internationalised domain name"
-    labels = s.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        return None, "not a valid domain name"
-    if all(label.isdigit() for label in labels):
-        return None, "an IP address, not a domain"
-    psl = _psl()
-    registrable = psl.privatesuffix(s)
+    host, why = normalise_host(s)
+    if host is None:
+        return None, why
+    registrable = _psl().privatesuffix(host)
     if registrable is None:
         return None, "a public suffix, not a registrable domain"
     return registrable, ""
