@@ -32,6 +32,7 @@ class Host:
     robots: str | bytes | None = "User-agent: *\nDisallow:\n"
     robots_status: int = 200
     homepage: str = "<!doctype html><html><head><title>home</title></head><body>hi</body></html>"
+    homepage_headers: list[tuple[str, str]] = field(default_factory=list)  # repeatable (e.g. X-Robots-Tag)
     files: dict[str, tuple[int, str | bytes, dict[str, str]]] = field(default_factory=dict)
     fault: str | None = None
     arg: object = None
@@ -116,7 +117,11 @@ class FakeWeb:
             status, body, headers = host.files[path]
             return web.Response(status=status, body=body.encode() if isinstance(body, str) else body, headers=headers)
         if request.path == "/":
-            return web.Response(text=host.homepage, content_type="text/html")
+            from multidict import CIMultiDict
+
+            return web.Response(
+                text=host.homepage, content_type="text/html", headers=CIMultiDict(host.homepage_headers)
+            )
         return web.Response(status=404, text="not found")
 
     async def _robots(self, request: web.Request, host: Host, name: str, path: str) -> web.StreamResponse:

@@ -44,6 +44,16 @@ def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
         "httponly.test": Host(robots="User-agent: GPTBot\nDisallow: /\n", fault="no_https"),
         "noself.test": Host(robots="User-agent: consent-tracker\nDisallow: /\n"),
         "tdm.test": Host(files={"/.well-known/tdmrep.json": (200, '[{"location": "/", "tdm-reservation": 1}]', {"Content-Type": "application/json"})}),
+        "signals.test": Host(
+            robots="License: https://signals.test/license.xml\nUser-Agent: *\nContent-Signal: search=yes, ai-train=no\n"
+                   "Content-Usage: train-ai=n\nAllow: /\n",
+            homepage='<html><head><meta name="robots" content="noindex, noai"><meta name="tdm-reservation" content="1">'
+                     '<link rel="terms-of-service" href="/legal/terms"></head><body>x</body></html>',
+            homepage_headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "GPTBot: noarchive")],
+            files={"/ai.txt": (200, "User-Agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}),
+                   "/llms.txt": (200, "# Signals test\n> all the signals\n", {"Content-Type": "text/plain"}),
+                   "/.well-known/tdmrep.json": (200, "<html>not found</html>", {"Content-Type": "text/html"})},
+        ),
     }  # fmt: skip
 
 
@@ -86,7 +96,7 @@ EXPECTED = {
     "private.test": "network_error", "huge.test": "ok", "bomb.test": "ok", "binary.test": "ok",
     "badutf8.test": "ok", "soft404.test": "soft404_html", "reset.test": "network_error",
     "slow.test": "network_error", "slowloris.test": "network_error", "httponly.test": "ok", "noself.test": "ok",
-    "tdm.test": "ok", "badtls.invalid": "network_error",
+    "tdm.test": "ok", "badtls.invalid": "network_error", "signals.test": "ok",
 }  # fmt: skip
 
 
@@ -200,3 +210,20 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         assert dict(con.execute("SELECT id, status FROM crawl_runs").fetchall()) == {1: "done"}
     finally:
         web.stop()
+
+
+def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
+    _, r = crawled
+    s = r["signals.test"]["signals"]
+    assert s["noai"] is True and s["noimageai"] is True and s["noarchive"] is False  # GPTBot-scoped noarchive
+    assert s["tdm_reservation"] is True  # from the meta tag (the tdmrep.json is an HTML page)
+    assert s["content_signal"] == {"search": "yes", "ai-train": "no"}
+    assert s["content_usage"] == {"train-ai": "n"}
+    assert s["rsl_license"] == "https://signals.test/license.xml"
+    assert s["ai_txt"] is True and s["ai_txt_stance"] == "full_optout"
+    assert s["llms_txt"] is True and s["tos"]["url"] == "/legal/terms"
+    assert r["signals.test"]["agents"]["GPTBot"]["stance"] == "allowed"  # crawlable, yet no training
+    plain = r["allowall.test"]["signals"]
+    assert plain["noai"] is False and plain["tdm_reservation"] is None and plain["llms_txt"] is False
+    assert r["tdm.test"]["signals"]["tdm_reservation"] is True
+    assert r["ok.test"]["signals"]["llms_txt"] is True

@@ -456,7 +456,11 @@ async def _fetch_once(
                 result.http_status = response.status_code
                 result.final_url = current
                 result.content_type = response.headers.get("content-type")
+                # Repeated headers are joined with ", " — except X-Robots-Tag, whose values may each carry their own
+                # "agent:" scope, so they are kept apart, one per line.
                 result.headers = {k.lower(): v for k, v in response.headers.items()}
+                if "x-robots-tag" in result.headers:
+                    result.headers["x-robots-tag"] = "\n".join(response.headers.get_list("x-robots-tag"))
                 code = response.status_code
                 if 300 <= code < 400:
                     location = response.headers.get("location")

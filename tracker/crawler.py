@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -27,8 +28,10 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import Engine
 
+from tracker.agents import load_registry
 from tracker.crawl import UNREACHABLE, ConnectTo, Guard, RobotsFetch, fetch_robots, fetch_url, make_crawl_client
 from tracker.robots import ROBOTS_MAX_BYTES, parse_robots
+from tracker.signals import html_signals, rsl_license_urls, x_robots_tag
 from tracker.sites import SiteEntry
 from tracker.store.writer import Observation, Writer
 
@@ -44,6 +47,8 @@ RESOURCES: dict[str, str] = {
 }
 #: The product token our crawler obeys in robots.txt (and names in its User-Agent).
 OUR_TOKEN = "consent-tracker"
+#: Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots").
+_AI_TOKENS = tuple(a.token for a in load_registry())
 #: Response headers kept with a version (the rest change on every request or say nothing about consent).
 KEPT_HEADERS = (
     "content-type", "content-length", "last-modified", "etag", "x-robots-tag", "content-signal", "content-usage",
@@ -134,9 +139,33 @@ class HostLimiter:
             self._last.pop(host, None)
 
 
+def page_signals(body: bytes, headers: dict[str, str]) -> dict[str, object]:
+    """The normalised signals of a homepage: what its version is made of (its bytes change on every visit)."""
+    html = html_signals(body, _AI_TOKENS)
+    return {
+        "meta_robots": html["meta_robots"],
+        "x_robots_tag": x_robots_tag(headers.get("x-robots-tag", "").split("\n"))
+        if headers.get("x-robots-tag")
+        else [],
+        "tdm_meta": html["tdm_meta"],
+        "tdm_header": {k: headers[k] for k in ("tdm-reservation", "tdm-policy") if k in headers},
+        "content_signal_header": headers.get("content-signal"),
+        "content_usage_header": headers.get("content-usage"),
+        "rsl": [r for r in html["rsl"] if "url" in r]
+        + [
+            {"location": "html_inline", "sha256": hashlib.sha256(r["inline"].encode()).hexdigest()}
+            for r in html["rsl"]
+            if "inline" in r
+        ],
+        "link_header_license": [u["url"] for u in rsl_license_urls(None, headers, None)],
+        "tos_link": html["tos_link"],
+    }
+
+
 def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
     keep_body = kind != "homepage" and f.status in ("ok", "empty", "soft404_html")
     headers = {k: v[:500] for k, v in f.headers.items() if k in KEPT_HEADERS}
+    signals = page_signals(f.body, f.headers) if kind == "homepage" and f.status == "ok" else None
     return Observation(
         kind=kind,
         seen_at=at,
@@ -144,7 +173,7 @@ def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
         http_status=f.http_status,
         body=f.body if keep_body else None,
         truncated=f.truncated,
-        signals={} if kind == "homepage" else None,
+        signals=signals if kind == "homepage" else None,
         headers=headers or None,
         final_url=f.final_url if f.final_url != f.url else None,
         error=f.error,

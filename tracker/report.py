@@ -17,20 +17,24 @@ from __future__ import annotations
 
 import csv
 import json
+import zlib
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
+from tracker import signals as sig
 from tracker.agents import AgentRegistry
 from tracker.crawl import UNREACHABLE
 from tracker.evaluate import load_evaluations
-from tracker.store.models import Site, Version
+from tracker.robots import parse_robots
+from tracker.store.models import Body, Site, Version
 
 __all__ = ["csv_safe", "latest_records", "write_latest"]
 
 _versions = Version.__table__  # type: ignore[attr-defined]
 _sites = Site.__table__  # type: ignore[attr-defined]
+_bodies = Body.__table__  # type: ignore[attr-defined]
 
 
 def csv_safe(value: object) -> object:
@@ -40,19 +44,82 @@ def csv_safe(value: object) -> object:
     return value
 
 
+def _body(content: bytes | None, compression: str | None) -> bytes | None:
+    if content is None:
+        return None
+    return zlib.decompress(content) if compression == "zlib" else bytes(content)
+
+
+def site_signals(
+    robots_body: bytes | None, resources: dict[str, tuple[str, bytes | None, str | None, str | None]]
+) -> dict[str, Any]:
+    """The export's per-site ``signals`` from the current versions: kind → (status, body, signals JSON, headers)."""
+    rules = parse_robots(robots_body) if robots_body is not None else None
+    home_status, _, home_json, home_headers = resources.get("homepage", ("absent", None, None, None))
+    page = json.loads(home_json) if home_json else {}
+    headers = json.loads(home_headers) if home_headers else {}
+    entries = list(page.get("meta_robots", [])) + list(page.get("x_robots_tag", []))
+    generic = sig.ai_directives([e for e in entries if not e.get("ua_scope")])
+    tdm_status, tdm_body, _, _ = resources.get("tdmrep", ("absent", None, None, None))
+    tdm_file = sig.tdmrep_file(tdm_body if tdm_status == "ok" else None)
+    tdm = sig.tdm_effective(
+        sig.tdm_for_path(tdm_file["rules"], "/"), page.get("tdm_header", {}), page.get("tdm_meta", {})
+    )
+    star = sig.content_signals_for(rules, "*")["star"] if rules is not None else {}
+    header_cs = sig.content_signal(page.get("content_signal_header") or "")
+    usage = sig.content_usage_for(rules, "*") if rules is not None else {}
+    header_cu = sig.content_usage(page.get("content_usage_header") or "")
+    for k, v in header_cu.items():
+        if k in sig.AIPREF_LABELS:
+            usage[k] = "n" if "n" in (v, usage.get(k)) else v
+    licenses = sig.rsl_license_urls(rules, headers, {"rsl": [r for r in page.get("rsl", []) if "url" in r]})
+    licenses += [{"url": u, "location": "link_header"} for u in page.get("link_header_license", [])]
+    ai_status, ai_body, _, _ = resources.get("ai_txt", ("absent", None, None, None))
+    llms_status, llms_body, _, _ = resources.get("llms_txt", ("absent", None, None, None))
+    ai = sig.ai_txt(ai_body if ai_status == "ok" else None)
+    return {
+        "noai": generic["noai"],
+        "noimageai": generic["noimageai"],
+        "noarchive": generic["noarchive"],
+        "tdm_reservation": tdm["reservation"],
+        "tdm_policy": tdm["policy"],
+        "content_signal": {**{k: v for k, v in star.items() if not k.startswith("_")},
+                           **{k: v for k, v in header_cs.items() if not k.startswith("_")}},
+        "content_usage": {k: v for k, v in usage.items() if k in sig.AIPREF_LABELS},
+        "rsl_license": licenses[0]["url"] if licenses else None,
+        "ai_txt": bool(ai.get("present")),
+        "ai_txt_stance": ai.get("stance"),
+        "llms_txt": bool(sig.llms_txt(llms_body if llms_status == "ok" else None).get("present")),
+        "tos": {"url": page.get("tos_link"), "scraping": None, "ai_training": None, "evidence": None},
+        "homepage_status": home_status,
+    }  # fmt: skip
+
+
 def latest_records(engine: Engine, registry: AgentRegistry) -> Iterator[dict[str, Any]]:
-    """The current robots.txt state of every site, with each registry agent's verdict for '/' and stance."""
+    """The current state of every site: robots.txt status, each registry agent's verdict for '/' and stance, and
+    the site's other signals."""
     tokens = [a.token for a in registry]
     evals = load_evaluations(engine, tokens)
     c = _versions.c
+    b = _bodies.c
     q = (
-        select(_sites.c.domain, c.last_seen, c.status, c.http_status, c.ruleset_id, c.final_url, c.error)
-        .select_from(_versions.join(_sites, _sites.c.id == c.site_id))
+        select(_sites.c.domain, c.last_seen, c.status, c.http_status, c.ruleset_id, c.final_url, c.error,
+               c.site_id, b.content, b.compression)
+        .select_from(_versions.join(_sites, _sites.c.id == c.site_id).outerjoin(_bodies, b.id == c.body_id))
         .where(c.kind == "robots", c.valid_to.is_(None))
         .order_by(_sites.c.rank.is_(None), _sites.c.rank, _sites.c.domain)
+    )  # fmt: skip
+    others = (
+        select(c.kind, c.status, c.signals, c.headers, b.content, b.compression)
+        .select_from(_versions.outerjoin(_bodies, b.id == c.body_id))
+        .where(c.site_id == bindparam("sid"), c.kind != "robots", c.valid_to.is_(None))
     )
-    with engine.connect() as conn:
-        for domain, last_seen, status, http_status, rid, final_url, error in conn.execute(q):
+    with engine.connect() as conn, engine.connect() as side:
+        for domain, last_seen, status, http_status, rid, final_url, error, sid, content, compression in conn.execute(q):
+            resources = {
+                kind: (st, _body(body, comp), sj, hj)
+                for kind, st, sj, hj, body, comp in side.execute(others, {"sid": sid})
+            }
             agents: dict[str, dict[str, Any]] = {}
             for token in tokens:
                 if status == "ok" and rid:
@@ -63,6 +130,7 @@ def latest_records(engine: Engine, registry: AgentRegistry) -> Iterator[dict[str
                 else:
                     allowed, named, stance = True, False, "no_robots"
                 agents[token] = {"allowed_root": allowed, "named": named, "stance": stance}
+            robots_body = _body(content, compression) if status == "ok" else None
             yield {
                 "domain": domain,
                 "fetched_at": last_seen.isoformat() if last_seen else None,
@@ -71,6 +139,7 @@ def latest_records(engine: Engine, registry: AgentRegistry) -> Iterator[dict[str
                 "final_url": final_url,
                 "error": error,
                 "agents": agents,
+                "signals": site_signals(robots_body, resources),
             }
 
 
@@ -87,9 +156,21 @@ def write_latest(engine: Engine, registry: AgentRegistry, out: IO[str], fmt: str
     tokens = [a.token for a in registry]
     w = csv.writer(out)
     base = ["domain", "fetched_at", "robots_status", "http_status", "final_url", "error"]
-    w.writerow(base + [f"{t}.{k}" for t in tokens for k in ("allowed_root", "named", "stance")])
+    sig_cols = ["noai", "noimageai", "tdm_reservation", "content_signal", "content_usage", "rsl_license", "ai_txt",
+                "llms_txt", "tos_url"]  # fmt: skip
+    w.writerow(
+        base
+        + [f"signals.{k}" for k in sig_cols]
+        + [f"{t}.{k}" for t in tokens for k in ("allowed_root", "named", "stance")]
+    )
     for rec in latest_records(engine, registry):
         row = [csv_safe(rec[k]) for k in base]
+        s = rec["signals"]
+        row += [s["noai"], s["noimageai"], s["tdm_reservation"],
+                csv_safe(",".join(f"{k}={v}" for k, v in sorted(s["content_signal"].items()))),
+                csv_safe(",".join(f"{k}={v}" for k, v in sorted(s["content_usage"].items()))),
+                csv_safe(s["rsl_license"] or ""), s["ai_txt"], s["llms_txt"],
+                csv_safe(s["tos"]["url"] or "")]  # fmt: skip
         for t in tokens:
             a = rec["agents"][t]
             row += [a["allowed_root"], a["named"], a["stance"]]
