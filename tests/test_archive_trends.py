@@ -286,3 +286,20 @@ def test_import_killed_midway_resumes_to_the_same_history(tmp_path: Path) -> Non
     assert got == expected  # nothing lost, nothing duplicated
     runs = dict(con.execute("SELECT id, status FROM crawl_runs").fetchall())
     assert runs == {1: "interrupted", 2: "done"}
+
+
+def test_site_view_and_unknown_signals(db: tuple[Engine, Path]) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    runner = CliRunner()
+    dbfile = str(engine.url.database)
+    result = runner.invoke(app, ["site", "a.example", "--db", dbfile, "-a", "GPTBot", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert [(h["from"][:10], h["agents"]["GPTBot"]) for h in info["history"]] == [
+        ("2023-01-01", "partial_block"), ("2023-08-15", "full_block")]  # fmt: skip
+    assert info["current"]["signals"]["noai"] is None  # the homepage was never fetched: unknown, not "no"
+    result = runner.invoke(app, ["site", "a.example", "--db", dbfile])
+    assert result.exit_code == 0 and "history" in result.output and "full_block" in result.output
+    missing = runner.invoke(app, ["site", "nope.example", "--db", dbfile])
+    assert missing.exit_code == 2 and "not in the database" in missing.output

@@ -532,6 +532,48 @@ def export_latest(
     err.print(Text(f"wrote {n} sites to {output}"))
 
 
+@app.command("site")
+def site_cmd(
+    domain: Annotated[str, typer.Argument(help="The site (as crawled or imported, e.g. nytimes.com).")],
+    agent: Annotated[
+        list[str] | None, typer.Option("--agent", "-a", help="Agents to show (repeatable). Default: core panel.")
+    ] = None,
+    fmt: FormatOpt = "table",
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """Everything known about one site now, and what changed when."""
+    from tracker.report import site_history
+
+    registry = _registry(agents_file)
+    engine = _engine(db)
+    tokens = list(agent or [t for t in CORE_PANEL if t != "*"][:8])
+    info = site_history(engine, registry, domain.strip().lower(), tokens)
+    if info is None:
+        _fail(f"{domain} is not in the database (crawl or import it first)")
+    assert info is not None
+    if fmt == "json":
+        print(json.dumps(info, indent=1, default=str))
+        return
+    cur = info["current"]
+    out.print(Text(f"{info['site']['domain']} (rank {info['site']['rank']}, category {info['site']['category']})"))
+    if cur:
+        out.print(Text(f"now: robots.txt {cur['robots_status']} (HTTP {cur['http_status']}), seen {cur['fetched_at']}"))
+        for k, v in cur["signals"].items():
+            out.print(Text(f"  {k}: {json.dumps(v) if not isinstance(v, str) else v}"))
+    table = Table(title="history")
+    for col in ("resource", "from", "until", "status", "what it said"):
+        table.add_column(col, overflow="fold")
+    for h in info["history"]:
+        said = ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items()) if h["kind"] == "robots" else (
+            json.dumps(h.get("signals")) if h.get("signals") else "")  # fmt: skip
+        table.add_row(
+            Text(h["kind"]), Text(h["from"][:10]), Text((h["until"] or "now")[:10]),
+            Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
+        )  # fmt: skip
+    out.print(table)
+
+
 @app.command("crawl")
 def crawl_cmd(
     sites: Annotated[

@@ -55,6 +55,8 @@ def site_signals(
 ) -> dict[str, Any]:
     """The export's per-site ``signals`` from the current versions: kind → (status, body, signals JSON, headers)."""
     rules = parse_robots(robots_body) if robots_body is not None else None
+    # Not fetched is not "no": a resource never observed (an archive import, --resources robots) gives null.
+    home = "homepage" in resources
     home_status, _, home_json, home_headers = resources.get("homepage", ("absent", None, None, None))
     page = json.loads(home_json) if home_json else {}
     headers = json.loads(home_headers) if home_headers else {}
@@ -78,24 +80,26 @@ def site_signals(
     llms_status, llms_body, _, _ = resources.get("llms_txt", ("absent", None, None, None))
     ai = sig.ai_txt(ai_body if ai_status == "ok" else None)
     return {
-        "noai": generic["noai"],
-        "noimageai": generic["noimageai"],
-        "noarchive": generic["noarchive"],
+        "noai": generic["noai"] if home else None,
+        "noimageai": generic["noimageai"] if home else None,
+        "noarchive": generic["noarchive"] if home else None,
         "tdm_reservation": tdm["reservation"],
         "tdm_policy": tdm["policy"],
         "content_signal": {**{k: v for k, v in star.items() if not k.startswith("_")},
                            **{k: v for k, v in header_cs.items() if not k.startswith("_")}},
         "content_usage": {k: v for k, v in usage.items() if k in sig.AIPREF_LABELS},
         "rsl_license": licenses[0]["url"] if licenses else None,
-        "ai_txt": bool(ai.get("present")),
+        "ai_txt": bool(ai.get("present")) if "ai_txt" in resources else None,
         "ai_txt_stance": ai.get("stance"),
-        "llms_txt": bool(sig.llms_txt(llms_body if llms_status == "ok" else None).get("present")),
+        "llms_txt": bool(sig.llms_txt(llms_body if llms_status == "ok" else None).get("present"))
+        if "llms_txt" in resources
+        else None,
         "tos": {"url": page.get("tos_link"), "scraping": None, "ai_training": None, "evidence": None},
         "homepage_status": home_status,
     }  # fmt: skip
 
 
-def latest_records(engine: Engine, registry: AgentRegistry) -> Iterator[dict[str, Any]]:
+def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[dict[str, Any]]:
     """The current state of every site: robots.txt status, each registry agent's verdict for '/' and stance, and
     the site's other signals."""
     tokens = [a.token for a in registry]
@@ -109,6 +113,8 @@ def latest_records(engine: Engine, registry: AgentRegistry) -> Iterator[dict[str
         .where(c.kind == "robots", c.valid_to.is_(None))
         .order_by(_sites.c.rank.is_(None), _sites.c.rank, _sites.c.domain)
     )  # fmt: skip
+    if domain is not None:
+        q = q.where(_sites.c.domain == domain)
     others = (
         select(c.kind, c.status, c.signals, c.headers, b.content, b.compression)
         .select_from(_versions.outerjoin(_bodies, b.id == c.body_id))
@@ -177,3 +183,43 @@ def write_latest(engine: Engine, registry: AgentRegistry, out: IO[str], fmt: str
         w.writerow(row)
         n += 1
     return n
+
+
+def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: list[str]) -> dict[str, Any] | None:
+    """Everything known about one site: its current state, and every version of every resource with what it
+    meant for the given agents (robots.txt) or which signals it carried (other resources)."""
+    with engine.connect() as conn:
+        sid = conn.execute(select(_sites.c.id).where(_sites.c.domain == domain)).scalar()
+        if sid is None:
+            return None
+        site = conn.execute(select(_sites).where(_sites.c.id == sid)).mappings().one()
+        c = _versions.c
+        rows = conn.execute(
+            select(c.kind, c.status, c.http_status, c.ruleset_id, c.signals, c.first_seen, c.last_seen, c.valid_to,
+                   c.observations, c.source, c.error)
+            .where(c.site_id == sid)
+            .order_by(c.kind, c.first_seen)
+        ).all()  # fmt: skip
+    evals = load_evaluations(engine, agents)
+    history = []
+    for r in rows:
+        entry: dict[str, Any] = {
+            "kind": r.kind, "status": r.status, "http_status": r.http_status,
+            "from": r.first_seen.isoformat(), "until": r.valid_to.isoformat() if r.valid_to else None,
+            "last_seen": r.last_seen.isoformat(), "observations": r.observations, "source": r.source,
+            "error": r.error,
+        }  # fmt: skip
+        if r.kind == "robots":
+            entry["agents"] = {}
+            for a in agents:
+                ev = evals[a.lower()].get(r.ruleset_id) if r.status == "ok" and r.ruleset_id else None
+                if ev is not None:
+                    entry["agents"][a] = ev[2]
+                else:
+                    entry["agents"][a] = "unreachable" if r.status in UNREACHABLE else "no_robots"
+        elif r.signals:
+            entry["signals"] = json.loads(r.signals)
+        history.append(entry)
+    current = next(latest_records(engine, registry, domain=domain), None)
+    return {"site": {k: site[k] for k in ("domain", "rank", "category", "list_source")}, "current": current,
+            "history": history}  # fmt: skip
