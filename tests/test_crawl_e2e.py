@@ -48,11 +48,16 @@ def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
             robots="License: https://signals.test/license.xml\nUser-Agent: *\nContent-Signal: search=yes, ai-train=no\n"
                    "Content-Usage: train-ai=n\nAllow: /\n",
             homepage='<html><head><meta name="robots" content="noindex, noai"><meta name="tdm-reservation" content="1">'
-                     '<link rel="terms-of-service" href="/legal/terms"></head><body>x</body></html>',
+                     '</head><body>x<footer><a href="/agb">AGB</a> · <a href="/impressum">Impressum</a></footer></body></html>',
             homepage_headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "GPTBot: noarchive")],
             files={"/ai.txt": (200, "User-Agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}),
                    "/llms.txt": (200, "# Signals test\n> all the signals\n", {"Content-Type": "text/plain"}),
-                   "/.well-known/tdmrep.json": (200, "<html>not found</html>", {"Content-Type": "text/html"})},
+                   "/.well-known/tdmrep.json": (200, "<html>not found</html>", {"Content-Type": "text/html"}),
+                   "/agb": (200, "<html><body><h1>Allgemeine Geschäftsbedingungen</h1><p>Die Nutzung von Crawlern, "
+                                 "Scrapern oder anderen automatisierten Verfahren ist untersagt.</p><p>Das Training von "
+                                 "Systemen der künstlichen Intelligenz mit unseren Inhalten ist nicht gestattet.</p>"
+                                 "<p>Wir behalten uns Text- und Data-Mining gemäß § 44b UrhG vor.</p></body></html>",
+                            {"Content-Type": "text/html; charset=utf-8"})},
         ),
     }  # fmt: skip
 
@@ -222,9 +227,14 @@ def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert s["content_usage"] == {"train-ai": "n"}
     assert s["rsl_license"] == "https://signals.test/license.xml"
     assert s["ai_txt"] is True and s["ai_txt_stance"] == "full_optout"
-    assert s["llms_txt"] is True and s["tos"]["url"] == "/legal/terms"
+    assert s["llms_txt"] is True
+    tos = s["tos"]
+    assert tos["url"] == "https://signals.test/agb" and tos["scraping"] == "prohibited"
+    assert tos["ai_training"] == "prohibited" and "künstlichen Intelligenz" in tos["evidence"]["ai_training"]
+    assert "eu_tdm_reservation_art4" in tos["flags"]
     assert r["signals.test"]["agents"]["GPTBot"]["stance"] == "allowed"  # crawlable, yet no training
     plain = r["allowall.test"]["signals"]
     assert plain["noai"] is False and plain["tdm_reservation"] is None and plain["llms_txt"] is False
+    assert plain["tos"]["scraping"] == "tos_not_found"  # its homepage links no terms
     assert r["tdm.test"]["signals"]["tdm_reservation"] is True
     assert r["ok.test"]["signals"]["llms_txt"] is True

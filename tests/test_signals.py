@@ -244,3 +244,66 @@ def test_real_robots_files_signals_never_raise() -> None:
         view = sig.combine("gptbot", robots=rules)
         found += "content_signal" in view["training_optout_sources"]
     assert found > 0  # the 2025-26 snapshots include Cloudflare's managed Content-Signal lines
+
+
+# -- terms of service -----------------------------------------------------------------------------------------
+EN_TOS = """Terms of Use
+
+You agree not to:
+- use any robot, spider, scraper or other automated means to access the Service;
+- use the Content to train, fine-tune or otherwise develop any artificial intelligence or machine learning model.
+
+We reserve our rights to text and data mining under Article 4(3) of Directive (EU) 2019/790.
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "scraping", "ai_training", "flags"),
+    [
+        (EN_TOS, "prohibited", "prohibited", ["eu_tdm_reservation_art4"]),
+        # a general scraping ban is not an AI-training ban
+        ("You may not use any robot, spider or scraper to access the site.", "prohibited", "not_mentioned", []),
+        ("You may not crawl the site without our prior written consent, except for search engines.", "conditional",
+         "not_mentioned", ["search_engine_exception"]),
+        ("Die Nutzung von Crawlern ist untersagt. Das Training von KI-Modellen mit unseren Inhalten ist ohne unsere "
+         "vorherige schriftliche Zustimmung nicht gestattet.", "prohibited", "conditional", []),
+        ("You shall not use the Services to develop a competing product or to train AI models.", "not_mentioned",
+         "prohibited", ["non_compete"]),
+        ("Welcome! We love readers. Crawling is how search works.", "not_mentioned", "not_mentioned", []),
+    ],
+)  # fmt: skip
+def test_classify_tos(text: str, scraping: str, ai_training: str, flags: list[str]) -> None:
+    got = sig.classify_tos(text)
+    assert (got["scraping"], got["ai_training"], got["flags"]) == (scraping, ai_training, flags)
+    for axis in ("scraping", "ai_training"):
+        assert (axis in got["evidence"]) == (got[axis] != "not_mentioned")
+
+
+def test_find_tos_links_prefers_footer_terms_of_use() -> None:
+    html = (b'<html><body><a href="/about">About</a><a href="/help">Terms</a>'
+            b'<footer><a href="/legal/terms-of-sale">Terms of sale</a> <a href="/legal/terms">Terms of Use</a></footer>'
+            b'<a href="/tos">x</a></body></html>')  # fmt: skip
+    links = sig.find_tos_links(html)
+    assert links[0] == ("/legal/terms", "footer_text") and links[1] == ("/legal/terms-of-sale", "footer_text")
+    assert ("/tos", "href_pattern") in links
+    assert sig.find_tos_links(b'<link rel="terms-of-service" href="https://x/t">')[0] == ("https://x/t", "link_rel")
+    assert sig.find_tos_links(b"<p>nothing</p>") == []
+
+
+def test_tos_signals_hash_and_text() -> None:
+    page = (
+        "<html><head><style>p{}</style><script>var x='You agree not to scrape'</script></head><body>"
+        + EN_TOS.replace("\n", "<br>")
+        + "</body></html>"
+    )
+    got = sig.tos_signals(page, "https://x/terms", "footer_text")
+    assert got["scraping"] == "prohibited" and got["url"] == "https://x/terms" and len(got["text_sha256"]) == 64
+    assert sig.tos_signals(page, "u", "v")["text_sha256"] == got["text_sha256"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=3000))
+def test_tos_parsers_never_raise(text: str) -> None:
+    sig.classify_tos(text)
+    sig.find_tos_links(text)
+    sig.tos_signals(text, "u", "v")

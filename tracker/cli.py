@@ -588,8 +588,8 @@ def crawl_cmd(
         int, typer.Option("--retries", help="Extra tries for transient failures (5xx, 429, network).")
     ] = 1,
     resources: Annotated[
-        str, typer.Option("--resources", help="Comma-separated: robots,homepage,tdmrep,ai_txt,llms_txt.")
-    ] = "robots,homepage,tdmrep,ai_txt,llms_txt",
+        str, typer.Option("--resources", help="Comma-separated: robots,homepage,tdmrep,ai_txt,llms_txt,terms.")
+    ] = "robots,homepage,tdmrep,ai_txt,llms_txt,terms",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the last unfinished crawl of this list.")] = False,
     connect_to: Annotated[
         list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
@@ -624,8 +624,8 @@ def crawl_cmd(
         _fail(f"no valid domains in {sites}")
     kinds = tuple(k.strip() for k in resources.split(",") if k.strip())
     unknown = [k for k in kinds if k not in RESOURCES]
-    if unknown or "robots" not in kinds:
-        _fail(f"--resources must include robots and only: {', '.join(RESOURCES)}")
+    if unknown or "robots" not in kinds or ("terms" in kinds and "homepage" not in kinds):
+        _fail(f"--resources must include robots (and homepage for terms), and only: {', '.join(RESOURCES)}")
     if concurrency < 1 or delay < 0 or retries < 0:
         _fail("--concurrency must be ≥ 1, --delay and --retries ≥ 0")
     try:

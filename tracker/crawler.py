@@ -23,15 +23,15 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from sqlalchemy import Engine
 
 from tracker.agents import load_registry
 from tracker.crawl import UNREACHABLE, ConnectTo, Guard, RobotsFetch, fetch_robots, fetch_url, make_crawl_client
-from tracker.robots import ROBOTS_MAX_BYTES, parse_robots
-from tracker.signals import html_signals, rsl_license_urls, x_robots_tag
+from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
+from tracker.signals import find_tos_links, html_signals, rsl_license_urls, tos_signals, x_robots_tag
 from tracker.sites import SiteEntry
 from tracker.store.writer import Observation, Writer
 
@@ -44,6 +44,7 @@ RESOURCES: dict[str, str] = {
     "tdmrep": "/.well-known/tdmrep.json",
     "ai_txt": "/ai.txt",
     "llms_txt": "/llms.txt",
+    "terms": "",  # found on the homepage (needs "homepage")
 }
 #: The product token our crawler obeys in robots.txt (and names in its User-Agent).
 OUR_TOKEN = "consent-tracker"
@@ -199,7 +200,7 @@ async def crawl_site(
     parts = urlsplit(robots.url)
     origin = f"{parts.scheme}://{parts.netloc}"
     for kind in config.resources:
-        if kind == "robots" or kind not in RESOURCES:
+        if kind in ("robots", "terms") or kind not in RESOURCES:
             continue
         path = RESOURCES[kind]
         if robots.status in UNREACHABLE:
@@ -214,8 +215,46 @@ async def crawl_site(
                     total_timeout=config.total_timeout, max_bytes=ROBOTS_MAX_BYTES, max_redirects=config.max_redirects,
                 )  # fmt: skip
         observations.append(_observation(kind, at, f))
+        if kind == "homepage" and "terms" in config.resources:
+            observations.append(await _terms(client, f, at, rules, config, guard, limiter, host))
     limiter.forget(host)
     return observations
+
+
+async def _terms(
+    client: httpx.AsyncClient,
+    homepage: RobotsFetch,
+    at: datetime,
+    rules: RobotsRules | None,
+    config: CrawlConfig,
+    guard: Guard,
+    limiter: HostLimiter,
+    host: str,
+) -> Observation:
+    """Find the terms-of-service link on the homepage, fetch it (same site only) and classify it."""
+    if homepage.status != "ok":
+        return Observation("terms", at, "disallowed" if homepage.status == "disallowed" else "absent")
+    base = homepage.final_url or homepage.url
+    site = urlsplit(base).hostname or host
+    for href, via in find_tos_links(homepage.body):
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or (parts.hostname or "").removeprefix("www.") != site.removeprefix(
+            "www."
+        ):
+            continue  # platform terms on another host are left for later: we have not read that host's robots.txt
+        if rules is not None and not rules.verdict(OUR_TOKEN, url).allowed:
+            return Observation("terms", at, "disallowed", error=f"robots.txt disallows {OUR_TOKEN}", final_url=url)
+        async with limiter.slot(host):
+            f = await fetch_url(
+                client, url, "terms", guard=guard, retries=config.retries, total_timeout=config.total_timeout,
+                max_redirects=config.max_redirects,
+            )  # fmt: skip
+        obs = _observation("terms", at, f)
+        obs.body = None  # terms pages change on every visit: their version is what they say
+        obs.signals = tos_signals(f.body, url, via) if f.status == "ok" else {"url": url, "found_via": via}
+        return obs
+    return Observation("terms", at, "absent", error="no terms-of-service link found on the homepage")
 
 
 async def run_crawl(

@@ -94,9 +94,21 @@ def site_signals(
         "llms_txt": bool(sig.llms_txt(llms_body if llms_status == "ok" else None).get("present"))
         if "llms_txt" in resources
         else None,
-        "tos": {"url": page.get("tos_link"), "scraping": None, "ai_training": None, "evidence": None},
+        "tos": _tos(resources.get("terms"), page.get("tos_link")),
         "homepage_status": home_status,
     }  # fmt: skip
+
+
+def _tos(terms: tuple[str, bytes | None, str | None, str | None] | None, declared: str | None) -> dict[str, Any]:
+    if terms is None:
+        return {"url": declared, "scraping": None, "ai_training": None, "evidence": None}
+    status, _, sj, _ = terms
+    info = json.loads(sj) if sj else {}
+    if status != "ok":
+        return {"url": info.get("url") or declared, "scraping": "tos_not_found", "ai_training": "tos_not_found",
+                "evidence": None}  # fmt: skip
+    return {"url": info.get("url"), "scraping": info.get("scraping"), "ai_training": info.get("ai_training"),
+            "evidence": info.get("evidence"), "flags": info.get("flags", [])}  # fmt: skip
 
 
 def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[dict[str, Any]]:
