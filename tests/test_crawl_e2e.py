@@ -51,6 +51,9 @@ def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
                      '</head><body>x<footer><a href="/agb">AGB</a> · <a href="/impressum">Impressum</a></footer></body></html>',
             homepage_headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "GPTBot: noarchive")],
             files={"/ai.txt": (200, "User-Agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}),
+                   "/license.xml": (200, '<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license>'
+                                         '<permits type="usage">search</permits><prohibits type="usage">ai-train'
+                                         '</prohibits></license></content></rsl>', {"Content-Type": "application/rsl+xml"}),
                    "/llms.txt": (200, "# Signals test\n> all the signals\n", {"Content-Type": "text/plain"}),
                    "/.well-known/tdmrep.json": (200, "<html>not found</html>", {"Content-Type": "text/html"}),
                    "/agb": (200, "<html><body><h1>Allgemeine Geschäftsbedingungen</h1><p>Die Nutzung von Crawlern, "
@@ -226,6 +229,8 @@ def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert s["content_signal"] == {"search": "yes", "ai-train": "no"}
     assert s["content_usage"] == {"train-ai": "n"}
     assert s["rsl_license"] == "https://signals.test/license.xml"
+    assert s["rsl"] == {"status": "valid", "permits": ["search"], "prohibits": ["ai-train"], "payments": [],
+                        "training": "prohibited"}  # fmt: skip
     assert s["ai_txt"] is True and s["ai_txt_stance"] == "full_optout"
     assert s["llms_txt"] is True
     tos = s["tos"]

@@ -588,8 +588,8 @@ def crawl_cmd(
         int, typer.Option("--retries", help="Extra tries for transient failures (5xx, 429, network).")
     ] = 1,
     resources: Annotated[
-        str, typer.Option("--resources", help="Comma-separated: robots,homepage,tdmrep,ai_txt,llms_txt,terms.")
-    ] = "robots,homepage,tdmrep,ai_txt,llms_txt,terms",
+        str, typer.Option("--resources", help="Comma-separated: robots,homepage,tdmrep,ai_txt,llms_txt,terms,rsl.")
+    ] = "robots,homepage,tdmrep,ai_txt,llms_txt,terms,rsl",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the last unfinished crawl of this list.")] = False,
     connect_to: Annotated[
         list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")

@@ -45,6 +45,7 @@ RESOURCES: dict[str, str] = {
     "ai_txt": "/ai.txt",
     "llms_txt": "/llms.txt",
     "terms": "",  # found on the homepage (needs "homepage")
+    "rsl": "",  # the first RSL license the site declares (robots.txt License:, Link header, HTML)
 }
 #: The product token our crawler obeys in robots.txt (and names in its User-Agent).
 OUR_TOKEN = "consent-tracker"
@@ -200,7 +201,7 @@ async def crawl_site(
     parts = urlsplit(robots.url)
     origin = f"{parts.scheme}://{parts.netloc}"
     for kind in config.resources:
-        if kind in ("robots", "terms") or kind not in RESOURCES:
+        if kind in ("robots", "terms", "rsl") or kind not in RESOURCES:
             continue
         path = RESOURCES[kind]
         if robots.status in UNREACHABLE:
@@ -217,8 +218,43 @@ async def crawl_site(
         observations.append(_observation(kind, at, f))
         if kind == "homepage" and "terms" in config.resources:
             observations.append(await _terms(client, f, at, rules, config, guard, limiter, host))
+    if "rsl" in config.resources and robots.status not in UNREACHABLE:
+        observations.append(await _rsl(client, rules, observations, at, config, guard, limiter, host))
     limiter.forget(host)
     return observations
+
+
+async def _rsl(
+    client: httpx.AsyncClient,
+    rules: RobotsRules | None,
+    observations: list[Observation],
+    at: datetime,
+    config: CrawlConfig,
+    guard: Guard,
+    limiter: HostLimiter,
+    host: str,
+) -> Observation:
+    """Fetch the first RSL license document the site declares (it may live on a licensing server elsewhere)."""
+    home = next((o for o in observations if o.kind == "homepage"), None)
+    headers = home.headers or {} if home else {}
+    html: dict[str, list[dict[str, str]]] = {"rsl": []}
+    if home is not None and home.signals:
+        html = {"rsl": [r for r in home.signals.get("rsl", []) if "url" in r]}
+    urls = rsl_license_urls(rules, headers, html)
+    if not urls:
+        return Observation("rsl", at, "absent")
+    base = f"https://{host}/"
+    url = urljoin(base, urls[0]["url"])
+    if urlsplit(url).scheme not in ("http", "https"):
+        return Observation("rsl", at, "absent", error=f"unsupported license URL {url[:200]!r}")
+    async with limiter.slot(host):
+        f = await fetch_url(
+            client, url, "rsl", guard=guard, retries=config.retries, total_timeout=config.total_timeout,
+            max_redirects=config.max_redirects,
+        )  # fmt: skip
+    obs = _observation("rsl", at, f)
+    obs.final_url = url
+    return obs
 
 
 async def _terms(

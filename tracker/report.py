@@ -89,6 +89,7 @@ def site_signals(
                            **{k: v for k, v in header_cs.items() if not k.startswith("_")}},
         "content_usage": {k: v for k, v in usage.items() if k in sig.AIPREF_LABELS},
         "rsl_license": licenses[0]["url"] if licenses else None,
+        "rsl": _rsl(resources.get("rsl")),
         "ai_txt": bool(ai.get("present")) if "ai_txt" in resources else None,
         "ai_txt_stance": ai.get("stance"),
         "llms_txt": bool(sig.llms_txt(llms_body if llms_status == "ok" else None).get("present"))
@@ -97,6 +98,16 @@ def site_signals(
         "tos": _tos(resources.get("terms"), page.get("tos_link")),
         "homepage_status": home_status,
     }  # fmt: skip
+
+
+def _rsl(rsl: tuple[str, bytes | None, str | None, str | None] | None) -> dict[str, Any] | None:
+    if rsl is None or rsl[0] == "absent":
+        return None
+    status, body, _, _ = rsl
+    if status != "ok":
+        return {"status": status}
+    doc = sig.rsl_document(body)
+    return {k: doc.get(k) for k in ("status", "permits", "prohibits", "payments", "training")}
 
 
 def _tos(terms: tuple[str, bytes | None, str | None, str | None] | None, declared: str | None) -> dict[str, Any]:

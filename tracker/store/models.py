@@ -28,7 +28,7 @@ from sqlmodel import Field, SQLModel
 __all__ = ["Body", "CrawlRun", "CrawlRunSite", "Evaluation", "RuleSet", "Site", "Version", "VersionEvent"]
 
 #: Resource kinds a version can describe.
-KINDS = ("robots", "homepage", "tdmrep", "ai_txt", "llms_txt", "terms")
+KINDS = ("robots", "homepage", "tdmrep", "ai_txt", "llms_txt", "terms", "rsl")
 #: Where a version came from.
 SOURCES = ("live", "archive", "wayback")
 

@@ -32,7 +32,7 @@ __all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "rebuild_events"
 #: Bytes of a body kept in the store (robots.txt is parsed up to 512,000 bytes; keep what was parsed).
 BODY_CAP = ROBOTS_MAX_BYTES
 #: Kinds whose bodies are kept whole (capped); homepages and terms pages keep only their extracted signals.
-BODY_KINDS = frozenset({"robots", "tdmrep", "ai_txt", "llms_txt"})
+BODY_KINDS = frozenset({"robots", "tdmrep", "ai_txt", "llms_txt", "rsl"})
 
 _sites = Site.__table__  # type: ignore[attr-defined]
 _bodies = Body.__table__  # type: ignore[attr-defined]
