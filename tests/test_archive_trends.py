@@ -303,3 +303,37 @@ def test_site_view_and_unknown_signals(db: tuple[Engine, Path]) -> None:
     assert result.exit_code == 0 and "history" in result.output and "full_block" in result.output
     missing = runner.invoke(app, ["site", "nope.example", "--db", dbfile])
     assert missing.exit_code == 2 and "not in the database" in missing.output
+
+
+def test_signal_series_counts_adoption_over_observed_sites(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tracker.store.writer import Observation, Writer
+    from tracker.trends import signal_series
+
+    engine = open_store(tmp_path / "s.db")
+    w = Writer(engine)
+    d = lambda m: datetime(2025, m, 1, tzinfo=UTC)  # noqa: E731
+    cs = b"User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"
+    plain = b"User-agent: *\nDisallow:\n"
+    noai = {"meta_robots": [{"source": "meta", "ua_scope": None, "directives": ["noai"]}], "x_robots_tag": []}
+    w.record("a.example", [Observation("robots", d(1), "ok", 200, body=plain), Observation("robots", d(3), "ok", 200, body=cs),
+                           Observation("robots", d(5), "ok", 200, body=cs),
+                           Observation("homepage", d(1), "ok", 200, signals={"meta_robots": [], "x_robots_tag": []}),
+                           Observation("homepage", d(4), "ok", 200, signals=noai)])  # fmt: skip
+    w.record(
+        "b.example",
+        [Observation("robots", d(2), "ok", 200, body=plain), Observation("robots", d(5), "ok", 200, body=plain)],
+    )
+    rows = signal_series(engine, ["content_signal", "noai"])
+    got = {(r.period, r.signal): (r.sites, r.adopting) for r in rows}
+    assert got[("2025-01", "content_signal")] == (1, 0)
+    assert got[("2025-02", "content_signal")] == (2, 0)
+    assert got[("2025-03", "content_signal")] == (2, 1)
+    assert got[("2025-05", "content_signal")] == (2, 1)
+    assert got[("2025-03", "noai")] == (1, 0) and got[("2025-04", "noai")] == (1, 1)  # only a's homepage observed
+    runner = CliRunner()
+    out = runner.invoke(app, ["trends", "--db", str(tmp_path / "s.db"), "--signal", "noai", "--format", "json"])
+    assert out.exit_code == 0 and json.loads(out.output)["rows"][-1]["adopting"] == 1
+    bad = runner.invoke(app, ["trends", "--db", str(tmp_path / "s.db"), "--signal", "telepathy"])
+    assert bad.exit_code == 2 and "unknown signal" in bad.output

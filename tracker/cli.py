@@ -439,12 +439,35 @@ def trends_cmd(
     max_age: Annotated[
         int, typer.Option("--max-age", help="Days after its last observation a site stops counting.")
     ] = 90,
+    signal: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--signal",
+            "-s",
+            help="Adoption of a signal instead (repeatable): "
+            + ", ".join(
+                [
+                    "content_signal",
+                    "content_usage",
+                    "rsl_license",
+                    "noai",
+                    "noimageai",
+                    "tdm_meta",
+                    "tdmrep",
+                    "ai_txt",
+                    "llms_txt",
+                    "tos_ai_training",
+                    "tos_scraping",
+                ]
+            ),
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
-    """Restriction over time: per period, how many sites block each agent (named or via '*')."""
-    from tracker.trends import DEFINITIONS, TrendError, load_weights, restriction_series
+    """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
+    from tracker.trends import DEFINITIONS, TrendError, load_weights, restriction_series, signal_series
 
     if freq not in ("month", "week", "day"):
         _fail(f"--freq must be month, week or day, not {freq!r}")
@@ -457,6 +480,14 @@ def trends_cmd(
     start, stop = _date(from_, "--from"), _date(to, "--to")
     registry = _registry(agents_file)
     engine = _engine(db)
+    if signal:
+        try:
+            srows = signal_series(engine, signal, freq=freq, start=start, stop=stop, category=category,  # type: ignore[arg-type]
+                                  max_age_days=max_age)  # fmt: skip
+        except TrendError as e:
+            _fail(str(e))
+        _print_signal_rows(srows, fmt)
+        return
     try:
         table_weights = None
         label = weight
@@ -671,6 +702,30 @@ def crawl_cmd(
     )
     if summary.errors:
         out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
+
+
+def _print_signal_rows(rows: list[Any], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps({"rows": [r.as_dict() for r in rows]}, indent=1))
+        return
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        if rows:
+            w.writerow(list(rows[0].as_dict()))
+        for r in rows:
+            w.writerow([_csv_safe(v) if isinstance(v, str) else v for v in r.as_dict().values()])
+        return
+    if not rows:
+        out.print("no observations in that range")
+        return
+    definitions = {r.signal: r.definition for r in rows}
+    table = Table(caption="; ".join(f"{k}: {v}" for k, v in definitions.items()) + ". Share is over the sites whose "
+                  "resource was observed by then.", caption_justify="left")  # fmt: skip
+    for col in ("period", "signal", "sites", "adopting", "share"):
+        table.add_column(col, justify="left" if col in ("period", "signal") else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(r.period, r.signal, str(r.sites), str(r.adopting), f"{r.share:.1%}")
+    out.print(table)
 
 
 @app.command("settings")

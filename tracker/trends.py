@@ -23,22 +23,37 @@ from __future__ import annotations
 
 import calendar
 import csv
+import json
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, func, select
 from sqlalchemy.engine import Connection
 
+from tracker import signals as sig
 from tracker.agents import AgentRegistry
 from tracker.crawl import NO_RULES, UNREACHABLE
 from tracker.evaluate import load_evaluations
-from tracker.store.models import Site, Version, VersionEvent
+from tracker.robots import parse_robots
+from tracker.store.models import Body, Site, Version, VersionEvent
 
-__all__ = ["DEFINITIONS", "TrendError", "TrendRow", "load_weights", "period_end", "period_label", "restriction_series"]
+__all__ = [
+    "DEFINITIONS",
+    "SIGNALS",
+    "SignalRow",
+    "TrendError",
+    "TrendRow",
+    "load_weights",
+    "period_end",
+    "period_label",
+    "restriction_series",
+    "signal_series",
+]
 
 Freq = Literal["day", "week", "month"]
 GroupBy = Literal["agent", "company", "purpose"]
@@ -47,6 +62,7 @@ Weight = Literal["none", "tokens", "rank"]
 _versions = Version.__table__  # type: ignore[attr-defined]
 _sites = Site.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
+_bodies = Body.__table__  # type: ignore[attr-defined]
 
 DEFINITIONS = (
     "blocked = the agent may not fetch '/' under RFC 9309 rules; blocked_named = blocked by a group naming the agent "
@@ -459,3 +475,128 @@ def iter_csv_rows(rows: Iterable[TrendRow]) -> Iterable[list[object]]:
             yield list(d)
             first = False
         yield list(d.values())
+
+
+# -- adoption of signals over time ----------------------------------------------------------------------------
+#: Signal name → (resource kind it is read from, test on a version's (status, body, signals JSON)).
+def _robots_test(check: str):  # type: ignore[no-untyped-def]
+    def test(status: str, body: bytes | None, _signals: dict[str, Any]) -> bool:
+        if status != "ok" or body is None:
+            return False
+        rules = parse_robots(body)
+        if check == "content_signal":
+            return sig.content_signals_for(rules, "*")["star"].get("ai-train") == "no"
+        if check == "content_usage":
+            return sig.content_usage_for(rules, "*").get("train-ai") == "n"
+        return bool(rules.records_named("license"))
+
+    return test
+
+
+def _page_directive(name: str):  # type: ignore[no-untyped-def]
+    def test(status: str, _body: bytes | None, signals: dict[str, Any]) -> bool:
+        entries = list(signals.get("meta_robots", [])) + list(signals.get("x_robots_tag", []))
+        return status == "ok" and sig.ai_directives([e for e in entries if not e.get("ua_scope")])[name]
+
+    return test
+
+
+SIGNALS: dict[str, tuple[str, Any, str]] = {
+    "content_signal": ("robots", _robots_test("content_signal"),
+                       "robots.txt '*' group says Content-Signal ai-train=no"),
+    "content_usage": ("robots", _robots_test("content_usage"),
+                      "robots.txt '*' group says Content-Usage train-ai=n for /"),
+    "rsl_license": ("robots", _robots_test("license"), "robots.txt declares an RSL License:"),
+    "noai": ("homepage", _page_directive("noai"), "homepage meta robots or X-Robots-Tag has noai"),
+    "noimageai": ("homepage", _page_directive("noimageai"), "homepage meta robots or X-Robots-Tag has noimageai"),
+    "tdm_meta": ("homepage", lambda st, b, s: st == "ok" and sig._tdm_value((s.get("tdm_meta", {}) | s.get(
+        "tdm_header", {})).get("tdm-reservation", ""))[0] == 1, "homepage tdm-reservation meta or header is 1"),
+    "tdmrep": ("tdmrep", lambda st, b, s: st == "ok" and (sig.tdm_for_path(sig.tdmrep_file(b)["rules"], "/") or {})
+               .get("reservation") == 1, "/.well-known/tdmrep.json reserves TDM rights for /"),
+    "ai_txt": ("ai_txt", lambda st, b, s: st == "ok" and sig.ai_txt(b).get("stance") == "full_optout",
+               "ai.txt opts everything out"),
+    "llms_txt": ("llms_txt", lambda st, b, s: st == "ok" and bool(sig.llms_txt(b).get("present")),
+                 "an llms.txt is present (an invitation, not a restriction)"),
+    "tos_ai_training": ("terms", lambda st, b, s: st == "ok" and s.get("ai_training") == "prohibited",
+                        "terms of service prohibit AI training"),
+    "tos_scraping": ("terms", lambda st, b, s: st == "ok" and s.get("scraping") == "prohibited",
+                     "terms of service prohibit scraping"),
+}  # fmt: skip
+
+
+@dataclass(slots=True)
+class SignalRow:
+    """One period's adoption of one signal."""
+
+    period: str
+    period_end: str
+    signal: str
+    sites: int  # sites whose resource was observed (a site not crawled for it is not in the sample)
+    adopting: int
+    share: float
+    definition: str
+
+    def as_dict(self) -> dict[str, object]:
+        """A plain dict (for CSV/JSON)."""
+        return asdict(self)
+
+
+def signal_series(
+    engine: Engine,
+    names: Sequence[str],
+    *,
+    freq: Freq = "month",
+    start: date | None = None,
+    stop: date | None = None,
+    category: str | None = None,
+    max_age_days: int = 90,
+) -> list[SignalRow]:
+    """Adoption over time of each signal, as of the end of each period, over the sites observed for it."""
+    unknown = [n for n in names if n not in SIGNALS]
+    if unknown:
+        raise TrendError(f"unknown signal(s): {', '.join(unknown)}; known: {', '.join(SIGNALS)}")
+    bounds = _bounds(engine)
+    if bounds is None:
+        return []
+    first, horizon = bounds
+    lo = max(start, first) if start else first
+    hi = min(stop, horizon) if stop else horizon
+    if lo > hi:
+        return []
+    periods = _periods(lo, hi, freq)
+    c, b = _versions.c, _bodies.c
+    rows: list[SignalRow] = []
+    with engine.connect() as conn:
+        for name in names:
+            kind, test, definition = SIGNALS[name]
+            joined = _versions.join(_sites, _sites.c.id == c.site_id).outerjoin(_bodies, b.id == c.body_id)
+            q = (
+                select(c.status, c.signals, c.first_seen, c.valid_to, c.last_seen, c.body_id, b.content, b.compression)
+                .select_from(joined)
+                .where(c.kind == kind)
+            )
+            if category is not None:
+                q = q.where(_sites.c.category == category)
+            cache: dict[tuple[str, int | None, str | None], bool] = {}
+            events: list[Event] = []
+            for status, sj, first_seen, valid_to, last_seen, body_id, content, comp in conn.execute(q):
+                key = (status, body_id, sj)
+                hit = cache.get(key)
+                if hit is None:
+                    body = (zlib.decompress(content) if comp == "zlib" else bytes(content)) if content else None
+                    try:
+                        hit = bool(test(status, body, json.loads(sj) if sj else {}))
+                    except Exception:  # a lenient reader: a value it cannot read counts as not adopting
+                        hit = False
+                    cache[key] = hit
+                state: State = ("adopting" if hit else "not", hit, False)
+                events.append((_day(first_seen), 1, state, 1, 0.0))
+                end = _day(valid_to) if valid_to is not None else _day(last_seen) + timedelta(days=max_age_days)
+                if end <= horizon:
+                    events.append((end, -1, state, 1, 0.0))
+            events.sort(key=lambda e: e[0])
+            for r in _accumulate(name, events, periods, False, "sites"):
+                rows.append(SignalRow(r.period, r.period_end, name, r.sites, r.blocked,
+                                      round(r.blocked / r.sites, 6) if r.sites else 0.0, definition))  # fmt: skip
+    rows.sort(key=lambda r: (r.period_end, list(names).index(r.signal)))
+    return rows
