@@ -44,6 +44,12 @@ def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
         "httponly.test": Host(robots="User-agent: GPTBot\nDisallow: /\n", fault="no_https"),
         "noself.test": Host(robots="User-agent: consent-tracker\nDisallow: /\n"),
         "tdm.test": Host(files={"/.well-known/tdmrep.json": (200, '[{"location": "/", "tdm-reservation": 1}]', {"Content-Type": "application/json"})}),
+        "conflict.test": Host(
+            robots="User-agent: *\nContent-Signal: ai-train=yes\nAllow: /\nUser-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n",
+            homepage_headers=[("Content-Usage", "train-ai=n"), ("X-Robots-Tag", "CCBot: noai")],
+            files={"/.well-known/tdmrep.json": (200, '[{"location": "/", "tdm-reservation": 1', {"Content-Type": "application/json"}),
+                   "/llms.txt": (200, "<!doctype html><html>soft 404</html>", {"Content-Type": "text/html"})},
+        ),
         "signals.test": Host(
             robots="License: https://signals.test/license.xml\nUser-Agent: *\nContent-Signal: search=yes, ai-train=no\n"
                    "Content-Usage: train-ai=n\nAllow: /\n",
@@ -104,7 +110,7 @@ EXPECTED = {
     "private.test": "network_error", "huge.test": "ok", "bomb.test": "ok", "binary.test": "ok",
     "badutf8.test": "ok", "soft404.test": "soft404_html", "reset.test": "network_error",
     "slow.test": "network_error", "slowloris.test": "network_error", "httponly.test": "ok", "noself.test": "ok",
-    "tdm.test": "ok", "badtls.invalid": "network_error", "signals.test": "ok",
+    "tdm.test": "ok", "badtls.invalid": "network_error", "signals.test": "ok", "conflict.test": "ok",
 }  # fmt: skip
 
 
@@ -116,14 +122,16 @@ def test_every_host_has_the_right_robots_status(crawled: tuple[Path, dict[str, d
 
 def test_verdicts_and_stances(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
-    assert r["ok.test"]["agents"]["GPTBot"] == {"allowed_root": False, "named": True, "stance": "full_block"}
+    assert r["ok.test"]["agents"]["GPTBot"] == {"allowed_root": False, "named": True, "stance": "full_block",
+                                                "training_optout": False, "training_optout_sources": []}  # fmt: skip
     assert r["ok.test"]["agents"]["CCBot"]["stance"] == "partial_block"
     assert r["chain.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # followed 3 redirects
     # Rules apply to the original host: cross.test redirected to target.test's file.
     assert r["cross.test"]["agents"]["CCBot"]["stance"] == "full_block"
     assert r["cross.test"]["final_url"] == "https://target.test/robots.txt"
     assert r["httponly.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # fetched over http after https failed
-    assert r["error500.test"]["agents"]["GPTBot"] == {"allowed_root": False, "named": False, "stance": "unreachable"}
+    unreachable = r["error500.test"]["agents"]["GPTBot"]
+    assert (unreachable["allowed_root"], unreachable["named"], unreachable["stance"]) == (False, False, "unreachable")
     assert r["notfound.test"]["agents"]["GPTBot"]["stance"] == "no_robots"
     assert r["huge.test"]["agents"]["GPTBot"]["stance"] == "partial_block"  # parsed the first 500 KiB
     assert r["bomb.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # decompressed only up to the cap
@@ -238,8 +246,28 @@ def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert tos["ai_training"] == "prohibited" and "künstlichen Intelligenz" in tos["evidence"]["ai_training"]
     assert "eu_tdm_reservation_art4" in tos["flags"]
     assert r["signals.test"]["agents"]["GPTBot"]["stance"] == "allowed"  # crawlable, yet no training
+    gpt = r["signals.test"]["agents"]["GPTBot"]
+    assert gpt["allowed_root"] is True and gpt["training_optout"] is True  # crawlable but no training
+    assert {"content_signal", "content_usage", "noai", "tdmrep", "ai_txt", "rsl", "tos"} <= set(
+        gpt["training_optout_sources"]
+    )
+    assert r["allowall.test"]["agents"]["GPTBot"]["training_optout"] is False
     plain = r["allowall.test"]["signals"]
     assert plain["noai"] is False and plain["tdm_reservation"] is None and plain["llms_txt"] is False
     assert plain["tos"]["scraping"] == "tos_not_found"  # its homepage links no terms
     assert r["tdm.test"]["signals"]["tdm_reservation"] is True
     assert r["ok.test"]["signals"]["llms_txt"] is True
+
+
+def test_conflicting_and_malformed_signals(crawled: tuple[Path, dict[str, dict]]) -> None:
+    _, r = crawled
+    c = r["conflict.test"]
+    # '*' says ai-train=yes; the header's Content-Usage says train-ai=n: any "no" wins for everyone …
+    assert c["signals"]["content_signal"] == {"ai-train": "yes"} and c["signals"]["content_usage"] == {"train-ai": "n"}
+    assert c["agents"]["Amazonbot"]["training_optout_sources"] == ["content_usage"]
+    # … and the groups naming GPTBot (Content-Signal) and the header naming CCBot (noai) add to theirs
+    assert c["agents"]["GPTBot"]["training_optout_sources"] == ["content_usage", "content_signal"]
+    assert c["agents"]["CCBot"]["training_optout_sources"] == ["content_usage", "noai"]
+    assert c["signals"]["noai"] is False  # a scoped noai is not a site-wide one
+    assert c["signals"]["tdm_reservation"] is None  # malformed tdmrep.json: unset, not a reservation
+    assert c["signals"]["llms_txt"] is False  # an HTML page at /llms.txt is not an llms.txt

@@ -100,6 +100,56 @@ def site_signals(
     }  # fmt: skip
 
 
+def _site_optout_sources(signals: dict[str, Any]) -> list[str]:
+    """Use-preference sources that say "no training" to every agent (signals.md §11)."""
+    out = []
+    if signals["content_signal"].get("ai-train") == "no":
+        out.append("content_signal")
+    if signals["content_usage"].get("train-ai") == "n":
+        out.append("content_usage")
+    if signals["noai"]:
+        out.append("noai")
+    if signals["tdm_reservation"]:
+        out.append("tdmrep")
+    if signals["ai_txt_stance"] == "full_optout":
+        out.append("ai_txt")
+    if (signals.get("rsl") or {}).get("training") == "prohibited":
+        out.append("rsl")
+    if (signals.get("tos") or {}).get("ai_training") == "prohibited":
+        out.append("tos")
+    return out
+
+
+def _use_preferences(
+    agents: dict[str, dict[str, Any]],
+    signals: dict[str, Any],
+    robots_body: bytes | None,
+    resources: dict[str, tuple[str, bytes | None, str | None, str | None]],
+) -> None:
+    """Add each agent's use preference beside its crawl permission: a site can be crawlable yet say no training.
+
+    ``training_optout_sources`` are the site-wide sources plus what is scoped to the agent (a Content-Signal in a
+    group naming it, a meta tag or X-Robots-Tag naming it); any one of them means opted out (aipref's rule).
+    """
+    site_sources = _site_optout_sources(signals)
+    rules = parse_robots(robots_body) if robots_body is not None else None
+    named_cs: dict[str, bool] = {}
+    if rules is not None:
+        for token in {a.token for g in rules.groups for a in g.agents if not a.is_global and a.token}:
+            named_cs[token.lower()] = sig.content_signals_for(rules, token)["group"].get("ai-train") == "no"
+    home = resources.get("homepage")
+    page = json.loads(home[2]) if home and home[2] else {}
+    scoped = [e for e in list(page.get("meta_robots", [])) + list(page.get("x_robots_tag", [])) if e.get("ua_scope")]
+    for token, entry in agents.items():
+        sources = list(site_sources)
+        if named_cs.get(token.lower()) and "content_signal" not in sources:
+            sources.append("content_signal")
+        if scoped and sig.ai_directives(scoped, token)["noai"] and "noai" not in sources:
+            sources.append("noai")
+        entry["training_optout"] = bool(sources)
+        entry["training_optout_sources"] = sources
+
+
 def _rsl(rsl: tuple[str, bytes | None, str | None, str | None] | None) -> dict[str, Any] | None:
     if rsl is None or rsl[0] == "absent":
         return None
@@ -160,6 +210,8 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
                     allowed, named, stance = True, False, "no_robots"
                 agents[token] = {"allowed_root": allowed, "named": named, "stance": stance}
             robots_body = _body(content, compression) if status == "ok" else None
+            signals = site_signals(robots_body, resources)
+            _use_preferences(agents, signals, robots_body, resources)
             yield {
                 "domain": domain,
                 "fetched_at": last_seen.isoformat() if last_seen else None,
@@ -168,7 +220,7 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
                 "final_url": final_url,
                 "error": error,
                 "agents": agents,
-                "signals": site_signals(robots_body, resources),
+                "signals": signals,
             }
 
 
@@ -190,7 +242,7 @@ def write_latest(engine: Engine, registry: AgentRegistry, out: IO[str], fmt: str
     w.writerow(
         base
         + [f"signals.{k}" for k in sig_cols]
-        + [f"{t}.{k}" for t in tokens for k in ("allowed_root", "named", "stance")]
+        + [f"{t}.{k}" for t in tokens for k in ("allowed_root", "named", "stance", "training_optout")]
     )
     for rec in latest_records(engine, registry):
         row = [csv_safe(rec[k]) for k in base]
@@ -202,7 +254,7 @@ def write_latest(engine: Engine, registry: AgentRegistry, out: IO[str], fmt: str
                 csv_safe(s["tos"]["url"] or "")]  # fmt: skip
         for t in tokens:
             a = rec["agents"][t]
-            row += [a["allowed_root"], a["named"], a["stance"]]
+            row += [a["allowed_root"], a["named"], a["stance"], a["training_optout"]]
         w.writerow(row)
         n += 1
     return n
