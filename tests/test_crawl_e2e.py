@@ -254,7 +254,7 @@ def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert r["allowall.test"]["agents"]["GPTBot"]["training_optout"] is False
     plain = r["allowall.test"]["signals"]
     assert plain["noai"] is False and plain["tdm_reservation"] is None and plain["llms_txt"] is False
-    assert plain["tos"]["scraping"] == "tos_not_found"  # its homepage links no terms
+    assert plain["tos"]["scraping"] == "unknown" and plain["tos"]["found"] is False  # its homepage links no terms
     assert r["tdm.test"]["signals"]["tdm_reservation"] is True
     assert r["ok.test"]["signals"]["llms_txt"] is True
 

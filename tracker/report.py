@@ -160,16 +160,22 @@ def _rsl(rsl: tuple[str, bytes | None, str | None, str | None] | None) -> dict[s
     return {k: doc.get(k) for k in ("status", "permits", "prohibits", "payments", "training")}
 
 
+#: signals.md §9.3 labels (stored) → the export's vocabulary: prohibited / conditional / unrestricted / unknown.
+_TOS_EXPORT = {"prohibited": "prohibited", "conditional": "conditional", "permitted_explicitly": "unrestricted",
+               "not_mentioned": "unrestricted", "tos_not_found": "unknown"}  # fmt: skip
+
+
 def _tos(terms: tuple[str, bytes | None, str | None, str | None] | None, declared: str | None) -> dict[str, Any]:
-    if terms is None:
-        return {"url": declared, "scraping": None, "ai_training": None, "evidence": None}
+    if terms is None:  # never looked for: unknown
+        return {"url": declared, "scraping": "unknown", "ai_training": "unknown", "evidence": None}
     status, _, sj, _ = terms
     info = json.loads(sj) if sj else {}
     if status != "ok":
-        return {"url": info.get("url") or declared, "scraping": "tos_not_found", "ai_training": "tos_not_found",
-                "evidence": None}  # fmt: skip
-    return {"url": info.get("url"), "scraping": info.get("scraping"), "ai_training": info.get("ai_training"),
-            "evidence": info.get("evidence"), "flags": info.get("flags", [])}  # fmt: skip
+        return {"url": info.get("url") or declared, "scraping": "unknown", "ai_training": "unknown",
+                "evidence": None, "found": False}  # fmt: skip
+    return {"url": info.get("url"), "scraping": _TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
+            "ai_training": _TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
+            "evidence": info.get("evidence"), "flags": info.get("flags", []), "found": True}  # fmt: skip
 
 
 def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[dict[str, Any]]:
