@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import time
 from collections import Counter
@@ -49,8 +50,11 @@ RESOURCES: dict[str, str] = {
 }
 #: The product token our crawler obeys in robots.txt (and names in its User-Agent).
 OUR_TOKEN = "consent-tracker"
-#: Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots").
-_AI_TOKENS = tuple(a.token for a in load_registry())
+@functools.cache
+def _ai_tokens() -> tuple[str, ...]:
+    """Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots")."""
+    return tuple(a.token for a in load_registry())
+
 #: Response headers kept with a version (the rest change on every request or say nothing about consent).
 KEPT_HEADERS = (
     "content-type", "content-length", "last-modified", "etag", "x-robots-tag", "content-signal", "content-usage",
@@ -143,7 +147,7 @@ class HostLimiter:
 
 def page_signals(body: bytes, headers: dict[str, str]) -> dict[str, object]:
     """The normalised signals of a homepage: what its version is made of (its bytes change on every visit)."""
-    html = html_signals(body, _AI_TOKENS)
+    html = html_signals(body, _ai_tokens())
     return {
         "meta_robots": html["meta_robots"],
         "x_robots_tag": x_robots_tag(headers.get("x-robots-tag", "").split("\n"))
