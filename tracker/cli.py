@@ -504,18 +504,7 @@ def trends_cmd(
         )  # fmt: skip
     except TrendError as e:
         _fail(str(e))
-    if fmt == "json":
-        print(json.dumps({"definitions": DEFINITIONS, "rows": [r.as_dict() for r in rows]}, indent=1))
-        return
-    if fmt == "csv":
-        w = csv.writer(sys.stdout)
-        if rows:
-            w.writerow(list(rows[0].as_dict()))
-        for r in rows:
-            w.writerow([_csv_safe(v) if isinstance(v, str) else v for v in r.as_dict().values()])
-        return
-    if not rows:
-        out.print("no observations in that range")
+    if _print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS}):
         return
     table = Table(caption=DEFINITIONS, caption_justify="left")
     for col in ("period", "agent", "sites", "blocked", "share", "named", "named share", "full", "near-full",
@@ -704,19 +693,26 @@ def crawl_cmd(
         out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
 
 
-def _print_signal_rows(rows: list[Any], fmt: str) -> None:
+def _print_rows_as_data(rows: list[Any], fmt: str, extra: dict[str, Any] | None = None) -> bool:
+    """Print series rows as JSON or formula-safe CSV (True), or say there are none (True); False for a table."""
     if fmt == "json":
-        print(json.dumps({"rows": [r.as_dict() for r in rows]}, indent=1))
-        return
+        print(json.dumps({**(extra or {}), "rows": [r.as_dict() for r in rows]}, indent=1))
+        return True
     if fmt == "csv":
         w = csv.writer(sys.stdout)
         if rows:
             w.writerow(list(rows[0].as_dict()))
         for r in rows:
             w.writerow([_csv_safe(v) if isinstance(v, str) else v for v in r.as_dict().values()])
-        return
+        return True
     if not rows:
         out.print("no observations in that range")
+        return True
+    return False
+
+
+def _print_signal_rows(rows: list[Any], fmt: str) -> None:
+    if _print_rows_as_data(rows, fmt):
         return
     definitions = {r.signal: r.definition for r in rows}
     table = Table(caption="; ".join(f"{k}: {v}" for k, v in definitions.items()) + ". Share is over the sites whose "

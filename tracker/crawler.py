@@ -50,10 +50,13 @@ RESOURCES: dict[str, str] = {
 }
 #: The product token our crawler obeys in robots.txt (and names in its User-Agent).
 OUR_TOKEN = "consent-tracker"
+
+
 @functools.cache
 def _ai_tokens() -> tuple[str, ...]:
     """Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots")."""
     return tuple(a.token for a in load_registry())
+
 
 #: Response headers kept with a version (the rest change on every request or say nothing about consent).
 KEPT_HEADERS = (
@@ -187,6 +190,17 @@ def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
     )
 
 
+async def _get(
+    client: httpx.AsyncClient, url: str, kind: str, config: CrawlConfig, guard: Guard, limiter: HostLimiter, host: str
+) -> RobotsFetch:
+    """One polite fetch: wait for the host's slot, then fetch with the crawl's retries, timeouts and caps."""
+    async with limiter.slot(host):
+        return await fetch_url(
+            client, url, kind, guard=guard, retries=config.retries, total_timeout=config.total_timeout,
+            max_bytes=ROBOTS_MAX_BYTES, max_redirects=config.max_redirects,
+        )  # fmt: skip
+
+
 async def crawl_site(
     client: httpx.AsyncClient, site: SiteEntry, config: CrawlConfig, guard: Guard, limiter: HostLimiter
 ) -> list[Observation]:
@@ -214,11 +228,7 @@ async def crawl_site(
         elif rules is not None and not rules.verdict(OUR_TOKEN, path).allowed:
             f = RobotsFetch(url=origin + path, status="disallowed", error=f"robots.txt disallows {OUR_TOKEN}")
         else:
-            async with limiter.slot(host):
-                f = await fetch_url(
-                    client, origin + path, kind, guard=guard, retries=config.retries,
-                    total_timeout=config.total_timeout, max_bytes=ROBOTS_MAX_BYTES, max_redirects=config.max_redirects,
-                )  # fmt: skip
+            f = await _get(client, origin + path, kind, config, guard, limiter, host)
         observations.append(_observation(kind, at, f))
         if kind == "homepage" and "terms" in config.resources:
             observations.append(await _terms(client, f, at, rules, config, guard, limiter, host))
@@ -251,11 +261,7 @@ async def _rsl(
     url = urljoin(base, urls[0]["url"])
     if urlsplit(url).scheme not in ("http", "https"):
         return Observation("rsl", at, "absent", error=f"unsupported license URL {url[:200]!r}")
-    async with limiter.slot(host):
-        f = await fetch_url(
-            client, url, "rsl", guard=guard, retries=config.retries, total_timeout=config.total_timeout,
-            max_redirects=config.max_redirects,
-        )  # fmt: skip
+    f = await _get(client, url, "rsl", config, guard, limiter, host)
     obs = _observation("rsl", at, f)
     obs.final_url = url
     return obs
@@ -285,11 +291,7 @@ async def _terms(
             continue  # platform terms on another host are left for later: we have not read that host's robots.txt
         if rules is not None and not rules.verdict(OUR_TOKEN, url).allowed:
             return Observation("terms", at, "disallowed", error=f"robots.txt disallows {OUR_TOKEN}", final_url=url)
-        async with limiter.slot(host):
-            f = await fetch_url(
-                client, url, "terms", guard=guard, retries=config.retries, total_timeout=config.total_timeout,
-                max_redirects=config.max_redirects,
-            )  # fmt: skip
+        f = await _get(client, url, "terms", config, guard, limiter, host)
         obs = _observation("terms", at, f)
         obs.body = None  # terms pages change on every visit: their version is what they say
         obs.signals = tos_signals(f.body, url, via) if f.status == "ok" else {"url": url, "found_via": via}

@@ -229,6 +229,22 @@ def _bounds(engine: Engine) -> tuple[date, date] | None:
     return _day(first), _day(last)
 
 
+def _window(
+    engine: Engine, freq: Freq, start: date | None, stop: date | None
+) -> tuple[date, list[tuple[str, date]]] | None:
+    """The last observation and the periods to report: from the first observation (or ``start``) to the last one
+    (or ``stop``), never beyond what was observed. None when there is nothing to report."""
+    bounds = _bounds(engine)
+    if bounds is None:
+        return None
+    first, horizon = bounds
+    lo = max(start, first) if start else first
+    hi = min(stop, horizon) if stop else horizon
+    if lo > hi:
+        return None
+    return horizon, _periods(lo, hi, freq)
+
+
 def _stale_events(
     conn: Connection, classify: _Classifier, category: str | None, horizon: date, max_age: int
 ) -> list[Event]:
@@ -354,15 +370,10 @@ def restriction_series(
     """Compute the restriction series for each agent (or company/purpose group) and period."""
     groups = _groups(registry, agents, by)
     evals = load_evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
-    bounds = _bounds(engine)
-    if bounds is None:
+    window = _window(engine, freq, start, stop)
+    if window is None:
         return []
-    first, horizon = bounds
-    lo = max(start, first) if start else first
-    hi = min(stop, horizon) if stop else horizon
-    if lo > hi:
-        return []
-    periods = _periods(lo, hi, freq)
+    horizon, periods = window
     site_w: dict[int, float] | None = None
     if weight != "none":
         site_w = {}
@@ -555,15 +566,10 @@ def signal_series(
     unknown = [n for n in names if n not in SIGNALS]
     if unknown:
         raise TrendError(f"unknown signal(s): {', '.join(unknown)}; known: {', '.join(SIGNALS)}")
-    bounds = _bounds(engine)
-    if bounds is None:
+    window = _window(engine, freq, start, stop)
+    if window is None:
         return []
-    first, horizon = bounds
-    lo = max(start, first) if start else first
-    hi = min(stop, horizon) if stop else horizon
-    if lo > hi:
-        return []
-    periods = _periods(lo, hi, freq)
+    horizon, periods = window
     c, b = _versions.c, _bodies.c
     rows: list[SignalRow] = []
     with engine.connect() as conn:
