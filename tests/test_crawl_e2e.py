@@ -190,7 +190,9 @@ def test_second_crawl_adds_no_versions(web: FakeWeb, crawled: tuple[Path, dict[s
 
 
 def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    many = {f"s{i}.test": Host(robots=f"User-agent: GPTBot\nDisallow: /{i}\n", latency=0.02) for i in range(300)}
+    # Batches commit every 200 sites or 2 s: 600 slow-ish hosts leave time to kill between the first and the last.
+    n = 600
+    many = {f"s{i}.test": Host(robots=f"User-agent: GPTBot\nDisallow: /{i}\n", latency=0.05) for i in range(n)}
     web = FakeWeb(many, tmp_path).start()
     try:
         sites = tmp_path / "sites.txt"
@@ -201,28 +203,28 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
             try:
-                n = sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
+                landed = sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
             except sqlite3.OperationalError:
                 continue
-            if n >= 20:
+            if landed > 0:
                 break
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         time.sleep(1.0)  # requests the killed crawler had already sent may still reach the server: let them land
         con = sqlite3.connect(db)
         partial = con.execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
-        assert 0 < partial < 300
+        assert 0 < partial < n
         hits_before = sum(web.hits.values())
         done = subprocess.run([sys.executable, *args, "--resume"], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert f"{partial} already done before resuming" in done.stdout
         # Only the remaining sites were fetched again (one robots.txt each, https).
-        assert sum(web.hits.values()) - hits_before == 300 - partial
-        assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == 300
-        assert con.execute("SELECT count(DISTINCT site_id) FROM versions").fetchone()[0] == 300
-        assert con.execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0] == 300
+        assert sum(web.hits.values()) - hits_before == n - partial
+        assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == n
+        assert con.execute("SELECT count(DISTINCT site_id) FROM versions").fetchone()[0] == n
+        assert con.execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0] == n
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert dict(con.execute("SELECT id, status FROM crawl_runs").fetchall()) == {1: "done"}
     finally:
