@@ -27,7 +27,7 @@ from tracker import signals as sig
 from tracker.agents import AgentRegistry
 from tracker.crawl import UNREACHABLE
 from tracker.evaluate import load_evaluations
-from tracker.robots import parse_robots
+from tracker.robots import RobotsRules, parse_robots
 from tracker.store.models import Body, Site, Version
 
 __all__ = ["csv_safe", "latest_records", "write_latest"]
@@ -51,10 +51,10 @@ def _body(content: bytes | None, compression: str | None) -> bytes | None:
 
 
 def site_signals(
-    robots_body: bytes | None, resources: dict[str, tuple[str, bytes | None, str | None, str | None]]
+    rules: RobotsRules | None, resources: dict[str, tuple[str, bytes | None, str | None, str | None]]
 ) -> dict[str, Any]:
-    """The export's per-site ``signals`` from the current versions: kind → (status, body, signals JSON, headers)."""
-    rules = parse_robots(robots_body) if robots_body is not None else None
+    """The export's per-site ``signals`` from the parsed robots.txt and the current versions of the other
+    resources: kind → (status, body, signals JSON, headers)."""
     # Not fetched is not "no": a resource never observed (an archive import, --resources robots) gives null.
     home = "homepage" in resources
     home_status, _, home_json, home_headers = resources.get("homepage", ("absent", None, None, None))
@@ -123,7 +123,7 @@ def _site_optout_sources(signals: dict[str, Any]) -> list[str]:
 def _use_preferences(
     agents: dict[str, dict[str, Any]],
     signals: dict[str, Any],
-    robots_body: bytes | None,
+    rules: RobotsRules | None,
     resources: dict[str, tuple[str, bytes | None, str | None, str | None]],
 ) -> None:
     """Add each agent's use preference beside its crawl permission: a site can be crawlable yet say no training.
@@ -132,11 +132,19 @@ def _use_preferences(
     group naming it, a meta tag or X-Robots-Tag naming it); any one of them means opted out (aipref's rule).
     """
     site_sources = _site_optout_sources(signals)
-    rules = parse_robots(robots_body) if robots_body is not None else None
     named_cs: dict[str, bool] = {}
     if rules is not None:
-        for token in {a.token for g in rules.groups for a in g.agents if not a.is_global and a.token}:
-            named_cs[token.lower()] = sig.content_signals_for(rules, token)["group"].get("ai-train") == "no"
+        # Only groups that carry a Content-Signal line matter; map them to the tokens they name.
+        says_no = {
+            r.group
+            for r in rules.records_named("content-signal")
+            if sig.content_signal(r.value).get("ai-train") == "no"
+        }
+        for g in rules.groups:
+            if g.index in says_no:
+                for a in g.agents:
+                    if not a.is_global and a.token:
+                        named_cs[a.token.lower()] = True
     home = resources.get("homepage")
     page = json.loads(home[2]) if home and home[2] else {}
     scoped = [e for e in list(page.get("meta_robots", [])) + list(page.get("x_robots_tag", [])) if e.get("ua_scope")]
@@ -216,8 +224,9 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
                     allowed, named, stance = True, False, "no_robots"
                 agents[token] = {"allowed_root": allowed, "named": named, "stance": stance}
             robots_body = _body(content, compression) if status == "ok" else None
-            signals = site_signals(robots_body, resources)
-            _use_preferences(agents, signals, robots_body, resources)
+            rules = parse_robots(robots_body) if robots_body is not None else None
+            signals = site_signals(rules, resources)
+            _use_preferences(agents, signals, rules, resources)
             yield {
                 "domain": domain,
                 "fetched_at": last_seen.isoformat() if last_seen else None,
