@@ -273,3 +273,39 @@ def test_conflicting_and_malformed_signals(crawled: tuple[Path, dict[str, dict]]
     assert c["signals"]["noai"] is False  # a scoped noai is not a site-wide one
     assert c["signals"]["tdm_reservation"] is None  # malformed tdmrep.json: unset, not a reservation
     assert c["signals"]["llms_txt"] is False  # an HTML page at /llms.txt is not an llms.txt
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
+    n = 600
+    many = {f"c{i}.test": Host(robots="User-agent: *\nDisallow: /x\n", latency=0.05) for i in range(n)}
+    web = FakeWeb(many, tmp_path).start()
+    try:
+        sites = tmp_path / "sites.txt"
+        sites.write_text("\n".join(many) + "\n")
+        db = tmp_path / "c.db"
+        args = ["-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "10",
+                "--delay", "0", "--resources", "robots", *web.connect_to_args()]  # fmt: skip
+        proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            time.sleep(0.05)
+            try:
+                if sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0] > 0:
+                    break
+            except sqlite3.OperationalError:
+                continue
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "run again with --resume" in stderr
+        con = sqlite3.connect(db)
+        assert con.execute("SELECT status FROM crawl_runs").fetchone()[0] == "interrupted"
+        saved = con.execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
+        assert 0 < saved < n
+        assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == saved  # what was fetched is saved
+        done = subprocess.run([sys.executable, *args, "--resume"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == n
+        assert con.execute("SELECT status FROM crawl_runs").fetchone()[0] == "done"
+    finally:
+        web.stop()
