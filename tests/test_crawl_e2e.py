@@ -189,27 +189,36 @@ def test_second_crawl_adds_no_versions(web: FakeWeb, crawled: tuple[Path, dict[s
     assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == before
 
 
+def _slow_crawl_args(web: FakeWeb, tmp_path: Path, names: list[str], db: Path) -> list[str]:
+    """CLI arguments crawling `names` (robots.txt only, 10 at a time) into `db`."""
+    sites = tmp_path / "sites.txt"
+    sites.write_text("\n".join(names) + "\n")
+    return ["-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "10",
+            "--delay", "0", "--resources", "robots", *web.connect_to_args()]  # fmt: skip
+
+
+def _wait_for_first_batch(db: Path, timeout: float = 60) -> None:
+    """Return once a crawl has committed its first batch of sites."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(0.05)
+        try:
+            if sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0] > 0:
+                return
+        except sqlite3.OperationalError:
+            continue  # not created yet
+
+
 def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     # Batches commit every 200 sites or 2 s: 600 slow-ish hosts leave time to kill between the first and the last.
     n = 600
     many = {f"s{i}.test": Host(robots=f"User-agent: GPTBot\nDisallow: /{i}\n", latency=0.05) for i in range(n)}
     web = FakeWeb(many, tmp_path).start()
     try:
-        sites = tmp_path / "sites.txt"
-        sites.write_text("\n".join(many) + "\n")
         db = tmp_path / "k.db"
-        args = ["-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "10",
-                "--delay", "0", "--resources", "robots", *web.connect_to_args()]  # fmt: skip
+        args = _slow_crawl_args(web, tmp_path, list(many), db)
         proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            time.sleep(0.05)
-            try:
-                landed = sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0]
-            except sqlite3.OperationalError:
-                continue
-            if landed > 0:
-                break
+        _wait_for_first_batch(db)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         time.sleep(1.0)  # requests the killed crawler had already sent may still reach the server: let them land
@@ -280,20 +289,10 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
     many = {f"c{i}.test": Host(robots="User-agent: *\nDisallow: /x\n", latency=0.05) for i in range(n)}
     web = FakeWeb(many, tmp_path).start()
     try:
-        sites = tmp_path / "sites.txt"
-        sites.write_text("\n".join(many) + "\n")
         db = tmp_path / "c.db"
-        args = ["-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "10",
-                "--delay", "0", "--resources", "robots", *web.connect_to_args()]  # fmt: skip
+        args = _slow_crawl_args(web, tmp_path, list(many), db)
         proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            time.sleep(0.05)
-            try:
-                if sqlite3.connect(db).execute("SELECT count(*) FROM crawl_run_sites").fetchone()[0] > 0:
-                    break
-            except sqlite3.OperationalError:
-                continue
+        _wait_for_first_batch(db)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
         assert proc.returncode == 130, stderr
