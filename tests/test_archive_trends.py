@@ -337,3 +337,21 @@ def test_signal_series_counts_adoption_over_observed_sites(tmp_path: Path) -> No
     assert out.exit_code == 0 and json.loads(out.output)["rows"][-1]["adopting"] == 1
     bad = runner.invoke(app, ["trends", "--db", str(tmp_path / "s.db"), "--signal", "telepathy"])
     assert bad.exit_code == 2 and "unknown signal" in bad.output
+
+
+@needs_corpus
+def test_a_stored_capped_body_is_evaluated_like_the_whole_file(tmp_path: Path) -> None:
+    # The store keeps 512,000 bytes of primevideo.com's 516,025-byte file; its cut last line must not become
+    # "Disallow: /" in the evaluations that exports and trends read.
+    from tracker.report import latest_records
+
+    src = corpus_path("history", "primevideo.com", "2022-07-28.txt")
+    (tmp_path / "arch" / "primevideo.com").mkdir(parents=True)
+    (tmp_path / "arch" / "primevideo.com" / "2022-07-28.txt").write_bytes(src.read_bytes())
+    engine = open_store(tmp_path / "t.db")
+    import_archive(engine, tmp_path / "arch")
+    rec = next(latest_records(engine, REG))
+    assert rec["agents"]["GPTBot"]["allowed_root"] is True
+    assert rec["agents"]["GPTBot"]["stance"] != "full_block"
+    rows = restriction_series(engine, REG, ["GPTBot", "CCBot"])
+    assert rows and all(r.blocked == 0 for r in rows)

@@ -95,3 +95,56 @@ def test_named_group_matches_allow_all_when_it_has_no_disallow(lines: list[str])
 def test_core_panel_tokens_are_evaluable() -> None:
     rules = parse_robots("User-agent: *\nDisallow: /\n")
     assert all(not rules.verdict(t, "/").allowed for t in CORE_PANEL)
+
+
+# -- the 500 KiB limit ------------------------------------------------------------------------------------------
+def _cut_at_line(data: bytes, limit: int) -> bytes:
+    head = data[:limit]
+    return head[: max(head.rfind(b"\n"), head.rfind(b"\r")) + 1]
+
+
+@needs_corpus
+def test_a_line_cut_by_the_limit_is_dropped_not_read_as_a_rule() -> None:
+    # primevideo.com's 516,025-byte file: byte 512,000 falls inside "Disallow: /dp/B0B5VZWS2V", which read as
+    # "Disallow: /" would report every agent fully blocked on a site that blocks none.
+    data = corpus_path("history", "primevideo.com", "2022-07-28.txt").read_bytes()
+    assert len(data) > 512_000
+    whole = parse_robots(data)
+    at_boundary = parse_robots(_cut_at_line(data, 512_000))
+    stored = parse_robots(data[:512_000], truncated=True)  # a capped body, as the store keeps it
+    assert whole.truncated and whole.cut_line is not None and stored.cut_line == whole.cut_line
+    for rules in (whole, stored):
+        for agent in ("GPTBot", "CCBot", "Googlebot", "*"):
+            for url in ("/", "/dp/B0B5VZWS2V", "/region/eu/", "/gp/video/detail/x"):
+                assert rules.verdict(agent, url).allowed == at_boundary.verdict(agent, url).allowed, (agent, url)
+        assert rules.stance("GPTBot").stance == at_boundary.stance("GPTBot").stance
+    assert whole.verdict("GPTBot", "/").allowed
+
+
+@needs_corpus
+def test_every_corpus_file_over_the_limit_parses_as_its_last_whole_line() -> None:
+    big = [f for sub in ("history", "real_robots") for f in _files(sub) if f.stat().st_size > 512_000]
+    assert len(big) >= 10
+    for f in big:
+        data = f.read_bytes()
+        whole, boundary = parse_robots(data), parse_robots(_cut_at_line(data, 512_000))
+        assert [(len(g.agents), [(r.allow, r.pattern) for r in g.rules]) for g in whole.groups] == [
+            (len(g.agents), [(r.allow, r.pattern) for r in g.rules]) for g in boundary.groups
+        ], f.name
+
+
+def test_limit_cut_rule_table() -> None:
+    pad = b"# " + b"x" * 97 + b"\n"  # 100 bytes
+    body = b"User-agent: *\nDisallow: /private\n" + pad * 10
+    limit = len(body) + len(b"Disallow: /")
+    rules = parse_robots(body + b"Disallow: /dp/abc\nAllow: /\n", max_bytes=limit)
+    assert rules.truncated and rules.cut_line == 13
+    assert rules.verdict("x", "/").allowed  # the cut "Disallow: /" is not a rule
+    assert not rules.verdict("x", "/private").allowed
+    # A line that ends exactly at the limit is kept; one whose newline lies past it is not.
+    exact = b"User-agent: *\nDisallow: /a\n"
+    assert parse_robots(exact + b"Disallow: /b\n", max_bytes=len(exact)).cut_line is None
+    assert parse_robots(exact + b"Disallow: /b\n", max_bytes=len(exact) + 12).cut_line == 3
+    # Under the limit nothing is cut, and a last line without a newline is an ordinary line.
+    short = parse_robots(b"User-agent: *\nDisallow: /")
+    assert not short.truncated and short.cut_line is None and not short.verdict("x", "/").allowed

@@ -84,7 +84,7 @@ class RobotsFetch:
     @property
     def rules(self) -> RobotsRules:
         """The parsed rules; empty when the fetch gave no robots.txt."""
-        return parse_robots(self.body if self.status == "ok" else b"")
+        return parse_robots(self.body, truncated=self.truncated) if self.status == "ok" else parse_robots(b"")
 
     def stance(self, agent: str, rules: RobotsRules | None = None) -> Stance:
         """The agent's stance, taking the fetch status into account (unreachable is never 'allowed')."""
@@ -575,6 +575,7 @@ def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]
             "groups": len(rules.groups),
             "rules": rules.rule_count,
             "ignored_lines": rules.ignored_lines,
+            "cut_line": rules.cut_line,
             "long_lines": rules.long_lines,
             "bom": rules.bom,
             "cloudflare_managed": rules.cloudflare_managed,

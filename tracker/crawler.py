@@ -213,7 +213,7 @@ async def crawl_site(
             max_redirects=config.max_redirects,
         )  # fmt: skip
     # Parsed once, here: the writer reuses it for the ruleset, and we obey our own group with it.
-    rules = parse_robots(robots.body) if robots.status == "ok" else None
+    rules = robots.rules if robots.status == "ok" else None
     observations = [_observation("robots", at, robots)]
     observations[0].rules = rules
     parts = urlsplit(robots.url)

@@ -51,17 +51,17 @@ def ensure_evaluations(engine: Engine, agents: Iterable[str]) -> int:
             chunk = ids[i : i + 500]
             # One body per ruleset is enough: every body with this ruleset evaluates the same.
             sample = (
-                select(_bodies.c.ruleset_id, _bodies.c.content, _bodies.c.compression)
+                select(_bodies.c.ruleset_id, _bodies.c.content, _bodies.c.compression, _bodies.c.truncated)
                 .where(_bodies.c.ruleset_id.in_(chunk))
                 .order_by(_bodies.c.ruleset_id, _bodies.c.id)
             )
             seen: set[int] = set()
-            for rid, content, compression in conn.execute(sample):
+            for rid, content, compression, truncated in conn.execute(sample):
                 if rid in seen:
                     continue
                 seen.add(rid)
                 data = zlib.decompress(content) if compression == "zlib" else bytes(content)
-                rules = parse_robots(data)
+                rules = parse_robots(data, truncated=bool(truncated))
                 for agent in todo[rid]:
                     st = rules.stance(agent)
                     rows.append(

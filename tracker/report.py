@@ -195,7 +195,7 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
     b = _bodies.c
     q = (
         select(_sites.c.domain, c.last_seen, c.status, c.http_status, c.ruleset_id, c.final_url, c.error,
-               c.site_id, b.content, b.compression)
+               c.site_id, b.content, b.compression, b.truncated)
         .select_from(_versions.join(_sites, _sites.c.id == c.site_id).outerjoin(_bodies, b.id == c.body_id))
         .where(c.kind == "robots", c.valid_to.is_(None))
         .order_by(_sites.c.rank.is_(None), _sites.c.rank, _sites.c.domain)
@@ -208,7 +208,7 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
         .where(c.site_id == bindparam("sid"), c.kind != "robots", c.valid_to.is_(None))
     )
     with engine.connect() as conn, engine.connect() as side:
-        for domain, last_seen, status, http_status, rid, final_url, error, sid, content, compression in conn.execute(q):
+        for domain, last_seen, status, http_status, rid, final_url, error, sid, content, compression, cut in conn.execute(q):
             resources = {
                 kind: (st, _body(body, comp), sj, hj)
                 for kind, st, sj, hj, body, comp in side.execute(others, {"sid": sid})
@@ -224,7 +224,7 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
                     allowed, named, stance = True, False, "no_robots"
                 agents[token] = {"allowed_root": allowed, "named": named, "stance": stance}
             robots_body = _body(content, compression) if status == "ok" else None
-            rules = parse_robots(robots_body) if robots_body is not None else None
+            rules = parse_robots(robots_body, truncated=bool(cut)) if robots_body is not None else None
             signals = site_signals(rules, resources)
             _use_preferences(agents, signals, rules, resources)
             yield {

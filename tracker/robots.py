@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: Bump when parsing or evaluation changes, so cached evaluations are recomputed.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: a line cut by the 500 KiB limit is dropped, not read as a rule
 
 #: RFC 9309 §2.5: parse at least 500 KiB; Google reads exactly this much.
 ROBOTS_MAX_BYTES = 512_000
@@ -462,7 +462,8 @@ class RobotsRules:
         self.lines = 0
         self.ignored_lines = 0  # lines that were neither blank/comment nor understood
         self.long_lines = 0
-        self.truncated = False
+        self.truncated = False  # the body went past the limit (or was handed over already cut at it)
+        self.cut_line: int | None = None  # the line the limit cut in two: dropped, as content after the limit
         self.bom = False
         self.input_bytes = 0
         self.bytes_read = 0
@@ -688,22 +689,39 @@ def _is_narrow_allow(v: Verdict) -> bool:
 
 
 def parse_robots(
-    body: str | bytes | bytearray | memoryview | None, *, max_bytes: int = ROBOTS_MAX_BYTES
+    body: str | bytes | bytearray | memoryview | None,
+    *,
+    max_bytes: int = ROBOTS_MAX_BYTES,
+    truncated: bool = False,
 ) -> RobotsRules:
-    """Parse a robots.txt body. Never raises; reads the first ``max_bytes`` bytes (default 512,000)."""
+    """Parse a robots.txt body. Never raises; reads the first ``max_bytes`` bytes (default 512,000).
+
+    Content after the limit is ignored, and a line the limit cuts in two is content after it: it is dropped
+    (``rules.cut_line`` says which), never read as a shorter rule (``Disallow: /dp/B0B5`` cut to ``Disallow: /``
+    would block everything). Pass ``truncated=True`` for a body that was already cut at the limit by whoever
+    read it (a capped fetch, a stored body), so its unfinished last line is dropped the same way.
+    """
     rules = RobotsRules()
     try:
-        _parse_into(rules, _to_bytes(body), max_bytes)
+        _parse_into(rules, _to_bytes(body), max_bytes, truncated)
     except Exception:  # pragma: no cover - the parser is written not to get here; stay pure and total anyway
         rules.ignored_lines += 1
     return rules
 
 
-def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int) -> None:
+def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int, truncated: bool) -> None:
     rules.input_bytes = len(data)
     if len(data) > max_bytes:
         data = data[:max_bytes]
+        truncated = True
+    if truncated:
         rules.truncated = True
+        # A line counts only if its end lies within the limit, whether or not the bytes after it are at hand:
+        # a stored (capped) body and the whole file then parse alike.
+        end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        if end < len(data):
+            rules.cut_line = len(data[:end].splitlines()) + 1
+            data = data[:end]
     rules.bytes_read = len(data)
     # Google skips the UTF-8 BOM byte by byte: byte i of the first three is dropped when it equals BOM byte i
     # (its index advances on a mismatch too, so a partial BOM is skipped as well).
