@@ -127,26 +127,26 @@ def test_monthly_series_by_hand(db: tuple[Engine, Path]) -> None:
 def test_no_periods_before_first_or_after_last_observation(db: tuple[Engine, Path]) -> None:
     engine, archive = db
     import_archive(engine, archive)
-    rows = restriction_series(engine, REG, ["GPTBot"], freq="month", start=date(2022, 1, 1), stop=date(2025, 1, 1))
+    rows = restriction_series(engine, REG, ["GPTBot"], freq="month", since=date(2022, 1, 1), until=date(2025, 1, 1))
     assert rows[0].period == "2023-01" and rows[-1].period == "2023-09"
-    assert restriction_series(engine, REG, ["GPTBot"], start=date(2024, 1, 1)) == []
+    assert restriction_series(engine, REG, ["GPTBot"], since=date(2024, 1, 1)) == []
 
 
 def test_weekly_and_daily_labels(db: tuple[Engine, Path]) -> None:
     engine, archive = db
     import_archive(engine, archive)
-    weeks = restriction_series(engine, REG, ["GPTBot"], freq="week", start=date(2023, 8, 1), stop=date(2023, 8, 31))
+    weeks = restriction_series(engine, REG, ["GPTBot"], freq="week", since=date(2023, 8, 1), until=date(2023, 8, 31))
     assert [w.period for w in weeks][:3] == ["2023-W31", "2023-W32", "2023-W33"]
     assert [w.blocked for w in weeks if w.period == "2023-W32"] == [1]  # before 15 Aug
     assert [w.blocked for w in weeks if w.period == "2023-W33"] == [2]  # week of 14-20 Aug
-    days = restriction_series(engine, REG, ["GPTBot"], freq="day", start=date(2023, 8, 14), stop=date(2023, 8, 15))
+    days = restriction_series(engine, REG, ["GPTBot"], freq="day", since=date(2023, 8, 14), until=date(2023, 8, 15))
     assert [(d.period, d.blocked) for d in days] == [("2023-08-14", 1), ("2023-08-15", 2)]
 
 
 def test_group_by_company_and_purpose(db: tuple[Engine, Path]) -> None:
     engine, archive = db
     import_archive(engine, archive)
-    rows = restriction_series(engine, REG, [], by="company", stop=date(2023, 8, 31))
+    rows = restriction_series(engine, REG, [], by="company", until=date(2023, 8, 31))
     openai = [r for r in rows if r.agent == "OpenAI" and r.period == "2023-08"]
     anthropic = [r for r in rows if r.agent == "Anthropic" and r.period == "2023-08"]
     assert openai[0].blocked == 2 and openai[0].blocked_named == 1
@@ -189,7 +189,7 @@ def test_cli_import_and_trends(db: tuple[Engine, Path], tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert "blocked" in data["definitions"] and data["rows"][0]["period"] == "2023-W31"
     bad = runner.invoke(app, ["trends", "--db", dbfile, "--from", "August"])
-    assert bad.exit_code == 2 and "--from must be a date" in bad.output
+    assert bad.exit_code == 2 and "--since must be a date" in bad.output
     bad = runner.invoke(app, ["import-archive", str(tmp_path / "nope"), "--db", dbfile])
     assert bad.exit_code == 2 and "not found" in bad.output
 

@@ -222,10 +222,22 @@ def test_crawl_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     code, output = invoke("crawl", "--sites", str(good), "--db", db, "--connect-to", "nonsense")
     assert code == 2 and "HOST:PORT:ADDR:PORT" in output
     code, output = invoke("crawl", "--sites", str(good), "--db", db, "--resources", "homepage,spam")
-    assert code == 2 and "--resources" in output
+    assert code == 2 and "resources must include robots" in output
 
 
 def test_export_latest_on_an_empty_database(tmp_path: Path) -> None:
+    from tracker.store import open_store
+
+    open_store(tmp_path / "e.db")
     code, output = invoke("export", "latest", "--db", str(tmp_path / "e.db"), "--format", "csv")
     assert code == 0 and output.startswith("domain,fetched_at,robots_status")
     assert len(output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["export", "latest"], ["trends"], ["site", "example.com"],
+                                     ["trends", "--signal", "noai"]])  # fmt: skip
+def test_read_commands_on_a_missing_database_name_the_path(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "typo" / "trackr.db"
+    code, output = invoke(*command, "--db", str(missing))
+    assert code == 2 and str(missing) in output and "no database" in output
+    assert not missing.exists() and not missing.parent.exists()  # nothing created

@@ -68,7 +68,24 @@ def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
                                  "<p>Wir behalten uns Text- und Data-Mining gemäß § 44b UrhG vor.</p></body></html>",
                             {"Content-Type": "text/html; charset=utf-8"})},
         ),
+        # Terms kept on the parent company's host: read only after that host's robots.txt allows it.
+        "esquire.test": Host(homepage=_footer("https://hearst.test/terms")),
+        "cosmo.test": Host(homepage=_footer("https://hearst.test/terms")),
+        "hearst.test": Host(files={"/terms": (200, "<html><body><h1>Terms of Use</h1><p>You may not use our content to "
+                                                   "train artificial intelligence models.</p></body></html>",
+                                              {"Content-Type": "text/html"})}),
+        "bgr.test": Host(homepage=_footer("https://pmc.test/terms")),
+        "pmc.test": Host(robots="User-agent: consent-tracker\nDisallow: /terms\n",
+                         files={"/terms": (200, "<html>never fetched</html>", {"Content-Type": "text/html"})}),
     }  # fmt: skip
+
+
+#: Hosts that keep other sites' terms and are not in the crawled site list themselves.
+TERMS_HOSTS = {"hearst.test", "pmc.test"}
+
+
+def _footer(href: str) -> str:
+    return f'<html><body><p>news</p><footer><div><div><a href="{href}">Terms of Use</a></div></div></footer></body></html>'
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +106,7 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str
 def crawled(web: FakeWeb, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
     tmp = tmp_path_factory.mktemp("crawl")
     sites = tmp / "sites.csv"
-    names = sorted(web.hosts)
+    names = sorted(set(web.hosts) - TERMS_HOSTS)
     sites.write_text("rank,domain,category\n" + "".join(f"{i},{h},test\n" for i, h in enumerate(names, 1))
                      + "999,not a domain,test\n1000,ok.test,test\n")  # fmt: skip
     db = tmp / "crawl.db"
@@ -111,6 +128,7 @@ EXPECTED = {
     "badutf8.test": "ok", "soft404.test": "soft404_html", "reset.test": "network_error",
     "slow.test": "network_error", "slowloris.test": "network_error", "httponly.test": "ok", "noself.test": "ok",
     "tdm.test": "ok", "badtls.invalid": "network_error", "signals.test": "ok", "conflict.test": "ok",
+    "esquire.test": "ok", "cosmo.test": "ok", "bgr.test": "ok",
 }  # fmt: skip
 
 
@@ -277,11 +295,26 @@ def test_conflicting_and_malformed_signals(crawled: tuple[Path, dict[str, dict]]
     assert c["signals"]["content_signal"] == {"ai-train": "yes"} and c["signals"]["content_usage"] == {"train-ai": "n"}
     assert c["agents"]["Amazonbot"]["training_optout_sources"] == ["content_usage"]
     # … and the groups naming GPTBot (Content-Signal) and the header naming CCBot (noai) add to theirs
-    assert c["agents"]["GPTBot"]["training_optout_sources"] == ["content_usage", "content_signal"]
+    assert c["agents"]["GPTBot"]["training_optout_sources"] == ["content_signal", "content_usage"]
     assert c["agents"]["CCBot"]["training_optout_sources"] == ["content_usage", "noai"]
     assert c["signals"]["noai"] is False  # a scoped noai is not a site-wide one
     assert c["signals"]["tdm_reservation"] is None  # malformed tdmrep.json: unset, not a reservation
     assert c["signals"]["llms_txt"] is False  # an HTML page at /llms.txt is not an llms.txt
+
+
+def test_terms_on_another_host(web: FakeWeb, crawled: tuple[Path, dict[str, dict]]) -> None:
+    _, r = crawled
+    for site in ("esquire.test", "cosmo.test"):
+        tos = r[site]["signals"]["tos"]
+        assert tos["url"] == "https://hearst.test/terms" and tos["host"] == "hearst.test", tos
+        assert tos["ai_training"] == "prohibited" and tos["found"] is True
+        assert r[site]["agents"]["GPTBot"]["training_optout_sources"] == ["tos"]
+    # The other host's robots.txt is read once per run, however many sites keep their terms there.
+    assert web.hits[("hearst.test", "/robots.txt")] == 1
+    # Where that robots.txt forbids our group, the terms are not requested, and the record says whose they are.
+    bgr = r["bgr.test"]["signals"]["tos"]
+    assert bgr["host"] == "pmc.test" and bgr["found"] is False and bgr["ai_training"] == "unknown"
+    assert web.hits[("pmc.test", "/terms")] == 0 and web.hits[("pmc.test", "/robots.txt")] == 1
 
 
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:

@@ -159,15 +159,27 @@ def test_check_public_rejects(addr: str) -> None:
 
 
 def test_user_agent_identifies_with_contact(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CONSENT_TRACKER_CONTACT_URL", "https://example.org/about-our-crawler")
+    from tracker import settings
+
     seen: list[str] = []
 
     def handler(req: httpx.Request) -> httpx.Response:
         seen.append(req.headers["user-agent"])
         return httpx.Response(404)
 
-    fetch(handler)
-    assert seen and seen[0].startswith("consent-tracker/") and "https://example.org/about-our-crawler" in seen[0]
+    fetch(handler)  # the library's default: our name, version and the project's contact URL
+    assert seen[0].startswith("consent-tracker/") and "+https://" in seen[0]
+    # The setting is resolved at the edge and passed down as a value; the library never reads the environment.
+    monkeypatch.setenv("CONSENT_TRACKER_CONTACT_URL", "https://example.org/about-our-crawler")
+    ua = settings.user_agent()
+    assert ua.startswith("consent-tracker/") and "+https://example.org/about-our-crawler" in ua
+
+    async def go() -> None:
+        async with make_client(user_agent=ua, transport=httpx.MockTransport(handler)) as client:
+            await fetch_robots(client, "example.org", resolve=_public)
+
+    asyncio.run(go())
+    assert seen[-1] == ua
 
 
 @pytest.mark.parametrize(

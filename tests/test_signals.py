@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import corpus_path, needs_corpus
+from tests.test_preferences import Res
 from tracker import signals as sig
 from tracker.robots import parse_robots
 
@@ -206,17 +207,6 @@ def test_llms_txt() -> None:
     assert sig.llms_txt("no heading here")["present"] is False
 
 
-# -- combined view --------------------------------------------------------------------------------------------
-def test_crawlable_but_no_training() -> None:
-    robots = parse_robots("User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n")
-    view = sig.combine("GPTBot", robots=robots, headers={"x-robots-tag": "noai"},
-                       tdmrep=sig.tdmrep_file(b'[{"location": "/", "tdm-reservation": 1}]'))  # fmt: skip
-    assert view["crawl_allowed"] is True and view["training_optout_any"] is True
-    assert view["training_optout_sources"] == ["content_signal", "noai", "tdmrep"]
-    open_view = sig.combine("GPTBot", robots=parse_robots("User-agent: *\nAllow: /\n"))
-    assert open_view["training_optout_any"] is False and open_view["crawl_allowed"] is True
-
-
 # -- properties -----------------------------------------------------------------------------------------------
 @settings(max_examples=200, deadline=None)
 @given(data=st.one_of(st.binary(max_size=3000), st.text(max_size=3000)))
@@ -230,8 +220,15 @@ def test_no_parser_raises(data: bytes | str) -> None:
     sig.content_usage(text)
     sig.rsl_document(data)
     sig.llms_txt(data)
-    rules = parse_robots(data)
-    sig.combine("GPTBot", robots=rules, headers={"content-usage": text, "content-signal": text, "x-robots-tag": text})
+    sig.scan_html(data)
+    sig.page_text(data)
+    sig.find_tos_links(data)
+    page = sig.page_signals(data, {"content-usage": text, "content-signal": text, "x-robots-tag": text})
+    prefs = sig.site_preferences({"robots": Res("ok", data if isinstance(data, bytes) else data.encode("utf-8", "replace")),
+                                  "homepage": Res("ok", signals=page), "tdmrep": Res("ok", data),
+                                  "ai_txt": Res("ok", data), "rsl": Res("ok", data)})  # fmt: skip
+    prefs.for_agent("GPTBot")
+    prefs.as_dict()
 
 
 @needs_corpus
@@ -240,9 +237,8 @@ def test_real_robots_files_signals_never_raise() -> None:
     assert files
     found = 0
     for f in files:
-        rules = parse_robots(f.read_bytes())
-        view = sig.combine("gptbot", robots=rules)
-        found += "content_signal" in view["training_optout_sources"]
+        prefs = sig.site_preferences({"robots": Res("ok", f.read_bytes())})
+        found += "content_signal" in prefs.for_agent("gptbot").sources
     assert found > 0  # the 2025-26 snapshots include Cloudflare's managed Content-Signal lines
 
 

@@ -155,16 +155,38 @@ def test_status_changes_are_versions_too(engine: Engine) -> None:
     assert [v[0] for v in versions(engine, "a.example")] == ["ok", "unreachable", "ok"]
 
 
-def test_run_records_counts(engine: Engine) -> None:
-    w = Writer(engine)
-    run = w.start_run("live", "sites.csv")
-    w.record("a.example", [robots(0, OPEN)])
-    w.finish_run("done", sites=1, new_versions=1)
+def test_run_lifecycle_done_interrupted_failed_and_resume(engine: Engine) -> None:
     from tracker.store import CrawlRun
+    from tracker.store.runs import Run
 
-    with engine.connect() as conn:
-        row = conn.execute(select(CrawlRun).where(CrawlRun.id == run)).one()
-    assert row.status == "done" and row.sites == 1 and row.finished_at is not None
+    def status(run_id: int) -> tuple[str, int, object]:
+        with engine.connect() as conn:
+            row = conn.execute(select(CrawlRun).where(CrawlRun.id == run_id)).one()
+        return row.status, row.sites, row.finished_at
+
+    with Run.open(engine, "live", "sites.csv") as run:
+        run.record([("a.example", [robots(0, OPEN)])])
+        run.counts.sites = 1
+    assert status(run.id)[:2] == ("done", 1) and status(run.id)[2] is not None
+    assert run.counts.new_versions == 1
+
+    with pytest.raises(KeyboardInterrupt), Run.open(engine, "live", "other.csv") as run2:
+        run2.record([("b.example", [robots(0, OPEN)])])
+        raise KeyboardInterrupt
+    assert status(run2.id)[0] == "interrupted"
+
+    # Resuming takes the unfinished run over, with the sites it had recorded.
+    with Run.open(engine, "live", "other.csv", resume=True) as again:
+        assert again.id == run2.id and again.resumed
+        assert again.done == {again.site_id("b.example")}
+    assert status(run2.id)[0] == "done"
+
+    with pytest.raises(RuntimeError), Run.open(engine, "archive", "/x"):
+        raise RuntimeError("disk full")
+    # A run left 'running' (killed) is marked interrupted when the next run of the same source starts.
+    killed = Run.open(engine, "archive", "/y")
+    later = Run.open(engine, "archive", "/y")
+    assert status(killed.id)[0] == "interrupted" and later.id != killed.id
 
 
 def test_evaluations_are_computed_once_per_ruleset(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,9 +16,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from tracker.errors import RegistryError
 from tracker.robots import is_valid_token
+from tracker.vocabulary import PURPOSES, Purpose
 
 __all__ = [
     "CORE_PANEL",
@@ -32,8 +34,6 @@ __all__ = [
     "merge_upstream",
 ]
 
-Purpose = Literal["training", "search", "user", "control", "unknown"]
-PURPOSES: tuple[str, ...] = ("training", "search", "user", "control", "unknown")
 OBEYS: tuple[str, ...] = ("yes", "no", "partial", "unknown", "n/a")
 
 #: The default panel for per-site reports (signals.md §10), kept stable across snapshots; '*' is the wildcard group.
@@ -58,8 +58,6 @@ _UPSTREAM_FUNCTION = {
 }
 
 
-class RegistryError(ValueError):
-    """The registry file or an upstream list is missing or malformed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +111,19 @@ class AgentRegistry:
         """The agent with this token (case-insensitive), or None."""
         return self._agents.get(token.lower())
 
+    def resolve(self, tokens: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Tokens as the registry spells them, in order without repeats, and those it does not know (kept as
+        given: a site may still name them, so they are read as unnamed product tokens)."""
+        out: dict[str, str] = {}
+        unknown: list[str] = []
+        for t in tokens:
+            known = self.get(t)
+            if known is None and t != "*" and t.lower() not in {u.lower() for u in unknown}:
+                unknown.append(t)
+            name = known.token if known else t
+            out.setdefault(name.lower(), name)
+        return list(out.values()), unknown
+
     def tokens(self) -> list[str]:
         """All tokens, in registry order."""
         return [a.token for a in self]
@@ -165,7 +176,7 @@ def _agent_from_json(d: Mapping[str, Any], where: str) -> Agent:
     return Agent(
         token=token,
         company=company,
-        purpose=purpose,  # type: ignore[arg-type]
+        purpose=purpose,
         ai=bool(d.get("ai", True)),
         obeys_robots=obeys,
         docs=d.get("docs"),
@@ -205,12 +216,18 @@ def _upstream_token(name: str) -> str:
 
 
 def merge_upstream(registry: AgentRegistry, upstream: Any) -> tuple[AgentRegistry, list[str], list[str]]:
-    """Fold the ai.robots.txt ``robots.json`` into the registry; return (merged, added, updated).
+    """Fold the ai.robots.txt ``robots.json`` (parsed, or its raw bytes) into the registry; return (merged, added,
+    updated).
 
     Our own entries keep their purpose, company and notes; upstream only fills what we lack (docs) and records
     the names it uses. New tokens arrive with a purpose mapped from upstream's ``function`` field
     (``unknown`` when it does not say).
     """
+    if isinstance(upstream, (bytes, str)):
+        try:
+            upstream = json.loads(upstream)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RegistryError(f"the upstream list is not JSON: {e}") from None
     if not isinstance(upstream, dict) or not upstream:
         raise RegistryError("upstream list is not a non-empty JSON object of token -> details")
     agents: dict[str, Agent] = {a.token.lower(): a for a in registry}

@@ -21,7 +21,9 @@ from sqlalchemy import Engine
 
 from tracker import sites
 from tracker.crawl import fetch_from_body
-from tracker.store.writer import Observation, RecordResult, Writer
+from tracker.errors import ArchiveError
+from tracker.store.runs import Run
+from tracker.store.writer import Observation, RecordResult
 
 __all__ = ["ArchiveError", "ImportReport", "import_archive", "normalise_host"]
 
@@ -30,8 +32,6 @@ __all__ = ["ArchiveError", "ImportReport", "import_archive", "normalise_host"]
 _DATE_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:_[^/]*)?\.txt$")
 
 
-class ArchiveError(Exception):
-    """The archive cannot be imported at all (e.g. the folder does not exist)."""
 
 
 @dataclass(slots=True)
@@ -70,28 +70,14 @@ def _at(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-def import_archive(
-    engine: Engine,
-    root: str | Path,
-    *,
-    until: date | None = None,
-    progress: Callable[[int, int, str], None] | None = None,
-) -> ImportReport:
-    """Import a ``<domain>/<YYYY-MM-DD>.txt`` archive; return counts and the problems met."""
-    base = Path(root)
-    if not base.exists():
-        raise ArchiveError(f"archive folder not found: {base}")
-    if not base.is_dir():
-        raise ArchiveError(f"not a folder: {base}")
-    report = ImportReport()
+def plan_archive(base: Path, report: ImportReport) -> list[tuple[str, list[tuple[date, Path]]]]:
+    """The domains of an archive and their dated files, in order; what cannot be read goes to the report."""
     plan: list[tuple[str, list[tuple[date, Path]]]] = []
     for entry in sorted(base.iterdir()):
-        if not entry.is_dir():
-            if not entry.name.startswith("."):
-                report.problems.append(f"{entry.name}: not a domain folder (skipped)")
-            continue
         if entry.name.startswith("."):
-            continue  # hidden folders (.git, .gitignore…) are not domains
+            continue  # hidden files and folders (.git, .gitignore…) are not domains
+        if not entry.is_dir():
+            report.problems.append(f"{entry.name}: not a domain folder (skipped)")
             continue
         host = normalise_host(entry.name)
         files: list[tuple[date, Path]] = []
@@ -106,6 +92,59 @@ def import_archive(
             continue
         if files:
             plan.append((host, files))
+    return plan
+
+
+def domain_observations(
+    host: str, files: list[tuple[date, Path]], horizon: datetime, until: date | None, report: ImportReport
+) -> list[Observation]:
+    """One domain's files as observations: each version from its date, the last one confirmed at the horizon."""
+    observations = []
+    same_day = 0
+    previous: date | None = None
+    for d, f in files:
+        same_day = same_day + 1 if d == previous else 0
+        previous = d
+        if until is not None and d > until:
+            continue
+        try:
+            data = f.read_bytes()
+        except OSError as e:
+            report.problems.append(f"{host}/{f.name}: cannot read ({e.strerror or e}) (skipped)")
+            continue
+        fetched = fetch_from_body(str(f), data)
+        report.html_bodies += fetched.status == "soft404_html"
+        report.empty_bodies += fetched.status == "empty"
+        observations.append(
+            Observation(kind="robots", seen_at=_at(d) + timedelta(seconds=same_day), status=fetched.status,
+                        http_status=200, body=data, truncated=fetched.truncated, source="archive")
+        )  # fmt: skip
+    if observations:
+        # The archive's last date confirms each domain's latest content (it stayed until then).
+        latest = max(observations, key=lambda o: o.seen_at)
+        if horizon > latest.seen_at:
+            observations.append(
+                Observation(kind="robots", seen_at=horizon, status=latest.status, http_status=200,
+                            body=latest.body, truncated=latest.truncated, source="archive")
+            )  # fmt: skip
+    return observations
+
+
+def import_archive(
+    engine: Engine,
+    root: str | Path,
+    *,
+    until: date | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> ImportReport:
+    """Import a ``<domain>/<YYYY-MM-DD>.txt`` archive; return counts and the problems met."""
+    base = Path(root)
+    if not base.exists():
+        raise ArchiveError(f"archive folder not found: {base}")
+    if not base.is_dir():
+        raise ArchiveError(f"not a folder: {base}")
+    report = ImportReport()
+    plan = plan_archive(base, report)
     if not plan:
         report.problems.append(f"{base}: no <domain>/<YYYY-MM-DD>.txt files found")
         return report
@@ -115,68 +154,33 @@ def import_archive(
     horizon = _at(report.last_date)
     total = sum(len(files) for _, files in plan)
     done = 0
-    writer = Writer(engine)
-    report.run_id = writer.start_run("archive", str(base.resolve()), {"until": report.last_date.isoformat()})
-    status = "failed"
-    try:
-        writer.ensure_sites([{"domain": host, "list_source": f"archive:{base.name}"} for host, _ in plan])
-        batch: list[tuple[str, list[Observation]]] = []
-        batch_files = 0
+    run = Run.open(engine, "archive", str(base.resolve()), params={"until": report.last_date.isoformat()})
+    report.run_id = run.id
+    batch: list[tuple[str, list[Observation]]] = []
+    batch_files = 0
 
-        def flush() -> None:
-            nonlocal batch, batch_files, done
-            if not batch:
-                return
-            # One transaction per batch of domains: a crash loses at most this batch, and a rerun redoes it.
-            res: RecordResult = writer.record_batch(batch, continuous=True)
-            report.new_versions += res.new_versions
-            report.duplicates += res.duplicates
-            report.unchanged += res.unchanged
-            report.domains += len(batch)
-            report.files += batch_files
-            done += batch_files
-            if progress:
-                progress(done, total, batch[-1][0])
-            batch, batch_files = [], 0
+    def flush() -> None:
+        nonlocal batch, batch_files, done
+        if not batch:
+            return
+        # One transaction per batch of domains: a crash loses at most this batch, and a rerun redoes it.
+        res: RecordResult = run.record(batch, continuous=True)
+        report.new_versions += res.new_versions
+        report.duplicates += res.duplicates
+        report.unchanged += res.unchanged
+        report.domains += len(batch)
+        report.files += batch_files
+        done += batch_files
+        run.counts.sites, run.counts.observations = report.domains, report.files
+        if progress:
+            progress(done, total, batch[-1][0])
+        batch, batch_files = [], 0
 
+    with run:
+        run.ensure_sites([{"domain": host, "list_source": f"archive:{base.name}"} for host, _ in plan])
         for host, files in plan:
-            observations = []
-            same_day = 0
-            previous: date | None = None
-            for d, f in files:
-                same_day = same_day + 1 if d == previous else 0
-                previous = d
-                if until is not None and d > until:
-                    continue
-                try:
-                    data = f.read_bytes()
-                except OSError as e:
-                    report.problems.append(f"{host}/{f.name}: cannot read ({e.strerror or e}) (skipped)")
-                    continue
-                fetched = fetch_from_body(str(f), data)
-                report.html_bodies += fetched.status == "soft404_html"
-                report.empty_bodies += fetched.status == "empty"
-                observations.append(
-                    Observation(
-                        kind="robots",
-                        seen_at=_at(d) + timedelta(seconds=same_day),
-                        status=fetched.status,
-                        http_status=200,
-                        body=data,
-                        truncated=fetched.truncated,
-                        source="archive",
-                    )
-                )
+            observations = domain_observations(host, files, horizon, until, report)
             if observations:
-                # The archive's last date confirms each domain's latest content (it stayed until then).
-                latest = max(observations, key=lambda o: o.seen_at)
-                if horizon > latest.seen_at:
-                    observations.append(
-                        Observation(
-                            kind="robots", seen_at=horizon, status=latest.status, http_status=200,
-                            body=latest.body, truncated=latest.truncated, source="archive",
-                        )
-                    )  # fmt: skip
                 batch.append((host, observations))
                 batch_files += len(files)
             else:
@@ -184,17 +188,5 @@ def import_archive(
             if batch_files >= 500 or len(batch) >= 100:
                 flush()
         flush()
-        status = "done"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        writer.finish_run(
-            status,
-            sites=report.domains,
-            observations=report.files,
-            new_versions=report.new_versions,
-            unchanged=report.unchanged + report.duplicates,
-            errors=len(report.problems),
-        )
+        run.counts.errors = len(report.problems)
     return report

@@ -21,21 +21,24 @@ import random
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from tracker import settings
+from tracker import __version__
+from tracker.errors import DownloadError
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, Stance, parse_robots
+from tracker.vocabulary import UNREACHABLE, FetchStatus
 
 __all__ = [
+    "CONTACT_URL",
+    "USER_AGENT",
     "ConnectTo",
-    "FetchStatus",
     "Guard",
     "PrivateAddressError",
     "RobotsFetch",
     "check_public",
+    "download",
     "fetch_robots",
     "fetch_url",
     "make_client",
@@ -43,16 +46,14 @@ __all__ = [
     "robots_url",
 ]
 
-FetchStatus = Literal[
-    "ok", "empty", "soft404_html", "no_robots", "absent", "blocked_4xx", "redirect_loop", "unreachable",
-    "network_error", "disallowed",
-]  # fmt: skip
-# "no_robots" is a 4xx robots.txt; "absent" a 4xx for any other resource; "disallowed" a resource our own
-# robots.txt group forbids us to fetch (not requested).
-#: Statuses under which the site has no robots.txt rules at all (crawlers may fetch anything).
-NO_RULES: frozenset[str] = frozenset({"empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop"})
-#: Statuses under which RFC 9309 says "assume complete disallow", and which trends report apart.
-UNREACHABLE: frozenset[str] = frozenset({"unreachable", "network_error"})
+#: Where site operators learn about the crawler and reach its operator (the contact-url setting's default).
+CONTACT_URL = "https://github.com/consent-tracker/consent-tracker"
+#: The User-Agent sent with every request; {contact} is replaced by the contact URL (the user-agent setting's default).
+USER_AGENT = f"consent-tracker/{__version__} (research crawler measuring AI opt-outs; +{{contact}})"
+#: Seconds allowed for connecting and for each read, unless the caller says otherwise.
+TIMEOUT = 10.0
+#: Redirect hops followed (RFC 9309: at least 5).
+MAX_REDIRECTS = 5
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -213,11 +214,11 @@ class Guard:
     def __init__(
         self,
         *,
-        allow_private: bool | None = None,
+        allow_private: bool = False,
         connect_to: list[ConnectTo] | None = None,
         resolve: Resolver | None = None,
     ) -> None:
-        self.allow_private = bool(settings.get("allow-private", allow_private))
+        self.allow_private = allow_private
         self.connect_to = list(connect_to or [])
         self.resolve = resolve or _system_resolve
 
@@ -253,17 +254,22 @@ class Guard:
         self.check_addresses(host, addrs)
 
 
+def user_agent_header(template: str = USER_AGENT, contact: str = CONTACT_URL) -> str:
+    """The User-Agent header: the template with ``{contact}`` replaced by the contact URL."""
+    return template.replace("{contact}", contact)
+
+
 def make_client(
     *,
     user_agent: str | None = None,
-    timeout: float | None = None,
+    timeout: float = TIMEOUT,
     transport: httpx.AsyncBaseTransport | None = None,
     verify: bool | str = True,
 ) -> httpx.AsyncClient:
     """An httpx client with our User-Agent and timeouts; redirects are followed by hand, not by httpx."""
-    t = float(settings.get("timeout", timeout))
+    t = float(timeout)
     return httpx.AsyncClient(
-        headers={"User-Agent": settings.user_agent(user_agent), "Accept": "text/plain, */*;q=0.5"},
+        headers={"User-Agent": user_agent or user_agent_header(), "Accept": "text/plain, */*;q=0.5"},
         timeout=httpx.Timeout(t, connect=t, pool=t),
         follow_redirects=False,
         transport=transport,
@@ -276,7 +282,7 @@ def make_crawl_client(
     *,
     concurrency: int = 100,
     user_agent: str | None = None,
-    timeout: float | None = None,
+    timeout: float = TIMEOUT,
     ca_bundle: str | None = None,
 ) -> httpx.AsyncClient:
     """The crawler's client: httpx's API over the aiohttp transport (measured ~16x the default pool across
@@ -309,10 +315,10 @@ def make_crawl_client(
         keepalive_timeout=0.5,
     )
     session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
-    t = float(settings.get("timeout", timeout))
+    t = float(timeout)
     return httpx.AsyncClient(
         transport=AiohttpTransport(client=session),
-        headers={"User-Agent": settings.user_agent(user_agent), "Accept": "*/*"},
+        headers={"User-Agent": user_agent or user_agent_header(), "Accept": "*/*"},
         timeout=httpx.Timeout(t, connect=t, pool=None),
         follow_redirects=False,
     )
@@ -374,8 +380,8 @@ async def fetch_robots(
     client: httpx.AsyncClient,
     target: str,
     *,
-    max_redirects: int | None = None,
-    allow_private: bool | None = None,
+    max_redirects: int = MAX_REDIRECTS,
+    allow_private: bool = False,
     resolve: Resolver = _system_resolve,
     max_bytes: int = ROBOTS_MAX_BYTES,
     http_fallback: bool = True,
@@ -413,7 +419,7 @@ async def fetch_url(
     kind: str = "robots",
     *,
     guard: Guard | None = None,
-    max_redirects: int | None = None,
+    max_redirects: int = MAX_REDIRECTS,
     max_bytes: int = ROBOTS_MAX_BYTES,
     retries: int = 0,
     backoff: float = 0.5,
@@ -441,10 +447,9 @@ async def _fetch_once(
     url: str,
     kind: str,
     guard: Guard,
-    max_redirects: int | None,
+    hops: int,
     max_bytes: int,
 ) -> RobotsFetch:
-    hops = int(settings.get("max-redirects", max_redirects))
     absent: FetchStatus = "no_robots" if kind == "robots" else "absent"
     result = RobotsFetch(url=url, status="network_error")
     current = url
@@ -505,6 +510,26 @@ async def _fetch_once(
     result.status = "redirect_loop"
     result.error = f"more than {hops} redirects"
     return result
+
+
+def download(source: str, *, user_agent: str | None = None, timeout: float = TIMEOUT, hint: str = "its path") -> bytes:
+    """Read a local file, or download a URL (redirects followed); :class:`DownloadError` says why not."""
+    if "://" not in source:
+        try:
+            with open(source, "rb") as fh:
+                return fh.read()
+        except OSError as e:
+            raise DownloadError(f"cannot read {source}: {e.strerror or e}") from None
+    try:
+        with httpx.Client(headers={"User-Agent": user_agent or user_agent_header()}, timeout=timeout,
+                          follow_redirects=True) as client:  # fmt: skip
+            r = client.get(source)
+            r.raise_for_status()
+            return r.content
+    except httpx.HTTPError as e:
+        raise DownloadError(
+            f"cannot fetch {source} ({type(e).__name__}: {e}). Offline? Download it elsewhere and pass {hint}."
+        ) from None
 
 
 def fetch_from_body(source: str, body: bytes) -> RobotsFetch:

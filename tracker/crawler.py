@@ -1,16 +1,21 @@
 """Live crawls of a site list into the history store.
 
 For each site: ``/robots.txt`` (https, falling back to http only when the connection fails), then — where our own
-robots.txt group allows it — the homepage (first 512 KiB), ``/.well-known/tdmrep.json``, ``/ai.txt`` and
-``/llms.txt``. Every outcome, faults included, becomes an observation; nothing is dropped silently.
+robots.txt group allows it — the homepage (first 512 KiB), ``/.well-known/tdmrep.json``, ``/ai.txt``,
+``/llms.txt``, the terms-of-service page the homepage links to, and the first RSL license the site declares. Every
+outcome, faults included, becomes an observation; nothing is dropped silently.
+
+Terms kept on another host (esquire.com → hearst.com, cnbc.com → nbcuniversal.com) are fetched only after that
+host's robots.txt — read once per host per run — lets our group fetch them; the terms' version records the host.
 
 Good citizenship: a descriptive User-Agent with a contact URL, one request at a time per host with a delay
 between them, a global concurrency limit, retries with backoff and jitter for transient failures only, capped
 streaming reads, and no private or loopback addresses unless told (see tracker.crawl.Guard).
 
 Resumable: observations are written in batches, each in one transaction together with the list of sites it
-completes; ``resume=True`` continues the newest unfinished run of the same site list, skipping exactly the sites
-whose observations landed. Ctrl-C (or cancellation) writes what is done and marks the run ``interrupted``.
+completes (tracker.store.runs); ``resume=True`` continues the newest unfinished run of the same site list,
+skipping exactly the sites whose observations landed. Ctrl-C (or cancellation) writes what is done and marks the
+run ``interrupted``.
 """
 
 from __future__ import annotations
@@ -18,28 +23,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 from sqlalchemy import Engine
 
 from tracker.agents import load_registry
-from tracker.crawl import UNREACHABLE, ConnectTo, Guard, RobotsFetch, fetch_robots, fetch_url, make_crawl_client
-from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
-from tracker.signals import find_tos_links, html_signals, rsl_license_urls, tos_signals, x_robots_tag
+from tracker.crawl import (
+    MAX_REDIRECTS,
+    TIMEOUT,
+    ConnectTo,
+    Guard,
+    RobotsFetch,
+    fetch_robots,
+    fetch_url,
+    make_crawl_client,
+    user_agent_header,
+)
+from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules
+from tracker.signals import find_tos_links, page_signals, rsl_license_urls, scan_html, tos_signals
 from tracker.sites import SiteEntry
-from tracker.store.writer import Observation, Writer
+from tracker.store.runs import Run
+from tracker.store.writer import Observation
+from tracker.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 
-__all__ = ["OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "crawl_site", "run_crawl"]
+__all__ = ["OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "SiteCrawler", "run_crawl"]
 
-#: What the crawler fetches from each site, by kind.
-RESOURCES: dict[str, str] = {
+#: Where each resource kind lives on a site ("" for those found from other resources).
+RESOURCES: dict[ResourceKind, str] = {
     "robots": "/robots.txt",
     "homepage": "/",
     "tdmrep": "/.well-known/tdmrep.json",
@@ -48,15 +65,9 @@ RESOURCES: dict[str, str] = {
     "terms": "",  # found on the homepage (needs "homepage")
     "rsl": "",  # the first RSL license the site declares (robots.txt License:, Link header, HTML)
 }
+assert tuple(RESOURCES) == RESOURCE_KINDS
 #: The product token our crawler obeys in robots.txt (and names in its User-Agent).
 OUR_TOKEN = "consent-tracker"
-
-
-@functools.cache
-def _ai_tokens() -> tuple[str, ...]:
-    """Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots")."""
-    return tuple(a.token for a in load_registry())
-
 
 #: Response headers kept with a version (the rest change on every request or say nothing about consent).
 KEPT_HEADERS = (
@@ -65,22 +76,49 @@ KEPT_HEADERS = (
 )  # fmt: skip
 
 
+@functools.cache
+def _ai_tokens() -> tuple[str, ...]:
+    """Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots")."""
+    return tuple(a.token for a in load_registry())
+
+
 @dataclass(slots=True)
 class CrawlConfig:
-    """How to crawl: limits, politeness, resources and the network options."""
+    """How to crawl: limits, politeness, resources and the network options (the ``crawl`` command's options)."""
 
     concurrency: int = 100
-    per_host_delay: float = 0.1
-    timeout: float = 10.0
+    delay: float = 0.1
+    timeout: float = TIMEOUT
     total_timeout: float = 30.0
     retries: int = 1
-    resources: tuple[str, ...] = tuple(RESOURCES)
-    user_agent: str | None = None
+    resources: tuple[ResourceKind, ...] = RESOURCE_KINDS
+    user_agent: str = field(default_factory=user_agent_header)
     ca_bundle: str | None = None
     allow_private: bool = False
     connect_to: list[ConnectTo] = field(default_factory=list)
     batch_size: int = 200
-    max_redirects: int = 5
+    max_redirects: int = MAX_REDIRECTS
+
+    def __post_init__(self) -> None:
+        kinds = self.resources
+        bad = any(k not in RESOURCES for k in kinds) or "robots" not in kinds
+        if bad or ("terms" in kinds and "homepage" not in kinds):
+            known = ", ".join(RESOURCES)
+            raise ValueError(f"resources must include robots (and homepage for terms), and only: {known}")
+        if self.concurrency < 1 or self.delay < 0 or self.retries < 0:
+            raise ValueError("concurrency must be ≥ 1, delay and retries ≥ 0")
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> CrawlConfig:
+        """A config from resolved settings (``tracker.settings.resolve_all()``), with explicit overrides."""
+        base: dict[str, Any] = {
+            "concurrency": values["concurrency"], "delay": values["delay"], "timeout": values["timeout"],
+            "total_timeout": values["total-timeout"], "retries": values["retries"],
+            "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
+            "allow_private": values["allow-private"], "max_redirects": values["max-redirects"],
+        }  # fmt: skip
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)
 
 
 @dataclass(slots=True)
@@ -127,6 +165,7 @@ class HostLimiter:
 
     @contextlib.asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
+        """Hold the host's one slot, after waiting out its delay."""
         lock = self._locks.get(host)
         if lock is None:
             lock = self._locks[host] = asyncio.Lock()
@@ -148,33 +187,9 @@ class HostLimiter:
             self._last.pop(host, None)
 
 
-def page_signals(body: bytes, headers: dict[str, str]) -> dict[str, object]:
-    """The normalised signals of a homepage: what its version is made of (its bytes change on every visit)."""
-    html = html_signals(body, _ai_tokens())
-    return {
-        "meta_robots": html["meta_robots"],
-        "x_robots_tag": x_robots_tag(headers.get("x-robots-tag", "").split("\n"))
-        if headers.get("x-robots-tag")
-        else [],
-        "tdm_meta": html["tdm_meta"],
-        "tdm_header": {k: headers[k] for k in ("tdm-reservation", "tdm-policy") if k in headers},
-        "content_signal_header": headers.get("content-signal"),
-        "content_usage_header": headers.get("content-usage"),
-        "rsl": [r for r in html["rsl"] if "url" in r]
-        + [
-            {"location": "html_inline", "sha256": hashlib.sha256(r["inline"].encode()).hexdigest()}
-            for r in html["rsl"]
-            if "inline" in r
-        ],
-        "link_header_license": [u["url"] for u in rsl_license_urls(None, headers, None)],
-        "tos_link": html["tos_link"],
-    }
-
-
-def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
+def _observation(kind: ResourceKind, at: datetime, f: RobotsFetch) -> Observation:
     keep_body = kind != "homepage" and f.status in ("ok", "empty", "soft404_html")
     headers = {k: v[:500] for k, v in f.headers.items() if k in KEPT_HEADERS}
-    signals = page_signals(f.body, f.headers) if kind == "homepage" and f.status == "ok" else None
     return Observation(
         kind=kind,
         seen_at=at,
@@ -182,7 +197,6 @@ def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
         http_status=f.http_status,
         body=f.body if keep_body else None,
         truncated=f.truncated,
-        signals=signals if kind == "homepage" else None,
         headers=headers or None,
         final_url=f.final_url if f.final_url != f.url else None,
         error=f.error,
@@ -190,113 +204,201 @@ def _observation(kind: str, at: datetime, f: RobotsFetch) -> Observation:
     )
 
 
-async def _get(
-    client: httpx.AsyncClient, url: str, kind: str, config: CrawlConfig, guard: Guard, limiter: HostLimiter, host: str
-) -> RobotsFetch:
-    """One polite fetch: wait for the host's slot, then fetch with the crawl's retries, timeouts and caps."""
-    async with limiter.slot(host):
-        return await fetch_url(
-            client, url, kind, guard=guard, retries=config.retries, total_timeout=config.total_timeout,
-            max_bytes=ROBOTS_MAX_BYTES, max_redirects=config.max_redirects,
-        )  # fmt: skip
+class SiteCrawler:
+    """Fetches every configured resource of a site, politely; one per crawl run (it caches the robots.txt of
+    the other hosts that keep sites' terms, so each is read once per run)."""
 
+    def __init__(self, client: httpx.AsyncClient, config: CrawlConfig, guard: Guard) -> None:
+        self.client = client
+        self.config = config
+        self.guard = guard
+        self.limiter = HostLimiter(config.delay)
+        self._other_robots: dict[str, asyncio.Task[RobotsFetch]] = {}
 
-async def crawl_site(
-    client: httpx.AsyncClient, site: SiteEntry, config: CrawlConfig, guard: Guard, limiter: HostLimiter
-) -> list[Observation]:
-    """Fetch every configured resource of one site; never raises for network or HTTP trouble."""
-    at = datetime.now(UTC)
-    host = site.domain
-    async with limiter.slot(host):
-        robots = await fetch_robots(
-            client, host, guard=guard, retries=config.retries, total_timeout=config.total_timeout,
-            max_redirects=config.max_redirects,
-        )  # fmt: skip
-    # Parsed once, here: the writer reuses it for the ruleset, and we obey our own group with it.
-    rules = robots.rules if robots.status == "ok" else None
-    observations = [_observation("robots", at, robots)]
-    observations[0].rules = rules
-    parts = urlsplit(robots.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    for kind in config.resources:
-        if kind in ("robots", "terms", "rsl") or kind not in RESOURCES:
-            continue
-        path = RESOURCES[kind]
-        if robots.status in UNREACHABLE:
-            # RFC 9309: an unreachable robots.txt means "assume complete disallow" — so we fetch nothing else.
-            f = RobotsFetch(url=origin + path, status="disallowed", error="robots.txt unreachable")
-        elif rules is not None and not rules.verdict(OUR_TOKEN, path).allowed:
-            f = RobotsFetch(url=origin + path, status="disallowed", error=f"robots.txt disallows {OUR_TOKEN}")
-        else:
-            f = await _get(client, origin + path, kind, config, guard, limiter, host)
-        observations.append(_observation(kind, at, f))
-        if kind == "homepage" and "terms" in config.resources:
-            observations.append(await _terms(client, f, at, rules, config, guard, limiter, host))
-    if "rsl" in config.resources and robots.status not in UNREACHABLE:
-        observations.append(await _rsl(client, rules, observations, at, config, guard, limiter, host))
-    limiter.forget(host)
-    return observations
+    async def _get(self, url: str, kind: ResourceKind, host: str) -> RobotsFetch:
+        """One polite fetch: wait for the host's slot, then fetch with the crawl's retries, timeouts and caps."""
+        c = self.config
+        async with self.limiter.slot(host):
+            return await fetch_url(
+                self.client, url, kind, guard=self.guard, retries=c.retries, total_timeout=c.total_timeout,
+                max_bytes=ROBOTS_MAX_BYTES, max_redirects=c.max_redirects,
+            )  # fmt: skip
 
+    async def _robots(self, target: str, host: str) -> RobotsFetch:
+        c = self.config
+        async with self.limiter.slot(host):
+            return await fetch_robots(
+                self.client, target, guard=self.guard, retries=c.retries, total_timeout=c.total_timeout,
+                max_redirects=c.max_redirects,
+            )  # fmt: skip
 
-async def _rsl(
-    client: httpx.AsyncClient,
-    rules: RobotsRules | None,
-    observations: list[Observation],
-    at: datetime,
-    config: CrawlConfig,
-    guard: Guard,
-    limiter: HostLimiter,
-    host: str,
-) -> Observation:
-    """Fetch the first RSL license document the site declares (it may live on a licensing server elsewhere)."""
-    home = next((o for o in observations if o.kind == "homepage"), None)
-    headers = home.headers or {} if home else {}
-    html: dict[str, list[dict[str, str]]] = {"rsl": []}
-    if home is not None and home.signals:
-        html = {"rsl": [r for r in home.signals.get("rsl", []) if "url" in r]}
-    urls = rsl_license_urls(rules, headers, html)
-    if not urls:
-        return Observation("rsl", at, "absent")
-    base = f"https://{host}/"
-    url = urljoin(base, urls[0]["url"])
-    if urlsplit(url).scheme not in ("http", "https"):
-        return Observation("rsl", at, "absent", error=f"unsupported license URL {url[:200]!r}")
-    f = await _get(client, url, "rsl", config, guard, limiter, host)
-    obs = _observation("rsl", at, f)
-    obs.final_url = url
-    return obs
+    async def crawl(self, site: SiteEntry) -> list[Observation]:
+        """Fetch every configured resource of one site; never raises for network or HTTP trouble."""
+        at = datetime.now(UTC)
+        host = site.domain
+        robots = await self._robots(host, host)
+        # Parsed once, here: the writer reuses it for the ruleset, and we obey our own group with it.
+        rules = robots.rules if robots.status == "ok" else None
+        observations = [_observation("robots", at, robots)]
+        observations[0].rules = rules
+        parts = urlsplit(robots.url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        for kind in self.config.resources:
+            if kind in ("robots", "terms", "rsl"):
+                continue
+            path = RESOURCES[kind]
+            if robots.status in UNREACHABLE:
+                # RFC 9309: an unreachable robots.txt means "assume complete disallow" — so we fetch nothing else.
+                f = RobotsFetch(url=origin + path, status="disallowed", error="robots.txt unreachable")
+            elif rules is not None and not rules.verdict(OUR_TOKEN, path).allowed:
+                f = RobotsFetch(url=origin + path, status="disallowed", error=f"robots.txt disallows {OUR_TOKEN}")
+            else:
+                f = await self._get(origin + path, kind, host)
+            obs = _observation(kind, at, f)
+            observations.append(obs)
+            if kind == "homepage":
+                scan = scan_html(f.body) if f.status == "ok" else None
+                obs.signals = page_signals(scan, f.headers, _ai_tokens()) if scan is not None else None
+                if "terms" in self.config.resources:
+                    observations.append(await self._terms(f, scan, at, rules, host))
+        if "rsl" in self.config.resources and robots.status not in UNREACHABLE:
+            observations.append(await self._rsl(rules, observations, at, host))
+        self.limiter.forget(host)
+        return observations
 
-
-async def _terms(
-    client: httpx.AsyncClient,
-    homepage: RobotsFetch,
-    at: datetime,
-    rules: RobotsRules | None,
-    config: CrawlConfig,
-    guard: Guard,
-    limiter: HostLimiter,
-    host: str,
-) -> Observation:
-    """Find the terms-of-service link on the homepage, fetch it (same site only) and classify it."""
-    if homepage.status != "ok":
-        return Observation("terms", at, "disallowed" if homepage.status == "disallowed" else "absent")
-    base = homepage.final_url or homepage.url
-    site = urlsplit(base).hostname or host
-    for href, via in find_tos_links(homepage.body):
-        url = urljoin(base, href)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or (parts.hostname or "").removeprefix("www.") != site.removeprefix(
-            "www."
-        ):
-            continue  # platform terms on another host are left for later: we have not read that host's robots.txt
-        if rules is not None and not rules.verdict(OUR_TOKEN, url).allowed:
-            return Observation("terms", at, "disallowed", error=f"robots.txt disallows {OUR_TOKEN}", final_url=url)
-        f = await _get(client, url, "terms", config, guard, limiter, host)
-        obs = _observation("terms", at, f)
-        obs.body = None  # terms pages change on every visit: their version is what they say
-        obs.signals = tos_signals(f.body, url, via) if f.status == "ok" else {"url": url, "found_via": via}
+    async def _rsl(
+        self, rules: RobotsRules | None, observations: list[Observation], at: datetime, host: str
+    ) -> Observation:
+        """Fetch the first RSL license document the site declares (it may live on a licensing server elsewhere)."""
+        home = next((o for o in observations if o.kind == "homepage"), None)
+        headers = (home.headers or {}) if home else {}
+        html: dict[str, list[dict[str, str]]] = {"rsl": []}
+        if home is not None and home.signals:
+            html = {"rsl": [r for r in home.signals.get("rsl", []) if "url" in r]}
+        urls = rsl_license_urls(rules, headers, html)
+        if not urls:
+            return Observation("rsl", at, "absent")
+        url = urljoin(f"https://{host}/", urls[0]["url"])
+        if urlsplit(url).scheme not in ("http", "https"):
+            return Observation("rsl", at, "absent", error=f"unsupported license URL {url[:200]!r}")
+        f = await self._get(url, "rsl", host)
+        obs = _observation("rsl", at, f)
+        obs.final_url = url
         return obs
-    return Observation("terms", at, "absent", error="no terms-of-service link found on the homepage")
+
+    async def _robots_elsewhere(self, origin: str, host: str) -> RobotsFetch:
+        """The robots.txt of another host, fetched once per run however many sites keep their terms there."""
+        task = self._other_robots.get(origin)
+        if task is None:
+            task = self._other_robots[origin] = asyncio.ensure_future(self._robots(origin, host))
+        return await asyncio.shield(task)
+
+    async def _terms(
+        self, homepage: RobotsFetch, scan: Any, at: datetime, rules: RobotsRules | None, host: str
+    ) -> Observation:
+        """Find the terms-of-service link on the homepage, read the robots.txt of the host it points to when that
+        is another host, fetch the page if our group may, and classify it."""
+        if homepage.status != "ok" or scan is None:
+            return Observation("terms", at, "disallowed" if homepage.status == "disallowed" else "absent")
+        base = homepage.final_url or homepage.url
+        site_host = (urlsplit(base).hostname or host).removeprefix("www.")
+        for href, via in find_tos_links(scan):
+            url = urljoin(base, href)
+            parts = urlsplit(url)
+            terms_host = (parts.hostname or "").lower()
+            if parts.scheme not in ("http", "https") or not terms_host:
+                continue
+            info: dict[str, Any] = {"url": url, "found_via": via, "host": terms_host}
+            here = rules
+            if terms_host.removeprefix("www.") != site_host:
+                other = await self._robots_elsewhere(f"{parts.scheme}://{parts.netloc}", terms_host)
+                if other.status in UNREACHABLE:
+                    return Observation("terms", at, "disallowed", signals=info, final_url=url,
+                                       error=f"robots.txt of {terms_host} unreachable")  # fmt: skip
+                here = other.rules if other.status == "ok" else None
+            if here is not None and not here.verdict(OUR_TOKEN, url).allowed:
+                return Observation("terms", at, "disallowed", signals=info, final_url=url,
+                                   error=f"robots.txt of {terms_host} disallows {OUR_TOKEN}")  # fmt: skip
+            f = await self._get(url, "terms", terms_host)
+            obs = _observation("terms", at, f)
+            obs.body = None  # terms pages change on every visit: their version is what they say
+            obs.signals = {**tos_signals(f.body, url, via), "host": terms_host} if f.status == "ok" else info
+            return obs
+        return Observation("terms", at, "absent", error="no terms-of-service link found on the homepage")
+
+
+class _Crawl:
+    """One crawl run's moving parts: the plan, the fetching workers, the batched recording, the progress."""
+
+    def __init__(
+        self,
+        run: Run,
+        todo: Sequence[SiteEntry],
+        crawler: SiteCrawler,
+        progress: CrawlProgress,
+        report: Callable[[CrawlProgress], None] | None,
+    ) -> None:
+        self.run = run
+        self.crawler = crawler
+        self.state = progress
+        self.report = report
+        self.batch_size = crawler.config.batch_size
+        self.todo: asyncio.Queue[SiteEntry] = asyncio.Queue()
+        for s in todo:
+            self.todo.put_nowait(s)
+        self.results: asyncio.Queue[tuple[str, list[Observation]] | None] = asyncio.Queue(maxsize=self.batch_size * 4)
+
+    async def fetch(self) -> None:
+        """A worker: crawl sites until none are left, handing each site's observations to the recorder."""
+        while not self.todo.empty():
+            site = self.todo.get_nowait()
+            obs = await self.crawler.crawl(site)
+            self.state.robots_status[obs[0].status] += 1
+            for o in obs:
+                if o.error and o.status != "disallowed":
+                    self.state.errors[o.error.split(":", 1)[0]] += 1
+            await self.results.put((site.domain, obs))
+
+    async def record(self) -> None:
+        """Write finished sites in batches (by size, or every 2 s), each in one transaction, until told to stop."""
+        batch: list[tuple[str, list[Observation]]] = []
+        last = time.monotonic()
+        finished = False
+        while not finished:
+            try:
+                item = await asyncio.wait_for(self.results.get(), timeout=1.0)
+                if item is None:
+                    finished = True
+                else:
+                    batch.append(item)
+            except TimeoutError:
+                pass
+            if batch and (finished or len(batch) >= self.batch_size or time.monotonic() - last > 2.0):
+                await asyncio.to_thread(self.run.record, batch)
+                self.state.done += len(batch)
+                batch = []
+                last = time.monotonic()
+                if self.report:
+                    self.report(self.state)
+
+    async def execute(self, concurrency: int) -> None:
+        """Run the workers and the recorder; a failing recorder (disk full, database locked) stops the crawl."""
+        recorder = asyncio.create_task(self.record())
+        workers = [asyncio.create_task(self.fetch()) for _ in range(max(1, min(concurrency, self.todo.qsize())))]
+        crawling = asyncio.gather(*workers)
+        try:
+            await asyncio.wait([crawling, recorder], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
+            if recorder.done():
+                crawling.cancel()
+                await asyncio.gather(crawling, return_exceptions=True)
+                recorder.result()  # raises the recording error
+            await crawling
+        finally:
+            for w in workers:
+                w.cancel()
+            if not recorder.done():
+                await self.results.put(None)
+                await asyncio.shield(recorder)
 
 
 async def run_crawl(
@@ -310,113 +412,34 @@ async def run_crawl(
     client: httpx.AsyncClient | None = None,
 ) -> CrawlSummary:
     """Crawl the sites into the store as one crawl run; return what happened."""
-    writer = Writer(engine)
-    await asyncio.to_thread(
-        writer.ensure_sites,
-        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites],
-    )
-    run_id = writer.resumable_run("live", source) if resume else None
-    if run_id is not None:
-        writer.resume_run(run_id)
-        done_ids = await asyncio.to_thread(writer.done_sites, run_id)
-    else:
-        run_id = writer.start_run("live", source, {"sites": len(sites), "resources": list(config.resources)})
-        done_ids = set()
-    todo = [s for s in sites if writer.site_id(s.domain) not in done_ids]
-    state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo))
+    started = time.monotonic()
+    params = {"sites": len(sites), "resources": list(config.resources)}
+    run = await asyncio.to_thread(Run.open, engine, "live", source, params=params, resume=resume)
     guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
-    limiter = HostLimiter(config.per_host_delay)
-    totals = {"new_versions": 0, "unchanged": 0}
-    results: asyncio.Queue[tuple[str, list[Observation]] | None] = asyncio.Queue(maxsize=config.batch_size * 4)
-    own_client = client is None
     http = client or make_crawl_client(
         guard, concurrency=config.concurrency, user_agent=config.user_agent, timeout=config.timeout,
         ca_bundle=config.ca_bundle,
     )  # fmt: skip
-
-    async def store() -> None:
-        batch: list[tuple[str, list[Observation]]] = []
-        last = time.monotonic()
-        finished = False
-        while not finished:
-            try:
-                item = await asyncio.wait_for(results.get(), timeout=1.0)
-                if item is None:
-                    finished = True
-                else:
-                    batch.append(item)
-            except TimeoutError:
-                pass
-            if batch and (finished or len(batch) >= config.batch_size or time.monotonic() - last > 2.0):
-                res = await asyncio.to_thread(writer.record_batch, batch, mark_done=True)
-                totals["new_versions"] += res.new_versions
-                totals["unchanged"] += res.unchanged + res.duplicates
-                state.done += len(batch)
-                batch = []
-                last = time.monotonic()
-                if progress:
-                    progress(state)
-
-    queue: asyncio.Queue[SiteEntry | None] = asyncio.Queue()
-    for s in todo:
-        queue.put_nowait(s)
-
-    async def worker() -> None:
-        while True:
-            site = queue.get_nowait() if not queue.empty() else None
-            if site is None:
-                return
-            obs = await crawl_site(http, site, config, guard, limiter)
-            state.robots_status[obs[0].status] += 1
-            for o in obs:
-                if o.error and o.status != "disallowed":
-                    state.errors[o.error.split(":", 1)[0]] += 1
-            await results.put((site.domain, obs))
-
-    status = "failed"
-    started = time.monotonic()
-    storer = asyncio.create_task(store())
     try:
-        workers = [asyncio.create_task(worker()) for _ in range(max(1, min(config.concurrency, len(todo))))]
-        crawling = asyncio.gather(*workers)
-        try:
-            # If storing fails (disk full, database locked for good), stop crawling instead of filling the queue.
-            await asyncio.wait([crawling, storer], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
-            if storer.done():
-                crawling.cancel()
-                await asyncio.gather(crawling, return_exceptions=True)
-                storer.result()  # raises the storing error
-            await crawling
-        finally:
-            for w in workers:
-                w.cancel()
-            if not storer.done():
-                await results.put(None)
-                await asyncio.shield(storer)
-        status = "done"
-    except (asyncio.CancelledError, KeyboardInterrupt):
-        status = "interrupted"
-        raise
+        with run:
+            await asyncio.to_thread(
+                run.ensure_sites,
+                [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites],
+            )
+            todo = [s for s in sites if run.site_id(s.domain) not in run.done]
+            state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo))
+            try:
+                await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(config.concurrency)
+            finally:
+                run.counts.sites = state.done + state.skipped
+                run.counts.observations = state.done
+                run.counts.errors = sum(state.errors.values())
     finally:
-        if own_client:
+        if client is None:
             await http.aclose()
-        writer.finish_run(
-            status,
-            sites=state.done + state.skipped,
-            observations=state.done,
-            new_versions=totals["new_versions"],
-            unchanged=totals["unchanged"],
-            errors=sum(state.errors.values()),
-        )
     return CrawlSummary(
-        run_id=run_id,
-        sites=len(sites),
-        done=state.done,
-        skipped=state.skipped,
-        new_versions=totals["new_versions"],
-        unchanged=totals["unchanged"],
-        robots_status=dict(state.robots_status),
-        errors=dict(state.errors),
-        seconds=time.monotonic() - started,
-        status=status,
-    )
+        run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped,
+        new_versions=run.counts.new_versions, unchanged=run.counts.unchanged,
+        robots_status=dict(state.robots_status), errors=dict(state.errors),
+        seconds=time.monotonic() - started, status=run.status,
+    )  # fmt: skip

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from tracker.vocabulary import GroupSource, StanceName
+
 __all__ = [
     "PARSER_VERSION",
     "PROBE_PATHS",
@@ -38,6 +40,7 @@ __all__ = [
     "is_valid_token",
     "parse_robots",
     "path_of",
+    "pattern_matches",
 ]
 
 #: Bump when parsing or evaluation changes, so cached evaluations are recomputed.
@@ -52,10 +55,7 @@ MAX_LINE_BYTES = 2083 * 8 - 1
 #: Paths probed to classify a stance (signals.md §1.8).
 PROBE_PATHS: tuple[str, ...] = ("/", "/index.html", "/a1b2c3/", "/a1b2c3/x.html", "/?q=1")
 
-StanceName = Literal[
-    "no_robots", "unreachable", "allowed", "explicit_allow", "partial_block", "near_full_block", "full_block"
-]
-Source = Literal["specific", "wildcard", "none"]
+Source = GroupSource  # the name this module has always exported
 
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\n\v\f\r"
@@ -285,6 +285,14 @@ def path_of(url: str) -> str:
     path_end = len(url) if hash_pos == -1 else hash_pos
     path = url[path_start:path_end]
     return path if path.startswith("/") else "/" + path
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """Whether a robots.txt-style path pattern (``*`` wildcards, a final ``$``) matches ``path``, the pattern
+    escaped as an Allow/Disallow value is. TDMRep locations and Content-Usage scopes use the same matching."""
+    raw = _to_bytes(pattern)
+    escaped = _escape_pattern(raw.split(b"#", 1)[0].strip(_WS))
+    return bool(escaped) and _matcher(escaped)(path)
 
 
 def _find_first_of(s: str, chars: str, start: int) -> int:

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracker import __version__
+from tracker.crawl import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
+from tracker.errors import SettingError
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "get", "resolve_all"]
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "get", "resolve_all", "user_agent"]
 
 ENV_PREFIX = "CONSENT_TRACKER_"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-class SettingError(ValueError):
-    """A setting's value (from an option or the environment) cannot be used."""
 
 
 def _bool(v: str) -> bool:
@@ -38,6 +37,20 @@ def _positive_float(v: str) -> float:
     if not f > 0:
         raise ValueError("must be > 0")
     return f
+
+
+def _non_negative_float(v: str) -> float:
+    f = float(v)
+    if not f >= 0:
+        raise ValueError("must be ≥ 0")
+    return f
+
+
+def _non_negative_int(v: str) -> int:
+    i = int(v)
+    if i < 0:
+        raise ValueError("must be ≥ 0")
+    return i
 
 
 def _positive_int(v: str) -> int:
@@ -65,18 +78,14 @@ class Setting:
 _SETTINGS = [
     Setting("db", str(PROJECT_ROOT / "data" / "tracker.db"), "SQLite database path (or an SQLAlchemy URL)."),
     Setting("agents-file", "", "Agent registry JSON (default: the project's data/agents.json)."),
-    Setting(
-        "user-agent",
-        f"consent-tracker/{__version__} (research crawler measuring AI opt-outs; +{{contact}})",
-        "User-Agent sent with every request; {contact} is replaced by the contact URL.",
-    ),
-    Setting(
-        "contact-url",
-        "https://github.com/consent-tracker/consent-tracker",
-        "Where site operators can learn about the crawler and reach its operator.",
-    ),
-    Setting("timeout", 10.0, "Seconds allowed for connecting and for each read.", _positive_float),
-    Setting("max-redirects", 5, "Redirect hops followed for robots.txt (RFC 9309: at least 5).", _positive_int),
+    Setting("user-agent", USER_AGENT, "User-Agent sent with every request; {contact} is replaced by the contact URL."),
+    Setting("contact-url", CONTACT_URL, "Where site operators can learn about the crawler and reach its operator."),
+    Setting("timeout", TIMEOUT, "Seconds allowed for connecting and for each read.", _positive_float),
+    Setting("total-timeout", 30.0, "Seconds allowed for one fetch in all (redirects included).", _positive_float),
+    Setting("max-redirects", MAX_REDIRECTS, "Redirect hops followed (RFC 9309: at least 5).", _positive_int),
+    Setting("concurrency", 100, "Sites crawled at once.", _positive_int),
+    Setting("delay", 0.1, "Seconds between two requests to the same host.", _non_negative_float),
+    Setting("retries", 1, "Extra tries for transient failures (5xx, 429, network errors).", _non_negative_int),
     Setting(
         "allow-private",
         False,
@@ -109,4 +118,4 @@ def resolve_all(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 def user_agent(override_ua: str | None = None, contact: str | None = None) -> str:
     """The User-Agent header, with the contact URL filled in."""
-    return str(get("user-agent", override_ua)).replace("{contact}", str(get("contact-url", contact)))
+    return user_agent_header(str(get("user-agent", override_ua)), str(get("contact-url", contact)))

@@ -1,7 +1,7 @@
 """Site lists: read a CSV (a ``domain`` column, optional ``rank`` and ``category``) or one domain per line, and
 normalise each entry to a registrable domain (IDNs to punycode, lower case, public-suffix aware).
 
-Pure: text in, sites and problems out. Bad lines are reported with their line number, never fatal.
+Parsing is pure: text in, sites and problems out. Bad lines are reported with their line number, never fatal.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ import io
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["SiteEntry", "SiteList", "normalise_domain", "normalise_host", "parse_site_list"]
+from tracker.errors import SiteListError
+
+__all__ = ["SiteEntry", "SiteList", "normalise_domain", "normalise_host", "parse_site_list", "read_site_list"]
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DOMAIN_COLUMNS = ("domain", "url", "host", "site")
@@ -133,6 +136,20 @@ def parse_site_list(text: str) -> SiteList:
         else:
             out.invalid.append((n, s[:200], "expected one domain per line, or a CSV with a 'domain' column"))
     return out
+
+
+def read_site_list(path: str | Path, *, top: int | None = None) -> tuple[list[SiteEntry], SiteList]:
+    """Read a site list file: the sites to use (the ``top`` best-ranked, or all) and the parsed list with its
+    problems. Raises :class:`SiteListError` when the file cannot be read or holds no valid domain."""
+    p = Path(path)
+    try:
+        parsed = parse_site_list(p.read_text(encoding="utf-8", errors="replace"))
+    except OSError as e:
+        raise SiteListError(f"cannot read {p}: {e.strerror or e}") from None
+    entries = parsed.top(top) if top else parsed.sites
+    if not entries:
+        raise SiteListError(f"no valid domains in {p}")
+    return entries, parsed
 
 
 def _add(out: SiteList, seen: dict[str, int], n: int, raw: str, rank: int | None, category: str | None) -> None:

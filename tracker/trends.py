@@ -23,28 +23,23 @@ from __future__ import annotations
 
 import calendar
 import csv
-import json
-import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
 
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine
 
-from tracker import signals as sig
 from tracker.agents import AgentRegistry
-from tracker.crawl import NO_RULES, UNREACHABLE
+from tracker.errors import TrendError
 from tracker.evaluate import load_evaluations
-from tracker.robots import parse_robots
-from tracker.store.models import Body, Site, Version, VersionEvent
+from tracker.signals.preferences import ADOPTION, adopts
+from tracker.store import queries
+from tracker.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, SignalName, Weighting
 
 __all__ = [
     "DEFINITIONS",
-    "SIGNALS",
     "SignalRow",
     "TrendError",
     "TrendRow",
@@ -55,14 +50,6 @@ __all__ = [
     "signal_series",
 ]
 
-Freq = Literal["day", "week", "month"]
-GroupBy = Literal["agent", "company", "purpose"]
-Weight = Literal["none", "tokens", "rank"]
-
-_versions = Version.__table__  # type: ignore[attr-defined]
-_sites = Site.__table__  # type: ignore[attr-defined]
-_events = VersionEvent.__table__  # type: ignore[attr-defined]
-_bodies = Body.__table__  # type: ignore[attr-defined]
 
 DEFINITIONS = (
     "blocked = the agent may not fetch '/' under RFC 9309 rules; blocked_named = blocked by a group naming the agent "
@@ -72,8 +59,6 @@ DEFINITIONS = (
 _SEVERITY = {"full_block": 3, "near_full_block": 2, "partial_block": 1, "allowed": 0, "explicit_allow": 0}
 
 
-class TrendError(ValueError):
-    """The series cannot be computed as asked (unknown agent, bad dates, unreadable weights)."""
 
 
 @dataclass(slots=True)
@@ -218,23 +203,12 @@ class _Classifier:
         return out
 
 
-def _bounds(engine: Engine) -> tuple[date, date] | None:
-    c = _versions.c
-    with engine.connect() as conn:
-        # The newest observation is always a current version's last_seen: (kind, valid_to, last_seen) index.
-        last = conn.execute(select(func.max(c.last_seen)).where(c.kind == "robots", c.valid_to.is_(None))).scalar()
-        first = conn.execute(select(func.min(c.first_seen)).where(c.kind == "robots")).scalar()
-    if last is None or first is None:
-        return None
-    return _day(first), _day(last)
-
-
 def _window(
     engine: Engine, freq: Freq, start: date | None, stop: date | None
 ) -> tuple[date, list[tuple[str, date]]] | None:
     """The last observation and the periods to report: from the first observation (or ``start``) to the last one
     (or ``stop``), never beyond what was observed. None when there is nothing to report."""
-    bounds = _bounds(engine)
+    bounds = queries.observation_bounds(engine)
     if bounds is None:
         return None
     first, horizon = bounds
@@ -245,79 +219,34 @@ def _window(
     return horizon, _periods(lo, hi, freq)
 
 
-def _stale_events(
-    conn: Connection, classify: _Classifier, category: str | None, horizon: date, max_age: int
-) -> list[Event]:
-    """Current versions not seen for max_age days stop counting max_age days after they were last seen."""
-    c = _versions.c
-    cutoff = datetime.combine(horizon - timedelta(days=max_age) + timedelta(days=1), datetime.min.time(), UTC)
-    day = func.date(c.last_seen)
-    q = (
-        select(c.status, c.ruleset_id, day, func.count())
-        .select_from(_versions.join(_sites, _sites.c.id == c.site_id))
-        .where(c.kind == "robots", c.valid_to.is_(None), c.last_seen < cutoff)
-        .group_by(c.status, c.ruleset_id, day)
-    )
-    if category is not None:
-        q = q.where(_sites.c.category == category)
-    out: list[Event] = []
-    for status, rid, d, n in conn.execute(q):
-        end = _day(d) + timedelta(days=max_age)
-        if end <= horizon:
-            out.append((end, -1, classify.state(status, rid), n, 0.0))
-    return out
-
-
 def _events_from_table(
     engine: Engine, classify: _Classifier, category: str | None, horizon: date, max_age: int
 ) -> list[Event]:
-    """Start/end events from version_events, joined in the database with each ruleset's state for the group."""
+    """Start/end events from version_events, each ruleset mapped in the database to its state for the group;
+    current versions not seen for ``max_age`` days stop counting ``max_age`` days after they were last seen."""
     codes: dict[State, int] = {}
     by_code: dict[int, State] = {}
-    rows = []
+    ruleset_codes: dict[int, int] = {}
     for rid in classify.rulesets():
         st = classify.ruleset_state(rid)
         code = codes.setdefault(st, len(codes))
         by_code[code] = st
-        rows.append({"ruleset_id": rid, "code": code})
-    tmp = Table(
-        "tmp_ruleset_state",
-        MetaData(),
-        Column("ruleset_id", Integer, primary_key=True),
-        Column("code", Integer, nullable=False),
-        prefixes=["TEMPORARY"],
-    )
-    e = _events.c
+        ruleset_codes[rid] = code
     out: list[Event] = []
-    with engine.connect() as conn:
-        tmp.drop(conn, checkfirst=True)
-        tmp.create(conn)
-        try:
-            if rows:
-                conn.execute(tmp.insert(), rows)
-            code_col = func.coalesce(tmp.c.code, -1)
-            q = (
-                select(e.day, e.status, code_col, func.sum(e.starts), func.sum(e.ends))
-                .select_from(_events.outerjoin(tmp, tmp.c.ruleset_id == e.ruleset_id))
-                .where(e.kind == "robots")
-                .group_by(e.day, e.status, code_col)
-            )
-            if category is not None:
-                q = q.where(e.category == category)
-            for d, status, cd, starts, ends in conn.execute(q):
-                if status in UNREACHABLE or status in NO_RULES or cd == -1:
-                    st = classify.state(status, None)
-                else:
-                    st = by_code[cd]
-                day = _day(d)
-                if starts:
-                    out.append((day, 1, st, int(starts), 0.0))
-                if ends and day <= horizon:
-                    out.append((day, -1, st, int(ends), 0.0))
-            out += _stale_events(conn, classify, category, horizon, max_age)
-        finally:
-            tmp.drop(conn, checkfirst=True)
-            conn.commit()
+    for day, status, code, starts, ends in queries.robots_event_counts(engine, ruleset_codes, category=category):
+        if status in UNREACHABLE or status in NO_RULES or code == -1:
+            st = classify.state(status, None)
+        else:
+            st = by_code[code]
+        if starts:
+            out.append((day, 1, st, starts, 0.0))
+        if ends and day <= horizon:
+            out.append((day, -1, st, ends, 0.0))
+    before = horizon - timedelta(days=max_age) + timedelta(days=1)
+    for status, ruleset, last_day, n in queries.stale_current_counts(engine, before, category=category):
+        end = last_day + timedelta(days=max_age)
+        if end <= horizon:
+            out.append((end, -1, classify.state(status, ruleset), n, 0.0))
     return out
 
 
@@ -330,25 +259,14 @@ def _events_from_versions(
     max_age: int,
 ) -> list[Event]:
     """Start/end events per site (needed when each site carries its own weight)."""
-    c = _versions.c
     out: list[Event] = []
-    base = (
-        select(c.status, c.ruleset_id, c.site_id)
-        .select_from(_versions.join(_sites, _sites.c.id == c.site_id))
-        .where(c.kind == "robots")
-    )
-    if category is not None:
-        base = base.where(_sites.c.category == category)
-    with engine.connect() as conn:
-        q = base.add_columns(c.first_seen, c.valid_to, c.last_seen)
-        for status, rid, sid, first, valid, last in conn.execute(q):
-            st = classify.state(status, rid)
-            w = site_w.get(sid, 0.0)
-            out.append((_day(first), 1, st, 1, w))
-            # A superseded version ends when the next began; a current one max_age days after it was last seen.
-            end = _day(valid) if valid is not None else _day(last) + timedelta(days=max_age)
-            if end <= horizon:
-                out.append((end, -1, st, 1, w))
+    for status, rid, sid, first, end in queries.robots_version_spans(engine, category=category, max_age_days=max_age):
+        st = classify.state(status, rid)
+        w = site_w.get(sid, 0.0)
+        out.append((first, 1, st, 1, w))
+        # A superseded version ends when the next began; a current one max_age days after it was last seen.
+        if end <= horizon:
+            out.append((end, -1, st, 1, w))
     return out
 
 
@@ -357,30 +275,33 @@ def restriction_series(
     registry: AgentRegistry,
     agents: Sequence[str] = ("GPTBot",),
     *,
-    freq: Freq = "month",
-    start: date | None = None,
-    stop: date | None = None,
-    by: GroupBy = "agent",
+    freq: Freq = Freq.month,
+    since: date | None = None,
+    until: date | None = None,
+    by: GroupBy = GroupBy.agent,
     category: str | None = None,
-    weight: Weight = "none",
+    weight: Weighting = Weighting.none,
     weights: dict[str, float] | None = None,
     weight_label: str = "",
     max_age_days: int = 90,
 ) -> list[TrendRow]:
     """Compute the restriction series for each agent (or company/purpose group) and period."""
+    freq, by, weight = Freq(freq), GroupBy(by), Weighting(weight)
     groups = _groups(registry, agents, by)
     evals = load_evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
-    window = _window(engine, freq, start, stop)
+    window = _window(engine, freq, since, until)
     if window is None:
         return []
     horizon, periods = window
     site_w: dict[int, float] | None = None
-    if weight != "none":
+    if weight is not Weighting.none:
         site_w = {}
-        with engine.connect() as conn:
-            for sid, domain, rank in conn.execute(select(_sites.c.id, _sites.c.domain, _sites.c.rank)):
-                site_w[sid] = (1.0 / rank if rank else 0.0) if weight == "rank" else _site_weight(domain, weights or {})
-    label = weight_label or weight
+        for site in queries.sites_for_weights(engine):
+            if weight is Weighting.rank:
+                site_w[site.id] = 1.0 / site.rank if site.rank else 0.0
+            else:
+                site_w[site.id] = _site_weight(site.domain, weights or {})
+    label = weight_label or weight.value
     rows: list[TrendRow] = []
     for name, members in groups.items():
         classify = _Classifier(members, evals)
@@ -389,7 +310,7 @@ def restriction_series(
         else:
             events = _events_from_versions(engine, classify, category, site_w, horizon, max_age_days)
         events.sort(key=lambda e: e[0])
-        rows += _accumulate(name, events, periods, weight != "none", label)
+        rows += _accumulate(name, events, periods, weight is not Weighting.none, label)
     order = list(groups)
     rows.sort(key=lambda r: (r.period_end, order.index(r.agent)))
     return rows
@@ -414,6 +335,8 @@ def _accumulate(
             if named:
                 counts["blocked_named"] += sign * n
                 wsum["blocked_named"] += sign * w
+            if stance == "unreachable":
+                wsum["unreachable"] += sign * w
             ei += 1
         sites = counts["sites"]
         if sites <= 0:
@@ -423,9 +346,11 @@ def _accumulate(
             denom = wsum["sites"]
             share = wsum["blocked"] / denom if denom > 0 else 0.0
             named_share = wsum["blocked_named"] / denom if denom > 0 else 0.0
+            reachable_w = denom - wsum["unreachable"]
+            share_reachable = wsum["blocked"] / reachable_w if reachable_w > 0 else 0.0
         else:
             share, named_share = blocked_n / sites, named_n / sites
-        reachable = sites - unreachable
+            share_reachable = blocked_n / (sites - unreachable) if sites > unreachable else 0.0
         out.append(
             TrendRow(
                 period=plabel,
@@ -441,7 +366,7 @@ def _accumulate(
                 partial_block=counts["partial_block"],
                 no_robots=counts["no_robots"],
                 unreachable=unreachable,
-                blocked_share_reachable=round(blocked_n / reachable, 6) if reachable > 0 else 0.0,
+                blocked_share_reachable=round(share_reachable, 6),
                 weighting=label if weighted else "sites",
                 sites_weight=round(wsum["sites"], 3) if weighted else float(sites),
                 blocked_weight=round(wsum["blocked"], 3) if weighted else float(blocked_n),
@@ -451,7 +376,7 @@ def _accumulate(
 
 
 def _groups(registry: AgentRegistry, agents: Sequence[str], by: GroupBy) -> dict[str, list[str]]:
-    if by == "agent":
+    if by is GroupBy.agent:
         out: dict[str, list[str]] = {}
         for a in agents:
             known = registry.get(a)
@@ -467,74 +392,12 @@ def _groups(registry: AgentRegistry, agents: Sequence[str], by: GroupBy) -> dict
     grouped: dict[str, list[str]] = {}
     for ag in pool:
         assert ag is not None
-        key = ag.company if by == "company" else ag.purpose
+        key = ag.company if by is GroupBy.company else ag.purpose
         grouped.setdefault(key, []).append(ag.token)
     return grouped
 
 
-def to_utc(d: date) -> datetime:
-    """Midnight UTC of a date."""
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-def iter_csv_rows(rows: Iterable[TrendRow]) -> Iterable[list[object]]:
-    """Header then values, for CSV writers."""
-    first = True
-    for r in rows:
-        d = r.as_dict()
-        if first:
-            yield list(d)
-            first = False
-        yield list(d.values())
-
-
 # -- adoption of signals over time ----------------------------------------------------------------------------
-#: Signal name → (resource kind it is read from, test on a version's (status, body, signals JSON)).
-def _robots_test(check: str):  # type: ignore[no-untyped-def]
-    def test(status: str, body: bytes | None, _signals: dict[str, Any]) -> bool:
-        if status != "ok" or body is None:
-            return False
-        rules = parse_robots(body)
-        if check == "content_signal":
-            return sig.content_signals_for(rules, "*")["star"].get("ai-train") == "no"
-        if check == "content_usage":
-            return sig.content_usage_for(rules, "*").get("train-ai") == "n"
-        return bool(rules.records_named("license"))
-
-    return test
-
-
-def _page_directive(name: str):  # type: ignore[no-untyped-def]
-    def test(status: str, _body: bytes | None, signals: dict[str, Any]) -> bool:
-        entries = list(signals.get("meta_robots", [])) + list(signals.get("x_robots_tag", []))
-        return status == "ok" and sig.ai_directives([e for e in entries if not e.get("ua_scope")])[name]
-
-    return test
-
-
-SIGNALS: dict[str, tuple[str, Any, str]] = {
-    "content_signal": ("robots", _robots_test("content_signal"),
-                       "robots.txt '*' group says Content-Signal ai-train=no"),
-    "content_usage": ("robots", _robots_test("content_usage"),
-                      "robots.txt '*' group says Content-Usage train-ai=n for /"),
-    "rsl_license": ("robots", _robots_test("license"), "robots.txt declares an RSL License:"),
-    "noai": ("homepage", _page_directive("noai"), "homepage meta robots or X-Robots-Tag has noai"),
-    "noimageai": ("homepage", _page_directive("noimageai"), "homepage meta robots or X-Robots-Tag has noimageai"),
-    "tdm_meta": ("homepage", lambda st, b, s: st == "ok" and sig._tdm_value((s.get("tdm_meta", {}) | s.get(
-        "tdm_header", {})).get("tdm-reservation", ""))[0] == 1, "homepage tdm-reservation meta or header is 1"),
-    "tdmrep": ("tdmrep", lambda st, b, s: st == "ok" and (sig.tdm_for_path(sig.tdmrep_file(b)["rules"], "/") or {})
-               .get("reservation") == 1, "/.well-known/tdmrep.json reserves TDM rights for /"),
-    "ai_txt": ("ai_txt", lambda st, b, s: st == "ok" and sig.ai_txt(b).get("stance") == "full_optout",
-               "ai.txt opts everything out"),
-    "llms_txt": ("llms_txt", lambda st, b, s: st == "ok" and bool(sig.llms_txt(b).get("present")),
-                 "an llms.txt is present (an invitation, not a restriction)"),
-    "tos_ai_training": ("terms", lambda st, b, s: st == "ok" and s.get("ai_training") == "prohibited",
-                        "terms of service prohibit AI training"),
-    "tos_scraping": ("terms", lambda st, b, s: st == "ok" and s.get("scraping") == "prohibited",
-                     "terms of service prohibit scraping"),
-}  # fmt: skip
-
-
 @dataclass(slots=True)
 class SignalRow:
     """One period's adoption of one signal."""
@@ -554,55 +417,42 @@ class SignalRow:
 
 def signal_series(
     engine: Engine,
-    names: Sequence[str],
+    names: Sequence[SignalName | str],
     *,
-    freq: Freq = "month",
-    start: date | None = None,
-    stop: date | None = None,
+    freq: Freq = Freq.month,
+    since: date | None = None,
+    until: date | None = None,
     category: str | None = None,
     max_age_days: int = 90,
 ) -> list[SignalRow]:
     """Adoption over time of each signal, as of the end of each period, over the sites observed for it."""
-    unknown = [n for n in names if n not in SIGNALS]
+    unknown = [n for n in names if n not in ADOPTION]
     if unknown:
-        raise TrendError(f"unknown signal(s): {', '.join(unknown)}; known: {', '.join(SIGNALS)}")
-    window = _window(engine, freq, start, stop)
+        raise TrendError(f"unknown signal(s): {', '.join(unknown)}; known: {', '.join(SIGNAL_NAMES)}")
+    window = _window(engine, Freq(freq), since, until)
     if window is None:
         return []
     horizon, periods = window
-    c, b = _versions.c, _bodies.c
     rows: list[SignalRow] = []
-    with engine.connect() as conn:
-        for name in names:
-            kind, test, definition = SIGNALS[name]
-            joined = _versions.join(_sites, _sites.c.id == c.site_id).outerjoin(_bodies, b.id == c.body_id)
-            q = (
-                select(c.status, c.signals, c.first_seen, c.valid_to, c.last_seen, c.body_id, b.content, b.compression)
-                .select_from(joined)
-                .where(c.kind == kind)
-            )
-            if category is not None:
-                q = q.where(_sites.c.category == category)
-            cache: dict[tuple[str, int | None, str | None], bool] = {}
-            events: list[Event] = []
-            for status, sj, first_seen, valid_to, last_seen, body_id, content, comp in conn.execute(q):
-                key = (status, body_id, sj)
-                hit = cache.get(key)
-                if hit is None:
-                    body = (zlib.decompress(content) if comp == "zlib" else bytes(content)) if content else None
-                    try:
-                        hit = bool(test(status, body, json.loads(sj) if sj else {}))
-                    except Exception:  # a lenient reader: a value it cannot read counts as not adopting
-                        hit = False
-                    cache[key] = hit
-                state: State = ("adopting" if hit else "not", hit, False)
-                events.append((_day(first_seen), 1, state, 1, 0.0))
-                end = _day(valid_to) if valid_to is not None else _day(last_seen) + timedelta(days=max_age_days)
-                if end <= horizon:
-                    events.append((end, -1, state, 1, 0.0))
-            events.sort(key=lambda e: e[0])
-            for r in _accumulate(name, events, periods, False, "sites"):
-                rows.append(SignalRow(r.period, r.period_end, name, r.sites, r.blocked,
-                                      round(r.blocked / r.sites, 6) if r.sites else 0.0, definition))  # fmt: skip
+    for name in names:
+        signal: SignalName = name  # type: ignore[assignment]
+        adoption = ADOPTION[signal]
+        cache: dict[tuple[str, int | None, str], bool] = {}
+        events: list[Event] = []
+        for v in queries.resource_versions(engine, adoption.kind, category=category):
+            key = (v.status, v.body_id, repr(v.signals))
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = adopts(signal, v)
+            state: State = ("adopting" if hit else "not", hit, False)
+            assert v.first_seen is not None and v.last_seen is not None
+            events.append((v.first_seen.date(), 1, state, 1, 0.0))
+            end = v.valid_to.date() if v.valid_to is not None else v.last_seen.date() + timedelta(days=max_age_days)
+            if end <= horizon:
+                events.append((end, -1, state, 1, 0.0))
+        events.sort(key=lambda e: e[0])
+        for r in _accumulate(name, events, periods, False, "sites"):
+            rows.append(SignalRow(r.period, r.period_end, name, r.sites, r.blocked,
+                                  round(r.blocked / r.sites, 6) if r.sites else 0.0, adoption.definition))  # fmt: skip
     rows.sort(key=lambda r: (r.period_end, list(names).index(r.signal)))
     return rows

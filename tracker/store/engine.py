@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from tracker.errors import StoreError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -28,8 +30,6 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 _lock = threading.Lock()
 
 
-class StoreError(Exception):
-    """The database cannot be opened or upgraded."""
 
 
 def database_url(db: str | Path) -> str:
@@ -85,11 +85,20 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_store(db: str | Path, *, upgrade: bool = True, echo: bool = False) -> Engine:
-    """Open (and by default create or upgrade) the history database at a path or SQLAlchemy URL."""
+def open_store(db: str | Path, *, upgrade: bool = True, create: bool = True, echo: bool = False) -> Engine:
+    """Open (and by default create or upgrade) the history database at a path or SQLAlchemy URL.
+
+    ``create=False`` is for commands that only read: a database file that does not exist is an error naming the
+    path (a typo in ``--db`` must not quietly make an empty database, and its folder, and report "no data").
+    """
     url = database_url(db)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not create and not Path(parsed.database).is_file():
+            raise StoreError(
+                f"no database at {parsed.database} (check --db or CONSENT_TRACKER_DB; "
+                "`consent-tracker crawl` or `import-archive` creates one)"
+            )
         parent = Path(parsed.database).parent
         if not parent.exists():
             try:

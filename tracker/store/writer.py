@@ -25,20 +25,18 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
-from tracker.store.models import Body, CrawlRun, CrawlRunSite, RuleSet, Site, Version, VersionEvent
+from tracker.store.models import Body, CrawlRunSite, RuleSet, Site, Version, VersionEvent
+from tracker.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 
 __all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "rebuild_events", "ruleset_digest"]
 
 #: Bytes of a body kept in the store (robots.txt is parsed up to 512,000 bytes; keep what was parsed).
 BODY_CAP = ROBOTS_MAX_BYTES
-#: Kinds whose bodies are kept whole (capped); homepages and terms pages keep only their extracted signals.
-BODY_KINDS = frozenset({"robots", "tdmrep", "ai_txt", "llms_txt", "rsl"})
 
 _sites = Site.__table__  # type: ignore[attr-defined]
 _bodies = Body.__table__  # type: ignore[attr-defined]
 _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _versions = Version.__table__  # type: ignore[attr-defined]
-_runs = CrawlRun.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
 _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
 
@@ -47,9 +45,9 @@ _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
 class Observation:
     """What one fetch of one resource of one site found, at one time."""
 
-    kind: str
+    kind: ResourceKind
     seen_at: datetime
-    status: str
+    status: FetchStatus
     http_status: int | None = None
     body: bytes | None = None
     truncated: bool = False
@@ -57,7 +55,7 @@ class Observation:
     headers: dict[str, str] | None = None
     final_url: str | None = None
     error: str | None = None
-    source: str = "live"
+    source: VersionSource = "live"
     rules: RobotsRules | None = None  # the body already parsed (robots), so the writer need not parse it again
 
 
@@ -143,47 +141,6 @@ class Writer:
         """Drop caches (the engine stays open: it belongs to the caller)."""
         self._site_ids.clear()
         self._body_ids.clear()
-
-    # -- runs --------------------------------------------------------------------------------------------------
-    def start_run(self, kind: str, source: str | None, params: dict[str, Any] | None = None) -> int:
-        """Open a crawl-run record and make it this writer's run.
-
-        Earlier runs of the same kind and source still marked 'running' were killed (a live one would be
-        writing the same data): they are marked 'interrupted', and this run resumes their work.
-        """
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(_runs)
-                .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status == "running")
-                .values(status="interrupted", finished_at=datetime.now(UTC))
-            )
-            res = conn.execute(
-                insert(_runs).values(
-                    kind=kind,
-                    source=source,
-                    status="running",
-                    started_at=datetime.now(UTC),
-                    params=json.dumps(params or {}, sort_keys=True, default=str),
-                    sites=0,
-                    observations=0,
-                    new_versions=0,
-                    unchanged=0,
-                    errors=0,
-                )
-            )
-            self.run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
-        return self.run_id
-
-    def finish_run(self, status: str = "done", **counts: int) -> None:
-        """Close the current run with its status and counts."""
-        if self.run_id is None:
-            return
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(_runs)
-                .where(_runs.c.id == self.run_id)
-                .values(status=status, finished_at=datetime.now(UTC), **counts)
-            )
 
     # -- sites -------------------------------------------------------------------------------------------------
     def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -441,27 +398,6 @@ class Writer:
                     [{"run_id": self.run_id, "site_id": self._site_ids[d]} for d, _ in items],
                 )
         return result
-
-    def done_sites(self, run_id: int) -> set[int]:
-        """Ids of the sites a run has recorded."""
-        with self.engine.connect() as conn:
-            return set(conn.execute(select(_run_sites.c.site_id).where(_run_sites.c.run_id == run_id)).scalars())
-
-    def resumable_run(self, kind: str, source: str) -> int | None:
-        """The newest unfinished run of this kind and source, to continue."""
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(_runs.c.id)
-                .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status != "done")
-                .order_by(_runs.c.id.desc())
-                .limit(1)
-            ).scalar()
-
-    def resume_run(self, run_id: int) -> None:
-        """Make an earlier run this writer's run again, marked running."""
-        self.run_id = run_id
-        with self.engine.begin() as conn:
-            conn.execute(update(_runs).where(_runs.c.id == run_id).values(status="running", finished_at=None))
 
     def _apply(
         self,

@@ -1,0 +1,122 @@
+"""The one training opt-out rule (tracker.signals.preferences), and that every face reads only it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker import signals as sig
+from tracker.agents import load_registry
+from tracker.signals.preferences import ADOPTION, adopts
+from tracker.vocabulary import SIGNAL_NAMES
+
+
+@dataclass(frozen=True)
+class Res:
+    """A resource as the store would hand it over."""
+
+    status: str
+    body: bytes | None = None
+    signals: dict[str, Any] | None = None
+    truncated: bool = False
+
+
+def home(*metas: str, headers: dict[str, str] | None = None) -> Res:
+    html = "<html><head>" + "".join(metas) + "</head><body>hi</body></html>"
+    return Res("ok", signals=sig.page_signals(html.encode(), headers or {}, ["GPTBot", "Amazonbot", "Bingbot"]))
+
+
+OPEN = Res("ok", b"User-agent: *\nAllow: /\n")
+
+
+@pytest.mark.parametrize(
+    ("resources", "agent", "sources"),
+    [
+        ({"robots": OPEN}, "GPTBot", ()),
+        ({"robots": Res("ok", b"User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n")}, "GPTBot",
+         ("content_signal",)),
+        # a Content-Signal in a group naming the agent applies to it only
+        ({"robots": Res("ok", b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n")}, "GPTBot",
+         ("content_signal",)),
+        ({"robots": Res("ok", b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n")}, "CCBot", ()),
+        ({"robots": OPEN, "homepage": home('<meta name="robots" content="noai">')}, "GPTBot", ("noai",)),
+        # noml is "no machine learning": a training opt-out like noai (the review's disagreement)
+        ({"robots": OPEN, "homepage": home('<meta name="robots" content="noml">')}, "GPTBot", ("noai",)),
+        ({"robots": OPEN, "homepage": home('<meta name="robots" content="noimageai">')}, "GPTBot", ()),
+        # scoped to one agent
+        ({"robots": OPEN, "homepage": home('<meta name="GPTBot" content="noai">')}, "GPTBot", ("noai",)),
+        ({"robots": OPEN, "homepage": home('<meta name="GPTBot" content="noai">')}, "CCBot", ()),
+        ({"robots": OPEN, "homepage": home(headers={"x-robots-tag": "GPTBot: noml"})}, "GPTBot", ("noai",)),
+        # noarchive: a training control for Amazonbot and Bingbot only
+        ({"robots": OPEN, "homepage": home('<meta name="robots" content="noarchive">')}, "Amazonbot", ("noarchive",)),
+        ({"robots": OPEN, "homepage": home('<meta name="robots" content="noarchive">')}, "GPTBot", ()),
+        ({"robots": OPEN, "homepage": home(headers={"content-usage": "train-ai=n"})}, "GPTBot", ("content_usage",)),
+        ({"robots": Res("ok", b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n")}, "GPTBot",
+         ("content_usage",)),
+        # Content-Usage belongs to its group: a group naming the agent replaces '*'
+        ({"robots": Res("ok", b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n\nUser-agent: GPTBot\n"
+                               b"Content-Usage: train-ai=y\nAllow: /\n")}, "GPTBot", ()),
+        ({"robots": OPEN, "tdmrep": Res("ok", b'[{"location": "/", "tdm-reservation": 1}]')}, "GPTBot", ("tdmrep",)),
+        ({"robots": OPEN, "ai_txt": Res("ok", b"User-Agent: *\nDisallow: /\n")}, "GPTBot", ("ai_txt",)),
+        ({"robots": OPEN, "terms": Res("ok", signals={"url": "/t", "ai_training": "prohibited"})}, "GPTBot",
+         ("tos",)),
+        ({"robots": Res("ok", b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"),
+          "homepage": home('<meta name="robots" content="noai">', headers={"tdm-reservation": "1"})}, "GPTBot",
+         ("content_signal", "noai", "tdmrep")),
+    ],
+)  # fmt: skip
+def test_training_optout_rule(resources: dict[str, Res], agent: str, sources: tuple[str, ...]) -> None:
+    pref = sig.site_preferences(resources).for_agent(agent)
+    assert pref.sources == sources
+    assert pref.training_optout is bool(sources)
+
+
+def test_not_fetched_is_unknown_not_no() -> None:
+    prefs = sig.site_preferences({"robots": OPEN})
+    d = prefs.as_dict()
+    assert d["noai"] is None and d["ai_txt"] is None and d["llms_txt"] is None and d["tdm_reservation"] is None
+    assert d["tos"]["ai_training"] == "unknown" and d["homepage_status"] == "absent"
+
+
+def test_adoption_table_names_every_signal_of_the_vocabulary() -> None:
+    assert tuple(ADOPTION) == SIGNAL_NAMES
+    noml = home('<meta name="robots" content="noml">')
+    assert adopts("noai", noml)  # the same rule as exports: noml is a training opt-out
+    assert not adopts("noimageai", noml)
+    assert not adopts("tdmrep", Res("ok", b"{not json"))
+
+
+def _db_with_noml_page(tmp_path: Path) -> Any:
+    from tracker.store import open_store
+    from tracker.store.writer import Observation, Writer
+
+    engine = open_store(tmp_path / "t.db")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    page = sig.page_signals(b'<html><head><meta name="robots" content="noml"></head></html>', {})
+    Writer(engine).record("noml.example", [
+        Observation("robots", at, "ok", 200, body=b"User-agent: *\nAllow: /\n"),
+        Observation("homepage", at, "ok", 200, signals=page),
+        Observation("robots", at + timedelta(days=40), "ok", 200, body=b"User-agent: *\nAllow: /\n"),
+        Observation("homepage", at + timedelta(days=40), "ok", 200, signals=page),
+    ])  # fmt: skip
+    return engine
+
+
+def test_export_site_and_trends_agree_on_noml(tmp_path: Path) -> None:
+    from tracker.report import latest_records, site_history
+    from tracker.trends import signal_series
+
+    engine = _db_with_noml_page(tmp_path)
+    reg = load_registry()
+    rec = next(latest_records(engine, reg))
+    assert rec["agents"]["GPTBot"]["training_optout_sources"] == ["noai"]
+    assert rec["signals"]["noml"] is True
+    site = site_history(engine, reg, "noml.example", ["GPTBot"])
+    assert site is not None and json.dumps(site["current"]) == json.dumps(rec)
+    rows = signal_series(engine, ["noai"])
+    assert rows and rows[-1].adopting == 1

@@ -1,0 +1,94 @@
+"""The ``consent-tracker`` command line: thin commands over the library, one function each, with the library's
+parameter names (``--delay`` ↔ ``CrawlConfig.delay``, ``--since/--until`` ↔ ``since/until``).
+
+Library errors (:class:`tracker.errors.TrackerError`) become a one-line message and exit code 2 in one place
+(``_user_errors``, wrapped around every command where it is registered). Fetched content is printed as plain
+text, never as Rich markup, so a robots.txt cannot style the terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tracker import __version__, settings
+from tracker.cli.agents import agents_list, agents_sync
+from tracker.cli.common import FormatOpt, fail, out
+from tracker.cli.crawling import crawl_cmd
+from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd
+from tracker.cli.robots import robots_cmd
+from tracker.errors import TrackerError
+from tracker.vocabulary import OutputFormat
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="consent-tracker",
+    help="Measure how the web's consent to AI data collection changes: robots.txt and licensing signals "
+    "per AI user agent, over time.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+agents_app = typer.Typer(help="The AI user-agent registry.", no_args_is_help=True)
+app.add_typer(agents_app, name="agents")
+export_app = typer.Typer(help="Export data for analysis.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The one place library errors become messages: one line on standard error, exit code 2."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except TrackerError as e:
+            fail(str(e))
+
+    return run
+
+
+for _group, _name, _command in (
+    (app, "robots", robots_cmd), (app, "import-archive", import_archive_cmd), (app, "trends", trends_cmd),
+    (app, "site", site_cmd), (app, "crawl", crawl_cmd), (export_app, "latest", export_latest),
+    (agents_app, "list", agents_list), (agents_app, "sync", agents_sync),
+):  # fmt: skip
+    _group.command(_name)(_user_errors(_command))
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"consent-tracker {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command("settings")
+@_user_errors
+def settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
+    """List every setting: its environment variable, effective value and help."""
+    values = settings.resolve_all()
+    if fmt is not OutputFormat.table:
+        print(json.dumps(values, indent=1, default=str))
+        return
+    table = Table()
+    for col in ("setting", "environment variable", "value", "help"):
+        table.add_column(col, overflow="fold")
+    for name, s in settings.SETTINGS.items():
+        table.add_row(Text(name), Text(s.env), Text(str(values[name])), Text(s.help))
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``consent-tracker`` script."""
+    app()

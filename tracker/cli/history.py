@@ -1,0 +1,220 @@
+"""The history commands: ``import-archive``, ``trends``, ``export latest`` and ``site``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from tracker.agents import CORE_PANEL
+from tracker.cli.common import (
+    AgentsFileOpt,
+    DbOpt,
+    FormatOpt,
+    err,
+    fail,
+    open_db,
+    out,
+    parse_day,
+    print_rows_as_data,
+    registry,
+    warn,
+)
+from tracker.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Weighting
+
+__all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd"]
+
+
+def _progress(what: str, unit: str, *columns: TextColumn) -> Progress:
+    return Progress(
+        TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn(unit), *columns, TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    )  # fmt: skip
+
+
+def import_archive_cmd(
+    directory: Annotated[Path, typer.Argument(help="Folder laid out as <domain>/<YYYY-MM-DD>.txt.")],
+    db: DbOpt = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Last date the archive covers (default: its newest file).")
+    ] = None,
+) -> None:
+    """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
+    from tracker.archive import import_archive
+
+    engine = open_db(db)
+    until_d = parse_day(until, "--until")
+    with _progress("importing", "files", TextColumn("{task.description}")) as bar:
+        task = bar.add_task("", total=None)
+        report = import_archive(
+            engine, directory, until=until_d,
+            progress=lambda done, total, host: bar.update(task, completed=done, total=total, description=host),
+        )  # fmt: skip
+    out.print(
+        Text(
+            f"imported {report.files} files of {report.domains} domains "
+            f"({report.first_date} → {report.last_date}): {report.new_versions} new versions, "
+            f"{report.duplicates} already recorded; {report.html_bodies} HTML pages and {report.empty_bodies} empty "
+            f"bodies recorded as such (not as rules); run #{report.run_id}"
+        )
+    )
+    for p in report.problems[:50]:
+        warn(p)
+    if len(report.problems) > 50:
+        warn(f"… and {len(report.problems) - 50} more problems")
+
+
+def trends_cmd(
+    agent: Annotated[
+        list[str] | None, typer.Option("--agent", "-a", help="Agent token (repeatable). Default: GPTBot.")
+    ] = None,
+    freq: Annotated[Freq, typer.Option("--freq", help="The period of each row.")] = Freq.month,
+    since: Annotated[str | None, typer.Option("--since", "--from", help="First date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option("--until", "--to", help="Last date (YYYY-MM-DD).")] = None,
+    by: Annotated[GroupBy, typer.Option("--by", help="One row per agent, or per company or purpose.")] = GroupBy.agent,
+    category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
+    weight: Annotated[
+        Weighting, typer.Option("--weight", help="What a site counts for: 1, its tokens, or 1/rank.")
+    ] = Weighting.none,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="CSV with url and *_tokens columns (for --weight tokens).")
+    ] = None,
+    weight_column: Annotated[
+        str | None, typer.Option("--weight-column", help="Column of --weights to use (default: first *_tokens).")
+    ] = None,
+    max_age: Annotated[
+        int, typer.Option("--max-age", help="Days after its last observation a site stops counting.")
+    ] = 90,
+    signal: Annotated[
+        list[str] | None,
+        typer.Option("--signal", "-s", help="Adoption of a signal instead (repeatable): " + ", ".join(SIGNAL_NAMES)),
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
+    from tracker.trends import DEFINITIONS, load_weights, restriction_series, signal_series
+
+    since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
+    reg = registry(agents_file)
+    engine = open_db(db, create=False)
+    if signal:
+        srows = signal_series(engine, signal, freq=freq, since=since_d, until=until_d, category=category,
+                              max_age_days=max_age)  # fmt: skip
+        _print_signal_rows(srows, fmt)
+        return
+    table_weights, label = None, weight.value
+    if weight is Weighting.tokens:
+        if weights is None:
+            fail("--weight tokens needs --weights FILE (a CSV with url and *_tokens columns)")
+        table_weights = load_weights(weights, weight_column)
+        label = f"tokens:{weight_column or 'first *_tokens column'} of {weights.name}"
+    tokens = list(agent or ([] if by is not GroupBy.agent else ["GPTBot"]))
+    _, unknown = reg.resolve(tokens)
+    for t in unknown:
+        warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
+    rows = restriction_series(
+        engine, reg, tokens, freq=freq, since=since_d, until=until_d, by=by, category=category,
+        weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age,
+    )  # fmt: skip
+    if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS}):
+        return
+    table = Table(caption=DEFINITIONS, caption_justify="left")
+    for col in ("period", "agent", "sites", "blocked", "share", "named", "named share", "full", "near-full",
+                "partial", "unreachable"):  # fmt: skip
+        table.add_column(col, justify="right" if col not in ("period", "agent") else "left", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r.period, Text(r.agent), str(r.sites), str(r.blocked), f"{r.blocked_share:.1%}", str(r.blocked_named),
+            f"{r.blocked_named_share:.1%}", str(r.full_block), str(r.near_full_block), str(r.partial_block),
+            str(r.unreachable),
+        )  # fmt: skip
+    out.print(table)
+    if weight is not Weighting.none:
+        out.print(Text(f"shares weighted by {label}"))
+
+
+def _print_signal_rows(rows: list, fmt: OutputFormat) -> None:
+    if print_rows_as_data(rows, fmt):
+        return
+    definitions = {r.signal: r.definition for r in rows}
+    table = Table(caption="; ".join(f"{k}: {v}" for k, v in definitions.items()) + ". Share is over the sites whose "
+                  "resource was observed by then.", caption_justify="left")  # fmt: skip
+    for col in ("period", "signal", "sites", "adopting", "share"):
+        table.add_column(col, justify="left" if col in ("period", "signal") else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(r.period, r.signal, str(r.sites), str(r.adopting), f"{r.share:.1%}")
+    out.print(table)
+
+
+def export_latest(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="How to write.")] = ExportFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """One record per site: its current robots.txt status and every registry agent's verdict and stance."""
+    from tracker.report import write_latest
+
+    reg = registry(agents_file)
+    engine = open_db(db, create=False)
+    if output is None:
+        write_latest(engine, reg, sys.stdout, fmt)
+        return
+    tmp = output.with_suffix(output.suffix + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            n = write_latest(engine, reg, fh, fmt)
+        tmp.replace(output)
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror or e}")
+    err.print(Text(f"wrote {n} sites to {output}"))
+
+
+def site_cmd(
+    domain: Annotated[str, typer.Argument(help="The site (as crawled or imported, e.g. nytimes.com).")],
+    agent: Annotated[
+        list[str] | None, typer.Option("--agent", "-a", help="Agents to show (repeatable). Default: core panel.")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """Everything known about one site now, and what changed when."""
+    from tracker.report import site_history
+
+    reg = registry(agents_file)
+    engine = open_db(db, create=False)
+    tokens, _ = reg.resolve(agent or [t for t in CORE_PANEL if t != "*"][:8])
+    info = site_history(engine, reg, domain.strip().lower(), tokens)
+    if info is None:
+        fail(f"{domain} is not in the database (crawl or import it first)")
+    if fmt is OutputFormat.json:
+        print(json.dumps(info, indent=1, default=str))
+        return
+    if fmt is OutputFormat.csv:
+        fail("site prints a table or JSON (use `export latest --format csv` for CSV)")
+    cur = info["current"]
+    out.print(Text(f"{info['site']['domain']} (rank {info['site']['rank']}, category {info['site']['category']})"))
+    if cur:
+        out.print(Text(f"now: robots.txt {cur['robots_status']} (HTTP {cur['http_status']}), seen {cur['fetched_at']}"))
+        for k, v in cur["signals"].items():
+            out.print(Text(f"  {k}: {json.dumps(v) if not isinstance(v, str) else v}"), soft_wrap=True)
+    table = Table(title="history")
+    for col in ("resource", "from", "until", "status", "what it said"):
+        table.add_column(col, overflow="fold")
+    for h in info["history"]:
+        said = ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items()) if h["kind"] == "robots" else (
+            json.dumps(h.get("signals")) if h.get("signals") else "")  # fmt: skip
+        table.add_row(
+            Text(h["kind"]), Text((h["from"] or "")[:10]), Text((h["until"] or "now")[:10]),
+            Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
+        )  # fmt: skip
+    out.print(table)

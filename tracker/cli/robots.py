@@ -1,0 +1,193 @@
+"""``consent-tracker robots``: one robots.txt, every agent's stance and verdicts."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tracker import settings
+from tracker.agents import CORE_PANEL, AgentRegistry
+from tracker.cli.common import AgentsFileOpt, FormatOpt, fail, out, registry
+from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client, robots_report
+from tracker.report import csv_safe
+from tracker.vocabulary import OutputFormat
+
+__all__ = ["robots_cmd"]
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([^\s/:.]{1,63}\.)+[^\s/:.]{2,63}\.?(:\d{1,5})?$")
+#: Below this width the deciding rules go under the table instead of into a squeezed column.
+WIDE = 140
+
+
+def robots_cmd(
+    target: Annotated[
+        str, typer.Argument(help="A robots.txt file, '-' for standard input, a domain, or a URL on the host.")
+    ],
+    agent: Annotated[
+        list[str] | None,
+        typer.Option("--agent", "-a", help="Agent token to evaluate (repeatable). Default: the core panel."),
+    ] = None,
+    url: Annotated[
+        list[str] | None, typer.Option("--url", "-u", help="URL or path to check (repeatable). Default: '/'.")
+    ] = None,
+    all_agents: Annotated[bool, typer.Option("--all-agents", help="Evaluate every registry agent.")] = False,
+    fmt: FormatOpt = OutputFormat.table,
+    agents_file: AgentsFileOpt = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds per connect/read [env CONSENT_TRACKER_TIMEOUT].")
+    ] = None,
+    user_agent: Annotated[
+        str | None, typer.Option("--user-agent", help="User-Agent header [env CONSENT_TRACKER_USER_AGENT].")
+    ] = None,
+    allow_private: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-private/--no-allow-private",
+            help="Allow private and loopback addresses [env CONSENT_TRACKER_ALLOW_PRIVATE].",
+        ),
+    ] = None,
+    ca_bundle: Annotated[
+        str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")
+    ] = None,
+) -> None:
+    """Show each agent's stance in a robots.txt, and whether it may fetch each URL."""
+    reg = registry(agents_file)
+    tokens = list(agent or []) + ([a.token for a in reg] if all_agents else [])
+    agents = _agents(reg, tokens or list(CORE_PANEL))
+    fetch = _load_target(
+        target,
+        timeout=float(settings.get("timeout", timeout)),
+        user_agent=settings.user_agent(user_agent),
+        allow_private=bool(settings.get("allow-private", allow_private)),
+        ca_bundle=ca_bundle,
+    )
+    report = robots_report(fetch, agents, list(url or ["/"]))
+    if fmt is OutputFormat.json:
+        out.print_json(json.dumps(report)) if sys.stdout.isatty() else print(json.dumps(report, indent=1))
+    elif fmt is OutputFormat.csv:
+        _print_csv(report)
+    else:
+        _print_table(report)
+
+
+def _agents(reg: AgentRegistry, tokens: list[str]) -> list[tuple[str, dict[str, object]]]:
+    names, _unknown = reg.resolve(tokens)
+    out_: list[tuple[str, dict[str, object]]] = []
+    for name in names:
+        a = reg.get(name)
+        out_.append((name, {"company": a.company if a else None, "purpose": a.purpose if a else None}))
+    return out_
+
+
+def _load_target(
+    target: str, *, timeout: float, user_agent: str, allow_private: bool, ca_bundle: str | None
+) -> RobotsFetch:
+    if target == "-":
+        return fetch_from_body("<stdin>", sys.stdin.buffer.read())
+    path = Path(target)
+    if path.is_file():
+        try:
+            return fetch_from_body(str(path), path.read_bytes())
+        except OSError as e:
+            fail(f"cannot read {path}: {e.strerror or e}")
+    if path.exists():
+        fail(f"{target} is not a regular file")
+    if "://" not in target and not _DOMAIN.match(target):
+        if "/" in target or target.endswith(".txt"):
+            fail(f"no such file: {target}")
+        fail(f"{target!r} is neither a file nor a domain or URL")
+
+    async def run() -> RobotsFetch:
+        async with make_client(user_agent=user_agent, timeout=timeout, verify=ca_bundle or True) as client:
+            return await fetch_robots(client, target, allow_private=allow_private)
+
+    try:
+        return asyncio.run(run())
+    except ValueError as e:
+        fail(str(e))
+
+
+def _yes(v: bool) -> Text:
+    return Text("yes", style="green") if v else Text("no", style="red")
+
+
+_STANCE_STYLE = {
+    "full_block": "bold red", "near_full_block": "red", "partial_block": "yellow", "allowed": "green",
+    "explicit_allow": "bold green", "no_robots": "cyan", "unreachable": "magenta",
+}  # fmt: skip
+
+
+def _heading(report: dict) -> list[Text]:
+    f = report["fetch"]
+    head = Text(f"{report['target']}: {f['status']}")
+    if f["http_status"] is not None:
+        head.append(f" (HTTP {f['http_status']})")
+    if f["redirects"]:
+        head.append(f", {len(f['redirects'])} redirect(s) to {f['final_url']}")
+    head.append(f", {f['bytes']} bytes")
+    if f["truncated"]:
+        head.append(", truncated at 500 KiB")
+    if f["error"]:
+        head.append(f", {f['error']}")
+    p = report["parse"]
+    parse = Text(f"{p['groups']} groups, {p['rules']} rules, {p['ignored_lines']} ignored lines")
+    if p["cut_line"]:
+        parse.append(f", line {p['cut_line']} cut by the 500 KiB limit and dropped")
+    if p["cloudflare_managed"]:
+        parse.append(", Cloudflare-managed block")
+    return [head, parse]
+
+
+def _print_table(report: dict) -> None:
+    for line in _heading(report):
+        out.print(line, soft_wrap=True)
+    wide = out.width >= WIDE
+    table = Table(show_lines=False)
+    for col in ("agent", "purpose", "stance", "via"):
+        table.add_column(col, no_wrap=True)
+    urls = report["agents"][0]["urls"] if report["agents"] else []
+    for u in urls:
+        table.add_column(Text(u["url"]), overflow="fold", no_wrap=True, max_width=24)
+    if wide:
+        table.add_column("deciding rules", overflow="fold")
+    for a in report["agents"]:
+        via = {"specific": "named", "wildcard": "*", "none": "-"}[a["source"]]
+        if a["lenient_named"] and not a["named"]:
+            via += " (lenient: named)"
+        cells: list[Text] = [
+            Text(a["agent"]), Text(a["purpose"] or "?"), Text(a["stance"], style=_STANCE_STYLE.get(a["stance"], "")),
+            Text(via),
+        ]  # fmt: skip
+        cells += [_yes(v["allowed"]) for v in a["urls"]]
+        if wide:
+            cells.append(Text("; ".join(a["deciding_rules"])))
+        table.add_row(*cells)
+    out.print(table)
+    if not wide:
+        # A narrow terminal or a pipe: one line per agent, never cut, rather than a column four characters wide.
+        for a in report["agents"]:
+            if a["deciding_rules"]:
+                out.print(Text(f"{a['agent']}: " + "; ".join(a["deciding_rules"])), soft_wrap=True)
+    for r in report["parse"]["records"]:
+        if r["key"] in ("content-signal", "content-usage", "license", "crawl-delay"):
+            out.print(Text(f"line {r['line']}: {r['key']}: {r['value']}"), soft_wrap=True)
+
+
+def _print_csv(report: dict) -> None:
+    w = csv.writer(sys.stdout)
+    w.writerow(["target", "fetch_status", "agent", "purpose", "stance", "source", "url", "allowed", "rule"])
+    for a in report["agents"]:
+        for v in a["urls"]:
+            w.writerow(
+                [csv_safe(report["target"]), report["fetch"]["status"], csv_safe(a["agent"]), a["purpose"] or "",
+                 a["stance"], a["source"], csv_safe(v["url"]), v["allowed"], csv_safe(v["rule"] or "")]
+            )  # fmt: skip

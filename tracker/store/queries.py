@@ -1,0 +1,361 @@
+"""Every read of the history: the one place analysis, reports, the CLI and (later) the dashboard get data from.
+
+Functions take an engine and return plain values (dataclasses, tuples), never rows or SQL; nothing outside the
+store package writes SQL. "As of date D" is ``first_seen <= D AND (valid_to IS NULL OR valid_to > D)``.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, insert, select
+
+from tracker.store.models import Body, Evaluation, RuleSet, Site, Version, VersionEvent
+
+__all__ = [
+    "EvaluationRow",
+    "LatestState",
+    "SiteInfo",
+    "StoredResource",
+    "body_bytes",
+    "current_versions",
+    "delete_evaluations_except",
+    "find_site",
+    "insert_evaluations",
+    "latest_states",
+    "load_evaluations",
+    "observation_bounds",
+    "resource_versions",
+    "robots_event_counts",
+    "robots_version_spans",
+    "ruleset_samples",
+    "rulesets_missing",
+    "site_versions",
+    "sites_for_weights",
+    "stale_current_counts",
+]
+
+_versions = Version.__table__  # type: ignore[attr-defined]
+_sites = Site.__table__  # type: ignore[attr-defined]
+_bodies = Body.__table__  # type: ignore[attr-defined]
+_rulesets = RuleSet.__table__  # type: ignore[attr-defined]
+_evals = Evaluation.__table__  # type: ignore[attr-defined]
+_events = VersionEvent.__table__  # type: ignore[attr-defined]
+
+#: (root_allowed, named, stance) of an agent under a ruleset.
+EvaluationRow = tuple[bool, bool, str]
+
+
+def body_bytes(content: bytes | None, compression: str | None) -> bytes | None:
+    """A stored body's bytes (decompressed)."""
+    if content is None:
+        return None
+    return zlib.decompress(content) if compression == "zlib" else bytes(content)
+
+
+def _aware(v: datetime | None) -> datetime | None:
+    if v is None:
+        return None
+    return v.replace(tzinfo=UTC) if v.tzinfo is None else v
+
+
+def _day(v: object) -> date:
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+@dataclass(frozen=True, slots=True)
+class SiteInfo:
+    """A tracked site."""
+
+    id: int
+    domain: str
+    rank: int | None
+    category: str | None
+    list_source: str | None
+    tokens: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    """One version of one resource of a site (it satisfies :class:`tracker.signals.preferences.Evidence`)."""
+
+    kind: str
+    status: str
+    http_status: int | None = None
+    body: bytes | None = None
+    truncated: bool = False
+    signals: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    valid_to: datetime | None = None
+    observations: int = 1
+    source: str = "live"
+    error: str | None = None
+    final_url: str | None = None
+    ruleset_id: int | None = None
+    body_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LatestState:
+    """A site now: its robots.txt version and the current version of each other resource kind observed."""
+
+    site: SiteInfo
+    resources: dict[str, StoredResource]
+
+    @property
+    def robots(self) -> StoredResource:
+        """The current robots.txt version."""
+        return self.resources["robots"]
+
+
+_SITE_COLS = (_sites.c.id, _sites.c.domain, _sites.c.rank, _sites.c.category, _sites.c.list_source, _sites.c.tokens)
+_V = _versions.c
+_B = _bodies.c
+_RESOURCE_COLS = (
+    _V.kind, _V.status, _V.http_status, _B.content, _B.compression, _B.truncated, _V.signals, _V.headers,
+    _V.first_seen, _V.last_seen, _V.valid_to, _V.observations, _V.source, _V.error, _V.final_url, _V.ruleset_id,
+    _V.body_id,
+)  # fmt: skip
+
+
+def _resource(row: Sequence[Any], *, with_body: bool = True) -> StoredResource:
+    (kind, status, http_status, content, compression, truncated, signals, headers, first, last, valid, obs, source,
+     error, final_url, rid, bid) = row  # fmt: skip
+    return StoredResource(
+        kind=kind, status=status, http_status=http_status,
+        body=body_bytes(content, compression) if with_body else None, truncated=bool(truncated),
+        signals=json.loads(signals) if signals else None, headers=json.loads(headers) if headers else None,
+        first_seen=_aware(first), last_seen=_aware(last), valid_to=_aware(valid), observations=obs, source=source,
+        error=error, final_url=final_url, ruleset_id=rid, body_id=bid,
+    )  # fmt: skip
+
+
+def find_site(engine: Engine, domain: str) -> SiteInfo | None:
+    """The site with this domain, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(*_SITE_COLS).where(_sites.c.domain == domain)).first()
+    return SiteInfo(*row) if row else None
+
+
+def latest_states(engine: Engine, *, domain: str | None = None) -> Iterator[LatestState]:
+    """Every site with a robots.txt observation (best rank first), with the current version of each resource."""
+    joined = _versions.join(_sites, _sites.c.id == _V.site_id).outerjoin(_bodies, _B.id == _V.body_id)
+    q = (
+        select(*_SITE_COLS, *_RESOURCE_COLS)
+        .select_from(joined)
+        .where(_V.kind == "robots", _V.valid_to.is_(None))
+        .order_by(_sites.c.rank.is_(None), _sites.c.rank, _sites.c.domain)
+    )
+    if domain is not None:
+        q = q.where(_sites.c.domain == domain)
+    others = (
+        select(*_RESOURCE_COLS)
+        .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
+        .where(_V.site_id == bindparam("sid"), _V.kind != "robots", _V.valid_to.is_(None))
+    )
+    with engine.connect() as conn, engine.connect() as side:
+        for row in conn.execute(q):
+            site = SiteInfo(*row[:6])
+            resources = {"robots": _resource(row[6:])}
+            for other in side.execute(others, {"sid": site.id}):
+                resources[other[0]] = _resource(other)
+            yield LatestState(site, resources)
+
+
+def current_versions(engine: Engine, site_id: int) -> dict[str, StoredResource]:
+    """A site's current version of each resource kind."""
+    q = (
+        select(*_RESOURCE_COLS)
+        .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
+        .where(_V.site_id == site_id, _V.valid_to.is_(None))
+    )
+    with engine.connect() as conn:
+        return {row[0]: _resource(row) for row in conn.execute(q)}
+
+
+def site_versions(engine: Engine, site_id: int) -> list[StoredResource]:
+    """Every version of every resource of a site, by kind then date (without bodies)."""
+    q = (
+        select(*_RESOURCE_COLS)
+        .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
+        .where(_V.site_id == site_id)
+        .order_by(_V.kind, _V.first_seen)
+    )
+    with engine.connect() as conn:
+        return [_resource(row, with_body=False) for row in conn.execute(q)]
+
+
+def resource_versions(engine: Engine, kind: str, *, category: str | None = None) -> Iterator[StoredResource]:
+    """Every version of one resource kind across sites (with bodies), for adoption series."""
+    joined = _versions.join(_sites, _sites.c.id == _V.site_id).outerjoin(_bodies, _B.id == _V.body_id)
+    q = select(*_RESOURCE_COLS).select_from(joined).where(_V.kind == kind)
+    if category is not None:
+        q = q.where(_sites.c.category == category)
+    with engine.connect() as conn:
+        for row in conn.execute(q):
+            yield _resource(row)
+
+
+def observation_bounds(engine: Engine) -> tuple[date, date] | None:
+    """The first and the last day a robots.txt was observed, or None for an empty history."""
+    with engine.connect() as conn:
+        # The newest observation is always a current version's last_seen: (kind, valid_to, last_seen) index.
+        last = conn.execute(select(func.max(_V.last_seen)).where(_V.kind == "robots", _V.valid_to.is_(None))).scalar()
+        first = conn.execute(select(func.min(_V.first_seen)).where(_V.kind == "robots")).scalar()
+    if last is None or first is None:
+        return None
+    return _day(first), _day(last)
+
+
+def sites_for_weights(engine: Engine) -> list[SiteInfo]:
+    """Every site with its rank and token count (for weighted series)."""
+    with engine.connect() as conn:
+        return [SiteInfo(*row) for row in conn.execute(select(*_SITE_COLS))]
+
+
+def robots_event_counts(
+    engine: Engine, codes: Mapping[int, int], *, category: str | None = None
+) -> list[tuple[date, str, int, int, int]]:
+    """(day, status, code, starts, ends) from version_events, with each ruleset mapped to the caller's state code
+    (-1 for rulesets not in ``codes``): a series over a million sites is a grouped query over a small table."""
+    tmp = Table(
+        "tmp_ruleset_state",
+        MetaData(),
+        Column("ruleset_id", Integer, primary_key=True),
+        Column("code", Integer, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
+    e = _events.c
+    out: list[tuple[date, str, int, int, int]] = []
+    with engine.connect() as conn:
+        tmp.drop(conn, checkfirst=True)
+        tmp.create(conn)
+        try:
+            if codes:
+                conn.execute(tmp.insert(), [{"ruleset_id": r, "code": c} for r, c in codes.items()])
+            code_col = func.coalesce(tmp.c.code, -1)
+            q = (
+                select(e.day, e.status, code_col, func.sum(e.starts), func.sum(e.ends))
+                .select_from(_events.outerjoin(tmp, tmp.c.ruleset_id == e.ruleset_id))
+                .where(e.kind == "robots")
+                .group_by(e.day, e.status, code_col)
+            )
+            if category is not None:
+                q = q.where(e.category == category)
+            for d, status, cd, starts, ends in conn.execute(q):
+                out.append((_day(d), status, int(cd), int(starts or 0), int(ends or 0)))
+        finally:
+            tmp.drop(conn, checkfirst=True)
+            conn.commit()
+    return out
+
+
+def stale_current_counts(
+    engine: Engine, before: date, *, category: str | None = None
+) -> list[tuple[str, int | None, date, int]]:
+    """(status, ruleset, day last seen, count) of current robots.txt versions last seen before ``before``."""
+    cutoff = datetime.combine(before, datetime.min.time(), UTC)
+    day = func.date(_V.last_seen)
+    q = (
+        select(_V.status, _V.ruleset_id, day, func.count())
+        .select_from(_versions.join(_sites, _sites.c.id == _V.site_id))
+        .where(_V.kind == "robots", _V.valid_to.is_(None), _V.last_seen < cutoff)
+        .group_by(_V.status, _V.ruleset_id, day)
+    )
+    if category is not None:
+        q = q.where(_sites.c.category == category)
+    with engine.connect() as conn:
+        return [(status, rid, _day(d), int(n)) for status, rid, d, n in conn.execute(q)]
+
+
+def robots_version_spans(
+    engine: Engine, *, category: str | None = None, max_age_days: int = 90
+) -> Iterator[tuple[str, int | None, int, date, date]]:
+    """(status, ruleset, site, first day, end day) of every robots.txt version; a current version ends
+    ``max_age_days`` after it was last seen (for series where each site carries its own weight)."""
+    q = (
+        select(_V.status, _V.ruleset_id, _V.site_id, _V.first_seen, _V.valid_to, _V.last_seen)
+        .select_from(_versions.join(_sites, _sites.c.id == _V.site_id))
+        .where(_V.kind == "robots")
+    )
+    if category is not None:
+        q = q.where(_sites.c.category == category)
+    with engine.connect() as conn:
+        for status, rid, sid, first, valid, last in conn.execute(q):
+            end = _day(valid) if valid is not None else _day(last) + timedelta(days=max_age_days)
+            yield status, rid, sid, _day(first), end
+
+
+# -- evaluations ------------------------------------------------------------------------------------------------
+def delete_evaluations_except(engine: Engine, parser_version: str) -> None:
+    """Drop evaluations made by another parser version (they are recomputed)."""
+    with engine.begin() as conn:
+        conn.execute(delete(_evals).where(_evals.c.parser_version != parser_version))
+
+
+def rulesets_missing(engine: Engine, agents: Sequence[str], parser_version: str) -> dict[int, list[str]]:
+    """ruleset id → the agents (lower case) it has no evaluation for under this parser version."""
+    todo: dict[int, list[str]] = {}
+    with engine.connect() as conn:
+        for agent in agents:
+            missing = select(_rulesets.c.id).where(
+                ~exists().where(
+                    and_(
+                        _evals.c.ruleset_id == _rulesets.c.id,
+                        _evals.c.agent == agent,
+                        _evals.c.parser_version == parser_version,
+                    )
+                )
+            )
+            for (rid,) in conn.execute(missing):
+                todo.setdefault(rid, []).append(agent)
+    return todo
+
+
+def ruleset_samples(engine: Engine, ruleset_ids: Sequence[int]) -> Iterator[tuple[int, bytes, bool]]:
+    """(ruleset id, body, truncated) of one stored body per ruleset: every body of a ruleset evaluates alike."""
+    ids = sorted(ruleset_ids)
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            q = (
+                select(_B.ruleset_id, _B.content, _B.compression, _B.truncated)
+                .where(_B.ruleset_id.in_(ids[i : i + 500]))
+                .order_by(_B.ruleset_id, _B.id)
+            )
+            seen: set[int] = set()
+            for rid, content, compression, truncated in conn.execute(q):
+                if rid not in seen:
+                    seen.add(rid)
+                    yield rid, body_bytes(content, compression) or b"", bool(truncated)
+
+
+def insert_evaluations(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store computed evaluations (dicts with the evaluations table's columns)."""
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(insert(_evals), list(rows))
+
+
+def load_evaluations(
+    engine: Engine, agents: Sequence[str], parser_version: str
+) -> dict[str, dict[int, EvaluationRow]]:
+    """agent (lower case) → ruleset id → (root_allowed, named, stance)."""
+    out: dict[str, dict[int, EvaluationRow]] = {a: {} for a in agents}
+    with engine.connect() as conn:
+        q = select(_evals.c.agent, _evals.c.ruleset_id, _evals.c.root_allowed, _evals.c.named, _evals.c.stance).where(
+            _evals.c.agent.in_(list(agents)), _evals.c.parser_version == parser_version
+        )
+        for agent, rid, root_allowed, named, stance in conn.execute(q):
+            out[agent][rid] = (bool(root_allowed), bool(named), stance)
+    return out

@@ -1,0 +1,149 @@
+"""The run lifecycle shared by crawls, imports and (later) backfills, scheduled jobs and workers.
+
+A run is one row of ``crawl_runs``: it starts (or resumes an unfinished run of the same kind and source), records
+batches of observations — each batch in one transaction with the list of sites it completes — and finishes as
+``done``, ``interrupted`` (Ctrl-C, cancellation) or ``failed``. Used as a context manager the ending is decided
+by how the block ends, so no caller can forget it::
+
+    with Run.open(engine, "live", source, resume=True) as run:
+        todo = [s for s in sites if run.site_id(s) not in run.done]
+        ...
+        run.record(batch)
+
+A run found still ``running`` when another of the same kind and source starts was killed (a live one would be
+writing the same data): it is marked ``interrupted``, or taken over when resuming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from tracker.store.models import CrawlRun, CrawlRunSite
+from tracker.store.writer import Observation, RecordResult, Writer
+from tracker.vocabulary import RunKind, RunStatus
+
+__all__ = ["Run", "RunCounts"]
+
+_runs = CrawlRun.__table__  # type: ignore[attr-defined]
+_run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class RunCounts:
+    """What a run did so far (written to its row when it finishes)."""
+
+    sites: int = 0
+    observations: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    errors: int = 0
+
+
+@dataclass(slots=True)
+class Run:
+    """One crawl or import. Build with :meth:`open`."""
+
+    engine: Engine
+    id: int
+    kind: RunKind
+    source: str | None
+    writer: Writer
+    #: Ids of the sites this run had already recorded when it was opened (empty unless resumed).
+    done: frozenset[int] = frozenset()
+    resumed: bool = False
+    counts: RunCounts = field(default_factory=RunCounts)
+    status: RunStatus = "running"
+
+    @classmethod
+    def open(
+        cls,
+        engine: Engine,
+        kind: RunKind,
+        source: str | None,
+        *,
+        params: dict[str, Any] | None = None,
+        resume: bool = False,
+    ) -> Run:
+        """Start a run, or with ``resume`` continue the newest unfinished one of this kind and source."""
+        writer = Writer(engine)
+        with engine.begin() as conn:
+            previous = None
+            if resume:
+                previous = conn.execute(
+                    select(_runs.c.id)
+                    .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status != "done")
+                    .order_by(_runs.c.id.desc())
+                    .limit(1)
+                ).scalar()
+            if previous is not None:
+                conn.execute(update(_runs).where(_runs.c.id == previous).values(status="running", finished_at=None))
+                done = frozenset(
+                    conn.execute(select(_run_sites.c.site_id).where(_run_sites.c.run_id == previous)).scalars()
+                )
+                writer.run_id = int(previous)
+                return cls(engine, int(previous), kind, source, writer, done, resumed=True)
+            conn.execute(
+                update(_runs)
+                .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status == "running")
+                .values(status="interrupted", finished_at=datetime.now(UTC))
+            )
+            res = conn.execute(
+                insert(_runs).values(
+                    kind=kind, source=source, status="running", started_at=datetime.now(UTC),
+                    params=json.dumps(params or {}, sort_keys=True, default=str), sites=0, observations=0,
+                    new_versions=0, unchanged=0, errors=0,
+                )
+            )  # fmt: skip
+            run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
+        writer.run_id = run_id
+        return cls(engine, run_id, kind, source, writer)
+
+    def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
+        """Create or update the run's sites (see :meth:`Writer.ensure_sites`); domain → site id."""
+        return self.writer.ensure_sites(sites)
+
+    def site_id(self, domain: str) -> int:
+        """A site's id (created if new)."""
+        return self.writer.site_id(domain)
+
+    def record(
+        self, items: Sequence[tuple[str, Sequence[Observation]]], *, continuous: bool = False
+    ) -> RecordResult:
+        """Record a batch of sites' observations and mark those sites done, in one transaction."""
+        result = self.writer.record_batch(items, continuous=continuous, mark_done=True)
+        self.counts.new_versions += result.new_versions
+        self.counts.unchanged += result.unchanged + result.duplicates
+        return result
+
+    def finish(self, status: RunStatus = "done") -> None:
+        """Close the run with its status and counts."""
+        self.status = status
+        c = self.counts
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(_runs)
+                .where(_runs.c.id == self.id)
+                .values(status=status, finished_at=datetime.now(UTC), sites=c.sites, observations=c.observations,
+                        new_versions=c.new_versions, unchanged=c.unchanged, errors=c.errors)
+            )  # fmt: skip
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.finish("done")
+        elif issubclass(exc_type, (KeyboardInterrupt, asyncio.CancelledError)):
+            self.finish("interrupted")
+        else:
+            self.finish("failed")

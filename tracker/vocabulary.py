@@ -1,0 +1,131 @@
+"""The project's vocabulary, defined once: resource kinds, fetch statuses, stances, run kinds and statuses,
+version sources, signal names, training opt-out sources, purposes, and the choices the faces offer.
+
+Pure (no imports from the rest of the project): the parsers, the network code, the store, the analysis, the CLI
+and the dashboard all import their names from here, so a spelling cannot drift between them. Literals type the
+values; the tuples and frozensets beside them are what code iterates over and checks against.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, get_args
+
+__all__ = [
+    "BODY_KINDS",
+    "FETCH_STATUSES",
+    "GROUP_SOURCES",
+    "NO_RULES",
+    "OPTOUT_SOURCES",
+    "PURPOSES",
+    "RESOURCE_KINDS",
+    "RUN_KINDS",
+    "RUN_STATUSES",
+    "SIGNAL_NAMES",
+    "STANCES",
+    "UNREACHABLE",
+    "VERSION_SOURCES",
+    "ExportFormat",
+    "FetchStatus",
+    "Freq",
+    "GroupBy",
+    "GroupSource",
+    "OptoutSource",
+    "OutputFormat",
+    "Purpose",
+    "ResourceKind",
+    "RunKind",
+    "RunStatus",
+    "SignalName",
+    "StanceName",
+    "VersionSource",
+    "Weighting",
+]
+
+#: What the crawler fetches from a site; each is a separate history (versions) in the store.
+ResourceKind = Literal["robots", "homepage", "tdmrep", "ai_txt", "llms_txt", "terms", "rsl"]
+RESOURCE_KINDS: tuple[ResourceKind, ...] = get_args(ResourceKind)
+#: Kinds whose bodies are stored (capped); homepages and terms pages keep only their extracted signals.
+BODY_KINDS: frozenset[ResourceKind] = frozenset({"robots", "tdmrep", "ai_txt", "llms_txt", "rsl"})
+
+#: The outcome class of a fetch. ``no_robots`` is a 4xx robots.txt, ``absent`` a 4xx for any other resource,
+#: ``disallowed`` a resource not requested (our robots.txt group forbids it, or robots.txt was unreachable).
+FetchStatus = Literal[
+    "ok", "empty", "soft404_html", "no_robots", "absent", "blocked_4xx", "redirect_loop", "unreachable",
+    "network_error", "disallowed",
+]  # fmt: skip
+FETCH_STATUSES: tuple[FetchStatus, ...] = get_args(FetchStatus)
+#: Statuses under which a site has no robots.txt rules at all (crawlers may fetch anything).
+NO_RULES: frozenset[FetchStatus] = frozenset({"empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop"})
+#: Statuses under which RFC 9309 says "assume complete disallow": reported apart, never as allowed or blocked.
+UNREACHABLE: frozenset[FetchStatus] = frozenset({"unreachable", "network_error"})
+
+#: An agent's standing in one robots.txt (README: "What the stance means").
+StanceName = Literal[
+    "no_robots", "unreachable", "allowed", "explicit_allow", "partial_block", "near_full_block", "full_block"
+]
+STANCES: tuple[StanceName, ...] = get_args(StanceName)
+#: Which robots.txt group decided: one naming the agent, the '*' group, or none.
+GroupSource = Literal["specific", "wildcard", "none"]
+GROUP_SOURCES: tuple[GroupSource, ...] = get_args(GroupSource)
+
+#: Where a version came from, and what kind of run recorded it.
+VersionSource = Literal["live", "archive", "wayback"]
+VERSION_SOURCES: tuple[VersionSource, ...] = get_args(VersionSource)
+RunKind = VersionSource
+RUN_KINDS: tuple[RunKind, ...] = VERSION_SOURCES
+RunStatus = Literal["running", "done", "failed", "interrupted"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+
+#: Use-preference signals whose adoption ``trends --signal`` follows (definitions: tracker.signals.preferences).
+SignalName = Literal[
+    "content_signal", "content_usage", "rsl_license", "noai", "noimageai", "tdm_meta", "tdmrep", "ai_txt",
+    "llms_txt", "tos_ai_training", "tos_scraping",
+]  # fmt: skip
+SIGNAL_NAMES: tuple[SignalName, ...] = get_args(SignalName)
+#: The sources that can say "no training" (``training_optout_sources`` in exports).
+OptoutSource = Literal["content_signal", "content_usage", "noai", "noarchive", "tdmrep", "ai_txt", "rsl", "tos"]
+OPTOUT_SOURCES: tuple[OptoutSource, ...] = get_args(OptoutSource)
+
+#: What an agent's operator uses its fetches for.
+Purpose = Literal["training", "search", "user", "control", "unknown"]
+PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
+
+
+class OutputFormat(StrEnum):
+    """How a read command prints."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ExportFormat(StrEnum):
+    """How ``export latest`` writes."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class Freq(StrEnum):
+    """The period of a time series."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class GroupBy(StrEnum):
+    """How agents are grouped in a restriction series."""
+
+    agent = "agent"
+    company = "company"
+    purpose = "purpose"
+
+
+class Weighting(StrEnum):
+    """What each site counts for in a share."""
+
+    none = "none"
+    tokens = "tokens"
+    rank = "rank"
