@@ -355,3 +355,33 @@ def test_a_stored_capped_body_is_evaluated_like_the_whole_file(tmp_path: Path) -
     assert rec["agents"]["GPTBot"]["stance"] != "full_block"
     rows = restriction_series(engine, REG, ["GPTBot", "CCBot"])
     assert rows and all(r.blocked == 0 for r in rows)
+
+
+def test_weighted_share_of_reachable_sites_is_weighted(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tracker.store.writer import Observation, Writer
+
+    engine = open_store(tmp_path / "w.db")
+    at = datetime(2024, 1, 10, tzinfo=UTC)
+    w = Writer(engine)
+    w.record("big.example", [Observation("robots", at, "ok", 200, body=NAMED.encode())])
+    w.record("small.example", [Observation("robots", at, "ok", 200, body=OPEN.encode())])
+    w.record("down.example", [Observation("robots", at, "unreachable", 503)])
+    weights = {"big.example": 900.0, "small.example": 50.0, "down.example": 50.0}
+    last = restriction_series(engine, REG, ["GPTBot"], weight="tokens", weights=weights)[-1]
+    assert last.blocked_share == pytest.approx(900 / 1000)
+    # over the weight of the sites that could be read: 900 / 950, not the unweighted 1 / 2
+    assert last.blocked_share_reachable == pytest.approx(900 / 950)
+    plain = restriction_series(engine, REG, ["GPTBot"])[-1]
+    assert plain.blocked_share_reachable == pytest.approx(1 / 2)
+
+
+def test_trends_warns_about_an_agent_no_registry_knows(db: tuple[Engine, Path], tmp_path: Path) -> None:
+    engine, archive = db
+    import_archive(engine, archive)
+    result = CliRunner().invoke(app, ["trends", "-a", "NoSuchBot", "-a", "GPTBot", "--db", str(tmp_path / "t.db"),
+                                      "--format", "csv"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "NoSuchBot is not in the agent registry" in result.output and "unnamed product token" in result.output
+    assert "GPTBot is not" not in result.output

@@ -241,3 +241,21 @@ def test_read_commands_on_a_missing_database_name_the_path(tmp_path: Path, comma
     code, output = invoke(*command, "--db", str(missing))
     assert code == 2 and str(missing) in output and "no database" in output
     assert not missing.exists() and not missing.parent.exists()  # nothing created
+
+
+@needs_corpus
+@pytest.mark.parametrize("columns", ["80", ""])
+def test_robots_table_stays_readable_piped_and_at_80_columns(columns: str) -> None:
+    # Piped, or in an 80-column terminal, the deciding rules must not be squeezed into a four-character column.
+    import os
+
+    path = corpus_path("history", "nytimes.com", "2024-06-23.txt")
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | ({"COLUMNS": columns} if columns else {})
+    proc = subprocess.run([sys.executable, "-m", "tracker", "robots", str(path), "-a", "GPTBot", "-a", "CCBot"],
+                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    table = [line for line in lines if line.startswith(("┃", "│", "┏", "┡", "└"))]
+    assert table and max(len(line) for line in table) <= 80
+    gpt = next(line for line in lines if line.startswith("GPTBot: "))
+    assert "line 164: Disallow: /" in gpt  # the whole deciding rule with its line number
