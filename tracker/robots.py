@@ -17,10 +17,11 @@ Google-Extended. URLs are matched as given, like Google's library: pass them per
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tracker.vocabulary import GroupSource, StanceName
 
@@ -148,9 +149,9 @@ class Group:
         return any(a.is_global for a in self.agents)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """Whether ``agent`` may fetch ``path``, and why."""
+class Verdict(NamedTuple):
+    """Whether ``agent`` may fetch ``path``, and why. (A named tuple: immutable, and built at C speed — a crawl
+    asks millions of these questions.)"""
 
     agent: str
     path: str
@@ -267,8 +268,20 @@ def escape_path(path: str) -> str:
     return _normalise_escapes(raw, rfc=True)
 
 
+_PATH_CACHE: dict[str, str] = {}
+
+
 def path_of(url: str) -> str:
     """Return the path, params and query of ``url`` (no fragment), starting with '/'. Google's GetPathParamsQuery."""
+    path = _PATH_CACHE.get(url)
+    if path is None:
+        if len(_PATH_CACHE) > 50_000:
+            _PATH_CACHE.clear()
+        path = _PATH_CACHE[url] = _path_of(url)
+    return path
+
+
+def _path_of(url: str) -> str:
     search_start = 2 if url.startswith("//") else 0
     early_path = _find_first_of(url, "/?;", search_start)
     protocol_end = url.find("://", search_start)
@@ -304,58 +317,50 @@ def _find_first_of(s: str, chars: str, start: int) -> int:
     return best
 
 
-_MATCHER_CACHE: dict[str, object] = {}
+def _pieces(pattern: str) -> tuple[tuple[str, ...], bool]:
+    """A pattern as its '*'-separated literal pieces and whether a final '$' anchors it to the end."""
+    anchored = pattern.endswith("$")
+    return tuple((pattern[:-1] if anchored else pattern).split("*")), anchored
+
+
+def _glob(pieces: tuple[str, ...], anchored: bool, path: str) -> bool:
+    """Whether a pattern given by its pieces matches ``path`` from its start (no regular expressions).
+
+    The first piece must be a prefix; each middle piece is found leftmost after the previous one (leftmost is
+    always a best choice for '*'); with '$' the last piece must end the path, after the others.
+    """
+    first = pieces[0]
+    if not path.startswith(first):
+        return False
+    if len(pieces) == 1:
+        return not anchored or len(path) == len(first)
+    pos = len(first)
+    last = len(pieces) - 1
+    for i in range(1, last):
+        piece = pieces[i]
+        if piece:
+            at = path.find(piece, pos)
+            if at == -1:
+                return False
+            pos = at + len(piece)
+    tail = pieces[last]
+    if anchored:
+        return len(path) - len(tail) >= pos and path.endswith(tail)
+    return not tail or path.find(tail, pos) != -1
+
+
+_MATCHER_CACHE: dict[str, tuple[tuple[str, ...], bool]] = {}
 
 
 def _matcher(pattern: str):  # type: ignore[no-untyped-def]
-    """Compile a pattern into a predicate over paths (cached; patterns repeat across files)."""
-    m = _MATCHER_CACHE.get(pattern)
-    if m is not None:
-        return m
-    if "*" not in pattern:
-        if pattern.endswith("$"):
-            exact = pattern[:-1]
-            m = exact.__eq__
-        else:
-            m = _startswith(pattern)
-    else:
-        m = _regex_match(_regex(pattern))
-    if len(_MATCHER_CACHE) > 200_000:
-        _MATCHER_CACHE.clear()
-    _MATCHER_CACHE[pattern] = m
-    return m
-
-
-_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
-
-
-def _regex(pattern: str) -> re.Pattern[str]:
-    """A pattern with wildcards as a regex: '*' → '.*?', a final '$' → end of path, all else literal."""
-    rx = _REGEX_CACHE.get(pattern)
-    if rx is None:
-        anchored = pattern.endswith("$")
-        body = pattern[:-1] if anchored else pattern
-        # Runs of '*' mean the same as one; collapsing them keeps the regex linear.
-        parts = [re.escape(p) for p in re.split(r"\*+", body)]
-        rx = re.compile(".*?".join(parts) + (r"\Z" if anchored else ""), re.DOTALL)
-        if len(_REGEX_CACHE) > 100_000:
-            _REGEX_CACHE.clear()
-        _REGEX_CACHE[pattern] = rx
-    return rx
-
-
-def _startswith(prefix: str):  # type: ignore[no-untyped-def]
-    def match(path: str) -> bool:
-        return path.startswith(prefix)
-
-    return match
-
-
-def _regex_match(rx: re.Pattern[str]):  # type: ignore[no-untyped-def]
-    def match(path: str) -> bool:
-        return rx.match(path) is not None
-
-    return match
+    """A predicate over paths for one pattern (its pieces are cached: patterns repeat across files)."""
+    compiled = _MATCHER_CACHE.get(pattern)
+    if compiled is None:
+        if len(_MATCHER_CACHE) > 200_000:
+            _MATCHER_CACHE.clear()
+        compiled = _MATCHER_CACHE[pattern] = _pieces(pattern)
+    pieces, anchored = compiled
+    return lambda path: _glob(pieces, anchored, path)
 
 
 def _to_bytes(body: str | bytes | bytearray | memoryview | None) -> bytes:
@@ -568,8 +573,11 @@ class RobotsRules:
         return Verdict(agent, path, allowed, source == "specific", source, rule)
 
     def allowed(self, agent: str, url: str = "/") -> bool:
-        """Shorthand for ``verdict(agent, url).allowed``."""
-        return self.verdict(agent, url).allowed
+        """Whether ``agent`` may fetch ``url``: ``verdict(agent, url).allowed``, without building the Verdict."""
+        hit = self._cache.get(agent.lower())
+        ruleset = hit[1] if hit is not None else self._applicable(agent)[1]
+        rule = ruleset.decide(path_of(url) if url else "/")
+        return rule is None or rule.allow
 
     def _lenient_named(self, agent: str) -> tuple[bool, tuple[str, ...]]:
         key = agent.lower()
@@ -612,17 +620,18 @@ class RobotsRules:
 class _RuleSet:
     """The merged rules that apply to an agent, indexed for longest-match lookups.
 
-    Plain prefix patterns (most of them) sit in dicts probed with each prefix of the path, longest first;
-    '$'-anchored literals in a dict probed with the whole path; only patterns with '*' are tried one by one.
-    The winner is the matching rule of highest priority, Allow winning a tie (Google's longest match).
-    Empty patterns match with priority 0 and never decide, so they are left out.
+    Plain prefix patterns (most of them) sit in a dict probed with the prefixes of the path whose lengths some
+    pattern has, longest first; '$'-anchored literals in a dict probed with the whole path; only patterns with '*'
+    are tried one by one, highest priority first, each only if the path holds its longest literal piece. The winner
+    is the matching rule of highest priority, Allow winning a tie (Google's longest match). Empty patterns match
+    with priority 0 and never decide, so they are left out.
     """
 
-    __slots__ = ("allows", "disallows", "exact", "max_literal", "prefix", "wild")
+    __slots__ = ("_disallows", "exact", "lengths", "prefix", "rules", "wild")
 
     def __init__(self, rules: list[Rule]) -> None:
-        self.allows = tuple(r for r in rules if r.allow and r.pattern)
-        self.disallows = tuple(sorted((r for r in rules if not r.allow and r.pattern), key=lambda r: -r.priority))
+        self.rules = rules
+        self._disallows: tuple[Rule, ...] | None = None
         self.prefix: dict[str, Rule] = {}
         self.exact: dict[str, Rule] = {}
         wild: list[Rule] = []
@@ -632,24 +641,37 @@ class _RuleSet:
                 continue
             if "*" in p:
                 wild.append(r)
-            elif p.endswith("$"):
+            elif p[-1] == "$":
                 _keep(self.exact, p[:-1], r)
             else:
                 _keep(self.prefix, p, r)
         # Highest priority first; Allow before Disallow at equal priority.
         wild.sort(key=lambda r: (-r.priority, not r.allow))
-        # Each wildcard pattern carries its longest literal piece: a path without it cannot match, and
-        # "piece in path" is far cheaper than a regex (most paths match no wildcard rule at all).
-        self.wild = tuple((r.priority, r.allow, _needle(r.pattern), _regex(r.pattern).match, r) for r in wild)
-        self.max_literal = max((len(p) for p in self.prefix), default=0)
+        self.wild = tuple((r.priority, r.allow, _needle(r.pattern), *_pieces(r.pattern), r) for r in wild)
+        self.lengths = sorted({len(p) for p in self.prefix})
+
+    @property
+    def allows(self) -> tuple[Rule, ...]:
+        """Non-empty Allow rules, in file order."""
+        return tuple(r for r in self.rules if r.allow and r.pattern)
+
+    @property
+    def disallows(self) -> tuple[Rule, ...]:
+        """Non-empty Disallow rules, longest first."""
+        if self._disallows is None:
+            self._disallows = tuple(
+                sorted((r for r in self.rules if not r.allow and r.pattern), key=lambda r: -r.priority)
+            )
+        return self._disallows
 
     def decide(self, path: str) -> Rule | None:
         best: Rule | None = None
         prefix = self.prefix
         if prefix:
+            lengths = self.lengths
             get = prefix.get
-            for n in range(min(len(path), self.max_literal), 0, -1):
-                r = get(path[:n])
+            for i in range(bisect_right(lengths, len(path)) - 1, -1, -1):
+                r = get(path[: lengths[i]])
                 if r is not None:
                     best = r
                     break
@@ -659,10 +681,10 @@ class _RuleSet:
                 best = r
         if self.wild:
             bp = best.priority if best is not None else -1
-            for priority, allow, needle, match, rule in self.wild:
+            for priority, allow, needle, pieces, anchored, rule in self.wild:
                 if priority < bp or (priority == bp and not allow):
                     break
-                if needle in path and match(path) is not None:
+                if needle in path and _glob(pieces, anchored, path):
                     if best is None or priority > bp or (allow and not best.allow):
                         best = rule
                     break
