@@ -28,11 +28,39 @@ _BLOCKS = frozenset({
     "figcaption", "form", "fieldset", "details", "summary",
 })  # fmt: skip
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "title", "textarea", "select", "svg", "math")
-_FOOTER_ANCHORS = etree.XPath(
-    "//footer//a[@href] | //*[@role='contentinfo']//a[@href]"
-    " | //*[contains(translate(@id, 'FOTER', 'foter'), 'footer')"
-    " or contains(translate(@class, 'FOTER', 'foter'), 'footer')]//a[@href]"
-)
+_NOT_FOOTER = frozenset({"html", "body", "head", "main", "article"})
+
+
+def _is_footer(el: Any) -> bool:
+    """A footer element: <footer>, role=contentinfo, or an id or class that says footer."""
+    if el.tag == "footer":
+        return True
+    if el.tag in _NOT_FOOTER:
+        return False
+    if (el.get("role") or "").lower() == "contentinfo":
+        return True
+    return "footer" in (el.get("id") or "").lower() or "footer" in (el.get("class") or "").lower()
+
+
+def _in_footer(el: Any, memo: dict[Any, bool]) -> bool:
+    """Whether an element sits inside a footer; each ancestor is judged once per page (``memo``)."""
+    chain = []
+    node = el.getparent()
+    found = False
+    while node is not None:
+        hit = memo.get(node)
+        if hit is not None:
+            found = hit
+            break
+        if _is_footer(node):
+            found = True
+            chain.append(node)
+            break
+        chain.append(node)
+        node = node.getparent()
+    for n in chain:
+        memo[n] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +139,10 @@ def scan_html(html: bytes | str | None) -> PageScan:
             href = (el.get("href") or "").strip()
             if href:
                 anchors.append((el, href, _clean("".join(el.itertext()))))
-    footer = set(_FOOTER_ANCHORS(root)) if anchors else set()
+    memo: dict[Any, bool] = {}
     return PageScan(
         tuple(metas), tuple(links), tuple(scripts),
-        tuple(Anchor(href, text, el in footer) for el, href, text in anchors),
+        tuple(Anchor(href, text, _in_footer(el, memo)) for el, href, text in anchors),
     )  # fmt: skip
 
 
