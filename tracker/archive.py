@@ -70,7 +70,7 @@ def _at(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-def plan_archive(base: Path, report: ImportReport) -> list[tuple[str, list[tuple[date, Path]]]]:
+def _plan(base: Path, report: ImportReport) -> list[tuple[str, list[tuple[date, Path]]]]:
     """The domains of an archive and their dated files, in order; what cannot be read goes to the report."""
     plan: list[tuple[str, list[tuple[date, Path]]]] = []
     for entry in sorted(base.iterdir()):
@@ -95,7 +95,7 @@ def plan_archive(base: Path, report: ImportReport) -> list[tuple[str, list[tuple
     return plan
 
 
-def domain_observations(
+def _domain_observations(
     host: str, files: list[tuple[date, Path]], horizon: datetime, until: date | None, report: ImportReport
 ) -> list[Observation]:
     """One domain's files as observations: each version from its date, the last one confirmed at the horizon."""
@@ -144,7 +144,7 @@ def import_archive(
     if not base.is_dir():
         raise ArchiveError(f"not a folder: {base}")
     report = ImportReport()
-    plan = plan_archive(base, report)
+    plan = _plan(base, report)
     if not plan:
         report.problems.append(f"{base}: no <domain>/<YYYY-MM-DD>.txt files found")
         return report
@@ -179,7 +179,7 @@ def import_archive(
     with run:
         run.ensure_sites([{"domain": host, "list_source": f"archive:{base.name}"} for host, _ in plan])
         for host, files in plan:
-            observations = domain_observations(host, files, horizon, until, report)
+            observations = _domain_observations(host, files, horizon, until, report)
             if observations:
                 batch.append((host, observations))
                 batch_files += len(files)

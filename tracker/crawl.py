@@ -39,11 +39,13 @@ __all__ = [
     "RobotsFetch",
     "check_public",
     "download",
+    "fetch_from_body",
     "fetch_robots",
     "fetch_url",
     "make_client",
     "make_crawl_client",
     "robots_url",
+    "user_agent_header",
 ]
 
 #: Where site operators learn about the crawler and reach its operator (the contact-url setting's default).
@@ -542,74 +544,3 @@ def fetch_from_body(source: str, body: bytes) -> RobotsFetch:
     else:
         status = "ok"
     return RobotsFetch(url=source, status=status, final_url=source, body=body, truncated=truncated)
-
-
-def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:
-    """Everything the ``robots`` command shows: fetch facts, parse facts, and per agent stance and verdicts.
-
-    ``agents`` is a list of (token, extra fields) — the extra fields (company, purpose) are copied through.
-    URLs are normalised with RFC 9309 percent-encoding before matching.
-    """
-    rules = fetch.rules
-    out_agents = []
-    for token, extra in agents:
-        st = fetch.stance(token, rules)
-        verdicts = []
-        for u in urls:
-            if fetch.status == "ok":
-                v = rules.verdict(token, u, escape=True)
-                verdicts.append(
-                    {
-                        "url": u,
-                        "path": v.path,
-                        "allowed": v.allowed,
-                        "rule": str(v.rule) if v.rule else None,
-                        "line": v.line,
-                    }
-                )
-            else:
-                verdicts.append({"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None})
-        out_agents.append(
-            {
-                "agent": token,
-                **extra,
-                "stance": st.stance,
-                "named": st.named,
-                "source": st.source,
-                "root_allowed": st.root_allowed,
-                "lenient_named": st.lenient_named,
-                "named_as": list(st.named_as),
-                "deciding_rules": list(st.deciding_rules),
-                "urls": verdicts,
-            }
-        )
-    return {
-        "target": fetch.url,
-        "fetch": {
-            "status": fetch.status,
-            "http_status": fetch.http_status,
-            "final_url": fetch.final_url,
-            "redirects": fetch.redirects,
-            "bytes": len(fetch.body),
-            "truncated": fetch.truncated or rules.truncated,
-            "sha256": fetch.sha256,
-            "content_type": fetch.content_type,
-            "error": fetch.error,
-        },
-        "parse": {
-            "groups": len(rules.groups),
-            "rules": rules.rule_count,
-            "ignored_lines": rules.ignored_lines,
-            "cut_line": rules.cut_line,
-            "long_lines": rules.long_lines,
-            "bom": rules.bom,
-            "cloudflare_managed": rules.cloudflare_managed,
-            "sitemaps": rules.sitemaps,
-            "records": [
-                {"key": r.key, "value": r.value, "line": r.line, "group": r.group}
-                for r in rules.records
-                if r.key != "sitemap"
-            ],
-        },
-        "agents": out_agents,
-    }

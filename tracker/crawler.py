@@ -53,7 +53,9 @@ from tracker.store.runs import Run
 from tracker.store.writer import Observation
 from tracker.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 
-__all__ = ["OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "SiteCrawler", "run_crawl"]
+__all__ = [
+    "OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "HostLimiter", "SiteCrawler", "run_crawl",
+]  # fmt: skip
 
 #: Where each resource kind lives on a site ("" for those found from other resources).
 RESOURCES: dict[ResourceKind, str] = {

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
@@ -809,7 +808,3 @@ def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int, truncated: bool
             rules.ignored_lines += 1
     rules.lines = line_no
 
-
-def evaluate_many(rules: RobotsRules, agents: Iterable[str], urls: Sequence[str]) -> dict[str, list[bool]]:
-    """Evaluate every agent against every URL; a convenience for reports and benchmarks."""
-    return {a: [rules.verdict(a, u).allowed for u in urls] for a in agents}

@@ -14,13 +14,10 @@ from typing import Literal, get_args
 __all__ = [
     "BODY_KINDS",
     "FETCH_STATUSES",
-    "GROUP_SOURCES",
     "NO_RULES",
     "OPTOUT_SOURCES",
     "PURPOSES",
     "RESOURCE_KINDS",
-    "RUN_KINDS",
-    "RUN_STATUSES",
     "SIGNAL_NAMES",
     "STANCES",
     "UNREACHABLE",
@@ -67,15 +64,12 @@ StanceName = Literal[
 STANCES: tuple[StanceName, ...] = get_args(StanceName)
 #: Which robots.txt group decided: one naming the agent, the '*' group, or none.
 GroupSource = Literal["specific", "wildcard", "none"]
-GROUP_SOURCES: tuple[GroupSource, ...] = get_args(GroupSource)
 
 #: Where a version came from, and what kind of run recorded it.
 VersionSource = Literal["live", "archive", "wayback"]
 VERSION_SOURCES: tuple[VersionSource, ...] = get_args(VersionSource)
 RunKind = VersionSource
-RUN_KINDS: tuple[RunKind, ...] = VERSION_SOURCES
 RunStatus = Literal["running", "done", "failed", "interrupted"]
-RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 
 #: Use-preference signals whose adoption ``trends --signal`` follows (definitions: tracker.signals.preferences).
 SignalName = Literal[

@@ -75,7 +75,7 @@ def _root(
 
 @app.command("settings")
 @_user_errors
-def settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
+def _settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
     """List every setting: its environment variable, effective value and help."""
     values = settings.resolve_all()
     if fmt is not OutputFormat.table:

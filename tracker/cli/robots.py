@@ -17,8 +17,8 @@ from rich.text import Text
 from tracker import settings
 from tracker.agents import CORE_PANEL, AgentRegistry
 from tracker.cli.common import AgentsFileOpt, FormatOpt, fail, out, registry
-from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client, robots_report
-from tracker.report import csv_safe
+from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client
+from tracker.report import csv_safe, robots_report
 from tracker.vocabulary import OutputFormat
 
 __all__ = ["robots_cmd"]

@@ -49,7 +49,7 @@ from tracker.signals.wellknown import (
     tdm_value,
     tdmrep_file,
 )
-from tracker.vocabulary import SIGNAL_NAMES, OptoutSource, ResourceKind, SignalName
+from tracker.vocabulary import OPTOUT_SOURCES, SIGNAL_NAMES, OptoutSource, ResourceKind, SignalName
 
 __all__ = [
     "ADOPTION",
@@ -201,7 +201,7 @@ class SitePreferences:
             d = ai_directives(self._entries, agent)
             if any(d.get(x) for x in vendor):
                 found.add("noarchive")
-        order = [s for s in _SOURCE_ORDER if s in found]
+        order = [s for s in OPTOUT_SOURCES if s in found]
         pref = AgentPreference(agent, bool(order), tuple(order))
         self._cache[key] = pref
         return pref
@@ -210,9 +210,6 @@ class SitePreferences:
         return self._header_usage.get("train-ai") == "n"
 
 
-_SOURCE_ORDER: tuple[OptoutSource, ...] = (
-    "content_signal", "content_usage", "noai", "noarchive", "tdmrep", "ai_txt", "rsl", "tos",
-)  # fmt: skip
 
 
 def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePreferences:

@@ -20,7 +20,10 @@ from tracker.errors import StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["SCHEMA_REVISION", "StoreError", "database_url", "head_revision", "migrate", "open_store", "session"]
+__all__ = [
+    "SCHEMA_REVISION", "StoreError", "current_revision", "database_url", "head_revision", "migrate", "open_store",
+    "session",
+]  # fmt: skip
 
 #: The newest migration (tests check it against the migrations folder). Knowing it here lets an up-to-date
 #: database open without importing Alembic, which costs a second of start-up for every command.

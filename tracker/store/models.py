@@ -27,10 +27,8 @@ from sqlmodel import Field, SQLModel
 
 __all__ = ["Body", "CrawlRun", "CrawlRunSite", "Evaluation", "RuleSet", "Site", "Version", "VersionEvent"]
 
-#: Resource kinds a version can describe.
-KINDS = ("robots", "homepage", "tdmrep", "ai_txt", "llms_txt", "terms", "rsl")
-#: Where a version came from.
-SOURCES = ("live", "archive", "wayback")
+# The values of kind, status and source columns are tracker.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
+# VERSION_SOURCES.
 
 
 class Site(SQLModel, table=True):

@@ -23,7 +23,6 @@ __all__ = [
     "SiteInfo",
     "StoredResource",
     "body_bytes",
-    "current_versions",
     "delete_evaluations_except",
     "find_site",
     "insert_evaluations",
@@ -171,17 +170,6 @@ def latest_states(engine: Engine, *, domain: str | None = None) -> Iterator[Late
             for other in side.execute(others, {"sid": site.id}):
                 resources[other[0]] = _resource(other)
             yield LatestState(site, resources)
-
-
-def current_versions(engine: Engine, site_id: int) -> dict[str, StoredResource]:
-    """A site's current version of each resource kind."""
-    q = (
-        select(*_RESOURCE_COLS)
-        .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
-        .where(_V.site_id == site_id, _V.valid_to.is_(None))
-    )
-    with engine.connect() as conn:
-        return {row[0]: _resource(row) for row in conn.execute(q)}
 
 
 def site_versions(engine: Engine, site_id: int) -> list[StoredResource]:

@@ -99,7 +99,7 @@ def _aware(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def ruleset_digest_and_counts(
+def _ruleset_digest_and_counts(
     body: bytes, rules: RobotsRules | None = None, *, truncated: bool = False
 ) -> tuple[str, int, int]:
     """(digest, groups, rules) of a robots.txt body (parsed here unless ``rules`` is given)."""
@@ -243,14 +243,10 @@ class Writer:
         # Bodies stored before without a ruleset (another kind first) get one now if they are robots.txt.
         fix = [(sha, found[sha][0]) for sha in found if found[sha][1] is None and todo[sha][0] == "robots"]
         new = [sha for sha in shas if sha not in found]
-        digests = {sha: ruleset_digest_and_counts(todo[sha][1], todo[sha][3], truncated=todo[sha][2]) for sha, _ in fix}
-        digests.update(
-            {
-                sha: ruleset_digest_and_counts(todo[sha][1], todo[sha][3], truncated=todo[sha][2])
-                for sha in new
-                if todo[sha][0] == "robots"
-            }
-        )
+        robots_shas = [sha for sha, _ in fix] + [sha for sha in new if todo[sha][0] == "robots"]
+        digests = {
+            sha: _ruleset_digest_and_counts(todo[sha][1], todo[sha][3], truncated=todo[sha][2]) for sha in robots_shas
+        }
         ruleset_ids = self._rulesets_for(conn, list(digests.values()))
         for sha, bid in fix:
             rid = ruleset_ids[digests[sha][0]]
