@@ -444,6 +444,57 @@ async def fetch_url(
         await asyncio.sleep(backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
 
 
+def _record_response(result: RobotsFetch, response: httpx.Response, url: str) -> None:
+    """Keep a response's status, URL and headers. Repeated headers are joined with ", " — except X-Robots-Tag,
+    whose values may each carry their own "agent:" scope, so they are kept apart, one per line."""
+    result.http_status = response.status_code
+    result.final_url = url
+    result.content_type = response.headers.get("content-type")
+    result.headers = {k.lower(): v for k, v in response.headers.items()}
+    if "x-robots-tag" in result.headers:
+        result.headers["x-robots-tag"] = "\n".join(response.headers.get_list("x-robots-tag"))
+
+
+def _redirect(
+    result: RobotsFetch, response: httpx.Response, current: str, seen: set[str], absent: FetchStatus
+) -> str | None:
+    """The next URL of a redirect, or None when the redirect ends the fetch (its status is then set)."""
+    location = response.headers.get("location")
+    if not location:
+        result.status = absent
+        return None
+    nxt = urljoin(current, location.strip())
+    if urlsplit(nxt).scheme not in ("http", "https"):
+        result.status, result.error = absent, f"redirect to unsupported URL {nxt[:200]!r}"
+        return None
+    result.redirects.append(nxt)
+    if nxt in seen or nxt == current:
+        result.status, result.error = "redirect_loop", "redirect cycle"
+        return None
+    seen.add(current)
+    return nxt
+
+
+def _status_of(code: int, absent: FetchStatus) -> FetchStatus:
+    """RFC 9309 §2.3.1 for a final (non-redirect, non-2xx) response."""
+    if code in (401, 403):
+        return "blocked_4xx"  # "unavailable" to the RFC, but usually a bot wall: kept apart
+    if 400 <= code < 500 and code != 429:
+        return absent
+    return "unreachable"  # 429, 5xx and anything odd: the RFC's "unreachable"
+
+
+async def _read_body(result: RobotsFetch, response: httpx.Response, kind: str, max_bytes: int) -> None:
+    """Read a 2xx body (capped) and classify it: empty, an HTML page where a text file was due, or ok."""
+    result.body, result.truncated = await _read_capped(response, max_bytes)
+    if not result.body.strip():
+        result.status = "empty"
+    elif kind not in ("homepage", "terms") and _looks_like_html(result.body, result.content_type):
+        result.status = "soft404_html"
+    else:
+        result.status = "ok"
+
+
 async def _fetch_once(
     client: httpx.AsyncClient,
     url: str,
@@ -452,57 +503,27 @@ async def _fetch_once(
     hops: int,
     max_bytes: int,
 ) -> RobotsFetch:
+    """One fetch with its redirects (each hop checked by the guard); never raises."""
     absent: FetchStatus = "no_robots" if kind == "robots" else "absent"
     result = RobotsFetch(url=url, status="network_error")
-    current = url
+    current: str | None = url
     seen: set[str] = set()
     for _ in range(hops + 1):
+        assert current is not None
         try:
             await guard.check(current)
             async with client.stream("GET", current) as response:
-                result.http_status = response.status_code
-                result.final_url = current
-                result.content_type = response.headers.get("content-type")
-                # Repeated headers are joined with ", " — except X-Robots-Tag, whose values may each carry their own
-                # "agent:" scope, so they are kept apart, one per line.
-                result.headers = {k.lower(): v for k, v in response.headers.items()}
-                if "x-robots-tag" in result.headers:
-                    result.headers["x-robots-tag"] = "\n".join(response.headers.get_list("x-robots-tag"))
+                _record_response(result, response, current)
                 code = response.status_code
                 if 300 <= code < 400:
-                    location = response.headers.get("location")
-                    if not location:
-                        result.status = absent
+                    current = _redirect(result, response, current, seen, absent)
+                    if current is None:
                         return result
-                    nxt = urljoin(current, location.strip())
-                    if urlsplit(nxt).scheme not in ("http", "https"):
-                        result.status = absent
-                        result.error = f"redirect to unsupported URL {nxt[:200]!r}"
-                        return result
-                    result.redirects.append(nxt)
-                    if nxt in seen or nxt == current:
-                        result.status = "redirect_loop"
-                        result.error = "redirect cycle"
-                        return result
-                    seen.add(current)
-                    current = nxt
                     continue
                 if 200 <= code < 300:
-                    result.body, result.truncated = await _read_capped(response, max_bytes)
-                    if not result.body.strip():
-                        result.status = "empty"
-                    elif kind != "homepage" and kind != "terms" and _looks_like_html(result.body, result.content_type):
-                        result.status = "soft404_html"
-                    else:
-                        result.status = "ok"
-                elif code in (401, 403):
-                    result.status = "blocked_4xx"
-                elif code == 429 or code >= 500:
-                    result.status = "unreachable"
-                elif 400 <= code < 500:
-                    result.status = absent
+                    await _read_body(result, response, kind, max_bytes)
                 else:
-                    result.status = "unreachable"
+                    result.status = _status_of(code, absent)
                 return result
         except Exception as exc:  # every network failure becomes a recorded outcome
             result.status = "network_error"
