@@ -48,6 +48,7 @@ __all__ = [
     "period_label",
     "restriction_series",
     "signal_series",
+    "weight_label",
 ]
 
 
@@ -115,6 +116,11 @@ def _periods(start: date, stop: date, freq: Freq) -> list[tuple[str, date]]:
         out.append((period_label(d, freq), min(end, stop)))
         d = end + timedelta(days=1)
     return out
+
+
+def weight_label(path: str | Path, column: str | None = None) -> str:
+    """How token weights from a file are named in every weighted row (``weighting``)."""
+    return f"tokens:{column or 'first *_tokens column'} of {Path(path).name}"
 
 
 def load_weights(path: str | Path, column: str | None = None) -> dict[str, float]:

@@ -100,7 +100,7 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
-    from tracker.trends import DEFINITIONS, load_weights, restriction_series, signal_series
+    from tracker.trends import DEFINITIONS, load_weights, restriction_series, signal_series, weight_label
 
     since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
     reg = registry(agents_file)
@@ -115,7 +115,7 @@ def trends_cmd(
         if weights is None:
             fail("--weight tokens needs --weights FILE (a CSV with url and *_tokens columns)")
         table_weights = load_weights(weights, weight_column)
-        label = f"tokens:{weight_column or 'first *_tokens column'} of {weights.name}"
+        label = weight_label(weights, weight_column)
     tokens = list(agent or ([] if by is not GroupBy.agent else ["GPTBot"]))
     _, unknown = reg.resolve(tokens)
     for t in unknown:
