@@ -26,7 +26,7 @@ import csv
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -156,14 +156,6 @@ def _site_weight(domain: str, weights: dict[str, float]) -> float:
         if cand in weights:
             return weights[cand]
     return 0.0
-
-
-def _day(v: object) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
 
 
 State = tuple[str, bool, bool]  # (stance or no_robots/unreachable, blocked, named)
