@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -126,19 +127,35 @@ def trends_cmd(
     )  # fmt: skip
     if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS}):
         return
-    table = Table(caption=DEFINITIONS, caption_justify="left")
-    for col in ("period", "agent", "sites", "blocked", "share", "named", "named share", "full", "near-full",
-                "partial", "unreachable"):  # fmt: skip
-        table.add_column(col, justify="right" if col not in ("period", "agent") else "left", no_wrap=True)
-    for r in rows:
-        table.add_row(
-            r.period, Text(r.agent), str(r.sites), str(r.blocked), f"{r.blocked_share:.1%}", str(r.blocked_named),
-            f"{r.blocked_named_share:.1%}", str(r.full_block), str(r.near_full_block), str(r.partial_block),
-            str(r.unreachable),
-        )  # fmt: skip
-    out.print(table)
+    _print_trend_table(rows)
     if weight is not Weighting.none:
         out.print(Text(f"shares weighted by {label}"))
+
+
+#: Trend table columns: (heading, value of a row); the first seven fit an 80-column terminal.
+_TREND_COLUMNS: list[tuple[str, Callable[[Any], str]]] = [
+    ("period", lambda r: r.period), ("agent", lambda r: r.agent), ("sites", lambda r: str(r.sites)),
+    ("blocked", lambda r: str(r.blocked)), ("share", lambda r: f"{r.blocked_share:.1%}"),
+    ("named", lambda r: str(r.blocked_named)), ("unreachable", lambda r: str(r.unreachable)),
+    ("named share", lambda r: f"{r.blocked_named_share:.1%}"), ("full", lambda r: str(r.full_block)),
+    ("near-full", lambda r: str(r.near_full_block)), ("partial", lambda r: str(r.partial_block)),
+]  # fmt: skip
+
+
+def _print_trend_table(rows: list[Any]) -> None:
+    """The series as a table: every column where the terminal is wide, the seven main ones where it is not
+    (``--format csv`` or ``json`` always has them all)."""
+    from tracker.trends import DEFINITIONS
+
+    columns = _TREND_COLUMNS if out.width >= 120 else _TREND_COLUMNS[:7]
+    table = Table(caption=DEFINITIONS, caption_justify="left")
+    for heading, _ in columns:
+        table.add_column(heading, justify="left" if heading in ("period", "agent") else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(*(Text(value(r)) for _, value in columns))
+    out.print(table)
+    if len(columns) < len(_TREND_COLUMNS):
+        out.print(Text("(a narrow terminal: named share and the stance counts are in --format csv or json)"))
 
 
 def _print_signal_rows(rows: list, fmt: OutputFormat) -> None:
