@@ -43,7 +43,7 @@ def phase(args: argparse.Namespace) -> None:
         engine = open_store(db)
         config = CrawlConfig(
             concurrency=args.concurrency,
-            per_host_delay=args.delay,
+            delay=args.delay,
             resources=("robots",) if args.phase == "ours-robots" else tuple(RESOURCES),
             ca_bundle=web["ca"],
             connect_to=[

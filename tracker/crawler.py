@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -78,12 +77,6 @@ KEPT_HEADERS = (
 )  # fmt: skip
 
 
-@functools.cache
-def _ai_tokens() -> tuple[str, ...]:
-    """Agent tokens whose own <meta name="…"> tags are read on homepages (besides name="robots")."""
-    return tuple(a.token for a in load_registry())
-
-
 @dataclass(slots=True)
 class CrawlConfig:
     """How to crawl: limits, politeness, resources and the network options (the ``crawl`` command's options)."""
@@ -100,6 +93,8 @@ class CrawlConfig:
     connect_to: list[ConnectTo] = field(default_factory=list)
     batch_size: int = 200
     max_redirects: int = MAX_REDIRECTS
+    #: Agent tokens whose own ``<meta name="…">`` tags are read on homepages (besides name="robots").
+    agent_tokens: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         kinds = self.resources
@@ -118,6 +113,7 @@ class CrawlConfig:
             "total_timeout": values["total-timeout"], "retries": values["retries"],
             "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
             "allow_private": values["allow-private"], "max_redirects": values["max-redirects"],
+            "agent_tokens": tuple(a.token for a in load_registry(values["agents-file"] or None)),
         }  # fmt: skip
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
@@ -260,7 +256,7 @@ class SiteCrawler:
             observations.append(obs)
             if kind == "homepage":
                 scan = scan_html(f.body) if f.status == "ok" else None
-                obs.signals = page_signals(scan, f.headers, _ai_tokens()) if scan is not None else None
+                obs.signals = page_signals(scan, f.headers, self.config.agent_tokens) if scan is not None else None
                 if "terms" in self.config.resources:
                     observations.append(await self._terms(f, scan, at, rules, host))
         if "rsl" in self.config.resources and robots.status not in UNREACHABLE:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from tracker import settings
-from tracker.cli.common import DbOpt, err, fail, open_db, out, warn
+from tracker.cli.common import AgentsFileOpt, DbOpt, err, fail, open_db, out, warn
 from tracker.crawl import ConnectTo
 from tracker.crawler import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
 from tracker.sites import read_site_list
@@ -55,6 +55,7 @@ def crawl_cmd(
         float | None, typer.Option("--total-timeout", help="Seconds for one fetch in all [env …_TOTAL_TIMEOUT].")
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
+    agents_file: AgentsFileOpt = None,
 ) -> None:
     """Crawl a site list: robots.txt and the other signals of every site, into the history."""
     if sites is None:
@@ -66,7 +67,7 @@ def crawl_cmd(
         warn(f"… and {len(parsed.problems) - 20} more lines skipped")
     try:
         config = CrawlConfig.from_settings(
-            settings.resolve_all(),
+            {**settings.resolve_all(), **({"agents-file": agents_file} if agents_file else {})},
             concurrency=concurrency, delay=delay, retries=retries, timeout=timeout, total_timeout=total_timeout,
             user_agent=settings.user_agent(user_agent) if user_agent else None, ca_bundle=ca_bundle,
             allow_private=allow_private, resources=tuple(k.strip() for k in resources.split(",") if k.strip()),
