@@ -14,6 +14,13 @@ SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for 
 - ``version_events``: per (kind, day, status, ruleset, category) how many versions began and ended that day.
   Maintained by the writer with the versions, it is what trend series read: a few hundred thousand rows for
   millions of versions, so a series over a million sites takes a second, not a scan of every version.
+- ``site_lists`` / ``site_list_members``: the tracked lists — a fixed **panel** (the sites followed from the start)
+  apart from a moving **top-N** (a ranking's current head) — and their sites with their rank in that list.
+- ``site_labels``: a site's category from each source (user, curated, annotation, homepage, tld), with the detail
+  that decided it; ``sites.category`` holds the one that wins (tracker.categories).
+- ``site_weights``: tokens per site per corpus column (e.g. ``c4_tokens``), measured or filled in, and from where.
+- ``captures``: web-archive captures already fetched (source, site, timestamp, digest → body), so a backfill never
+  fetches a capture twice and a second run fetches nothing new.
 - ``crawl_runs``: each crawl or import, with its counts; ``crawl_run_sites`` the sites a run has recorded,
   written in the same transaction as their versions, so a resumed run skips exactly those.
 """
@@ -25,7 +32,10 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Body", "CrawlRun", "CrawlRunSite", "Evaluation", "RuleSet", "Site", "Version", "VersionEvent"]
+__all__ = [
+    "Body", "Capture", "CrawlRun", "CrawlRunSite", "Evaluation", "RuleSet", "Site", "SiteLabel", "SiteList",
+    "SiteListMember", "SiteWeight", "Version", "VersionEvent",
+]  # fmt: skip
 
 # The values of kind, status and source columns are tracker.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
 # VERSION_SOURCES.
@@ -161,3 +171,67 @@ class CrawlRunSite(SQLModel, table=True):
 
     run_id: int = Field(foreign_key="crawl_runs.id", primary_key=True)
     site_id: int = Field(foreign_key="sites.id", primary_key=True)
+
+
+class SiteList(SQLModel, table=True):
+    """A tracked list of sites: a fixed panel, or a moving top-N of a ranking."""
+
+    __tablename__ = "site_lists"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=100)
+    kind: str = Field(max_length=16)  # panel / top
+    source: str | None = None  # file path, or "tranco"
+    list_id: str | None = None  # e.g. the Tranco list id
+    list_date: str | None = Field(default=None, max_length=10)  # YYYY-MM-DD of the ranking
+    added_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class SiteListMember(SQLModel, table=True):
+    """A site in a tracked list, with its rank there."""
+
+    __tablename__ = "site_list_members"
+
+    list_id: int = Field(foreign_key="site_lists.id", primary_key=True)
+    site_id: int = Field(foreign_key="sites.id", primary_key=True, index=True)
+    rank: int | None = None
+    added_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class SiteLabel(SQLModel, table=True):
+    """A site's category according to one source."""
+
+    __tablename__ = "site_labels"
+
+    site_id: int = Field(foreign_key="sites.id", primary_key=True)
+    source: str = Field(primary_key=True, max_length=16)  # user / curated / annotation / homepage / tld
+    category: str = Field(max_length=32)
+    detail: str | None = None  # what decided it (a schema.org type, an og:type, a TLD, the annotation's class)
+
+
+class SiteWeight(SQLModel, table=True):
+    """Tokens of a site in one corpus column, measured (from a file) or filled in (a documented fallback)."""
+
+    __tablename__ = "site_weights"
+
+    site_id: int = Field(foreign_key="sites.id", primary_key=True)
+    name: str = Field(primary_key=True, max_length=32)  # the column, e.g. c4_tokens
+    value: float
+    measured: bool = True
+    source: str | None = None  # the file the value came from, or the fallback's name
+
+
+class Capture(SQLModel, table=True):
+    """A web-archive capture of a site's robots.txt, once fetched (or classified without fetching)."""
+
+    __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_source_digest", "source", "digest"),)
+
+    site_id: int = Field(foreign_key="sites.id", primary_key=True)
+    source: str = Field(primary_key=True, max_length=16)  # wayback
+    timestamp: str = Field(primary_key=True, max_length=14)  # yyyyMMddhhmmss
+    original: str
+    statuscode: str = Field(max_length=8)
+    digest: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=24)  # what it was classified as (a fetch status, or redirect / archive_error)
+    body_id: int | None = Field(default=None, foreign_key="bodies.id")
