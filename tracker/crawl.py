@@ -44,6 +44,7 @@ __all__ = [
     "fetch_url",
     "make_client",
     "make_crawl_client",
+    "read_capped",
     "robots_url",
     "user_agent_header",
 ]
@@ -366,7 +367,8 @@ def _error_kind(exc: BaseException) -> str:
     return f"{kind}: {text}"[:500]
 
 
-async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+async def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """Read at most ``cap`` bytes of a streamed body (after decompression); (bytes, whether there was more)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
@@ -486,7 +488,7 @@ def _status_of(code: int, absent: FetchStatus) -> FetchStatus:
 
 async def _read_body(result: RobotsFetch, response: httpx.Response, kind: str, max_bytes: int) -> None:
     """Read a 2xx body (capped) and classify it: empty, an HTML page where a text file was due, or ok."""
-    result.body, result.truncated = await _read_capped(response, max_bytes)
+    result.body, result.truncated = await read_capped(response, max_bytes)
     if not result.body.strip():
         result.status = "empty"
     elif kind not in ("homepage", "terms") and _looks_like_html(result.body, result.content_type):

@@ -14,6 +14,8 @@ from typing import Any
 
 from tracker.crawl import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
 from tracker.errors import SettingError
+from tracker.sites import TRANCO_URL
+from tracker.wayback import ARCHIVE_URL
 
 __all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "get", "resolve_all", "user_agent"]
 
@@ -83,6 +85,9 @@ _SETTINGS = [
     Setting("timeout", TIMEOUT, "Seconds allowed for connecting and for each read.", _positive_float),
     Setting("total-timeout", 30.0, "Seconds allowed for one fetch in all (redirects included).", _positive_float),
     Setting("max-redirects", MAX_REDIRECTS, "Redirect hops followed (RFC 9309: at least 5).", _positive_int),
+    Setting("archive-url", ARCHIVE_URL, "The Wayback Machine (CDX index and raw captures) for backfill."),
+    Setting("archive-rate", 1.0, "Requests a second to the archive in a backfill (0: no limit).", _non_negative_float),
+    Setting("tranco-url", TRANCO_URL, "Where `sites add --tranco` downloads Tranco lists."),
     Setting("concurrency", 100, "Sites crawled at once.", _positive_int),
     Setting("delay", 0.1, "Seconds between two requests to the same host.", _non_negative_float),
     Setting("retries", 1, "Extra tries for transient failures (5xx, 429, network errors).", _non_negative_int),

@@ -16,7 +16,12 @@ from urllib.parse import urlsplit
 
 from tracker.errors import SiteListError
 
-__all__ = ["SiteEntry", "SiteList", "normalise_domain", "normalise_host", "parse_site_list", "read_site_list"]
+__all__ = [
+    "TRANCO_URL", "SiteEntry", "SiteList", "normalise_domain", "normalise_host", "parse_site_list", "read_site_list",
+]  # fmt: skip
+
+#: Where Tranco lists come from (the ``tranco-url`` setting; tests point it at a loopback server).
+TRANCO_URL = "https://tranco-list.eu"
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DOMAIN_COLUMNS = ("domain", "url", "host", "site")

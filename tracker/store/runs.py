@@ -71,9 +71,23 @@ class Run:
         *,
         params: dict[str, Any] | None = None,
         resume: bool = False,
+        skip_finished: bool = False,
     ) -> Run:
-        """Start a run, or with ``resume`` continue the newest unfinished one of this kind and source."""
+        """Start a run, or with ``resume`` continue the newest unfinished one of this kind and source.
+
+        ``skip_finished`` also counts as done the sites that earlier *finished* runs of this kind and source
+        recorded (a backfill over the same range has nothing to fetch for them again)."""
         writer = Writer(engine)
+        finished: frozenset[int] = frozenset()
+        if skip_finished:
+            with engine.connect() as conn:
+                finished = frozenset(
+                    conn.execute(
+                        select(_run_sites.c.site_id)
+                        .select_from(_run_sites.join(_runs, _runs.c.id == _run_sites.c.run_id))
+                        .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status == "done")
+                    ).scalars()
+                )
         with engine.begin() as conn:
             previous = None
             if resume:
@@ -89,7 +103,7 @@ class Run:
                     conn.execute(select(_run_sites.c.site_id).where(_run_sites.c.run_id == previous)).scalars()
                 )
                 writer.run_id = int(previous)
-                return cls(engine, int(previous), kind, source, writer, done, resumed=True)
+                return cls(engine, int(previous), kind, source, writer, done | finished, resumed=True)
             conn.execute(
                 update(_runs)
                 .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status == "running")
@@ -104,7 +118,7 @@ class Run:
             )  # fmt: skip
             run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
         writer.run_id = run_id
-        return cls(engine, run_id, kind, source, writer)
+        return cls(engine, run_id, kind, source, writer, finished)
 
     def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Create or update the run's sites (see :meth:`Writer.ensure_sites`); domain → site id."""
@@ -122,6 +136,16 @@ class Run:
         self.counts.new_versions += result.new_versions
         self.counts.unchanged += result.unchanged + result.duplicates
         return result
+
+    def mark_done(self, domains: Sequence[str]) -> None:
+        """Mark sites done that had nothing to record (an excluded site, a site the archive never captured)."""
+        ids = self.writer.ensure_sites([{"domain": d} for d in domains])
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        with self.engine.begin() as conn:
+            dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            conn.execute(dialect_insert(_run_sites).on_conflict_do_nothing(),
+                         [{"run_id": self.id, "site_id": ids[d]} for d in domains])  # fmt: skip
 
     def finish(self, status: RunStatus = "done") -> None:
         """Close the run with its status and counts."""
