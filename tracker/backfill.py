@@ -1,6 +1,7 @@
 """History for a fresh install: each tracked site's robots.txt captures from the Wayback Machine, as versions.
 
-For each site: one CDX query (http and https, with and without ``www.``, one row a day, no 5xx), one capture
+For each site: two CDX queries (http and https, with and without ``www.``; the file's captures one a day, other
+statuses one a month, no 5xx — tracker.wayback.cdx_urls says why), one capture
 chosen per period (the last that shows the file, else the last that shows its absence; a period with neither
 inherits the previous one, as the reference study did), then the raw captures whose content is not known yet —
 a digest fetched once is never fetched again, for any site or run. Each capture becomes a ``wayback`` observation
@@ -35,7 +36,7 @@ from tracker.store import catalog
 from tracker.store.runs import Run
 from tracker.store.writer import Observation
 from tracker.vocabulary import Freq
-from tracker.wayback import ARCHIVE_URL, CdxRow, capture_status, cdx_url, choose_per_period, parse_cdx, raw_capture_url
+from tracker.wayback import ARCHIVE_URL, CdxRow, capture_status, cdx_urls, choose_per_period, parse_cdx, raw_capture_url
 
 __all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "BackfillReport", "RateLimiter", "backfill"]
 
@@ -199,13 +200,14 @@ class _SiteBackfill:
 
     async def rows(self, domain: str) -> list[CdxRow] | None:
         """The site's captures in the range; None when the archive excludes the site."""
-        url = cdx_url(self.config.archive_url, domain, since=self.config.since, until=self.config.until)
-        status, body, _ = await self.archive.get(url)
-        if _is_excluded(status, body):
-            return None
-        if status != 200:
-            return []
-        return parse_cdx(body)
+        rows: list[CdxRow] = []
+        for url in cdx_urls(self.config.archive_url, domain, since=self.config.since, until=self.config.until):
+            status, body, _ = await self.archive.get(url)
+            if _is_excluded(status, body):
+                return None
+            if status == 200:
+                rows += parse_cdx(body)
+        return sorted(set(rows), key=lambda r: (r.timestamp, r.statuscode))
 
     async def run(self, site_id: int, domain: str) -> tuple[list[Observation], list[dict[str, Any]]]:
         """Observations for the site and the capture rows to remember."""

@@ -21,7 +21,7 @@ __all__ = [
     "CDX_FIELDS",
     "CdxRow",
     "capture_status",
-    "cdx_url",
+    "cdx_urls",
     "choose_per_period",
     "parse_cdx",
     "periods_of",
@@ -59,22 +59,23 @@ def timestamp_of(ts: str) -> datetime:
                     tzinfo=UTC)  # fmt: skip
 
 
-def cdx_url(base: str, domain: str, *, since: date, until: date) -> str:
-    """The CDX query for a site's robots.txt captures between two dates (JSON, our fields, no 5xx, one row a day).
+def cdx_urls(base: str, domain: str, *, since: date, until: date) -> tuple[str, str]:
+    """The two CDX queries for a site's robots.txt captures between two dates (JSON, our fields):
 
-    One row a day (``collapse=timestamp:8``) keeps the answer small while leaving every day on which the file could
-    have changed; the choice of one capture per period is made here, not by the archive, so a redirect captured
-    first in a month does not hide the month's real file."""
-    params = {
-        "url": f"{domain}/robots.txt",
-        "output": "json",
-        "fl": ",".join(CDX_FIELDS),
-        "from": since.strftime("%Y%m%d"),
-        "to": until.strftime("%Y%m%d") + "235959",
-        "filter": "!statuscode:5..",
-        "collapse": "timestamp:8",
-    }
-    return f"{base.rstrip('/')}/cdx/search/cdx?{urlencode(params)}"
+    - the file: ``statuscode:200``, one row a day (``collapse=timestamp:8``), so every day on which it could have
+      changed is there while the answer stays small (a busy site's robots.txt is captured thousands of times);
+    - everything else but 5xx, one row a month: 404s say the file was gone, redirects are counted, never parsed.
+
+    Two queries, because a redirect captured first on a day (http → https) would otherwise hide the day's file."""
+    common = {
+        "url": f"{domain}/robots.txt", "output": "json", "fl": ",".join(CDX_FIELDS),
+        "from": since.strftime("%Y%m%d"), "to": until.strftime("%Y%m%d") + "235959",
+    }  # fmt: skip
+    root = f"{base.rstrip('/')}/cdx/search/cdx?"
+    files = urlencode({**common, "filter": "statuscode:200", "collapse": "timestamp:8"})
+    others = urlencode([*common.items(), ("filter", "!statuscode:200"), ("filter", "!statuscode:5.."),
+                        ("collapse", "timestamp:6")])  # fmt: skip
+    return root + files, root + others
 
 
 def raw_capture_url(base: str, row: CdxRow) -> str:

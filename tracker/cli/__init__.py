@@ -19,6 +19,7 @@ from rich.text import Text
 
 from tracker import __version__, settings
 from tracker.cli.agents import agents_list, agents_sync
+from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.common import FormatOpt, fail, out
 from tracker.cli.crawling import crawl_cmd
 from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd
@@ -58,7 +59,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 for _group, _name, _command in (
     (app, "robots", robots_cmd), (app, "import-archive", import_archive_cmd), (app, "trends", trends_cmd),
-    (app, "site", site_cmd), (app, "crawl", crawl_cmd), (export_app, "latest", export_latest),
+    (app, "site", site_cmd), (app, "crawl", crawl_cmd), (app, "backfill", backfill_cmd),
+    (export_app, "latest", export_latest),
     (agents_app, "list", agents_list), (agents_app, "sync", agents_sync),
 ):  # fmt: skip
     _group.command(_name)(_user_errors(_command))

@@ -244,7 +244,8 @@ def record_captures(engine: Engine, source: str, rows: Sequence[Mapping[str, obj
         shas = [r["sha256"] for r in rows if r.get("sha256")]
         ids: dict[str, int] = {}
         for chunk in _chunks(shas):
-            ids.update(dict(conn.execute(select(_bodies.c.sha256, _bodies.c.id).where(_bodies.c.sha256.in_(chunk)))))
+            q = select(_bodies.c.sha256, _bodies.c.id).where(_bodies.c.sha256.in_(chunk))
+            ids.update({sha: bid for sha, bid in conn.execute(q)})
         from sqlalchemy.dialects import postgresql, sqlite
 
         dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert

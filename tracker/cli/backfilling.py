@@ -1,0 +1,125 @@
+"""``consent-tracker backfill``: history from the Wayback Machine for the tracked sites (or a list)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from tracker import settings
+from tracker.cli.common import DbOpt, err, fail, open_db, out, warn
+from tracker.crawl import ConnectTo
+from tracker.sites import SiteEntry, read_site_list
+from tracker.vocabulary import Freq
+
+__all__ = ["backfill_cmd", "month_or_day", "sites_to_use"]
+
+
+def month_or_day(value: str | None, option: str, *, end: bool = False) -> date | None:
+    """``2016-01`` (the first, or with ``end`` the last, day of the month) or ``2016-01-15``."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 7:
+            d = date.fromisoformat(value + "-01")
+            if end:
+                nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+                return date.fromordinal(nxt.toordinal() - 1)
+            return d
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} must be a month like 2016-01 or a day like 2016-01-31, not {value!r}")
+
+
+def sites_to_use(engine: object, sites: Path | None, lists: list[str] | None, top: int | None) -> list[SiteEntry]:
+    """The sites of a file, or of tracked lists, or every tracked site."""
+    from tracker.tracking import tracked_entries
+
+    if sites is not None:
+        entries, parsed = read_site_list(sites, top=top)
+        for problem in parsed.problems[:20]:
+            warn(f"{sites.name} {problem}")
+        return entries
+    entries = tracked_entries(engine, lists)  # type: ignore[arg-type]
+    if not entries:
+        fail("no tracked sites: add some with `consent-tracker sites add FILE` (or `--tranco 1000`), or pass --sites")
+    return entries[:top] if top else entries
+
+
+def backfill_cmd(
+    since: Annotated[str, typer.Option("--since", help="First month (2016-01) or day.")] = "2016-01",
+    until: Annotated[str | None, typer.Option("--until", help="Last month or day (default: today).")] = None,
+    freq: Annotated[Freq, typer.Option("--freq", help="One capture per period.")] = Freq.month,
+    sites: Annotated[
+        Path | None, typer.Option("--sites", help="A site list file instead of the tracked sites.")
+    ] = None,
+    list_: Annotated[
+        list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only the N best-ranked sites.")] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", help="Requests a second to the archive (0: no limit) [env …_ARCHIVE_RATE]."),
+    ] = None,
+    archive_url: Annotated[
+        str | None, typer.Option("--archive-url", help="The archive [env CONSENT_TRACKER_ARCHIVE_URL].")
+    ] = None,
+    connect_to: Annotated[
+        list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
+    ] = None,
+    ca_bundle: Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) for TLS.")] = None,
+    allow_private: Annotated[
+        bool | None,
+        typer.Option("--allow-private/--no-allow-private", help="Allow private and loopback addresses."),
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Backfill robots.txt history from the Wayback Machine: one capture per period, as versions (resumable)."""
+    from tracker.backfill import BackfillConfig, BackfillProgress, backfill
+
+    since_d = month_or_day(since, "--since")
+    until_d = month_or_day(until, "--until", end=True) or datetime.now(UTC).date()
+    try:
+        config = BackfillConfig.from_settings(
+            settings.resolve_all(), since=since_d, until=until_d, freq=freq, rate=rate, archive_url=archive_url,
+            ca_bundle=ca_bundle, allow_private=allow_private,
+            connect_to=[ConnectTo.parse(c) for c in connect_to or []],
+        )  # fmt: skip
+    except ValueError as e:
+        fail(str(e))
+    engine = open_db(db)
+    entries = sites_to_use(engine, sites, list_, top)
+    with Progress(
+        TextColumn("backfilling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
+        TextColumn("{task.fields[req]} requests, {task.fields[cap]} captures"), TimeRemainingColumn(),
+        TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("", total=len(entries), req=0, cap=0)
+
+        def progress(p: BackfillProgress, domain: str) -> None:
+            bar.update(task, completed=p.done + p.skipped, req=p.requests, cap=p.captures, description=domain)
+
+        try:
+            report = asyncio.run(backfill(engine, entries, config, progress=progress))
+        except KeyboardInterrupt:
+            err.print(Text("interrupted: what was fetched is saved; run the same backfill again to resume",
+                           style="yellow"))  # fmt: skip
+            raise typer.Exit(130) from None
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(report.classified.items(), key=lambda kv: -kv[1]))
+    out.print(
+        Text(
+            f"backfill #{report.run_id} {report.status}: {report.done} sites in {report.seconds:.1f} s"
+            + (f" ({report.skipped} already done)" if report.skipped else "")
+            + f"; {report.requests} requests to the archive, {report.captures_fetched} captures fetched, "
+            f"{report.captures_reused} known already; {report.new_versions} new versions"
+            + (f"; captures: {kinds}" if kinds else "")
+        ),
+        soft_wrap=True,
+    )
+    if report.excluded:
+        warn(f"the archive excludes {len(report.excluded)} site(s): {', '.join(report.excluded[:10])}")
