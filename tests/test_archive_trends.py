@@ -17,7 +17,8 @@ from tracker.agents import load_registry
 from tracker.archive import ArchiveError, import_archive, normalise_host
 from tracker.cli import app
 from tracker.store import Version, open_store
-from tracker.trends import load_weights, restriction_series
+from tracker.trends import restriction_series
+from tracker.weights import load_weights
 
 OPEN = "User-agent: *\nDisallow: /private/\n"
 NAMED = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"

@@ -210,7 +210,7 @@ def test_loopback_refused_without_allow_private(web: str) -> None:
 def test_crawl_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
     code, output = invoke("crawl", "--db", db)
-    assert code == 2 and "--sites FILE is required" in output
+    assert code == 2 and "no tracked sites" in output and "sites add" in output
     code, output = invoke("crawl", "--sites", str(tmp_path / "none.csv"), "--db", db)
     assert code == 2 and "cannot read" in output
     bad = tmp_path / "bad.txt"

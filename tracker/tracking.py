@@ -121,6 +121,8 @@ def download_tranco(
     try:
         with httpx.Client(headers=headers, timeout=timeout, follow_redirects=True, transport=transport) as client:
             meta = client.get(f"{base_url.rstrip('/')}/api/lists/date/{when}")
+            if meta.status_code == 404:
+                raise DownloadError(f"Tranco has no list for {when}")
             meta.raise_for_status()
             info = meta.json()
             list_id = str(info.get("list_id") or "")

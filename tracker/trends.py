@@ -22,12 +22,10 @@ replaces counts by sums of weights in the share columns; raw counts stay in ``si
 from __future__ import annotations
 
 import calendar
-import csv
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -35,20 +33,19 @@ from tracker.agents import AgentRegistry
 from tracker.errors import TrendError
 from tracker.evaluate import load_evaluations
 from tracker.signals.preferences import ADOPTION, adopts
-from tracker.store import queries
+from tracker.store import catalog, queries
 from tracker.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, SignalName, Weighting
+from tracker.weights import Weights, site_weight
 
 __all__ = [
     "DEFINITIONS",
     "SignalRow",
     "TrendError",
     "TrendRow",
-    "load_weights",
     "period_end",
     "period_label",
     "restriction_series",
     "signal_series",
-    "weight_label",
 ]
 
 
@@ -83,10 +80,58 @@ class TrendRow:
     weighting: str
     sites_weight: float
     blocked_weight: float
+    weight_measured_share: float  # of sites_weight, the part measured (the rest filled in; 1.0 unweighted)
+    sample: str  # which sites: "all sites", or a tracked list ("panel 'panel'", "top 'tranco-top' (Tranco …)")
 
     def as_dict(self) -> dict[str, object]:
         """A plain dict (for CSV/JSON)."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sample:
+    """Which sites a series counts, and what each weighs."""
+
+    label: str
+    sites: frozenset[int] | None  # None: every site
+    weights: dict[int, float]
+    measured: frozenset[int]
+
+
+def _sample(
+    engine: Engine, lists: Sequence[str] | None, weight: Weighting, weights: dict[str, float] | Weights | None
+) -> _Sample:
+    label, members = "all sites", None
+    if lists:
+        infos = {i.name: i for i in catalog.lists(engine)}
+        missing = [n for n in lists if n not in infos]
+        if missing:
+            raise TrendError(f"no list named {', '.join(missing)} (lists: {', '.join(infos) or 'none'})")
+        ids: set[int] = set()
+        parts = []
+        for n in lists:
+            i = infos[n]
+            ids |= catalog.list_site_ids(engine, i.id)
+            ranking = f" ({i.source or 'ranking'} of {i.list_date})" if i.kind == "top" and i.list_date else ""
+            parts.append(f"{i.kind} '{n}'{ranking}")
+        label, members = " + ".join(parts), frozenset(ids)
+    values: dict[int, float] = {}
+    measured: frozenset[int] = frozenset()
+    if weight is Weighting.rank:
+        sites = queries.sites_for_weights(engine)
+        values = {s.id: 1.0 / s.rank for s in sites if s.rank}
+        measured = frozenset(values)
+    elif weight is Weighting.tokens:
+        if isinstance(weights, Weights):
+            values, measured = weights.values, weights.measured
+        else:
+            table = weights or {}
+            for site in queries.sites_for_weights(engine):
+                w = site_weight(site.domain, table)
+                if w is not None:
+                    values[site.id] = w
+            measured = frozenset(values)
+    return _Sample(label, members, values, measured)
 
 
 def period_label(d: date, freq: Freq) -> str:
@@ -118,48 +163,8 @@ def _periods(start: date, stop: date, freq: Freq) -> list[tuple[str, date]]:
     return out
 
 
-def weight_label(path: str | Path, column: str | None = None) -> str:
-    """How token weights from a file are named in every weighted row (``weighting``)."""
-    return f"tokens:{column or 'first *_tokens column'} of {Path(path).name}"
-
-
-def load_weights(path: str | Path, column: str | None = None) -> dict[str, float]:
-    """Read a ``url,<weight>…`` CSV into host → weight (the first numeric column unless ``column`` is given)."""
-    p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            fields = reader.fieldnames or []
-            key = next((f for f in fields if f.lower() in ("url", "domain", "host", "site")), None)
-            if key is None:
-                raise TrendError(f"{p}: needs a 'url' or 'domain' column (has {fields})")
-            col = column or next((f for f in fields if f != key and f.endswith("tokens")), None)
-            if col is None or col not in fields:
-                raise TrendError(f"{p}: no weight column {column or '*_tokens'} (has {fields})")
-            out: dict[str, float] = {}
-            for row in reader:
-                host = (row.get(key) or "").strip().lower().removeprefix("http://").removeprefix("https://")
-                host = host.split("/", 1)[0]
-                try:
-                    w = float(row.get(col) or "")
-                except ValueError:
-                    continue
-                if host and w >= 0:
-                    out[host] = out.get(host, 0.0) + w
-            return out
-    except OSError as e:
-        raise TrendError(f"cannot read weights {p}: {e.strerror or e}") from None
-
-
-def _site_weight(domain: str, weights: dict[str, float]) -> float:
-    for cand in (domain, domain.removeprefix("www."), "www." + domain):
-        if cand in weights:
-            return weights[cand]
-    return 0.0
-
-
 State = tuple[str, bool, bool]  # (stance or no_robots/unreachable, blocked, named)
-Event = tuple[date, int, State, int, float]  # (day, +1/-1, state, count, weight)
+Event = tuple[date, int, State, int, float, float]  # (day, +1/-1, state, count, weight, measured weight)
 
 
 class _Classifier:
@@ -237,14 +242,14 @@ def _events_from_table(
         else:
             st = by_code[code]
         if starts:
-            out.append((day, 1, st, starts, 0.0))
+            out.append((day, 1, st, starts, 0.0, 0.0))
         if ends and day <= horizon:
-            out.append((day, -1, st, ends, 0.0))
+            out.append((day, -1, st, ends, 0.0, 0.0))
     before = horizon - timedelta(days=max_age) + timedelta(days=1)
     for status, ruleset, last_day, n in queries.stale_current_counts(engine, before, category=category):
         end = last_day + timedelta(days=max_age)
         if end <= horizon:
-            out.append((end, -1, classify.state(status, ruleset), n, 0.0))
+            out.append((end, -1, classify.state(status, ruleset), n, 0.0, 0.0))
     return out
 
 
@@ -252,19 +257,22 @@ def _events_from_versions(
     engine: Engine,
     classify: _Classifier,
     category: str | None,
-    site_w: dict[int, float],
+    sample: _Sample,
     horizon: date,
     max_age: int,
 ) -> list[Event]:
-    """Start/end events per site (needed when each site carries its own weight)."""
+    """Start/end events per site (needed when each site carries its own weight, or the sample is a list)."""
     out: list[Event] = []
     for status, rid, sid, first, end in queries.robots_version_spans(engine, category=category, max_age_days=max_age):
+        if sample.sites is not None and sid not in sample.sites:
+            continue
         st = classify.state(status, rid)
-        w = site_w.get(sid, 0.0)
-        out.append((first, 1, st, 1, w))
+        w = sample.weights.get(sid, 0.0)
+        mw = w if sid in sample.measured else 0.0
+        out.append((first, 1, st, 1, w, mw))
         # A superseded version ends when the next began; a current one max_age days after it was last seen.
         if end <= horizon:
-            out.append((end, -1, st, 1, w))
+            out.append((end, -1, st, 1, w, mw))
     return out
 
 
@@ -279,11 +287,16 @@ def restriction_series(
     by: GroupBy = GroupBy.agent,
     category: str | None = None,
     weight: Weighting = Weighting.none,
-    weights: dict[str, float] | None = None,
+    weights: dict[str, float] | Weights | None = None,
     weight_label: str = "",
     max_age_days: int = 90,
+    lists: Sequence[str] | None = None,
 ) -> list[TrendRow]:
-    """Compute the restriction series for each agent (or company/purpose group) and period."""
+    """Compute the restriction series for each agent (or company/purpose group) and period.
+
+    ``lists`` restricts the sample to tracked lists (a fixed panel, or a top-N); every row says its sample.
+    ``weights`` for ``Weighting.tokens``: a host → tokens table read from a file, or the stored weights
+    (:func:`tracker.weights.stored_weights`), whose filled-in values count apart in ``weight_measured_share``."""
     freq, by, weight = Freq(freq), GroupBy(by), Weighting(weight)
     groups = _groups(registry, agents, by)
     evals = load_evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
@@ -291,31 +304,25 @@ def restriction_series(
     if window is None:
         return []
     horizon, periods = window
-    site_w: dict[int, float] | None = None
-    if weight is not Weighting.none:
-        site_w = {}
-        for site in queries.sites_for_weights(engine):
-            if weight is Weighting.rank:
-                site_w[site.id] = 1.0 / site.rank if site.rank else 0.0
-            else:
-                site_w[site.id] = _site_weight(site.domain, weights or {})
-    label = weight_label or weight.value
+    sample = _sample(engine, lists, weight, weights)
+    label = weight_label or (weights.label if isinstance(weights, Weights) else weight.value)
+    per_site = weight is not Weighting.none or sample.sites is not None
     rows: list[TrendRow] = []
     for name, members in groups.items():
         classify = _Classifier(members, evals)
-        if site_w is None:
-            events = _events_from_table(engine, classify, category, horizon, max_age_days)
+        if per_site:
+            events = _events_from_versions(engine, classify, category, sample, horizon, max_age_days)
         else:
-            events = _events_from_versions(engine, classify, category, site_w, horizon, max_age_days)
+            events = _events_from_table(engine, classify, category, horizon, max_age_days)
         events.sort(key=lambda e: e[0])
-        rows += _accumulate(name, events, periods, weight is not Weighting.none, label)
+        rows += _accumulate(name, events, periods, weight is not Weighting.none, label, sample.label)
     order = list(groups)
     rows.sort(key=lambda r: (r.period_end, order.index(r.agent)))
     return rows
 
 
 def _accumulate(
-    name: str, events: list[Event], periods: list[tuple[str, date]], weighted: bool, label: str
+    name: str, events: list[Event], periods: list[tuple[str, date]], weighted: bool, label: str, sample: str
 ) -> list[TrendRow]:
     counts: dict[str, int] = defaultdict(int)
     wsum: dict[str, float] = defaultdict(float)
@@ -323,10 +330,11 @@ def _accumulate(
     ei = 0
     for plabel, pend in periods:
         while ei < len(events) and events[ei][0] <= pend:
-            _d, sign, (stance, blocked, named), n, w = events[ei]
+            _d, sign, (stance, blocked, named), n, w, mw = events[ei]
             counts["sites"] += sign * n
             counts[stance] += sign * n
             wsum["sites"] += sign * w
+            wsum["measured"] += sign * mw
             if blocked:
                 counts["blocked"] += sign * n
                 wsum["blocked"] += sign * w
@@ -368,6 +376,9 @@ def _accumulate(
                 weighting=label if weighted else "sites",
                 sites_weight=round(wsum["sites"], 3) if weighted else float(sites),
                 blocked_weight=round(wsum["blocked"], 3) if weighted else float(blocked_n),
+                weight_measured_share=round(wsum["measured"] / wsum["sites"], 6) if weighted and wsum["sites"] > 0
+                else 1.0,
+                sample=sample,
             )
         )
     return out
@@ -444,12 +455,12 @@ def signal_series(
                 hit = cache[key] = adopts(signal, v)
             state: State = ("adopting" if hit else "not", hit, False)
             assert v.first_seen is not None and v.last_seen is not None
-            events.append((v.first_seen.date(), 1, state, 1, 0.0))
+            events.append((v.first_seen.date(), 1, state, 1, 0.0, 0.0))
             end = v.valid_to.date() if v.valid_to is not None else v.last_seen.date() + timedelta(days=max_age_days)
             if end <= horizon:
-                events.append((end, -1, state, 1, 0.0))
+                events.append((end, -1, state, 1, 0.0, 0.0))
         events.sort(key=lambda e: e[0])
-        for r in _accumulate(name, events, periods, False, "sites"):
+        for r in _accumulate(name, events, periods, False, "sites", "all sites"):
             rows.append(SignalRow(r.period, r.period_end, name, r.sites, r.blocked,
                                   round(r.blocked / r.sites, 6) if r.sites else 0.0, adoption.definition))  # fmt: skip
     rows.sort(key=lambda r: (r.period_end, list(names).index(r.signal)))

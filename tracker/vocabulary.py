@@ -13,7 +13,9 @@ from typing import Literal, get_args
 
 __all__ = [
     "BODY_KINDS",
+    "CATEGORIES",
     "FETCH_STATUSES",
+    "LABEL_SOURCES",
     "NO_RULES",
     "OPTOUT_SOURCES",
     "PURPOSES",
@@ -22,11 +24,13 @@ __all__ = [
     "STANCES",
     "UNREACHABLE",
     "VERSION_SOURCES",
+    "Category",
     "ExportFormat",
     "FetchStatus",
     "Freq",
     "GroupBy",
     "GroupSource",
+    "LabelSource",
     "OptoutSource",
     "OutputFormat",
     "Purpose",
@@ -80,6 +84,16 @@ SIGNAL_NAMES: tuple[SignalName, ...] = get_args(SignalName)
 #: The sources that can say "no training" (``training_optout_sources`` in exports).
 OptoutSource = Literal["content_signal", "content_usage", "noai", "noarchive", "tdmrep", "ai_txt", "rsl", "tos"]
 OPTOUT_SOURCES: tuple[OptoutSource, ...] = get_args(OptoutSource)
+
+#: What kind of site it is (tracker.categories; the forecast's categories too).
+Category = Literal[
+    "news", "social", "reference", "academic", "government", "commerce", "code", "entertainment", "adult", "other",
+    "unknown",
+]  # fmt: skip
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+#: Where a category label comes from, the most trusted first (a user's own list wins).
+LabelSource = Literal["user", "curated", "annotation", "homepage", "tld"]
+LABEL_SOURCES: tuple[LabelSource, ...] = get_args(LabelSource)
 
 #: What an agent's operator uses its fetches for.
 Purpose = Literal["training", "search", "user", "control", "unknown"]

@@ -20,10 +20,12 @@ from rich.text import Text
 from tracker import __version__, settings
 from tracker.cli.agents import agents_list, agents_sync
 from tracker.cli.backfilling import backfill_cmd
+from tracker.cli.categorizing import categories_assign, categories_import, categories_report
 from tracker.cli.common import FormatOpt, fail, out
 from tracker.cli.crawling import crawl_cmd
-from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd
+from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd, weights_import
 from tracker.cli.robots import robots_cmd
+from tracker.cli.tracked import sites_add, sites_list, sites_remove
 from tracker.errors import TrackerError
 from tracker.vocabulary import OutputFormat
 
@@ -42,6 +44,12 @@ agents_app = typer.Typer(help="The AI user-agent registry.", no_args_is_help=Tru
 app.add_typer(agents_app, name="agents")
 export_app = typer.Typer(help="Export data for analysis.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+sites_app = typer.Typer(help="The tracked sites: a fixed panel and moving top-N lists.", no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+weights_app = typer.Typer(help="Token weights per site.", no_args_is_help=True)
+app.add_typer(weights_app, name="weights")
+categories_app = typer.Typer(help="What kind of site each is, from several sources.", no_args_is_help=True)
+app.add_typer(categories_app, name="categories")
 
 
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -61,7 +69,10 @@ for _group, _name, _command in (
     (app, "robots", robots_cmd), (app, "import-archive", import_archive_cmd), (app, "trends", trends_cmd),
     (app, "site", site_cmd), (app, "crawl", crawl_cmd), (app, "backfill", backfill_cmd),
     (export_app, "latest", export_latest),
-    (agents_app, "list", agents_list), (agents_app, "sync", agents_sync),
+    (agents_app, "list", agents_list), (agents_app, "sync", agents_sync), (sites_app, "add", sites_add),
+    (sites_app, "list", sites_list), (sites_app, "remove", sites_remove),
+    (categories_app, "import", categories_import), (categories_app, "assign", categories_assign),
+    (categories_app, "report", categories_report), (weights_app, "import", weights_import),
 ):  # fmt: skip
     _group.command(_name)(_user_errors(_command))
 

@@ -12,12 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from tracker import settings
-from tracker.cli.common import DbOpt, err, fail, open_db, out, warn
+from tracker.cli.common import DbOpt, err, fail, open_db, out, sites_to_use, warn
 from tracker.crawl import ConnectTo
-from tracker.sites import SiteEntry, read_site_list
 from tracker.vocabulary import Freq
 
-__all__ = ["backfill_cmd", "month_or_day", "sites_to_use"]
+__all__ = ["backfill_cmd", "month_or_day"]
 
 
 def month_or_day(value: str | None, option: str, *, end: bool = False) -> date | None:
@@ -34,21 +33,6 @@ def month_or_day(value: str | None, option: str, *, end: bool = False) -> date |
         return date.fromisoformat(value)
     except ValueError:
         fail(f"{option} must be a month like 2016-01 or a day like 2016-01-31, not {value!r}")
-
-
-def sites_to_use(engine: object, sites: Path | None, lists: list[str] | None, top: int | None) -> list[SiteEntry]:
-    """The sites of a file, or of tracked lists, or every tracked site."""
-    from tracker.tracking import tracked_entries
-
-    if sites is not None:
-        entries, parsed = read_site_list(sites, top=top)
-        for problem in parsed.problems[:20]:
-            warn(f"{sites.name} {problem}")
-        return entries
-    entries = tracked_entries(engine, lists)  # type: ignore[arg-type]
-    if not entries:
-        fail("no tracked sites: add some with `consent-tracker sites add FILE` (or `--tranco 1000`), or pass --sites")
-    return entries[:top] if top else entries
 
 
 def backfill_cmd(

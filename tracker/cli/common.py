@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from tracker import settings
 from tracker.agents import AgentRegistry, load_registry
 from tracker.report import csv_safe
+from tracker.sites import SiteEntry, read_site_list
 from tracker.vocabulary import OutputFormat
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "parse_day",
     "print_rows_as_data",
     "registry",
+    "sites_to_use",
     "warn",
 ]
 
@@ -91,3 +94,18 @@ def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: dict[str, Any]
         out.print("no observations in that range")
         return True
     return False
+
+
+def sites_to_use(engine: object, sites: Path | None, lists: list[str] | None, top: int | None) -> list[SiteEntry]:
+    """The sites of a file, or of tracked lists, or every tracked site."""
+    from tracker.tracking import tracked_entries
+
+    if sites is not None:
+        entries, parsed = read_site_list(sites, top=top)
+        for problem in parsed.problems[:20]:
+            warn(f"{sites.name} {problem}")
+        return entries
+    entries = tracked_entries(engine, lists)  # type: ignore[arg-type]
+    if not entries:
+        fail("no tracked sites: add some with `consent-tracker sites add FILE` (or `--tranco 1000`), or pass --sites")
+    return entries[:top] if top else entries

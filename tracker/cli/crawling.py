@@ -11,10 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from tracker import settings
-from tracker.cli.common import AgentsFileOpt, DbOpt, err, fail, open_db, out, warn
+from tracker.cli.common import AgentsFileOpt, DbOpt, err, fail, open_db, out, sites_to_use
 from tracker.crawl import ConnectTo
 from tracker.crawler import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
-from tracker.sites import read_site_list
 from tracker.vocabulary import RESOURCE_KINDS
 
 __all__ = ["crawl_cmd"]
@@ -23,7 +22,11 @@ __all__ = ["crawl_cmd"]
 def crawl_cmd(
     sites: Annotated[
         Path | None,
-        typer.Option("--sites", help="CSV with a 'domain' column (optional rank, category), or one domain a line."),
+        typer.Option("--sites", help="CSV with a 'domain' column (optional rank, category), or one domain a line. "
+                                     "Default: every tracked site (`sites add`)."),
+    ] = None,
+    list_: Annotated[
+        list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")
     ] = None,
     top: Annotated[int | None, typer.Option("--top", help="Only the first N sites of the list, by rank.")] = None,
     db: DbOpt = None,
@@ -58,13 +61,8 @@ def crawl_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Crawl a site list: robots.txt and the other signals of every site, into the history."""
-    if sites is None:
-        fail("--sites FILE is required (a CSV with a 'domain' column, or one domain per line)")
-    entries, parsed = read_site_list(sites, top=top)
-    for problem in parsed.problems[:20]:
-        warn(f"{sites.name} {problem}")
-    if len(parsed.problems) > 20:
-        warn(f"… and {len(parsed.problems) - 20} more lines skipped")
+    engine = open_db(db)
+    entries = sites_to_use(engine, sites, list_, top)
     try:
         config = CrawlConfig.from_settings(
             {**settings.resolve_all(), **({"agents-file": agents_file} if agents_file else {})},
@@ -75,7 +73,7 @@ def crawl_cmd(
         )  # fmt: skip
     except ValueError as e:
         fail(str(e))
-    engine = open_db(db)
+    source = str(sites.resolve()) if sites else "tracked:" + ",".join(list_ or ["all"])
     with Progress(
         TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
         TextColumn("{task.fields[rate]:.0f}/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"),
@@ -89,7 +87,7 @@ def crawl_cmd(
 
         try:
             summary = asyncio.run(
-                run_crawl(engine, entries, config, source=str(sites.resolve()), resume=resume, progress=progress)
+                run_crawl(engine, entries, config, source=source, resume=resume, progress=progress)
             )
         except KeyboardInterrupt:
             err.print(Text("interrupted: what was fetched is saved; run again with --resume to finish", style="yellow"))

@@ -29,7 +29,7 @@ from tracker.cli.common import (
 )
 from tracker.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Weighting
 
-__all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd"]
+__all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "weights_import"]
 
 
 def _progress(what: str, unit: str, *columns: TextColumn) -> Progress:
@@ -80,11 +80,17 @@ def trends_cmd(
     until: Annotated[str | None, typer.Option("--until", "--to", help="Last date (YYYY-MM-DD).")] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="One row per agent, or per company or purpose.")] = GroupBy.agent,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
+    list_: Annotated[
+        list[str] | None,
+        typer.Option("--list", help="Only the sites of this tracked list: a fixed panel or a top-N (repeatable)."),
+    ] = None,
     weight: Annotated[
         Weighting, typer.Option("--weight", help="What a site counts for: 1, its tokens, or 1/rank.")
     ] = Weighting.none,
     weights: Annotated[
-        Path | None, typer.Option("--weights", help="CSV with url and *_tokens columns (for --weight tokens).")
+        Path | None,
+        typer.Option("--weights", help="CSV with url and *_tokens columns (default: the weights stored by "
+                                       "`weights import`)."),
     ] = None,
     weight_column: Annotated[
         str | None, typer.Option("--weight-column", help="Column of --weights to use (default: first *_tokens).")
@@ -101,7 +107,8 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
-    from tracker.trends import DEFINITIONS, load_weights, restriction_series, signal_series, weight_label
+    from tracker.trends import DEFINITIONS, restriction_series, signal_series
+    from tracker.weights import Weights, load_weights, stored_weights, weight_label
 
     since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
     reg = registry(agents_file)
@@ -111,25 +118,25 @@ def trends_cmd(
                               max_age_days=max_age)  # fmt: skip
         _print_signal_rows(srows, fmt)
         return
-    table_weights, label = None, weight.value
-    if weight is Weighting.tokens:
-        if weights is None:
-            fail("--weight tokens needs --weights FILE (a CSV with url and *_tokens columns)")
+    table_weights: dict[str, float] | Weights | None = None
+    label = weight.value
+    if weight is Weighting.tokens and weights is not None:
         table_weights = load_weights(weights, weight_column)
         label = weight_label(weights, weight_column)
+    elif weight is Weighting.tokens:
+        table_weights = stored_weights(engine, weight_column)  # `weights import`: measured and filled-in values
+        label = table_weights.label
     tokens = list(agent or ([] if by is not GroupBy.agent else ["GPTBot"]))
     _, unknown = reg.resolve(tokens)
     for t in unknown:
         warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
     rows = restriction_series(
         engine, reg, tokens, freq=freq, since=since_d, until=until_d, by=by, category=category,
-        weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age,
+        weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age, lists=list_,
     )  # fmt: skip
     if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS}):
         return
     _print_trend_table(rows)
-    if weight is not Weighting.none:
-        out.print(Text(f"shares weighted by {label}"))
 
 
 #: Trend table columns: (heading, value of a row); the first seven fit an 80-column terminal.
@@ -154,6 +161,10 @@ def _print_trend_table(rows: list[Any]) -> None:
     for r in rows:
         table.add_row(*(Text(value(r)) for _, value in columns))
     out.print(table)
+    if rows:
+        r = rows[-1]
+        how = "by site" if r.weighting == "sites" else f"by {r.weighting}, {r.weight_measured_share:.0%} of it measured"
+        out.print(Text(f"sample: {r.sample}; weighted {how}"), soft_wrap=True)
     if len(columns) < len(_TREND_COLUMNS):
         out.print(Text("(a narrow terminal: named share and the stance counts are in --format csv or json)"))
 
@@ -235,3 +246,19 @@ def site_cmd(
             Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
         )  # fmt: skip
     out.print(table)
+
+
+def weights_import(
+    file: Annotated[Path, typer.Argument(help="A url,<corpus>_tokens CSV (e.g. the Consent in Crisis token counts).")],
+    column: Annotated[str | None, typer.Option("--column", help="The column (default: the first *_tokens).")] = None,
+    fill: Annotated[
+        str, typer.Option("--fill", help="For sites without a count: rank (power law), median, or none.")
+    ] = "rank",
+    db: DbOpt = None,
+) -> None:
+    """Store token counts per site, and a documented fallback for the sites without one."""
+    from tracker.weights import import_weights
+
+    r = import_weights(open_db(db), file, column=column, fill=fill)
+    out.print(Text(f"{r.column}: {r.measured} sites measured, {r.filled} filled in ({r.fill}); "
+                   f"{r.unmatched_hosts} of the file's {r.file_hosts} hosts are not tracked sites"))  # fmt: skip

@@ -80,6 +80,7 @@ class PageScan:
     links: tuple[tuple[frozenset[str], str, str], ...] = ()  # (rel tokens lower-cased, type lower-cased, href)
     rsl_scripts: tuple[str, ...] = ()  # bodies of <script type="application/rsl+xml">
     anchors: tuple[Anchor, ...] = ()
+    jsonld: tuple[str, ...] = ()  # bodies of <script type="application/ld+json"> (schema.org)
 
 
 def _to_bytes(html: bytes | str | None) -> bytes:
@@ -120,11 +121,12 @@ def scan_html(html: bytes | str | None) -> PageScan:
     metas: list[tuple[str, str, str]] = []
     links: list[tuple[frozenset[str], str, str]] = []
     scripts: list[str] = []
+    jsonld: list[str] = []
     anchors: list[tuple[Any, str, str]] = []
     for el in root.iter("meta", "link", "script", "a"):
         tag = el.tag
         if tag == "meta":
-            name = (el.get("name") or "").strip()
+            name = (el.get("name") or el.get("property") or "").strip()  # og:type is a property
             if name:
                 metas.append((name.lower(), name, (el.get("content") or "").strip()))
         elif tag == "link":
@@ -133,8 +135,11 @@ def scan_html(html: bytes | str | None) -> PageScan:
                 rel = frozenset((el.get("rel") or "").lower().split())
                 links.append((rel, (el.get("type") or "").strip().lower(), href))
         elif tag == "script":
-            if (el.get("type") or "").strip().lower() == "application/rsl+xml":
+            kind = (el.get("type") or "").strip().lower()
+            if kind == "application/rsl+xml":
                 scripts.append((el.text or "").strip()[:20_000])
+            elif kind == "application/ld+json" and len(jsonld) < 20:
+                jsonld.append((el.text or "").strip()[:100_000])
         else:
             href = (el.get("href") or "").strip()
             if href:
@@ -142,7 +147,7 @@ def scan_html(html: bytes | str | None) -> PageScan:
     memo: dict[Any, bool] = {}
     return PageScan(
         tuple(metas), tuple(links), tuple(scripts),
-        tuple(Anchor(href, text, _in_footer(el, memo)) for el, href, text in anchors),
+        tuple(Anchor(href, text, _in_footer(el, memo)) for el, href, text in anchors), tuple(jsonld),
     )  # fmt: skip
 
 

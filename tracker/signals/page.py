@@ -8,6 +8,7 @@ Pure and lenient: nothing here raises.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from tracker.signals.directives import parse_directives, x_robots_tag
 from tracker.signals.html import PageScan, scan_html
 from tracker.signals.wellknown import link_header_licenses
 
-__all__ = ["html_signals", "page_signals"]
+__all__ = ["html_signals", "page_signals", "schema_types"]
 
 
 def html_signals(html: PageScan | bytes | str | None, robots_tokens: Iterable[str] = ()) -> dict[str, Any]:
@@ -40,7 +41,35 @@ def html_signals(html: PageScan | bytes | str | None, robots_tokens: Iterable[st
     ]
     rsl += [{"inline": body, "location": "html_inline"} for body in scan.rsl_scripts]
     tos = next((href for rel, _, href in scan.links if "terms-of-service" in rel), None)
-    return {"meta_robots": meta, "tdm_meta": tdm, "rsl": rsl, "tos_link": tos}
+    og_type = next((content.lower() for lower, _, content in scan.metas if lower == "og:type" and content), None)
+    return {"meta_robots": meta, "tdm_meta": tdm, "rsl": rsl, "tos_link": tos, "og_type": og_type,
+            "schema_types": schema_types(scan.jsonld)}  # fmt: skip
+
+
+def schema_types(blocks: Iterable[str]) -> list[str]:
+    """The schema.org ``@type`` values of JSON-LD blocks (in ``@graph`` too), sorted, at most 20."""
+    found: set[str] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        if depth > 4 or len(found) >= 20:
+            return
+        if isinstance(node, list):
+            for item in node[:50]:
+                walk(item, depth + 1)
+        elif isinstance(node, dict):
+            t = node.get("@type")
+            for v in t if isinstance(t, list) else [t]:
+                if isinstance(v, str) and v:
+                    found.add(v.rsplit("/", 1)[-1][:60])
+            if "@graph" in node:
+                walk(node["@graph"], depth + 1)
+
+    for block in blocks:
+        try:
+            walk(json.loads(block), 0)
+        except ValueError:
+            continue
+    return sorted(found)
 
 
 def page_signals(
@@ -65,4 +94,6 @@ def page_signals(
         ],
         "link_header_license": link_header_licenses(headers.get("link", "")),
         "tos_link": page["tos_link"],
+        "og_type": page["og_type"],
+        "schema_types": page["schema_types"],
     }

@@ -30,6 +30,7 @@ __all__ = [
     "set_weights",
     "tracked_sites",
     "upsert_list",
+    "weight_names",
     "weight_rows",
 ]
 
@@ -201,6 +202,12 @@ def set_weights(engine: Engine, name: str, values: Mapping[int, tuple[float, boo
         if rows:
             conn.execute(insert(_weights), rows)
     return len(values)
+
+
+def weight_names(engine: Engine) -> list[str]:
+    """The weight columns stored."""
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(_weights.c.name).distinct()).scalars())
 
 
 def weight_rows(engine: Engine, name: str) -> dict[int, tuple[float, bool]]:

@@ -23,6 +23,7 @@ __all__ = [
     "SiteInfo",
     "StoredResource",
     "body_bytes",
+    "current_signals",
     "delete_evaluations_except",
     "find_site",
     "insert_evaluations",
@@ -170,6 +171,14 @@ def latest_states(engine: Engine, *, domain: str | None = None) -> Iterator[Late
             for other in side.execute(others, {"sid": site.id}):
                 resources[other[0]] = _resource(other)
             yield LatestState(site, resources)
+
+
+def current_signals(engine: Engine, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(site id, signals) of every site's current version of a kind that carries signals (homepage, terms)."""
+    q = select(_V.site_id, _V.signals).where(_V.kind == kind, _V.valid_to.is_(None), _V.signals.is_not(None))
+    with engine.connect() as conn:
+        for sid, raw in conn.execute(q):
+            yield sid, json.loads(raw)
 
 
 def site_versions(engine: Engine, site_id: int) -> list[StoredResource]:

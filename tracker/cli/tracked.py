@@ -1,0 +1,129 @@
+"""``consent-tracker sites add|list|remove``: the tracked site lists (a fixed panel, a moving top-N)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tracker import settings
+from tracker.cli.common import DbOpt, FormatOpt, fail, open_db, out, warn
+from tracker.vocabulary import OutputFormat
+
+__all__ = ["sites_add", "sites_list", "sites_remove"]
+
+
+def sites_add(
+    file: Annotated[Path | None, typer.Argument(help="A site list: CSV with a domain column, Tranco rank,domain, "
+                                                     "or one domain a line.")] = None,
+    tranco: Annotated[
+        int | None, typer.Option("--tranco", help="Download the Tranco list's top N instead of reading a file.")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--date", help="The Tranco list of this day (default: the latest).")] = None,
+    list_name: Annotated[
+        str | None, typer.Option("--list", help="The list to add to (default: 'panel', or 'tranco-top' with --tranco).")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="panel (fixed; only grows) or top (replaced by each new ranking). "
+                                    "Default: panel for a file, top for --tranco."),
+    ] = None,
+    top: Annotated[int | None, typer.Option("--top", help="Only the first N sites of the file, by rank.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Track sites: add a file or a downloaded Tranco list to a panel or a top-N list."""
+    from datetime import date
+
+    from tracker.sites import read_site_list
+    from tracker.tracking import add_sites, download_tranco
+
+    if (file is None) == (tranco is None):
+        fail("give a site list FILE or --tranco N (one of the two)")
+    engine = open_db(db)
+    if tranco is not None:
+        when = None
+        if on:
+            try:
+                when = date.fromisoformat(on)
+            except ValueError:
+                fail(f"--date must be a day like 2026-08-01, not {on!r}")
+        parsed, list_id, list_date = download_tranco(
+            tranco, on=when, base_url=str(settings.get("tranco-url")), user_agent=settings.user_agent(),
+            timeout=float(settings.get("timeout")),
+        )  # fmt: skip
+        entries, source = parsed.sites, f"tranco:{list_id}"
+        report = add_sites(engine, entries, list_name=list_name or "tranco-top", kind=kind or "top", source=source,
+                           list_id=list_id, list_date=list_date)  # fmt: skip
+    else:
+        assert file is not None
+        entries, parsed = read_site_list(file, top=top)
+        report = add_sites(engine, entries, list_name=list_name or "panel", kind=kind or "panel",
+                           source=str(file.resolve()))  # fmt: skip
+    for problem in parsed.problems[:20]:
+        warn(problem)
+    if len(parsed.problems) > 20:
+        warn(f"… and {len(parsed.problems) - 20} more lines skipped")
+    extra = f" (Tranco list {report.list_id} of {report.list_date})" if report.list_id else ""
+    out.print(Text(f"{report.kind} '{report.list_name}'{extra}: {report.added} added, {report.removed} removed, "
+                   f"{report.total} sites now"), soft_wrap=True)  # fmt: skip
+
+
+def sites_list(
+    list_name: Annotated[str | None, typer.Argument(help="A list to show its sites (default: the lists).")] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    db: DbOpt = None,
+) -> None:
+    """Show the tracked lists, or the sites of one."""
+    from tracker.store import catalog
+    from tracker.tracking import list_csv
+
+    engine = open_db(db, create=False)
+    infos = catalog.lists(engine)
+    if list_name is None:
+        if fmt is OutputFormat.json:
+            print(json.dumps([{"name": i.name, "kind": i.kind, "sites": i.sites, "source": i.source,
+                               "list_id": i.list_id, "list_date": i.list_date} for i in infos], indent=1))  # fmt: skip
+            return
+        table = Table(title="tracked lists")
+        for col in ("list", "kind", "sites", "source", "ranking of"):
+            table.add_column(col, overflow="fold")
+        for i in infos:
+            table.add_row(Text(i.name), Text(i.kind), str(i.sites), Text(i.source or ""), Text(i.list_date or ""))
+        out.print(table)
+        if not infos:
+            out.print("no tracked sites yet: `consent-tracker sites add FILE` or `sites add --tranco 1000`")
+        return
+    found = {i.name: i for i in infos}
+    if list_name not in found:
+        fail(f"no list named {list_name!r} (lists: {', '.join(found) or 'none'})")
+    members = catalog.list_members(engine, found[list_name].id)
+    if fmt is OutputFormat.csv:
+        sys.stdout.write(list_csv(members))
+    elif fmt is OutputFormat.json:
+        print(json.dumps([{"domain": d, "rank": r, "category": c} for d, r, c in members], indent=1))
+    else:
+        table = Table(title=f"{found[list_name].kind} '{list_name}': {len(members)} sites")
+        for col in ("rank", "domain", "category"):
+            table.add_column(col)
+        for d, r, c in members:
+            table.add_row(str(r or ""), Text(d), Text(c or ""))
+        out.print(table)
+
+
+def sites_remove(
+    list_name: Annotated[str, typer.Argument(help="The list.")],
+    domains: Annotated[list[str] | None, typer.Argument(help="Sites to take out (none: drop the whole list).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Take sites out of a list, or drop a list; the sites' history stays in the database."""
+    from tracker.tracking import remove_sites
+
+    engine = open_db(db, create=False)
+    n = remove_sites(engine, list_name, domains or [])
+    what = f"{n} site(s) taken out of '{list_name}'" if domains else f"list '{list_name}' ({n} sites) dropped"
+    out.print(Text(what + "; their history stays"))
