@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
 from tracker.cli import app
+from tracker.sites import parse_site_list
 from tracker.store import open_store
 from tracker.tracking import add_sites, download_tranco, tracked_entries
-from tracker.sites import parse_site_list
 
 runner = CliRunner()
 
@@ -44,7 +44,7 @@ class _Tranco(BaseHTTPRequestHandler):
     files: ClassVar[dict[str, Path]] = {}
     seen: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.seen.append(self.path)
         if self.path.startswith("/api/lists/date/"):
             day = self.path.rsplit("/", 1)[1]
@@ -89,7 +89,7 @@ def test_tranco_download_keeps_list_id_and_date(tranco: str) -> None:
     from datetime import date
 
     old, old_id, old_day = download_tranco(50, on=date(2024, 7, 1), base_url=tranco)
-    assert old_id == "L2024" and old_day == "2024-07-01"
+    assert old_id == "L2024" and old_day == "2024-07-01" and len(old.sites) == 50
     from tracker.errors import DownloadError
 
     with pytest.raises(DownloadError, match="no list"):

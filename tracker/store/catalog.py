@@ -193,10 +193,9 @@ def label_rows(engine: Engine) -> list[tuple[int, str, str, str, str | None]]:
 
 
 def set_weights(engine: Engine, name: str, values: Mapping[int, tuple[float, bool, str | None]]) -> int:
-    """Store a weight column for sites (site id → (value, measured, source)), replacing earlier values."""
+    """Store a weight column (site id → (value, measured, source)), replacing the whole column."""
     with engine.begin() as conn:
-        for chunk in _chunks(list(values)):
-            conn.execute(delete(_weights).where(_weights.c.name == name, _weights.c.site_id.in_(chunk)))
+        conn.execute(delete(_weights).where(_weights.c.name == name))
         rows = [{"site_id": s, "name": name, "value": v, "measured": m, "source": src}
                 for s, (v, m, src) in values.items()]  # fmt: skip
         if rows:
