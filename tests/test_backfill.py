@@ -210,3 +210,36 @@ def test_kill_and_resume_mid_backfill(archive: FakeArchive, tmp_path: Path) -> N
         assert con.execute(q).fetchall() == ref.execute(q).fetchall()
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert con.execute("SELECT status FROM crawl_runs ORDER BY id DESC").fetchone()[0] == "done"
+
+
+@needs_corpus
+def test_a_fresh_database_reaches_a_multi_year_trend_by_backfill_alone(archive: FakeArchive, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    runner = CliRunner()
+    db = str(tmp_path / "fresh.db")
+    panel = tmp_path / "panel.csv"
+    panel.write_text("rank,domain\n" + "".join(f"{i},{d}\n" for i, d in enumerate(NEWS, 1)))
+    steps = [
+        ["sites", "add", str(panel), "--db", db],
+        ["backfill", "--since", "2022-07", "--until", "2024-07-14", "--rate", "0", "--archive-url", archive.url,
+         "--connect-to", archive.connect_to(), "--db", db],
+        ["weights", "import", str(corpus_path("dpi_domain_token_counts.csv")), "--db", db],
+    ]  # fmt: skip
+    for args in steps:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+    listed = __import__("json").loads(runner.invoke(app, ["sites", "list", "--db", db, "--format", "json"]).output)
+    assert listed[0]["name"] == "panel" and listed[0]["sites"] == len(NEWS)
+    result = runner.invoke(app, ["trends", "--list", "panel", "--weight", "tokens", "-a", "GPTBot", "--db", db,
+                                 "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = __import__("json").loads(result.output)["rows"]
+    assert len(rows) >= 24 and rows[0]["period"] == "2022-07" and rows[-1]["period"] == "2024-07"
+    assert {r["sample"] for r in rows} == {"panel 'panel'"}
+    assert all(r["weighting"] == "tokens:c4_tokens (stored)" and 0 < r["weight_measured_share"] <= 1 for r in rows)
+    assert rows[-1]["blocked_named"] > rows[0]["blocked_named"]  # GPTBot blocks arrived in the meantime
+    table = runner.invoke(app, ["trends", "--list", "panel", "--weight", "tokens", "--db", db]).output
+    assert "sample: panel 'panel'; weighted by tokens:c4_tokens (stored)" in table and "measured" in table
