@@ -101,6 +101,8 @@ def archive() -> FakeArchive:
                 b"<!DOCTYPE html><html><body><h1>Page not found</h1></body></html>"),
         Capture("20230312120000", "https://html.example/robots.txt", body=b"User-agent: *\nDisallow: /y\n",
                 serve="archive_error"),
+        Capture("20230415120000", "https://html.example/robots.txt", "404", "text/html", b""),
+        Capture("20230516120000", "http://html.example/robots.txt", "301", "text/html", b""),
     ])  # fmt: skip
     a.start()
     yield a
@@ -157,12 +159,14 @@ def test_archive_habits_are_classified(archive: FakeArchive, tmp_path: Path) -> 
     report = asyncio.run(backfill(engine, sites, config(archive, since=date(2023, 1, 1), until=date(2023, 6, 30))))
     assert report.excluded == ["excluded.example"] and report.status == "done"
     assert report.classified["soft404_html"] == 1 and report.classified["archive_error"] == 1
+    assert report.classified["no_robots"] == 1 and report.classified["redirect_or_other_3xx"] == 1
     with closing(sqlite3.connect(tmp_path / "b.db")) as con:
         rows = con.execute("SELECT s.domain, v.status, v.source FROM versions v JOIN sites s ON s.id = v.site_id "
                        "ORDER BY s.domain, v.first_seen").fetchall()  # fmt: skip
-    # the HTML page is a version of its own (no rules), the archive's error page is no version at all
+    # the HTML page is a version of its own (no rules), the archive's error page is no version at all (March
+    # inherits February), the 404 says the file was gone in April, the May redirect is counted and nothing more
     assert rows == [("flaky.example", "ok", "wayback"), ("html.example", "ok", "wayback"),
-                    ("html.example", "soft404_html", "wayback")]  # fmt: skip
+                    ("html.example", "soft404_html", "wayback"), ("html.example", "no_robots", "wayback")]  # fmt: skip
 
 
 @needs_corpus
