@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +11,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from tracker import settings
-from tracker.cli.common import DbOpt, err, fail, open_db, out, sites_to_use, warn
+from tracker.cli.common import (
+    AllowPrivateOpt,
+    CaBundleOpt,
+    ConnectToOpt,
+    DbOpt,
+    ListOpt,
+    SitesOpt,
+    TopOpt,
+    err,
+    fail,
+    open_db,
+    out,
+    sites_to_use,
+    warn,
+)
 from tracker.crawl import ConnectTo
 from tracker.vocabulary import Freq
 
@@ -39,13 +52,9 @@ def backfill_cmd(
     since: Annotated[str, typer.Option("--since", help="First month (2016-01) or day.")] = "2016-01",
     until: Annotated[str | None, typer.Option("--until", help="Last month or day (default: today).")] = None,
     freq: Annotated[Freq, typer.Option("--freq", help="One capture per period.")] = Freq.month,
-    sites: Annotated[
-        Path | None, typer.Option("--sites", help="A site list file instead of the tracked sites.")
-    ] = None,
-    list_: Annotated[
-        list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")
-    ] = None,
-    top: Annotated[int | None, typer.Option("--top", help="Only the N best-ranked sites.")] = None,
+    sites: SitesOpt = None,
+    list_: ListOpt = None,
+    top: TopOpt = None,
     rate: Annotated[
         float | None,
         typer.Option("--rate", help="Requests a second to the archive (0: no limit) [env …_ARCHIVE_RATE]."),
@@ -53,14 +62,9 @@ def backfill_cmd(
     archive_url: Annotated[
         str | None, typer.Option("--archive-url", help="The archive [env CONSENT_TRACKER_ARCHIVE_URL].")
     ] = None,
-    connect_to: Annotated[
-        list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
-    ] = None,
-    ca_bundle: Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) for TLS.")] = None,
-    allow_private: Annotated[
-        bool | None,
-        typer.Option("--allow-private/--no-allow-private", help="Allow private and loopback addresses."),
-    ] = None,
+    connect_to: ConnectToOpt = None,
+    ca_bundle: CaBundleOpt = None,
+    allow_private: AllowPrivateOpt = None,
     db: DbOpt = None,
 ) -> None:
     """Backfill robots.txt history from the Wayback Machine: one capture per period, as versions (resumable)."""

@@ -22,8 +22,14 @@ from tracker.vocabulary import OutputFormat
 
 __all__ = [
     "AgentsFileOpt",
+    "AllowPrivateOpt",
+    "CaBundleOpt",
+    "ConnectToOpt",
     "DbOpt",
     "FormatOpt",
+    "ListOpt",
+    "SitesOpt",
+    "TopOpt",
     "err",
     "fail",
     "open_db",
@@ -43,6 +49,23 @@ AgentsFileOpt = Annotated[
 ]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to print.")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database path or URL [env CONSENT_TRACKER_DB].")]
+# The network options every command that fetches takes (crawl, backfill, robots), and how it picks its sites.
+ConnectToOpt = Annotated[
+    list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
+]
+CaBundleOpt = Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")]
+AllowPrivateOpt = Annotated[
+    bool | None,
+    typer.Option("--allow-private/--no-allow-private",
+                 help="Allow private and loopback addresses [env CONSENT_TRACKER_ALLOW_PRIVATE]."),
+]  # fmt: skip
+SitesOpt = Annotated[
+    Path | None,
+    typer.Option("--sites", help="A site list (CSV with a 'domain' column, Tranco rank,domain, or one domain a "
+                                 "line) instead of the tracked sites (`sites add`)."),
+]  # fmt: skip
+ListOpt = Annotated[list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")]
+TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N best-ranked sites.")]
 
 
 def fail(message: str) -> NoReturn:

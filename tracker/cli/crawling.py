@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +10,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from tracker import settings
-from tracker.cli.common import AgentsFileOpt, DbOpt, err, fail, open_db, out, sites_to_use
+from tracker.cli.common import (
+    AgentsFileOpt,
+    AllowPrivateOpt,
+    CaBundleOpt,
+    ConnectToOpt,
+    DbOpt,
+    ListOpt,
+    SitesOpt,
+    TopOpt,
+    err,
+    fail,
+    open_db,
+    out,
+    sites_to_use,
+)
 from tracker.crawl import ConnectTo
 from tracker.crawler import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
 from tracker.vocabulary import RESOURCE_KINDS
@@ -20,15 +33,9 @@ __all__ = ["crawl_cmd"]
 
 
 def crawl_cmd(
-    sites: Annotated[
-        Path | None,
-        typer.Option("--sites", help="CSV with a 'domain' column (optional rank, category), or one domain a line. "
-                                     "Default: every tracked site (`sites add`)."),
-    ] = None,
-    list_: Annotated[
-        list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")
-    ] = None,
-    top: Annotated[int | None, typer.Option("--top", help="Only the first N sites of the list, by rank.")] = None,
+    sites: SitesOpt = None,
+    list_: ListOpt = None,
+    top: TopOpt = None,
     db: DbOpt = None,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", help="Sites crawled at once [env CONSENT_TRACKER_CONCURRENCY].")
@@ -45,14 +52,9 @@ def crawl_cmd(
         str, typer.Option("--resources", help="Comma-separated: " + ",".join(RESOURCE_KINDS) + ".")
     ] = ",".join(RESOURCE_KINDS),
     resume: Annotated[bool, typer.Option("--resume", help="Continue the last unfinished crawl of this list.")] = False,
-    connect_to: Annotated[
-        list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
-    ] = None,
-    ca_bundle: Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) for TLS.")] = None,
-    allow_private: Annotated[
-        bool | None,
-        typer.Option("--allow-private/--no-allow-private", help="Allow private and loopback addresses."),
-    ] = None,
+    connect_to: ConnectToOpt = None,
+    ca_bundle: CaBundleOpt = None,
+    allow_private: AllowPrivateOpt = None,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per connect and per read.")] = None,
     total_timeout: Annotated[
         float | None, typer.Option("--total-timeout", help="Seconds for one fetch in all [env …_TOTAL_TIMEOUT].")

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tracker import settings
 from tracker.agents import CORE_PANEL, AgentRegistry
-from tracker.cli.common import AgentsFileOpt, FormatOpt, fail, out, registry
+from tracker.cli.common import AgentsFileOpt, AllowPrivateOpt, CaBundleOpt, FormatOpt, fail, out, registry
 from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client
 from tracker.report import csv_safe, robots_report
 from tracker.vocabulary import OutputFormat
@@ -48,16 +48,8 @@ def robots_cmd(
     user_agent: Annotated[
         str | None, typer.Option("--user-agent", help="User-Agent header [env CONSENT_TRACKER_USER_AGENT].")
     ] = None,
-    allow_private: Annotated[
-        bool | None,
-        typer.Option(
-            "--allow-private/--no-allow-private",
-            help="Allow private and loopback addresses [env CONSENT_TRACKER_ALLOW_PRIVATE].",
-        ),
-    ] = None,
-    ca_bundle: Annotated[
-        str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")
-    ] = None,
+    allow_private: AllowPrivateOpt = None,
+    ca_bundle: CaBundleOpt = None,
 ) -> None:
     """Show each agent's stance in a robots.txt, and whether it may fetch each URL."""
     reg = registry(agents_file)
