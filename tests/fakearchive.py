@@ -17,18 +17,18 @@ parameters the backfill uses (url with SURT folding of scheme and ``www.``, outp
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
 import re
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
+
+from tests.loopback import LoopbackServer
 
 HOST = "archive.test"
 ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body><p>Hrm.</p><p>The Wayback "
@@ -62,7 +62,7 @@ def _surt_host(url_or_host: str) -> str:
 
 
 @dataclass
-class FakeArchive:
+class FakeArchive(LoopbackServer):
     """Captures per domain, served on 127.0.0.1 over HTTP."""
 
     captures: dict[str, list[Capture]]
@@ -72,9 +72,7 @@ class FakeArchive:
     port: int = 0
 
     def __post_init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
+        LoopbackServer.__init__(self)
         self._by_ts: dict[tuple[str, str], Capture] = {}
         for domain, caps in list(self.captures.items()):
             self.add(domain, caps)
@@ -120,19 +118,6 @@ class FakeArchive:
             out[domain] = caps
         return cls(out)
 
-    # -- lifecycle -------------------------------------------------------------------------------------------
-    def start(self) -> FakeArchive:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
-        return self
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
     @property
     def url(self) -> str:
         return f"http://{HOST}"
@@ -144,9 +129,7 @@ class FakeArchive:
         app = web.Application()
         app.router.add_route("GET", "/cdx/search/cdx", self._cdx)
         app.router.add_route("GET", "/web/{ts:[0-9]+}id_/{url:.*}", self._raw)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=512)
+        site = web.TCPSite(await self._runner_for(app), "127.0.0.1", 0, backlog=512)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import trustme
 from aiohttp import web
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass
@@ -39,10 +40,11 @@ class Host:
     latency: float = 0.0
 
 
-class FakeWeb:
+class FakeWeb(LoopbackServer):
     """Serve a dict of host name → Host on 127.0.0.1, over HTTP and HTTPS."""
 
     def __init__(self, hosts: dict[str, Host], tmp: Path):
+        super().__init__()
         self.hosts = hosts
         self.hits: Counter[tuple[str, str]] = Counter()
         self.user_agents: set[str] = set()
@@ -54,24 +56,8 @@ class FakeWeb:
         # must fail verification.
         names = [h for h in hosts if not h.endswith(".invalid") and not h.endswith(".fake.test")]
         self._cert = self.ca.issue_cert(*names, "*.fake.test", "localhost")
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.http_port = 0
         self.https_port = 0
-        self._runner: web.AppRunner | None = None
-
-    # -- lifecycle ----------------------------------------------------------------------------------------
-    def start(self) -> FakeWeb:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
-        return self
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     def connect_to_args(self) -> list[str]:
         """CLI arguments that route every name to this server."""
@@ -84,13 +70,12 @@ class FakeWeb:
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        http = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=2048)
+        runner = await self._runner_for(app)
+        http = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
         await http.start()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._cert.configure_cert(ctx)
-        https = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=ctx, backlog=2048)
+        https = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx, backlog=2048)
         await https.start()
         self.http_port = http._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.https_port = https._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]

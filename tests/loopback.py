@@ -1,0 +1,38 @@
+"""An aiohttp server on its own event loop in a thread, for the fake web and the fake archive (real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Self
+
+from aiohttp import web
+
+
+class LoopbackServer:
+    """Start with :meth:`start`, stop with :meth:`stop`; subclasses set up their sites in :meth:`_start`."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    async def _start(self) -> None:
+        raise NotImplementedError
+
+    async def _runner_for(self, app: web.Application) -> web.AppRunner:
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        return self._runner
+
+    def start(self) -> Self:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
+        return self
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
