@@ -213,7 +213,8 @@ def main() -> None:
     ap.add_argument("--domains", type=int, default=100)
     args = ap.parse_args()
     root = args.corpus / "history"
-    names = sorted(p.name for p in root.iterdir() if p.is_dir() and "." in p.name)[: args.domains]
+    names = sorted(p.name for p in root.iterdir() if p.is_dir() and "." in p.name[1:] and p.name[0] != ".")
+    names = names[: args.domains]
     archive = FakeArchive.from_history(root, names, until=date(2024, 7, 14)).start()
     print(json.dumps({"port": archive.port, "domains": names}), flush=True)
     try:

@@ -120,7 +120,7 @@ def test_backfill_reproduces_the_archives_monthly_history(archive: FakeArchive, 
     sites = [SiteEntry(d) for d in NEWS]
     report = asyncio.run(backfill(engine, sites, config(archive)))
     assert report.status == "done" and report.done == len(NEWS) and not report.excluded
-    assert report.classified.get("redirect_or_other_3xx", 0) > 0  # the http:// redirects were seen, not parsed
+    assert report.classified.get("skipped_3xx", 0) > 0  # the http:// redirects were seen, not parsed
     # The same sites imported from the dated files themselves: the monthly series must be the same.
     src = tmp_path / "hist"
     src.mkdir()
@@ -159,7 +159,7 @@ def test_archive_habits_are_classified(archive: FakeArchive, tmp_path: Path) -> 
     report = asyncio.run(backfill(engine, sites, config(archive, since=date(2023, 1, 1), until=date(2023, 6, 30))))
     assert report.excluded == ["excluded.example"] and report.status == "done"
     assert report.classified["soft404_html"] == 1 and report.classified["archive_error"] == 1
-    assert report.classified["no_robots"] == 1 and report.classified["redirect_or_other_3xx"] == 1
+    assert report.classified["no_robots"] == 1 and report.classified["skipped_3xx"] == 1
     with closing(sqlite3.connect(tmp_path / "b.db")) as con:
         rows = con.execute("SELECT s.domain, v.status, v.source FROM versions v JOIN sites s ON s.id = v.site_id "
                        "ORDER BY s.domain, v.first_seen").fetchall()  # fmt: skip

@@ -116,7 +116,9 @@ class BackfillReport:
     observations: int
     new_versions: int
     excluded: list[str]  # sites the archive refuses to show (its exclusion list)
-    classified: dict[str, int]  # captures by what they were: ok, no_robots, soft404_html, archive_error, redirect…
+    # the capture chosen for each period by what it was (ok, no_robots, soft404_html, empty, archive_error), and
+    # the index rows never fetched because of their status (skipped_3xx: redirects, skipped_4xx …)
+    classified: dict[str, int]
     seconds: float
     status: str
 
@@ -219,7 +221,7 @@ class _SiteBackfill:
         chosen = [r for r in choose_per_period(rows, self.period) if r.timestamp not in known]
         for r in rows:
             if r.statuscode not in ("200", "404", "410"):
-                self.report["classified"][f"redirect_or_other_{r.statuscode[:1]}xx"] += 1
+                self.report["classified"][f"skipped_{r.statuscode[:1]}xx"] += 1
         wanted = sorted({r.digest for r in chosen if r.statuscode == "200" and r.digest})
         bodies = await asyncio.to_thread(catalog.bodies_for_digests, self.engine, SOURCE, wanted) if wanted else {}
         observations: list[Observation] = []
