@@ -1,0 +1,165 @@
+"""The forecast: Epoch AI's published result reproduced, properties a right model must have, the consent
+adjustment on measured series, a backtest on the corpus history, and the public JSON interface."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tests.conftest import corpus_path, needs_corpus
+from tracker.agents import load_registry
+from tracker.archive import import_archive
+from tracker.cli import app
+from tracker.forecast import ForecastParams, backtest, draw, exhaustion, forecast, load_params, measured_restriction
+from tracker.forecast.params import Interval, ParamsError
+from tracker.forecast.stock import quantiles
+from tracker.store import open_store
+
+REG = load_registry()
+
+
+@pytest.fixture(scope="module")
+def published() -> dict[str, object]:
+    params = ForecastParams()  # 100,000 draws, the published defaults
+    d = draw(params)
+    return {"draws": d, "exhaustion": exhaustion(d), "stock": quantiles(d.stock[:, 0])}
+
+
+def test_reproduces_the_published_stock(published: dict) -> None:
+    p5, median, p95 = published["stock"]
+    # Villalobos et al. 2024: ≈ 3e14 tokens, 90% ≈ 1e14–1e15
+    assert 2.7e14 <= median <= 3.7e14
+    assert 0.6e14 <= p5 <= 1.3e14 and 0.8e15 <= p95 <= 1.6e15
+
+
+def test_reproduces_the_published_run_out_of_the_historical_trend(published: dict) -> None:
+    e = published["exhaustion"]
+    # forecast.md §2: the historical trend alone gives a median of ≈ 2029 (80%: 2027.4–2031.2)
+    assert abs(e.median - 2029.0) <= 0.3 and abs(e.p10 - 2027.4) <= 0.3 and abs(e.p90 - 2031.2) <= 0.4
+
+
+def test_overtraining_five_times_brings_it_to_2027() -> None:
+    e = exhaustion(draw(load_params(overrides=["demand.overtraining=5", "draws=40000"])))
+    assert abs(e.median - 2027.0) <= 0.4
+
+
+def test_a_wrong_model_cannot_meet_the_tolerance() -> None:
+    # Forgetting repetition (multi-epoch training) or the quality filter moves the stock far outside the band.
+    no_repetition = ForecastParams(draws=20000, stock=replace(ForecastParams().stock, repetition=Interval(1, 1.0001)))
+    assert quantiles(draw(no_repetition).stock[:, 0])[1] < 1.5e14
+    e = exhaustion(draw(no_repetition))
+    assert e.median is not None and e.median < 2028.5
+
+
+def test_same_seed_same_answer_other_seed_close() -> None:
+    a = forecast(None, None, load_params(overrides=["draws=5000", "seed=7"]))
+    b = forecast(None, None, load_params(overrides=["draws=5000", "seed=7"]))
+    c = forecast(None, None, load_params(overrides=["draws=5000", "seed=8"]))
+    assert json.dumps(a) == json.dumps(b)
+    assert a["exhaustion"] != c["exhaustion"] and abs(a["exhaustion"]["median"] - c["exhaustion"]["median"]) < 0.2
+
+
+def _median(e: object) -> float:
+    m = e.median  # type: ignore[attr-defined]
+    return float("inf") if m is None else m
+
+
+@settings(max_examples=25, deadline=None)
+@given(r1=st.floats(0, 0.95), r2=st.floats(0, 0.95))
+def test_more_restriction_never_delays_run_out(r1: float, r2: float) -> None:
+    d = draw(ForecastParams(draws=3000, seed=3))
+    lo, hi = sorted((r1, r2))
+    assert _median(exhaustion(d, d.stock * (1 - hi))) <= _median(exhaustion(d, d.stock * (1 - lo)))
+    assert exhaustion(d, d.stock * (1 - hi)).probability.min() >= 0
+    assert np.all(exhaustion(d, d.stock * (1 - hi)).probability >= exhaustion(d, d.stock * (1 - lo)).probability)
+
+
+@settings(max_examples=20, deadline=None)
+@given(factor=st.floats(1.0, 10.0))
+def test_a_larger_stock_never_advances_run_out(factor: float) -> None:
+    base = ForecastParams(draws=3000, seed=5)
+    q = base.stock.quality
+    bigger = replace(base, stock=replace(base.stock, quality=Interval(q.low * factor, q.high * factor, q.c)))
+    assert _median(exhaustion(draw(bigger))) >= _median(exhaustion(draw(base)))
+
+
+def test_params_files_and_overrides(tmp_path: Path) -> None:
+    f = tmp_path / "p.toml"
+    f.write_text('draws = 1000\n[stock]\nquality = [0.2, 0.3]\n[demand]\nprojection = "pooled"\n')
+    p = load_params(f, ["consent.purpose=\"search\"", "demand.overtraining=2"])
+    assert p.draws == 1000 and p.stock.quality == Interval(0.2, 0.3) and p.demand.projection == "pooled"
+    assert p.consent.purpose == "search" and p.demand.overtraining == 2.0
+    for bad in (["stock.nope=1"], ["demand.projection=\"magic\""], ["stock.quality=[3, 1]"], ["nonsense"]):
+        with pytest.raises(ParamsError):
+            load_params(None, bad)
+    assert p.as_dict()["stock"]["quality"] == [0.2, 0.3, 90.0]
+
+
+def test_empty_database_answers_the_unadjusted_model(tmp_path: Path) -> None:
+    out = forecast(open_store(tmp_path / "e.db"), REG, load_params(overrides=["draws=2000"]))
+    assert out["exhaustion"]["median"] is not None and out["exhaustion_consent_adjusted"] is None
+    assert out["sample"]["measured"] is False and "no measurements yet" in out["sample"]["note"]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> object:
+    if not corpus_path("history").is_dir():
+        pytest.skip("the shared corpus is absent")
+    engine = open_store(tmp_path_factory.mktemp("h") / "h.db")
+    import_archive(engine, corpus_path("history"))
+    return engine
+
+
+@needs_corpus
+def test_backtest_on_the_corpus_history(history: object) -> None:
+    params = ForecastParams()
+    m = measured_restriction(history, REG, params)  # type: ignore[arg-type]
+    assert m.rows[0].period == "2022-07" and m.rows[-1].period == "2024-07"
+    cut = next(t for t, r in zip(m.t, m.rows, strict=True) if r.period == "2023-12")
+    results = {model: backtest(m.t, m.r, cut, model=model) for model in ("logistic", "linear")}
+    chosen = backtest(m.t, m.r, cut)
+    for name, b in {**results, "chosen": chosen}.items():
+        print(f"backtest {name} ({b.model}): fitted to 2023-12, 2024-01..06 off by {b.mae:.4f} on average; "
+              f"last observed {b.last_observed:.3f}, predicted {b.last_predicted:.3f}")
+    assert results["linear"].months == 7  # 2024-01 … 2024-07 (the history ends mid-July)
+    assert min(b.mae for b in results.values()) < 0.03 and chosen.mae < 0.05
+
+
+@needs_corpus
+def test_consent_adjustment_uses_the_measured_series(history: object) -> None:
+    out = forecast(history, REG, load_params(overrides=["draws=20000", "consent.bootstrap=40"]))  # type: ignore[arg-type]
+    s = out["sample"]
+    assert s["measured"] and s["from"] == "2022-07-31" and s["to"] == "2024-07-14" and s["sites"] > 800
+    assert "GPTBot" in s["agents"] and s["weighting"] == "sites" and s["purpose"] == "training"
+    observed = out["restricted_share"]["observed"]
+    assert observed[-1]["share"] > observed[0]["share"]  # restriction rose over the two years
+    assert all(abs(o["named"] + o["inherited"] - o["share"]) < 1e-6 for o in observed)
+    assert out["exhaustion_consent_adjusted"]["median"] < out["exhaustion"]["median"]
+    gap = {g["year"]: g for g in out["gap"]}
+    assert gap[2024]["synthetic_tokens"]["median"] == 0 and gap[2032]["synthetic_share"]["median"] > 0.5
+
+
+def test_cli_json_is_the_public_interface(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["forecast", "--format", "json", "--draws", "3000", "--db",
+                                      str(_empty_db(tmp_path))])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    for key in ("exhaustion", "exhaustion_consent_adjusted", "stock_tokens", "restricted_share", "gap", "params",
+                "sample"):  # fmt: skip
+        assert key in out
+    assert set(out["exhaustion"]) == {"median", "p10", "p90"} and set(out["stock_tokens"]) >= {"median", "p5", "p95"}
+    assert out["params"]["draws"] == 3000
+    table = CliRunner().invoke(app, ["forecast", "--draws", "3000", "--db", str(tmp_path / "e.db")])
+    assert table.exit_code == 0 and "no measurements yet" in table.output and "Epoch AI's model" in table.output
+
+
+def _empty_db(tmp_path: Path) -> Path:
+    open_store(tmp_path / "e.db")
+    return tmp_path / "e.db"

@@ -1,0 +1,220 @@
+"""Every assumption of the forecast as a visible, overridable value, with its published source.
+
+A distribution is a lognormal given, as in Epoch AI's code, by a central interval: ``Interval(a, b, c)`` is the
+lognormal whose c% central interval is [a, b] (``to(a, b, c)`` there). Defaults reproduce Villalobos et al. 2024
+(arXiv 2211.04325 v2) as ../shared/docs/forecast.md §2 gives it. Override any of them with a TOML file::
+
+    [stock]
+    pages = [75e9, 1e12, 95]          # indexed web pages in 2024: 95% interval
+    [demand]
+    projection = "historical"         # historical | compute | pooled
+    overtraining = 5.0
+    [consent]
+    purpose = "training"
+
+or with ``--set section.name=value`` on the command line (``tracker.forecast.load_params``).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from scipy.stats import norm
+
+from tracker.errors import TrackerError
+
+__all__ = [
+    "ConsentParams",
+    "DemandParams",
+    "ForecastParams",
+    "Interval",
+    "StockParams",
+    "load_params",
+]
+
+
+class ParamsError(TrackerError):
+    """A parameter file or override cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A lognormal by its central interval: ``c``% of draws fall in [low, high]."""
+
+    low: float
+    high: float
+    c: float = 90.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.low <= self.high) or not (0 < self.c < 100):
+            raise ParamsError(f"an interval needs 0 < low ≤ high and 0 < c < 100, not {self}")
+
+    @property
+    def mu(self) -> float:
+        """Mean of the log."""
+        return (math.log(self.low) + math.log(self.high)) / 2
+
+    @property
+    def sigma(self) -> float:
+        """Standard deviation of the log."""
+        return (math.log(self.high) - math.log(self.low)) / (2 * float(norm.ppf(0.5 + self.c / 200)))
+
+    @property
+    def median(self) -> float:
+        """The median (geometric mean of the bounds)."""
+        return math.exp(self.mu)
+
+
+@dataclass(frozen=True, slots=True)
+class StockParams:
+    """The effective stock of public human text (forecast.md §2, items 1–3)."""
+
+    base_year: float = 2024.0
+    pages: Interval = Interval(75e9, 1e12, 95)  # indexed web pages
+    bytes_per_page: Interval = Interval(6100, 8200, 95)  # bytes of text a page
+    bytes_per_token_offset: Interval = Interval(1, 4, 95)  # bytes per token = 6 − this (median ≈ 4)
+    growth_a: Interval = Interval(1.02, 1.04, 95)  # yearly growth of the stock, two factors multiplied
+    growth_b: Interval = Interval(1.00, 1.10, 95)
+    quality: Interval = Interval(0.1, 0.4, 95)  # share kept by quality filtering
+    repetition: Interval = Interval(2, 5, 95)  # epochs a dataset may repeat
+
+
+@dataclass(frozen=True, slots=True)
+class DemandParams:
+    """The size of the largest training dataset over time (forecast.md §2, item 4)."""
+
+    base_year: float = 2024.0
+    largest_dataset: Interval = Interval(3e12, 13e12, 90)  # tokens in the base year
+    # Historical trend of 80 notable models since 2010: orders of magnitude a year, a normal by its 95% interval.
+    oom_per_year_low: float = 0.27
+    oom_per_year_high: float = 0.48
+    # Compute-based projection (Chinchilla-optimal D = 20·sqrt(C/120)); Epoch's compute series is not public, so
+    # these are our assumptions, documented: the largest 2024 training run and the growth of frontier compute.
+    compute_flop: Interval = Interval(2e25, 1e26, 90)
+    compute_growth: Interval = Interval(3.5, 4.9, 90)  # × a year
+    projection: str = "historical"  # historical | compute | pooled (each draw takes one of the two at random)
+    overtraining: float = 1.0  # × tokens per parameter over Chinchilla-optimal (5 ≈ the paper's 2027 case)
+
+    def __post_init__(self) -> None:
+        if self.projection not in ("historical", "compute", "pooled"):
+            raise ParamsError(f"projection must be historical, compute or pooled, not {self.projection!r}")
+        if self.overtraining <= 0 or not self.oom_per_year_low <= self.oom_per_year_high:
+            raise ParamsError("overtraining must be > 0 and oom_per_year_low ≤ oom_per_year_high")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentParams:
+    """How measured restriction enters the stock (forecast.md §3)."""
+
+    purpose: str = "training"  # agents of this purpose: training opt-outs shrink the training stock
+    horizon: float = 2040.0  # the last year forecast
+    bootstrap: int = 200  # refits of the restriction curve, for its uncertainty
+    holdout_months: int = 6  # the out-of-sample window that chooses between the curves
+    ceiling_prior: tuple[float, float] = (0.5, 0.25)  # logistic ceiling: prior mean and standard deviation
+    model: str = "auto"  # auto (lower out-of-sample error) | logistic | linear
+    weighting: str = "auto"  # auto (stored token weights when there are, else sites) | tokens | sites
+    preferences_sample: int = 5000  # sites read for the use-preference scenario (0: no scenario)
+    min_category_sites: int = 20  # a category with fewer sites uses the overall curve
+
+    def __post_init__(self) -> None:
+        if self.model not in ("auto", "logistic", "linear"):
+            raise ParamsError(f"consent.model must be auto, logistic or linear, not {self.model!r}")
+        if self.weighting not in ("auto", "tokens", "sites"):
+            raise ParamsError(f"consent.weighting must be auto, tokens or sites, not {self.weighting!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastParams:
+    """All of it, with the Monte Carlo's size and seed."""
+
+    stock: StockParams = field(default_factory=StockParams)
+    demand: DemandParams = field(default_factory=DemandParams)
+    consent: ConsentParams = field(default_factory=ConsentParams)
+    draws: int = 100_000
+    seed: int = 20240719
+    start: float = 2024.0
+    end: float = 2040.0
+    steps_per_year: int = 12
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every parameter, JSON-ready (intervals as [low, high, c])."""
+
+        def plain(v: Any) -> Any:
+            if isinstance(v, Interval):
+                return [v.low, v.high, v.c]
+            if isinstance(v, dict):
+                return {k: plain(x) for k, x in v.items()}
+            if isinstance(v, tuple):
+                return list(v)
+            return v
+
+        return {k: plain(v) for k, v in asdict(self).items()} | {
+            "stock": {f.name: plain(getattr(self.stock, f.name)) for f in fields(self.stock)},
+            "demand": {f.name: plain(getattr(self.demand, f.name)) for f in fields(self.demand)},
+        }
+
+
+def _coerce(current: Any, value: Any, where: str) -> Any:
+    if isinstance(current, Interval):
+        if not (isinstance(value, list | tuple) and len(value) in (2, 3)):
+            raise ParamsError(f"{where} is an interval: [low, high] or [low, high, c]")
+        return Interval(*(float(x) for x in value))
+    if isinstance(current, tuple):
+        return tuple(float(x) for x in value)
+    if isinstance(current, bool):
+        return bool(value)
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    return str(value)
+
+
+def _apply(obj: Any, values: dict[str, Any], where: str) -> Any:
+    names = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for k, v in values.items():
+        if k not in names:
+            raise ParamsError(f"unknown parameter {where}{k} (known: {', '.join(names)})")
+        current = getattr(obj, k)
+        if isinstance(v, dict):
+            changes[k] = _apply(current, v, f"{where}{k}.")
+        else:
+            try:
+                changes[k] = _coerce(current, v, f"{where}{k}")
+            except (TypeError, ValueError) as e:
+                raise ParamsError(f"{where}{k}: {e}") from None
+    return replace(obj, **changes)
+
+
+def load_params(path: str | Path | None = None, overrides: list[str] | None = None) -> ForecastParams:
+    """The default parameters, then a TOML file's, then ``section.name=value`` overrides (values parsed as TOML)."""
+    params = ForecastParams()
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ParamsError(f"cannot read {path}: {e.strerror or e}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ParamsError(f"{path} is not TOML: {e}") from None
+        params = _apply(params, data, "")
+    for item in overrides or []:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ParamsError(f"--set wants section.name=value, not {item!r}")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        nested: dict[str, Any] = {}
+        cur = nested
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            cur = cur.setdefault(p, {})
+        cur[parts[-1]] = value
+        params = _apply(params, nested, "")
+    return params
