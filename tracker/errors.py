@@ -6,6 +6,7 @@
     ├── SiteListError             a site list cannot be read                                      (tracker.sites)
     ├── DownloadError             a file the user asked for could not be downloaded              (tracker.crawl)
     ├── StoreError                the database cannot be opened, created or upgraded             (tracker.store)
+    ├── ParamsError               a forecast parameter file or override cannot be used         (tracker.forecast)
     ├── ArchiveError              an archive cannot be imported at all                           (tracker.archive)
     └── TrendError                a series cannot be computed as asked                           (tracker.trends)
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveError",
     "DownloadError",
+    "ParamsError",
     "RegistryError",
     "SettingError",
     "SiteListError",
@@ -49,6 +51,10 @@ class DownloadError(TrackerError):
 
 class StoreError(TrackerError):
     """The database cannot be opened, created or upgraded."""
+
+
+class ParamsError(TrackerError):
+    """A forecast parameter file or override cannot be used."""
 
 
 class ArchiveError(TrackerError):

@@ -535,6 +535,11 @@ class RobotsRules:
             self.__dict__["_idx"] = idx
         return idx
 
+    def group_index(self, agent: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Indices of the groups naming the agent (a product token, case-insensitive), and of the '*' groups."""
+        named, star = self._index()
+        return named.get(agent.lower(), ()), star
+
     def _applicable(self, agent: str) -> tuple[Source, _RuleSet]:
         key = agent.lower()
         hit = self._cache.get(key)

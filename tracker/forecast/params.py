@@ -25,20 +25,17 @@ from typing import Any
 
 from scipy.stats import norm
 
-from tracker.errors import TrackerError
+from tracker.errors import ParamsError
 
 __all__ = [
     "ConsentParams",
     "DemandParams",
     "ForecastParams",
     "Interval",
+    "ParamsError",
     "StockParams",
     "load_params",
 ]
-
-
-class ParamsError(TrackerError):
-    """A parameter file or override cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)

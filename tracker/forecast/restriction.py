@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import least_squares
 
-__all__ = ["Backtest", "Fit", "RestrictionForecast", "backtest", "fit", "forecast_restriction"]
+__all__ = ["Backtest", "Fit", "RestrictionForecast", "backtest", "choose", "fit", "forecast_restriction"]
 
 Array = NDArray[np.float64]
 MODELS = ("logistic", "linear")

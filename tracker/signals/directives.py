@@ -122,10 +122,8 @@ def content_signals_for(rules: RobotsRules, agent: str) -> dict[str, Any]:
 
 def group_indices(rules: RobotsRules, agent: str) -> tuple[set[int], set[int]]:
     """Indices of the groups naming the agent, and of the '*' groups."""
-    key = agent.lower()
-    named = {g.index for g in rules.groups if any(not a.is_global and a.token.lower() == key for a in g.agents)}
-    star = {g.index for g in rules.groups if g.is_global}
-    return named, star
+    named, star = rules.group_index(agent)
+    return set(named), set(star)
 
 
 # -- Content-Usage (aipref) -----------------------------------------------------------------------------------

@@ -182,7 +182,8 @@ class SitePreferences:
             return hit
         found: set[OptoutSource] = set(self.sources)
         rules = self._rules
-        if rules is not None:
+        # Most sites have no group-scoped preference lines: then nothing below can differ from the site-wide answer.
+        if rules is not None and (rules.records_named("content-signal") or rules.records_named("content-usage")):
             named, _ = group_indices(rules, agent)
             if any(r.group in named and content_signal(r.value).get("ai-train") == "no"
                    for r in rules.records_named("content-signal")):  # fmt: skip
@@ -191,7 +192,7 @@ class SitePreferences:
             found.discard("content_usage")
             if content_usage_for(rules, agent).get("train-ai") == "n" or self._header_says_no():
                 found.add("content_usage")
-        scoped = [e for e in self._entries if (e.get("ua_scope") or "").lower() == key]
+        scoped = [e for e in self._entries if (e.get("ua_scope") or "").lower() == key] if self._entries else []
         if scoped:
             d = ai_directives(scoped, agent)
             if any(d[x] for x in TRAINING_DIRECTIVES):
