@@ -163,3 +163,18 @@ def test_cli_json_is_the_public_interface(tmp_path: Path) -> None:
 def _empty_db(tmp_path: Path) -> Path:
     open_store(tmp_path / "e.db")
     return tmp_path / "e.db"
+
+
+@needs_corpus
+def test_restriction_of_one_agent_or_company_is_the_trend_figure(history: object) -> None:
+    from tracker.trends import restriction_series
+
+    gpt = measured_restriction(history, REG, load_params(overrides=['consent.group_by="agent"',  # type: ignore[arg-type]
+                                                                    'consent.group="GPTBot"']))  # fmt: skip
+    trend = restriction_series(history, REG, ["GPTBot"])  # type: ignore[arg-type]
+    assert [r.blocked_share for r in gpt.rows] == [r.blocked_share for r in trend]
+    openai = measured_restriction(history, REG, load_params(overrides=['consent.group_by="company"',  # type: ignore[arg-type]
+                                                                       'consent.group="OpenAI"']))  # fmt: skip
+    assert set(openai.agents) >= {"GPTBot", "ChatGPT-User"} and openai.r[-1] >= gpt.r[-1]
+    with pytest.raises(ParamsError, match="names the company"):
+        load_params(overrides=['consent.group_by="company"'])

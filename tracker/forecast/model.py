@@ -78,17 +78,27 @@ def measured_restriction(
     category: str | None = None,
     lists: list[str] | None = None,
 ) -> Measured:
-    """Monthly restricted share for the purpose's agents (token-weighted when weights are stored)."""
-    purpose = params.consent.purpose
-    agents = [a.token for a in registry.select(purpose=purpose)]
+    """Monthly restricted share for one purpose's (or company's, or one agent's) agents, token-weighted when
+    weights are stored."""
+    c = params.consent
+    by = GroupBy(c.group_by)
+    name = c.group or c.purpose
+    if by is GroupBy.purpose:
+        agents = [a.token for a in registry.select(purpose=name)]
+    elif by is GroupBy.company:
+        agents = [a.token for a in registry.select(company=name)]
+    else:
+        found = registry.get(name)
+        agents, by = ([found.token] if found else []), GroupBy.agent
     if not agents:
-        raise TrendError(f"no agent of purpose {purpose!r} in the registry")
-    weights = _weights(engine, params.consent.weighting)
+        raise TrendError(f"no agent of {c.group_by} {name!r} in the registry (see `consent-tracker agents list`)")
+    weights = _weights(engine, c.weighting)
     rows = restriction_series(
-        engine, registry, agents, by=GroupBy.purpose, category=category, lists=lists,
+        engine, registry, agents, by=by, category=category, lists=lists,
         weight=Weighting.tokens if weights is not None else Weighting.none, weights=weights,
     )  # fmt: skip
-    rows = [r for r in rows if r.agent == purpose]
+    key = agents[0] if by is GroupBy.agent else (registry.get(agents[0]).company if by is GroupBy.company else name)  # type: ignore[union-attr]
+    rows = [r for r in rows if r.agent == key]
     return Measured(rows, rows[-1].weighting if rows else ("tokens" if weights else "sites"), agents)
 
 
@@ -131,14 +141,15 @@ def _restriction_json(m: Measured, fc: RestrictionForecast, first_year: int, end
             "out_of_sample_error": fc.errors, "forecast": forecast_rows}  # fmt: skip
 
 
-def _preferences_uplift(engine: Engine, registry: AgentRegistry, purpose: str, limit: int) -> dict[str, Any] | None:
-    """Of the sites robots.txt leaves open to the purpose's agents, the share whose use preferences opt out of
-    training (a current snapshot over at most ``limit`` sites)."""
+def _preferences_uplift(
+    engine: Engine, registry: AgentRegistry, tokens: list[str], limit: int
+) -> dict[str, Any] | None:
+    """Of the sites robots.txt leaves open to these agents, the share whose use preferences opt out of training
+    (a current snapshot over at most ``limit`` sites)."""
     if limit <= 0:
         return None
     from tracker.report import latest_records
 
-    tokens = [a.token for a in registry.select(purpose=purpose)]
     open_sites = optout = seen = 0
     for rec in latest_records(engine, registry):
         seen += 1
@@ -202,7 +213,8 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
     out["sample"] = {
         "measured": True, "from": first.period_end, "to": last.period_end, "months": len(m.rows),
         "sites": last.sites, "weighting": m.weighting, "weight_measured_share": last.weight_measured_share,
-        "sites_sample": last.sample, "purpose": c.purpose, "agents": m.agents,
+        "sites_sample": last.sample, "purpose": c.purpose, "group_by": c.group_by, "group": c.group or c.purpose,
+        "agents": m.agents,
         "restricted": "a site restricts when robots.txt does not let any of the purpose's agents fetch '/' (named, "
                       "or inherited from '*'); unreachable sites are counted apart",
     }  # fmt: skip
@@ -211,7 +223,7 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
         bt = backtest(m.t, m.r, cut, prior=c.ceiling_prior)
         out["restricted_share"]["backtest"] = {"cutoff_period": m.rows[-7].period, "months": bt.months,
                                                "model": bt.model, "mae": bt.mae}  # fmt: skip
-    uplift = _preferences_uplift(engine, registry, c.purpose, c.preferences_sample)
+    uplift = _preferences_uplift(engine, registry, m.agents, c.preferences_sample)
     if uplift is not None:
         u = uplift["share"]
         out["exhaustion_with_preferences"] = {

@@ -108,6 +108,8 @@ class ConsentParams:
     """How measured restriction enters the stock (forecast.md §3)."""
 
     purpose: str = "training"  # agents of this purpose: training opt-outs shrink the training stock
+    group_by: str = "purpose"  # purpose | company | agent: which agents' restriction counts
+    group: str = ""  # with company or agent: its name (e.g. OpenAI, GPTBot); with purpose: empty means ``purpose``
     horizon: float = 2040.0  # the last year forecast
     bootstrap: int = 200  # refits of the restriction curve, for its uncertainty
     holdout_months: int = 6  # the out-of-sample window that chooses between the curves
@@ -120,6 +122,10 @@ class ConsentParams:
     def __post_init__(self) -> None:
         if self.model not in ("auto", "logistic", "linear"):
             raise ParamsError(f"consent.model must be auto, logistic or linear, not {self.model!r}")
+        if self.group_by not in ("purpose", "company", "agent"):
+            raise ParamsError(f"consent.group_by must be purpose, company or agent, not {self.group_by!r}")
+        if self.group_by != "purpose" and not self.group:
+            raise ParamsError(f"consent.group names the {self.group_by} (e.g. consent.group=\"OpenAI\")")
         if self.weighting not in ("auto", "tokens", "sites"):
             raise ParamsError(f"consent.weighting must be auto, tokens or sites, not {self.weighting!r}")
 
@@ -199,6 +205,7 @@ def load_params(path: str | Path | None = None, overrides: list[str] | None = No
         except tomllib.TOMLDecodeError as e:
             raise ParamsError(f"{path} is not TOML: {e}") from None
         params = _apply(params, data, "")
+    nested: dict[str, Any] = {}  # every override at once: checks that tie two values see both
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep:
@@ -207,11 +214,12 @@ def load_params(path: str | Path | None = None, overrides: list[str] | None = No
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw
-        nested: dict[str, Any] = {}
         cur = nested
         parts = key.strip().split(".")
         for p in parts[:-1]:
-            cur = cur.setdefault(p, {})
+            nxt = cur.setdefault(p, {})
+            if not isinstance(nxt, dict):
+                raise ParamsError(f"--set {key}: {p} is a value, not a section")
+            cur = nxt
         cur[parts[-1]] = value
-        params = _apply(params, nested, "")
-    return params
+    return _apply(params, nested, "") if nested else params
