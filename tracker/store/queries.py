@@ -31,10 +31,12 @@ __all__ = [
     "load_evaluations",
     "observation_bounds",
     "resource_versions",
+    "robots_bodies",
     "robots_event_counts",
     "robots_version_spans",
     "ruleset_samples",
     "rulesets_missing",
+    "site_domains",
     "site_versions",
     "sites_for_weights",
     "stale_current_counts",
@@ -191,6 +193,27 @@ def site_versions(engine: Engine, site_id: int) -> list[StoredResource]:
     )
     with engine.connect() as conn:
         return [_resource(row, with_body=False) for row in conn.execute(q)]
+
+
+def robots_bodies(engine: Engine, site_id: int) -> list[StoredResource]:
+    """A site's robots.txt versions, oldest first, with their bodies."""
+    q = (
+        select(*_RESOURCE_COLS)
+        .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
+        .where(_V.site_id == site_id, _V.kind == "robots")
+        .order_by(_V.first_seen)
+    )
+    with engine.connect() as conn:
+        return [_resource(row) for row in conn.execute(q)]
+
+
+def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]:
+    """Domains starting with ``prefix`` (for a site search box), best rank first."""
+    q = select(_sites.c.domain).order_by(_sites.c.rank.is_(None), _sites.c.rank, _sites.c.domain).limit(limit)
+    if prefix:
+        q = q.where(_sites.c.domain.like(prefix.lower().replace("%", "").replace("_", "\\_") + "%", escape="\\"))
+    with engine.connect() as conn:
+        return list(conn.execute(q).scalars())
 
 
 def resource_versions(engine: Engine, kind: str, *, category: str | None = None) -> Iterator[StoredResource]:

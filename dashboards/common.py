@@ -1,0 +1,123 @@
+"""What every page shares: the database (named by the settings, resolved here, at the edge), the filters in the
+sidebar, cached reads through tracker's functions, and the empty-database message. Pages stay thin.
+
+The dashboard writes nothing but tracker's evaluation cache; SQLite in WAL mode lets it read while a crawl writes.
+Fetched content is shown as text (st.code, st.text, st.dataframe), never as HTML or Markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from tracker import settings
+from tracker.agents import AgentRegistry, load_registry
+from tracker.report import csv_safe
+from tracker.vocabulary import CATEGORIES, Weighting
+
+WEIGHTINGS = {"sites": Weighting.none, "tokens": Weighting.tokens, "1/rank": Weighting.rank}
+
+
+def db_path() -> str:
+    """The database the settings name (CONSENT_TRACKER_DB, or data/tracker.db)."""
+    return str(settings.get("db"))
+
+
+@st.cache_resource(show_spinner=False)
+def engine(path: str) -> Any:
+    """The store, or None when there is no database at the path (never created from here)."""
+    from tracker.errors import StoreError
+    from tracker.store import open_store
+
+    try:
+        return open_store(path, create=False)
+    except StoreError:
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def registry() -> AgentRegistry:
+    """The agent registry the settings name."""
+    return load_registry(settings.get("agents-file") or None)
+
+
+def filters() -> dict[str, Any]:
+    """The sidebar's choices (sample, category, weighting), as tracker's parameters."""
+    state = st.session_state
+    sample = state.get("sample", "all sites")
+    category = state.get("category", "all")
+    return {
+        "lists": None if sample == "all sites" else [sample],
+        "category": None if category == "all" else category,
+        "weighting": state.get("weighting", "sites"),
+    }
+
+
+def sidebar(lists: list[str]) -> None:
+    """The filters every page uses."""
+    st.sidebar.selectbox("Sample", ["all sites", *lists], key="sample",
+                         help="A tracked list: a fixed panel, or a top-N that follows a ranking.")  # fmt: skip
+    st.sidebar.selectbox("Category", ["all", *CATEGORIES], key="category")
+    st.sidebar.radio("Weighting", list(WEIGHTINGS), key="weighting",
+                     help="tokens: the stored token counts (`weights import`), measured or filled in.")  # fmt: skip
+
+
+def require_data() -> Any:
+    """The engine, or stop the page with how to fill the database."""
+    e = engine(db_path())
+    from tracker.store import queries
+
+    if e is None or queries.observation_bounds(e) is None:
+        st.info(
+            f"No history yet in {db_path()}. Fill it, then reload:\n\n"
+            "- `consent-tracker sites add --tranco 1000` then `consent-tracker backfill --since 2016-01` "
+            "(history from the Wayback Machine)\n"
+            "- `consent-tracker crawl` (today's state of the tracked sites)\n"
+            "- `consent-tracker import-archive DIR` (a dated robots.txt archive)"
+        )
+        st.stop()
+    return e
+
+
+def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as formula-safe CSV."""
+    out = io.StringIO()
+    if rows:
+        w = csv.writer(out)
+        w.writerow(list(rows[0]))
+        for r in rows:
+            w.writerow([csv_safe(v) for v in r.values()])
+    return out.getvalue().encode()
+
+
+def caption(rows: list[Any]) -> None:
+    """The sample, dates, weighting and definition behind a series, under its chart."""
+    from tracker.trends import DEFINITIONS
+
+    if rows:
+        first, last = rows[0], rows[-1]
+        st.caption(f"Sample: {last.sample}, {last.sites:,} sites at the end; {first.period} → {last.period} "
+                   f"(state at each month's end); weighting: {last.weighting}. {DEFINITIONS}")  # fmt: skip
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def series(path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] | None, category: str | None,
+           weighting: str) -> list[Any]:  # fmt: skip
+    """A restriction series through tracker.trends (cached a minute)."""
+    from tracker.trends import restriction_series
+    from tracker.weights import stored_weights
+
+    e = engine(path)
+    weight = WEIGHTINGS[weighting]
+    weights = stored_weights(e) if weight is Weighting.tokens else None
+    return restriction_series(e, registry(), list(agents), by=by, lists=list(lists) if lists else None,
+                              category=category, weight=weight, weights=weights)  # fmt: skip
+
+
+def today() -> date:
+    """Today (for labels)."""
+    return date.today()

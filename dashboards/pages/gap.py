@@ -1,0 +1,36 @@
+"""Synthetic gap: by year and category, the synthetic share of the training mix the forecast implies."""
+
+from __future__ import annotations
+
+import _path  # noqa: F401
+import common
+import pandas as pd
+import streamlit as st
+
+from tracker.charts import gap_chart
+from tracker.forecast import forecast, load_params
+
+st.title("Where synthetic data must fill the gap")
+
+
+@st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
+def run(path: str) -> dict:
+    e = common.engine(path)
+    return forecast(e, common.registry() if e is not None else None, load_params(overrides=["draws=20000"]))
+
+
+result = run(common.db_path())
+st.altair_chart(gap_chart(result), width="stretch")
+st.dataframe(pd.DataFrame([{"year": g["year"], "synthetic tokens (median)": g["synthetic_tokens"]["median"],
+                            "synthetic share (median)": g["synthetic_share"]["median"]} for g in result["gap"]]),
+             hide_index=True, key="gap_table")  # fmt: skip
+if result["categories"]:
+    st.subheader("By category: which text runs out first")
+    st.dataframe(pd.DataFrame([{"category": c["category"], "sites": c["sites"], "token share": c["token_share"],
+                                "run-out (median)": c["exhaustion"]["median"], "restriction": c["restriction"]}
+                               for c in result["categories"]]), hide_index=True, key="category_table")  # fmt: skip
+else:
+    st.info("No categories yet: `consent-tracker categories assign` (and `categories import`) label the sites.")
+st.caption("gap = max(0, largest training dataset − usable human text); synthetic share = gap / dataset. "
+           + ("Measured restriction: " + result["sample"]["from"] + " → " + result["sample"]["to"]
+              if result["sample"].get("measured") else result["sample"]["note"]))  # fmt: skip

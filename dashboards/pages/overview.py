@@ -1,0 +1,38 @@
+"""Overview: how much of the web restricts AI training crawlers now, how that changed, and what it rests on."""
+
+from __future__ import annotations
+
+import _path  # noqa: F401
+import common
+import streamlit as st
+
+from tracker.charts import trend_chart
+from tracker.insights import headline, load_events
+
+st.title("How much of the web restricts AI training crawlers")
+e = common.require_data()
+f = common.filters()
+h = headline(e, common.registry(), lists=f["lists"], category=f["category"])
+if h.empty:
+    st.info("No sites in this sample or category yet.")
+    st.stop()
+cols = st.columns(3)
+now, before = h.by_sites, h.by_sites_year_ago
+cols[0].metric("Sites restricting training agents", f"{now.blocked_share:.1%}",
+               delta=f"{(now.blocked_share - before.blocked_share) * 100:+.1f} pts in a year" if before else None,
+               delta_color="off")  # fmt: skip
+cols[1].metric("…naming an agent (not via '*')", f"{now.blocked_named_share:.1%}")
+if h.by_tokens is not None:
+    t0 = h.by_tokens_year_ago
+    cols[2].metric("Tokens restricted (token-weighted)", f"{h.by_tokens.blocked_share:.1%}",
+                   delta=f"{(h.by_tokens.blocked_share - t0.blocked_share) * 100:+.1f} pts in a year" if t0 else None,
+                   delta_color="off")  # fmt: skip
+else:
+    cols[2].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`")  # fmt: skip
+st.altair_chart(trend_chart(h.series, title="Sites restricting training agents", events=load_events()),
+                width="stretch")  # fmt: skip
+common.caption(h.series)
+with st.expander("What these numbers mean"):
+    st.text(h.definition)
+    st.text(f"Now: {now.period} ({now.sites:,} sites; {now.unreachable:,} unreachable, counted apart). "
+            f"A year before: {before.period if before else 'not observed'}.")  # fmt: skip

@@ -1,0 +1,54 @@
+"""Sites: one site's timeline, a diff of its robots.txt between two versions (as text), its signals and terms."""
+
+from __future__ import annotations
+
+import json
+
+import _path  # noqa: F401
+import common
+import streamlit as st
+
+from tracker.insights import robots_diff, robots_versions
+from tracker.report import site_history
+from tracker.store import queries
+
+st.title("Sites")
+e = common.require_data()
+prefix = st.text_input("Search a site", key="site_query", placeholder="nytimes")
+domains = queries.site_domains(e, prefix.strip(), 50)
+if not domains:
+    st.info("No site matches.")
+    st.stop()
+domain = st.selectbox("Site", domains, key="site_pick")
+reg = common.registry()
+info = site_history(e, reg, domain, ["GPTBot", "ClaudeBot", "Google-Extended", "CCBot"])
+if info is None:
+    st.stop()
+cur = info["current"]
+if cur:
+    st.subheader(f"{domain} now: robots.txt {cur['robots_status']}, seen {cur['fetched_at']}")
+    stances = {a: v["stance"] for a, v in cur["agents"].items() if a in ("GPTBot", "ClaudeBot", "Google-Extended",
+                                                                           "CCBot", "Bytespider")}  # fmt: skip
+    st.dataframe([{"agent": a, "stance": s, "training opt-out": cur["agents"][a]["training_optout"],
+                   "sources": ", ".join(cur["agents"][a]["training_optout_sources"])} for a, s in stances.items()],
+                 hide_index=True, key="site_agents")  # fmt: skip
+    st.text("Signals (as read, never rendered):")
+    st.code(json.dumps(cur["signals"], indent=1, ensure_ascii=False), language="json")
+    tos = cur["signals"].get("tos") or {}
+    for axis, sentence in (tos.get("evidence") or {}).items():
+        st.text(f"Terms, {axis}: “{sentence}”")
+st.subheader("Timeline")
+st.dataframe([{"resource": h["kind"], "from": (h["from"] or "")[:10], "until": (h["until"] or "now")[:10],
+               "status": h["status"], "source": h["source"],
+               "what it said": ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items())}
+              for h in info["history"]], hide_index=True, key="timeline")  # fmt: skip
+versions = robots_versions(e, domain)
+if len(versions) >= 2:
+    st.subheader("robots.txt between two versions")
+    labels = [f"{i + 1}: {v.first_seen:%Y-%m-%d} ({v.status}, {v.source})" for i, v in enumerate(versions)]
+    a = st.selectbox("From", labels, index=len(labels) - 2, key="diff_from")
+    b = st.selectbox("To", labels, index=len(labels) - 1, key="diff_to")
+    diff = robots_diff(versions[labels.index(a)], versions[labels.index(b)])
+    st.code(diff or "(identical rules)", language="diff")
+elif versions and versions[0].body:
+    st.code(versions[0].body.decode("utf-8", "replace")[:20000], language="text")

@@ -1,0 +1,109 @@
+"""The charts the dashboard shows and the reports embed (Altair, the charting library Streamlit ships with).
+
+Each function takes plain rows (tracker.trends, tracker.forecast JSON) and returns an Altair chart; the dashboard
+renders it, the report saves it as SVG or PNG (vl-convert). Titles and subtitles state what is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from tracker.insights import Event
+from tracker.trends import SignalRow, TrendRow
+
+__all__ = ["adoption_chart", "fan_chart", "gap_chart", "trend_chart"]
+
+_WIDTH = 640
+
+
+def _events_layer(events: Sequence[Event], start: str, end: str) -> alt.Chart | None:
+    rows = [{"date": e.day.isoformat(), "event": e.label, "source": e.source} for e in events
+            if start <= e.day.isoformat() <= end]  # fmt: skip
+    if not rows:
+        return None
+    base = alt.Chart(pd.DataFrame(rows)).encode(x="date:T", tooltip=["date:T", "event:N", "source:N"])
+    return base.mark_rule(strokeDash=[4, 3], color="#888").encode()
+
+
+def trend_chart(
+    rows: Sequence[TrendRow], *, field: str = "blocked_share", title: str = "", events: Sequence[Event] = ()
+) -> alt.LayerChart | alt.Chart:
+    """Share restricting each agent (or group) over time, one line each, events as dashed rules."""
+    data = pd.DataFrame([{"period_end": r.period_end, "agent": r.agent, "share": getattr(r, field),
+                          "sites": r.sites, "sample": r.sample, "weighting": r.weighting} for r in rows])  # fmt: skip
+    if data.empty:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_line()
+    subtitle = f"{rows[-1].sample}; weighted by {rows[-1].weighting}; {field.replace('_', ' ')}"
+    line = (
+        alt.Chart(data, title=alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle))
+        .mark_line(point=False)
+        .encode(
+            x=alt.X("period_end:T", title=None),
+            y=alt.Y("share:Q", title="share", axis=alt.Axis(format="%")),
+            color=alt.Color("agent:N", title=None),
+            tooltip=["period_end:T", "agent:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
+        )
+        .properties(width=_WIDTH, height=300)
+    )
+    rules = _events_layer(events, str(data.period_end.min()), str(data.period_end.max()))
+    return line + rules if rules is not None else line
+
+
+def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-preference signals") -> alt.Chart:
+    """Share adopting each signal over time."""
+    data = pd.DataFrame([{"period_end": r.period_end, "signal": r.signal, "share": r.share, "sites": r.sites}
+                         for r in rows])  # fmt: skip
+    if data.empty:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_line()
+    return (
+        alt.Chart(data, title=alt.TitleParams(title, subtitle="over the sites whose resource was observed"))
+        .mark_line()
+        .encode(
+            x=alt.X("period_end:T", title=None),
+            y=alt.Y("share:Q", axis=alt.Axis(format="%")),
+            color="signal:N",
+            tooltip=["period_end:T", "signal:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
+        )
+        .properties(width=_WIDTH, height=280)
+    )
+
+
+def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
+    """The run-out probability over time, with and without the consent adjustment (a cumulative fan)."""
+    rows = []
+    for key, label in (("exhaustion", "all public text"), ("exhaustion_consent_adjusted", "minus robots.txt "
+                                                                                           "restriction")):
+        e = result.get(key)
+        if e and e.get("median") is not None:
+            rows.append({"scenario": label, "p10": e["p10"], "median": e["median"], "p90": e["p90"]})
+    data = pd.DataFrame(rows)
+    base = alt.Chart(data, title=alt.TitleParams("When the largest training dataset reaches the stock",
+                                                 subtitle="median and 80% interval (decimal years)"))  # fmt: skip
+    bars = base.mark_bar(height=18, opacity=0.4).encode(
+        x=alt.X("p10:Q", scale=alt.Scale(zero=False), title="year"), x2="p90:Q", y=alt.Y("scenario:N", title=None),
+        color=alt.Color("scenario:N", legend=None),
+    )  # fmt: skip
+    ticks = base.mark_tick(thickness=3, size=24, color="black").encode(
+        x="median:Q", y="scenario:N", tooltip=["scenario", "p10", "median", "p90"]
+    )
+    return (bars + ticks).properties(width=_WIDTH, height=120)
+
+
+def gap_chart(result: dict[str, Any]) -> alt.Chart:
+    """Synthetic share of the largest dataset's mix per year (median, 80% band)."""
+    rows = [{"year": g["year"], "p10": g["synthetic_share"]["p10"], "median": g["synthetic_share"]["median"],
+             "p90": g["synthetic_share"]["p90"]} for g in result.get("gap", [])]  # fmt: skip
+    data = pd.DataFrame(rows)
+    base = alt.Chart(data, title=alt.TitleParams("Synthetic share of the largest training dataset",
+                                                 subtitle="the gap between demand and usable human text; median and "
+                                                          "80% band"))  # fmt: skip
+    band = base.mark_area(opacity=0.25).encode(
+        x=alt.X("year:O"), y=alt.Y("p10:Q", axis=alt.Axis(format="%"), title="synthetic share"), y2="p90:Q"
+    )
+    line = base.mark_line(point=True).encode(x="year:O", y="median:Q",
+                                             tooltip=["year", alt.Tooltip("median:Q", format=".0%")])  # fmt: skip
+    return (band + line).properties(width=_WIDTH, height=260)

@@ -1,0 +1,126 @@
+"""What the dashboard and the reports show, computed once here so both say the same thing: the headline figures,
+the events to mark on charts, and a site's robots.txt versions side by side.
+
+Numbers come from tracker.trends and tracker.report; every figure carries its sample, dates, weighting and the
+definition of "blocked".
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tracker.agents import AgentRegistry
+from tracker.errors import TrendError
+from tracker.store import queries
+from tracker.trends import DEFINITIONS, TrendRow, restriction_series
+from tracker.vocabulary import GroupBy, Weighting
+from tracker.weights import stored_weights
+
+__all__ = ["EVENTS_FILE", "Event", "Headline", "headline", "load_events", "robots_diff", "robots_versions"]
+
+EVENTS_FILE = Path(__file__).resolve().parents[1] / "data" / "events.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that moved consent, with its public source."""
+
+    day: date
+    label: str
+    kind: str
+    source: str
+
+
+def load_events(path: Path = EVENTS_FILE) -> list[Event]:
+    """The events of ``data/events.csv``, in date order."""
+    with path.open(encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        return sorted((Event(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
+                      key=lambda e: e.day)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """The overview's figures: the share restricting the training agents now and a year before, by site and (when
+    token weights are stored) by tokens, with what they rest on."""
+
+    by_sites: TrendRow | None
+    by_sites_year_ago: TrendRow | None
+    by_tokens: TrendRow | None
+    by_tokens_year_ago: TrendRow | None
+    series: list[TrendRow]  # the by-site monthly series of the training agents
+    definition: str
+
+    @property
+    def empty(self) -> bool:
+        """No observation at all."""
+        return self.by_sites is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {k: (v.as_dict() if isinstance(v, TrendRow) else v) for k, v in {
+            "by_sites": self.by_sites, "by_sites_year_ago": self.by_sites_year_ago, "by_tokens": self.by_tokens,
+            "by_tokens_year_ago": self.by_tokens_year_ago, "definition": self.definition}.items()}  # fmt: skip
+
+
+def _year_ago(rows: list[TrendRow]) -> TrendRow | None:
+    if not rows:
+        return None
+    last = date.fromisoformat(rows[-1].period_end)
+    target = date(last.year - 1, last.month, min(last.day, 28))
+    earlier = [r for r in rows if date.fromisoformat(r.period_end) <= target]
+    return earlier[-1] if earlier else None
+
+
+def headline(
+    engine: Engine,
+    registry: AgentRegistry,
+    *,
+    purpose: str = "training",
+    lists: list[str] | None = None,
+    category: str | None = None,
+    since: date | None = None,
+) -> Headline:
+    """The share of sites (and of tokens) whose robots.txt restricts the purpose's agents, now and a year before."""
+    agents = [a.token for a in registry.select(purpose=purpose)]
+    kw: dict[str, Any] = {"by": GroupBy.purpose, "lists": lists, "category": category, "since": since}
+    rows = [r for r in restriction_series(engine, registry, agents, **kw) if r.agent == purpose]
+    tokens: list[TrendRow] = []
+    try:
+        weights = stored_weights(engine)
+    except TrendError:
+        weights = None
+    if weights is not None and rows:
+        tokens = [r for r in restriction_series(engine, registry, agents, weight=Weighting.tokens, weights=weights,
+                                                **kw) if r.agent == purpose]  # fmt: skip
+    definition = (f"{DEFINITIONS} A site counts as restricting {purpose} agents when its robots.txt lets none of "
+                  f"them ({len(agents)} in the registry) fetch '/'.")  # fmt: skip
+    return Headline(rows[-1] if rows else None, _year_ago(rows), tokens[-1] if tokens else None, _year_ago(tokens),
+                    rows, definition)  # fmt: skip
+
+
+def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]:
+    """A site's robots.txt versions, oldest first, with their bodies."""
+    site = queries.find_site(engine, domain)
+    if site is None:
+        return []
+    return queries.robots_bodies(engine, site.id)
+
+
+def robots_diff(a: queries.StoredResource, b: queries.StoredResource) -> str:
+    """A unified diff of two robots.txt versions, as plain text (never rendered as HTML)."""
+    def lines(v: queries.StoredResource) -> list[str]:
+        if v.body is None:
+            return [f"({v.status}: no robots.txt body)"]
+        return v.body.decode("utf-8", "replace").splitlines()
+
+    name = "robots.txt"
+    return "\n".join(difflib.unified_diff(lines(a), lines(b), f"{name} {a.first_seen:%Y-%m-%d}",
+                                          f"{name} {b.first_seen:%Y-%m-%d}", lineterm=""))  # fmt: skip
