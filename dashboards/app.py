@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE / "pages"), str(HERE), str(HERE.parent)]
+sys.path[:0] = [str(HERE / "views"), str(HERE), str(HERE.parent)]
 
 import common  # noqa: E402
 
@@ -21,12 +21,12 @@ if e is not None:
     lists = [i.name for i in catalog.lists(e)]
 common.sidebar(lists)
 pages = [
-    st.Page(str(HERE / "pages" / "overview.py"), title="Overview", url_path="overview", default=True),
-    st.Page(str(HERE / "pages" / "agents.py"), title="Agents", url_path="agents"),
-    st.Page(str(HERE / "pages" / "signals.py"), title="Signals", url_path="signals"),
-    st.Page(str(HERE / "pages" / "sites.py"), title="Sites", url_path="sites"),
-    st.Page(str(HERE / "pages" / "forecast.py"), title="Forecast", url_path="forecast"),
-    st.Page(str(HERE / "pages" / "gap.py"), title="Synthetic gap", url_path="gap"),
-    st.Page(str(HERE / "pages" / "data.py"), title="Data", url_path="data"),
+    st.Page(str(HERE / "views" / "overview.py"), title="Overview", url_path="overview", default=True),
+    st.Page(str(HERE / "views" / "agents.py"), title="Agents", url_path="agents"),
+    st.Page(str(HERE / "views" / "signals.py"), title="Signals", url_path="signals"),
+    st.Page(str(HERE / "views" / "sites.py"), title="Sites", url_path="sites"),
+    st.Page(str(HERE / "views" / "forecast.py"), title="Forecast", url_path="forecast"),
+    st.Page(str(HERE / "views" / "gap.py"), title="Synthetic gap", url_path="gap"),
+    st.Page(str(HERE / "views" / "data.py"), title="Data", url_path="data"),
 ]
 st.navigation(pages).run()

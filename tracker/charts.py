@@ -73,24 +73,23 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
 
 
 def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
-    """The run-out probability over time, with and without the consent adjustment (a cumulative fan)."""
-    rows = []
-    for key, label in (("exhaustion", "all public text"), ("exhaustion_consent_adjusted", "minus robots.txt "
-                                                                                           "restriction")):
-        e = result.get(key)
-        if e and e.get("median") is not None:
-            rows.append({"scenario": label, "p10": e["p10"], "median": e["median"], "p90": e["p90"]})
+    """The run-out date, with and without the consent adjustment: median (point) and 80% interval (bar)."""
+    labels = {"exhaustion": "all public human text", "exhaustion_consent_adjusted": "minus what robots.txt restricts",
+              "exhaustion_with_preferences": "… and use preferences (snapshot)"}  # fmt: skip
+    rows = [{"scenario": label, "p10": e["p10"], "median": e["median"], "p90": e["p90"]}
+            for key, label in labels.items() if (e := result.get(key)) and e.get("median") is not None]  # fmt: skip
     data = pd.DataFrame(rows)
     base = alt.Chart(data, title=alt.TitleParams("When the largest training dataset reaches the stock",
-                                                 subtitle="median and 80% interval (decimal years)"))  # fmt: skip
-    bars = base.mark_bar(height=18, opacity=0.4).encode(
-        x=alt.X("p10:Q", scale=alt.Scale(zero=False), title="year"), x2="p90:Q", y=alt.Y("scenario:N", title=None),
-        color=alt.Color("scenario:N", legend=None),
+                                                 subtitle="median (dot) and 80% interval (bar), in years"))  # fmt: skip
+    y = alt.Y("scenario:N", title=None, sort=list(labels.values()))
+    x = alt.X("p10:Q", scale=alt.Scale(zero=False), title=None, axis=alt.Axis(format=".0f", tickMinStep=1))
+    color = alt.Color("scenario:N", legend=None)
+    bars = base.mark_rule(strokeWidth=10, opacity=0.35).encode(x=x, x2="p90:Q", y=y, color=color)
+    dots = base.mark_point(filled=True, size=120, color="black").encode(
+        x="median:Q", y=y, tooltip=["scenario", alt.Tooltip("p10:Q", format=".1f"),
+                                    alt.Tooltip("median:Q", format=".1f"), alt.Tooltip("p90:Q", format=".1f")]
     )  # fmt: skip
-    ticks = base.mark_tick(thickness=3, size=24, color="black").encode(
-        x="median:Q", y="scenario:N", tooltip=["scenario", "p10", "median", "p90"]
-    )
-    return (bars + ticks).properties(width=_WIDTH, height=120)
+    return (bars + dots).properties(width=_WIDTH, height=alt.Step(44))
 
 
 def gap_chart(result: dict[str, Any]) -> alt.Chart:

@@ -71,8 +71,15 @@ class Headline:
 
 
 def _year_ago(rows: list[TrendRow]) -> TrendRow | None:
+    """The row of the same period a year before (monthly: the same month), else the last one a year back."""
     if not rows:
         return None
+    label = rows[-1].period
+    if len(label) == 7 and label[4] == "-":
+        same = f"{int(label[:4]) - 1}{label[4:]}"
+        match = [r for r in rows if r.period == same]
+        if match:
+            return match[-1]
     last = date.fromisoformat(rows[-1].period_end)
     target = date(last.year - 1, last.month, min(last.day, 28))
     earlier = [r for r in rows if date.fromisoformat(r.period_end) <= target]

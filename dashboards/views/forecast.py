@@ -39,6 +39,11 @@ cols[1].metric("Run-out, minus robots.txt restriction", f"{e1['median']:.1f}" if
                help="needs measurements" if not e1 else f"80%: {e1['p10']} – {e1['p90']}")  # fmt: skip
 st.text(result["definitions"]["projection"])
 sample = result["sample"]
-st.caption(json.dumps(sample, ensure_ascii=False) if sample.get("measured") else sample["note"])
+if sample.get("measured"):
+    st.caption(f"Restriction measured on {sample['sites_sample']} ({sample['sites']:,} sites), {sample['from']} → "
+               f"{sample['to']}, weighted by {sample['weighting']}, for the {sample['group']} agents "
+               f"({len(sample['agents'])} in the registry). {sample['restricted']}.")  # fmt: skip
+else:
+    st.caption(sample["note"])
 with st.expander("Every parameter"):
     st.code(json.dumps(result["params"], indent=1), language="json")

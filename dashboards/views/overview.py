@@ -28,7 +28,8 @@ if h.by_tokens is not None:
                    delta=f"{(h.by_tokens.blocked_share - t0.blocked_share) * 100:+.1f} pts in a year" if t0 else None,
                    delta_color="off")  # fmt: skip
 else:
-    cols[2].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`")  # fmt: skip
+    cols[2].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`"
+                   )  # fmt: skip
 st.altair_chart(trend_chart(h.series, title="Sites restricting training agents", events=load_events()),
                 width="stretch")  # fmt: skip
 common.caption(h.series)

@@ -1,4 +1,4 @@
-"""Lets a page run on its own (AppTest, `streamlit run dashboards/pages/x.py`) as well as under app.py."""
+"""Lets a page run on its own (AppTest, `streamlit run dashboards/views/x.py`) as well as under app.py."""
 
 from __future__ import annotations
 

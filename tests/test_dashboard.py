@@ -1,0 +1,154 @@
+"""The dashboard: every page under Streamlit's AppTest on an empty and on a populated database (numbers equal to
+tracker's), and in a real browser (Debian's chromium driven by Playwright) against `consent-tracker dashboard`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tracker.agents import load_registry
+from tracker.insights import headline
+from tracker.store import open_store
+from tracker.store.writer import Observation, Writer
+
+PAGES = ["overview", "agents", "signals", "sites", "forecast", "gap", "data"]
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+SCRIPT = b"User-agent: GPTBot\nDisallow: /\n# <script>alert('x')</script>\n"
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three sites over a year: one blocks GPTBot from month 4 (its robots.txt has a <script> comment), one allows
+    everything, one is unreachable; and a homepage with noai."""
+    db = tmp_path_factory.mktemp("dash") / "d.db"
+    engine = open_store(db)
+    w = Writer(engine)
+    start = datetime(2024, 1, 15, tzinfo=UTC)
+    for month in range(13):
+        at = start + timedelta(days=30 * month)
+        w.record("news.example", [Observation("robots", at, "ok", 200,
+                                              body=SCRIPT if month >= 3 else b"User-agent: *\nAllow: /\n")])  # fmt: skip
+        w.record("open.example", [Observation("robots", at, "ok", 200, body=b"User-agent: *\nAllow: /\n")])
+        w.record("down.example", [Observation("robots", at, "unreachable", 503)])
+    return db
+
+
+def _run(page: str, db: Path, **state: object) -> AppTest:
+    os.environ["CONSENT_TRACKER_DB"] = str(db)
+    at = AppTest.from_file(str(ROOT / "dashboards" / "views" / f"{page}.py"), default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_an_empty_database(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(tmp_path / "none.db"))
+    at = _run(page, tmp_path / "none.db")
+    assert not at.exception, at.exception
+    if page not in ("forecast", "gap"):
+        assert any("No history yet" in i.value for i in at.info)  # how to fill it, not a traceback
+    assert not (tmp_path / "none.db").exists()  # the dashboard never creates a database
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_a_populated_database(page: str, populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    at = _run(page, populated)
+    assert not at.exception, at.exception
+
+
+def test_overview_numbers_are_trackers_numbers(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    at = _run("overview", populated)
+    h = headline(open_store(populated), load_registry())
+    assert at.metric[0].value == f"{h.by_sites.blocked_share:.1%}"  # type: ignore[union-attr]
+    assert at.metric[1].value == f"{h.by_sites.blocked_named_share:.1%}"  # type: ignore[union-attr]
+    assert h.by_sites.blocked == 1 and h.by_sites.unreachable == 1  # type: ignore[union-attr]
+    assert any("Sample: all sites" in c.value for c in at.caption)
+
+
+def test_agents_page_driven_by_key(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    at = _run("agents", populated)
+    at.multiselect(key="agents").set_value(["GPTBot"]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table[""]) == ["GPTBot"] and int(table["blocked"][0]) == 1 and int(table["named"][0]) == 1
+    at.radio(key="by").set_value("company").run()
+    assert not at.exception and "OpenAI" in list(at.dataframe[0].value[""])
+
+
+def test_sites_page_shows_robots_txt_as_text(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    at = _run("sites", populated)
+    at.text_input(key="site_query").set_value("news").run()
+    assert at.selectbox(key="site_pick").value == "news.example"
+    diffs = [c.value for c in at.code if "robots.txt" in c.value]
+    assert diffs and "+# <script>alert('x')</script>" in diffs[0]  # a diff, as text in a code block
+    assert not at.exception
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "dashboard", "--db", str(populated), "--port",
+                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+    shots = Path(os.environ.get("CONSENT_TRACKER_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            for name in PAGES:
+                page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}")  # the default page is /
+                page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
+                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                                       timeout=120_000)  # fmt: skip
+                if name in ("overview", "agents", "forecast", "gap"):
+                    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
+                                           "[data-testid='stVegaLiteChart'] svg", timeout=60_000)  # fmt: skip
+                page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+                assert page.query_selector("[data-testid='stException']") is None, f"an exception on {name}"
+                assert page.get_by_text("Page not found").count() == 0, name
+            page.goto(f"http://127.0.0.1:{port}/sites")
+            page.wait_for_selector("[data-testid='stMain']")
+            page.get_by_label("Search a site").fill("news")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("text=robots.txt between two versions", timeout=60_000)
+            # the <script> inside robots.txt is shown as text, not run or rendered
+            assert page.get_by_text("<script>alert('x')</script>").count() >= 1
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert sorted(p.name for p in shots.glob("*.png")) == sorted(f"{n}.png" for n in PAGES)

@@ -1,0 +1,57 @@
+"""``consent-tracker dashboard`` and ``consent-tracker report``: what analysts look at and cite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from tracker import settings
+from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, parse_day, registry
+from tracker.trend_report import ReportFormat
+
+__all__ = ["APP", "dashboard_cmd", "report_cmd"]
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+def dashboard_cmd(
+    db: DbOpt = None,
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (127.0.0.1: this machine only; 0.0.0.0: everyone).")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the dashboard (Streamlit) on this machine; Ctrl-C stops it."""
+    if not APP.exists():
+        fail(f"the dashboard is not installed with this copy ({APP} is missing)")
+    env = {**os.environ, "CONSENT_TRACKER_DB": str(settings.get("db", db))}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", host, "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]  # fmt: skip
+    out.print(Text(f"dashboard of {env['CONSENT_TRACKER_DB']} at http://{host}:{port}/ (Ctrl-C stops it)"))
+    try:
+        raise typer.Exit(subprocess.call(cmd, env=env))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def report_cmd(
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, pdf or csv.")] = ReportFormat.html,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("report"),
+    since: Annotated[str | None, typer.Option("--since", help="First date (YYYY-MM-DD).")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
+    from tracker.trend_report import write_report
+
+    files = write_report(open_db(db, create=False), registry(agents_file), out_dir, fmt,
+                         since=parse_day(since, "--since"), category=category)  # fmt: skip
+    out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_dir}"))
