@@ -32,3 +32,10 @@ if os.environ.get("CONSENT_TRACKER_REQUIRE_CORPUS") and not CORPUS.is_dir():
     raise pytest.UsageError(CORPUS_REASON)
 
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=CORPUS_REASON)
+
+#: Debian's chromium, for the dashboard's browser test and PDF reports (no browser download).
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)
+CHROMIUM_REASON = "Debian's chromium is not installed (apt-get install chromium)"
+if os.environ.get("CONSENT_TRACKER_REQUIRE_CHROMIUM") and CHROMIUM is None:
+    raise pytest.UsageError(CHROMIUM_REASON)  # CI installs it: its absence must fail, not skip the browser tests
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=CHROMIUM_REASON)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -35,10 +34,9 @@ def dashboard_cmd(
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.toolbarMode", "viewer"]  # fmt: skip
     out.print(Text(f"dashboard of {env['CONSENT_TRACKER_DB']} at http://{host}:{port}/ (Ctrl-C stops it)"))
-    try:
-        raise typer.Exit(subprocess.call(cmd, env=env))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+    sys.stdout.flush()
+    # Streamlit takes this process over: signals (Ctrl-C, a service manager's TERM) reach the server itself.
+    os.execve(sys.executable, cmd, env)
 
 
 def report_cmd(

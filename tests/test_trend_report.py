@@ -1,0 +1,93 @@
+"""The trend report reads as a document: key figures, charts, methodology, the CSV behind each chart; the same
+database gives the same report; formula-like cells are neutralised; a PDF is printed by real Chromium."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import needs_chromium
+from tracker.agents import load_registry
+from tracker.cli import app
+from tracker.store import open_store
+from tracker.store.writer import Observation, Writer
+from tracker.trend_report import ReportError, write_report
+
+REG = load_registry()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rep") / "r.db"
+    w = Writer(open_store(path))
+    start = datetime(2023, 1, 15, tzinfo=UTC)
+    for month in range(20):
+        at = start + timedelta(days=30 * month)
+        for i in range(10):
+            blocks = i < 2 or (i < 5 and month >= 8)
+            body = b"User-agent: GPTBot\nDisallow: /\n" if blocks else b"User-agent: *\nDisallow: /private\n"
+            w.record(f"s{i}.example", [Observation("robots", at, "ok", 200, body=body)])
+    return path
+
+
+def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
+    files = write_report(open_store(db), REG, tmp_path / "md", "md")
+    text = (tmp_path / "md" / "report.md").read_text()
+    assert files[0].name == "report.md"
+    for section in ("## Key figures", "## Sites restricting training agents", "## Restriction by agent",
+                    "## When the real data runs out", "## Methodology"):  # fmt: skip
+        assert section in text
+    assert "50.0% of the 10 sites observed at the end of 2024-08 restrict AI training agents" in text
+    assert "against 20.0% in 2023-08" in text  # the same month a year before
+    assert "GPTBot: 50.0% of sites restrict it (5 by name)." in text
+    assert "145 assertions" in text and "Sample: all sites" in text and "Weighting: sites" in text
+    for name in ("training", "agents", "purposes", "runout", "gap"):
+        assert (tmp_path / "md" / f"{name}.png").stat().st_size > 5000  # a real picture
+        assert f"]({name}.png)" in text and f"]({name}.csv)" in text
+    with (tmp_path / "md" / "training.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[-1]["period"] == "2024-08" and float(rows[-1]["blocked_share"]) == 0.5
+
+
+def test_same_database_same_report(db: Path, tmp_path: Path) -> None:
+    write_report(open_store(db), REG, tmp_path / "a", "md")
+    write_report(open_store(db), REG, tmp_path / "b", "md")
+    for name in ("report.md", "training.csv", "agents.csv", "runout.csv", "gap.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_html_report_embeds_its_charts_and_escapes_text(db: Path, tmp_path: Path) -> None:
+    write_report(open_store(db), REG, tmp_path / "h", "html")
+    page = (tmp_path / "h" / "report.html").read_text()
+    assert page.count("<svg") >= 5 and "<script" not in page  # charts inline as SVG, no script
+    assert "&#x27;User-agent: *&#x27;" in page  # text is escaped
+
+
+def test_csv_cells_are_formula_safe(tmp_path: Path) -> None:
+    from tracker.trend_report import _write_csv
+
+    _write_csv(tmp_path / "x.csv", [{"agent": "=HYPERLINK(\"http://evil\")", "share": 0.5}])
+    assert (tmp_path / "x.csv").read_text().splitlines()[1].startswith("\"'=HYPERLINK")
+
+
+@needs_chromium
+def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
+    files = write_report(open_store(db), REG, tmp_path / "p", "pdf")
+    pdf = tmp_path / "p" / "report.pdf"
+    assert files[0] == pdf and pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+
+
+def test_report_command_and_empty_database(db: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", "--format", "csv", "--out", str(tmp_path / "c"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["agents.csv", "gap.csv", "purposes.csv",
+                                                                  "runout.csv", "training.csv"]  # fmt: skip
+    open_store(tmp_path / "e.db")
+    with pytest.raises(ReportError, match="no observations"):
+        write_report(open_store(tmp_path / "e.db"), REG, tmp_path / "e", "md")
+    result = CliRunner().invoke(app, ["report", "--db", str(tmp_path / "e.db"), "--out", str(tmp_path / "e")])
+    assert result.exit_code == 2 and "no observations" in result.output
