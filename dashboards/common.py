@@ -118,6 +118,14 @@ def series(path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] |
                               category=category, weight=weight, weights=weights)  # fmt: skip
 
 
+@st.cache_data(ttl=60, show_spinner="Reading every version of the resource…")
+def signals(path: str, names: tuple[str, ...], category: str | None) -> list[Any]:
+    """An adoption series through tracker.trends (cached a minute)."""
+    from tracker.trends import signal_series
+
+    return signal_series(engine(path), list(names), category=category)
+
+
 def today() -> date:
     """Today (for labels)."""
     return date.today()

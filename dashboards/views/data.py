@@ -7,23 +7,24 @@ import common
 import streamlit as st
 
 from tracker.signals.preferences import ADOPTION
-from tracker.trends import signal_series
 
 st.title("Data")
 e = common.require_data()
 f = common.filters()
 path = common.db_path()
 lists = tuple(f["lists"] or ()) or None
-training = common.series(path, (), "purpose", lists, f["category"], f["weighting"])
-agents = common.series(path, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"), "agent", lists, f["category"],
-                       f["weighting"])  # fmt: skip
-signals = signal_series(e, list(ADOPTION), category=f["category"])
-for label, rows, key in (("Restriction by purpose (Overview)", training, "dl_purpose"),
-                         ("Restriction of the main agents (Agents)", agents, "dl_agents"),
-                         ("Adoption of signals (Signals)", signals, "dl_signals")):  # fmt: skip
-    data = [r.as_dict() for r in rows]
-    st.download_button(f"{label}: {len(data)} rows", common.csv_bytes(data), file_name=f"{key[3:]}.csv",
-                       mime="text/csv", key=key)  # fmt: skip
+tables = {
+    "Restriction by purpose (Overview)": lambda: common.series(path, (), "purpose", lists, f["category"],
+                                                               f["weighting"]),
+    "Restriction of the main agents (Agents)": lambda: common.series(
+        path, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"), "agent", lists, f["category"], f["weighting"]),
+    "Adoption of every signal (Signals)": lambda: common.signals(path, tuple(ADOPTION), f["category"]),
+}  # fmt: skip
+choice = st.selectbox("Table", list(tables), key="table")
+data = [r.as_dict() for r in tables[choice]()]
+st.download_button(f"{choice}: {len(data)} rows, CSV", common.csv_bytes(data), file_name="table.csv",
+                   mime="text/csv", key="dl_table")  # fmt: skip
+st.dataframe(data[:200], hide_index=True, key="table_preview")
 result = st.session_state.get("forecast_result")
 if result:
     st.download_button("Forecast (the Forecast page's last run), JSON", __import__("json").dumps(result),

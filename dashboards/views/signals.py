@@ -8,7 +8,6 @@ import streamlit as st
 
 from tracker.charts import adoption_chart
 from tracker.signals.preferences import ADOPTION
-from tracker.trends import signal_series
 from tracker.vocabulary import SIGNAL_NAMES
 
 st.title("Use-preference signals")
@@ -19,7 +18,7 @@ chosen = st.multiselect("Signals", list(SIGNAL_NAMES), default=["content_signal"
 if not chosen:
     st.info("Choose at least one signal.")
     st.stop()
-rows = signal_series(e, chosen, category=f["category"])
+rows = common.signals(common.db_path(), tuple(chosen), f["category"])
 st.altair_chart(adoption_chart(rows), width="stretch")
 if not rows:
     st.info("No observation of these resources yet: homepages, well-known files and terms come with `crawl`.")

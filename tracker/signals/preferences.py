@@ -318,6 +318,9 @@ class Adoption:
     kind: ResourceKind
     test: Callable[[Evidence], bool]
     definition: str
+    #: Lower-case bytes a body must contain to adopt the signal (a robots.txt without "content-signal" cannot say
+    #: ai-train=no): a cheap test before parsing, which makes a series over a million versions affordable.
+    needs: bytes = b""
 
 
 def _robots_cs(e: Evidence) -> bool:
@@ -353,9 +356,11 @@ def _tdmrep_reserves(e: Evidence) -> bool:
 
 #: Signal name → how its adoption is read. Definitions are printed with every series.
 ADOPTION: dict[SignalName, Adoption] = {
-    "content_signal": Adoption("robots", _robots_cs, "robots.txt '*' group says Content-Signal ai-train=no"),
-    "content_usage": Adoption("robots", _robots_cu, "robots.txt '*' group says Content-Usage train-ai=n for /"),
-    "rsl_license": Adoption("robots", _robots_license, "robots.txt declares an RSL License:"),
+    "content_signal": Adoption("robots", _robots_cs, "robots.txt '*' group says Content-Signal ai-train=no",
+                               b"content-signal"),
+    "content_usage": Adoption("robots", _robots_cu, "robots.txt '*' group says Content-Usage train-ai=n for /",
+                              b"content-usage"),
+    "rsl_license": Adoption("robots", _robots_license, "robots.txt declares an RSL License:", b"license"),
     "noai": Adoption("homepage", _page(_generic(TRAINING_DIRECTIVES)),
                      "homepage meta robots or X-Robots-Tag has noai or noml (not scoped to one agent)"),
     "noimageai": Adoption("homepage", _page(_generic(("noimageai",))),
@@ -376,6 +381,9 @@ assert tuple(ADOPTION) == SIGNAL_NAMES, "the vocabulary and the adoption table m
 
 def adopts(name: SignalName, evidence: Evidence) -> bool:
     """Whether one version of a resource adopts the signal; a value that cannot be read counts as not adopting."""
+    needs = ADOPTION[name].needs
+    if needs and (evidence.body is None or needs not in evidence.body.lower()):
+        return False
     try:
         return bool(ADOPTION[name].test(evidence))
     except Exception:  # lenient: an unreadable stored value is "not adopting", never a crash of the series
