@@ -10,6 +10,7 @@ The history is bench/forecast_bench.py's (built once into --db). Target: every p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import subprocess
@@ -91,10 +92,9 @@ def main() -> None:
                     t = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}/{name}")
                     page.wait_for_selector("[data-testid='stMain']")
-                    try:  # the script starts: Streamlit shows its "running" widget …
+                    # the script starts: Streamlit shows its "running" widget (unless it finished first) …
+                    with contextlib.suppress(Exception):
                         page.wait_for_selector("[data-testid='stStatusWidget']", timeout=1500)
-                    except Exception:  # … unless it finished first
-                        pass
                     page.wait_for_function(IDLE, timeout=600_000)  # … and hides it when the page is complete
                     times.append(time.perf_counter() - t)
                 print(f"page   {name or 'overview':28s} first {times[0]:6.2f} s, cached {times[1]:6.2f} s")
