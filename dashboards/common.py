@@ -126,6 +126,22 @@ def signals(path: str, names: tuple[str, ...], category: str | None) -> list[Any
     return signal_series(engine(path), list(names), category=category)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def headline(path: str, lists: tuple[str, ...] | None, category: str | None) -> Any:
+    """The overview's figures through tracker.insights (cached a minute)."""
+    from tracker.insights import headline as compute
+
+    return compute(engine(path), registry(), lists=list(lists) if lists else None, category=category)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def site(path: str, domain: str, agents: tuple[str, ...]) -> Any:
+    """Everything about one site through tracker.report (cached a minute)."""
+    from tracker.report import site_history
+
+    return site_history(engine(path), registry(), domain, list(agents))
+
+
 def today() -> date:
     """Today (for labels)."""
     return date.today()

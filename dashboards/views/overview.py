@@ -7,12 +7,12 @@ import common
 import streamlit as st
 
 from tracker.charts import trend_chart
-from tracker.insights import headline, load_events
+from tracker.insights import load_events
 
 st.title("How much of the web restricts AI training crawlers")
 e = common.require_data()
 f = common.filters()
-h = headline(e, common.registry(), lists=f["lists"], category=f["category"])
+h = common.headline(common.db_path(), tuple(f["lists"]) if f["lists"] else None, f["category"])
 if h.empty:
     st.info("No sites in this sample or category yet.")
     st.stop()

@@ -9,7 +9,6 @@ import common
 import streamlit as st
 
 from tracker.insights import robots_diff, robots_versions
-from tracker.report import site_history
 from tracker.store import queries
 
 st.title("Sites")
@@ -20,8 +19,7 @@ if not domains:
     st.info("No site matches.")
     st.stop()
 domain = st.selectbox("Site", domains, key="site_pick")
-reg = common.registry()
-info = site_history(e, reg, domain, ["GPTBot", "ClaudeBot", "Google-Extended", "CCBot"])
+info = common.site(common.db_path(), domain, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"))
 if info is None:
     st.stop()
 cur = info["current"]
