@@ -21,13 +21,18 @@ def run(path: str) -> dict:
 
 result = run(common.db_path())
 st.altair_chart(gap_chart(result), width="stretch")
-st.dataframe(pd.DataFrame([{"year": g["year"], "synthetic tokens (median)": g["synthetic_tokens"]["median"],
-                            "synthetic share (median)": g["synthetic_share"]["median"]} for g in result["gap"]]),
+st.dataframe(pd.DataFrame([{"year": str(g["year"]),
+                            "synthetic tokens, median (T)": round(g["synthetic_tokens"]["median"] / 1e12, 1),
+                            "synthetic share, median": f"{g['synthetic_share']['median']:.0%}",
+                            "80% interval of the share": f"{g['synthetic_share']['p10']:.0%}–"
+                                                         f"{g['synthetic_share']['p90']:.0%}"} for g in result["gap"]]),
              hide_index=True, key="gap_table")  # fmt: skip
 if result["categories"]:
     st.subheader("By category: which text runs out first")
-    st.dataframe(pd.DataFrame([{"category": c["category"], "sites": c["sites"], "token share": c["token_share"],
-                                "run-out (median)": c["exhaustion"]["median"], "restriction": c["restriction"]}
+    st.dataframe(pd.DataFrame([{"category": c["category"], "sites": c["sites"],
+                                "token share": f"{c['token_share']:.1%}",
+                                "run-out (median)": round(c["exhaustion"]["median"], 1) if c["exhaustion"]["median"]
+                                else "after 2040", "restriction": c["restriction"]}
                                for c in result["categories"]]), hide_index=True, key="category_table")  # fmt: skip
 else:
     st.info("No categories yet: `consent-tracker categories assign` (and `categories import`) label the sites.")
