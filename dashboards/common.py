@@ -142,6 +142,21 @@ def site(path: str, domain: str, agents: tuple[str, ...]) -> Any:
     return site_history(engine(path), registry(), domain, list(agents))
 
 
+#: The dashboard's forecast by default: fewer draws and a smaller preference snapshot than the CLI, for speed.
+FORECAST_DEFAULTS = ('demand.projection="historical"', "demand.overtraining=1.0", "stock.quality=[0.1, 0.4, 95]",
+                     "draws=20000", "consent.preferences_sample=1000")  # fmt: skip
+
+
+@st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
+def forecast(path: str, overrides: tuple[str, ...] = FORECAST_DEFAULTS) -> dict[str, Any]:
+    """The forecast through tracker.forecast (cached five minutes; the Forecast and Gap pages share it)."""
+    from tracker.forecast import forecast as compute
+    from tracker.forecast import load_params
+
+    e = engine(path)
+    return compute(e, registry() if e is not None else None, load_params(overrides=list(overrides)))
+
+
 def today() -> date:
     """Today (for labels)."""
     return date.today()

@@ -9,7 +9,6 @@ import common
 import streamlit as st
 
 from tracker.charts import fan_chart
-from tracker.forecast import forecast, load_params
 
 st.title("When the real data runs out")
 st.sidebar.subheader("Assumptions")
@@ -19,16 +18,10 @@ quality = st.sidebar.slider("Quality filter keeps (90% interval)", 0.02, 0.8, (0
 draws = st.sidebar.select_slider("Draws", [5_000, 20_000, 100_000], value=20_000, key="draws")
 
 
-@st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
-def run(path: str, overrides: tuple[str, ...]) -> dict:
-    params = load_params(overrides=list(overrides))
-    e = common.engine(path)
-    return forecast(e, common.registry() if e is not None else None, params)
-
-
-overrides = (f'demand.projection="{projection}"', f"demand.overtraining={overtraining}",
-             f"stock.quality=[{quality[0]}, {quality[1]}, 95]", f"draws={draws}")  # fmt: skip
-result = run(common.db_path(), overrides)
+overrides = (f'demand.projection="{projection}"', f"demand.overtraining={float(overtraining)}",
+             f"stock.quality=[{quality[0]}, {quality[1]}, 95]", f"draws={draws}",
+             "consent.preferences_sample=1000")  # fmt: skip
+result = common.forecast(common.db_path(), overrides)
 st.session_state["forecast_result"] = result
 st.altair_chart(fan_chart(result), width="stretch")
 cols = st.columns(2)

@@ -8,18 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from tracker.charts import gap_chart
-from tracker.forecast import forecast, load_params
 
 st.title("Where synthetic data must fill the gap")
 
 
-@st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
-def run(path: str) -> dict:
-    e = common.engine(path)
-    return forecast(e, common.registry() if e is not None else None, load_params(overrides=["draws=20000"]))
-
-
-result = run(common.db_path())
+result = common.forecast(common.db_path())
 st.altair_chart(gap_chart(result), width="stretch")
 st.dataframe(pd.DataFrame([{"year": str(g["year"]),
                             "synthetic tokens, median (T)": round(g["synthetic_tokens"]["median"] / 1e12, 1),
