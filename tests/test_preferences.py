@@ -120,3 +120,26 @@ def test_export_site_and_trends_agree_on_noml(tmp_path: Path) -> None:
     assert site is not None and json.dumps(site["current"]) == json.dumps(rec)
     rows = signal_series(engine, ["noai"])
     assert rows and rows[-1].adopting == 1
+
+
+def test_adoption_is_computed_once_per_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.store import open_store, queries
+    from tracker.store.writer import Observation, Writer
+    from tracker.trends import signal_series
+
+    engine = open_store(tmp_path / "a.db")
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    w = Writer(engine)
+    for i in range(6):
+        body = b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n" if i % 2 else b"User-agent: *\nAllow: /\n"
+        w.record(f"s{i}.example", [Observation("robots", at, "ok", 200, body=body + f"# {i}\n".encode()),
+                                   Observation("robots", at + timedelta(days=31), "ok", 200,
+                                               body=body + f"# {i}\n".encode())])  # fmt: skip
+    first = signal_series(engine, ["content_signal"])
+    assert first[-1].sites == 6 and first[-1].adopting == 3
+
+    def no_bodies(*_a: object, **_k: object) -> object:
+        raise AssertionError("a body was read again")
+
+    monkeypatch.setattr(queries, "bodies_by_id", no_bodies)
+    assert signal_series(engine, ["content_signal"]) == first  # from the cache, not a single body read

@@ -22,17 +22,20 @@ replaces counts by sums of weights in the share columns; raw counts stay in ``si
 from __future__ import annotations
 
 import calendar
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.agents import AgentRegistry
 from tracker.errors import TrendError
 from tracker.evaluate import load_evaluations
-from tracker.signals.preferences import ADOPTION, adopts
+from tracker.robots import PARSER_VERSION
+from tracker.signals.preferences import ADOPTION, ADOPTION_VERSION, adopts
 from tracker.store import catalog, queries
 from tracker.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, SignalName, Weighting
 from tracker.weights import Weights, site_weight
@@ -424,6 +427,19 @@ class SignalRow:
         return asdict(self)
 
 
+def _body_adoptions(engine: Engine, signal: SignalName, version: str, body_ids: set[int]) -> dict[int, bool]:
+    """Whether each body adopts the signal: from the store's cache, computing (and storing) what is missing."""
+    known = queries.adoptions(engine, signal, version)
+    missing = [b for b in body_ids if b not in known]
+    if missing:
+        kind = ADOPTION[signal].kind
+        computed = {bid: adopts(signal, queries.StoredResource(kind, "ok", body=body, truncated=truncated))
+                    for bid, body, truncated in queries.bodies_by_id(engine, missing)}  # fmt: skip
+        queries.store_adoptions(engine, signal, version, computed)
+        known.update(computed)
+    return known
+
+
 def signal_series(
     engine: Engine,
     names: Sequence[SignalName | str],
@@ -443,20 +459,31 @@ def signal_series(
         return []
     horizon, periods = window
     rows: list[SignalRow] = []
+    version = f"{ADOPTION_VERSION}.{PARSER_VERSION}"
+    spans_of: dict[str, list[Any]] = {}  # one read of the versions per resource kind, however many signals
     for name in names:
         signal: SignalName = name  # type: ignore[assignment]
         adoption = ADOPTION[signal]
-        cache: dict[tuple[str, int | None, str], bool] = {}
+        if adoption.kind not in spans_of:
+            spans_of[adoption.kind] = list(queries.resource_spans(engine, adoption.kind, category=category))
+        spans = spans_of[adoption.kind]
+        by_body = _body_adoptions(engine, signal, version, {bid for st_, bid, *_ in spans if st_ == "ok" and bid})
+        cache: dict[tuple[str, str | None], bool] = {}
         events: list[Event] = []
-        for v in queries.resource_versions(engine, adoption.kind, category=category):
-            key = (v.status, v.body_id, repr(v.signals))
-            hit = cache.get(key)
-            if hit is None:
-                hit = cache[key] = adopts(signal, v)
+        for status, body_id, signals, first, valid_to, last in spans:
+            if status == "ok" and body_id:
+                hit = by_body.get(body_id, False)
+            else:  # no body to read (homepage and terms keep their signals; other statuses adopt nothing)
+                key = (status, signals)
+                cached = cache.get(key)
+                if cached is None:
+                    evidence = queries.StoredResource(adoption.kind, status,
+                                                      signals=json.loads(signals) if signals else None)  # fmt: skip
+                    cached = cache[key] = adopts(signal, evidence)
+                hit = cached
             state: State = ("adopting" if hit else "not", hit, False)
-            assert v.first_seen is not None and v.last_seen is not None
-            events.append((v.first_seen.date(), 1, state, 1, 0.0, 0.0))
-            end = v.valid_to.date() if v.valid_to is not None else v.last_seen.date() + timedelta(days=max_age_days)
+            events.append((first.date(), 1, state, 1, 0.0, 0.0))
+            end = valid_to.date() if valid_to is not None else last.date() + timedelta(days=max_age_days)
             if end <= horizon:
                 events.append((end, -1, state, 1, 0.0, 0.0))
         events.sort(key=lambda e: e[0])

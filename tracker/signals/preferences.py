@@ -53,6 +53,7 @@ from tracker.vocabulary import OPTOUT_SOURCES, SIGNAL_NAMES, OptoutSource, Resou
 
 __all__ = [
     "ADOPTION",
+    "ADOPTION_VERSION",
     "TRAINING_DIRECTIVES",
     "VENDOR_DIRECTIVES",
     "Adoption",
@@ -377,6 +378,8 @@ ADOPTION: dict[SignalName, Adoption] = {
                              "terms of service prohibit scraping"),
 }  # fmt: skip
 assert tuple(ADOPTION) == SIGNAL_NAMES, "the vocabulary and the adoption table must name the same signals"
+#: Bump when an adoption test changes, so cached adoptions (store ``adoptions``) are recomputed.
+ADOPTION_VERSION = "1"
 
 
 def adopts(name: SignalName, evidence: Evidence) -> bool:

@@ -21,6 +21,8 @@ SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for 
 - ``site_weights``: tokens per site per corpus column (e.g. ``c4_tokens``), measured or filled in, and from where.
 - ``captures``: web-archive captures already fetched (source, site, timestamp, digest → body), so a backfill never
   fetches a capture twice and a second run fetches nothing new.
+- ``adoptions``: per (body, signal, rules version) whether that body adopts the signal — computed once, so an
+  adoption series over a million versions reads no body twice.
 - ``crawl_runs``: each crawl or import, with its counts; ``crawl_run_sites`` the sites a run has recorded,
   written in the same transaction as their versions, so a resumed run skips exactly those.
 """
@@ -33,8 +35,20 @@ from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
-    "Body", "Capture", "CrawlRun", "CrawlRunSite", "Evaluation", "RuleSet", "Site", "SiteLabel", "SiteList",
-    "SiteListMember", "SiteWeight", "Version", "VersionEvent",
+    "Adoption",
+    "Body",
+    "Capture",
+    "CrawlRun",
+    "CrawlRunSite",
+    "Evaluation",
+    "RuleSet",
+    "Site",
+    "SiteLabel",
+    "SiteList",
+    "SiteListMember",
+    "SiteWeight",
+    "Version",
+    "VersionEvent",
 ]  # fmt: skip
 
 # The values of kind, status and source columns are tracker.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
@@ -235,3 +249,14 @@ class Capture(SQLModel, table=True):
     digest: str | None = Field(default=None, max_length=64)
     status: str = Field(max_length=24)  # what it was classified as (a fetch status, or redirect / archive_error)
     body_id: int | None = Field(default=None, foreign_key="bodies.id")
+
+
+class Adoption(SQLModel, table=True):
+    """Whether a stored body adopts a use-preference signal, under one version of the rules (computed once)."""
+
+    __tablename__ = "adoptions"
+
+    body_id: int = Field(foreign_key="bodies.id", primary_key=True)
+    signal: str = Field(primary_key=True, max_length=32)
+    version: str = Field(primary_key=True, max_length=16)
+    adopts: bool

@@ -15,13 +15,15 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, insert, select
 
-from tracker.store.models import Body, Evaluation, RuleSet, Site, Version, VersionEvent
+from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
 
 __all__ = [
     "EvaluationRow",
     "LatestState",
     "SiteInfo",
     "StoredResource",
+    "adoptions",
+    "bodies_by_id",
     "body_bytes",
     "current_signals",
     "delete_evaluations_except",
@@ -30,6 +32,7 @@ __all__ = [
     "latest_states",
     "load_evaluations",
     "observation_bounds",
+    "resource_spans",
     "resource_versions",
     "robots_bodies",
     "robots_event_counts",
@@ -40,6 +43,7 @@ __all__ = [
     "site_versions",
     "sites_for_weights",
     "stale_current_counts",
+    "store_adoptions",
 ]
 
 _versions = Version.__table__  # type: ignore[attr-defined]
@@ -48,6 +52,7 @@ _bodies = Body.__table__  # type: ignore[attr-defined]
 _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _evals = Evaluation.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
+_adoptions = Adoption.__table__  # type: ignore[attr-defined]
 
 #: (root_allowed, named, stance) of an agent under a ruleset.
 EvaluationRow = tuple[bool, bool, str]
@@ -225,6 +230,52 @@ def resource_versions(engine: Engine, kind: str, *, category: str | None = None)
     with engine.connect() as conn:
         for row in conn.execute(q):
             yield _resource(row)
+
+
+def resource_spans(
+    engine: Engine, kind: str, *, category: str | None = None
+) -> Iterator[tuple[str, int | None, str | None, datetime, datetime | None, datetime]]:
+    """(status, body id, signals JSON, first_seen, valid_to, last_seen) of every version of a kind, without bodies."""
+    joined = _versions.join(_sites, _sites.c.id == _V.site_id)
+    q = select(_V.status, _V.body_id, _V.signals, _V.first_seen, _V.valid_to, _V.last_seen).select_from(joined)
+    q = q.where(_V.kind == kind)
+    if category is not None:
+        q = q.where(_sites.c.category == category)
+    with engine.connect() as conn:
+        for status, bid, signals, first, valid, last in conn.execute(q):
+            yield status, bid, signals, _aware(first), _aware(valid), _aware(last)  # type: ignore[misc]
+
+
+def bodies_by_id(engine: Engine, ids: Sequence[int]) -> Iterator[tuple[int, bytes, bool]]:
+    """(id, body, truncated) of stored bodies, in chunks."""
+    ids = sorted(ids)
+    with engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            q = select(_B.id, _B.content, _B.compression, _B.truncated).where(_B.id.in_(ids[i : i + 500]))
+            for bid, content, compression, truncated in conn.execute(q):
+                yield bid, body_bytes(content, compression) or b"", bool(truncated)
+
+
+def adoptions(engine: Engine, signal: str, version: str) -> dict[int, bool]:
+    """body id → whether it adopts the signal, as computed before under this rules version."""
+    a = _adoptions.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(a.body_id, a.adopts).where(a.signal == signal, a.version == version))
+        return {bid: bool(v) for bid, v in rows}
+
+
+def store_adoptions(engine: Engine, signal: str, version: str, values: Mapping[int, bool]) -> None:
+    """Remember adoptions (body id → adopts); older rules versions of the signal are dropped."""
+    a = _adoptions.c
+    with engine.begin() as conn:
+        conn.execute(delete(_adoptions).where(a.signal == signal, a.version != version))
+        if values:
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            conn.execute(dialect_insert(_adoptions).on_conflict_do_nothing(),  # another reader may have been first
+                         [{"body_id": b, "signal": signal, "version": version, "adopts": v}
+                          for b, v in values.items()])  # fmt: skip
 
 
 def observation_bounds(engine: Engine) -> tuple[date, date] | None:
