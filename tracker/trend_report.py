@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import html
-import json
 import shutil
 import subprocess
 import tempfile
@@ -29,7 +28,7 @@ from tracker.errors import TrackerError
 from tracker.report import csv_safe
 from tracker.vocabulary import GroupBy
 
-__all__ = ["ReportError", "ReportFormat", "report_json", "write_report"]
+__all__ = ["ReportError", "ReportFormat", "write_report"]
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
@@ -215,7 +214,3 @@ def _print_pdf(html_path: Path, pdf: Path, chromium: str | None) -> None:
     if proc.returncode != 0 or not pdf.exists():
         raise ReportError(f"Chromium could not print the PDF: {proc.stderr.strip()[-300:]}")
 
-
-def report_json(out: Path) -> str:
-    """The list of files as JSON (for scripts)."""
-    return json.dumps([str(p) for p in sorted(out.iterdir())])

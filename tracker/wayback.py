@@ -11,7 +11,7 @@ without ``www.``; the ``original`` field says which was captured.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
@@ -24,7 +24,6 @@ __all__ = [
     "cdx_urls",
     "choose_per_period",
     "parse_cdx",
-    "periods_of",
     "raw_capture_url",
     "timestamp_of",
 ]
@@ -156,13 +155,3 @@ def capture_status(statuscode: str, body: bytes | None, content_type: str | None
     ):
         return "soft404_html"
     return "ok"
-
-
-def periods_of(since: date, until: date) -> Sequence[str]:
-    """Month labels from ``since`` to ``until`` (inclusive)."""
-    out = []
-    y, m = since.year, since.month
-    while (y, m) <= (until.year, until.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out

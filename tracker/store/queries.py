@@ -33,7 +33,6 @@ __all__ = [
     "load_evaluations",
     "observation_bounds",
     "resource_spans",
-    "resource_versions",
     "robots_bodies",
     "robots_event_counts",
     "robots_version_spans",
@@ -219,17 +218,6 @@ def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]
         q = q.where(_sites.c.domain.like(prefix.lower().replace("%", "").replace("_", "\\_") + "%", escape="\\"))
     with engine.connect() as conn:
         return list(conn.execute(q).scalars())
-
-
-def resource_versions(engine: Engine, kind: str, *, category: str | None = None) -> Iterator[StoredResource]:
-    """Every version of one resource kind across sites (with bodies), for adoption series."""
-    joined = _versions.join(_sites, _sites.c.id == _V.site_id).outerjoin(_bodies, _B.id == _V.body_id)
-    q = select(*_RESOURCE_COLS).select_from(joined).where(_V.kind == kind)
-    if category is not None:
-        q = q.where(_sites.c.category == category)
-    with engine.connect() as conn:
-        for row in conn.execute(q):
-            yield _resource(row)
 
 
 def resource_spans(
