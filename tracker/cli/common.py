@@ -127,6 +127,8 @@ def sites_to_use(engine: object, sites: Path | None, lists: list[str] | None, to
         entries, parsed = read_site_list(sites, top=top)
         for problem in parsed.problems[:20]:
             warn(f"{sites.name} {problem}")
+        if len(parsed.problems) > 20:
+            warn(f"… and {len(parsed.problems) - 20} more lines skipped")
         return entries
     entries = tracked_entries(engine, lists)  # type: ignore[arg-type]
     if not entries:

@@ -76,7 +76,8 @@ def _agents(reg: AgentRegistry, tokens: list[str]) -> list[tuple[str, dict[str, 
     out_: list[tuple[str, dict[str, object]]] = []
     for name in names:
         a = reg.get(name)
-        out_.append((name, {"company": a.company if a else None, "purpose": a.purpose if a else None}))
+        purpose = a.purpose if a else ("the '*' group" if name == "*" else None)
+        out_.append((name, {"company": a.company if a else None, "purpose": purpose}))
     return out_
 
 
