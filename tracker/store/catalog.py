@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from tracker.store.engine import dialect_insert
 from tracker.store.models import Body, Capture, Site, SiteLabel, SiteList, SiteListMember, SiteWeight
 from tracker.store.queries import body_bytes
 
@@ -252,10 +253,7 @@ def record_captures(engine: Engine, source: str, rows: Sequence[Mapping[str, obj
         for chunk in _chunks(shas):
             q = select(_bodies.c.sha256, _bodies.c.id).where(_bodies.c.sha256.in_(chunk))
             ids.update({sha: bid for sha, bid in conn.execute(q)})
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = dialect_insert(_captures).on_conflict_do_nothing()
+        stmt = dialect_insert(conn, _captures).on_conflict_do_nothing()
         conn.execute(stmt, [
             {"site_id": r["site_id"], "source": source, "timestamp": r["timestamp"], "original": r["original"],
              "statuscode": r["statuscode"], "digest": r.get("digest"), "status": r["status"],

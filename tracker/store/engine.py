@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 __all__ = [
-    "SCHEMA_REVISION", "StoreError", "current_revision", "database_url", "head_revision", "migrate", "open_store",
+    "SCHEMA_REVISION",
+    "StoreError",
+    "current_revision",
+    "database_url",
+    "dialect_insert",
+    "head_revision",
+    "migrate",
+    "open_store",
     "session",
 ]  # fmt: skip
 
@@ -124,6 +131,14 @@ def open_store(db: str | Path, *, upgrade: bool = True, create: bool = True, ech
         except Exception as e:
             raise StoreError(f"cannot open or upgrade database {url!r}: {e}") from None
     return engine
+
+
+def dialect_insert(conn: Connection, table: Table) -> Any:
+    """An INSERT that takes ``on_conflict_do_nothing`` / ``on_conflict_do_update``: SQLite's or PostgreSQL's,
+    whichever the connection speaks (the one place the store names a dialect)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def session(engine: Engine) -> Session:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, insert, select
 
+from tracker.store.engine import dialect_insert
 from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
 
 __all__ = [
@@ -258,10 +259,7 @@ def store_adoptions(engine: Engine, signal: str, version: str, values: Mapping[i
     with engine.begin() as conn:
         conn.execute(delete(_adoptions).where(a.signal == signal, a.version != version))
         if values:
-            from sqlalchemy.dialects import postgresql, sqlite
-
-            dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            conn.execute(dialect_insert(_adoptions).on_conflict_do_nothing(),  # another reader may have been first
+            conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(),  # another reader may be first
                          [{"body_id": b, "signal": signal, "version": version, "adopts": v}
                           for b, v in values.items()])  # fmt: skip
 

@@ -140,12 +140,8 @@ class Run:
     def mark_done(self, domains: Sequence[str]) -> None:
         """Mark sites done that had nothing to record (an excluded site, a site the archive never captured)."""
         ids = self.writer.ensure_sites([{"domain": d} for d in domains])
-        from sqlalchemy.dialects import postgresql, sqlite
-
         with self.engine.begin() as conn:
-            dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            conn.execute(dialect_insert(_run_sites).on_conflict_do_nothing(),
-                         [{"run_id": self.id, "site_id": ids[d]} for d in domains])  # fmt: skip
+            self.writer.mark_done(conn, [ids[d] for d in domains])
 
     def finish(self, status: RunStatus = "done") -> None:
         """Close the run with its status and counts."""

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
+from tracker.store.engine import dialect_insert
 from tracker.store.models import Body, CrawlRunSite, RuleSet, Site, Version, VersionEvent
 from tracker.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 
@@ -386,14 +387,14 @@ class Writer:
                     all_versions.extend(versions)
             self._flush(conn, all_versions, categories)
             if mark_done and self.run_id is not None:
-                from sqlalchemy.dialects import postgresql, sqlite
-
-                dialect_insert: Any = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-                conn.execute(
-                    dialect_insert(_run_sites).on_conflict_do_nothing(),
-                    [{"run_id": self.run_id, "site_id": self._site_ids[d]} for d, _ in items],
-                )
+                self.mark_done(conn, [self._site_ids[d] for d, _ in items])
         return result
+
+    def mark_done(self, conn: Connection, site_ids: Sequence[int]) -> None:
+        """Record, in the caller's transaction, that this writer's run has done these sites."""
+        if site_ids and self.run_id is not None:
+            conn.execute(dialect_insert(conn, _run_sites).on_conflict_do_nothing(),
+                         [{"run_id": self.run_id, "site_id": sid} for sid in site_ids])  # fmt: skip
 
     def _apply(
         self,
@@ -518,9 +519,7 @@ def _upsert_events(conn: Connection, events: dict[tuple[str, str, str, int, str]
     ]
     if not rows:
         return
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    stmt: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(_events)
+    stmt = dialect_insert(conn, _events)
     stmt = stmt.on_conflict_do_update(
         index_elements=["kind", "day", "status", "ruleset_id", "category"],
         set_={"starts": _events.c.starts + stmt.excluded.starts, "ends": _events.c.ends + stmt.excluded.ends},
