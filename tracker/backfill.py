@@ -28,7 +28,15 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from tracker.crawl import TIMEOUT, ConnectTo, Guard, make_crawl_client, read_capped, user_agent_header
+from tracker.crawl import (
+    TIMEOUT,
+    ConnectTo,
+    Guard,
+    make_crawl_client,
+    network_options,
+    read_capped,
+    user_agent_header,
+)
 from tracker.errors import TrackerError
 from tracker.robots import ROBOTS_MAX_BYTES
 from tracker.sites import SiteEntry
@@ -80,11 +88,7 @@ class BackfillConfig:
     @classmethod
     def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> BackfillConfig:
         """A config from resolved settings (``tracker.settings.resolve_all()``), with explicit overrides."""
-        base: dict[str, Any] = {
-            "timeout": values["timeout"], "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
-            "allow_private": values["allow-private"], "archive_url": values["archive-url"],
-            "rate": values["archive-rate"],
-        }  # fmt: skip
+        base = {**network_options(values), "archive_url": values["archive-url"], "rate": values["archive-rate"]}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 

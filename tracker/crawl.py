@@ -19,8 +19,9 @@ import hashlib
 import ipaddress
 import random
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -44,6 +45,7 @@ __all__ = [
     "fetch_url",
     "make_client",
     "make_crawl_client",
+    "network_options",
     "read_capped",
     "robots_url",
     "user_agent_header",
@@ -260,6 +262,13 @@ class Guard:
 def user_agent_header(template: str = USER_AGENT, contact: str = CONTACT_URL) -> str:
     """The User-Agent header: the template with ``{contact}`` replaced by the contact URL."""
     return template.replace("{contact}", contact)
+
+
+def network_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The options every fetching job shares, from resolved settings: timeout, User-Agent (with the contact URL)
+    and whether private addresses are allowed."""
+    return {"timeout": values["timeout"], "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
+            "allow_private": values["allow-private"]}  # fmt: skip
 
 
 def make_client(

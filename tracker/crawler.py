@@ -43,6 +43,7 @@ from tracker.crawl import (
     fetch_robots,
     fetch_url,
     make_crawl_client,
+    network_options,
     user_agent_header,
 )
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules
@@ -109,10 +110,9 @@ class CrawlConfig:
     def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> CrawlConfig:
         """A config from resolved settings (``tracker.settings.resolve_all()``), with explicit overrides."""
         base: dict[str, Any] = {
-            "concurrency": values["concurrency"], "delay": values["delay"], "timeout": values["timeout"],
+            **network_options(values), "concurrency": values["concurrency"], "delay": values["delay"],
             "total_timeout": values["total-timeout"], "retries": values["retries"],
-            "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
-            "allow_private": values["allow-private"], "max_redirects": values["max-redirects"],
+            "max_redirects": values["max-redirects"],
             "agent_tokens": tuple(a.token for a in load_registry(values["agents-file"] or None)),
         }  # fmt: skip
         base.update({k: v for k, v in overrides.items() if v is not None})
