@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -157,6 +156,3 @@ def forecast(path: str, overrides: tuple[str, ...] = FORECAST_DEFAULTS) -> dict[
     return compute(e, registry() if e is not None else None, load_params(overrides=list(overrides)))
 
 
-def today() -> date:
-    """Today (for labels)."""
-    return date.today()

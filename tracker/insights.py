@@ -118,7 +118,7 @@ def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]
     site = queries.find_site(engine, domain)
     if site is None:
         return []
-    return queries.robots_bodies(engine, site.id)
+    return queries.site_versions(engine, site.id, kind="robots", bodies=True)
 
 
 def robots_diff(a: queries.StoredResource, b: queries.StoredResource) -> str:

@@ -34,7 +34,6 @@ __all__ = [
     "load_evaluations",
     "observation_bounds",
     "resource_spans",
-    "robots_bodies",
     "robots_event_counts",
     "robots_version_spans",
     "ruleset_samples",
@@ -188,28 +187,20 @@ def current_signals(engine: Engine, kind: str) -> Iterator[tuple[int, dict[str, 
             yield sid, json.loads(raw)
 
 
-def site_versions(engine: Engine, site_id: int) -> list[StoredResource]:
-    """Every version of every resource of a site, by kind then date (without bodies)."""
+def site_versions(
+    engine: Engine, site_id: int, *, kind: str | None = None, bodies: bool = False
+) -> list[StoredResource]:
+    """Every version of a site's resources (or of one kind), by kind then date; bodies only when asked."""
     q = (
         select(*_RESOURCE_COLS)
         .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
         .where(_V.site_id == site_id)
         .order_by(_V.kind, _V.first_seen)
     )
+    if kind is not None:
+        q = q.where(_V.kind == kind)
     with engine.connect() as conn:
-        return [_resource(row, with_body=False) for row in conn.execute(q)]
-
-
-def robots_bodies(engine: Engine, site_id: int) -> list[StoredResource]:
-    """A site's robots.txt versions, oldest first, with their bodies."""
-    q = (
-        select(*_RESOURCE_COLS)
-        .select_from(_versions.outerjoin(_bodies, _B.id == _V.body_id))
-        .where(_V.site_id == site_id, _V.kind == "robots")
-        .order_by(_V.first_seen)
-    )
-    with engine.connect() as conn:
-        return [_resource(row) for row in conn.execute(q)]
+        return [_resource(row, with_body=bodies) for row in conn.execute(q)]
 
 
 def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]:
