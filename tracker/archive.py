@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tracker import sites
+from tracker.changes import run_changes
 from tracker.crawl import fetch_from_body
 from tracker.errors import ArchiveError
 from tracker.store.runs import Run
@@ -49,6 +50,7 @@ class ImportReport:
     run_id: int | None = None
     first_date: date | None = None
     last_date: date | None = None
+    changes: int = 0  # new change events (tracker.changes)
 
 
 def normalise_host(name: str) -> str | None:
@@ -189,4 +191,5 @@ def import_archive(
                 flush()
         flush()
         run.counts.errors = len(report.problems)
+    report.changes = run_changes(engine, run.id)
     return report

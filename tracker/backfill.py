@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from tracker.changes import run_changes
 from tracker.crawl import (
     TIMEOUT,
     ConnectTo,
@@ -125,6 +126,7 @@ class BackfillReport:
     classified: dict[str, int]
     seconds: float
     status: str
+    changes: int = 0  # new change events (tracker.changes)
 
 
 class RateLimiter:
@@ -317,6 +319,7 @@ async def backfill(
             finally:
                 for w in workers:
                     w.cancel()
+        changes = await asyncio.to_thread(run_changes, engine, run.id)
     finally:
         if client is None:
             await http.aclose()
@@ -324,5 +327,5 @@ async def backfill(
         run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped, requests=state.requests,
         captures_fetched=state.captures, captures_reused=state.reused, observations=observations_n,
         new_versions=run.counts.new_versions, excluded=list(report["excluded"]), classified=dict(report["classified"]),
-        seconds=time.monotonic() - started, status=run.status,
+        seconds=time.monotonic() - started, status=run.status, changes=changes,
     )  # fmt: skip

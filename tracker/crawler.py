@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy import Engine
 
 from tracker.agents import load_registry
+from tracker.changes import run_changes
 from tracker.crawl import (
     MAX_REDIRECTS,
     TIMEOUT,
@@ -151,6 +152,7 @@ class CrawlSummary:
     errors: dict[str, int]
     seconds: float
     status: str
+    changes: int = 0  # new change events (tracker.changes)
 
 
 class HostLimiter:
@@ -432,6 +434,8 @@ async def run_crawl(
                 run.counts.sites = state.done + state.skipped
                 run.counts.observations = state.done
                 run.counts.errors = sum(state.errors.values())
+        # After the run: the events of every site it opened a version for (a resumed run's too: same run id).
+        changes = await asyncio.to_thread(run_changes, run.engine, run.id, config.agent_tokens or None)
     finally:
         if client is None:
             await http.aclose()
@@ -439,5 +443,5 @@ async def run_crawl(
         run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped,
         new_versions=run.counts.new_versions, unchanged=run.counts.unchanged,
         robots_status=dict(state.robots_status), errors=dict(state.errors),
-        seconds=time.monotonic() - started, status=run.status,
+        seconds=time.monotonic() - started, status=run.status, changes=changes,
     )  # fmt: skip

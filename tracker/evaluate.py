@@ -7,24 +7,26 @@ fix re-reads the whole history on the next query. The store reads and writes the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.robots import PARSER_VERSION, parse_robots
 from tracker.store import queries
+from tracker.vocabulary import UNREACHABLE, StanceName
 
-__all__ = ["ensure_evaluations", "load_evaluations"]
+__all__ = ["ensure_evaluations", "load_evaluations", "robots_verdict"]
 
 
-def ensure_evaluations(engine: Engine, agents: Iterable[str]) -> int:
-    """Compute whatever evaluations are missing for these agents; return how many rows were added."""
+def ensure_evaluations(engine: Engine, agents: Iterable[str], ruleset_ids: Sequence[int] | None = None) -> int:
+    """Compute whatever evaluations are missing for these agents (of every ruleset, or of the given ones); return
+    how many rows were added."""
     wanted = sorted({a.lower() for a in agents})
     if not wanted:
         return 0
     queries.delete_evaluations_except(engine, PARSER_VERSION)
-    todo = queries.rulesets_missing(engine, wanted, PARSER_VERSION)
+    todo = queries.rulesets_missing(engine, wanted, PARSER_VERSION, ruleset_ids)
     added = 0
     rows: list[dict[str, Any]] = []
     for rid, body, truncated in queries.ruleset_samples(engine, list(todo)):
@@ -46,8 +48,22 @@ def ensure_evaluations(engine: Engine, agents: Iterable[str]) -> int:
     return added + len(rows)
 
 
-def load_evaluations(engine: Engine, agents: Iterable[str]) -> dict[str, dict[int, queries.EvaluationRow]]:
-    """agent (lower case) → ruleset id → (root_allowed, named, stance), computing what is missing first."""
+def load_evaluations(
+    engine: Engine, agents: Iterable[str], ruleset_ids: Sequence[int] | None = None
+) -> dict[str, dict[int, queries.EvaluationRow]]:
+    """agent (lower case) → ruleset id → (root_allowed, named, stance), computing what is missing first (for every
+    ruleset, or only the given ones)."""
     wanted = sorted({a.lower() for a in agents})
-    ensure_evaluations(engine, wanted)
-    return queries.load_evaluations(engine, wanted, PARSER_VERSION)
+    ensure_evaluations(engine, wanted, ruleset_ids)
+    return queries.load_evaluations(engine, wanted, PARSER_VERSION, ruleset_ids)
+
+
+def robots_verdict(
+    status: str, ruleset_id: int | None, evaluation: queries.EvaluationRow | None
+) -> tuple[bool, bool, StanceName | str]:
+    """(allowed_root, named, stance) of an agent under a stored robots.txt version (its status and ruleset)."""
+    if status == "ok" and ruleset_id:
+        return evaluation if evaluation else (True, False, "allowed")
+    if status in UNREACHABLE:
+        return (False, False, "unreachable")
+    return (True, False, "no_robots")

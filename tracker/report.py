@@ -26,10 +26,10 @@ from sqlalchemy import Engine
 
 from tracker.agents import AgentRegistry
 from tracker.crawl import RobotsFetch
-from tracker.evaluate import load_evaluations
+from tracker.evaluate import load_evaluations, robots_verdict
 from tracker.signals.preferences import site_preferences
 from tracker.store import queries
-from tracker.vocabulary import UNREACHABLE, ExportFormat, StanceName
+from tracker.vocabulary import ExportFormat
 
 __all__ = ["csv_safe", "latest_records", "robots_report", "site_history", "write_latest"]
 
@@ -39,17 +39,6 @@ def csv_safe(value: object) -> object:
     if isinstance(value, str) and value and value[0] in "=+-@\t\r":
         return "'" + value
     return value
-
-
-def _robots_verdict(
-    status: str, ruleset_id: int | None, evaluation: queries.EvaluationRow | None
-) -> tuple[bool, bool, StanceName | str]:
-    """(allowed_root, named, stance) for a robots.txt version."""
-    if status == "ok" and ruleset_id:
-        return evaluation if evaluation else (True, False, "allowed")
-    if status in UNREACHABLE:
-        return (False, False, "unreachable")
-    return (True, False, "no_robots")
 
 
 def latest_records(
@@ -64,7 +53,7 @@ def latest_records(
         prefs = site_preferences(state.resources)
         agents: dict[str, dict[str, Any]] = {}
         for token in tokens:
-            allowed, named, stance = _robots_verdict(
+            allowed, named, stance = robots_verdict(
                 robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
             )
             pref = prefs.for_agent(token)
@@ -137,7 +126,7 @@ def _history_entry(
     }  # fmt: skip
     if v.kind == "robots":
         entry["agents"] = {
-            a: _robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2] for a in agents
+            a: robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2] for a in agents
         }
     elif v.signals:
         entry["signals"] = v.signals

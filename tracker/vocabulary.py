@@ -14,6 +14,7 @@ from typing import Literal, get_args
 __all__ = [
     "BODY_KINDS",
     "CATEGORIES",
+    "CHANGE_TYPES",
     "FETCH_STATUSES",
     "LABEL_SOURCES",
     "NO_RULES",
@@ -25,6 +26,7 @@ __all__ = [
     "UNREACHABLE",
     "VERSION_SOURCES",
     "Category",
+    "ChangeType",
     "ExportFormat",
     "FetchStatus",
     "Freq",
@@ -84,6 +86,12 @@ SIGNAL_NAMES: tuple[SignalName, ...] = get_args(SignalName)
 #: The sources that can say "no training" (``training_optout_sources`` in exports).
 OptoutSource = Literal["content_signal", "content_usage", "noai", "noarchive", "tdmrep", "ai_txt", "rsl", "tos"]
 OPTOUT_SOURCES: tuple[OptoutSource, ...] = get_args(OptoutSource)
+
+#: What a change event does: ``restriction`` (an agent loses '/' or a restricting signal is adopted), ``reversal``
+#: (the reverse: a site unblocks an agent or drops a signal — often after a licensing deal), ``modification``
+#: (anything else: full_block → partial_block is still blocked for '/', an invitation such as llms.txt appears).
+ChangeType = Literal["restriction", "reversal", "modification"]
+CHANGE_TYPES: tuple[ChangeType, ...] = get_args(ChangeType)
 
 #: What kind of site it is (tracker.categories; the forecast's categories too).
 Category = Literal[

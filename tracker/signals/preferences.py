@@ -322,6 +322,9 @@ class Adoption:
     #: Lower-case bytes a body must contain to adopt the signal (a robots.txt without "content-signal" cannot say
     #: ai-train=no): a cheap test before parsing, which makes a series over a million versions affordable.
     needs: bytes = b""
+    #: Whether adopting it restricts AI use (False for an invitation such as llms.txt): change events say
+    #: "restriction"/"reversal" only for signals that restrict.
+    restricts: bool = True
 
 
 def _robots_cs(e: Evidence) -> bool:
@@ -371,7 +374,7 @@ ADOPTION: dict[SignalName, Adoption] = {
     "ai_txt": Adoption("ai_txt", lambda e: ai_txt(_ok_body(e)).get("stance") == "full_optout",
                        "ai.txt opts everything out"),
     "llms_txt": Adoption("llms_txt", lambda e: bool(llms_txt(_ok_body(e)).get("present")),
-                         "an llms.txt is present (an invitation, not a restriction)"),
+                         "an llms.txt is present (an invitation, not a restriction)", restricts=False),
     "tos_ai_training": Adoption("terms", _page(lambda s: s.get("ai_training") == "prohibited"),
                                 "terms of service prohibit AI training"),
     "tos_scraping": Adoption("terms", _page(lambda s: s.get("scraping") == "prohibited"),

@@ -1,5 +1,6 @@
 """What the store knows about sites besides their history: the tracked lists (panel and top-N), category labels
-from each source, token weights, and the web-archive captures already fetched. Reads and writes, SQL kept here.
+from each source, token weights, the web-archive captures already fetched, and facts about the database itself
+(``store_meta``). Reads and writes, SQL kept here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from tracker.store.engine import dialect_insert
-from tracker.store.models import Body, Capture, Site, SiteLabel, SiteList, SiteListMember, SiteWeight
+from tracker.store.models import Body, Capture, Site, SiteLabel, SiteList, SiteListMember, SiteWeight, StoreMeta
 from tracker.store.queries import body_bytes
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "bodies_for_digests",
     "captures_of",
     "delete_list",
+    "get_meta",
     "label_rows",
     "list_members",
     "list_site_ids",
@@ -28,6 +30,7 @@ __all__ = [
     "remove_members",
     "set_labels",
     "set_members",
+    "set_meta",
     "set_weights",
     "tracked_sites",
     "upsert_list",
@@ -260,3 +263,19 @@ def record_captures(engine: Engine, source: str, rows: Sequence[Mapping[str, obj
              "body_id": ids.get(str(r.get("sha256") or ""))}
             for r in rows
         ])  # fmt: skip
+
+
+_meta = StoreMeta.__table__  # type: ignore[attr-defined]
+
+
+def get_meta(engine: Engine, key: str) -> str | None:
+    """A fact about the database (None if never set)."""
+    with engine.connect() as conn:
+        return conn.execute(select(_meta.c.value).where(_meta.c.key == key)).scalar()
+
+
+def set_meta(engine: Engine, key: str, value: str) -> None:
+    """Set a fact about the database."""
+    with engine.begin() as conn:
+        stmt = dialect_insert(conn, _meta).values(key=key, value=value)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))

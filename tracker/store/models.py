@@ -23,6 +23,9 @@ SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for 
   fetches a capture twice and a second run fetches nothing new.
 - ``adoptions``: per (body, signal, rules version) whether that body adopts the signal — computed once, so an
   adoption series over a million versions reads no body twice.
+- ``change_events``: what a site's new version changed for one agent or signal, before → after (tracker.changes),
+  with whether it restricts, lifts (a reversal) or only modifies, and when a webhook was told.
+- ``store_meta``: facts about the database itself (e.g. ``simulated``: written by ``up --demo``).
 - ``crawl_runs``: each crawl or import, with its counts; ``crawl_run_sites`` the sites a run has recorded,
   written in the same transaction as their versions, so a resumed run skips exactly those.
 """
@@ -38,6 +41,7 @@ __all__ = [
     "Adoption",
     "Body",
     "Capture",
+    "ChangeEvent",
     "CrawlRun",
     "CrawlRunSite",
     "Evaluation",
@@ -47,6 +51,7 @@ __all__ = [
     "SiteList",
     "SiteListMember",
     "SiteWeight",
+    "StoreMeta",
     "Version",
     "VersionEvent",
 ]  # fmt: skip
@@ -260,3 +265,38 @@ class Adoption(SQLModel, table=True):
     signal: str = Field(primary_key=True, max_length=32)
     version: str = Field(primary_key=True, max_length=16)
     adopts: bool
+
+
+class ChangeEvent(SQLModel, table=True):
+    """A change of one reading of a site — an agent's robots.txt stance, or one signal's adoption — at a version."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        UniqueConstraint("site_id", "signal", "agent", "at", name="uq_change_events"),
+        Index("ix_change_events_at", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)
+    kind: str = Field(max_length=16)  # the resource kind whose version changed
+    signal: str = Field(max_length=32)  # 'robots' (an agent's stance) or a signal name
+    agent: str = Field(default="", max_length=64)  # the agent token; '' when the signal applies to every agent
+    before: str = Field(max_length=48)
+    after: str = Field(max_length=48)
+    change: str = Field(max_length=16)  # restriction / reversal / modification (tracker.vocabulary.ChangeType)
+    at: datetime  # first seen in the new state
+    previous_seen: datetime | None = None  # last seen in the old state (the change happened in between)
+    version_id: int = Field(foreign_key="versions.id")
+    previous_version_id: int = Field(foreign_key="versions.id")
+    source: str = Field(max_length=16)  # where the new version came from: live / archive / wayback
+    detected_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    notified_at: datetime | None = None  # when the webhook accepted it (live events only)
+
+
+class StoreMeta(SQLModel, table=True):
+    """A fact about the database itself."""
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str

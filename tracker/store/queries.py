@@ -43,6 +43,7 @@ __all__ = [
     "sites_for_weights",
     "stale_current_counts",
     "store_adoptions",
+    "version",
 ]
 
 _versions = Version.__table__  # type: ignore[attr-defined]
@@ -110,6 +111,7 @@ class StoredResource:
     final_url: str | None = None
     ruleset_id: int | None = None
     body_id: int | None = None
+    version_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,19 +133,19 @@ _B = _bodies.c
 _RESOURCE_COLS = (
     _V.kind, _V.status, _V.http_status, _B.content, _B.compression, _B.truncated, _V.signals, _V.headers,
     _V.first_seen, _V.last_seen, _V.valid_to, _V.observations, _V.source, _V.error, _V.final_url, _V.ruleset_id,
-    _V.body_id,
+    _V.body_id, _V.id,
 )  # fmt: skip
 
 
 def _resource(row: Sequence[Any], *, with_body: bool = True) -> StoredResource:
     (kind, status, http_status, content, compression, truncated, signals, headers, first, last, valid, obs, source,
-     error, final_url, rid, bid) = row  # fmt: skip
+     error, final_url, rid, bid, vid) = row  # fmt: skip
     return StoredResource(
         kind=kind, status=status, http_status=http_status,
         body=body_bytes(content, compression) if with_body else None, truncated=bool(truncated),
         signals=json.loads(signals) if signals else None, headers=json.loads(headers) if headers else None,
         first_seen=_aware(first), last_seen=_aware(last), valid_to=_aware(valid), observations=obs, source=source,
-        error=error, final_url=final_url, ruleset_id=rid, body_id=bid,
+        error=error, final_url=final_url, ruleset_id=rid, body_id=bid, version_id=vid,
     )  # fmt: skip
 
 
@@ -201,6 +203,15 @@ def site_versions(
         q = q.where(_V.kind == kind)
     with engine.connect() as conn:
         return [_resource(row, with_body=bodies) for row in conn.execute(q)]
+
+
+def version(engine: Engine, version_id: int, *, body: bool = True) -> StoredResource | None:
+    """One version by id (with its body unless told not to), or None."""
+    joined = _versions.outerjoin(_bodies, _B.id == _V.body_id)
+    q = select(*_RESOURCE_COLS).select_from(joined).where(_V.id == version_id)
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    return _resource(row, with_body=body) if row else None
 
 
 def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]:
@@ -352,22 +363,36 @@ def delete_evaluations_except(engine: Engine, parser_version: str) -> None:
         conn.execute(delete(_evals).where(_evals.c.parser_version != parser_version))
 
 
-def rulesets_missing(engine: Engine, agents: Sequence[str], parser_version: str) -> dict[int, list[str]]:
-    """ruleset id → the agents (lower case) it has no evaluation for under this parser version."""
+def _id_chunks(ids: Sequence[int] | None, n: int = 5000) -> list[list[int] | None]:
+    """``ids`` in chunks small enough for one IN (…); [None] for "every row"."""
+    if ids is None:
+        return [None]
+    ids = sorted(set(ids))
+    return [ids[i : i + n] for i in range(0, len(ids), n)]
+
+
+def rulesets_missing(
+    engine: Engine, agents: Sequence[str], parser_version: str, ruleset_ids: Sequence[int] | None = None
+) -> dict[int, list[str]]:
+    """ruleset id → the agents (lower case) it has no evaluation for under this parser version (of every ruleset,
+    or of the given ones)."""
     todo: dict[int, list[str]] = {}
     with engine.connect() as conn:
-        for agent in agents:
-            missing = select(_rulesets.c.id).where(
-                ~exists().where(
-                    and_(
-                        _evals.c.ruleset_id == _rulesets.c.id,
-                        _evals.c.agent == agent,
-                        _evals.c.parser_version == parser_version,
+        for chunk in _id_chunks(ruleset_ids):
+            for agent in agents:
+                missing = select(_rulesets.c.id).where(
+                    ~exists().where(
+                        and_(
+                            _evals.c.ruleset_id == _rulesets.c.id,
+                            _evals.c.agent == agent,
+                            _evals.c.parser_version == parser_version,
+                        )
                     )
                 )
-            )
-            for (rid,) in conn.execute(missing):
-                todo.setdefault(rid, []).append(agent)
+                if chunk is not None:
+                    missing = missing.where(_rulesets.c.id.in_(chunk))
+                for (rid,) in conn.execute(missing):
+                    todo.setdefault(rid, []).append(agent)
     return todo
 
 
@@ -396,14 +421,17 @@ def insert_evaluations(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> Non
 
 
 def load_evaluations(
-    engine: Engine, agents: Sequence[str], parser_version: str
+    engine: Engine, agents: Sequence[str], parser_version: str, ruleset_ids: Sequence[int] | None = None
 ) -> dict[str, dict[int, EvaluationRow]]:
-    """agent (lower case) → ruleset id → (root_allowed, named, stance)."""
+    """agent (lower case) → ruleset id → (root_allowed, named, stance), of every ruleset or of the given ones."""
     out: dict[str, dict[int, EvaluationRow]] = {a: {} for a in agents}
     with engine.connect() as conn:
-        q = select(_evals.c.agent, _evals.c.ruleset_id, _evals.c.root_allowed, _evals.c.named, _evals.c.stance).where(
-            _evals.c.agent.in_(list(agents)), _evals.c.parser_version == parser_version
-        )
-        for agent, rid, root_allowed, named, stance in conn.execute(q):
-            out[agent][rid] = (bool(root_allowed), bool(named), stance)
+        for chunk in _id_chunks(ruleset_ids):
+            q = select(
+                _evals.c.agent, _evals.c.ruleset_id, _evals.c.root_allowed, _evals.c.named, _evals.c.stance
+            ).where(_evals.c.agent.in_(list(agents)), _evals.c.parser_version == parser_version)
+            if chunk is not None:
+                q = q.where(_evals.c.ruleset_id.in_(chunk))
+            for agent, rid, root_allowed, named, stance in conn.execute(q):
+                out[agent][rid] = (bool(root_allowed), bool(named), stance)
     return out
