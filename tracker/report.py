@@ -25,6 +25,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from tracker.agents import AgentRegistry
+from tracker.changes import site_changes
 from tracker.crawl import RobotsFetch
 from tracker.evaluate import load_evaluations, robots_verdict
 from tracker.signals.preferences import site_preferences
@@ -115,14 +116,15 @@ def write_latest(
 
 
 def _history_entry(
-    v: queries.StoredResource, agents: Sequence[str], evals: dict[str, dict[int, queries.EvaluationRow]]
+    v: queries.StoredResource, agents: Sequence[str], evals: dict[str, dict[int, queries.EvaluationRow]], *,
+    first: bool,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "kind": v.kind, "status": v.status, "http_status": v.http_status,
         "from": v.first_seen.isoformat() if v.first_seen else None,
         "until": v.valid_to.isoformat() if v.valid_to else None,
         "last_seen": v.last_seen.isoformat() if v.last_seen else None, "observations": v.observations,
-        "source": v.source, "error": v.error,
+        "source": v.source, "error": v.error, "first": first,
     }  # fmt: skip
     if v.kind == "robots":
         entry["agents"] = {
@@ -134,13 +136,24 @@ def _history_entry(
 
 
 def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: Sequence[str]) -> dict[str, Any] | None:
-    """Everything known about one site: its current state, and every version of every resource with what it
-    meant for the given agents (robots.txt) or which signals it carried (other resources). None if unknown."""
+    """Everything known about one site: its current state, and every version of every resource — the first with
+    what it said (robots.txt: per agent; other resources: their signals), each later one with what it changed for
+    these agents and for every signal (tracker.changes). None if the site is unknown."""
     site = queries.find_site(engine, domain)
     if site is None:
         return None
-    evals = load_evaluations(engine, agents)
-    history = [_history_entry(v, agents, evals) for v in queries.site_versions(engine, site.id)]
+    versions = queries.site_versions(engine, site.id, bodies=True)
+    evals = load_evaluations(engine, agents, sorted({v.ruleset_id for v in versions if v.ruleset_id}))
+    by_version: dict[int | None, list[dict[str, Any]]] = {}
+    for c in site_changes(versions, agents, evals):
+        by_version.setdefault(c.version_id, []).append(
+            {"agent": c.agent or None, "signal": c.signal, "before": c.before, "after": c.after, "change": c.change})
+    history, seen_kinds = [], set()
+    for v in versions:
+        entry = _history_entry(v, agents, evals, first=v.kind not in seen_kinds)
+        entry["changes"] = by_version.get(v.version_id, [])
+        seen_kinds.add(v.kind)
+        history.append(entry)
     current = next(latest_records(engine, registry, domain=domain), None)
     return {"site": {"domain": site.domain, "rank": site.rank, "category": site.category,
                      "list_source": site.list_source}, "current": current, "history": history}  # fmt: skip

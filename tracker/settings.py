@@ -17,7 +17,7 @@ from tracker.errors import SettingError
 from tracker.sites import TRANCO_URL
 from tracker.wayback import ARCHIVE_URL
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "get", "resolve_all", "user_agent"]
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "feeds_dir", "get", "resolve_all", "user_agent"]
 
 ENV_PREFIX = "CONSENT_TRACKER_"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +62,13 @@ def _positive_int(v: str) -> int:
     return i
 
 
+def _trigger(value: str) -> str:
+    from tracker.schedule import parse_trigger
+
+    parse_trigger(value)  # raises SettingError with what is accepted
+    return value.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """A named setting with its default and help text."""
@@ -91,6 +98,15 @@ _SETTINGS = [
     Setting("concurrency", 100, "Sites crawled at once.", _positive_int),
     Setting("delay", 0.1, "Seconds between two requests to the same host.", _non_negative_float),
     Setting("retries", 1, "Extra tries for transient failures (5xx, 429, network errors).", _non_negative_int),
+    Setting("schedule-robots", "0 3 * * *", "When `schedule` crawls robots.txt: a crontab (UTC), 'every 6h', or 'off'.",
+            _trigger),
+    Setting("schedule-signals", "0 4 * * 6", "When `schedule` crawls every signal (default weekly, Saturdays).",
+            _trigger),
+    Setting("schedule-wayback", "0 5 1 * *", "When `schedule` tops up history from the Wayback Machine (monthly).",
+            _trigger),
+    Setting("feeds-dir", "", "Where Atom feeds of changes are written (default: feeds/ beside the database)."),
+    Setting("webhook-url", "", "A URL that receives each live change event as JSON after a scheduled run."),
+    Setting("dashboard-url", "http://127.0.0.1:8501", "The dashboard's address, for links in feeds and webhooks."),
     Setting(
         "allow-private",
         False,
@@ -124,3 +140,14 @@ def resolve_all(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 def user_agent(override_ua: str | None = None, contact: str | None = None) -> str:
     """The User-Agent header, with the contact URL filled in."""
     return user_agent_header(str(get("user-agent", override_ua)), str(get("contact-url", contact)))
+
+
+def feeds_dir(db: str, value: str | None = None) -> Path:
+    """Where the Atom feeds go: the ``feeds-dir`` setting, else a ``feeds/`` folder beside an SQLite database file
+    (for a server database, the project's ``data/feeds``)."""
+    chosen = get("feeds-dir", value)
+    if chosen:
+        return Path(chosen)
+    if "://" in db and not db.startswith("sqlite:///"):
+        return PROJECT_ROOT / "data" / "feeds"
+    return Path(db.removeprefix("sqlite:///")).expanduser().parent / "feeds"

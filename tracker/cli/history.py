@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.agents import CORE_PANEL
+from tracker.changes import UNKNOWN
 from tracker.cli.common import (
     AgentsFileOpt,
     DbOpt,
@@ -235,17 +236,30 @@ def site_cmd(
         out.print(Text(f"now: robots.txt {cur['robots_status']} (HTTP {cur['http_status']}), seen {cur['fetched_at']}"))
         for k, v in cur["signals"].items():
             out.print(Text(f"  {k}: {json.dumps(v) if not isinstance(v, str) else v}"), soft_wrap=True)
-    table = Table(title="history")
-    for col in ("resource", "from", "until", "status", "what it said"):
+    table = Table(title="history: what each version changed (the first: what it said)")
+    for col in ("resource", "from", "until", "status", "what changed"):
         table.add_column(col, overflow="fold")
     for h in info["history"]:
-        said = ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items()) if h["kind"] == "robots" else (
-            json.dumps(h.get("signals")) if h.get("signals") else "")  # fmt: skip
+        said = _version_summary(h)
         table.add_row(
             Text(h["kind"]), Text((h["from"] or "")[:10]), Text((h["until"] or "now")[:10]),
             Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
         )  # fmt: skip
     out.print(table)
+
+
+def _version_summary(h: dict[str, Any]) -> str:
+    """What a version of ``site``'s history says: the first its readings, later ones what they changed."""
+    if h["first"]:
+        if h["kind"] == "robots":
+            return "first seen: " + ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items())
+        return "first seen" + (f": {json.dumps(h['signals'])}" if h.get("signals") else "")
+    if h["changes"]:
+        return "; ".join(f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})"
+                         for c in h["changes"])  # fmt: skip
+    if h["status"] in UNKNOWN:
+        return "fetch failed: says nothing about consent"
+    return "content only: no change for these agents or any signal"
 
 
 def weights_import(

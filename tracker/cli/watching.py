@@ -1,17 +1,35 @@
-"""``consent-tracker changes``: what changed, site × agent × signal, before → after."""
+"""``consent-tracker changes`` (what changed, site × agent × signal, before → after) and ``schedule`` (the
+recurring crawls that find the changes)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import csv
+import json
+import sys
+import threading
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.cli.common import DbOpt, FormatOpt, open_db, out, parse_day, print_rows_as_data
+from tracker import settings
+from tracker.cli.common import (
+    AllowPrivateOpt,
+    CaBundleOpt,
+    ConnectToOpt,
+    DbOpt,
+    FormatOpt,
+    err,
+    open_db,
+    out,
+    parse_day,
+    print_rows_as_data,
+)
+from tracker.schedule import JOBS, ScheduleOptions, Scheduler, describe, run_job
 from tracker.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
-__all__ = ["changes_cmd"]
+__all__ = ["changes_cmd", "print_job_result", "schedule_cmd", "schedule_options"]
 
 
 def changes_cmd(
@@ -67,3 +85,96 @@ def changes_cmd(
             if ev.diff:
                 out.print(Text(f"\n{ev.title} — {ev.when}", style="bold"))
                 out.print(Text(ev.diff), soft_wrap=True)
+
+
+def schedule_options(
+    db: str | None, *, connect_to: list[str] | None, ca_bundle: str | None, allow_private: bool | None,
+    lists: list[str] | None, simulated: bool = False, overrides: dict[str, Any] | None = None,
+) -> ScheduleOptions:
+    """The scheduler's options from the settings (resolved here, once) and the command's flags."""
+    values = {**settings.resolve_all(), **(overrides or {})}
+    db_url = str(settings.get("db", db))
+    return ScheduleOptions(
+        db=db_url, settings=values, triggers={job: values[f"schedule-{job}"] for job in JOBS},
+        connect_to=tuple(connect_to or ()), ca_bundle=ca_bundle, allow_private=allow_private,
+        lists=tuple(lists) if lists else None, feeds_dir=str(settings.feeds_dir(db_url)),
+        webhook_url=values["webhook-url"] or None, dashboard_url=values["dashboard-url"], simulated=simulated,
+    )  # fmt: skip
+
+
+def schedule_cmd(
+    show: Annotated[bool, typer.Option("--list", help="Show the jobs, their next and last runs, and exit.")] = False,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Run one job now (" + ", ".join(JOBS) + ") and exit, without waiting.")
+    ] = None,
+    site_list: Annotated[
+        list[str] | None, typer.Option("--site-list", help="Only the sites of this tracked list (repeatable).")
+    ] = None,
+    connect_to: ConnectToOpt = None,
+    ca_bundle: CaBundleOpt = None,
+    allow_private: AllowPrivateOpt = None,
+    fmt: FormatOpt = OutputFormat.table,
+    db: DbOpt = None,
+) -> None:
+    """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
+    settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
+    options = schedule_options(db, connect_to=connect_to, ca_bundle=ca_bundle, allow_private=allow_private,
+                               lists=site_list)  # fmt: skip
+    engine = open_db(options.db)
+    if run is not None:
+        if run not in JOBS:
+            raise typer.BadParameter(f"{run!r} is not one of {', '.join(JOBS)}", param_hint="--run")
+        out.print(Text(f"{run}: {JOBS[run]}"))
+        print_job_result(run_job(run, options.as_kwargs()))
+        return
+    scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))
+    if show:
+        scheduler.start(paused=True)
+        try:
+            _print_jobs(describe(scheduler.jobs()), fmt)
+        finally:
+            scheduler.shutdown()
+        return
+    for note in scheduler.start():
+        err.print(Text(note, style="yellow"))
+    _print_jobs(describe(scheduler.jobs()), OutputFormat.table)
+    err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        err.print(Text("stopping: a running job is interrupted and resumed at the next start", style="yellow"))
+    finally:
+        scheduler.shutdown()
+
+
+def print_job_result(result: dict[str, Any]) -> None:
+    """One line on what a job did."""
+    parts = [f"{k} {v}" for k, v in result.items() if k not in ("job", "webhook")]
+    hook = result.get("webhook")
+    if hook:
+        parts.append(f"webhook: {hook['delivered']} delivered" + (f", {hook['pending']} pending ({hook['error']})"
+                                                                   if hook["error"] else ""))  # fmt: skip
+    out.print(Text(f"{result['job']}: " + ", ".join(parts)), soft_wrap=True)
+
+
+def _print_jobs(jobs: list[dict[str, Any]], fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.json:
+        print(json.dumps({"jobs": jobs}, indent=1))
+        return
+    if fmt is OutputFormat.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["job", "trigger", "next_run", "last_run", "last_status", "what"])
+        for j in jobs:
+            last = j["last_run"] or {}
+            w.writerow([j["job"], j["trigger"], j["next_run"], last.get("started_at"), last.get("status"), j["what"]])
+        return
+    table = Table(title="scheduled jobs (UTC)")
+    for col in ("job", "when", "next run", "last run", "what"):
+        table.add_column(col, overflow="fold")
+    for j in jobs:
+        last = j["last_run"]
+        last_text = (f"#{last['id']} {last['status']} {last['started_at'][:16]}, {last['recorded']} sites, "
+                     f"{last['new_versions']} new versions" if last else "never")  # fmt: skip
+        table.add_row(Text(j["job"]), Text(j["trigger"]), Text((j["next_run"] or "paused")[:16]), Text(last_text),
+                      Text(j["what"]))  # fmt: skip
+    out.print(table)

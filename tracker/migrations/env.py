@@ -12,15 +12,22 @@ target_metadata = SQLModel.metadata
 config = context.config
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave alone the table the scheduler keeps its jobs in (APScheduler creates and owns it)."""
+    return not (type_ == "table" and (name or "").startswith("apscheduler_"))
+
+
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
         engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
         with engine.begin() as conn:
-            context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+            context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True,
+                              include_object=include_object)
             context.run_migrations()
         return
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      include_object=include_object)
     context.run_migrations()
 
 

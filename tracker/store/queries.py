@@ -28,6 +28,7 @@ __all__ = [
     "body_bytes",
     "current_signals",
     "delete_evaluations_except",
+    "domains_of",
     "find_site",
     "insert_evaluations",
     "latest_states",
@@ -212,6 +213,16 @@ def version(engine: Engine, version_id: int, *, body: bool = True) -> StoredReso
     with engine.connect() as conn:
         row = conn.execute(q).first()
     return _resource(row, with_body=body) if row else None
+
+
+def domains_of(engine: Engine, site_ids: Sequence[int]) -> list[str]:
+    """The domains of these sites."""
+    out: list[str] = []
+    with engine.connect() as conn:
+        for chunk in _id_chunks(list(site_ids)):
+            if chunk:
+                out += conn.execute(select(_sites.c.domain).where(_sites.c.id.in_(chunk))).scalars()
+    return sorted(out)
 
 
 def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]:

@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from tracker.store.models import CrawlRun, CrawlRunSite
 from tracker.store.writer import Observation, RecordResult, Writer
 from tracker.vocabulary import RunKind, RunStatus
 
-__all__ = ["Run", "RunCounts"]
+__all__ = ["Run", "RunCounts", "RunInfo", "last_run", "run_info", "unfinished_runs"]
 
 _runs = CrawlRun.__table__  # type: ignore[attr-defined]
 _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
@@ -91,12 +91,15 @@ class Run:
         with engine.begin() as conn:
             previous = None
             if resume:
-                previous = conn.execute(
-                    select(_runs.c.id)
-                    .where(_runs.c.kind == kind, _runs.c.source == source, _runs.c.status != "done")
+                # Only the newest run of this kind and source: an unfinished run older than a finished one is
+                # stale (a scheduled crawl must not skip sites because last month's run recorded them).
+                newest = conn.execute(
+                    select(_runs.c.id, _runs.c.status)
+                    .where(_runs.c.kind == kind, _runs.c.source == source)
                     .order_by(_runs.c.id.desc())
                     .limit(1)
-                ).scalar()
+                ).first()
+                previous = newest[0] if newest is not None and newest[1] != "done" else None
             if previous is not None:
                 conn.execute(update(_runs).where(_runs.c.id == previous).values(status="running", finished_at=None))
                 done = frozenset(
@@ -167,3 +170,60 @@ class Run:
             self.finish("interrupted")
         else:
             self.finish("failed")
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """A run as stored."""
+
+    id: int
+    kind: str
+    source: str | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    sites: int
+    observations: int
+    new_versions: int
+    errors: int
+    params: dict[str, Any]
+    recorded: int  # sites recorded so far (crawl_run_sites): progress of a running run
+
+    def as_dict(self) -> dict[str, Any]:
+        """As plain values."""
+        return {"id": self.id, "kind": self.kind, "source": self.source, "status": self.status,
+                "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None, "sites": self.sites,
+                "observations": self.observations, "new_versions": self.new_versions, "errors": self.errors,
+                "recorded": self.recorded}  # fmt: skip
+
+
+def _aware(v: datetime | None) -> datetime | None:
+    return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
+
+
+def _info(conn: Any, row: Any) -> RunInfo:
+    recorded = conn.execute(select(func.count()).select_from(_run_sites).where(_run_sites.c.run_id == row.id)).scalar()
+    return RunInfo(row.id, row.kind, row.source, row.status, _aware(row.started_at),  # type: ignore[arg-type]
+                   _aware(row.finished_at), row.sites, row.observations, row.new_versions, row.errors,
+                   json.loads(row.params) if row.params else {}, int(recorded or 0))  # fmt: skip
+
+
+def run_info(engine: Engine, run_id: int) -> RunInfo | None:
+    """One run, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+        return _info(conn, row) if row is not None else None
+
+
+def last_run(engine: Engine, source: str) -> RunInfo | None:
+    """The newest run of a source (e.g. ``schedule:robots``), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(_runs).where(_runs.c.source == source).order_by(_runs.c.id.desc()).limit(1)).first()
+        return _info(conn, row) if row is not None else None
+
+
+def unfinished_runs(engine: Engine, source: str) -> list[int]:
+    """The newest run of a source if it did not finish (killed, interrupted or failed): what a resume takes over."""
+    info = last_run(engine, source)
+    return [info.id] if info is not None and info.status != "done" else []
