@@ -88,7 +88,7 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=300)
     ap.add_argument("--polite-sites", type=int, default=6)
     args = ap.parse_args()
-    cmd = [sys.executable, "-m", "tests.fakearchive", "--corpus", str(args.corpus), "--domains", str(args.sites)]
+    cmd = [sys.executable, "-m", "tracker.demo.archive", "--corpus", str(args.corpus), "--domains", str(args.sites)]
     server = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert server.stdout is not None

@@ -23,7 +23,7 @@ from pathlib import Path
 import trustme
 from aiohttp import web
 
-from tests.loopback import LoopbackServer
+from tracker.demo.loopback import LoopbackServer
 
 
 @dataclass

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import corpus_path, needs_corpus
-from tests.fakearchive import Capture, FakeArchive
 from tracker import wayback
 from tracker.agents import load_registry
 from tracker.archive import import_archive
 from tracker.backfill import ArchiveUnavailable, BackfillConfig, backfill
 from tracker.crawl import ConnectTo
+from tracker.demo.archive import Capture, FakeArchive
 from tracker.sites import SiteEntry
 from tracker.store import open_store
 from tracker.trends import restriction_series

@@ -68,7 +68,8 @@ def changes_cmd(
     if not events:
         out.print("no changes match (changes are recorded when a crawl, backfill or import adds versions)")
         return
-    table = Table(title=f"{len(events)} changes, newest first" + (" (--limit reached)" if len(events) == limit else ""))
+    title = f"{len(events)} change{'s' if len(events) != 1 else ''}, newest first"
+    table = Table(title=title + (" (--limit reached)" if len(events) == limit else ""))
     for col in ("when", "site", "agent / signal", "before", "after", "type", "source"):
         table.add_column(col, overflow="fold")
     for ev in events:

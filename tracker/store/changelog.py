@@ -58,8 +58,8 @@ class StoredChange:
     notified_at: datetime | None
 
 
-def _aware(v: datetime | None) -> datetime | None:
-    return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
+def _aware(v: Any) -> Any:
+    return v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
 
 
 def _key(row: Mapping[str, Any]) -> tuple[str, str, datetime]:

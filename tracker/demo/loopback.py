@@ -1,4 +1,5 @@
-"""An aiohttp server on its own event loop in a thread, for the fake web and the fake archive (real sockets)."""
+"""An aiohttp server on its own event loop in a thread (real sockets on loopback): the demo's simulated web and
+archive, and the tests' fake web."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.loopback import LoopbackServer
+from tracker.demo.loopback import LoopbackServer
 
 HOST = "archive.test"
 ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body><p>Hrm.</p><p>The Wayback "
