@@ -146,7 +146,8 @@ class FakeArchive(LoopbackServer):
             return web.Response(status=403, text="org.archive.util.io.RuntimeIOException: org.archive.wayback."
                                 "exception.AdministrativeAccessControlException: Blocked Site Error\n")  # fmt: skip
         lo, hi = q.get("from", "0"), q.get("to", "99999999999999")
-        rows = [c for c in self.captures.get(domain, []) if lo <= c.timestamp[: len(lo)] and c.timestamp[: len(hi)] <= hi]
+        rows = [c for c in self.captures.get(domain, [])
+                if lo <= c.timestamp[: len(lo)] and c.timestamp[: len(hi)] <= hi]  # fmt: skip
         for f in q.getall("filter", []):
             neg = f.startswith("!")
             name, _, rx = f.lstrip("!").partition(":")
