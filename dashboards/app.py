@@ -20,10 +20,12 @@ if e is not None:
 
     lists = [i.name for i in catalog.lists(e)]
 common.sidebar(lists)
+common.simulated_banner()
 pages = [
     st.Page(str(HERE / "views" / "overview.py"), title="Overview", url_path="overview", default=True),
     st.Page(str(HERE / "views" / "agents.py"), title="Agents", url_path="agents"),
     st.Page(str(HERE / "views" / "signals.py"), title="Signals", url_path="signals"),
+    st.Page(str(HERE / "views" / "changes.py"), title="Changes", url_path="changes"),
     st.Page(str(HERE / "views" / "sites.py"), title="Sites", url_path="sites"),
     st.Page(str(HERE / "views" / "forecast.py"), title="Forecast", url_path="forecast"),
     st.Page(str(HERE / "views" / "gap.py"), title="Synthetic gap", url_path="gap"),

@@ -82,6 +82,23 @@ def require_data() -> Any:
     return e
 
 
+def agent_choices() -> list[str]:
+    """Every agent of the registry, training agents first."""
+    reg = registry()
+    return [a.token for a in sorted(reg, key=lambda a: (a.purpose != "training", a.token.lower()))]
+
+
+def simulated_banner() -> None:
+    """Say on every page when the database holds the demo's simulated data."""
+    e = engine(db_path())
+    if e is not None:
+        from tracker.store import catalog
+        from tracker.trend_report import SIMULATED_NOTE
+
+        if catalog.is_simulated(e):
+            st.warning(SIMULATED_NOTE, icon="⚠️")
+
+
 def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     """Rows as formula-safe CSV."""
     out = io.StringIO()

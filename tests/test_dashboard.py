@@ -17,11 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import CHROMIUM, needs_chromium
 from tracker.agents import load_registry
+from tracker.changes import detect_changes
 from tracker.insights import headline
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 
-PAGES = ["overview", "agents", "signals", "sites", "forecast", "gap", "data"]
+PAGES = ["overview", "agents", "signals", "changes", "sites", "forecast", "gap", "data"]
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = b"User-agent: GPTBot\nDisallow: /\n# <script>alert('x')</script>\n"
 
@@ -40,6 +41,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                               body=SCRIPT if month >= 3 else b"User-agent: *\nAllow: /\n")])  # fmt: skip
         w.record("open.example", [Observation("robots", at, "ok", 200, body=b"User-agent: *\nAllow: /\n")])
         w.record("down.example", [Observation("robots", at, "unreachable", 503)])
+    detect_changes(engine, [w.site_id(d) for d in ("news.example", "open.example", "down.example")])
     return db
 
 
@@ -98,6 +100,54 @@ def test_sites_page_shows_robots_txt_as_text(populated: Path, monkeypatch: pytes
     diffs = [c.value for c in at.code if "robots.txt" in c.value]
     assert diffs and "+# <script>alert('x')</script>" in diffs[0]  # a diff, as text in a code block
     assert not at.exception
+
+
+def test_changes_page_lists_restrictions_with_links_to_the_diff(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    at = _run("changes", populated, changes_since=datetime(2023, 1, 1).date())
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    gpt = table[table["agent / signal"] == "GPTBot"]
+    assert list(gpt["site"]) == ["news.example"] and list(gpt["type"]) == ["restriction"]
+    assert list(gpt["before"]) == ["allowed"] and list(gpt["after"]) == ["full_block"]
+    assert str(gpt["when"].iloc[0]) == "2024-04-14"
+    assert gpt["diff"].iloc[0].startswith("/sites?site=news.example&from=")
+    assert "down.example" not in set(table["site"])  # an unreachable site never changes its consent
+    at.multiselect(key="changes_types").set_value(["reversal"]).run()
+    assert not at.exception and any("No changes match" in i.value for i in at.info)
+
+
+def test_sites_page_opens_the_diff_a_link_names(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.store.changelog import list_changes
+
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    ev = next(c for c in list_changes(open_store(populated)) if c.agent == "GPTBot")
+    os.environ["CONSENT_TRACKER_DB"] = str(populated)
+    at = AppTest.from_file(str(ROOT / "dashboards" / "views" / "sites.py"), default_timeout=120)
+    # Swapped on purpose: the page's defaults are the last two versions in order, so only the link can do this.
+    at.query_params.update({"site": "news.example", "from": str(ev.version_id), "to": str(ev.previous_version_id)})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="site_pick").value == "news.example"
+    assert at.selectbox(key="diff_from").value.endswith("2024-04-14 (ok, live)")
+    assert at.selectbox(key="diff_to").value.endswith("2024-01-15 (ok, live)")
+    timeline = at.dataframe[1].value
+    assert "GPTBot allowed → full_block (restriction)" in set(timeline["what changed"])
+
+
+def test_every_page_says_when_the_data_is_simulated(populated: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from tracker.store import catalog
+
+    db = tmp_path / "sim.db"
+    shutil.copy(populated, db)
+    catalog.set_meta(open_store(db), catalog.SIMULATED, "true")
+    os.environ["CONSENT_TRACKER_DB"] = str(db)
+    at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("SIMULATED DATA" in w.value for w in at.warning)
 
 
 def _free_port() -> int:

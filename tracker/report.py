@@ -25,14 +25,14 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from tracker.agents import AgentRegistry
-from tracker.changes import site_changes
+from tracker.changes import UNKNOWN, site_changes
 from tracker.crawl import RobotsFetch
 from tracker.evaluate import load_evaluations, robots_verdict
 from tracker.signals.preferences import site_preferences
 from tracker.store import queries
 from tracker.vocabulary import ExportFormat
 
-__all__ = ["csv_safe", "latest_records", "robots_report", "site_history", "write_latest"]
+__all__ = ["csv_safe", "latest_records", "robots_report", "site_history", "version_summary", "write_latest"]
 
 
 def csv_safe(value: object) -> object:
@@ -157,6 +157,21 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
     current = next(latest_records(engine, registry, domain=domain), None)
     return {"site": {"domain": site.domain, "rank": site.rank, "category": site.category,
                      "list_source": site.list_source}, "current": current, "history": history}  # fmt: skip
+
+
+def version_summary(entry: dict[str, Any]) -> str:
+    """One line on a version of :func:`site_history`: the first of a resource says what it said, later ones what
+    they changed (for the agents asked about, and for every signal)."""
+    if entry["first"]:
+        if entry["kind"] == "robots":
+            return "first seen: " + ", ".join(f"{a} {s}" for a, s in entry.get("agents", {}).items())
+        return "first seen" + (f": {json.dumps(entry['signals'])}" if entry.get("signals") else "")
+    if entry["changes"]:
+        return "; ".join(f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})"
+                         for c in entry["changes"])  # fmt: skip
+    if entry["status"] in UNKNOWN:
+        return "fetch failed: says nothing about consent"
+    return "content only: no change for these agents or any signal"
 
 
 def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:

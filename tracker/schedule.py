@@ -231,7 +231,8 @@ class Scheduler:
         if self.on_event is None or not hasattr(event, "job_id"):
             return
         if event.code == EVENT_JOB_EXECUTED:
-            self.on_event(f"job {event.job_id} finished: {event.retval}")
+            done = ", ".join(f"{k} {v}" for k, v in (event.retval or {}).items() if k != "job")
+            self.on_event(f"job {event.job_id} finished: {done}")
         elif event.code == EVENT_JOB_ERROR:
             self.on_event(f"job {event.job_id} failed: {event.exception!r}")
 

@@ -104,7 +104,7 @@ _SETTINGS = [
             _trigger),
     Setting("schedule-wayback", "0 5 1 * *", "When `schedule` tops up history from the Wayback Machine (monthly).",
             _trigger),
-    Setting("feeds-dir", "", "Where Atom feeds of changes are written (default: feeds/ beside the database)."),
+    Setting("feeds-dir", "", "Where Atom feeds of changes are written (default: <db name>-feeds/ beside it)."),
     Setting("webhook-url", "", "A URL that receives each live change event as JSON after a scheduled run."),
     Setting("dashboard-url", "http://127.0.0.1:8501", "The dashboard's address, for links in feeds and webhooks."),
     Setting(
@@ -143,11 +143,12 @@ def user_agent(override_ua: str | None = None, contact: str | None = None) -> st
 
 
 def feeds_dir(db: str, value: str | None = None) -> Path:
-    """Where the Atom feeds go: the ``feeds-dir`` setting, else a ``feeds/`` folder beside an SQLite database file
-    (for a server database, the project's ``data/feeds``)."""
+    """Where the Atom feeds go: the ``feeds-dir`` setting, else ``<name>-feeds/`` beside an SQLite database file
+    (``data/tracker-feeds`` for ``data/tracker.db``; for a server database, the project's ``data/feeds``)."""
     chosen = get("feeds-dir", value)
     if chosen:
         return Path(chosen)
     if "://" in db and not db.startswith("sqlite:///"):
         return PROJECT_ROOT / "data" / "feeds"
-    return Path(db.removeprefix("sqlite:///")).expanduser().parent / "feeds"
+    path = Path(db.removeprefix("sqlite:///")).expanduser()
+    return path.parent / f"{path.stem}-feeds"

@@ -26,9 +26,14 @@ from tracker import __version__
 from tracker.agents import AgentRegistry
 from tracker.errors import TrackerError
 from tracker.report import csv_safe
+from tracker.store import catalog
 from tracker.vocabulary import GroupBy
 
-__all__ = ["ReportError", "ReportFormat", "write_report"]
+__all__ = ["SIMULATED_NOTE", "ReportError", "ReportFormat", "write_report"]
+
+#: Said first in every report (and on every dashboard page) built from the demo's database.
+SIMULATED_NOTE = ("SIMULATED DATA: this database was filled by `consent-tracker up --demo` from a made-up web on "
+                  "this machine; no figure here describes real sites.")
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
@@ -157,6 +162,9 @@ def write_report(
         raise ReportError(f"cannot create {out}: {e.strerror or e}") from None
     figures, facts = _figures(engine, registry, since, category)
     text = _text(facts, category)
+    if catalog.is_simulated(engine):
+        text["key"] = [SIMULATED_NOTE, *text["key"]]
+        (out / "SIMULATED.txt").write_text(SIMULATED_NOTE + "\n", encoding="utf-8")
     written: list[Path] = []
     for fig in figures:
         path = out / f"{fig.name}.csv"
@@ -169,7 +177,8 @@ def write_report(
         path = out / f"{fig.name}.{image}"
         fig.chart.save(str(path), format=image, **({"scale_factor": 1.5} if image == "png" else {}))
         written.append(path)
-    title = f"AI crawling consent: restriction trends to {text['period']}"
+    title = ("[SIMULATED DATA] " if catalog.is_simulated(engine) else "") + (
+        f"AI crawling consent: restriction trends to {text['period']}")
     if fmt is ReportFormat.md:
         md = [f"# {title}", "", f"_consent-tracker {__version__}_", "", "## Key figures", ""]
         md += [f"- {line}" for line in text["key"]]

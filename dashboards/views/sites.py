@@ -9,16 +9,21 @@ import common
 import streamlit as st
 
 from tracker.insights import robots_diff, robots_versions
+from tracker.report import version_summary
 from tracker.store import queries
 
 st.title("Sites")
 e = common.require_data()
+# A link from the Changes page, a feed or a webhook: ?site=DOMAIN&from=VERSION&to=VERSION.
+asked = st.query_params.get("site")
+if asked and "site_query" not in st.session_state:
+    st.session_state["site_query"] = asked
 prefix = st.text_input("Search a site", key="site_query", placeholder="nytimes")
 domains = queries.site_domains(e, prefix.strip(), 50)
 if not domains:
     st.info("No site matches.")
     st.stop()
-domain = st.selectbox("Site", domains, key="site_pick")
+domain = st.selectbox("Site", domains, key="site_pick", index=domains.index(asked) if asked in domains else 0)
 info = common.site(common.db_path(), domain, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"))
 if info is None:
     st.stop()
@@ -35,17 +40,20 @@ if cur:
     tos = cur["signals"].get("tos") or {}
     for axis, sentence in (tos.get("evidence") or {}).items():
         st.text(f"Terms, {axis}: “{sentence}”")
-st.subheader("Timeline")
+st.subheader("Timeline: what each version changed")
 st.dataframe([{"resource": h["kind"], "from": (h["from"] or "")[:10], "until": (h["until"] or "now")[:10],
-               "status": h["status"], "source": h["source"],
-               "what it said": ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items())}
+               "status": h["status"], "source": h["source"], "what changed": version_summary(h)}
               for h in info["history"]], hide_index=True, key="timeline")  # fmt: skip
 versions = robots_versions(e, domain)
 if len(versions) >= 2:
     st.subheader("robots.txt between two versions")
     labels = [f"{i + 1}: {v.first_seen:%Y-%m-%d} ({v.status}, {v.source})" for i, v in enumerate(versions)]
-    a = st.selectbox("From", labels, index=len(labels) - 2, key="diff_from")
-    b = st.selectbox("To", labels, index=len(labels) - 1, key="diff_to")
+    ids = [str(v.version_id) for v in versions]
+    want_a, want_b = st.query_params.get("from"), st.query_params.get("to")
+    a = st.selectbox("From", labels, index=ids.index(want_a) if domain == asked and want_a in ids else len(labels) - 2,
+                     key="diff_from")  # fmt: skip
+    b = st.selectbox("To", labels, index=ids.index(want_b) if domain == asked and want_b in ids else len(labels) - 1,
+                     key="diff_to")  # fmt: skip
     diff = robots_diff(versions[labels.index(a)], versions[labels.index(b)])
     st.code(diff or "(identical rules)", language="diff")
 elif versions and versions[0].body:

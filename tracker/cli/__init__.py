@@ -27,6 +27,7 @@ from tracker.cli.forecasting import forecast_cmd
 from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd, weights_import
 from tracker.cli.presenting import dashboard_cmd, report_cmd
 from tracker.cli.robots import robots_cmd
+from tracker.cli.starting import up_cmd
 from tracker.cli.tracked import sites_add, sites_list, sites_remove
 from tracker.cli.watching import changes_cmd, schedule_cmd
 from tracker.errors import TrackerError
@@ -71,8 +72,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 for _group, _name, _command in (
     (app, "robots", robots_cmd), (app, "import-archive", import_archive_cmd), (app, "trends", trends_cmd),
     (app, "site", site_cmd), (app, "crawl", crawl_cmd), (app, "backfill", backfill_cmd),
-    (app, "changes", changes_cmd), (app, "schedule", schedule_cmd), (app, "forecast", forecast_cmd),
-    (app, "dashboard", dashboard_cmd), (app, "report", report_cmd),
+    (app, "up", up_cmd), (app, "changes", changes_cmd), (app, "schedule", schedule_cmd),
+    (app, "forecast", forecast_cmd), (app, "dashboard", dashboard_cmd), (app, "report", report_cmd),
     (export_app, "latest", export_latest),
     (agents_app, "list", agents_list), (agents_app, "sync", agents_sync), (sites_app, "add", sites_add),
     (sites_app, "list", sites_list), (sites_app, "remove", sites_remove),

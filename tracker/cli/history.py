@@ -14,7 +14,6 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.agents import CORE_PANEL
-from tracker.changes import UNKNOWN
 from tracker.cli.common import (
     AgentsFileOpt,
     DbOpt,
@@ -217,7 +216,7 @@ def site_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Everything known about one site now, and what changed when."""
-    from tracker.report import site_history
+    from tracker.report import site_history, version_summary
 
     reg = registry(agents_file)
     engine = open_db(db, create=False)
@@ -240,26 +239,12 @@ def site_cmd(
     for col in ("resource", "from", "until", "status", "what changed"):
         table.add_column(col, overflow="fold")
     for h in info["history"]:
-        said = _version_summary(h)
+        said = version_summary(h)
         table.add_row(
             Text(h["kind"]), Text((h["from"] or "")[:10]), Text((h["until"] or "now")[:10]),
             Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
         )  # fmt: skip
     out.print(table)
-
-
-def _version_summary(h: dict[str, Any]) -> str:
-    """What a version of ``site``'s history says: the first its readings, later ones what they changed."""
-    if h["first"]:
-        if h["kind"] == "robots":
-            return "first seen: " + ", ".join(f"{a} {s}" for a, s in h.get("agents", {}).items())
-        return "first seen" + (f": {json.dumps(h['signals'])}" if h.get("signals") else "")
-    if h["changes"]:
-        return "; ".join(f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})"
-                         for c in h["changes"])  # fmt: skip
-    if h["status"] in UNKNOWN:
-        return "fetch failed: says nothing about consent"
-    return "content only: no change for these agents or any signal"
 
 
 def weights_import(

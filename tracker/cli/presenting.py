@@ -14,9 +14,20 @@ from tracker import settings
 from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, parse_day, registry
 from tracker.trend_report import ReportFormat
 
-__all__ = ["APP", "dashboard_cmd", "report_cmd"]
+__all__ = ["APP", "dashboard_cmd", "dashboard_process", "report_cmd"]
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+def dashboard_process(db: str, *, host: str, port: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that serve the dashboard of a database."""
+    if not APP.exists():
+        fail(f"the dashboard is not installed with this copy ({APP} is missing)")
+    env = {**os.environ, "CONSENT_TRACKER_DB": db}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", host, "--server.port", str(port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer"]  # fmt: skip
+    return cmd, env
 
 
 def dashboard_cmd(
@@ -27,12 +38,7 @@ def dashboard_cmd(
     ] = "127.0.0.1",
 ) -> None:
     """Serve the dashboard (Streamlit) on this machine; Ctrl-C stops it."""
-    if not APP.exists():
-        fail(f"the dashboard is not installed with this copy ({APP} is missing)")
-    env = {**os.environ, "CONSENT_TRACKER_DB": str(settings.get("db", db))}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", host, "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "viewer"]  # fmt: skip
+    cmd, env = dashboard_process(str(settings.get("db", db)), host=host, port=port)
     out.print(Text(f"dashboard of {env['CONSENT_TRACKER_DB']} at http://{host}:{port}/ (Ctrl-C stops it)"))
     sys.stdout.flush()
     # Streamlit takes this process over: signals (Ctrl-C, a service manager's TERM) reach the server itself.

@@ -2,3 +2,46 @@
 
 Everything here is made up (deterministically), and every page and report built from it says so.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tracker.demo.archive import HOST as ARCHIVE_HOST
+from tracker.demo.archive import FakeArchive
+from tracker.demo.web import DemoWeb, archive_of
+from tracker.demo.world import World, build_world
+
+__all__ = ["Demo", "start_demo"]
+
+
+@dataclass
+class Demo:
+    """The running simulation: its world, web and archive, and the settings that point the tool at them."""
+
+    world: World
+    web: DemoWeb
+    archive: FakeArchive
+
+    @property
+    def connect_to(self) -> list[str]:
+        """``--connect-to`` mappings to the simulated hosts."""
+        return self.web.connect_to(self.archive)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Setting overrides for the demo (Tranco, the archive at full speed, loopback allowed)."""
+        return {"tranco-url": self.web.tranco_url, "archive-url": f"http://{ARCHIVE_HOST}", "archive-rate": 0.0,
+                "allow-private": True, "delay": 0.0, "timeout": 3.0, "total-timeout": 6.0, "retries": 0}
+
+    def stop(self) -> None:
+        """Stop both servers."""
+        self.web.stop()
+        self.archive.stop()
+
+
+def start_demo(sites: int = 200, *, seed: int = 2023) -> Demo:
+    """Build the simulated world and serve it on loopback."""
+    world = build_world(sites, seed=seed)
+    return Demo(world, DemoWeb(world).start(), archive_of(world).start())

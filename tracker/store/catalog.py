@@ -16,12 +16,14 @@ from tracker.store.models import Body, Capture, Site, SiteLabel, SiteList, SiteL
 from tracker.store.queries import body_bytes
 
 __all__ = [
+    "SIMULATED",
     "CaptureRow",
     "ListInfo",
     "bodies_for_digests",
     "captures_of",
     "delete_list",
     "get_meta",
+    "is_simulated",
     "label_rows",
     "list_members",
     "list_site_ids",
@@ -279,3 +281,12 @@ def set_meta(engine: Engine, key: str, value: str) -> None:
     with engine.begin() as conn:
         stmt = dialect_insert(conn, _meta).values(key=key, value=value)
         conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+
+#: The ``store_meta`` key that marks a database filled by ``up --demo`` with simulated data.
+SIMULATED = "simulated"
+
+
+def is_simulated(engine: Engine) -> bool:
+    """Whether the database holds the demo's simulated data (every page and report must say so)."""
+    return get_meta(engine, SIMULATED) == "true"

@@ -63,7 +63,7 @@ def _aware(v: Any) -> Any:
 
 
 def _key(row: Mapping[str, Any]) -> tuple[str, str, datetime]:
-    return (row["signal"], row["agent"], _aware(row["at"]))  # type: ignore[return-value]
+    return (row["signal"], row["agent"], _aware(row["at"]))
 
 
 def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]]]) -> int:

@@ -30,7 +30,7 @@ from tracker.store.models import CrawlRun, CrawlRunSite
 from tracker.store.writer import Observation, RecordResult, Writer
 from tracker.vocabulary import RunKind, RunStatus
 
-__all__ = ["Run", "RunCounts", "RunInfo", "last_run", "run_info", "unfinished_runs"]
+__all__ = ["Run", "RunCounts", "RunInfo", "finished_runs_since", "last_run", "run_info", "unfinished_runs"]
 
 _runs = CrawlRun.__table__  # type: ignore[attr-defined]
 _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
@@ -227,3 +227,12 @@ def unfinished_runs(engine: Engine, source: str) -> list[int]:
     """The newest run of a source if it did not finish (killed, interrupted or failed): what a resume takes over."""
     info = last_run(engine, source)
     return [info.id] if info is not None and info.status != "done" else []
+
+
+def finished_runs_since(engine: Engine, kind: str, since: datetime | None) -> int:
+    """How many runs of a kind finished (``done``) since a time (ever, with None)."""
+    q = select(func.count()).select_from(_runs).where(_runs.c.kind == kind, _runs.c.status == "done")
+    if since is not None:
+        q = q.where(_runs.c.finished_at >= since)
+    with engine.connect() as conn:
+        return int(conn.execute(q).scalar() or 0)

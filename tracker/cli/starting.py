@@ -1,0 +1,189 @@
+"""``consent-tracker up``: the main job — sites, history, a first crawl, then the scheduler and the dashboard.
+
+``up --demo`` runs the same pipeline against the simulated web and archive of :mod:`tracker.demo` on loopback,
+into a database of its own (``data/demo.db`` unless ``--db`` or ``CONSENT_TRACKER_DB`` names one) that is marked
+simulated, so every page, feed and report built from it says so.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from tracker import settings
+from tracker.cli.common import DbOpt, err, fail, open_db, out
+from tracker.cli.presenting import dashboard_process
+from tracker.cli.watching import schedule_options
+from tracker.crawl import ConnectTo
+
+__all__ = ["DEMO_DB", "up_cmd"]
+
+DEMO_DB = settings.PROJECT_ROOT / "data" / "demo.db"
+#: The demo's schedule: often enough that a newcomer sees scheduled crawls find the simulated web's changes.
+DEMO_TRIGGERS = {"schedule-robots": "every 2m", "schedule-signals": "every 15m", "schedule-wayback": "off"}
+
+
+def _bar(label: str) -> Progress:
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("sites"), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
+
+
+def up_cmd(
+    demo: Annotated[bool, typer.Option("--demo", help="Use a simulated web and archive on this machine (offline).")]
+    = False,
+    port: Annotated[int, typer.Option("--port", help="Dashboard port.")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="Dashboard address (127.0.0.1: this machine only).")]
+    = "127.0.0.1",
+    top: Annotated[int, typer.Option("--top", help="How many of the Tranco list to track on a fresh database.")]
+    = 1000,
+    since: Annotated[str, typer.Option("--since", help="How far back the history goes (YYYY-MM).")] = "2019-01",
+    no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Do not serve the dashboard.")] = False,
+    no_schedule: Annotated[
+        bool, typer.Option("--no-schedule", help="Stop after the first crawl (no scheduler, no dashboard).")
+    ] = False,
+    db: DbOpt = None,
+) -> None:
+    """The main job: track the Tranco top 1,000, backfill their history, crawl them, then keep crawling on a
+    schedule and serve the dashboard — each step skipped when already done; Ctrl-C stops everything."""
+    from tracker.backfill import BackfillConfig
+    from tracker.crawler import CrawlConfig
+    from tracker.store import catalog
+    from tracker.up import backfill_step, crawl_step, sites_step
+
+    demo_web: Any = None
+    overrides: dict[str, Any] = {}
+    connect_to: list[str] = []
+    if demo:
+        from tracker.demo import start_demo
+
+        db = db or os.environ.get(settings.SETTINGS["db"].env) or str(DEMO_DB)
+        demo_web = start_demo()
+        overrides = {**demo_web.settings, **DEMO_TRIGGERS}
+        connect_to = demo_web.connect_to
+        top = min(top, len(demo_web.world.sites))
+    db_url = str(settings.get("db", db))
+    if not db_url.startswith("postgresql") and "://" not in db_url:
+        Path(db_url).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = open_db(db_url)
+    if demo:
+        if catalog.get_meta(engine, catalog.SIMULATED) is None and catalog.tracked_sites(engine):
+            demo_web.stop()
+            fail(f"{db_url} holds real data; the demo writes its simulated data only into a database of its own "
+                 f"(leave out --db, or name a new file)")  # fmt: skip
+        catalog.set_meta(engine, catalog.SIMULATED, "true")
+    elif catalog.is_simulated(engine):
+        fail(f"{db_url} holds the demo's simulated data; use another database for real crawls (--db)")
+    values = {**settings.resolve_all(), **overrides}
+    started = time.monotonic()
+    timings: list[tuple[str, float]] = []
+    label = " (simulated web on loopback)" if demo else ""
+    out.print(Text(f"consent-tracker up{label}: database {db_url}", style="bold"))
+
+    def report(result: Any, n: int) -> None:
+        style = {"done": "green", "skipped": "cyan", "failed": "red"}[result.status]
+        out.print(Text(f"step {n}/5 {result.step}: {result.status} in {result.seconds:.1f} s — {result.detail}",
+                       style=style), soft_wrap=True)  # fmt: skip
+        if result.hint:
+            out.print(Text(f"  how to go on: {result.hint}", style="yellow"), soft_wrap=True)
+        timings.append((result.step, result.seconds))
+
+    network = {"connect_to": [ConnectTo.parse(c) for c in connect_to], "allow_private": values["allow-private"]}
+    demo_running = demo_web
+    try:
+        result = sites_step(engine, top=top, tranco_url=values["tranco-url"],
+                            user_agent=settings.user_agent(), timeout=values["timeout"])  # fmt: skip
+        report(result, 1)
+        if result.status == "failed":
+            raise typer.Exit(2)
+        try:
+            since_d = date.fromisoformat(since + "-01" if len(since) == 7 else since)
+        except ValueError:
+            fail(f"--since must look like 2019-01, not {since!r}")
+        with _bar("backfilling") as bar:
+            task = bar.add_task("", total=None)
+            result = backfill_step(engine, BackfillConfig.from_settings(values, since=since_d, **network),
+                                   progress=lambda p, _d: bar.update(task, total=p.total,
+                                                                     completed=p.done + p.skipped))  # fmt: skip
+        report(result, 2)
+        with _bar("crawling") as bar:
+            task = bar.add_task("", total=None)
+            result = crawl_step(engine, CrawlConfig.from_settings(values, **network),
+                                progress=lambda p: bar.update(task, total=p.total, completed=p.done + p.skipped))
+        report(result, 3)
+        if no_schedule:
+            out.print(Text(f"ready in {time.monotonic() - started:.0f} s (no scheduler, no dashboard: --no-schedule)"))
+            return
+        _serve(engine, db_url, values, connect_to, demo, host, port, no_dashboard, started, report)
+    except KeyboardInterrupt:
+        err.print(Text("stopped: what was done is saved; `consent-tracker up` again goes on from there",
+                       style="yellow"))  # fmt: skip
+        raise typer.Exit(130) from None
+    finally:
+        if demo_running is not None:
+            demo_running.stop()
+
+
+def _serve(engine: Any, db_url: str, values: dict[str, Any], connect_to: list[str], demo: bool, host: str, port: int,
+           no_dashboard: bool, started: float, report: Any) -> None:  # fmt: skip
+    """Steps 4 and 5: the scheduler in this process, the dashboard as a child; until Ctrl-C."""
+    from tracker.schedule import Scheduler, describe
+    from tracker.up import StepResult
+
+    options = schedule_options(db_url, connect_to=connect_to, ca_bundle=None,
+                               allow_private=values["allow-private"], lists=None, simulated=demo,
+                               overrides=values)  # fmt: skip
+    t = time.monotonic()
+    scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))
+    notes = scheduler.start()
+    jobs = ", ".join(f"{j['job']} {j['trigger']}" for j in describe(scheduler.jobs()))
+    report(StepResult("schedule", "done", time.monotonic() - t, f"jobs: {jobs}; feeds in {options.feeds_dir}"
+                      + ("; " + "; ".join(notes) if notes else "")), 4)  # fmt: skip
+    dash: subprocess.Popen[bytes] | None = None
+    try:
+        if not no_dashboard:
+            t = time.monotonic()
+            cmd, env = dashboard_process(db_url, host=host, port=port)
+            dash = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            url = f"http://{host}:{port}/"
+            if not _wait_healthy(url, dash, 60):
+                report(StepResult("dashboard", "failed", time.monotonic() - t, f"it did not answer at {url}",
+                                  f"is port {port} taken? `consent-tracker up --port 8502`"), 5)  # fmt: skip
+                raise typer.Exit(2)
+            report(StepResult("dashboard", "done", time.monotonic() - t, f"at {url}"), 5)
+        out.print(Text(f"up in {time.monotonic() - started:.0f} s"
+                       + (" — simulated data, marked as such everywhere" if demo else "")
+                       + "; Ctrl-C stops everything", style="bold"))  # fmt: skip
+        while dash is None or dash.poll() is None:
+            time.sleep(0.5)
+        err.print(Text(f"the dashboard exited ({dash.returncode}); stopping", style="red"))
+    finally:
+        if dash is not None and dash.poll() is None:
+            dash.send_signal(signal.SIGTERM)
+            try:
+                dash.wait(15)
+            except subprocess.TimeoutExpired:
+                dash.kill()
+        scheduler.shutdown()
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(url + "_stcore/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
