@@ -64,6 +64,8 @@ def test_up_demo_end_to_end(tmp_path: Path) -> None:
             assert r.status == 200
         con = sqlite3.connect(db)
         assert con.execute("SELECT value FROM store_meta WHERE key = 'simulated'").fetchone() == ("true",)
+        categories = dict(con.execute("SELECT category, count(*) FROM sites GROUP BY category").fetchall())
+        assert categories.get("news", 0) > 30 and None not in categories  # the simulated sites' own categories
         # Trends have points: GPTBot blocks appear from August 2023, as in the simulated world.
         trends = _cli("trends", "-a", "GPTBot", "--since", "2023-06-01", "--until", "2024-06-30", "--format", "json",
                       "--db", str(db), env=env)  # fmt: skip

@@ -104,6 +104,8 @@ def up_cmd(
         report(result, 1)
         if result.status == "failed":
             raise typer.Exit(2)
+        if demo and result.status == "done":
+            demo_web.label_categories(engine)
         try:
             since_d = date.fromisoformat(since + "-01" if len(since) == 7 else since)
         except ValueError:

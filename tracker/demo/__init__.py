@@ -35,6 +35,21 @@ class Demo:
         return {"tranco-url": self.web.tranco_url, "archive-url": f"http://{ARCHIVE_HOST}", "archive-rate": 0.0,
                 "allow-private": True, "delay": 0.0, "timeout": 3.0, "total-timeout": 6.0, "retries": 0}
 
+    def label_categories(self, engine: Any) -> int:
+        """Give the tracked simulated sites their categories (as a site list's own labels would); return how many."""
+        from tracker.categories import assign
+        from tracker.store import catalog, queries
+
+        labels: dict[int, tuple[str, str | None]] = {}
+        for domain, _rank, _category in catalog.tracked_sites(engine):
+            site = self.world.sites.get(domain)
+            info = queries.find_site(engine, domain)
+            if site is not None and info is not None:
+                labels[info.id] = (site.category, "simulated")
+        catalog.set_labels(engine, "user", labels)
+        assign(engine)
+        return len(labels)
+
     def stop(self) -> None:
         """Stop both servers."""
         self.web.stop()
