@@ -108,7 +108,7 @@ def backfill_cmd(
             f"backfill #{report.run_id} {report.status}: {report.done} sites in {report.seconds:.1f} s"
             + (f" ({report.skipped} already done)" if report.skipped else "")
             + f"; {report.requests} requests to the archive, {report.captures_fetched} captures fetched, "
-            f"{report.captures_reused} known already; {report.new_versions} new versions"
+            f"{report.captures_reused} known already; {report.new_versions} new versions, {report.changes} changes"
             + (f"; one capture per period: {kinds}" if kinds else "")
         ),
         soft_wrap=True,

@@ -104,7 +104,8 @@ def _print_summary(summary: CrawlSummary) -> None:
         Text(
             f"crawl #{summary.run_id} {summary.status}: {summary.done} sites in {summary.seconds:.1f} s ({rate:.0f}/s)"
             + (f", {summary.skipped} already done before resuming" if summary.skipped else "")
-            + f"; {summary.new_versions} new versions, {summary.unchanged} unchanged; robots.txt: {statuses}"
+            + f"; {summary.new_versions} new versions, {summary.unchanged} unchanged, {summary.changes} changes"
+            + f" (`consent-tracker changes`); robots.txt: {statuses}"
         ),
         soft_wrap=True,
     )

@@ -62,7 +62,7 @@ def import_archive_cmd(
             f"imported {report.files} files of {report.domains} domains "
             f"({report.first_date} → {report.last_date}): {report.new_versions} new versions, "
             f"{report.duplicates} already recorded; {report.html_bodies} HTML pages and {report.empty_bodies} empty "
-            f"bodies recorded as such (not as rules); run #{report.run_id}"
+            f"bodies recorded as such (not as rules); {report.changes} changes; run #{report.run_id}"
         )
     )
     for p in report.problems[:50]:

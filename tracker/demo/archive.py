@@ -1,4 +1,5 @@
-"""A fake Wayback Machine on loopback: the CDX index and raw ("id_") captures, over real sockets.
+"""A simulated Wayback Machine on loopback (the demo's archive, and the tests'): the CDX index and raw ("id_")
+captures, over real sockets.
 
 Built from dated robots.txt files (``../shared/corpus/history/<domain>/<date>.txt``): each file is captured on its
 date and then weekly until the next file, as a busy site's robots.txt is in the real archive. It answers the CDX
@@ -30,6 +31,8 @@ from aiohttp import web
 
 from tracker.demo.loopback import LoopbackServer
 
+__all__ = ["ERROR_PAGE", "HOST", "HTML_404", "Capture", "FakeArchive", "main"]
+
 HOST = "archive.test"
 ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body><p>Hrm.</p><p>The Wayback "
               b"Machine has not archived that URL.</p></body></html>")  # fmt: skip
@@ -38,6 +41,8 @@ HTML_404 = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body
 
 @dataclass
 class Capture:
+    """One capture of a URL in the archive: its CDX fields, its body, and how the archive serves it."""
+
     timestamp: str
     original: str
     statuscode: str = "200"
@@ -63,7 +68,7 @@ def _surt_host(url_or_host: str) -> str:
 
 @dataclass
 class FakeArchive(LoopbackServer):
-    """Captures per domain, served on 127.0.0.1 over HTTP."""
+    """Captures per domain, served on 127.0.0.1 over HTTP (the demo's archive, and the tests')."""
 
     captures: dict[str, list[Capture]]
     excluded: set[str] = field(default_factory=set)

@@ -9,6 +9,8 @@ from typing import Self
 
 from aiohttp import web
 
+__all__ = ["LoopbackServer"]
+
 
 class LoopbackServer:
     """Start with :meth:`start`, stop with :meth:`stop`; subclasses set up their sites in :meth:`_start`."""
