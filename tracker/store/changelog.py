@@ -94,8 +94,11 @@ def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]
 
 
 def sites_of_run(engine: Engine, run_id: int) -> list[int]:
-    """The sites a run opened new versions for."""
-    q = select(_versions.c.site_id).where(_versions.c.run_id == run_id).distinct()
+    """The sites a run opened a new version for *beside an earlier or later one* of the same kind — the only
+    sites whose events it can have changed (a site's first version is a baseline, never an event)."""
+    v, w = _versions.alias("v"), _versions.alias("w")
+    other = select(w.c.id).where(w.c.site_id == v.c.site_id, w.c.kind == v.c.kind, w.c.id != v.c.id).exists()
+    q = select(v.c.site_id).where(v.c.run_id == run_id, other).distinct()
     with engine.connect() as conn:
         return list(conn.execute(q).scalars())
 
