@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,8 +50,8 @@ def sid(engine: Engine, domain: str) -> int:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    e = open_store(tmp_path / "c.db")
+def engine(store_url: str) -> Iterator[Engine]:
+    e = open_store(store_url)
     w = Writer(e)
     w.record("a.test", [
         robots(0, OPEN), robots(10, BLOCK_GPT), robots(20, None, "unreachable"), robots(21, BLOCK_GPT),
@@ -58,7 +59,8 @@ def engine(tmp_path: Path) -> Engine:
         homepage(0, False), homepage(5, True), homepage(12, None), homepage(15, True), homepage(45, False),
     ])  # fmt: skip
     detect_changes(e, [sid(e, "a.test")], AGENTS)
-    return e
+    yield e
+    e.dispose()
 
 
 def _events(engine: Engine) -> list[tuple[str, str, str, str, str, int]]:
@@ -107,8 +109,8 @@ def test_a_backfill_between_known_versions_corrects_events_and_keeps_ids(engine:
     assert all(before[k] == after[k] for k in before)  # the events that still hold keep their ids
 
 
-def test_changes_command_filters_and_shows_diffs(engine: Engine, tmp_path: Path) -> None:
-    db = str(tmp_path / "c.db")
+def test_changes_command_filters_and_shows_diffs(engine: Engine, store_url: str) -> None:
+    db = store_url
     r = CliRunner().invoke(app, ["changes", "--db", db, "--type", "reversal", "--format", "json"])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.output)["rows"]
@@ -126,15 +128,15 @@ def test_changes_command_filters_and_shows_diffs(engine: Engine, tmp_path: Path)
     assert all("'--- robots.txt" in line or not line.startswith("--") for line in r.output.splitlines())
 
 
-def test_site_shows_what_each_version_changed(engine: Engine, tmp_path: Path) -> None:
-    r = CliRunner().invoke(app, ["site", "a.test", "--db", str(tmp_path / "c.db"), "-a", "GPTBot", "--format", "json"])
+def test_site_shows_what_each_version_changed(engine: Engine, store_url: str) -> None:
+    r = CliRunner().invoke(app, ["site", "a.test", "--db", store_url, "-a", "GPTBot", "--format", "json"])
     hist = json.loads(r.output)["history"]
     robots_h = [h for h in hist if h["kind"] == "robots"]
     assert robots_h[0]["first"] and robots_h[0]["agents"] == {"GPTBot": "partial_block"}
     assert robots_h[1]["changes"] == [{"agent": "GPTBot", "signal": "robots", "before": "partial_block via *",
                                        "after": "full_block", "change": "restriction"}]  # fmt: skip
     assert robots_h[2]["status"] == "unreachable" and robots_h[2]["changes"] == []
-    r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["site", "a.test", "--db", str(tmp_path / "c.db"), "-a", "GPTBot"])
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["site", "a.test", "--db", store_url, "-a", "GPTBot"])
     assert "GPTBot partial_block via * → full_block (restriction)" in r.output
     assert "fetch failed" in r.output and "content only" in r.output
 

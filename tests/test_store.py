@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
+from tests.conftest import BACKENDS, new_store_url
 from tracker import evaluate
 from tracker.store import Body, Evaluation, RuleSet, Site, Version, open_store
 from tracker.store.engine import SCHEMA_REVISION, head_revision
@@ -31,8 +33,10 @@ def robots(n: int, body: bytes | None, status: str = "ok") -> Observation:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return open_store(tmp_path / "t.db")
+def engine(store_url: str) -> Iterator[Engine]:
+    e = open_store(store_url)
+    yield e
+    e.dispose()  # close pooled connections now (PostgreSQL's would warn when collected)
 
 
 def versions(engine: Engine, domain: str) -> list[tuple[str, int | None, datetime, datetime, datetime | None, int]]:
@@ -206,11 +210,13 @@ def test_evaluations_are_computed_once_per_ruleset(engine: Engine, monkeypatch: 
     assert versions_left == {"test-next"}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=40, deadline=None)
 @given(seq=st.lists(st.tuples(st.integers(0, 60), st.sampled_from([OPEN, BLOCK, None])), min_size=1, max_size=12))
-def test_store_then_load_matches_the_observations(tmp_path_factory: pytest.TempPathFactory, seq: list) -> None:
+def test_store_then_load_matches_the_observations(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                                                  seq: list) -> None:  # fmt: skip
     """Whatever the order, the version in effect at each observed day holds what was observed that day."""
-    engine = open_store(tmp_path_factory.mktemp("h") / "h.db")
+    engine = open_store(new_store_url(backend, tmp_path_factory.mktemp("h")))
     latest: dict[int, bytes | None] = {}
     for n, body in seq:
         latest[n] = body  # a later observation of the same day replaces an earlier one in this model
@@ -241,6 +247,7 @@ def _events(engine: Engine) -> dict[tuple, tuple[int, int]]:
     return {tuple(r[:5]): (r[5], r[6]) for r in rows if r[5] or r[6]}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=30, deadline=None)
 @given(
     batches=st.lists(
@@ -249,11 +256,12 @@ def _events(engine: Engine) -> dict[tuple, tuple[int, int]]:
         min_size=1, max_size=4,
     )
 )  # fmt: skip
-def test_version_events_stay_equal_to_a_rebuild(tmp_path_factory: pytest.TempPathFactory, batches: list) -> None:
+def test_version_events_stay_equal_to_a_rebuild(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                                                batches: list) -> None:  # fmt: skip
     """The counts the writer maintains incrementally equal a recount from the versions, whatever the order."""
     from tracker.store.writer import rebuild_events
 
-    engine = open_store(tmp_path_factory.mktemp("ev") / "e.db")
+    engine = open_store(new_store_url(backend, tmp_path_factory.mktemp("ev")))
     w = Writer(engine)
     for batch in batches:
         items: dict[str, list[Observation]] = {}

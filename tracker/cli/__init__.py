@@ -23,6 +23,7 @@ from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.categorizing import categories_assign, categories_import, categories_report
 from tracker.cli.common import FormatOpt, fail, out
 from tracker.cli.crawling import crawl_cmd
+from tracker.cli.database import db_copy, db_migrate
 from tracker.cli.forecasting import forecast_cmd
 from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd, weights_import
 from tracker.cli.presenting import dashboard_cmd, report_cmd
@@ -52,6 +53,9 @@ sites_app = typer.Typer(help="The tracked sites: a fixed panel and moving top-N 
 app.add_typer(sites_app, name="sites")
 weights_app = typer.Typer(help="Token weights per site.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+db_app = typer.Typer(help="The database itself: migrations, and copies between SQLite and PostgreSQL.",
+                     no_args_is_help=True)
+app.add_typer(db_app, name="db")
 categories_app = typer.Typer(help="What kind of site each is, from several sources.", no_args_is_help=True)
 app.add_typer(categories_app, name="categories")
 
@@ -79,6 +83,7 @@ for _group, _name, _command in (
     (sites_app, "list", sites_list), (sites_app, "remove", sites_remove),
     (categories_app, "import", categories_import), (categories_app, "assign", categories_assign),
     (categories_app, "report", categories_report), (weights_app, "import", weights_import),
+    (db_app, "migrate", db_migrate), (db_app, "copy", db_copy),
 ):  # fmt: skip
     _group.command(_name)(_user_errors(_command))
 
