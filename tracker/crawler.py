@@ -55,7 +55,8 @@ from tracker.store.writer import Observation
 from tracker.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 
 __all__ = [
-    "OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "HostLimiter", "SiteCrawler", "run_crawl",
+    "OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "HostLimiter", "SiteCrawler",
+    "crawl_sites", "run_crawl",
 ]  # fmt: skip
 
 #: Where each resource kind lives on a site ("" for those found from other resources).
@@ -118,6 +119,22 @@ class CrawlConfig:
         }  # fmt: skip
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
+
+
+    def to_json(self) -> dict[str, Any]:
+        """The config as plain JSON values (it travels with a distributed crawl's jobs)."""
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        d["resources"], d["agent_tokens"] = list(self.resources), list(self.agent_tokens)
+        d["connect_to"] = [[c.host, c.port, c.to_host, c.to_port] for c in self.connect_to]
+        return d
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> CrawlConfig:
+        """The config :meth:`to_json` gave."""
+        values = dict(d)
+        values["resources"], values["agent_tokens"] = tuple(d["resources"]), tuple(d["agent_tokens"])
+        values["connect_to"] = [ConnectTo(*c) for c in d["connect_to"]]
+        return cls(**values)
 
 
 @dataclass(slots=True)
@@ -401,6 +418,35 @@ class _Crawl:
                 await asyncio.shield(recorder)
 
 
+async def crawl_sites(
+    run: Run,
+    sites: Sequence[SiteEntry],
+    config: CrawlConfig,
+    *,
+    progress: Callable[[CrawlProgress], None] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> CrawlProgress:
+    """Crawl sites into an open run (skipping those it has recorded); return the counters. The run's lifecycle is
+    the caller's: a single-process crawl (:func:`run_crawl`) or one batch of a distributed one."""
+    guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
+    http = client or make_crawl_client(
+        guard, concurrency=config.concurrency, user_agent=config.user_agent, timeout=config.timeout,
+        ca_bundle=config.ca_bundle,
+    )  # fmt: skip
+    ids = await asyncio.to_thread(
+        run.ensure_sites,
+        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": run.source} for s in sites],
+    )
+    todo = [s for s in sites if ids[s.domain] not in run.done]
+    state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo))
+    try:
+        await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(config.concurrency)
+    finally:
+        if client is None:
+            await http.aclose()
+    return state
+
+
 async def run_crawl(
     engine: Engine,
     sites: Sequence[SiteEntry],
@@ -415,30 +461,16 @@ async def run_crawl(
     started = time.monotonic()
     params = {"sites": len(sites), "resources": list(config.resources)}
     run = await asyncio.to_thread(Run.open, engine, "live", source, params=params, resume=resume)
-    guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
-    http = client or make_crawl_client(
-        guard, concurrency=config.concurrency, user_agent=config.user_agent, timeout=config.timeout,
-        ca_bundle=config.ca_bundle,
-    )  # fmt: skip
-    try:
-        with run:
-            await asyncio.to_thread(
-                run.ensure_sites,
-                [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites],
-            )
-            todo = [s for s in sites if run.site_id(s.domain) not in run.done]
-            state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo))
-            try:
-                await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(config.concurrency)
-            finally:
-                run.counts.sites = state.done + state.skipped
-                run.counts.observations = state.done
-                run.counts.errors = sum(state.errors.values())
-        # After the run: the events of every site it opened a version for (a resumed run's too: same run id).
-        changes = await asyncio.to_thread(run_changes, run.engine, run.id, config.agent_tokens or None)
-    finally:
-        if client is None:
-            await http.aclose()
+    state = CrawlProgress(total=len(sites))
+    with run:
+        try:
+            state = await crawl_sites(run, sites, config, progress=progress, client=client)
+        finally:
+            run.counts.sites = state.done + state.skipped
+            run.counts.observations = state.done
+            run.counts.errors = sum(state.errors.values())
+    # After the run: the events of every site it opened a version for (a resumed run's too: same run id).
+    changes = await asyncio.to_thread(run_changes, run.engine, run.id, config.agent_tokens or None)
     return CrawlSummary(
         run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped,
         new_versions=run.counts.new_versions, unchanged=run.counts.unchanged,

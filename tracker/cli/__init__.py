@@ -22,7 +22,7 @@ from tracker.cli.agents import agents_list, agents_sync
 from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.categorizing import categories_assign, categories_import, categories_report
 from tracker.cli.common import FormatOpt, fail, out
-from tracker.cli.crawling import crawl_cmd
+from tracker.cli.crawling import crawl_cmd, crawl_status, worker_cmd
 from tracker.cli.database import db_copy, db_migrate
 from tracker.cli.forecasting import forecast_cmd
 from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd, weights_import
@@ -53,6 +53,9 @@ sites_app = typer.Typer(help="The tracked sites: a fixed panel and moving top-N 
 app.add_typer(sites_app, name="sites")
 weights_app = typer.Typer(help="Token weights per site.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
+crawl_app = typer.Typer(help="Crawl a site list into the history (or see how a crawl run is going).",
+                        invoke_without_command=True)
+app.add_typer(crawl_app, name="crawl")
 db_app = typer.Typer(help="The database itself: migrations, and copies between SQLite and PostgreSQL.",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -75,7 +78,8 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 for _group, _name, _command in (
     (app, "robots", robots_cmd), (app, "import-archive", import_archive_cmd), (app, "trends", trends_cmd),
-    (app, "site", site_cmd), (app, "crawl", crawl_cmd), (app, "backfill", backfill_cmd),
+    (app, "site", site_cmd), (crawl_app, "status", crawl_status), (app, "worker", worker_cmd),
+    (app, "backfill", backfill_cmd),
     (app, "up", up_cmd), (app, "changes", changes_cmd), (app, "schedule", schedule_cmd),
     (app, "forecast", forecast_cmd), (app, "dashboard", dashboard_cmd), (app, "report", report_cmd),
     (export_app, "latest", export_latest),
@@ -86,6 +90,7 @@ for _group, _name, _command in (
     (db_app, "migrate", db_migrate), (db_app, "copy", db_copy),
 ):  # fmt: skip
     _group.command(_name)(_user_errors(_command))
+crawl_app.callback()(_user_errors(crawl_cmd))
 
 
 @app.callback()

@@ -1,9 +1,11 @@
-"""``consent-tracker crawl``: a site list into the history."""
+"""``consent-tracker crawl`` (a site list into the history, in this process or spread over workers),
+``crawl status RUN`` and ``worker``."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -16,6 +18,7 @@ from tracker.cli.common import (
     CaBundleOpt,
     ConnectToOpt,
     DbOpt,
+    FormatOpt,
     ListOpt,
     SitesOpt,
     TopOpt,
@@ -27,12 +30,13 @@ from tracker.cli.common import (
 )
 from tracker.crawl import ConnectTo
 from tracker.crawler import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
-from tracker.vocabulary import RESOURCE_KINDS
+from tracker.vocabulary import RESOURCE_KINDS, OutputFormat
 
-__all__ = ["crawl_cmd"]
+__all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
 
 
 def crawl_cmd(
+    ctx: typer.Context,
     sites: SitesOpt = None,
     list_: ListOpt = None,
     top: TopOpt = None,
@@ -61,8 +65,20 @@ def crawl_cmd(
     ] = None,
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
     agents_file: AgentsFileOpt = None,
+    distributed: Annotated[
+        bool, typer.Option("--distributed", help="Defer the crawl as jobs for `consent-tracker worker` processes "
+                                                 "(PostgreSQL only).")
+    ] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="With --distributed: block until the workers are done.")] = False,
+    batch: Annotated[int, typer.Option("--batch", help="With --distributed: sites per job.", min=1)] = 50,
 ) -> None:
     """Crawl a site list: robots.txt and the other signals of every site, into the history."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if distributed:
+        from tracker.distributed import conninfo
+
+        conninfo(str(settings.get("db", db)))  # before anything is created: PostgreSQL only
     engine = open_db(db)
     entries = sites_to_use(engine, sites, list_, top)
     try:
@@ -76,6 +92,10 @@ def crawl_cmd(
     except ValueError as e:
         fail(str(e))
     source = str(sites.resolve()) if sites else "tracked:" + ",".join(list_ or ["all"])
+    if distributed:
+        _distribute(engine, str(settings.get("db", db)), entries, config, source=source, resume=resume, wait=wait,
+                    batch=batch)  # fmt: skip
+        return
     with Progress(
         TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
         TextColumn("{task.fields[rate]:.0f}/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"),
@@ -111,3 +131,80 @@ def _print_summary(summary: CrawlSummary) -> None:
     )
     if summary.errors:
         out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
+
+
+def _distribute(engine: Any, db_url: str, entries: list[Any], config: CrawlConfig, *, source: str, resume: bool,
+                wait: bool, batch: int) -> None:  # fmt: skip
+    from tracker.distributed import defer_crawl, wait_for_run
+
+    d = defer_crawl(engine, db_url, entries, config, source=source, resume=resume, batch=batch)
+    out.print(Text(f"crawl #{d.run_id}: {d.sites} sites deferred as {d.jobs} jobs of up to {batch} sites"
+                   + (f" ({d.already_done} already recorded)" if d.already_done else "")
+                   + f"; run `consent-tracker worker` on any machine with this database; "
+                     f"`consent-tracker crawl status {d.run_id}` shows progress"), soft_wrap=True)  # fmt: skip
+    if not wait:
+        return
+    with Progress(TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
+                  TextColumn("{task.fields[jobs]}"), TimeRemainingColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:  # fmt: skip
+        task = bar.add_task("", total=d.sites, jobs="")
+
+        def progress(info: Any, jobs: dict[str, int]) -> None:
+            bar.update(task, completed=info.recorded, jobs=", ".join(f"{k} {v}" for k, v in sorted(jobs.items())))
+
+        info = wait_for_run(engine, db_url, d.run_id, progress=progress)
+    _print_status(info, {})
+
+
+def crawl_status(
+    run: Annotated[int, typer.Argument(help="The crawl run's number (printed when it started).")],
+    fmt: FormatOpt = OutputFormat.table,
+    db: DbOpt = None,
+) -> None:
+    """How far a crawl run has got: sites recorded, versions, errors, and its jobs when distributed."""
+    from tracker.store.runs import queue_counts, run_info
+
+    engine = open_db(db, create=False)
+    info = run_info(engine, run)
+    if info is None:
+        fail(f"no crawl run #{run} in this database")
+    jobs = queue_counts(engine, run)
+    if fmt is OutputFormat.json:
+        print(json.dumps({**info.as_dict(), "total": info.params.get("sites"), "jobs": jobs}, indent=1))
+        return
+    _print_status(info, jobs)
+
+
+def _print_status(info: Any, jobs: dict[str, int]) -> None:
+    total = info.params.get("sites")
+    out.print(Text(
+        f"crawl #{info.id} {info.status}: {info.recorded} of {total if total is not None else '?'} sites recorded, "
+        f"{info.new_versions} new versions, {info.errors} errors; started {info.started_at:%Y-%m-%d %H:%M:%S} UTC"
+        + (f", finished {info.finished_at:%Y-%m-%d %H:%M:%S}" if info.finished_at else "")
+        + (f"; jobs: {', '.join(f'{k} {v}' for k, v in sorted(jobs.items()))}" if jobs else "")
+    ), soft_wrap=True)  # fmt: skip
+
+
+def worker_cmd(
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Batch jobs run at once by this worker.", min=1)]
+    = 2,
+    burst: Annotated[bool, typer.Option("--burst", help="Stop when the queue is empty (default: wait for more).")]
+    = False,
+    heartbeat: Annotated[float, typer.Option("--heartbeat", help="Seconds between this worker's heartbeats.")] = 10.0,
+    stalled_after: Annotated[
+        float, typer.Option("--stalled-after", help="Seconds without a heartbeat after which another worker's jobs "
+                                                    "are requeued.")
+    ] = 30.0,
+    db: DbOpt = None,
+) -> None:
+    """Run distributed crawl jobs (from `crawl --distributed` or a distributed scheduler) until Ctrl-C; needs only
+    the database (PostgreSQL)."""
+    from tracker.distributed import run_worker
+
+    db_url = str(settings.get("db", db))
+    out.print(Text(f"worker on {db_url.split('@')[-1]}: {concurrency} jobs at once; Ctrl-C stops it"))
+    try:
+        asyncio.run(run_worker(db_url, concurrency=concurrency, burst=burst, heartbeat=heartbeat,
+                               stalled_after=stalled_after))  # fmt: skip
+    except KeyboardInterrupt:
+        err.print(Text("worker stopped; its unfinished jobs are requeued by the other workers", style="yellow"))

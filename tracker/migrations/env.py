@@ -13,8 +13,8 @@ config = context.config
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Leave alone the table the scheduler keeps its jobs in (APScheduler creates and owns it)."""
-    return not (type_ == "table" and (name or "").startswith("apscheduler_"))
+    """Leave alone the tables of the scheduler's jobs (APScheduler) and of the job queue (procrastinate)."""
+    return not (type_ == "table" and (name or "").startswith(("apscheduler_", "procrastinate_")))
 
 
 def run() -> None:

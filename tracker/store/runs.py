@@ -24,13 +24,17 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
+from tracker.errors import StoreError
 from tracker.store.models import CrawlRun, CrawlRunSite
 from tracker.store.writer import Observation, RecordResult, Writer
 from tracker.vocabulary import RunKind, RunStatus
 
-__all__ = ["Run", "RunCounts", "RunInfo", "finished_runs_since", "last_run", "run_info", "unfinished_runs"]
+__all__ = [
+    "Run", "RunCounts", "RunInfo", "close_run", "finished_runs_since", "last_run", "queue_counts", "run_info",
+    "unfinished_runs",
+]  # fmt: skip
 
 _runs = CrawlRun.__table__  # type: ignore[attr-defined]
 _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
@@ -122,6 +126,29 @@ class Run:
             run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
         writer.run_id = run_id
         return cls(engine, run_id, kind, source, writer, finished)
+
+    @classmethod
+    def attach(cls, engine: Engine, run_id: int) -> Run:
+        """Join an open run from another process (a worker running one batch of a distributed crawl): the sites it
+        has recorded count as done, so a batch retried after its worker died redoes only what never landed."""
+        with engine.connect() as conn:
+            row = conn.execute(select(_runs.c.kind, _runs.c.source).where(_runs.c.id == run_id)).first()
+            if row is None:
+                raise StoreError(f"no crawl run #{run_id}")
+            done = frozenset(conn.execute(select(_run_sites.c.site_id).where(_run_sites.c.run_id == run_id)).scalars())
+        writer = Writer(engine)
+        writer.run_id = run_id
+        return cls(engine, run_id, row.kind, row.source, writer, done, resumed=True)
+
+    def add_counts(self) -> None:
+        """Add this handle's counts to the run's row (atomic: several workers add theirs to the same run)."""
+        c = self.counts
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(_runs).where(_runs.c.id == self.id).values(
+                    observations=_runs.c.observations + c.observations, new_versions=_runs.c.new_versions +
+                    c.new_versions, unchanged=_runs.c.unchanged + c.unchanged, errors=_runs.c.errors + c.errors)
+            )  # fmt: skip
 
     def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Create or update the run's sites (see :meth:`Writer.ensure_sites`); domain → site id."""
@@ -236,3 +263,35 @@ def finished_runs_since(engine: Engine, kind: str, since: datetime | None) -> in
         q = q.where(_runs.c.finished_at >= since)
     with engine.connect() as conn:
         return int(conn.execute(q).scalar() or 0)
+
+
+def close_run(engine: Engine, run_id: int, status: RunStatus = "done") -> None:
+    """Mark a run finished (a distributed crawl): its sites and new versions counted from what landed — exact even
+    when a worker died before adding its batch's counts; the other counts are what the batches added."""
+    from tracker.store.models import Version
+
+    versions = Version.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        recorded = conn.execute(
+            select(func.count()).select_from(_run_sites).where(_run_sites.c.run_id == run_id)).scalar()  # fmt: skip
+        opened = conn.execute(
+            select(func.count()).select_from(versions).where(versions.c.run_id == run_id)).scalar()  # fmt: skip
+        conn.execute(update(_runs).where(_runs.c.id == run_id)
+                     .values(status=status, finished_at=datetime.now(UTC), sites=int(recorded or 0),
+                             new_versions=int(opened or 0)))  # fmt: skip
+
+
+def queue_counts(engine: Engine, run_id: int) -> dict[str, int]:
+    """Jobs of a distributed run by status (todo, doing, succeeded, failed …), from procrastinate's table; empty
+    when the database has no job queue (SQLite, or no distributed crawl yet)."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).scalar():
+            return {}
+        rows = conn.execute(
+            text("SELECT status::text, count(*) FROM procrastinate_jobs "
+                 "WHERE task_name = 'consent_tracker.crawl_batch' AND (args->>'run_id')::bigint = :run "
+                 "GROUP BY status"), {"run": run_id},
+        )  # fmt: skip
+        return {status: int(n) for status, n in rows}
