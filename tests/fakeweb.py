@@ -171,6 +171,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--hosts", type=int, default=10_000)
     ap.add_argument("--latency", default="0.02-0.08", help="seconds per response, uniform in MIN-MAX")
+    ap.add_argument("--suffix", default=".fake.test", help="host names are s<i><suffix> (-fake.test: each its own site)")
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
     args = ap.parse_args()
     lo, hi = (float(x) for x in args.latency.split("-"))
@@ -183,7 +184,7 @@ def main() -> None:
     pool = pool or [b"User-agent: *\nDisallow: /private/\n"]
     rng = random.Random(7)
     hosts = {
-        f"s{i}.fake.test": Host(
+        f"s{i}{args.suffix}": Host(
             robots=pool[rng.randrange(len(pool))],
             latency=rng.uniform(lo, hi),
             files={"/llms.txt": (200, f"# Site {i}\n", {"Content-Type": "text/plain"})} if i % 10 == 0 else {},

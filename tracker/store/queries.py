@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, insert, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, select
 
 from tracker.store.engine import dialect_insert
 from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
@@ -428,7 +428,8 @@ def insert_evaluations(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> Non
     """Store computed evaluations (dicts with the evaluations table's columns)."""
     if rows:
         with engine.begin() as conn:
-            conn.execute(insert(_evals), list(rows))
+            # Two processes may compute the same evaluation at once (workers, the dashboard): the first one wins.
+            conn.execute(dialect_insert(conn, _evals).on_conflict_do_nothing(), list(rows))
 
 
 def load_evaluations(

@@ -158,7 +158,7 @@ class Writer:
             if missing:
                 now = datetime.now(UTC)
                 conn.execute(
-                    insert(_sites),
+                    dialect_insert(conn, _sites).on_conflict_do_nothing(index_elements=["domain"]),
                     [{"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now} for s in missing],
                 )
                 self._load_site_ids(conn, [s["domain"] for s in missing])
@@ -269,7 +269,8 @@ class Writer:
                         "ruleset_id": ruleset_ids[digests[sha][0]] if sha in digests else None,
                     }
                 )
-            conn.execute(insert(_bodies), rows)
+            # ON CONFLICT DO NOTHING: workers of a distributed crawl may store the same body at the same moment.
+            conn.execute(dialect_insert(conn, _bodies).on_conflict_do_nothing(index_elements=["sha256"]), rows)
             for i in range(0, len(new), 500):
                 for bid, rid, sha in conn.execute(
                     select(c.id, c.ruleset_id, c.sha256).where(c.sha256.in_(new[i : i + 500]))
@@ -301,7 +302,8 @@ class Writer:
                 out[sha] = rid
         new = [missing[k] for k in keys if k not in out]
         if new:
-            conn.execute(insert(_rulesets), [{"sha256": d, "groups": g, "rules": r} for d, g, r in new])
+            conn.execute(dialect_insert(conn, _rulesets).on_conflict_do_nothing(index_elements=["sha256"]),
+                         [{"sha256": d, "groups": g, "rules": r} for d, g, r in new])  # fmt: skip
             names = [d for d, _, _ in new]
             for i in range(0, len(names), 500):
                 for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
@@ -514,7 +516,7 @@ def _upsert_events(conn: Connection, events: dict[tuple[str, str, str, int, str]
     """Add start/end counts to version_events (INSERT … ON CONFLICT DO UPDATE, on SQLite and PostgreSQL)."""
     rows = [
         {"kind": k[0], "day": k[1], "status": k[2], "ruleset_id": k[3], "category": k[4], "starts": s, "ends": e}
-        for k, (s, e) in events.items()
+        for k, (s, e) in sorted(events.items())  # one order in every process: concurrent batches never deadlock
         if s or e
     ]
     if not rows:
