@@ -114,3 +114,37 @@ def test_distributed_needs_postgresql(tmp_path: Path) -> None:
     sites.write_text("a.test\n")
     r = _cli("crawl", "--sites", str(sites), "--db", str(tmp_path / "x.db"), "--distributed")
     assert r.returncode == 2 and "needs PostgreSQL" in r.stderr
+
+
+def test_wait_and_a_distributed_scheduler(tmp_path: Path) -> None:
+    hosts = {f"w{i}.test": Host(robots=f"User-agent: *\nDisallow: /x{i}/\n") for i in range(20)}
+    web = FakeWeb(hosts, tmp_path).start()
+    pg = new_store_url("postgresql", tmp_path)
+    worker = subprocess.Popen([sys.executable, "-m", "tracker", "worker", "--db", pg, "--heartbeat", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        sites = tmp_path / "sites.txt"
+        sites.write_text("".join(f"w{i}.test\n" for i in range(20)))
+        net = ["--delay", "0", *web.connect_to_args()]
+        # --wait blocks until the workers are done, then says how it ended.
+        r = _cli("crawl", "--sites", str(sites), "--resources", "robots", "--db", pg, "--distributed", "--wait",
+                 "--batch", "5", *net)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        assert "20 sites deferred as 4 jobs" in r.stdout and "done: 20 of 20 sites recorded" in r.stdout, r.stdout
+        # The scheduler's crawl jobs defer to the workers when distributed.
+        assert _cli("sites", "add", str(sites), "--db", pg).returncode == 0
+        r = _cli("schedule", "--run", "robots", "--distributed", "--db", pg, *web.connect_to_args())
+        assert r.returncode == 0, r.stderr
+        assert "status deferred" in r.stdout and "jobs 4" not in r.stdout, r.stdout  # 20 sites, batches of 50: 1 job
+        run_id = int(r.stdout.split("run_id ", 1)[1].split(",", 1)[0].split()[0])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            status = json.loads(_cli("crawl", "status", str(run_id), "--db", pg, "--format", "json").stdout)
+            if status["status"] == "done":
+                break
+            time.sleep(0.3)
+        assert status["status"] == "done" and status["recorded"] == 20, status
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(30)
+        web.stop()

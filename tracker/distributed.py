@@ -66,11 +66,22 @@ def make_app(db_url: str) -> Any:
     return app
 
 
-async def _ensure_schema(app: Any) -> None:
-    """Create procrastinate's tables in the database the first time (they sit beside the store's)."""
-    exists = await app.connector.execute_query_one_async("SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS x")
-    if not exists["x"]:
-        await app.schema_manager.apply_schema_async()
+_SCHEMA_LOCK = 7_233_841  # an advisory lock id: one process creates the queue's tables, the others wait
+
+
+async def _ensure_schema(app: Any, db_url: str) -> None:
+    """Create procrastinate's tables in the database the first time (they sit beside the store's), under an
+    advisory lock: a coordinator and workers starting together must not both create them."""
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(conninfo(db_url), autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK,))
+        try:
+            row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).fetchone()
+            if not (row and row[0]):
+                await app.schema_manager.apply_schema_async()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_SCHEMA_LOCK,))
 
 
 @cache
@@ -125,7 +136,7 @@ def defer_crawl(
 
     async def defer() -> int:
         async with app.open_async():
-            await _ensure_schema(app)
+            await _ensure_schema(app, db_url)
             task = app.tasks[TASK]
             n = 0
             for i in range(0, len(todo), batch):
@@ -158,7 +169,7 @@ async def run_worker(
     """Run batch jobs until stopped (``burst``: until the queue is empty), requeueing stalled workers' jobs."""
     app = make_app(db_url)
     async with app.open_async():
-        await _ensure_schema(app)
+        await _ensure_schema(app, db_url)
 
         async def reaper() -> None:
             while True:

@@ -94,6 +94,8 @@ class ScheduleOptions:
     dashboard_url: str = "http://127.0.0.1:8501"
     simulated: bool = False
     wayback_months: int = 2
+    #: Crawl jobs are deferred to `consent-tracker worker` processes (PostgreSQL) instead of run in this process.
+    distributed: bool = False
 
     def as_kwargs(self) -> dict[str, Any]:
         """As plain values for the job store."""
@@ -170,7 +172,21 @@ def run_job(job: str, options: Mapping[str, Any]) -> dict[str, Any]:
         "allow_private": opts.allow_private,
     }  # fmt: skip
     result: dict[str, Any] = {"job": job, "sites": len(sites)}
-    if job in ("robots", "signals"):
+    if job in ("robots", "signals") and opts.distributed:
+        from tracker.distributed import defer_crawl
+        from tracker.store.runs import queue_counts, unfinished_runs
+
+        resources = ("robots",) if job == "robots" else None
+        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
+        busy = unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
+        jobs = queue_counts(engine, busy[0]) if busy else {}
+        if jobs.get("todo") or jobs.get("doing"):
+            result.update(status="still with the workers", run_id=busy[0], jobs=jobs)
+            run_id = busy[0]
+        else:
+            d = defer_crawl(engine, opts.db, sites, config, source=job_source(job), resume=True)  # type: ignore[arg-type]
+            run_id, result["status"], result["jobs"] = d.run_id, "deferred", d.jobs
+    elif job in ("robots", "signals"):
         resources = ("robots",) if job == "robots" else None
         config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
         summary = _run_async(run_crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
@@ -189,7 +205,8 @@ def run_job(job: str, options: Mapping[str, Any]) -> dict[str, Any]:
     result["run_id"] = run_id
     feeds = Path(opts.feeds_dir) if opts.feeds_dir else None
     if feeds is not None:
-        touched = domains_of(engine, sites_of_run(engine, run_id))
+        # Distributed: the workers are still crawling; the feeds catch up with every run closed so far.
+        touched = None if opts.distributed else domains_of(engine, sites_of_run(engine, run_id))
         result["feeds"] = len(write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated))
     if opts.webhook_url:
         hook = post_webhook(engine, opts.webhook_url, base_url=opts.dashboard_url)

@@ -91,6 +91,7 @@ def changes_cmd(
 def schedule_options(
     db: str | None, *, connect_to: list[str] | None, ca_bundle: str | None, allow_private: bool | None,
     lists: list[str] | None, simulated: bool = False, overrides: dict[str, Any] | None = None,
+    distributed: bool = False,
 ) -> ScheduleOptions:
     """The scheduler's options from the settings (resolved here, once) and the command's flags."""
     values = {**settings.resolve_all(), **(overrides or {})}
@@ -100,6 +101,7 @@ def schedule_options(
         connect_to=tuple(connect_to or ()), ca_bundle=ca_bundle, allow_private=allow_private,
         lists=tuple(lists) if lists else None, feeds_dir=str(settings.feeds_dir(db_url)),
         webhook_url=values["webhook-url"] or None, dashboard_url=values["dashboard-url"], simulated=simulated,
+        distributed=distributed,
     )  # fmt: skip
 
 
@@ -114,13 +116,21 @@ def schedule_cmd(
     connect_to: ConnectToOpt = None,
     ca_bundle: CaBundleOpt = None,
     allow_private: AllowPrivateOpt = None,
+    distributed: Annotated[
+        bool, typer.Option("--distributed", help="Defer the crawls to `consent-tracker worker` processes "
+                                                 "(PostgreSQL) instead of running them here.")
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
     db: DbOpt = None,
 ) -> None:
     """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
     settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
     options = schedule_options(db, connect_to=connect_to, ca_bundle=ca_bundle, allow_private=allow_private,
-                               lists=site_list)  # fmt: skip
+                               lists=site_list, distributed=distributed)  # fmt: skip
+    if distributed:
+        from tracker.distributed import conninfo
+
+        conninfo(options.db)  # PostgreSQL only, said before anything starts
     engine = open_db(options.db)
     if run is not None:
         if run not in JOBS:
