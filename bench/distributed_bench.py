@@ -70,7 +70,9 @@ def main() -> None:
         web = json.loads(server.stdout.readline())
         sites = tmp / "sites.txt"
         sites.write_text("".join(f"s{i}-fake.test\n" for i in range(args.sites)))
+        # --retries 0: the refused HTTPS would otherwise be retried after a backoff, and the phases would measure sleep.
         common = ["--sites", str(sites), "--resources", "robots", "--concurrency", str(args.concurrency),
+                  "--retries", "0",
                   "--connect-to", f":80:127.0.0.1:{web['http']}",
                   "--connect-to", f":443:127.0.0.1:{closed.getsockname()[1]}"]  # fmt: skip
         print(f"fake web: {args.sites:,} hosts, 20-80 ms latency; {os.cpu_count()} cores shared by everything")
