@@ -59,7 +59,7 @@ def make_app(db_url: str) -> Any:
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(db_url)))
 
-    @app.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=3, wait=2))
+    @app.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=5, wait=1, exponential_wait=2))
     async def crawl_batch(run_id: int, sites: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
         return await run_batch(db_url, run_id, sites, config)
 

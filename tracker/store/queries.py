@@ -429,7 +429,8 @@ def insert_evaluations(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> Non
     if rows:
         with engine.begin() as conn:
             # Two processes may compute the same evaluation at once (workers, the dashboard): the first one wins.
-            conn.execute(dialect_insert(conn, _evals).on_conflict_do_nothing(), list(rows))
+            ordered = sorted(rows, key=lambda r: (r["ruleset_id"], r["agent"], r["parser_version"]))
+            conn.execute(dialect_insert(conn, _evals).on_conflict_do_nothing(), ordered)
 
 
 def load_evaluations(

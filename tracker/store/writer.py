@@ -159,7 +159,8 @@ class Writer:
                 now = datetime.now(UTC)
                 conn.execute(
                     dialect_insert(conn, _sites).on_conflict_do_nothing(index_elements=["domain"]),
-                    [{"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now} for s in missing],
+                    [{"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now}
+                     for s in sorted(missing, key=lambda s: s["domain"])],
                 )
                 self._load_site_ids(conn, [s["domain"] for s in missing])
             if with_attrs:
@@ -270,6 +271,8 @@ class Writer:
                     }
                 )
             # ON CONFLICT DO NOTHING: workers of a distributed crawl may store the same body at the same moment.
+            # Key order: concurrent transactions inserting overlapping sets in one order cannot deadlock.
+            rows.sort(key=lambda r: str(r["sha256"]))
             conn.execute(dialect_insert(conn, _bodies).on_conflict_do_nothing(index_elements=["sha256"]), rows)
             for i in range(0, len(new), 500):
                 for bid, rid, sha in conn.execute(
@@ -303,7 +306,7 @@ class Writer:
         new = [missing[k] for k in keys if k not in out]
         if new:
             conn.execute(dialect_insert(conn, _rulesets).on_conflict_do_nothing(index_elements=["sha256"]),
-                         [{"sha256": d, "groups": g, "rules": r} for d, g, r in new])  # fmt: skip
+                         [{"sha256": d, "groups": g, "rules": r} for d, g, r in sorted(new)])  # fmt: skip
             names = [d for d, _, _ in new]
             for i in range(0, len(names), 500):
                 for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
