@@ -25,7 +25,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @needs_corpus
-def test_every_read_command_agrees_across_backends(tmp_path: Path) -> None:
+def test_every_read_command_agrees_across_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     history = corpus_path("history")
     lite, pg = str(tmp_path / "h.db"), new_store_url("postgresql", tmp_path)
     for db in (lite, pg):
@@ -48,6 +48,18 @@ def test_every_read_command_agrees_across_backends(tmp_path: Path) -> None:
         else:
             assert a.stdout == b.stdout, cmd
         assert len(a.stdout) > 200
+    # The dashboard reads PostgreSQL as it reads SQLite: the same headline figures.
+    from streamlit.testing.v1 import AppTest
+
+    metrics = []
+    for db in (lite, pg):
+        monkeypatch.setenv("CONSENT_TRACKER_DB", db)
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboards" / "views" / "overview.py"),
+                               default_timeout=120)  # fmt: skip
+        at.run()
+        assert not at.exception, at.exception
+        metrics.append([m.value for m in at.metric])
+    assert metrics[0] == metrics[1] and metrics[0]
 
 
 def test_db_migrate_and_copy_both_ways(tmp_path: Path) -> None:
