@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -21,8 +22,9 @@ pytestmark = needs_postgres
 N = 120
 
 
-def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout)
+def _cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout,
+                          env=env)  # fmt: skip
 
 
 def _hosts() -> dict[str, Host]:
@@ -135,7 +137,9 @@ def test_wait_and_a_distributed_scheduler(tmp_path: Path) -> None:
         assert "20 sites deferred as 4 jobs" in r.stdout and "done: 20 of 20 sites recorded" in r.stdout, r.stdout
         # The scheduler's crawl jobs defer to the workers when distributed.
         assert _cli("sites", "add", str(sites), "--db", pg).returncode == 0
-        r = _cli("schedule", "--run", "robots", "--distributed", "--db", pg, *web.connect_to_args())
+        r = _cli("schedule", "--run", "robots", "--distributed", "--db", pg, *web.connect_to_args(),
+                 env={**os.environ, "CONSENT_TRACKER_FEEDS_DIR": str(tmp_path / "feeds")})  # not the project's data/
+        assert (tmp_path / "feeds" / "all.atom").exists()
         assert r.returncode == 0, r.stderr
         assert "status deferred" in r.stdout and "jobs 4" not in r.stdout, r.stdout  # 20 sites, batches of 50: 1 job
         run_id = int(r.stdout.split("run_id ", 1)[1].split(",", 1)[0].split()[0])
