@@ -33,7 +33,8 @@ from sqlalchemy import Engine
 from tracker.errors import SettingError
 
 __all__ = [
-    "JOBS", "JobInfo", "JobName", "ScheduleOptions", "Scheduler", "describe", "job_source", "parse_trigger", "run_job",
+    "JOBS", "JobInfo", "JobName", "ScheduleOptions", "Scheduler", "describe", "describe_result", "job_source",
+    "parse_trigger", "run_job",
 ]  # fmt: skip
 
 log = logging.getLogger("tracker.schedule")
@@ -248,8 +249,7 @@ class Scheduler:
         if self.on_event is None or not hasattr(event, "job_id"):
             return
         if event.code == EVENT_JOB_EXECUTED:
-            done = ", ".join(f"{k} {v}" for k, v in (event.retval or {}).items() if k != "job")
-            self.on_event(f"job {event.job_id} finished: {done}")
+            self.on_event(f"job {event.job_id} finished: {describe_result(event.retval or {})}")
         elif event.code == EVENT_JOB_ERROR:
             self.on_event(f"job {event.job_id} failed: {event.exception!r}")
 
@@ -309,6 +309,16 @@ class Scheduler:
         threading.Thread(target=stop, daemon=True).start()
         if not done.wait(timeout):
             log.warning("a job did not stop within %.0f s; its run will be resumed at the next start", timeout)
+
+
+def describe_result(result: Mapping[str, Any]) -> str:
+    """One line on what a job did (:func:`run_job`'s result)."""
+    parts = [f"{k} {v}" for k, v in result.items() if k not in ("job", "webhook")]
+    hook = result.get("webhook")
+    if hook:
+        parts.append(f"webhook: {hook['delivered']} delivered"
+                     + (f", {hook['pending']} pending ({hook['error']})" if hook["error"] else ""))  # fmt: skip
+    return ", ".join(parts)
 
 
 def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Any]]:

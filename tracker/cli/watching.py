@@ -26,7 +26,7 @@ from tracker.cli.common import (
     parse_day,
     print_rows_as_data,
 )
-from tracker.schedule import JOBS, ScheduleOptions, Scheduler, describe, run_job
+from tracker.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
 from tracker.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd", "schedule_options"]
@@ -160,12 +160,7 @@ def schedule_cmd(
 
 def print_job_result(result: dict[str, Any]) -> None:
     """One line on what a job did."""
-    parts = [f"{k} {v}" for k, v in result.items() if k not in ("job", "webhook")]
-    hook = result.get("webhook")
-    if hook:
-        parts.append(f"webhook: {hook['delivered']} delivered" + (f", {hook['pending']} pending ({hook['error']})"
-                                                                   if hook["error"] else ""))  # fmt: skip
-    out.print(Text(f"{result['job']}: " + ", ".join(parts)), soft_wrap=True)
+    out.print(Text(f"{result['job']}: {describe_result(result)}"), soft_wrap=True)
 
 
 def _print_jobs(jobs: list[dict[str, Any]], fmt: OutputFormat) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from tracker.store.engine import as_utc
 from tracker.store.models import ChangeEvent, Site, Version
 
 __all__ = [
@@ -58,12 +59,8 @@ class StoredChange:
     notified_at: datetime | None
 
 
-def _aware(v: Any) -> Any:
-    return v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
-
-
 def _key(row: Mapping[str, Any]) -> tuple[str, str, datetime]:
-    return (row["signal"], row["agent"], _aware(row["at"]))
+    return (row["signal"], row["agent"], as_utc(row["at"]))
 
 
 def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]]]) -> int:
@@ -87,7 +84,7 @@ def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]
                 added += len(new)
             for k in want.keys() & have.keys():
                 old, cur = have[k], want[k]
-                changed = {f: cur[f] for f in _UPDATABLE if _aware(old[f]) != _aware(cur[f])}
+                changed = {f: cur[f] for f in _UPDATABLE if as_utc(old[f]) != as_utc(cur[f])}
                 if changed:
                     conn.execute(update(_events).where(_E.id == old["id"]).values(**changed))
     return added
@@ -112,7 +109,7 @@ _COLS = (
 def _stored(row: Sequence[Any]) -> StoredChange:
     vals = list(row)
     for i in (9, 10, 14, 15):
-        vals[i] = _aware(vals[i])
+        vals[i] = as_utc(vals[i])
     return StoredChange(*vals)
 
 

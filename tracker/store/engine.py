@@ -8,8 +8,9 @@ on, so readers (the dashboard) never block the single writer.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMA_REVISION",
     "StoreError",
+    "as_utc",
     "current_revision",
     "database_url",
     "dialect_insert",
@@ -40,6 +42,17 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 _lock = threading.Lock()
 
 
+
+
+_T = TypeVar("_T")
+
+
+def as_utc(value: _T) -> _T:
+    """A datetime read back from the store as an aware UTC one (SQLite returns naive datetimes, PostgreSQL aware
+    ones in the session's zone); anything else (None included) unchanged."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
 
 
 def database_url(db: str | Path) -> str:

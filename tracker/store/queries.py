@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, select
 
-from tracker.store.engine import dialect_insert
+from tracker.store.engine import as_utc, dialect_insert
 from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
 
 __all__ = [
@@ -64,12 +64,6 @@ def body_bytes(content: bytes | None, compression: str | None) -> bytes | None:
     if content is None:
         return None
     return zlib.decompress(content) if compression == "zlib" else bytes(content)
-
-
-def _aware(v: datetime | None) -> datetime | None:
-    if v is None:
-        return None
-    return v.replace(tzinfo=UTC) if v.tzinfo is None else v
 
 
 def _day(v: object) -> date:
@@ -145,7 +139,7 @@ def _resource(row: Sequence[Any], *, with_body: bool = True) -> StoredResource:
         kind=kind, status=status, http_status=http_status,
         body=body_bytes(content, compression) if with_body else None, truncated=bool(truncated),
         signals=json.loads(signals) if signals else None, headers=json.loads(headers) if headers else None,
-        first_seen=_aware(first), last_seen=_aware(last), valid_to=_aware(valid), observations=obs, source=source,
+        first_seen=as_utc(first), last_seen=as_utc(last), valid_to=as_utc(valid), observations=obs, source=source,
         error=error, final_url=final_url, ruleset_id=rid, body_id=bid, version_id=vid,
     )  # fmt: skip
 
@@ -245,7 +239,7 @@ def resource_spans(
         q = q.where(_sites.c.category == category)
     with engine.connect() as conn:
         for status, bid, signals, first, valid, last in conn.execute(q):
-            yield status, bid, signals, _aware(first), _aware(valid), _aware(last)  # type: ignore[misc]
+            yield status, bid, signals, as_utc(first), as_utc(valid), as_utc(last)
 
 
 def bodies_by_id(engine: Engine, ids: Sequence[int]) -> Iterator[tuple[int, bytes, bool]]:

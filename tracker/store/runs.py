@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from tracker.errors import StoreError
+from tracker.store.engine import as_utc
 from tracker.store.models import CrawlRun, CrawlRunSite
 from tracker.store.writer import Observation, RecordResult, Writer
 from tracker.vocabulary import RunKind, RunStatus
@@ -225,14 +226,10 @@ class RunInfo:
                 "recorded": self.recorded}  # fmt: skip
 
 
-def _aware(v: datetime | None) -> datetime | None:
-    return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
-
-
 def _info(conn: Any, row: Any) -> RunInfo:
     recorded = conn.execute(select(func.count()).select_from(_run_sites).where(_run_sites.c.run_id == row.id)).scalar()
-    return RunInfo(row.id, row.kind, row.source, row.status, _aware(row.started_at),  # type: ignore[arg-type]
-                   _aware(row.finished_at), row.sites, row.observations, row.new_versions, row.errors,
+    return RunInfo(row.id, row.kind, row.source, row.status, as_utc(row.started_at),
+                   as_utc(row.finished_at), row.sites, row.observations, row.new_versions, row.errors,
                    json.loads(row.params) if row.params else {}, int(recorded or 0))  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
-from tracker.store.engine import dialect_insert
+from tracker.store.engine import as_utc, dialect_insert
 from tracker.store.models import Body, CrawlRunSite, RuleSet, Site, Version, VersionEvent
 from tracker.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 
@@ -94,10 +94,6 @@ class _V:
     kind: str = ""
     # (first_seen, valid_to) as stored, to move the version_events counts when either changes; None when new.
     stored: tuple[datetime, datetime | None] | None = None
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _ruleset_digest_and_counts(
@@ -193,10 +189,10 @@ class Writer:
             )
             for sid, kind, status, rid, first, valid in conn.execute(q):
                 for category, sign in ((moved[sid][0], -1), (moved[sid][1], 1)):
-                    key = (kind, _aware(first).date().isoformat(), status, rid or 0, category)
+                    key = (kind, as_utc(first).date().isoformat(), status, rid or 0, category)
                     events.setdefault(key, [0, 0])[0] += sign
                     if valid is not None:
-                        key = (kind, _aware(valid).date().isoformat(), status, rid or 0, category)
+                        key = (kind, as_utc(valid).date().isoformat(), status, rid or 0, category)
                         events.setdefault(key, [0, 0])[1] += sign
         _upsert_events(conn, events)
 
@@ -367,9 +363,9 @@ class Writer:
                     .order_by(c.site_id, c.kind, c.first_seen)
                 )  # fmt: skip
                 for r in conn.execute(q):
-                    first, valid = _aware(r.first_seen), _aware(r.valid_to) if r.valid_to else None
+                    first, valid = as_utc(r.first_seen), as_utc(r.valid_to) if r.valid_to else None
                     existing.setdefault((r.site_id, r.kind), []).append(
-                        _V(r.id, (r.status, r.http_status, r.body_id, r.signals), first, _aware(r.last_seen), valid,
+                        _V(r.id, (r.status, r.http_status, r.body_id, r.signals), first, as_utc(r.last_seen), valid,
                            r.observations, ruleset_id=r.ruleset_id, site_id=r.site_id, kind=r.kind,
                            stored=(first, valid))
                     )  # fmt: skip
@@ -412,7 +408,7 @@ class Writer:
     ) -> RecordResult:
         result = RecordResult()
         for o in obs:
-            at = _aware(o.seen_at)
+            at = as_utc(o.seen_at)
             body_id = ruleset_id = None
             if o.body is not None and kind in BODY_KINDS:
                 body_id, ruleset_id = bodies[hashlib.sha256(o.body).hexdigest()]
