@@ -100,6 +100,9 @@ def test_weights_measured_and_filled(tmp_path: Path) -> None:
                    + "elsewhere.example,5,1\n")  # fmt: skip
     r = import_weights(engine, csv)
     assert (r.column, r.measured, r.filled, r.unmatched_hosts) == ("c4_tokens", 30, 10, 1)
+    assert (r.exact_hosts, r.subdomain_hosts, r.unmatched_weight) == (30, 0, 5)  # www. is a site's own name
+    assert r.measured_share == pytest.approx(r.measured_weight / (r.measured_weight + r.filled_weight))
+    assert 0 < r.measured_share < 1
     w = stored_weights(engine)
     assert len(w.values) == 40 and len(w.measured) == 30
     ids = {s.domain: s.id for s in queries.sites_for_weights(engine)}

@@ -1,7 +1,16 @@
 """Token weights: how much text each site contributes to a training corpus (C4, RefinedWeb, Dolma …).
 
-``weights import FILE`` stores measured counts per site (the Consent in Crisis token counts have 13,989 domains);
-sites without a count get an explicit, documented fallback so that a weighted figure never weighs them zero
+``weights import FILE`` stores measured counts per site. The file counts tokens per *host* (the Consent in Crisis
+file has 13,989: ``en.wikipedia.org``, ``www.nytimes.com``, ``spiderbites.nytimes.com`` …), and a site is more
+than its front door, so every host folds into the tracked site it belongs to (:func:`fold_hosts`): the longest
+tracked suffix of the host, looking no further up than the host's registrable domain (the public-suffix list, as
+:func:`tracker.sites.normalise_domain` reads it), so ``de.wikipedia.org`` counts for ``wikipedia.org``,
+``news.bbc.co.uk`` for ``news.bbc.co.uk`` where that is tracked itself (else for ``bbc.co.uk``), and
+``someone.github.io`` never for another site. A tracked ``www.`` name stands for its domain. A site's count is the
+sum over its hosts; the import says how many hosts matched a site's own name, how many folded in from subdomains,
+and how much weight matched no tracked site.
+
+Sites without a count get an explicit, documented fallback so that a weighted figure never weighs them zero
 silently:
 
 - ``rank`` (the default): a power law fitted on the measured sites that have a rank (log tokens against log rank,
@@ -9,8 +18,8 @@ silently:
 - ``median``: the median of the measured counts;
 - ``none``: no fill — unmeasured sites weigh 0.
 
-Filled values are stored apart (``measured = false``), and every weighted trend row says how much of its weight
-was measured (``weight_measured_share``).
+Filled values are stored apart (``measured = false``); the import says what share of the stored weight was
+measured, and every weighted trend row says how much of its weight was (``weight_measured_share``).
 """
 
 from __future__ import annotations
@@ -18,18 +27,30 @@ from __future__ import annotations
 import csv
 import math
 import statistics
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.errors import TrendError
+from tracker.sites import normalise_domain, normalise_host
 from tracker.store import catalog, queries
 
 __all__ = [
-    "FILLS", "Weights", "WeightsReport", "import_weights", "load_weights", "site_weight", "stored_weights",
+    "FILLS",
+    "HostFold",
+    "SiteFold",
+    "Weights",
+    "WeightsReport",
+    "fold_hosts",
+    "import_weights",
+    "load_weights",
+    "site_weight",
+    "stored_weights",
     "weight_label",
-]  # fmt: skip
+]
 
 FILLS = ("rank", "median", "none")
 
@@ -40,7 +61,9 @@ def weight_label(path: str | Path, column: str | None = None) -> str:
 
 
 def _host(raw: str) -> str:
-    return (raw or "").strip().lower().removeprefix("http://").removeprefix("https://").split("/", 1)[0]
+    """The host part of a URL-ish cell, lower case (scheme, path and port dropped)."""
+    host = (raw or "").strip().lower().removeprefix("http://").removeprefix("https://").split("/", 1)[0]
+    return host.split(":", 1)[0] if host.count(":") == 1 else host
 
 
 def load_weights(path: str | Path, column: str | None = None) -> dict[str, float]:
@@ -71,23 +94,130 @@ def load_weights(path: str | Path, column: str | None = None) -> dict[str, float
 
 
 def site_weight(domain: str, weights: dict[str, float]) -> float | None:
-    """A site's weight in a host → weight table (``www.`` ignored), or None."""
+    """A site's weight in a host → weight table by its own name only (``www.`` ignored), or None.
+
+    This is how ``trends --weights FILE`` reads a file; ``weights import`` folds every host into its site
+    (:func:`fold_hosts`)."""
     for cand in (domain, domain.removeprefix("www."), "www." + domain):
         if cand in weights:
             return weights[cand]
     return None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class SiteFold:
+    """The hosts of a weights file that count for one tracked site, and their sum."""
+
+    domain: str
+    hosts: int  # every host folded in, the site's own name included
+    subdomain_hosts: int  # of them, hosts other than the site's own name (or its www. form)
+    weight: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict (for JSON)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class HostFold:
+    """Where the hosts of a weights file went: into which tracked site, and how much matched none."""
+
+    sites: dict[str, SiteFold]  # tracked domain → its hosts (only sites with at least one)
+    file_hosts: int
+    exact_hosts: int  # a tracked site's own name, or its www. form
+    subdomain_hosts: int  # folded into the tracked site of which they are a subdomain
+    unmatched_hosts: int  # no tracked site (invalid host names included)
+    invalid_hosts: int  # not a host name at all: an IP address, a single label …
+    file_weight: float
+    unmatched_weight: float
+
+
+def _suffixes(host: str) -> list[str]:
+    """The host and its parent names, longest first, down to its registrable domain (never a public suffix); only
+    the host itself when it has no registrable domain."""
+    registrable, _ = normalise_domain(host)
+    labels = host.split(".")
+    out = []
+    for i in range(len(labels)):
+        name = ".".join(labels[i:])
+        out.append(name)
+        if name == registrable or registrable is None:
+            break
+    return out
+
+
+def fold_hosts(table: Mapping[str, float], domains: Iterable[str]) -> HostFold:
+    """Fold a host → weight table into the tracked sites ``domains``: each host counts for its longest tracked
+    suffix at or below its registrable domain (a tracked ``www.`` name standing for its domain), or for none."""
+    index: dict[str, str] = {d: d for d in domains}
+    for d in list(index):
+        if d.startswith("www."):
+            index.setdefault(d.removeprefix("www."), d)
+    hosts: dict[str, list[tuple[bool, float]]] = {}
+    exact = sub = invalid = 0
+    unmatched: list[float] = []
+    for raw, w in table.items():
+        host, _ = normalise_host(raw)
+        site = None
+        if host is None:
+            invalid += 1
+        else:
+            site = next((index[n] for n in _suffixes(host) if n in index), None)
+        if site is None:
+            unmatched.append(w)
+            continue
+        own = host is not None and host.removeprefix("www.") == site.removeprefix("www.")
+        exact += own
+        sub += not own
+        hosts.setdefault(site, []).append((own, w))
+    sites = {
+        d: SiteFold(d, len(hs), sum(not own for own, _ in hs), math.fsum(w for _, w in hs)) for d, hs in hosts.items()
+    }
+    return HostFold(
+        sites, len(table), exact, sub, len(unmatched), invalid, math.fsum(table.values()), math.fsum(unmatched)
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class WeightsReport:
-    """What an import stored."""
+    """What an import stored: sites measured and filled in, where the file's hosts went, and the weight shares."""
 
     column: str
-    measured: int
-    filled: int
+    source: str  # the file's name
     fill: str
+    sites: int  # tracked sites
+    measured: int  # sites with at least one host of the file
+    filled: int  # sites given the fallback
     file_hosts: int
+    exact_hosts: int
+    subdomain_hosts: int
     unmatched_hosts: int
+    invalid_hosts: int
+    file_weight: float  # the file's total
+    unmatched_weight: float  # of it, on hosts of no tracked site
+    measured_weight: float  # stored, measured
+    filled_weight: float  # stored, filled in
+    folds: tuple[SiteFold, ...]  # the measured sites, most hosts first
+
+    @property
+    def unmatched_share(self) -> float | None:
+        """The share of the file's weight that no tracked site took (None for an empty file)."""
+        return self.unmatched_weight / self.file_weight if self.file_weight > 0 else None
+
+    @property
+    def measured_share(self) -> float | None:
+        """The share of the stored weight that was measured, not filled in (None when nothing was stored)."""
+        total = self.measured_weight + self.filled_weight
+        return self.measured_weight / total if total > 0 else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict (for JSON), the shares included."""
+        return {
+            **{f: getattr(self, f) for f in self.__dataclass_fields__ if f != "folds"},
+            "unmatched_share": self.unmatched_share,
+            "measured_share": self.measured_share,
+            "folds": [f.as_dict() for f in self.folds],
+        }
 
 
 def _fit_rank(points: list[tuple[int, float]]) -> tuple[float, float] | None:
@@ -105,21 +235,20 @@ def _fit_rank(points: list[tuple[int, float]]) -> tuple[float, float] | None:
 
 
 def import_weights(engine: Engine, path: str | Path, *, column: str | None = None, fill: str = "rank") -> WeightsReport:
-    """Store a file's token counts for the sites in the database, and fill in the others (see the module doc)."""
+    """Store a file's token counts for the sites in the database, each host folded into its site, and fill in the
+    others (see the module doc)."""
     if fill not in FILLS:
         raise TrendError(f"fill must be one of {', '.join(FILLS)}, not {fill!r}")
     table = load_weights(path, column)
     name = column or _first_tokens_column(path)
+    source = Path(path).name
     sites = queries.sites_for_weights(engine)
-    values: dict[int, tuple[float, bool, str | None]] = {}
-    matched_hosts: set[str] = set()
-    for s in sites:
-        w = site_weight(s.domain, table)
-        if w is not None:
-            values[s.id] = (w, True, Path(path).name)
-            matched_hosts.update(h for h in (s.domain, "www." + s.domain) if h in table)
+    fold = fold_hosts(table, (s.domain for s in sites))
+    values: dict[int, tuple[float, bool, str | None]] = {
+        s.id: (fold.sites[s.domain].weight, True, source) for s in sites if s.domain in fold.sites
+    }
     measured = [v for v, _, _ in values.values()]
-    filled = 0
+    filled: list[float] = []
     if fill != "none" and measured:
         median = statistics.median(measured)
         ranked = [(s.rank, values[s.id][0]) for s in sites if s.id in values and s.rank]
@@ -132,9 +261,27 @@ def import_weights(engine: Engine, path: str | Path, *, column: str | None = Non
             else:
                 est, how = median, "fill:median"
             values[s.id] = (est, False, how)
-            filled += 1
+            filled.append(est)
     catalog.set_weights(engine, name, values)
-    return WeightsReport(name, len(measured), filled, fill, len(table), len(set(table) - matched_hosts))
+    folds = tuple(sorted(fold.sites.values(), key=lambda f: (-f.hosts, -f.weight, f.domain)))
+    return WeightsReport(
+        column=name,
+        source=source,
+        fill=fill,
+        sites=len(sites),
+        measured=len(measured),
+        filled=len(filled),
+        file_hosts=fold.file_hosts,
+        exact_hosts=fold.exact_hosts,
+        subdomain_hosts=fold.subdomain_hosts,
+        unmatched_hosts=fold.unmatched_hosts,
+        invalid_hosts=fold.invalid_hosts,
+        file_weight=fold.file_weight,
+        unmatched_weight=fold.unmatched_weight,
+        measured_weight=math.fsum(measured),
+        filled_weight=math.fsum(filled),
+        folds=folds,
+    )
 
 
 def _first_tokens_column(path: str | Path) -> str:

@@ -253,11 +253,37 @@ def weights_import(
     fill: Annotated[
         str, typer.Option("--fill", help="For sites without a count: rank (power law), median, or none.")
     ] = "rank",
+    fmt: FormatOpt = OutputFormat.table,
     db: DbOpt = None,
 ) -> None:
-    """Store token counts per site, and a documented fallback for the sites without one."""
+    """Store token counts per site (every host of the file folded into its site), and a documented fallback for the
+    sites without one; say where the hosts went and how much weight was measured."""
     from tracker.weights import import_weights
 
+    if fmt is OutputFormat.csv:
+        fail("weights import prints a table or JSON")
     r = import_weights(open_db(db), file, column=column, fill=fill)
-    out.print(Text(f"{r.column}: {r.measured} sites measured, {r.filled} filled in ({r.fill}); "
-                   f"{r.unmatched_hosts} of the file's {r.file_hosts} hosts are not tracked sites"))  # fmt: skip
+    if fmt is OutputFormat.json:
+        print(json.dumps(r.as_dict(), indent=1))
+        return
+
+    def share(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.1%}"
+
+    lines = [
+        f"{r.column} of {r.source}: {r.file_hosts:,} hosts, {r.file_weight:,.0f} tokens",
+        f"hosts: {r.exact_hosts:,} are a tracked site's own name (or its www.), {r.subdomain_hosts:,} folded in from "
+        f"subdomains, {r.unmatched_hosts:,} match no tracked site ({r.invalid_hosts:,} of them not host names)",
+        f"unmatched: {r.unmatched_weight:,.0f} tokens, {share(r.unmatched_share)} of the file's",
+        f"sites: {r.measured:,} of {r.sites:,} measured, {r.filled:,} filled in ({r.fill}); "
+        f"{share(r.measured_share)} of the stored weight is measured",
+    ]
+    if r.folds:
+        lines.append("most hosts folded:")
+        lines += [
+            f"  {f.domain} ← {f.hosts:,} host{'s' if f.hosts != 1 else ''} ({f.subdomain_hosts:,} from subdomains), "
+            f"{f.weight:,.0f} tokens"
+            for f in r.folds[:8]
+        ]
+    for line in lines:
+        out.print(Text(line), soft_wrap=True)
