@@ -21,6 +21,7 @@ from tracker import __version__, settings
 from tracker.cli.agents import agents_list, agents_sync
 from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.categorizing import categories_assign, categories_import, categories_report
+from tracker.cli.claims import claims_cmd
 from tracker.cli.common import FormatOpt, fail, out
 from tracker.cli.crawling import crawl_cmd, crawl_status, worker_cmd
 from tracker.cli.database import db_copy, db_migrate
@@ -88,6 +89,7 @@ for _group, _name, _command in (
     (categories_app, "import", categories_import), (categories_app, "assign", categories_assign),
     (categories_app, "report", categories_report), (weights_app, "import", weights_import),
     (db_app, "migrate", db_migrate), (db_app, "copy", db_copy),
+    (app, "claims", claims_cmd),
 ):  # fmt: skip
     _group.command(_name)(_user_errors(_command))
 crawl_app.callback()(_user_errors(crawl_cmd))

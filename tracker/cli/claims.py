@@ -1,0 +1,87 @@
+"""``consent-tracker claims``: published figures beside ours under the same definition (tracker.claims.compare)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, registry
+from tracker.report import csv_safe
+from tracker.vocabulary import OutputFormat
+
+__all__ = ["claims_cmd"]
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1%}" if unit == "share" else f"{value:g}"
+
+
+def _difference(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    return f"{value * 100:+.1f} pt" if unit == "share" else f"{value:+g}"
+
+
+def claims_cmd(
+    claims: Annotated[
+        Path | None, typer.Option("--claims", help="A claims CSV (default: the project's data/claims.csv).")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+    db: DbOpt = None,
+    agents_file: AgentsFileOpt = None,
+) -> None:
+    """Published figures (Originality.ai, Consent in Crisis, Reuters Institute, Cloudflare Radar, Epoch AI) beside
+    ours under the same definition and sample, or what is missing to compute ours."""
+    from tracker.claims import compare, load_claims
+
+    engine = open_db(db, create=False)
+    comparisons = compare(engine, registry(agents_file), load_claims(claims) if claims is not None else None)
+    if fmt is OutputFormat.json:
+        print(json.dumps({"comparisons": [c.as_dict() for c in comparisons]}, indent=1))
+        return
+    if fmt is OutputFormat.csv:
+        w = csv.writer(sys.stdout)
+        if comparisons:
+            w.writerow(list(comparisons[0].as_row()))
+        for c in comparisons:
+            w.writerow([csv_safe(v) for v in c.as_row().values()])
+        return
+    table = Table(
+        caption="Δ: ours minus theirs. Each figure of ours is computed under the claim's definition on our "
+        "own sample; --format json gives every definition and sample in full.",
+        caption_justify="left",
+    )
+    for heading in ("claim", "source", "theirs", "as of", "ours", "on", "sites", "Δ", "our sample, or what is missing"):
+        table.add_column(
+            heading, justify="right" if heading in ("theirs", "ours", "sites", "Δ") else "left", overflow="fold"
+        )
+    for c in comparisons:
+        row = c.as_row()
+        unit = c.claim.unit
+        table.add_row(
+            Text(c.claim.id),
+            Text(c.claim.source),
+            Text(_value(c.claim.value, unit)),
+            Text(row["as_of"] or ""),
+            Text(_value(c.ours, unit)),
+            Text(row["our_date"] or ""),
+            Text(f"{row['our_sites']:,}" if row["our_sites"] is not None else ""),
+            Text(_difference(c.difference, unit)),
+            Text(c.missing or row["our_sample"] or ""),
+        )
+    out.print(table)
+    definitions: dict[str, list[str]] = {}
+    for c in comparisons:
+        definitions.setdefault(c.definition.text, []).append(c.claim.id)
+    out.print(Text("How ours is counted:"))
+    for text, ids in definitions.items():
+        out.print(Text(f"- {', '.join(ids)}: {text}"), soft_wrap=True)
