@@ -217,7 +217,9 @@ def test_groups_samples_and_what_is_missing(small: Engine, tmp_path: Path) -> No
     add_sites(small, parse_site_list("1,a.example\n2,c.example\n3,d.example\n").sites, list_name="top3", kind="top")
     ranked = _one(small, recipe="metric=agent_blocked_share; agents=GPTBot; sample=top:1000; date=2023-08-15")
     assert ranked.sample is not None and "'top3'" in ranked.sample.label and ranked.sample.sites == 3
-    assert ranked.ours == pytest.approx(1 / 3)
+    assert ranked.ours == pytest.approx(1 / 3) and "ranks 1–3" in ranked.sample.label
+    top2 = _one(small, recipe="metric=agent_blocked_share; agents=GPTBot; sample=top:2; date=2023-08-15")
+    assert top2.ours is None and top2.missing is not None and "no tracked list of at most 2 ranked sites" in top2.missing
     news = _one(small, recipe="metric=agent_blocked_share; agents=GPTBot; sample=category:news; date=2023-08-15")
     assert news.ours is None and news.missing is not None and "no news category labels" in news.missing
     c4 = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_head:2000; "

@@ -529,24 +529,26 @@ class _Scope:
 
 
 def _top_scope(engine: Engine, n: int) -> _Scope | str:
-    """The sites ranked n or better: a tracked list holding only such sites, all sites when every one is, or all
-    sites said plainly when no ranks are stored."""
+    """The top n sites: a tracked list of at most n ranked sites (a ranking's head; its ranks may skip entries the
+    list could not use), all sites when they are such a set, or all sites said plainly when no ranks are stored."""
     candidates = []
     for info in catalog.lists(engine):
-        ranks = [r for _, r, _ in catalog.list_members(engine, info.id)]
-        if ranks and all(r is not None and r <= n for r in ranks):
-            candidates.append((info.kind == "top", len(ranks), info.name))
+        members = catalog.list_members(engine, info.id)
+        ranks = [r for _, r, _ in members if r is not None]
+        if ranks and len(members) <= n and len(ranks) == len(members):
+            candidates.append((info.kind == "top", len(ranks), info.name, min(ranks), max(ranks)))
     if candidates:
-        _, size, name = max(candidates)
-        return _Scope(f"the tracked list '{name}' ({size:,} sites, all ranked {n:,} or better)", lists=(name,))
-    ranks = [s.rank for s in queries.sites_for_weights(engine)]
-    if not any(ranks):
+        _, size, name, best, worst = max(candidates)
+        return _Scope(f"the tracked list '{name}' ({size:,} sites, ranks {best:,}–{worst:,})", lists=(name,))
+    sites = queries.sites_for_weights(engine)
+    ranks = [s.rank for s in sites if s.rank is not None]
+    if not ranks:
         return _Scope(f"all sites in the database: no ranks are stored, so 'top {n:,}' could not be applied")
-    if all(r is not None and r <= n for r in ranks):
-        return _Scope(f"all sites in the database (every one ranked {n:,} or better)")
+    if len(sites) <= n and len(ranks) == len(sites):
+        return _Scope(f"all {len(ranks):,} sites in the database (all ranked, ranks {min(ranks):,}–{max(ranks):,})")
     return (
-        f"no tracked list holds only sites ranked {n:,} or better, and the database has sites ranked beyond: "
-        f"track one with `consent-tracker sites add --tranco {n}`"
+        f"no tracked list of at most {n:,} ranked sites, and the database has more: track one with "
+        f"`consent-tracker sites add --tranco {n}` (or a ranked file with --kind top --top {n})"
     )
 
 
