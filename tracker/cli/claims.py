@@ -56,29 +56,29 @@ def claims_cmd(
             w.writerow([csv_safe(v) for v in c.as_row().values()])
         return
     table = Table(
-        caption="Δ: ours minus theirs. Each figure of ours is computed under the claim's definition on our "
-        "own sample; --format json gives every definition and sample in full.",
+        caption="Δ: ours minus theirs, each of ours computed under the claim's definition on our own sample "
+        "(--format json or csv: every definition and sample in full).",
         caption_justify="left",
     )
-    for heading in ("claim", "source", "theirs", "as of", "ours", "on", "sites", "Δ", "our sample, or what is missing"):
-        table.add_column(
-            heading, justify="right" if heading in ("theirs", "ours", "sites", "Δ") else "left", overflow="fold"
-        )
+    for heading in ("claim", "theirs", "as of", "ours", "on", "sites", "Δ"):
+        table.add_column(heading, justify="left" if heading in ("claim", "as of", "on") else "right", no_wrap=True)
     for c in comparisons:
         row = c.as_row()
         unit = c.claim.unit
         table.add_row(
             Text(c.claim.id),
-            Text(c.claim.source),
             Text(_value(c.claim.value, unit)),
             Text(row["as_of"] or ""),
             Text(_value(c.ours, unit)),
             Text(row["our_date"] or ""),
             Text(f"{row['our_sites']:,}" if row["our_sites"] is not None else ""),
             Text(_difference(c.difference, unit)),
-            Text(c.missing or row["our_sample"] or ""),
         )
     out.print(table)
+    out.print(Text("Theirs, and what ours rests on (or what is missing):"))
+    for c in comparisons:
+        ours = f"missing: {c.missing}" if c.missing else f"ours: {c.as_row()['our_sample']}"
+        out.print(Text(f"- {c.claim.id}: {c.claim.source}, {c.claim.url} — {ours}"), soft_wrap=True)
     definitions: dict[str, list[str]] = {}
     for c in comparisons:
         definitions.setdefault(c.definition.text, []).append(c.claim.id)
