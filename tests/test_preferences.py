@@ -73,14 +73,16 @@ OPEN = Res("ok", b"User-agent: *\nAllow: /\n")
 def test_training_optout_rule(resources: dict[str, Res], agent: str, sources: tuple[str, ...]) -> None:
     pref = sig.site_preferences(resources).for_agent(agent)
     assert pref.sources == sources
-    assert pref.training_optout is bool(sources)
+    # "no" needs robots.txt and the homepage observed; without the homepage, only a "yes" is known
+    assert pref.training_optout is (True if sources else False if "homepage" in resources else None)
 
 
 def test_not_fetched_is_unknown_not_no() -> None:
     prefs = sig.site_preferences({"robots": OPEN})
     d = prefs.as_dict()
     assert d["noai"] is None and d["ai_txt"] is None and d["llms_txt"] is None and d["tdm_reservation"] is None
-    assert d["tos"]["ai_training"] == "unknown" and d["homepage_status"] == "absent"
+    assert d["tos"]["ai_training"] == "unknown" and d["homepage_status"] is None  # not fetched (not a 404)
+    assert prefs.for_agent("GPTBot").training_optout is None
 
 
 def test_adoption_table_names_every_signal_of_the_vocabulary() -> None:

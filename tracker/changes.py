@@ -4,13 +4,24 @@ A new version is not a change of consent: a Sitemap line, a comment, a homepage'
 An event is recorded only where a *reading* changed:
 
 - ``robots``: an agent's stance under the site's robots.txt (README: "What the stance means"), for every agent of
-  the registry, with "via *" when a block comes from the ``User-agent: *`` group rather than a group naming it;
+  :data:`CHANGE_AGENTS`, with "via *" when a block comes from the ``User-agent: *`` group rather than a group
+  naming it;
 - every use-preference signal of :data:`tracker.signals.preferences.ADOPTION` (``noai``, ``content_signal``,
-  ``tdmrep`` …): adopted ↔ not adopted, read from the resource kind that carries it.
+  ``tdmrep`` …): adopted ↔ not adopted, by the one reading the export and ``trends --signal`` use, over every
+  resource that carries the signal (Content-Signal in robots.txt and in the homepage's header; TDMRep in the file,
+  the header and the meta tag). Versions a crawl opened at one moment are read together, so a site that moves a
+  signal from one resource to another has not changed.
 
-A fetch that failed (unreachable, network error) or that we did not make (``disallowed``) says nothing about
-consent: it is skipped, and the next readable version is compared with the last readable one before it, so an
-outage and its recovery are never events. The first version of a site is its baseline, not an event.
+A fetch that failed (unreachable, network error), that we did not make (``disallowed``) or a page that was not a
+200 says nothing about consent (:func:`tracker.signals.preferences.observed`): it is skipped, and the next readable
+version is compared with the last readable one before it, so an outage and its recovery are never events. The
+first version of a resource is its baseline, not an event.
+
+Which agents. The stored events are for :data:`CHANGE_AGENTS`, the core panel (``tracker.agents.CORE_PANEL``, kept
+stable across snapshots), whatever wrote the versions — a crawl (with or without ``--agents-file``), a worker, an
+archive import or a Wayback backfill — so events stay comparable over time and between runs. A database whose
+events were made under another definition (agents, signal readings, parser) has all its events recomputed at the
+next run (:data:`EVENTS_VERSION`, kept in ``store_meta``). ``site --agent X`` reads any other agent on the fly.
 
 Each event says whether it is a ``restriction`` (the agent may no longer fetch '/', the same rule as ``blocked``
 in trends; or a restricting signal is adopted), a ``reversal`` (the reverse: a site unblocks an agent or drops a
@@ -30,24 +41,30 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
-from tracker.agents import load_registry
+from tracker.agents import CORE_PANEL
 from tracker.evaluate import load_evaluations, robots_verdict
 from tracker.insights import robots_diff
-from tracker.signals.preferences import ADOPTION, adopts
-from tracker.store import changelog, queries
+from tracker.robots import PARSER_VERSION
+from tracker.signals.preferences import ADOPTION, ADOPTION_VERSION, UNREAD, Part, observed
+from tracker.store import catalog, changelog, queries
 from tracker.store.changelog import StoredChange
 from tracker.store.queries import EvaluationRow, StoredResource
-from tracker.vocabulary import SIGNAL_NAMES, UNREACHABLE, ChangeType, SignalName
+from tracker.vocabulary import SIGNAL_NAMES, ChangeType, SignalName
 
 __all__ = [
-    "ROBOTS", "UNKNOWN", "Change", "Event", "Reading", "detect_changes", "event_diff", "list_events", "robots_reading",
-    "run_changes", "signal_reading", "site_changes", "site_link",
+    "CHANGE_AGENTS", "EVENTS_VERSION", "ROBOTS", "UNKNOWN", "Change", "Event", "Reading", "detect_changes",
+    "event_diff", "list_events", "robots_reading", "run_changes", "signal_changes", "site_changes", "site_link",
 ]  # fmt: skip
 
 #: The ``signal`` of an agent's robots.txt stance.
 ROBOTS = "robots"
 #: Statuses that say nothing about consent (the fetch failed, or we did not make it).
-UNKNOWN: frozenset[str] = UNREACHABLE | {"disallowed"}
+UNKNOWN: frozenset[str] = UNREAD
+#: The agents whose stances make the stored change events: the core panel, whoever wrote the versions.
+CHANGE_AGENTS: tuple[str, ...] = tuple(t for t in CORE_PANEL if t != "*")
+#: What the stored events were made under; a database with another one has them all recomputed at the next run.
+EVENTS_VERSION = f"agents={','.join(CHANGE_AGENTS)};adoption={ADOPTION_VERSION};parser={PARSER_VERSION}"
+_EVENTS_META = "change-events"
 _PARTIAL_OR_MORE = ("partial_block", "near_full_block", "full_block")
 
 
@@ -88,14 +105,6 @@ def robots_reading(version: StoredResource, evaluation: EvaluationRow | None) ->
     return Reading(f"{stance} via *" if not named and stance in _PARTIAL_OR_MORE else str(stance), not allowed)
 
 
-def signal_reading(name: SignalName, version: StoredResource) -> Reading | None:
-    """Whether a version adopts a signal (None when the fetch failed or was not made)."""
-    if version.status in UNKNOWN:
-        return None
-    on = adopts(name, version)
-    return Reading("adopted" if on else "not adopted", on and ADOPTION[name].restricts)
-
-
 def _change_type(before: Reading, after: Reading) -> ChangeType:
     if after.restricts and not before.restricts:
         return "restriction"
@@ -123,16 +132,64 @@ def _events(
         last = (reading, v)
 
 
-def run_changes(engine: Engine, run_id: int, agents: Sequence[str] | None = None) -> int:
-    """Recompute the change events of the sites a run added versions to; return how many events are new."""
-    return detect_changes(engine, changelog.sites_of_run(engine, run_id), agents)
+def _steps(versions: Sequence[StoredResource]) -> Iterable[list[StoredResource]]:
+    """Versions in time order, those a crawl opened at one moment together (it records a site's resources at once)."""
+    step: list[StoredResource] = []
+    for v in versions:
+        if step and v.first_seen != step[0].first_seen:
+            yield step
+            step = []
+        step.append(v)
+    if step:
+        yield step
+
+
+def signal_changes(name: SignalName, by_kind: Mapping[str, Sequence[StoredResource]]) -> Iterable[Change]:
+    """The adopted ↔ not adopted events of one signal, from the versions (kind → oldest first) of the resources
+    that carry it. An event names the version that changed the reading and the one of its kind before it."""
+    adoption = ADOPTION[name]
+    order: dict[str, int] = {k: i for i, k in enumerate(adoption.kinds)}
+    timeline = sorted((v for k in adoption.kinds for v in by_kind.get(k, ()) if observed(k, v)),
+                      key=lambda v: (v.first_seen, order[v.kind]))
+    current: dict[str, StoredResource] = {}
+    parts: dict[str, Part] = {}
+    last: Reading | None = None
+    for step in _steps(timeline):
+        before, before_parts = dict(current), dict(parts)
+        for v in step:
+            current[v.kind], parts[v.kind] = v, adoption.part(v.kind, v)
+        on = adoption.read(parts)
+        if on is None:
+            continue
+        reading = Reading("adopted" if on else "not adopted", on and adoption.restricts)
+        # A resource observed for the first time is a baseline (reading it at last is not the site changing).
+        if last is not None and reading.state != last.state and all(v.kind in before for v in step):
+            cause = next((v for v in step if parts[v.kind] != before_parts[v.kind]), step[-1])
+            prev = before[cause.kind]
+            yield Change(
+                kind=cause.kind, signal=name, agent="", before=last.state, after=reading.state,
+                change=_change_type(last, reading), at=cause.first_seen,  # type: ignore[arg-type]
+                previous_seen=prev.last_seen, version_id=cause.version_id or 0,
+                previous_version_id=prev.version_id or 0, source=cause.source,
+            )  # fmt: skip
+        last = reading
+
+
+def run_changes(engine: Engine, run_id: int) -> int:
+    """Recompute the change events of the sites a run added versions to (of every site, when the stored events
+    were made under another :data:`EVENTS_VERSION`); return how many events are new."""
+    if catalog.get_meta(engine, _EVENTS_META) != EVENTS_VERSION:
+        added = detect_changes(engine, changelog.sites_with_history(engine))
+        catalog.set_meta(engine, _EVENTS_META, EVENTS_VERSION)
+        return added
+    return detect_changes(engine, changelog.sites_of_run(engine, run_id))
 
 
 def site_changes(
     versions: Sequence[StoredResource], agents: Sequence[str], evaluations: Mapping[str, Mapping[int, EvaluationRow]]
 ) -> list[Change]:
-    """Every change event of one site, from all its versions (any kind, any order; robots.txt bodies not needed,
-    other kinds' bodies needed for their signals), oldest first."""
+    """Every change event of one site, from all its versions (any kind, any order; robots.txt bodies not needed for
+    stances, every carrier's bodies needed for signals), oldest first."""
     by_kind: dict[str, list[StoredResource]] = {}
     for v in sorted(versions, key=lambda v: v.first_seen):  # type: ignore[arg-type, return-value]
         by_kind.setdefault(v.kind, []).append(v)
@@ -143,17 +200,16 @@ def site_changes(
         out += _events("robots", ROBOTS, agent, robots,
                        lambda v, ev=ev: robots_reading(v, ev.get(v.ruleset_id or 0)))  # fmt: skip
     for name in SIGNAL_NAMES:
-        kind = ADOPTION[name].kind
-        out += _events(kind, name, "", by_kind.get(kind, []), lambda v, name=name: signal_reading(name, v))
+        out += signal_changes(name, by_kind)
     out.sort(key=lambda c: (c.at, c.signal, c.agent))
     return out
 
 
 def detect_changes(engine: Engine, site_ids: Iterable[int], agents: Sequence[str] | None = None) -> int:
     """Recompute the change events of these sites (after a run added versions to them) for these agents (default:
-    every agent of the registry); return how many events are new."""
+    :data:`CHANGE_AGENTS`, what every writer uses); return how many events are new."""
     ids = sorted(set(site_ids))
-    agents = list(agents) if agents else [a.token for a in load_registry()]
+    agents = list(agents) if agents else list(CHANGE_AGENTS)
     added = 0
     for i in range(0, len(ids), 200):
         chunk = ids[i : i + 200]

@@ -469,8 +469,9 @@ async def run_crawl(
             run.counts.sites = state.done + state.skipped
             run.counts.observations = state.done
             run.counts.errors = sum(state.errors.values())
-    # After the run: the events of every site it opened a version for (a resumed run's too: same run id).
-    changes = await asyncio.to_thread(run_changes, run.engine, run.id, config.agent_tokens or None)
+    # After the run: the events of every site it opened a version for (a resumed run's too: same run id), for the
+    # one agent set every writer uses (tracker.changes.CHANGE_AGENTS), not this crawl's --agents-file.
+    changes = await asyncio.to_thread(run_changes, run.engine, run.id)
     return CrawlSummary(
         run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped,
         new_versions=run.counts.new_versions, unchanged=run.counts.unchanged,

@@ -97,16 +97,16 @@ async def run_batch(db_url: str, run_id: int, sites: list[dict[str, Any]], confi
     state = await crawl_sites(run, [SiteEntry(**s) for s in sites], cfg)
     run.counts.observations, run.counts.errors = state.done, sum(state.errors.values())
     await asyncio.to_thread(run.add_counts)
-    closed = await asyncio.to_thread(_close_if_complete, engine, run_id, cfg.agent_tokens)
+    closed = await asyncio.to_thread(_close_if_complete, engine, run_id)
     return {"run": run_id, "sites": len(sites), "crawled": state.done, "skipped": state.skipped, "closed": closed}
 
 
-def _close_if_complete(engine: Engine, run_id: int, agents: Sequence[str]) -> bool:
+def _close_if_complete(engine: Engine, run_id: int) -> bool:
     info = run_info(engine, run_id)
     if info is None or info.status != "running" or info.recorded < int(info.params.get("sites", 0)):
         return False
     close_run(engine, run_id)
-    run_changes(engine, run_id, list(agents) or None)
+    run_changes(engine, run_id)  # the agents every writer uses (tracker.changes.CHANGE_AGENTS)
     return True
 
 
@@ -147,7 +147,7 @@ def defer_crawl(
 
     jobs = asyncio.run(defer())
     if not todo:
-        _close_if_complete(engine, run.id, config.agent_tokens)
+        _close_if_complete(engine, run.id)
     return DistributedCrawl(run.id, len(sites), jobs, len(sites) - len(todo))
 
 

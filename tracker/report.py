@@ -7,12 +7,15 @@ observation::
      "http_status": 200, "final_url": null, "error": null,
      "agents": {"GPTBot": {"allowed_root": false, "named": true, "stance": "full_block",
                            "training_optout": true, "training_optout_sources": ["content_signal"]}, ...},
-     "signals": {...}}
+     "signals": {...}, "adoption": {"content_signal": true, "noai": null, ...}}
 
 ``robots_status`` is the fetch status class (tracker.vocabulary.FETCH_STATUSES); for every status but ``ok`` the
 agents' stance is ``no_robots`` (nothing restricted) or ``unreachable`` (RFC 9309: complete disallow; never counted
-as allowed or blocked). Use preferences come from :mod:`tracker.signals.preferences`, and only from there.
-CSV flattens the agents and signals into columns and neutralises cells a spreadsheet would read as a formula.
+as allowed or blocked). Use preferences come from :mod:`tracker.signals.preferences`, and only from there:
+``training_optout`` is null when it was not observed (no homepage fetched and no source saying "no"), and
+``adoption`` is each signal's one reading (the one ``trends --signal`` and the change events use; null: not
+observed). CSV flattens the agents, signals and adoption into columns, writes an empty cell for null, and
+neutralises cells a spreadsheet would read as a formula.
 """
 
 from __future__ import annotations
@@ -24,15 +27,17 @@ from typing import IO, Any
 
 from sqlalchemy import Engine
 
-from tracker.agents import AgentRegistry
+from tracker.agents import CORE_PANEL, AgentRegistry
 from tracker.changes import UNKNOWN, site_changes
 from tracker.crawl import RobotsFetch
 from tracker.evaluate import load_evaluations, robots_verdict
-from tracker.signals.preferences import site_preferences
+from tracker.signals.preferences import SitePreferences, site_preferences
 from tracker.store import queries
-from tracker.vocabulary import ExportFormat
+from tracker.vocabulary import SIGNAL_NAMES, ExportFormat
 
-__all__ = ["csv_safe", "latest_records", "robots_report", "site_history", "version_summary", "write_latest"]
+__all__ = [
+    "csv_safe", "latest_records", "robots_report", "site_agents", "site_history", "version_summary", "write_latest",
+]  # fmt: skip
 
 
 def csv_safe(value: object) -> object:
@@ -42,25 +47,34 @@ def csv_safe(value: object) -> object:
     return value
 
 
+def _agent_records(
+    state: queries.LatestState, prefs: SitePreferences, tokens: Sequence[str],
+    evals: dict[str, dict[int, queries.EvaluationRow]],
+) -> dict[str, dict[str, Any]]:
+    """Each agent's verdict for '/', stance and training preference on a site now."""
+    robots = state.robots
+    agents: dict[str, dict[str, Any]] = {}
+    for token in tokens:
+        allowed, named, stance = robots_verdict(
+            robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
+        )
+        pref = prefs.for_agent(token)
+        agents[token] = {"allowed_root": allowed, "named": named, "stance": stance,
+                         "training_optout": pref.training_optout,
+                         "training_optout_sources": list(pref.sources)}  # fmt: skip
+    return agents
+
+
 def latest_records(
     engine: Engine, registry: AgentRegistry, *, domain: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """The current state of every site: robots.txt status, each registry agent's verdict for '/', stance and
-    training preference, and the site's use preferences."""
+    training preference, the site's use preferences and each signal's adoption."""
     tokens = [a.token for a in registry]
     evals = load_evaluations(engine, tokens)
     for state in queries.latest_states(engine, domain=domain):
         robots = state.robots
         prefs = site_preferences(state.resources)
-        agents: dict[str, dict[str, Any]] = {}
-        for token in tokens:
-            allowed, named, stance = robots_verdict(
-                robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
-            )
-            pref = prefs.for_agent(token)
-            agents[token] = {"allowed_root": allowed, "named": named, "stance": stance,
-                             "training_optout": pref.training_optout,
-                             "training_optout_sources": list(pref.sources)}  # fmt: skip
         yield {
             "domain": state.site.domain,
             "fetched_at": robots.last_seen.isoformat() if robots.last_seen else None,
@@ -68,8 +82,9 @@ def latest_records(
             "http_status": robots.http_status,
             "final_url": robots.final_url,
             "error": robots.error,
-            "agents": agents,
+            "agents": _agent_records(state, prefs, tokens, evals),
             "signals": prefs.as_dict(),
+            "adoption": dict(prefs.adoption),
         }
 
 
@@ -79,16 +94,22 @@ _AGENT_COLUMNS = ("allowed_root", "named", "stance", "training_optout")
 _BASE_COLUMNS = ("domain", "fetched_at", "robots_status", "http_status", "final_url", "error")
 
 
+def _cell(value: object) -> object:
+    """A CSV cell: null is an empty cell (never "False"), text is formula-safe."""
+    return "" if value is None else csv_safe(value)
+
+
 def _csv_row(rec: dict[str, Any], tokens: Sequence[str]) -> list[object]:
     s = rec["signals"]
     flat = {k: v for k, v in s.items() if not isinstance(v, dict)}
     flat["content_signal"] = ",".join(f"{k}={v}" for k, v in sorted(s["content_signal"].items()))
     flat["content_usage"] = ",".join(f"{k}={v}" for k, v in sorted(s["content_usage"].items()))
     flat["tos_url"] = s["tos"]["url"]
-    row: list[object] = [csv_safe(rec[k]) for k in _BASE_COLUMNS]
-    row += [csv_safe("" if flat[k] is None and k in ("rsl_license", "tos_url") else flat[k]) for k in _SIGNAL_COLUMNS]
+    row: list[object] = [_cell(rec[k]) for k in _BASE_COLUMNS]
+    row += [_cell(flat[k]) for k in _SIGNAL_COLUMNS]
+    row += [_cell(rec["adoption"][k]) for k in SIGNAL_NAMES]
     for t in tokens:
-        row += [rec["agents"][t][k] for k in _AGENT_COLUMNS]
+        row += [_cell(rec["agents"][t][k]) for k in _AGENT_COLUMNS]
     return row
 
 
@@ -106,7 +127,7 @@ def write_latest(
     tokens = [a.token for a in registry]
     w = csv.writer(out)
     w.writerow(
-        list(_BASE_COLUMNS) + [f"signals.{k}" for k in _SIGNAL_COLUMNS]
+        list(_BASE_COLUMNS) + [f"signals.{k}" for k in _SIGNAL_COLUMNS] + [f"adoption.{k}" for k in SIGNAL_NAMES]
         + [f"{t}.{k}" for t in tokens for k in _AGENT_COLUMNS]
     )  # fmt: skip
     for rec in latest_records(engine, registry):
@@ -135,10 +156,20 @@ def _history_entry(
     return entry
 
 
+def site_agents(registry: AgentRegistry, asked: Sequence[str] | None = None) -> list[str]:
+    """The agents ``site`` (and the dashboard's Sites page) shows: those asked for, as the registry spells them, or
+    else the core panel's agents the registry has (CCBot, Google-Extended, Applebot-Extended … besides OpenAI's and
+    Anthropic's) — the agents the stored change events follow."""
+    if asked:
+        return registry.resolve(asked)[0]
+    return [t for t in CORE_PANEL if t != "*" and t in registry]
+
+
 def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: Sequence[str]) -> dict[str, Any] | None:
-    """Everything known about one site: its current state, and every version of every resource — the first with
-    what it said (robots.txt: per agent; other resources: their signals), each later one with what it changed for
-    these agents and for every signal (tracker.changes). None if the site is unknown."""
+    """Everything known about one site: its current state (``current``, the export's record), each of these agents'
+    stance and training preference now (``agents``), and every version of every resource — the first with what it
+    said (robots.txt: per agent; other resources: their signals), each later one with every change it made to these
+    agents' stances and to every signal (tracker.changes). None if the site is unknown."""
     site = queries.find_site(engine, domain)
     if site is None:
         return None
@@ -155,23 +186,37 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
         seen_kinds.add(v.kind)
         history.append(entry)
     current = next(latest_records(engine, registry, domain=domain), None)
+    now: dict[str, dict[str, Any]] = {}
+    for state in queries.latest_states(engine, domain=domain):
+        now = _agent_records(state, site_preferences(state.resources), agents, evals)
     return {"site": {"domain": site.domain, "rank": site.rank, "category": site.category,
-                     "list_source": site.list_source}, "current": current, "history": history}  # fmt: skip
+                     "list_source": site.list_source}, "current": current, "agents": now,
+            "history": history}  # fmt: skip
+
+
+def _by_stance(stances: dict[str, str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for agent, stance in stances.items():
+        groups.setdefault(stance, []).append(agent)
+    return "; ".join(f"{stance}: {', '.join(agents)}" for stance, agents in groups.items())
 
 
 def version_summary(entry: dict[str, Any]) -> str:
-    """One line on a version of :func:`site_history`: the first of a resource says what it said, later ones what
-    they changed (for the agents asked about, and for every signal)."""
+    """One line on a version of :func:`site_history`: the first of a resource says what it said (robots.txt: the
+    agents by stance), later ones every change they made (each agent whose stance changed, each signal)."""
     if entry["first"]:
         if entry["kind"] == "robots":
-            return "first seen: " + ", ".join(f"{a} {s}" for a, s in entry.get("agents", {}).items())
+            return "first seen — " + _by_stance(entry.get("agents", {}))
         return "first seen" + (f": {json.dumps(entry['signals'])}" if entry.get("signals") else "")
     if entry["changes"]:
         return "; ".join(f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})"
                          for c in entry["changes"])  # fmt: skip
     if entry["status"] in UNKNOWN:
         return "fetch failed: says nothing about consent"
-    return "content only: no change for these agents or any signal"
+    n = len(entry.get("agents", {}))
+    if entry["kind"] == "robots":
+        return f"content only: no stance of the {n} agents shown and no signal changed"
+    return "content only: no signal changed"
 
 
 def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:

@@ -20,8 +20,7 @@ from tracker.store.models import ChangeEvent, Site, Version
 
 __all__ = [
     "EVENT_FIELDS", "StoredChange", "event_categories", "event_domains", "list_changes", "mark_notified",
-    "pending_notifications", "sites_of_run",
-    "sync_changes",
+    "pending_notifications", "sites_of_run", "sites_with_history", "sync_changes",
 ]  # fmt: skip
 
 _events = ChangeEvent.__table__  # type: ignore[attr-defined]
@@ -98,6 +97,13 @@ def sites_of_run(engine: Engine, run_id: int) -> list[int]:
     q = select(v.c.site_id).where(v.c.run_id == run_id, other).distinct()
     with engine.connect() as conn:
         return list(conn.execute(q).scalars())
+
+
+def sites_with_history(engine: Engine) -> list[int]:
+    """Every site with two versions of one resource kind: the sites that can have events at all."""
+    q = select(_versions.c.site_id).group_by(_versions.c.site_id, _versions.c.kind).having(func.count() > 1)
+    with engine.connect() as conn:
+        return sorted(set(conn.execute(q).scalars()))
 
 
 _COLS = (
