@@ -36,7 +36,8 @@ from tracker.store import queries
 from tracker.vocabulary import SIGNAL_NAMES, ExportFormat
 
 __all__ = [
-    "csv_safe", "latest_records", "robots_report", "site_agents", "site_history", "version_summary", "write_latest",
+    "adoption_summary", "csv_safe", "latest_records", "robots_report", "site_agents", "site_history",
+    "version_summary", "write_latest",
 ]  # fmt: skip
 
 
@@ -192,6 +193,16 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
     return {"site": {"domain": site.domain, "rank": site.rank, "category": site.category,
                      "list_source": site.list_source}, "current": current, "agents": now,
             "history": history}  # fmt: skip
+
+
+def adoption_summary(adoption: dict[str, bool | None]) -> str:
+    """'adopted: tdmrep; not adopted: content_signal, …; not observed: noai, …' (each signal's one reading)."""
+    parts = []
+    for label, value in (("adopted", True), ("not adopted", False), ("not observed", None)):
+        names = [k for k, v in adoption.items() if v is value]
+        if names:
+            parts.append(f"{label}: {', '.join(names)}")
+    return "; ".join(parts)
 
 
 def _by_stance(stances: dict[str, str]) -> str:

@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine
@@ -35,19 +36,21 @@ from tracker.agents import AgentRegistry
 from tracker.errors import TrendError
 from tracker.evaluate import load_evaluations
 from tracker.robots import PARSER_VERSION
-from tracker.signals.preferences import ADOPTION, ADOPTION_VERSION, adopts
+from tracker.signals.preferences import ADOPTION, ADOPTION_VERSION, Adoption, observed
 from tracker.store import catalog, queries
 from tracker.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, SignalName, Weighting
 from tracker.weights import Weights, site_weight
 
 __all__ = [
     "DEFINITIONS",
+    "SignalCoverage",
     "SignalRow",
     "TrendError",
     "TrendRow",
     "period_end",
     "period_label",
     "restriction_series",
+    "signal_coverage",
     "signal_series",
 ]
 
@@ -417,7 +420,7 @@ class SignalRow:
     period: str
     period_end: str
     signal: str
-    sites: int  # sites whose resource was observed (a site not crawled for it is not in the sample)
+    sites: int  # sites whose reading is known: the signal's primary resource observed, or another one saying yes
     adopting: int
     share: float
     definition: str
@@ -427,17 +430,148 @@ class SignalRow:
         return asdict(self)
 
 
-def _body_adoptions(engine: Engine, signal: SignalName, version: str, body_ids: set[int]) -> dict[int, bool]:
-    """Whether each body adopts the signal: from the store's cache, computing (and storing) what is missing."""
-    known = queries.adoptions(engine, signal, version)
-    missing = [b for b in body_ids if b not in known]
-    if missing:
-        kind = ADOPTION[signal].kind
-        computed = {bid: adopts(signal, queries.StoredResource(kind, "ok", body=body, truncated=truncated))
-                    for bid, body, truncated in queries.bodies_by_id(engine, missing)}  # fmt: skip
-        queries.store_adoptions(engine, signal, version, computed)
-        known.update(computed)
-    return known
+#: A carrier's version that says nothing (failed, not fetched, a page that was not a 200).
+_UNSEEN = object()
+#: What each resource kind is called when a signal was never observed.
+_KIND_NAMES = {"robots": "robots.txt", "homepage": "homepage", "tdmrep": "/.well-known/tdmrep.json",
+               "ai_txt": "ai.txt", "llms_txt": "llms.txt", "terms": "terms-of-service page", "rsl": "RSL license"}
+
+
+@dataclass(frozen=True, slots=True)
+class SignalCoverage:
+    """Which of a signal's resources this database ever observed: none (never observed: a face says so instead of
+    drawing a zero), some (read from those alone), or all."""
+
+    signal: str
+    observed: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def never(self) -> bool:
+        """No resource that carries the signal was ever observed."""
+        return not self.observed
+
+    @property
+    def message(self) -> str:
+        """'noai: never observed (no homepage fetched in this database)', or what a partial reading rests on."""
+        missing = " or ".join(_KIND_NAMES.get(k, k) for k in self.missing)
+        if self.never:
+            return f"{self.signal}: never observed (no {missing} fetched in this database)"
+        if self.missing:
+            alone = " and ".join(_KIND_NAMES.get(k, k) for k in self.observed)
+            return f"{self.signal}: read from {alone} alone (no {missing} fetched in this database)"
+        return f"{self.signal}: observed"
+
+    def as_dict(self) -> dict[str, object]:
+        """A plain dict (for JSON)."""
+        return {"signal": self.signal, "observed": list(self.observed), "missing": list(self.missing),
+                "message": self.message}  # fmt: skip
+
+
+def signal_coverage(engine: Engine, names: Sequence[SignalName | str]) -> list[SignalCoverage]:
+    """For each signal, which of the resources that carry it were ever observed here (after an archive import: only
+    robots.txt), so the faces say "never observed" or "read from robots.txt alone" instead of implying a zero."""
+    seen: dict[str, bool] = {}
+    out: list[SignalCoverage] = []
+    for name in names:
+        adoption = ADOPTION[name]  # type: ignore[index]
+        for k in adoption.kinds:
+            if k not in seen:
+                seen[k] = any(observed(k, queries.StoredResource(k, st)) for st in queries.version_statuses(engine, k))
+        out.append(SignalCoverage(name, tuple(k for k in adoption.kinds if seen[k]),
+                                  tuple(k for k in adoption.kinds if not seen[k])))  # fmt: skip
+    return out
+
+
+class _Parts:
+    """What each version says towards one signal: bodies from the store's cache (computed and stored when missing),
+    pages by the text of their signals (equal texts are read once); ``_UNSEEN`` for a version that says nothing."""
+
+    def __init__(self, engine: Engine, signal: SignalName, version: str, spans_of: dict[str, list[Any]]) -> None:
+        self.adoption = ADOPTION[signal]
+        self.body_kind = self.adoption.body_kind
+        bodies = {sp.body_id for sp in spans_of.get(self.body_kind or "", []) if sp.status == "ok" and sp.body_id}
+        known = queries.adoptions(engine, signal, version)
+        missing = [b for b in bodies if b not in known]
+        kind = self.body_kind
+        if missing and kind is not None:
+            computed = {bid: bool(self.adoption.part(kind, queries.StoredResource(kind, "ok", body=body,
+                                                                                    truncated=truncated)))
+                        for bid, body, truncated in queries.bodies_by_id(engine, missing)}  # fmt: skip
+            queries.store_adoptions(engine, signal, version, computed)
+            known.update(computed)
+        self.by_body = known
+        self.cache: dict[tuple[str, str, str | None], Any] = {}
+
+    def __call__(self, sp: queries.ResourceSpan) -> Any:
+        if sp.kind == self.body_kind and sp.status == "ok" and sp.body_id:
+            return self.by_body.get(sp.body_id, False)
+        key = (sp.kind, sp.status, sp.signals)
+        if key not in self.cache:
+            evidence = queries.StoredResource(sp.kind, sp.status, signals=json.loads(sp.signals) if sp.signals
+                                              else None)  # fmt: skip
+            self.cache[key] = self.adoption.part(sp.kind, evidence) if observed(sp.kind, evidence) else _UNSEEN
+        return self.cache[key]
+
+
+Interval = tuple[date, date, Any]  # [start, end) of a version, and its part (or _UNSEEN)
+
+
+def _segments(per_kind: dict[str, list[Interval]]) -> list[tuple[date, date, dict[str, Any]]]:
+    """A site's carriers' intervals cut where any of them changes: [start, end) and the parts observed in it."""
+    if len(per_kind) == 1:
+        return [(s, e, {k: p} if p is not _UNSEEN else {}) for k, ivs in per_kind.items() for s, e, p in ivs]
+    cuts = sorted({d for ivs in per_kind.values() for s, e, _ in ivs for d in (s, e)})
+    out: list[tuple[date, date, dict[str, Any]]] = []
+    pos = dict.fromkeys(per_kind, 0)
+    for a, b in pairwise(cuts):
+        parts: dict[str, Any] = {}
+        for k, ivs in per_kind.items():
+            i = pos[k]
+            while i < len(ivs) and ivs[i][1] <= a:
+                i += 1
+            pos[k] = i
+            if i < len(ivs) and ivs[i][0] <= a and ivs[i][2] is not _UNSEEN:
+                parts[k] = ivs[i][2]
+        out.append((a, b, parts))
+    return out
+
+
+def _adoption_events(
+    adoption: Adoption, spans_of: dict[str, list[Any]], parts: _Parts, horizon: date, max_age_days: int
+) -> list[Event]:
+    """Start/end events of each site's stretches with one known reading (a current version counts until
+    ``max_age_days`` after it was last seen)."""
+    per_site: dict[int, dict[str, list[Interval]]] = defaultdict(dict)
+    for k in adoption.kinds:
+        for sp in spans_of[k]:
+            start = sp.first_seen.date()
+            end = sp.valid_to.date() if sp.valid_to is not None else sp.last_seen.date() + timedelta(days=max_age_days)
+            if start < end:
+                per_site[sp.site_id].setdefault(k, []).append((start, end, parts(sp)))
+    events: list[Event] = []
+
+    def emit(start: date, end: date, hit: bool) -> None:
+        state: State = ("adopting" if hit else "not", hit, False)
+        events.append((start, 1, state, 1, 0.0, 0.0))
+        if end <= horizon:
+            events.append((end, -1, state, 1, 0.0, 0.0))
+
+    for kinds in per_site.values():
+        for ivs in kinds.values():
+            ivs.sort(key=lambda iv: iv[0])
+        run: tuple[date, date, bool] | None = None  # consecutive segments with one reading count once
+        for a, b, found in _segments(kinds):
+            hit = adoption.read(found)
+            if run is not None and (hit is None or hit != run[2] or a != run[1]):
+                emit(*run)
+                run = None
+            if hit is not None:
+                run = (run[0], b, hit) if run is not None else (a, b, hit)
+        if run is not None:
+            emit(*run)
+    events.sort(key=lambda e: e[0])
+    return events
 
 
 def signal_series(
@@ -450,7 +584,10 @@ def signal_series(
     category: str | None = None,
     max_age_days: int = 90,
 ) -> list[SignalRow]:
-    """Adoption over time of each signal, as of the end of each period, over the sites observed for it."""
+    """Adoption over time of each signal, as of the end of each period, over the sites whose reading is known.
+
+    The reading is :attr:`tracker.signals.preferences.Adoption.read` — the one the export and the change events
+    use — of the versions of every resource that carries the signal in effect at each moment."""
     unknown = [n for n in names if n not in ADOPTION]
     if unknown:
         raise TrendError(f"unknown signal(s): {', '.join(unknown)}; known: {', '.join(SIGNAL_NAMES)}")
@@ -460,35 +597,18 @@ def signal_series(
     horizon, periods = window
     rows: list[SignalRow] = []
     version = f"{ADOPTION_VERSION}.{PARSER_VERSION}"
-    spans_of: dict[str, list[Any]] = {}  # one read of the versions per resource kind, however many signals
+    spans_of: dict[str, list[Any]] = {}  # one read of the versions per kind, however many signals
     for name in names:
         signal: SignalName = name  # type: ignore[assignment]
         adoption = ADOPTION[signal]
-        if adoption.kind not in spans_of:
-            spans_of[adoption.kind] = list(queries.resource_spans(engine, adoption.kind, category=category))
-        spans = spans_of[adoption.kind]
-        by_body = _body_adoptions(engine, signal, version, {bid for st_, bid, *_ in spans if st_ == "ok" and bid})
-        cache: dict[tuple[str, str | None], bool] = {}
-        events: list[Event] = []
-        for status, body_id, signals, first, valid_to, last in spans:
-            if status == "ok" and body_id:
-                hit = by_body.get(body_id, False)
-            else:  # no body to read (homepage and terms keep their signals; other statuses adopt nothing)
-                key = (status, signals)
-                cached = cache.get(key)
-                if cached is None:
-                    evidence = queries.StoredResource(adoption.kind, status,
-                                                      signals=json.loads(signals) if signals else None)  # fmt: skip
-                    cached = cache[key] = adopts(signal, evidence)
-                hit = cached
-            state: State = ("adopting" if hit else "not", hit, False)
-            events.append((first.date(), 1, state, 1, 0.0, 0.0))
-            end = valid_to.date() if valid_to is not None else last.date() + timedelta(days=max_age_days)
-            if end <= horizon:
-                events.append((end, -1, state, 1, 0.0, 0.0))
-        events.sort(key=lambda e: e[0])
+        for k in adoption.kinds:
+            if k not in spans_of:
+                spans_of[k] = list(queries.resource_spans(engine, k, category=category))
+        events = _adoption_events(adoption, spans_of, _Parts(engine, signal, version, spans_of), horizon,
+                                  max_age_days)
         for r in _accumulate(name, events, periods, False, "sites", "all sites"):
             rows.append(SignalRow(r.period, r.period_end, name, r.sites, r.blocked,
                                   round(r.blocked / r.sites, 6) if r.sites else 0.0, adoption.definition))  # fmt: skip
     rows.sort(key=lambda r: (r.period_end, list(names).index(r.signal)))
     return rows
+

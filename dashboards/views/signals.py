@@ -8,6 +8,7 @@ import streamlit as st
 
 from tracker.charts import adoption_chart
 from tracker.signals.preferences import ADOPTION
+from tracker.trends import signal_coverage
 from tracker.vocabulary import SIGNAL_NAMES
 
 st.title("Use-preference signals")
@@ -18,11 +19,21 @@ chosen = st.multiselect("Signals", list(SIGNAL_NAMES), default=["content_signal"
 if not chosen:
     st.info("Choose at least one signal.")
     st.stop()
-rows = common.signals(common.db_path(), tuple(chosen), f["category"])
-st.altair_chart(adoption_chart(rows), width="stretch")
-if not rows:
-    st.info("No observation of these resources yet: homepages, well-known files and terms come with `crawl`.")
+coverage = {c.signal: c for c in signal_coverage(e, chosen)}
+# A signal none of whose resources was ever fetched has no line at all, never a line at zero.
+drawn = tuple(name for name in chosen if not coverage[name].never)
 for name in chosen:
-    st.text(f"{name}: {ADOPTION[name].definition}")
-st.caption("Shares are over the sites whose resource (robots.txt, homepage, tdmrep.json, ai.txt, llms.txt, terms) "
-           "was observed by the end of each month; a signal never fetched is not counted as absent.")  # fmt: skip
+    if coverage[name].never:
+        st.info(coverage[name].message.replace(f"{name}: ", f"**{name}**: ", 1) + ": not drawn.")
+rows = common.signals(common.db_path(), drawn, f["category"]) if drawn else []
+if rows:
+    st.altair_chart(adoption_chart(rows), width="stretch")
+elif drawn:
+    st.info("No observation of these resources in this sample yet.")
+for name in chosen:
+    partial = f" ({coverage[name].message.split(': ', 1)[1]})" if coverage[name].missing else ""
+    st.text(f"{name}: {ADOPTION[name].definition}{partial}")
+st.caption("Each signal is read from every resource that carries it (the same reading as `export latest`, `site`, "
+           "`trends --signal` and the change events). Shares are over the sites whose reading is known by the end "
+           "of each month: the signal's first resource observed, or another one saying yes; a resource never fetched "
+           "is not counted as a no.")  # fmt: skip

@@ -9,7 +9,7 @@ import common
 import streamlit as st
 
 from tracker.insights import robots_diff, robots_versions
-from tracker.report import version_summary
+from tracker.report import adoption_summary, site_agents, version_summary
 from tracker.store import queries
 
 st.title("Sites")
@@ -24,17 +24,27 @@ if not domains:
     st.info("No site matches.")
     st.stop()
 domain = st.selectbox("Site", domains, key="site_pick", index=domains.index(asked) if asked in domains else 0)
-info = common.site(common.db_path(), domain, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"))
+# The core panel, as `consent-tracker site` shows it: every change of these agents' stances is in the timeline.
+info = common.site(common.db_path(), domain, tuple(site_agents(common.registry())))
 if info is None:
     st.stop()
 cur = info["current"]
+
+
+def _optout(value: bool | None) -> str:
+    return "not observed" if value is None else "yes" if value else "no"
+
+
 if cur:
     st.subheader(f"{domain} now: robots.txt {cur['robots_status']}, seen {cur['fetched_at']}")
-    stances = {a: v["stance"] for a, v in cur["agents"].items() if a in ("GPTBot", "ClaudeBot", "Google-Extended",
-                                                                           "CCBot", "Bytespider")}  # fmt: skip
-    st.dataframe([{"agent": a, "stance": s, "training opt-out": cur["agents"][a]["training_optout"],
-                   "sources": ", ".join(cur["agents"][a]["training_optout_sources"])} for a, s in stances.items()],
+    st.dataframe([{"agent": a, "stance": v["stance"], "may fetch /": v["allowed_root"],
+                   "training opt-out": _optout(v["training_optout"]),
+                   "sources": ", ".join(v["training_optout_sources"])} for a, v in info["agents"].items()],
                  hide_index=True, key="site_agents")  # fmt: skip
+    if cur["signals"]["homepage_status"] is None:
+        st.caption("Training opt-out is *not observed* without the homepage: this site's homepage was never fetched "
+                   "(an archive import or a robots.txt-only crawl).")  # fmt: skip
+    st.text(f"Adoption (the reading of trends --signal and the change events): {adoption_summary(cur['adoption'])}")
     st.text("Signals (as read, never rendered):")
     st.code(json.dumps(cur["signals"], indent=1, ensure_ascii=False), language="json")
     tos = cur["signals"].get("tos") or {}

@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from tracker.agents import CORE_PANEL
 from tracker.cli.common import (
     AgentsFileOpt,
     DbOpt,
@@ -107,7 +106,7 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
-    from tracker.trends import DEFINITIONS, restriction_series, signal_series
+    from tracker.trends import DEFINITIONS, restriction_series, signal_coverage, signal_series
     from tracker.weights import Weights, load_weights, stored_weights, weight_label
 
     since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
@@ -116,7 +115,7 @@ def trends_cmd(
     if signal:
         srows = signal_series(engine, signal, freq=freq, since=since_d, until=until_d, category=category,
                               max_age_days=max_age)  # fmt: skip
-        _print_signal_rows(srows, fmt)
+        _print_signal_rows(srows, signal_coverage(engine, signal), fmt)
         return
     table_weights: dict[str, float] | Weights | None = None
     label = weight.value
@@ -169,17 +168,36 @@ def _print_trend_table(rows: list[Any]) -> None:
         out.print(Text("(a narrow terminal: named share and the stance counts are in --format csv or json)"))
 
 
-def _print_signal_rows(rows: list, fmt: OutputFormat) -> None:
-    if print_rows_as_data(rows, fmt):
+def _print_signal_rows(rows: list[Any], coverage: list[Any], fmt: OutputFormat) -> None:
+    """Adoption rows; a signal never observed here is said to be (never drawn as a zero), and one read from some of
+    its resources only says which."""
+    partial = [c for c in coverage if c.missing]
+    if fmt is OutputFormat.json:
+        print_rows_as_data(rows, fmt, {"never_observed": [c.as_dict() for c in partial if c.never],
+                                       "partly_observed": [c.as_dict() for c in partial if not c.never]})  # fmt: skip
+        return
+    if fmt is OutputFormat.csv:
+        for c in partial:
+            warn(c.message)
+        print_rows_as_data(rows, fmt)
+        return
+    if not rows:
+        for c in partial:
+            out.print(Text(c.message), soft_wrap=True)
+        if not any(c.never for c in coverage):
+            out.print("no observations in that range")
         return
     definitions = {r.signal: r.definition for r in rows}
     table = Table(caption="; ".join(f"{k}: {v}" for k, v in definitions.items()) + ". Share is over the sites whose "
-                  "resource was observed by then.", caption_justify="left")  # fmt: skip
+                  "reading is known by then (the signal's first resource observed, or another saying yes).",
+                  caption_justify="left")  # fmt: skip
     for col in ("period", "signal", "sites", "adopting", "share"):
         table.add_column(col, justify="left" if col in ("period", "signal") else "right", no_wrap=True)
     for r in rows:
         table.add_row(r.period, r.signal, str(r.sites), str(r.adopting), f"{r.share:.1%}")
     out.print(table)
+    for c in partial:
+        out.print(Text(c.message), soft_wrap=True)
 
 
 def export_latest(
@@ -209,19 +227,19 @@ def export_latest(
 def site_cmd(
     domain: Annotated[str, typer.Argument(help="The site (as crawled or imported, e.g. nytimes.com).")],
     agent: Annotated[
-        list[str] | None, typer.Option("--agent", "-a", help="Agents to show (repeatable). Default: core panel.")
+        list[str] | None,
+        typer.Option("--agent", "-a", help="Agents to show (repeatable). Default: the core panel (as `robots`)."),
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
-    """Everything known about one site now, and what changed when."""
-    from tracker.report import site_history, version_summary
+    """Everything known about one site now (each agent's stance, the signals), and what each version changed."""
+    from tracker.report import adoption_summary, site_agents, site_history, version_summary
 
     reg = registry(agents_file)
     engine = open_db(db, create=False)
-    tokens, _ = reg.resolve(agent or [t for t in CORE_PANEL if t != "*"][:8])
-    info = site_history(engine, reg, domain.strip().lower(), tokens)
+    info = site_history(engine, reg, domain.strip().lower(), site_agents(reg, agent))
     if info is None:
         fail(f"{domain} is not in the database (crawl or import it first)")
     if fmt is OutputFormat.json:
@@ -234,7 +252,11 @@ def site_cmd(
     if cur:
         out.print(Text(f"now: robots.txt {cur['robots_status']} (HTTP {cur['http_status']}), seen {cur['fetched_at']}"))
         for k, v in cur["signals"].items():
+            if k == "homepage_status" and v is None:
+                v = "not fetched"
             out.print(Text(f"  {k}: {json.dumps(v) if not isinstance(v, str) else v}"), soft_wrap=True)
+        out.print(Text("  adoption: " + adoption_summary(cur["adoption"])), soft_wrap=True)
+        _print_agents_now(info["agents"])
     table = Table(title="history: what each version changed (the first: what it said)")
     for col in ("resource", "from", "until", "status", "what changed"):
         table.add_column(col, overflow="fold")
@@ -243,6 +265,23 @@ def site_cmd(
         table.add_row(
             Text(h["kind"]), Text((h["from"] or "")[:10]), Text((h["until"] or "now")[:10]),
             Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
+        )  # fmt: skip
+    out.print(table)
+
+
+def _print_agents_now(agents: dict[str, dict[str, Any]]) -> None:
+    """Each agent's stance today ("via *": from the '*' group), and its training preference (not observed: no
+    homepage fetched and no source saying "no")."""
+    table = Table(title="now, per agent ('/': may it fetch '/'; opt-out: of AI training, and the sources saying so)")
+    for col in ("agent", "stance", "/", "opt-out"):
+        table.add_column(col, overflow="fold")
+    for token, a in agents.items():
+        optout, sources = a["training_optout"], ", ".join(a["training_optout_sources"])
+        inherited = not a["named"] and a["stance"] not in ("no_robots", "unreachable", "allowed")
+        table.add_row(
+            Text(token), Text(f"{a['stance']}{' via *' if inherited else ''}"),
+            Text("yes" if a["allowed_root"] else "no"),
+            Text("not observed" if optout is None else f"yes: {sources}" if optout else "no"),
         )  # fmt: skip
     out.print(table)
 

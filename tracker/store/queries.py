@@ -11,7 +11,7 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, select
 
@@ -21,6 +21,7 @@ from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Vers
 __all__ = [
     "EvaluationRow",
     "LatestState",
+    "ResourceSpan",
     "SiteInfo",
     "StoredResource",
     "adoptions",
@@ -45,6 +46,7 @@ __all__ = [
     "stale_current_counts",
     "store_adoptions",
     "version",
+    "version_statuses",
 ]
 
 _versions = Version.__table__  # type: ignore[attr-defined]
@@ -228,18 +230,35 @@ def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]
         return list(conn.execute(q).scalars())
 
 
-def resource_spans(
-    engine: Engine, kind: str, *, category: str | None = None
-) -> Iterator[tuple[str, int | None, str | None, datetime, datetime | None, datetime]]:
-    """(status, body id, signals JSON, first_seen, valid_to, last_seen) of every version of a kind, without bodies."""
+class ResourceSpan(NamedTuple):
+    """One version of a site's resource, without its body: what an adoption series reads."""
+
+    site_id: int
+    kind: str
+    status: str
+    body_id: int | None
+    signals: str | None  # JSON, as stored (equal texts read alike: callers cache by it)
+    first_seen: datetime
+    valid_to: datetime | None
+    last_seen: datetime
+
+
+def resource_spans(engine: Engine, kind: str, *, category: str | None = None) -> Iterator[ResourceSpan]:
+    """Every version of a kind (of the sites of a category), without bodies."""
     joined = _versions.join(_sites, _sites.c.id == _V.site_id)
-    q = select(_V.status, _V.body_id, _V.signals, _V.first_seen, _V.valid_to, _V.last_seen).select_from(joined)
-    q = q.where(_V.kind == kind)
+    q = select(_V.site_id, _V.status, _V.body_id, _V.signals, _V.first_seen, _V.valid_to, _V.last_seen)
+    q = q.select_from(joined).where(_V.kind == kind)
     if category is not None:
         q = q.where(_sites.c.category == category)
     with engine.connect() as conn:
-        for status, bid, signals, first, valid, last in conn.execute(q):
-            yield status, bid, signals, as_utc(first), as_utc(valid), as_utc(last)
+        for sid, status, bid, signals, first, valid, last in conn.execute(q):
+            yield ResourceSpan(sid, kind, status, bid, signals, as_utc(first), as_utc(valid), as_utc(last))
+
+
+def version_statuses(engine: Engine, kind: str) -> set[str]:
+    """The statuses the versions of a kind have (empty: the kind was never fetched)."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(_V.status).where(_V.kind == kind).distinct()).scalars())
 
 
 def bodies_by_id(engine: Engine, ids: Sequence[int]) -> Iterator[tuple[int, bytes, bool]]:
