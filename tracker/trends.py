@@ -517,23 +517,23 @@ class _Parts:
 Interval = tuple[date, date, Any]  # [start, end) of a version, and its part (or _UNSEEN)
 
 
-def _segments(per_kind: dict[str, list[Interval]]) -> list[tuple[date, date, dict[str, Any]]]:
-    """A site's carriers' intervals cut where any of them changes: [start, end) and the parts observed in it."""
+def _segments(per_kind: list[list[Interval]]) -> list[tuple[date, date, tuple[Any, ...]]]:
+    """A site's carriers' intervals (one list per kind, in the signal's order) cut where any of them changes:
+    [start, end) and each kind's part in it (``_UNSEEN`` where none)."""
     if len(per_kind) == 1:
-        return [(s, e, {k: p} if p is not _UNSEEN else {}) for k, ivs in per_kind.items() for s, e, p in ivs]
-    cuts = sorted({d for ivs in per_kind.values() for s, e, _ in ivs for d in (s, e)})
-    out: list[tuple[date, date, dict[str, Any]]] = []
-    pos = dict.fromkeys(per_kind, 0)
+        return [(s, e, (p,)) for s, e, p in per_kind[0]]
+    cuts = sorted({d for ivs in per_kind for s, e, _ in ivs for d in (s, e)})
+    out: list[tuple[date, date, tuple[Any, ...]]] = []
+    pos = [0] * len(per_kind)
     for a, b in pairwise(cuts):
-        parts: dict[str, Any] = {}
-        for k, ivs in per_kind.items():
-            i = pos[k]
+        key = []
+        for n, ivs in enumerate(per_kind):
+            i = pos[n]
             while i < len(ivs) and ivs[i][1] <= a:
                 i += 1
-            pos[k] = i
-            if i < len(ivs) and ivs[i][0] <= a and ivs[i][2] is not _UNSEEN:
-                parts[k] = ivs[i][2]
-        out.append((a, b, parts))
+            pos[n] = i
+            key.append(ivs[i][2] if i < len(ivs) and ivs[i][0] <= a else _UNSEEN)
+        out.append((a, b, tuple(key)))
     return out
 
 
@@ -542,14 +542,19 @@ def _adoption_events(
 ) -> list[Event]:
     """Start/end events of each site's stretches with one known reading (a current version counts until
     ``max_age_days`` after it was last seen)."""
-    per_site: dict[int, dict[str, list[Interval]]] = defaultdict(dict)
-    for k in adoption.kinds:
+    kinds = adoption.kinds
+    per_site: dict[int, list[list[Interval]]] = {}
+    for n, k in enumerate(kinds):
         for sp in spans_of[k]:
-            start = sp.first_seen.date()
-            end = sp.valid_to.date() if sp.valid_to is not None else sp.last_seen.date() + timedelta(days=max_age_days)
+            start = sp.first_day
+            end = sp.until_day if sp.until_day is not None else sp.last_day + timedelta(days=max_age_days)
             if start < end:
-                per_site[sp.site_id].setdefault(k, []).append((start, end, parts(sp)))
+                lists = per_site.get(sp.site_id)
+                if lists is None:
+                    lists = per_site[sp.site_id] = [[] for _ in kinds]
+                lists[n].append((start, end, parts(sp)))
     events: list[Event] = []
+    readings: dict[tuple[Any, ...], bool | None] = {}  # the parts of each kind → the reading (few distinct ones)
 
     def emit(start: date, end: date, hit: bool) -> None:
         state: State = ("adopting" if hit else "not", hit, False)
@@ -557,17 +562,22 @@ def _adoption_events(
         if end <= horizon:
             events.append((end, -1, state, 1, 0.0, 0.0))
 
-    for kinds in per_site.values():
-        for ivs in kinds.values():
+    for lists in per_site.values():
+        present = [ivs for ivs in lists if ivs]
+        for ivs in present:
             ivs.sort(key=lambda iv: iv[0])
         run: tuple[date, date, bool] | None = None  # consecutive segments with one reading count once
-        for a, b, found in _segments(kinds):
-            hit = adoption.read(found)
+        for a, b, key in _segments(lists if len(present) > 1 else present):
+            if len(present) == 1:  # one kind: say which, for the reading
+                key = tuple(key[0] if ivs else _UNSEEN for ivs in lists)
+            hit = readings.get(key, readings)
+            if hit is readings:
+                hit = readings[key] = adoption.read({k: p for k, p in zip(kinds, key, strict=True) if p is not _UNSEEN})
             if run is not None and (hit is None or hit != run[2] or a != run[1]):
                 emit(*run)
                 run = None
             if hit is not None:
-                run = (run[0], b, hit) if run is not None else (a, b, hit)
+                run = (run[0], b, hit) if run is not None else (a, b, hit)  # type: ignore[assignment]
         if run is not None:
             emit(*run)
     events.sort(key=lambda e: e[0])

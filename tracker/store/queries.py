@@ -231,16 +231,21 @@ def site_domains(engine: Engine, prefix: str = "", limit: int = 50) -> list[str]
 
 
 class ResourceSpan(NamedTuple):
-    """One version of a site's resource, without its body: what an adoption series reads."""
+    """One version of a site's resource, without its body, by UTC day: what an adoption series reads."""
 
     site_id: int
     kind: str
     status: str
     body_id: int | None
     signals: str | None  # JSON, as stored (equal texts read alike: callers cache by it)
-    first_seen: datetime
-    valid_to: datetime | None
-    last_seen: datetime
+    first_day: date
+    until_day: date | None  # the day the next version began (None: the current version)
+    last_day: date
+
+
+def _utc_day(value: datetime) -> date:
+    """The UTC day of a datetime read back from the store (naive from SQLite: already UTC)."""
+    return value.date() if value.tzinfo is None else value.astimezone(UTC).date()
 
 
 def resource_spans(engine: Engine, kind: str, *, category: str | None = None) -> Iterator[ResourceSpan]:
@@ -252,7 +257,8 @@ def resource_spans(engine: Engine, kind: str, *, category: str | None = None) ->
         q = q.where(_sites.c.category == category)
     with engine.connect() as conn:
         for sid, status, bid, signals, first, valid, last in conn.execute(q):
-            yield ResourceSpan(sid, kind, status, bid, signals, as_utc(first), as_utc(valid), as_utc(last))
+            yield ResourceSpan(sid, kind, status, bid, signals, _utc_day(first),
+                               _utc_day(valid) if valid is not None else None, _utc_day(last))  # fmt: skip
 
 
 def version_statuses(engine: Engine, kind: str) -> set[str]:
