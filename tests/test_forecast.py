@@ -122,14 +122,17 @@ def test_backtest_on_the_corpus_history(history: object) -> None:
     params = ForecastParams()
     m = measured_restriction(history, REG, params)  # type: ignore[arg-type]
     assert m.rows[0].period == "2022-07" and m.rows[-1].period == "2024-07"
-    cut = next(t for t, r in zip(m.t, m.rows, strict=True) if r.period == "2023-12")
-    results = {model: backtest(m.t, m.r, cut, model=model) for model in ("logistic", "linear")}
-    chosen = backtest(m.t, m.r, cut)
-    for name, b in {**results, "chosen": chosen}.items():
-        print(f"backtest {name} ({b.model}): fitted to 2023-12, 2024-01..06 off by {b.mae:.4f} on average; "
-              f"last observed {b.last_observed:.3f}, predicted {b.last_predicted:.3f}")
-    assert results["linear"].months == 7  # 2024-01 … 2024-07 (the history ends mid-July)
-    assert min(b.mae for b in results.values()) < 0.03 and chosen.mae < 0.05
+    bt = backtest(m.t, m.r)  # every origin from 2023-06 (12 months behind it), forecast 3, 6 and 12 months ahead
+    assert bt is not None
+    for s in bt.horizons:
+        print(f"backtest {s.months} months ahead, {s.origins} origins: off by {s.mae:.4f} on average (last value "
+              f"{s.mae_last_value:.4f}, drift {s.mae_drift:.4f}, damped trend {s.mae_damped_trend:.4f}); "
+              f"band held {s.coverage:.0%}")
+    assert [(s.months, s.origins) for s in bt.horizons] == [(3, 11), (6, 8), (12, 2)]  # 25 months, to 2024-07
+    three, six = bt.at(3), bt.at(6)
+    assert three is not None and six is not None
+    assert three.mae <= min(three.mae_last_value, three.mae_drift, three.mae_damped_trend) and three.mae < 0.04
+    assert six.mae <= six.mae_last_value
 
 
 @needs_corpus
