@@ -25,6 +25,7 @@ from tracker.cli.common import (
     out,
     parse_day,
     print_rows_as_data,
+    warn,
 )
 from tracker.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
 from tracker.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
@@ -52,11 +53,16 @@ def changes_cmd(
 ) -> None:
     """What changed: each site's new stance per agent and each signal adopted or dropped, restrictions and
     reversals apart, newest first."""
-    from tracker.changes import list_events
+    from tracker.changes import CHANGE_AGENTS, list_events
 
     bad = [c for c in change or [] if c not in CHANGE_TYPES]
     if bad:
         raise typer.BadParameter(f"{bad[0]!r} is not one of {', '.join(CHANGE_TYPES)}", param_hint="--type")
+    followed = {a.lower() for a in CHANGE_AGENTS}
+    for a in agent or []:
+        if a.lower() not in followed:
+            warn(f"{a} is not one of the agents change events follow (the core panel); "
+                 f"`consent-tracker site DOMAIN --agent {a}` reads its history")  # fmt: skip
     events = list_events(
         open_db(db, create=False), since=parse_day(since, "--since"), until=parse_day(until, "--until"), site=site,
         agents=agent, category=category, signals=signal, changes=change,  # type: ignore[arg-type]
