@@ -36,10 +36,11 @@ ai.txt, terms, the RSL document) can turn it true; when they were not fetched th
 Adoption (:data:`ADOPTION`). Each signal is read from the resources that carry it — Content-Signal from robots.txt
 (any group) and the homepage header, TDMRep from the file, the header and the meta tag — by one
 :class:`Adoption` reading that the export (``adoption``), ``site``, ``trends --signal``, the change events and the
-dashboard all use. A site has adopted a signal when the site-level rule above says so for at least one agent (any
-product token, named in robots.txt or not). The first resource kind of a signal is its *primary* one: a reading is
-``True`` when any observed resource says so, ``False`` when the primary one was observed and nothing observed says
-so, and ``None`` (not in a series' sample) otherwise.
+dashboard all use. A site has adopted a signal that is a source of the rule above when that source says "no" to at
+least one agent (any product token, named in robots.txt or not); the other signals (noimageai, tdm_meta,
+rsl_license, llms_txt, tos_scraping) by their definitions. The first resource kind of a signal is its *primary* one:
+a reading is ``True`` when any observed resource says so, ``False`` when the primary one was observed and nothing
+observed says so, and ``None`` (not in a series' sample) otherwise.
 """
 
 from __future__ import annotations
