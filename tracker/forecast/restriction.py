@@ -344,7 +344,8 @@ class RestrictionForecast:
     backtest: Backtest | None  # the rolling-origin evaluation on this series (None: too short)
 
     def bands(self, qs: Sequence[float] = (0.1, 0.5, 0.9)) -> Array:
-        """Quantiles of the forecast at each time (len(qs) × times); the 0.5 row is the point forecast."""
+        """Quantiles of the forecast at each time (len(qs) × times); the 0.5 row is the point forecast. Levels
+        beyond the calibrated 1% and 99% are read as those."""
         levels = np.asarray(qs, dtype=float)
         if np.any((levels < 0) | (levels > 1)):
             raise TrendError("band quantiles must lie in [0, 1]")
@@ -386,8 +387,10 @@ def forecast_restriction(
 
     ``t`` are the decimal years of the months' ends (at least 6, monthly), ``r`` the shares. At grid times up to
     the last observation the forecast is the observed series (interpolated; before the first observation, its
-    first value), so every path starts from the last observation. ``seed`` orders the paths (``curves`` rows are
-    shuffled by it; the forecast itself is deterministic). ``evaluate`` runs :func:`backtest` on the series."""
+    first value), so every path starts from the last observation. Row j of ``curves`` is the path at one error
+    quantile u_j, drawn by ``seed`` inside ((j, j + 1)/``paths``), at every horizon: the rows rise with j and never
+    cross. The point forecast and :meth:`RestrictionForecast.bands` do not depend on the seed. ``evaluate`` runs
+    :func:`backtest` on the series (the ``backtest`` field; None when not asked or too short)."""
     x, y = _series(t, r)
     grid = np.asarray(times, dtype=float).ravel()
     if paths < 1:
