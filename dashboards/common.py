@@ -110,11 +110,14 @@ def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue().encode()
 
 
-def caption(rows: list[Any]) -> None:
-    """The sample, dates, weighting and definition behind a series, under its chart."""
+def caption(rows: list[Any], definition: Any = None) -> None:
+    """The sample, dates, weighting and definition behind a series, under its chart: the series' own
+    :class:`tracker.trends.Definition` when given, else the per-agent one."""
     from tracker.trends import DEFINITIONS
 
-    if rows:
+    if definition is not None:
+        st.caption(definition.text)
+    elif rows:
         first, last = rows[0], rows[-1]
         st.caption(f"Sample: {last.sample}, {last.sites:,} sites at the end; {first.period} → {last.period} "
                    f"(state at each month's end); weighting: {last.weighting}. {DEFINITIONS}")  # fmt: skip
@@ -158,18 +161,12 @@ def site(path: str, domain: str, agents: tuple[str, ...]) -> Any:
     return site_history(engine(path), registry(), domain, list(agents))
 
 
-#: The dashboard's forecast by default: fewer draws and a smaller preference snapshot than the CLI, for speed.
-FORECAST_DEFAULTS = ('demand.projection="historical"', "demand.overtraining=1.0", "stock.quality=[0.1, 0.4, 95]",
-                     "draws=20000", "consent.preferences_sample=1000")  # fmt: skip
-
-
 @st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
-def forecast(path: str, overrides: tuple[str, ...] = FORECAST_DEFAULTS) -> dict[str, Any]:
-    """The forecast through tracker.forecast (cached five minutes; the Forecast and Gap pages share it)."""
+def forecast(path: str, overrides: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The forecast through tracker.forecast, with the same default parameters as the ``forecast`` command and the
+    report (the same draws and seed: the same figures); cached five minutes, shared by the Forecast and Gap pages."""
     from tracker.forecast import forecast as compute
     from tracker.forecast import load_params
 
     e = engine(path)
     return compute(e, registry() if e is not None else None, load_params(overrides=list(overrides)))
-
-

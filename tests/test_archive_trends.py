@@ -153,7 +153,8 @@ def test_group_by_company_and_purpose(db: tuple[Engine, Path]) -> None:
     assert openai[0].blocked == 2 and openai[0].blocked_named == 1
     assert anthropic[0].blocked == 1 and anthropic[0].blocked_named == 0
     purposes = {r.agent for r in restriction_series(engine, REG, [], by="purpose")}
-    assert {"training", "search", "user", "control"} <= purposes
+    # Control tokens (Google-Extended, Applebot-Extended …) count with training: they exist to opt out of it.
+    assert {"training", "search", "user"} <= purposes and "control" not in purposes
 
 
 def test_token_weighting(db: tuple[Engine, Path], tmp_path: Path) -> None:

@@ -32,7 +32,6 @@ from tracker.sites import parse_site_list
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 from tracker.tracking import add_sites
-from tracker.trends import TrendRow
 from tracker.weights import import_weights
 
 REG = load_registry()
@@ -234,10 +233,7 @@ def test_groups_samples_and_what_is_missing(small: Engine, tmp_path: Path) -> No
     assert weighted.sample is not None and weighted.sample.sites == 3 and weighted.sample.weight_measured_share == 1.0
     full = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; rule=full; sample=c4_head:2000; "
                               "weighting=tokens:c4_tokens; date=2023-08-15")  # fmt: skip
-    if "full_block_weight" in TrendRow.__dataclass_fields__:
-        assert full.ours == pytest.approx(400 / 1000)
-    else:  # the trend rows do not carry it yet: said, not guessed
-        assert full.ours is None and full.missing is not None and "full_block_weight" in full.missing
+    assert full.ours == pytest.approx(400 / 1000)
     c4_all = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_all; "
                                 "weighting=tokens:c4_tokens; date=2023-08-15")  # fmt: skip
     assert c4_all.ours is None and c4_all.missing is not None and "no random sample of C4" in c4_all.missing
@@ -307,8 +303,4 @@ def test_originality_comparison_on_the_corpus(tmp_path: Path) -> None:
     assert runout.ours is None and runout.missing and "forecast" in runout.missing
     import_weights(engine, corpus_path("dpi_domain_token_counts.csv"))
     after = {c.claim.id: c for c in compare(engine, REG)}["cic-c4-head-robots-full"]
-    if "full_block_weight" in TrendRow.__dataclass_fields__:
-        assert after.missing is None and after.ours is not None and 0 <= after.ours <= 1
-    else:
-        assert after.ours is None and after.missing is not None and "no token weights" not in after.missing
-        assert "full_block_weight" in after.missing
+    assert after.missing is None and after.ours is not None and 0 <= after.ours <= 1

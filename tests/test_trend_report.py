@@ -41,11 +41,11 @@ def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
     for section in ("## Key figures", "## Sites restricting training agents", "## Restriction by agent",
                     "## When the real data runs out", "## Methodology"):  # fmt: skip
         assert section in text
-    assert "50.0% of the 10 sites observed at the end of 2024-08 restrict AI training agents" in text
+    assert "50.0% of the 10 sites observed at the end of 2024-08 restrict AI training in robots.txt" in text
     assert "against 20.0% in 2023-08" in text  # the same month a year before
     assert "GPTBot: 50.0% of sites restrict it (5 by name)." in text
-    assert "145 assertions" in text and "Sample: all sites" in text and "Weighting: sites" in text
-    for name in ("training", "agents", "purposes", "runout", "gap"):
+    assert "145 assertions" in text and "Sample: all sites" in text and "Weighting: each site counts once" in text
+    for name in ("training", "agents", "purposes", "restriction", "runout", "gap"):
         assert (tmp_path / "md" / f"{name}.png").stat().st_size > 5000  # a real picture
         assert f"]({name}.png)" in text and f"]({name}.csv)" in text
     with (tmp_path / "md" / "training.csv").open() as fh:
@@ -84,8 +84,9 @@ def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
 def test_report_command_and_empty_database(db: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "--format", "csv", "--out", str(tmp_path / "c"), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["agents.csv", "gap.csv", "purposes.csv",
-                                                                  "runout.csv", "training.csv"]  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["agents.csv", "figures.json", "gap.csv",
+                                                                  "purposes.csv", "restriction.csv", "runout.csv",
+                                                                  "training.csv"]  # fmt: skip
     open_store(tmp_path / "e.db")
     with pytest.raises(ReportError, match="no observations"):
         write_report(open_store(tmp_path / "e.db"), REG, tmp_path / "e", "md")

@@ -20,7 +20,7 @@ from typing import Any
 
 from tracker.errors import RegistryError
 from tracker.robots import is_valid_token
-from tracker.vocabulary import PURPOSES, Purpose
+from tracker.vocabulary import CONTROL_USE, PURPOSES, Purpose
 
 __all__ = [
     "CORE_PANEL",
@@ -73,6 +73,12 @@ class Agent:
     notes: str | None = None
     source: str = "consent-tracker"
     upstream_names: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def use(self) -> Purpose:
+        """The use its robots.txt group governs: its purpose, or for a control token the use it controls
+        (training: a site that blocks only Google-Extended restricts training)."""
+        return CONTROL_USE if self.purpose == "control" else self.purpose
 
     @property
     def valid_token(self) -> bool:
@@ -140,6 +146,11 @@ class AgentRegistry:
                 continue
             out.append(a)
         return out
+
+    def for_use(self, use: str) -> list[Agent]:
+        """The agents whose robots.txt group governs this use: for training, the training crawlers and the control
+        tokens (Google-Extended, Applebot-Extended …); search-only and user-triggered agents never count."""
+        return [a for a in self if a.use == use]
 
     def companies(self) -> dict[str, list[Agent]]:
         """Agents grouped by company, in registry order."""

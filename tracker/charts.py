@@ -15,7 +15,7 @@ import pandas as pd
 from tracker.insights import Event
 from tracker.trends import SignalRow, TrendRow
 
-__all__ = ["adoption_chart", "fan_chart", "gap_chart", "trend_chart"]
+__all__ = ["adoption_chart", "fan_chart", "gap_chart", "restriction_chart", "trend_chart"]
 
 _WIDTH = 640
 
@@ -43,7 +43,7 @@ def trend_chart(
         .mark_line(point=False)
         .encode(
             x=alt.X("period_end:T", title=None),
-            y=alt.Y("share:Q", title="share", axis=alt.Axis(format="%")),
+            y=alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%")),
             color=alt.Color("agent:N", title=None),
             tooltip=["period_end:T", "agent:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
         )
@@ -64,7 +64,7 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
         .mark_line()
         .encode(
             x=alt.X("period_end:T", title=None),
-            y=alt.Y("share:Q", axis=alt.Axis(format="%")),
+            y=alt.Y("share:Q", axis=alt.Axis(format=".0%")),
             color="signal:N",
             tooltip=["period_end:T", "signal:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
         )
@@ -72,24 +72,56 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
     )
 
 
+#: The run-out scenarios of a forecast, in the order every face lists them.
+RUNOUT_SCENARIOS = {
+    "exhaustion": "all public human text (Epoch AI's model)",
+    "exhaustion_consent_adjusted": "minus what robots.txt restricts (measured, forecast)",
+    "exhaustion_restriction_held": "minus robots.txt restriction held at today's level",
+    "exhaustion_with_preferences": "… and use preferences (today's snapshot)",
+}
+
+
 def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
     """The run-out date, with and without the consent adjustment: median (point) and 80% interval (bar)."""
-    labels = {"exhaustion": "all public human text", "exhaustion_consent_adjusted": "minus what robots.txt restricts",
-              "exhaustion_with_preferences": "… and use preferences (snapshot)"}  # fmt: skip
-    rows = [{"scenario": label, "p10": e["p10"], "median": e["median"], "p90": e["p90"]}
-            for key, label in labels.items() if (e := result.get(key)) and e.get("median") is not None]  # fmt: skip
+    shown = [(label, e) for key, label in RUNOUT_SCENARIOS.items() if (e := result.get(key)) and e.get("median")]
+    rows = [{"scenario": label, "p10": e["p10"], "median": e["median"], "p90": e["p90"],
+             "median month": e.get("median_month"), "80% from": e.get("p10_month"), "80% to": e.get("p90_month")}
+            for label, e in shown]  # fmt: skip
     data = pd.DataFrame(rows)
     base = alt.Chart(data, title=alt.TitleParams("When the largest training dataset reaches the stock",
-                                                 subtitle="median (dot) and 80% interval (bar), in years"))  # fmt: skip
-    y = alt.Y("scenario:N", title=None, sort=list(labels.values()))
-    x = alt.X("p10:Q", scale=alt.Scale(zero=False), title=None, axis=alt.Axis(format=".0f", tickMinStep=1))
+                                                 subtitle="median (dot) and 80% interval (bar); year"))  # fmt: skip
+    y = alt.Y("scenario:N", title=None, sort=list(RUNOUT_SCENARIOS.values()), axis=alt.Axis(labelLimit=360))
+    x = alt.X("p10:Q", scale=alt.Scale(zero=False), title="year", axis=alt.Axis(format="d", tickMinStep=1))
     color = alt.Color("scenario:N", legend=None)
     bars = base.mark_rule(strokeWidth=10, opacity=0.35).encode(x=x, x2="p90:Q", y=y, color=color)
     dots = base.mark_point(filled=True, size=120, color="black").encode(
-        x="median:Q", y=y, tooltip=["scenario", alt.Tooltip("p10:Q", format=".1f"),
-                                    alt.Tooltip("median:Q", format=".1f"), alt.Tooltip("p90:Q", format=".1f")]
-    )  # fmt: skip
+        x="median:Q", y=y, tooltip=["scenario", "median month:N", "80% from:N", "80% to:N"])
     return (bars + dots).properties(width=_WIDTH, height=alt.Step(44))
+
+
+def restriction_chart(result: dict[str, Any]) -> alt.LayerChart | alt.Chart:
+    """r(t): the measured restricted share each month, then its forecast — median and 80% band — from the last
+    observation on (the path the consent adjustment applies to the stock)."""
+    rs = result.get("restricted_share")
+    if not rs:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_line()
+    observed = pd.DataFrame([{"date": o["period_end"], "share": o["share"]} for o in rs["observed"]])
+    path = pd.DataFrame([{"date": f"{p['month']}-15", "p10": p["p10"], "median": p["median"], "p90": p["p90"],
+                          "what": "forecast (median, 80% band)"} for p in rs["path"]])  # fmt: skip
+    d = rs["definition"]
+    subtitle = [f"{d['counts']}".capitalize(), f"{d['sample']}; weighting: {d['weighting']}; forecast: {rs['method']}"]
+    title = alt.TitleParams(f"Share restricting {d['figure']}, measured and forecast", subtitle=subtitle)
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year"))
+    y = alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))
+    measured = alt.Chart(observed, title=title).mark_line(color="#1f77b4").encode(
+        x=x, y=y, tooltip=[alt.Tooltip("date:T", format="%b %Y"), alt.Tooltip("share:Q", format=".1%")])
+    band = alt.Chart(path).mark_area(opacity=0.25, color="#ff7f0e").encode(
+        x=x, y=alt.Y("p10:Q", title="share", axis=alt.Axis(format=".0%")), y2="p90:Q")
+    median = alt.Chart(path).mark_line(color="#ff7f0e", strokeDash=[5, 3]).encode(
+        x=x, y=alt.Y("median:Q"), tooltip=[alt.Tooltip("date:T", format="%b %Y"),
+                                           alt.Tooltip("p10:Q", format=".1%"), alt.Tooltip("median:Q", format=".1%"),
+                                           alt.Tooltip("p90:Q", format=".1%")])  # fmt: skip
+    return (band + measured + median).properties(width=_WIDTH, height=280)
 
 
 def gap_chart(result: dict[str, Any]) -> alt.Chart:
@@ -101,7 +133,7 @@ def gap_chart(result: dict[str, Any]) -> alt.Chart:
                                                  subtitle="the gap between demand and usable human text; median and "
                                                           "80% band"))  # fmt: skip
     band = base.mark_area(opacity=0.25).encode(
-        x=alt.X("year:O"), y=alt.Y("p10:Q", axis=alt.Axis(format="%"), title="synthetic share"), y2="p90:Q"
+        x=alt.X("year:O"), y=alt.Y("p10:Q", axis=alt.Axis(format=".0%"), title="synthetic share"), y2="p90:Q"
     )
     line = base.mark_line(point=True).encode(x="year:O", y="median:Q",
                                              tooltip=["year", alt.Tooltip("median:Q", format=".0%")])  # fmt: skip

@@ -91,8 +91,6 @@ OVER = ("sites", "reachable", "with_robots")
 SCENARIOS = ("unadjusted", "consent_adjusted")
 PROJECTIONS = ("historical", "compute", "pooled")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-#: Whether trend rows carry the token weight of full blocks (needed for a token-weighted full-restriction share).
-_FULL_WEIGHT = "full_block_weight" in {f.name for f in fields(TrendRow)}
 
 
 class ClaimsError(TrackerError):
@@ -508,7 +506,7 @@ def _select(registry: AgentRegistry, selector: str) -> _Selection | str:
             return f"no agent of company {name!r} in the registry"
         return _Selection(members[0].company, tuple(a.token for a in members), GroupBy.company)
     if kind == "purpose" and name:
-        members = registry.select(purpose=name)
+        members = registry.for_use(name)  # training: the training crawlers and the control tokens
         if not members:
             return f"no agent with purpose {name!r} in the registry"
         return _Selection(name, tuple(a.token for a in members), GroupBy.purpose)
@@ -627,11 +625,6 @@ def _unsupported(recipe: Recipe) -> str | None:
             "a token-weighted share over the sites with a robots.txt: trend rows carry no weight of the sites "
             "without one"
         )
-    if recipe.rule == "full" and not _FULL_WEIGHT:
-        return (
-            "a token-weighted full-restriction share: trend rows count full_block sites but carry no full_block "
-            "weight (tracker.trends would need a full_block_weight beside blocked_weight)"
-        )
     if recipe.rule == "full" and recipe.over == "reachable":
         return "a token-weighted full-restriction share over reachable sites: trend rows carry no such weight"
     return None
@@ -643,7 +636,7 @@ def _share(row: TrendRow, recipe: Recipe) -> float | str:
         if row.sites_weight <= 0:
             return f"the sample weighs nothing on {row.period_end}"
         if recipe.rule == "full":
-            return float(getattr(row, "full_block_weight")) / row.sites_weight  # noqa: B009 (newer trend rows only)
+            return row.full_block_weight / row.sites_weight
         return row.blocked_share if recipe.over == "sites" else row.blocked_share_reachable
     numerator = row.full_block if recipe.rule == "full" else row.blocked
     denominator = {

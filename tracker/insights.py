@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from tracker.agents import AgentRegistry
 from tracker.errors import TrendError
 from tracker.store import queries
-from tracker.trends import DEFINITIONS, TrendRow, restriction_series
-from tracker.vocabulary import GroupBy, Weighting
+from tracker.trends import Definition, TrendRow, define, restriction_series
+from tracker.vocabulary import GroupBy, Rule, Weighting
 from tracker.weights import stored_weights
 
 __all__ = ["EVENTS_FILE", "Event", "Headline", "headline", "load_events", "robots_diff", "robots_versions"]
@@ -48,15 +48,19 @@ def load_events(path: Path = EVENTS_FILE) -> list[Event]:
 
 @dataclass(frozen=True, slots=True)
 class Headline:
-    """The overview's figures: the share restricting the training agents now and a year before, by site and (when
-    token weights are stored) by tokens, with what they rest on."""
+    """The overview's figures: the share of sites restricting the training agents (any of them; and all of them,
+    beside it) now and a year before, by site and (when token weights are stored) by tokens, with the definition
+    of each computed beside it."""
 
     by_sites: TrendRow | None
     by_sites_year_ago: TrendRow | None
     by_tokens: TrendRow | None
     by_tokens_year_ago: TrendRow | None
-    series: list[TrendRow]  # the by-site monthly series of the training agents
-    definition: str
+    series: list[TrendRow]  # the by-site monthly series of the training agents (any)
+    definition: Definition  # of by_sites and series
+    all_agents: TrendRow | None = None  # the same sample, counting a site only when every agent is blocked
+    all_agents_definition: Definition | None = None
+    tokens_definition: Definition | None = None
 
     @property
     def empty(self) -> bool:
@@ -65,9 +69,12 @@ class Headline:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {k: (v.as_dict() if isinstance(v, TrendRow) else v) for k, v in {
-            "by_sites": self.by_sites, "by_sites_year_ago": self.by_sites_year_ago, "by_tokens": self.by_tokens,
-            "by_tokens_year_ago": self.by_tokens_year_ago, "definition": self.definition}.items()}  # fmt: skip
+        rows = {"by_sites": self.by_sites, "by_sites_year_ago": self.by_sites_year_ago, "by_tokens": self.by_tokens,
+                "by_tokens_year_ago": self.by_tokens_year_ago, "all_agents": self.all_agents}  # fmt: skip
+        defs = {"definition": self.definition, "all_agents_definition": self.all_agents_definition,
+                "tokens_definition": self.tokens_definition}  # fmt: skip
+        return {k: v.as_dict() if v is not None else None for k, v in rows.items()} | {
+            k: v.as_dict() if v is not None else None for k, v in defs.items()}
 
 
 def _year_ago(rows: list[TrendRow]) -> TrendRow | None:
@@ -95,10 +102,12 @@ def headline(
     category: str | None = None,
     since: date | None = None,
 ) -> Headline:
-    """The share of sites (and of tokens) whose robots.txt restricts the purpose's agents, now and a year before."""
-    agents = [a.token for a in registry.select(purpose=purpose)]
+    """The share of sites (and of tokens) whose robots.txt restricts the agents of a use (training: the training
+    crawlers and the control tokens), now and a year before; the share restricting all of them beside it."""
+    agents = [a.token for a in registry.for_use(purpose)]
     kw: dict[str, Any] = {"by": GroupBy.purpose, "lists": lists, "category": category, "since": since}
     rows = [r for r in restriction_series(engine, registry, agents, **kw) if r.agent == purpose]
+    every = [r for r in restriction_series(engine, registry, agents, rule=Rule.all, **kw) if r.agent == purpose]
     tokens: list[TrendRow] = []
     try:
         weights = stored_weights(engine)
@@ -107,10 +116,15 @@ def headline(
     if weights is not None and rows:
         tokens = [r for r in restriction_series(engine, registry, agents, weight=Weighting.tokens, weights=weights,
                                                 **kw) if r.agent == purpose]  # fmt: skip
-    definition = (f"{DEFINITIONS} A site counts as restricting {purpose} agents when its robots.txt lets none of "
-                  f"them ({len(agents)} in the registry) fetch '/'.")  # fmt: skip
-    return Headline(rows[-1] if rows else None, _year_ago(rows), tokens[-1] if tokens else None, _year_ago(tokens),
-                    rows, definition)  # fmt: skip
+
+    def definition(series: list[TrendRow]) -> Definition:
+        return define(registry, series, group=purpose, agents=agents, by=GroupBy.purpose)
+
+    return Headline(
+        rows[-1] if rows else None, _year_ago(rows), tokens[-1] if tokens else None, _year_ago(tokens), rows,
+        definition(rows), every[-1] if every else None, definition(every) if every else None,
+        definition(tokens) if tokens else None,
+    )  # fmt: skip
 
 
 def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import shutil
 import subprocess
 import tempfile
@@ -71,7 +72,7 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _figures(engine: Engine, registry: AgentRegistry, since: date | None, category: str | None) -> tuple[
     list[_Figure], dict[str, Any]]:  # fmt: skip
-    from tracker.charts import fan_chart, gap_chart, trend_chart
+    from tracker.charts import RUNOUT_SCENARIOS, fan_chart, gap_chart, restriction_chart, trend_chart
     from tracker.forecast import forecast, load_params
     from tracker.insights import headline, load_events
     from tracker.trends import restriction_series
@@ -83,7 +84,8 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
     agents = [a for a in MAIN_AGENTS if registry.get(a)]
     by_agent = restriction_series(engine, registry, agents, category=category, since=since)
     by_purpose = restriction_series(engine, registry, [], by=GroupBy.purpose, category=category, since=since)
-    result = forecast(engine, registry, load_params(overrides=["draws=40000"]))
+    # The default parameters, as the `forecast` command and the dashboard use them: one answer everywhere.
+    result = forecast(engine, registry, load_params())
     figures = [
         _Figure("training", "Sites restricting training agents", trend_chart(h.series, title="Sites restricting "
                 "training agents", events=events), [r.as_dict() for r in h.series]),
@@ -91,13 +93,30 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
                 [r.as_dict() for r in by_agent]),
         _Figure("purposes", "Restriction by purpose", trend_chart(by_purpose, title="Restriction by purpose"),
                 [r.as_dict() for r in by_purpose]),
+    ]  # fmt: skip
+    if result["restricted_share"]:
+        rs = result["restricted_share"]
+        rows = [{"date": o["period_end"], "kind": "measured", "p10": None, "median": o["share"], "p90": None}
+                for o in rs["observed"]] + [{"date": f"{p['month']}-15", "kind": "forecast", "p10": p["p10"],
+                                             "median": p["median"], "p90": p["p90"]} for p in rs["path"]]  # fmt: skip
+        figures.append(_Figure("restriction", "The restricted share r(t), measured and forecast",
+                               restriction_chart(result), rows))  # fmt: skip
+    figures += [
         _Figure("runout", "When the real data runs out", fan_chart(result),
-                [{"scenario": k, **(v or {})} for k, v in result.items() if k.startswith("exhaustion") and v]),
+                [{"scenario": label, **{k: v for k, v in result[key].items() if not isinstance(v, str) or
+                                        k.endswith("_month")}}
+                 for key, label in RUNOUT_SCENARIOS.items() if result.get(key)]),
         _Figure("gap", "Synthetic share of the training mix", gap_chart(result),
-                [{"year": g["year"], **{f"tokens_{k}": v for k, v in g["synthetic_tokens"].items()},
-                  **{f"share_{k}": v for k, v in g["synthetic_share"].items()}} for g in result["gap"]]),
+                [{"year": g["year"], **{f"{part}_{k}": v for part in ("demand_tokens", "usable_tokens",
+                                                                       "synthetic_tokens", "synthetic_share")
+                                        for k, v in g[part].items()}} for g in result["gap"]]),
     ]  # fmt: skip
     return figures, {"headline": h, "forecast": result, "by_agent": by_agent}
+
+
+#: The forecast's definitions, in the order the methodology lists them.
+_FORECAST_TERMS = {"demand": "Demand", "projection": "Projection", "usable_stock": "Usable stock",
+                   "run_out": "Run-out", "gap": "Gap", "monte_carlo": "Monte Carlo"}  # fmt: skip
 
 
 def _pct(x: float) -> str:
@@ -105,42 +124,105 @@ def _pct(x: float) -> str:
 
 
 def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
+    from tracker.charts import RUNOUT_SCENARIOS
+    from tracker.forecast.model import runout_text
+    from tracker.forecast.restriction import backtest_summary
+
     h = facts["headline"]
-    now, before = h.by_sites, h.by_sites_year_ago
+    now, before, every = h.by_sites, h.by_sites_year_ago, h.all_agents
     f = facts["forecast"]
-    s = f["sample"]
+    horizon = f["params"]["end"]
     rows = facts["by_agent"]
     last_agents = [r for r in rows if r.period == rows[-1].period] if rows else []
     key = [
         f"{_pct(now.blocked_share)} of the {now.sites:,} sites observed at the end of {now.period} restrict AI "
-        f"training agents in robots.txt ({_pct(now.blocked_named_share)} naming an agent, the rest through "
+        f"training in robots.txt — at least one of the {len(h.definition.agents)} training agents and training "
+        f"controls is kept from '/' ({_pct(now.blocked_named_share)} by a group naming the agent, the rest through "
         "'User-agent: *')" + (f", against {_pct(before.blocked_share)} in {before.period}." if before else "."),
-        *[f"{r.agent}: {_pct(r.blocked_share)} of sites restrict it ({r.blocked_named:,} by name)."
-          for r in last_agents],
     ]  # fmt: skip
+    if every is not None:
+        key.append(f"{_pct(every.blocked_share)} restrict every one of them (rule: all).")
+    key += [f"{r.agent}: {_pct(r.blocked_share)} of sites restrict it ({r.blocked_named:,} by name)."
+            for r in last_agents]  # fmt: skip
     if h.by_tokens is not None:
         t = h.by_tokens
         key.append(f"Weighted by their tokens ({t.weighting}; {_pct(t.weight_measured_share)} of the weight measured), "
                    f"{_pct(t.blocked_share)} of the text is restricted.")  # fmt: skip
-    e0, e1 = f["exhaustion"], f["exhaustion_consent_adjusted"]
-    key.append(f"Epoch AI's model gives a run-out of public human text at a median of {e0['median']:.1f} "
-               f"(80%: {e0['p10']:.1f}–{e0['p90']:.1f})"
-               + (f"; minus the restriction we measure, {e1['median']:.1f} ({e1['p10']:.1f}–{e1['p90']:.1f})."
-                  if e1 and e1.get("median") else "."))  # fmt: skip
+    for k, label in RUNOUT_SCENARIOS.items():
+        if f.get(k):
+            key.append(f"Run-out, {label}: {runout_text(f[k], horizon=horizon)}.")
+    if f.get("preferences") and not f["preferences"]["available"]:
+        key.append(f"No use-preference scenario: {f['preferences']['reason']}.")
+    gap = {g["year"]: g for g in f["gap"]}
+    for year in sorted(gap)[:10]:
+        g = gap[year]
+        if g["synthetic_share"]["p90"] > 0:
+            ss = g["synthetic_share"]
+            key.append(f"Synthetic share of the largest dataset in {year}: {ss['median']:.0%} (80%: "
+                       f"{ss['p10']:.0%}–{ss['p90']:.0%}).")  # fmt: skip
+            break
     method = [
         f"Sample: {now.sample}{', category ' + category if category else ''}; {now.sites:,} sites at the end; "
         f"monthly state as of each month's end, {h.series[0].period} → {now.period}.",
-        f"Weighting: {now.weighting} (each site counts once) unless said otherwise.",
-        h.definition,
+        h.definition.text,
         "robots.txt is read exactly as Google's reference parser reads it (RFC 9309): consent-tracker passes all 145 "
         "assertions of google/robotstxt's robots_test.cc and the 400 cases of robotstxt-spec-test.",
         "History comes from live crawls, dated archives and Wayback Machine captures (one per month; a month without a "
         "capture inherits the previous one); unreachable robots.txt files are counted apart, never as allowed or "
         "blocked.",
-        f"Forecast: {f['definitions']['projection']}; restriction fitted on {s.get('from', '—')} → {s.get('to', '—')}"
-        f" ({s.get('weighting', '—')}); {f['params']['draws']:,} draws, seed {f['params']['seed']}.",
+        *[f"{label}: {f['definitions'][k]}." for k, label in _FORECAST_TERMS.items()],
+        "The forecast's restricted share covers every site of the database (not only the sample or category above).",
     ]  # fmt: skip
+    if f["restricted_share"]:
+        rs = f["restricted_share"]
+        method.append(f"Restricted share forecast: {rs['description']}")
+        method += backtest_summary(rs["backtest"]) if rs.get("backtest") else []
+    elif not f["sample"]["measured"]:
+        method.append(f"Forecast: {f['sample']['note']}.")
     return {"key": key, "method": method, "period": now.period}
+
+
+def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, since: date | None) -> dict[str, Any]:
+    """Every figure the report prints, with what it rests on: written as figures.json beside the report."""
+    from datetime import UTC, datetime
+
+    h = facts["headline"]
+    now = h.by_sites
+    f = facts["forecast"]
+
+    def row(r: Any) -> dict[str, Any] | None:
+        return None if r is None else {"period": r.period, "period_end": r.period_end, "share": r.blocked_share,
+                                       "named_share": r.blocked_named_share, "sites": r.sites, "blocked": r.blocked,
+                                       "unreachable": r.unreachable, "weighting": r.weighting,
+                                       "weight_measured_share": r.weight_measured_share}  # fmt: skip
+
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tracker_version": __version__,
+        "simulated": catalog.is_simulated(engine),
+        "data_through": now.period_end,
+        "sample": {"list": now.sample, "category": category, "since": since.isoformat() if since else None,
+                   "sites": now.sites, "from": h.series[0].period_end, "to": now.period_end},
+        "weighting": {"headline": now.weighting, "tokens": h.by_tokens.weighting if h.by_tokens else None,
+                      "tokens_measured_share": h.by_tokens.weight_measured_share if h.by_tokens else None},
+        "definitions": {
+            "restricts_training": h.definition.as_dict(),
+            "restricts_training_all": h.all_agents_definition.as_dict() if h.all_agents_definition else None,
+            "restricts_training_tokens": h.tokens_definition.as_dict() if h.tokens_definition else None,
+            "forecast": f["definitions"],
+        },
+        "parameters": f["params"],
+        "figures": {
+            "restricts_training": row(now),
+            "restricts_training_year_ago": row(h.by_sites_year_ago),
+            "restricts_training_all": row(h.all_agents),
+            "restricts_training_tokens": row(h.by_tokens),
+            "restricts_training_tokens_year_ago": row(h.by_tokens_year_ago),
+            "by_agent": [row(r) | {"agent": r.agent} for r in facts["by_agent"]  # type: ignore[operator]
+                         if r.period == facts["by_agent"][-1].period],
+            "forecast": f,
+        },
+    }  # fmt: skip
 
 
 def write_report(
@@ -162,10 +244,12 @@ def write_report(
         raise ReportError(f"cannot create {out}: {e.strerror or e}") from None
     figures, facts = _figures(engine, registry, since, category)
     text = _text(facts, category)
+    numbers = _figures_json(engine, facts, category, since)
+    (out / "figures.json").write_text(json.dumps(numbers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if catalog.is_simulated(engine):
         text["key"] = [SIMULATED_NOTE, *text["key"]]
         (out / "SIMULATED.txt").write_text(SIMULATED_NOTE + "\n", encoding="utf-8")
-    written: list[Path] = []
+    written: list[Path] = [out / "figures.json"]
     for fig in figures:
         path = out / f"{fig.name}.csv"
         _write_csv(path, fig.rows)

@@ -14,9 +14,14 @@ Definitions (they are printed with every export):
 - shares are over ``sites`` (every site observed, unreachable included); ``blocked_share_reachable`` is over the
   sites whose robots.txt could be read or was absent.
 
-Grouping by company or purpose merges agents: a site is blocked for the group if it blocks any of its agents.
+Grouping by company or purpose merges agents: a site is blocked for the group if it blocks any of its agents
+(``rule=Rule.all``: every one of them). The ``training`` purpose group holds the training crawlers and the control
+tokens that opt out of training (Google-Extended, Applebot-Extended …: ``Agent.use``); search-only and
+user-triggered agents never count towards it. :func:`define` gives a figure's :class:`Definition` — what it
+counts, over which agents, any or all, which sample, dates and weighting — as a value every face renders.
 Weighting by tokens (a ``url,<column>`` CSV such as the Consent in Crisis token counts) or by rank (1/rank)
-replaces counts by sums of weights in the share columns; raw counts stay in ``sites`` and ``blocked``.
+replaces counts by sums of weights in the share columns; raw counts stay in ``sites`` and ``blocked``. A weights
+file's hosts fold into the tracked sites as ``weights import`` folds them (:func:`tracker.weights.fold_hosts`).
 """
 
 from __future__ import annotations
@@ -38,15 +43,18 @@ from tracker.evaluate import load_evaluations
 from tracker.robots import PARSER_VERSION
 from tracker.signals.preferences import ADOPTION, ADOPTION_VERSION, Adoption, observed
 from tracker.store import catalog, queries
-from tracker.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, SignalName, Weighting
-from tracker.weights import Weights, site_weight
+from tracker.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, Rule, SignalName, Weighting
+from tracker.weights import Weights, fold_hosts
 
 __all__ = [
     "DEFINITIONS",
+    "Definition",
     "SignalCoverage",
     "SignalRow",
     "TrendError",
     "TrendRow",
+    "define",
+    "group_members",
     "period_end",
     "period_label",
     "restriction_series",
@@ -87,7 +95,9 @@ class TrendRow:
     sites_weight: float
     blocked_weight: float
     weight_measured_share: float  # of sites_weight, the part measured (the rest filled in; 1.0 unweighted)
+    full_block_weight: float  # the weight of the sites whose stance is full_block (their count, unweighted)
     sample: str  # which sites: "all sites", or a tracked list ("panel 'panel'", "top 'tranco-top' (Tranco …)")
+    rule: str = Rule.any.value  # a group's site is blocked when any (or all) of its agents are
 
     def as_dict(self) -> dict[str, object]:
         """A plain dict (for CSV/JSON)."""
@@ -131,11 +141,10 @@ def _sample(
         if isinstance(weights, Weights):
             values, measured = weights.values, weights.measured
         else:
-            table = weights or {}
-            for site in queries.sites_for_weights(engine):
-                w = site_weight(site.domain, table)
-                if w is not None:
-                    values[site.id] = w
+            # A file's hosts fold into the tracked sites exactly as `weights import` folds them (one rule).
+            sites = queries.sites_for_weights(engine)
+            folded = fold_hosts(weights or {}, [s.domain for s in sites]).sites
+            values = {s.id: folded[s.domain].weight for s in sites if s.domain in folded}
             measured = frozenset(values)
     return _Sample(label, members, values, measured)
 
@@ -174,28 +183,37 @@ Event = tuple[date, int, State, int, float, float]  # (day, +1/-1, state, count,
 
 
 class _Classifier:
-    """The state of a (status, ruleset) for a group of agents: blocked if any agent of the group is blocked."""
+    """The state of a (status, ruleset) for a group of agents: blocked if any agent of the group is blocked (or,
+    with ``Rule.all``, if every one is); named if a blocking group names one of them."""
 
-    def __init__(self, members: list[str], evals: dict[str, dict[int, tuple[bool, bool, str]]]) -> None:
+    def __init__(
+        self, members: list[str], evals: dict[str, dict[int, tuple[bool, bool, str]]], rule: Rule = Rule.any
+    ) -> None:
         self.tables = [evals.get(m.lower(), {}) for m in members]
+        self.rule = rule
         self._cache: dict[int, State] = {}
 
     def ruleset_state(self, rid: int) -> State:
         s = self._cache.get(rid)
         if s is None:
-            blocked = named = False
+            blocked_any = named = False
+            blocked_all = bool(self.tables)
             worst = "allowed"
             for table in self.tables:
                 ev = table.get(rid)
                 if ev is None:
+                    blocked_all = False
                     continue
                 root_allowed, is_named, stance = ev
                 if not root_allowed:
-                    blocked = True
+                    blocked_any = True
                     named = named or is_named
+                else:
+                    blocked_all = False
                 if _SEVERITY.get(stance, 0) > _SEVERITY.get(worst, 0):
                     worst = stance
-            s = self._cache[rid] = (worst, blocked, named)
+            blocked = blocked_all if self.rule is Rule.all else blocked_any
+            s = self._cache[rid] = (worst, blocked, named and blocked)
         return s
 
     def state(self, status: str, rid: int | None) -> State:
@@ -297,13 +315,16 @@ def restriction_series(
     weight_label: str = "",
     max_age_days: int = 90,
     lists: Sequence[str] | None = None,
+    rule: Rule = Rule.any,
 ) -> list[TrendRow]:
     """Compute the restriction series for each agent (or company/purpose group) and period.
+
+    ``rule``: a group's site counts as blocked when any of its agents is blocked (the default), or all of them.
 
     ``lists`` restricts the sample to tracked lists (a fixed panel, or a top-N); every row says its sample.
     ``weights`` for ``Weighting.tokens``: a host → tokens table read from a file, or the stored weights
     (:func:`tracker.weights.stored_weights`), whose filled-in values count apart in ``weight_measured_share``."""
-    freq, by, weight = Freq(freq), GroupBy(by), Weighting(weight)
+    freq, by, weight, rule = Freq(freq), GroupBy(by), Weighting(weight), Rule(rule)
     groups = _groups(registry, agents, by)
     evals = load_evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
     window = _window(engine, freq, since, until)
@@ -315,20 +336,26 @@ def restriction_series(
     per_site = weight is not Weighting.none or sample.sites is not None
     rows: list[TrendRow] = []
     for name, members in groups.items():
-        classify = _Classifier(members, evals)
+        classify = _Classifier(members, evals, rule)
         if per_site:
             events = _events_from_versions(engine, classify, category, sample, horizon, max_age_days)
         else:
             events = _events_from_table(engine, classify, category, horizon, max_age_days)
         events.sort(key=lambda e: e[0])
-        rows += _accumulate(name, events, periods, weight is not Weighting.none, label, sample.label)
+        rows += _accumulate(name, events, periods, weight is not Weighting.none, label, sample.label, rule)
     order = list(groups)
     rows.sort(key=lambda r: (r.period_end, order.index(r.agent)))
     return rows
 
 
 def _accumulate(
-    name: str, events: list[Event], periods: list[tuple[str, date]], weighted: bool, label: str, sample: str
+    name: str,
+    events: list[Event],
+    periods: list[tuple[str, date]],
+    weighted: bool,
+    label: str,
+    sample: str,
+    rule: Rule = Rule.any,
 ) -> list[TrendRow]:
     counts: dict[str, int] = defaultdict(int)
     wsum: dict[str, float] = defaultdict(float)
@@ -349,6 +376,8 @@ def _accumulate(
                 wsum["blocked_named"] += sign * w
             if stance == "unreachable":
                 wsum["unreachable"] += sign * w
+            elif stance == "full_block":
+                wsum["full_block"] += sign * w
             ei += 1
         sites = counts["sites"]
         if sites <= 0:
@@ -384,7 +413,9 @@ def _accumulate(
                 blocked_weight=round(wsum["blocked"], 3) if weighted else float(blocked_n),
                 weight_measured_share=round(wsum["measured"] / wsum["sites"], 6) if weighted and wsum["sites"] > 0
                 else 1.0,
+                full_block_weight=round(wsum["full_block"], 3) if weighted else float(counts["full_block"]),
                 sample=sample,
+                rule=rule.value,
             )
         )
     return out
@@ -407,9 +438,97 @@ def _groups(registry: AgentRegistry, agents: Sequence[str], by: GroupBy) -> dict
     grouped: dict[str, list[str]] = {}
     for ag in pool:
         assert ag is not None
-        key = ag.company if by is GroupBy.company else ag.purpose
+        key = ag.company if by is GroupBy.company else ag.use
         grouped.setdefault(key, []).append(ag.token)
     return grouped
+
+
+def group_members(registry: AgentRegistry, agents: Sequence[str], by: GroupBy | str) -> dict[str, list[str]]:
+    """The groups a restriction series reports, each with its member tokens (``training``: the training crawlers
+    and the control tokens; an empty ``agents`` with ``by`` company/purpose: every AI agent of the registry)."""
+    return _groups(registry, agents, GroupBy(by))
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """What a restriction figure counts — over which agents, any or all, which sample, dates and weighting — made
+    with the figure by :func:`define` and rendered by every face (``text``, ``as_dict``), so no face writes its
+    own sentence about what a number means."""
+
+    figure: str  # the group or agent: "training", "OpenAI", "GPTBot"
+    group_by: str  # agent, company or purpose
+    agents: tuple[str, ...]
+    rule: str  # any or all (one agent: any)
+    sample: str
+    sites: int  # observed at the end
+    date_from: str | None
+    date_to: str | None
+    weighting: str  # "sites", or the weights' label
+    weight_measured_share: float | None  # of the weight, the part measured (None: unweighted)
+
+    @property
+    def counts(self) -> str:
+        """What makes a site count, in one sentence."""
+        via = "by a group naming it or by 'User-agent: *'"
+        if len(self.agents) == 1:
+            return f"a site counts when its robots.txt does not let {self.agents[0]} fetch '/' ({via})"
+        training = self.group_by == GroupBy.purpose and self.figure == "training"
+        who = (f"the {len(self.agents)} agents that collect for or control AI training" if training
+               else f"the {len(self.agents)} agents of {self.figure}")  # fmt: skip
+        how = "every one" if self.rule == Rule.all else "at least one"
+        return f"a site counts when its robots.txt keeps {how} of {who} from fetching '/' ({via})"
+
+    @property
+    def members(self) -> str:
+        """Which agents, in one sentence."""
+        listed = ", ".join(self.agents)
+        if self.group_by == GroupBy.purpose and self.figure == "training":
+            return (f"Agents: the training crawlers and the tokens that control training use (Google-Extended, "
+                    f"Applebot-Extended …): {listed}. Search-only and user-triggered agents never count.")  # fmt: skip
+        return f"Agents: {listed}."
+
+    @property
+    def text(self) -> str:
+        """The whole definition as one paragraph."""
+        dates = f"{self.date_from} → {self.date_to}" if self.date_from else "no observations"
+        if self.weight_measured_share is None:
+            weighting = "each site counts once"
+        else:
+            weighting = (f"{self.weighting}, {self.weight_measured_share:.1%} of the weight measured (the rest "
+                         "filled in)")  # fmt: skip
+        rule = "" if len(self.agents) == 1 else f" ({self.rule})"
+        return (f"Restricts {self.figure}{rule}: {self.counts}. {self.members} No robots.txt counts as not "
+                "restricting; an unreachable robots.txt (429, 5xx, network error) stays in the denominator, counted "
+                f"neither as allowed nor as blocked. Sample: {self.sample}, {self.sites:,} sites observed at the end; "
+                f"{dates}, each month's state as of its last day. Weighting: {weighting}.")  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, with the rendered ``counts`` and ``text``."""
+        return {**asdict(self), "agents": list(self.agents), "counts": self.counts, "members": self.members,
+                "text": self.text}  # fmt: skip
+
+
+def define(
+    registry: AgentRegistry,
+    rows: Sequence[TrendRow],
+    *,
+    group: str,
+    agents: Sequence[str] = (),
+    by: GroupBy | str = GroupBy.agent,
+) -> Definition:
+    """The definition of one group's series (``rows``, any groups; the group's own rows are picked)."""
+    by = GroupBy(by)
+    members = group_members(registry, agents or ([group] if by is GroupBy.agent else []), by).get(group, [group])
+    own = [r for r in rows if r.agent == group]
+    first, last = (own[0], own[-1]) if own else (None, None)
+    weighted = last is not None and last.weighting != "sites"
+    return Definition(
+        figure=group, group_by=by.value, agents=tuple(members), rule=last.rule if last else Rule.any.value,
+        sample=last.sample if last else "all sites", sites=last.sites if last else 0,
+        date_from=first.period_end if first else None, date_to=last.period_end if last else None,
+        weighting=last.weighting if last else "sites",
+        weight_measured_share=last.weight_measured_share if weighted and last else None,
+    )  # fmt: skip
 
 
 # -- adoption of signals over time ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ __all__ = [
     "BODY_KINDS",
     "CATEGORIES",
     "CHANGE_TYPES",
+    "CONTROL_USE",
     "FETCH_STATUSES",
     "LABEL_SOURCES",
     "NO_RULES",
@@ -37,6 +38,7 @@ __all__ = [
     "OutputFormat",
     "Purpose",
     "ResourceKind",
+    "Rule",
     "RunKind",
     "RunStatus",
     "SignalName",
@@ -106,6 +108,9 @@ LABEL_SOURCES: tuple[LabelSource, ...] = get_args(LabelSource)
 #: What an agent's operator uses its fetches for.
 Purpose = Literal["training", "search", "user", "control", "unknown"]
 PURPOSES: tuple[Purpose, ...] = get_args(Purpose)
+#: The use a ``control`` token governs: every control token in the registry (Google-Extended, Applebot-Extended,
+#: Webzio-Extended) never crawls and exists to opt out of AI training, so it counts with the training agents.
+CONTROL_USE: Purpose = "training"
 
 
 class OutputFormat(StrEnum):
@@ -137,6 +142,13 @@ class GroupBy(StrEnum):
     agent = "agent"
     company = "company"
     purpose = "purpose"
+
+
+class Rule(StrEnum):
+    """When a group of agents counts as restricted on a site: any one of them blocked, or every one."""
+
+    any = "any"
+    all = "all"
 
 
 class Weighting(StrEnum):

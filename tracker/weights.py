@@ -96,8 +96,8 @@ def load_weights(path: str | Path, column: str | None = None) -> dict[str, float
 def site_weight(domain: str, weights: dict[str, float]) -> float | None:
     """A site's weight in a host → weight table by its own name only (``www.`` ignored), or None.
 
-    This is how ``trends --weights FILE`` reads a file; ``weights import`` folds every host into its site
-    (:func:`fold_hosts`)."""
+    Name matching alone misses most of a per-host file; ``weights import`` and ``trends --weights FILE`` fold every
+    host into its site (:func:`fold_hosts`). Kept to measure what the fold adds."""
     for cand in (domain, domain.removeprefix("www."), "www." + domain):
         if cand in weights:
             return weights[cand]

@@ -1,4 +1,5 @@
-"""Forecast: when the real data runs out, with and without the consent adjustment; assumptions in the sidebar."""
+"""Forecast: when the real data runs out, with and without the consent adjustment; the restricted share r(t) it
+applies, measured and forecast; assumptions in the sidebar (their defaults are the CLI's and the report's)."""
 
 from __future__ import annotations
 
@@ -8,35 +9,52 @@ import _path  # noqa: F401
 import common
 import streamlit as st
 
-from tracker.charts import fan_chart
+from tracker.charts import RUNOUT_SCENARIOS, fan_chart, restriction_chart
+from tracker.forecast import ForecastParams
+from tracker.forecast.model import runout_text
+from tracker.forecast.restriction import backtest_summary
+
+DEFAULTS = ForecastParams()
 
 st.title("When the real data runs out")
 st.sidebar.subheader("Assumptions")
 projection = st.sidebar.selectbox("Demand projection", ["historical", "compute", "pooled"], key="projection")
-overtraining = st.sidebar.number_input("Overtraining (×)", 0.5, 20.0, 1.0, 0.5, key="overtraining")
-quality = st.sidebar.slider("Quality filter keeps (90% interval)", 0.02, 0.8, (0.1, 0.4), key="quality")
-draws = st.sidebar.select_slider("Draws", [5_000, 20_000, 100_000], value=20_000, key="draws")
+overtraining = st.sidebar.number_input("Overtraining (×)", 0.5, 20.0, DEFAULTS.demand.overtraining, 0.5,
+                                       key="overtraining")  # fmt: skip
+q = DEFAULTS.stock.quality
+quality = st.sidebar.slider("Quality filter keeps (95% interval)", 0.02, 0.8, (q.low, q.high), key="quality")
 
-
-overrides = (f'demand.projection="{projection}"', f"demand.overtraining={float(overtraining)}",
-             f"stock.quality=[{quality[0]}, {quality[1]}, 95]", f"draws={draws}",
-             "consent.preferences_sample=1000")  # fmt: skip
+# Only what differs from the defaults is overridden, so untouched assumptions give the CLI's and the report's figures.
+overrides = tuple(o for o, changed in (
+    (f'demand.projection="{projection}"', projection != DEFAULTS.demand.projection),
+    (f"demand.overtraining={float(overtraining)}", float(overtraining) != DEFAULTS.demand.overtraining),
+    (f"stock.quality=[{quality[0]}, {quality[1]}, {q.c}]", (quality[0], quality[1]) != (q.low, q.high)),
+) if changed)  # fmt: skip
 result = common.forecast(common.db_path(), overrides)
 st.session_state["forecast_result"] = result
+horizon = result["params"]["end"]
 st.altair_chart(fan_chart(result), width="stretch")
-cols = st.columns(2)
-e0, e1 = result["exhaustion"], result["exhaustion_consent_adjusted"]
-cols[0].metric("Run-out, all public text (median)", f"{e0['median']:.1f}" if e0["median"] else "after 2040",
-               help=f"80%: {e0['p10']} – {e0['p90']}")  # fmt: skip
-cols[1].metric("Run-out, minus robots.txt restriction", f"{e1['median']:.1f}" if e1 and e1["median"] else "—",
-               help="needs measurements" if not e1 else f"80%: {e1['p10']} – {e1['p90']}")  # fmt: skip
-st.text(result["definitions"]["projection"])
+shown = [(label, result[key]) for key, label in RUNOUT_SCENARIOS.items() if result.get(key)]
+cols = st.columns(len(shown))
+for col, (label, e) in zip(cols, shown, strict=True):
+    col.metric(label, runout_text(e, horizon=horizon).split(" (")[0],
+               help=f"median {runout_text(e, horizon=horizon)}; decimal years {e['p10']} – {e['median']} – {e['p90']}")
+    col.caption(runout_text(e, horizon=horizon))
+prefs = result.get("preferences")
+if prefs and not prefs["available"]:
+    st.caption(f"No use-preference scenario: {prefs['reason']}.")
+st.text(result["definitions"]["demand"])
 sample = result["sample"]
 if sample.get("measured"):
-    st.caption(f"Restriction measured on {sample['sites_sample']} ({sample['sites']:,} sites), {sample['from']} → "
-               f"{sample['to']}, weighted by {sample['weighting']}, for the {sample['group']} agents "
-               f"({len(sample['agents'])} in the registry). {sample['restricted']}.")  # fmt: skip
+    rs = result["restricted_share"]
+    st.subheader("The restricted share the adjustment applies")
+    st.altair_chart(restriction_chart(result), width="stretch")
+    st.caption(sample["restricted"])
+    st.caption(f"Forecast: {rs['description']}")
+    for line in backtest_summary(rs["backtest"]) if rs.get("backtest") else []:
+        st.caption(line)
 else:
     st.caption(sample["note"])
+st.caption(f"{result['definitions']['run_out']}; {result['definitions']['monte_carlo']}.")
 with st.expander("Every parameter"):
     st.code(json.dumps(result["params"], indent=1), language="json")

@@ -16,24 +16,31 @@ h = common.headline(common.db_path(), tuple(f["lists"]) if f["lists"] else None,
 if h.empty:
     st.info("No sites in this sample or category yet.")
     st.stop()
-cols = st.columns(3)
+cols = st.columns(4)
 now, before = h.by_sites, h.by_sites_year_ago
-cols[0].metric("Sites restricting training agents", f"{now.blocked_share:.1%}",
+cols[0].metric("Sites restricting AI training (any training agent)", f"{now.blocked_share:.1%}",
                delta=f"{(now.blocked_share - before.blocked_share) * 100:+.1f} pts in a year" if before else None,
-               delta_color="off")  # fmt: skip
+               delta_color="off", help=h.definition.counts)  # fmt: skip
 cols[1].metric("…naming an agent (not via '*')", f"{now.blocked_named_share:.1%}")
+if h.all_agents is not None and h.all_agents_definition is not None:
+    cols[2].metric("Restricting every training agent (all)", f"{h.all_agents.blocked_share:.1%}",
+                   help=h.all_agents_definition.counts)  # fmt: skip
 if h.by_tokens is not None:
     t0 = h.by_tokens_year_ago
-    cols[2].metric("Tokens restricted (token-weighted)", f"{h.by_tokens.blocked_share:.1%}",
+    cols[3].metric("Tokens restricted (token-weighted, any)", f"{h.by_tokens.blocked_share:.1%}",
                    delta=f"{(h.by_tokens.blocked_share - t0.blocked_share) * 100:+.1f} pts in a year" if t0 else None,
-                   delta_color="off")  # fmt: skip
+                   delta_color="off", help=h.tokens_definition.text if h.tokens_definition else None)  # fmt: skip
 else:
-    cols[2].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`"
+    cols[3].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`"
                    )  # fmt: skip
-st.altair_chart(trend_chart(h.series, title="Sites restricting training agents", events=load_events()),
-                width="stretch")  # fmt: skip
-common.caption(h.series)
+st.altair_chart(trend_chart(h.series, title="Sites restricting AI training (any training agent)",
+                            events=load_events()), width="stretch")  # fmt: skip
+common.caption(h.series, h.definition)
 with st.expander("What these numbers mean"):
-    st.text(h.definition)
+    st.text(h.definition.text)
+    if h.all_agents_definition is not None:
+        st.text(h.all_agents_definition.text)
+    if h.tokens_definition is not None:
+        st.text(h.tokens_definition.text)
     st.text(f"Now: {now.period} ({now.sites:,} sites; {now.unreachable:,} unreachable, counted apart). "
             f"A year before: {before.period if before else 'not observed'}.")  # fmt: skip

@@ -63,29 +63,35 @@ def forecast_cmd(
     _print(result)
 
 
-def _year(v: float | None) -> str:
-    return f"{v:.1f}" if v is not None else "after the horizon"
-
-
 def _tokens(v: float) -> str:
     return f"{v / 1e12:,.0f}T"
 
 
+def _tokens_interval(i: dict[str, float]) -> str:
+    return f"{_tokens(i['median'])} ({_tokens(i['p10'])}–{_tokens(i['p90'])})"
+
+
+def _share_interval(i: dict[str, float]) -> str:
+    return f"{i['median']:.0%} ({i['p10']:.0%}–{i['p90']:.0%})"
+
+
 def _print(r: dict[str, Any]) -> None:
+    from tracker.charts import RUNOUT_SCENARIOS
+    from tracker.forecast.model import runout_text
+
+    horizon = r["params"]["end"]
     s = r["stock_tokens"]
     out.print(Text(f"effective stock of public human text in {s['year']:.0f}: {_tokens(s['median'])} tokens "
-                   f"(90%: {_tokens(s['p5'])}–{_tokens(s['p95'])}); {r['definitions']['projection']}"),
+                   f"(90%: {_tokens(s['p5'])}–{_tokens(s['p95'])}); demand: {r['definitions']['demand']}"),
               soft_wrap=True)  # fmt: skip
     table = Table(title="when the largest training dataset reaches the stock")
-    for col in ("scenario", "median", "80% interval"):
+    for col in ("scenario", "run-out (median and 80% interval)", "decimal years"):
         table.add_column(col)
-    rows = [("Epoch AI's model, all public text", r["exhaustion"])]
-    if r["exhaustion_consent_adjusted"]:
-        rows.append(("minus what robots.txt restricts (measured, forecast)", r["exhaustion_consent_adjusted"]))
-    if r["exhaustion_with_preferences"]:
-        rows.append(("… and use preferences (today's snapshot)", r["exhaustion_with_preferences"]))
-    for name, e in rows:
-        table.add_row(Text(name), _year(e["median"]), f"{_year(e['p10'])} – {_year(e['p90'])}")
+    for key, name in RUNOUT_SCENARIOS.items():
+        e = r.get(key)
+        if e:
+            years = "–".join(f"{v:.2f}" if v is not None else "…" for v in (e["p10"], e["median"], e["p90"]))
+            table.add_row(Text(name), runout_text(e, horizon=horizon), years)
     out.print(table)
     sample = r["sample"]
     if not sample["measured"]:
@@ -93,26 +99,41 @@ def _print(r: dict[str, Any]) -> None:
     else:
         rs = r["restricted_share"]
         last = rs["observed"][-1]
-        errors = ", ".join(f"{k} {v:.3f}" for k, v in rs["out_of_sample_error"].items())
-        out.print(Text(f"restricted share ({sample['purpose']} agents, {sample['weighting']}, {sample['sites_sample']},"
-                       f" {sample['sites']} sites, {sample['from']} → {sample['to']}): {last['share']:.1%} now "
-                       f"({last['named']:.1%} naming an agent, {last['inherited']:.1%} via '*'); curve: {rs['model']}"
-                       f" (out-of-sample error {errors}), capped at {rs['cap']:.0%}"), soft_wrap=True)  # fmt: skip
-        if "backtest" in rs:
-            b = rs["backtest"]
-            out.print(Text(f"backtest: fitted to {b['cutoff_period']}, the next {b['months']} months off by "
-                           f"{b['mae']:.3f} on average ({b['model']})"))  # fmt: skip
-    gap = Table(title="synthetic data the gap implies (median)")
-    for col in ("year", "synthetic tokens in the largest dataset", "share of its training mix"):
+        out.print(Text(f"restricted share now: {last['share']:.1%} ({last['period']}; {last['named']:.1%} naming an "
+                       f"agent, {last['inherited']:.1%} via '*'). {sample['restricted']}"), soft_wrap=True)  # fmt: skip
+        out.print(Text(f"forecast of the restricted share: {rs['description']}"), soft_wrap=True)
+        for line in _backtest_lines(rs.get("backtest")):
+            out.print(Text(line), soft_wrap=True)
+        rt = Table(title="restricted share, forecast (median and 80% interval, middle of each year)")
+        for col in ("year", "median", "80% interval"):
+            rt.add_column(col, justify="right")
+        for f in rs["forecast"][:10]:
+            rt.add_row(str(f["year"]), f"{f['median']:.1%}", f"{f['p10']:.1%}–{f['p90']:.1%}")
+        out.print(rt)
+    prefs = r.get("preferences")
+    if prefs and not prefs["available"]:
+        out.print(Text(f"no use-preference scenario: {prefs['reason']}"), soft_wrap=True)
+    gap = Table(title="synthetic data the gap implies (median and 80% interval, middle of each year)")
+    for col in ("year", "largest dataset", "usable human text", "synthetic tokens", "synthetic share of the mix"):
         gap.add_column(col, justify="right")
     for g in r["gap"][:10]:
-        gap.add_row(str(g["year"]), _tokens(g["synthetic_tokens"]["median"]), f"{g['synthetic_share']['median']:.0%}")
+        gap.add_row(str(g["year"]), _tokens_interval(g["demand_tokens"]), _tokens_interval(g["usable_tokens"]),
+                    _tokens_interval(g["synthetic_tokens"]), _share_interval(g["synthetic_share"]))  # fmt: skip
     out.print(gap)
     if r["categories"]:
+        share_of = r["categories"][0]["share_of"]
         cats = Table(title="by category: which text runs out first")
-        for col in ("category", "sites", "token share", "run-out (median)", "restriction"):
+        for col in ("category", "sites", f"share of {share_of}", "run-out (median and 80% interval)", "restriction"):
             cats.add_column(col)
         for c in r["categories"]:
-            cats.add_row(Text(c["category"]), str(c["sites"]), f"{c['token_share']:.1%}",
-                         _year(c["exhaustion"]["median"]), Text(c["restriction"]))  # fmt: skip
+            cats.add_row(Text(c["category"]), str(c["sites"]), f"{c['share']:.1%}",
+                         runout_text(c["exhaustion"], horizon=horizon), Text(c["restriction"]))  # fmt: skip
         out.print(cats)
+    out.print(Text(f"{r['definitions']['run_out']}; {r['definitions']['monte_carlo']}."), soft_wrap=True)
+
+
+def _backtest_lines(bt: dict[str, Any] | None) -> list[str]:
+    """The restriction forecast's rolling-origin backtest on this series, one line per horizon."""
+    from tracker.forecast.restriction import backtest_summary
+
+    return backtest_summary(bt) if bt else []

@@ -107,27 +107,32 @@ class DemandParams:
 class ConsentParams:
     """How measured restriction enters the stock (forecast.md §3)."""
 
-    purpose: str = "training"  # agents of this purpose: training opt-outs shrink the training stock
+    purpose: str = "training"  # agents of this use: training opt-outs (crawlers and control tokens) shrink the stock
     group_by: str = "purpose"  # purpose | company | agent: which agents' restriction counts
     group: str = ""  # with company or agent: its name (e.g. OpenAI, GPTBot); with purpose: empty means ``purpose``
-    horizon: float = 2040.0  # the last year forecast
-    bootstrap: int = 200  # refits of the restriction curve, for its uncertainty
-    holdout_months: int = 6  # the out-of-sample window that chooses between the curves
-    ceiling_prior: tuple[float, float] = (0.5, 0.25)  # logistic ceiling: prior mean and standard deviation
-    model: str = "auto"  # auto (lower out-of-sample error) | logistic | linear
+    rule: str = "any"  # any | all: a site restricts when any (or every one) of the group's agents is blocked
     weighting: str = "auto"  # auto (stored token weights when there are, else sites) | tokens | sites
+    paths: int = 400  # sample paths of the restriction forecast carried into the Monte Carlo
     preferences_sample: int = 5000  # sites read for the use-preference scenario (0: no scenario)
+    preferences_min_share: float = 0.5  # of the sites read, the share whose use preferences were observed, at least
     min_category_sites: int = 20  # a category with fewer sites uses the overall curve
 
     def __post_init__(self) -> None:
-        if self.model not in ("auto", "logistic", "linear"):
-            raise ParamsError(f"consent.model must be auto, logistic or linear, not {self.model!r}")
         if self.group_by not in ("purpose", "company", "agent"):
             raise ParamsError(f"consent.group_by must be purpose, company or agent, not {self.group_by!r}")
         if self.group_by != "purpose" and not self.group:
             raise ParamsError(f"consent.group names the {self.group_by} (e.g. consent.group=\"OpenAI\")")
+        if self.rule not in ("any", "all"):
+            raise ParamsError(f"consent.rule must be any or all, not {self.rule!r}")
         if self.weighting not in ("auto", "tokens", "sites"):
             raise ParamsError(f"consent.weighting must be auto, tokens or sites, not {self.weighting!r}")
+        if self.paths < 10:
+            raise ParamsError(f"consent.paths must be at least 10, not {self.paths}")
+        if not 0.0 <= self.preferences_min_share <= 1.0:
+            raise ParamsError(f"consent.preferences_min_share is a share: between 0 and 1, not "
+                              f"{self.preferences_min_share}")  # fmt: skip
+        if self.preferences_sample < 0 or self.min_category_sites < 1:
+            raise ParamsError("consent.preferences_sample must be ≥ 0 and consent.min_category_sites ≥ 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +142,31 @@ class ForecastParams:
     stock: StockParams = field(default_factory=StockParams)
     demand: DemandParams = field(default_factory=DemandParams)
     consent: ConsentParams = field(default_factory=ConsentParams)
-    draws: int = 100_000
+    # 20,000 draws put the run-out's median and 80% bounds within a few days of 100,000 draws' (bench/forecast_bench.py
+    # prints both); the same number everywhere is what makes the CLI, the report and the dashboard agree.
+    draws: int = 20_000
     seed: int = 20240719
     start: float = 2024.0
     end: float = 2040.0
     steps_per_year: int = 12
+
+    def __post_init__(self) -> None:
+        if not 100 <= self.draws <= 2_000_000:
+            raise ParamsError(f"draws must be between 100 and 2,000,000, not {self.draws}")
+        if not 1 <= self.steps_per_year <= 365:
+            raise ParamsError(f"steps_per_year must be between 1 and 365, not {self.steps_per_year}")
+        if not 1990 <= self.start <= 2100:
+            raise ParamsError(f"start must be a year between 1990 and 2100, not {self.start}")
+        if self.end <= self.start:
+            raise ParamsError(f"end ({self.end:g}) is the forecast's horizon: it must come after start "
+                              f"({self.start:g})")  # fmt: skip
+        if self.end - self.start > 100:
+            raise ParamsError(f"end ({self.end:g}) is more than a century after start ({self.start:g})")
+        for name in ("quality",):
+            i = getattr(self.stock, name)
+            if i.high > 1:
+                raise ParamsError(f"stock.{name} is a share of the text kept: its interval must lie within 0–1, "
+                                  f"not [{i.low:g}, {i.high:g}]")  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         """Every parameter, JSON-ready (intervals as [low, high, c])."""
@@ -165,7 +190,10 @@ def _coerce(current: Any, value: Any, where: str) -> Any:
     if isinstance(current, Interval):
         if not (isinstance(value, list | tuple) and len(value) in (2, 3)):
             raise ParamsError(f"{where} is an interval: [low, high] or [low, high, c]")
-        return Interval(*(float(x) for x in value))
+        try:
+            return Interval(*(float(x) for x in value))
+        except ParamsError as e:
+            raise ParamsError(f"{where}: {e}") from None
     if isinstance(current, tuple):
         return tuple(float(x) for x in value)
     if isinstance(current, bool):

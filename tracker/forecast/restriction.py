@@ -53,8 +53,10 @@ __all__ = [
     "backtest_summary",
     "baselines",
     "combination",
+    "damped_trend",
     "forecast_restriction",
     "simulate",
+    "theta",
 ]
 
 Array = NDArray[np.float64]

@@ -43,6 +43,7 @@ __all__ = [
     "site_domains",
     "site_versions",
     "sites_for_weights",
+    "sites_observed",
     "stale_current_counts",
     "store_adoptions",
     "version",
@@ -467,3 +468,10 @@ def load_evaluations(
             for agent, rid, root_allowed, named, stance in conn.execute(q):
                 out[agent][rid] = (bool(root_allowed), bool(named), stance)
     return out
+
+
+def sites_observed(engine: Engine, kind: str) -> int:
+    """How many sites have at least one version of a resource kind (any status): the forecast's use-preference
+    scenario needs homepages, and a robots.txt-only history has none."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count(func.distinct(_V.site_id))).where(_V.kind == kind)).scalar() or 0)
