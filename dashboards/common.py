@@ -170,3 +170,11 @@ def forecast(path: str, overrides: tuple[str, ...] = ()) -> dict[str, Any]:
 
     e = engine(path)
     return compute(e, registry() if e is not None else None, load_params(overrides=list(overrides)))
+
+
+@st.cache_data(ttl=300, show_spinner="Comparing with published figures…")
+def claims(path: str) -> list[dict[str, str]]:
+    """Published figures beside ours (tracker.claims.compare), as the rows every face shows (cached five minutes)."""
+    from tracker.claims import compare
+
+    return [c.cells() for c in compare(engine(path), registry())]

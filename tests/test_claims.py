@@ -243,9 +243,12 @@ def test_runout_comes_from_the_forecast_passed_in(small: Engine) -> None:
     claims = [_claim(id="pooled", unit="year", value="2028", recipe="metric=runout; scenario=unadjusted"),
               _claim(id="hist", unit="year", value="2029",
                      recipe="metric=runout; scenario=unadjusted; projection=historical")]  # fmt: skip
-    without = compare(small, REG, claims)
-    assert [c.ours for c in without] == [None, None]
-    assert all(c.missing and c.missing.startswith("computed by the forecast") for c in without)
+    by_default = compare(small, REG, claims)  # the forecast with its default parameters, per projection
+    from tracker.forecast import draw, exhaustion, load_params
+
+    historical = exhaustion(draw(load_params())).median
+    assert by_default[1].ours == pytest.approx(historical, abs=1e-3) and by_default[1].missing is None
+    assert by_default[0].ours is not None and by_default[0].ours != by_default[1].ours  # pooled is another figure
     asked: list[Recipe] = []
 
     def forecast(recipe: Recipe) -> float | None:
@@ -300,7 +303,7 @@ def test_originality_comparison_on_the_corpus(tmp_path: Path) -> None:
     assert head.ours is None and head.missing is not None and head.missing.startswith("no token weights stored")
     assert "weights import" in head.missing
     runout = comparisons["epoch-runout-pooled"]
-    assert runout.ours is None and runout.missing and "forecast" in runout.missing
+    assert runout.ours is not None and 2026 < runout.ours < 2032 and runout.missing is None
     import_weights(engine, corpus_path("dpi_domain_token_counts.csv"))
     after = {c.claim.id: c for c in compare(engine, REG)}["cic-c4-head-robots-full"]
     assert after.missing is None and after.ours is not None and 0 <= after.ours <= 1

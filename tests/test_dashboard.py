@@ -3,6 +3,7 @@ tracker's), and in a real browser (Debian's chromium driven by Playwright) again
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -79,6 +80,29 @@ def test_overview_numbers_are_trackers_numbers(populated: Path, monkeypatch: pyt
     assert at.metric[1].value == f"{h.by_sites.blocked_named_share:.1%}"  # type: ignore[union-attr]
     assert h.by_sites.blocked == 1 and h.by_sites.unreachable == 1  # type: ignore[union-attr]
     assert any("Sample: all sites" in c.value for c in at.caption)
+
+
+def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One answer everywhere: the pages' run-outs and gap are the `forecast` command's, months and intervals."""
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+    from tracker.forecast.model import runout_text
+
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
+    cli = CliRunner().invoke(app, ["forecast", "--format", "json", "--db", str(populated)])
+    assert cli.exit_code == 0, cli.output
+    figures = json.loads(cli.output)
+    at = _run("forecast", populated)
+    captions = [c.value for c in at.caption]
+    for key in ("exhaustion", "exhaustion_consent_adjusted", "exhaustion_restriction_held"):
+        assert figures[key] is not None and runout_text(figures[key], horizon=2040) in captions, key
+    assert at.metric[0].value == runout_text(figures["exhaustion"]).split(" (")[0]
+    gap = _run("gap", populated).dataframe[0].value
+    last = figures["gap"][-1]
+    share = last["synthetic_share"]
+    assert gap.iloc[-1]["synthetic share, median (80%)"] == (f"{share['median']:.0%} ({share['p10']:.0%}–"
+                                                               f"{share['p90']:.0%})")  # fmt: skip
 
 
 def test_agents_page_driven_by_key(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

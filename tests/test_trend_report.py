@@ -45,6 +45,9 @@ def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
     assert "against 20.0% in 2023-08" in text  # the same month a year before
     assert "GPTBot: 50.0% of sites restrict it (5 by name)." in text
     assert "145 assertions" in text and "Sample: all sites" in text and "Weighting: each site counts once" in text
+    # Published figures beside ours: the table, and what ours rests on or what is missing.
+    assert "## Published figures, side by side" in text and "| originality-gptbot-2023-09-22 | Originality.ai" in text
+    assert "cic-c4-head-robots-full: missing: no token weights stored" in text
     for name in ("training", "agents", "purposes", "restriction", "runout", "gap"):
         assert (tmp_path / "md" / f"{name}.png").stat().st_size > 5000  # a real picture
         assert f"]({name}.png)" in text and f"]({name}.csv)" in text
@@ -84,7 +87,7 @@ def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
 def test_report_command_and_empty_database(db: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "--format", "csv", "--out", str(tmp_path / "c"), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["agents.csv", "figures.json", "gap.csv",
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["agents.csv", "claims.csv", "figures.json", "gap.csv",
                                                                   "purposes.csv", "restriction.csv", "runout.csv",
                                                                   "training.csv"]  # fmt: skip
     open_store(tmp_path / "e.db")

@@ -15,9 +15,19 @@ import pandas as pd
 from tracker.insights import Event
 from tracker.trends import SignalRow, TrendRow
 
-__all__ = ["adoption_chart", "fan_chart", "gap_chart", "restriction_chart", "trend_chart"]
+__all__ = [
+    "RUNOUT_SCENARIOS",
+    "RUNOUT_SHORT",
+    "adoption_chart",
+    "fan_chart",
+    "gap_chart",
+    "restriction_chart",
+    "trend_chart",
+]
 
 _WIDTH = 640
+#: A time axis whose every label says its year ("Oct 2023"), never a bare month name.
+_MONTHS_AXIS = alt.Axis(format="%b %Y", labelAngle=-30, labelOverlap=True)
 
 
 def _events_layer(events: Sequence[Event], start: str, end: str) -> alt.Chart | None:
@@ -42,7 +52,7 @@ def trend_chart(
         alt.Chart(data, title=alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle))
         .mark_line(point=False)
         .encode(
-            x=alt.X("period_end:T", title=None),
+            x=alt.X("period_end:T", title=None, axis=_MONTHS_AXIS),
             y=alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%")),
             color=alt.Color("agent:N", title=None),
             tooltip=["period_end:T", "agent:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
@@ -63,7 +73,7 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
         alt.Chart(data, title=alt.TitleParams(title, subtitle="over the sites whose resource was observed"))
         .mark_line()
         .encode(
-            x=alt.X("period_end:T", title=None),
+            x=alt.X("period_end:T", title=None, axis=_MONTHS_AXIS),
             y=alt.Y("share:Q", axis=alt.Axis(format=".0%")),
             color="signal:N",
             tooltip=["period_end:T", "signal:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
@@ -81,21 +91,30 @@ RUNOUT_SCENARIOS = {
 }
 
 
+#: The same scenarios, short enough for a chart's axis.
+RUNOUT_SHORT = {
+    "exhaustion": "Epoch AI's model",
+    "exhaustion_consent_adjusted": "− robots.txt (forecast)",
+    "exhaustion_restriction_held": "− robots.txt (held)",
+    "exhaustion_with_preferences": "− robots.txt and preferences",
+}
+
+
 def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
     """The run-out date, with and without the consent adjustment: median (point) and 80% interval (bar)."""
-    shown = [(label, e) for key, label in RUNOUT_SCENARIOS.items() if (e := result.get(key)) and e.get("median")]
-    rows = [{"scenario": label, "p10": e["p10"], "median": e["median"], "p90": e["p90"],
-             "median month": e.get("median_month"), "80% from": e.get("p10_month"), "80% to": e.get("p90_month")}
-            for label, e in shown]  # fmt: skip
+    shown = [(key, e) for key in RUNOUT_SCENARIOS if (e := result.get(key)) and e.get("median")]
+    rows = [{"scenario": RUNOUT_SHORT[key], "what": RUNOUT_SCENARIOS[key], "p10": e["p10"], "median": e["median"],
+             "p90": e["p90"], "median month": e.get("median_month"), "80% from": e.get("p10_month"),
+             "80% to": e.get("p90_month")} for key, e in shown]  # fmt: skip
     data = pd.DataFrame(rows)
     base = alt.Chart(data, title=alt.TitleParams("When the largest training dataset reaches the stock",
                                                  subtitle="median (dot) and 80% interval (bar); year"))  # fmt: skip
-    y = alt.Y("scenario:N", title=None, sort=list(RUNOUT_SCENARIOS.values()), axis=alt.Axis(labelLimit=360))
+    y = alt.Y("scenario:N", title=None, sort=list(RUNOUT_SHORT.values()), axis=alt.Axis(labelLimit=260))
     x = alt.X("p10:Q", scale=alt.Scale(zero=False), title="year", axis=alt.Axis(format="d", tickMinStep=1))
     color = alt.Color("scenario:N", legend=None)
     bars = base.mark_rule(strokeWidth=10, opacity=0.35).encode(x=x, x2="p90:Q", y=y, color=color)
     dots = base.mark_point(filled=True, size=120, color="black").encode(
-        x="median:Q", y=y, tooltip=["scenario", "median month:N", "80% from:N", "80% to:N"])
+        x="median:Q", y=y, tooltip=["what:N", "median month:N", "80% from:N", "80% to:N"])
     return (bars + dots).properties(width=_WIDTH, height=alt.Step(44))
 
 
@@ -109,7 +128,9 @@ def restriction_chart(result: dict[str, Any]) -> alt.LayerChart | alt.Chart:
     path = pd.DataFrame([{"date": f"{p['month']}-15", "p10": p["p10"], "median": p["median"], "p90": p["p90"],
                           "what": "forecast (median, 80% band)"} for p in rs["path"]])  # fmt: skip
     d = rs["definition"]
-    subtitle = [f"{d['counts']}".capitalize(), f"{d['sample']}; weighting: {d['weighting']}; forecast: {rs['method']}"]
+    who = d["agents"][0] if len(d["agents"]) == 1 else f"{d['rule']} of {len(d['agents'])} agents"
+    subtitle = [f"robots.txt keeps {who} from '/'; {d['sample']}; weighting: {d['weighting']}",
+                f"forecast: {rs['method']}, median and 80% band from the last observation"]  # fmt: skip
     title = alt.TitleParams(f"Share restricting {d['figure']}, measured and forecast", subtitle=subtitle)
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year"))
     y = alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))

@@ -37,7 +37,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -47,6 +47,7 @@ from sqlalchemy import Engine
 
 from tracker.agents import AgentRegistry
 from tracker.errors import TrackerError, TrendError
+from tracker.forecast.params import ForecastParams
 from tracker.store import catalog, queries
 from tracker.trends import TrendRow, restriction_series
 from tracker.vocabulary import Freq, GroupBy, Weighting
@@ -66,6 +67,7 @@ __all__ = [
     "compare",
     "load_claims",
     "parse_claims",
+    "runout_years",
 ]
 
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.csv"
@@ -460,6 +462,23 @@ class Comparison:
             "missing": self.missing,
         }
 
+    def cells(self) -> dict[str, str]:
+        """The row every face shows (CLI, report, dashboard), formatted once: the claim, theirs, ours, on what, the
+        difference — or what is missing."""
+        unit = self.claim.unit
+        s = self.sample
+        return {
+            "claim": self.claim.id,
+            "source": self.claim.source,
+            "theirs": format_value(self.claim.value, unit),
+            "as of": self.claim.as_of.isoformat() if self.claim.as_of else "",
+            "ours": format_value(self.ours, unit),
+            "on": s.date.isoformat() if s and s.date else "",
+            "sites": f"{s.sites:,}" if s and s.sites is not None else "",
+            "Δ": format_difference(self.difference, unit),
+            "ours rests on": f"missing: {self.missing}" if self.missing else (s.label if s else self.definition.text),
+        }
+
     def as_row(self) -> dict[str, Any]:
         """One flat row (for CSV and tables): theirs, ours, the difference, where ours comes from."""
         s = self.sample
@@ -485,9 +504,45 @@ class Comparison:
         }
 
 
-#: Our run-out year for a runout recipe (its scenario and projection), or None; supplied by the caller, which runs
-#: the forecast.
+def format_value(value: float | None, unit: str) -> str:
+    """A claim's or our value as a reader sees it: a share as a percentage, a year as a year, "—" when absent."""
+    if value is None:
+        return "—"
+    return f"{value:.1%}" if unit == "share" else f"{value:.1f}" if value != int(value) else f"{value:g}"
+
+
+def format_difference(value: float | None, unit: str) -> str:
+    """Ours minus theirs: in points of share, or in years."""
+    if value is None:
+        return ""
+    return f"{value * 100:+.1f} pt" if unit == "share" else f"{value:+.1f} yr"
+
+
+#: Our run-out year for a runout recipe (its scenario and projection), or None.
 Forecast = Callable[[Recipe], float | None]
+
+
+def runout_years(engine: Engine, registry: AgentRegistry, params: ForecastParams | None = None) -> Forecast:
+    """Our run-out year for a recipe: the forecast's median (``tracker.forecast``) with the given — by default the
+    default — parameters and the recipe's projection; unadjusted, or adjusted by the restriction we measure. Each
+    (scenario, projection) is computed once."""
+    from tracker.forecast import draw, exhaustion, forecast, load_params
+
+    base = params or load_params()
+    seen: dict[tuple[str | None, str | None], float | None] = {}
+
+    def year(recipe: Recipe) -> float | None:
+        key = (recipe.scenario, recipe.projection)
+        if key not in seen:
+            p = replace(base, demand=replace(base.demand, projection=recipe.projection or base.demand.projection))
+            if recipe.scenario == "consent_adjusted":
+                adjusted = forecast(engine, registry, p)["exhaustion_consent_adjusted"]
+                seen[key] = adjusted["median"] if adjusted else None
+            else:
+                seen[key] = exhaustion(draw(p)).median
+        return seen[key]
+
+    return year
 
 
 @dataclass(frozen=True, slots=True)
@@ -713,17 +768,9 @@ def _compare_share(
     return Comparison(claim, round(share, 6), sample, definition, None)
 
 
-def _compare_runout(claim: Claim, forecast: Forecast | None) -> Comparison:
+def _compare_runout(claim: Claim, forecast: Forecast) -> Comparison:
     recipe = claim.recipe
     definition = OurDefinition(recipe.metric.value, None, (), None, None, "", recipe.scenario, recipe.projection)
-    if forecast is None:
-        return Comparison(
-            claim,
-            None,
-            None,
-            definition,
-            "computed by the forecast (`consent-tracker forecast`): pass compare(..., forecast=…)",
-        )
     value = forecast(recipe)
     if value is None:
         return Comparison(
@@ -746,9 +793,10 @@ def compare(
 ) -> list[Comparison]:
     """Each claim (default: ``data/claims.csv``) beside our figure under its definition, or what is missing.
 
-    ``forecast`` gives our run-out year for a runout recipe; without it those claims say the forecast computes
-    them."""
+    ``forecast`` gives our run-out year for a runout recipe (default: :func:`runout_years`, the forecast with its
+    default parameters, as the ``forecast`` command prints it)."""
     claims = load_claims() if claims is None else claims
+    forecast = forecast or runout_years(engine, registry)
     bounds = queries.observation_bounds(engine)
     out: list[Comparison] = []
     for claim in claims:

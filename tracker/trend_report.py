@@ -57,7 +57,7 @@ class ReportFormat(StrEnum):
 class _Figure:
     name: str
     title: str
-    chart: Any
+    chart: Any  # None: a table, not a chart
     rows: list[dict[str, Any]]
 
 
@@ -111,7 +111,11 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
                                                                        "synthetic_tokens", "synthetic_share")
                                         for k, v in g[part].items()}} for g in result["gap"]]),
     ]  # fmt: skip
-    return figures, {"headline": h, "forecast": result, "by_agent": by_agent}
+    from tracker.claims import compare
+
+    claims = compare(engine, registry)
+    figures.append(_Figure("claims", "Published figures, side by side", None, [c.as_row() for c in claims]))
+    return figures, {"headline": h, "forecast": result, "by_agent": by_agent, "claims": claims}
 
 
 #: The forecast's definitions, in the order the methodology lists them.
@@ -182,6 +186,36 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
     return {"key": key, "method": method, "period": now.period}
 
 
+_CLAIM_COLUMNS = ("claim", "source", "as of", "theirs", "ours", "on", "sites", "Δ")
+
+
+def _claims_markdown(claims: list[Any]) -> list[str]:
+    """The claims as a Markdown table (cells escaped), then what each of ours rests on or lacks."""
+
+    def cell(v: str) -> str:
+        return v.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
+             "theirs); where ours cannot be computed, what is missing.", "",
+             "| " + " | ".join(_CLAIM_COLUMNS) + " |", "|" + " --- |" * len(_CLAIM_COLUMNS)]  # fmt: skip
+    for c in claims:
+        cells = c.cells()
+        lines.append("| " + " | ".join(cell(cells[k]) for k in _CLAIM_COLUMNS) + " |")
+    lines += ["", *[f"- {cell(c.claim.id)}: {cell(c.cells()['ours rests on'])}" for c in claims]]
+    return lines
+
+
+def _claims_html(claims: list[Any]) -> str:
+    """The claims as an HTML table (every cell escaped), then what each of ours rests on or lacks."""
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in _CLAIM_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c.cells()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>"
+                   for c in claims)  # fmt: skip
+    notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells()['ours rests on'])}</li>" for c in claims)
+    return ("<p>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
+            f"theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
+            f"{rows}</table><ul class=notes>{notes}</ul>")  # fmt: skip
+
+
 def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, since: date | None) -> dict[str, Any]:
     """Every figure the report prints, with what it rests on: written as figures.json beside the report."""
     from datetime import UTC, datetime
@@ -221,6 +255,7 @@ def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, s
             "by_agent": [row(r) | {"agent": r.agent} for r in facts["by_agent"]  # type: ignore[operator]
                          if r.period == facts["by_agent"][-1].period],
             "forecast": f,
+            "claims": [c.as_dict() for c in facts["claims"]],
         },
     }  # fmt: skip
 
@@ -258,8 +293,13 @@ def write_report(
         return written
     image = "png" if fmt is ReportFormat.md else "svg"
     for fig in figures:
+        if fig.chart is None:
+            continue
         path = out / f"{fig.name}.{image}"
-        fig.chart.save(str(path), format=image, **({"scale_factor": 1.5} if image == "png" else {}))
+        # Text is measured when the chart is drawn (vl-convert) and shown by whatever reads the file: name the font
+        # both use (Debian's fonts-dejavu-core, which Chromium picks for sans-serif), or wide labels are clipped.
+        chart = fig.chart.configure(font="DejaVu Sans")
+        chart.save(str(path), format=image, **({"scale_factor": 1.5} if image == "png" else {}))
         written.append(path)
     title = ("[SIMULATED DATA] " if catalog.is_simulated(engine) else "") + (
         f"AI crawling consent: restriction trends to {text['period']}")
@@ -267,6 +307,10 @@ def write_report(
         md = [f"# {title}", "", f"_consent-tracker {__version__}_", "", "## Key figures", ""]
         md += [f"- {line}" for line in text["key"]]
         for fig in figures:
+            if fig.chart is None:
+                md += ["", f"## {fig.title}", "", *_claims_markdown(facts["claims"]), "",
+                       f"Data: [{fig.name}.csv]({fig.name}.csv)"]  # fmt: skip
+                continue
             md += ["", f"## {fig.title}", "", f"![{fig.title}]({fig.name}.png)", "",
                    f"Data: [{fig.name}.csv]({fig.name}.csv)"]  # fmt: skip
         md += ["", "## Methodology", ""] + [f"- {line}" for line in text["method"]]
@@ -277,13 +321,19 @@ def write_report(
     body = [f"<h1>{html.escape(title)}</h1>", f"<p class=meta>consent-tracker {__version__}</p>",
             "<h2>Key figures</h2>", f"<ul>{items}</ul>"]
     for fig in figures:
+        if fig.chart is None:
+            body += [f"<h2>{html.escape(fig.title)}</h2>", _claims_html(facts["claims"]),
+                     f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>']  # fmt: skip
+            continue
         svg = (out / f"{fig.name}.svg").read_text(encoding="utf-8")
         body += [f"<h2>{html.escape(fig.title)}</h2>", f"<figure>{svg}</figure>",
                  f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>']  # fmt: skip
     body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in text["method"]) + "</ul>"]
     page = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>" + html.escape(title) + "</title><style>"
             "body{font:15px/1.5 system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}h1{font-size:1.6em}"
-            "figure{margin:0}svg{max-width:100%;height:auto}.meta,.data{color:#666;font-size:.9em}"
+            "figure{margin:0}svg{max-width:100%;height:auto}.meta,.data,.notes{color:#666;font-size:.9em}"
+            "table{border-collapse:collapse;font-size:.85em}td,th{border-bottom:1px solid #ddd;padding:3px 6px;"
+            "text-align:left;vertical-align:top}"
             "</style></head><body>" + "\n".join(body) + "</body></html>")  # fmt: skip
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")

@@ -9,7 +9,7 @@ import _path  # noqa: F401
 import common
 import streamlit as st
 
-from tracker.charts import RUNOUT_SCENARIOS, fan_chart, restriction_chart
+from tracker.charts import RUNOUT_SCENARIOS, RUNOUT_SHORT, fan_chart, restriction_chart
 from tracker.forecast import ForecastParams
 from tracker.forecast.model import runout_text
 from tracker.forecast.restriction import backtest_summary
@@ -34,16 +34,18 @@ result = common.forecast(common.db_path(), overrides)
 st.session_state["forecast_result"] = result
 horizon = result["params"]["end"]
 st.altair_chart(fan_chart(result), width="stretch")
-shown = [(label, result[key]) for key, label in RUNOUT_SCENARIOS.items() if result.get(key)]
+shown = [key for key in RUNOUT_SCENARIOS if result.get(key)]
 cols = st.columns(len(shown))
-for col, (label, e) in zip(cols, shown, strict=True):
-    col.metric(label, runout_text(e, horizon=horizon).split(" (")[0],
-               help=f"median {runout_text(e, horizon=horizon)}; decimal years {e['p10']} – {e['median']} – {e['p90']}")
+for col, key in zip(cols, shown, strict=True):
+    e = result[key]
+    col.metric(f"Run-out, {RUNOUT_SHORT[key]}", runout_text(e, horizon=horizon).split(" (")[0],
+               help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}; decimal years "
+                    f"{e['p10']:.2f} – {e['median']:.2f} – {e['p90']:.2f}" if e["median"] else RUNOUT_SCENARIOS[key])
     col.caption(runout_text(e, horizon=horizon))
 prefs = result.get("preferences")
 if prefs and not prefs["available"]:
     st.caption(f"No use-preference scenario: {prefs['reason']}.")
-st.text(result["definitions"]["demand"])
+st.caption(f"Demand: {result['definitions']['demand']}; {result['definitions']['projection']}.")
 sample = result["sample"]
 if sample.get("measured"):
     rs = result["restricted_share"]

@@ -19,18 +19,6 @@ from tracker.vocabulary import OutputFormat
 __all__ = ["claims_cmd"]
 
 
-def _value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1%}" if unit == "share" else f"{value:g}"
-
-
-def _difference(value: float | None, unit: str) -> str:
-    if value is None:
-        return ""
-    return f"{value * 100:+.1f} pt" if unit == "share" else f"{value:+g}"
-
-
 def claims_cmd(
     claims: Annotated[
         Path | None, typer.Option("--claims", help="A claims CSV (default: the project's data/claims.csv).")
@@ -63,17 +51,8 @@ def claims_cmd(
     for heading in ("claim", "theirs", "as of", "ours", "on", "sites", "Δ"):
         table.add_column(heading, justify="left" if heading in ("claim", "as of", "on") else "right", no_wrap=True)
     for c in comparisons:
-        row = c.as_row()
-        unit = c.claim.unit
-        table.add_row(
-            Text(c.claim.id),
-            Text(_value(c.claim.value, unit)),
-            Text(row["as_of"] or ""),
-            Text(_value(c.ours, unit)),
-            Text(row["our_date"] or ""),
-            Text(f"{row['our_sites']:,}" if row["our_sites"] is not None else ""),
-            Text(_difference(c.difference, unit)),
-        )
+        cells = c.cells()
+        table.add_row(*(Text(cells[k]) for k in ("claim", "theirs", "as of", "ours", "on", "sites", "Δ")))
     out.print(table)
     out.print(Text("Theirs, and what ours rests on (or what is missing):"))
     for c in comparisons:
