@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("CONSENT_TRACKER_CORPUS", ROOT.parent / "shared" / "corpus")).resolve()
 CORPUS_REASON = f"the shared test corpus is not at {CORPUS} (set CONSENT_TRACKER_CORPUS to its folder)"
+
+
+@dataclass(frozen=True)
+class Res:
+    """A resource as the store would hand it over (tracker.signals.preferences.Evidence), for unit tests."""
+
+    status: str
+    body: bytes | None = None
+    signals: dict[str, Any] | None = None
+    truncated: bool = False
 
 
 def corpus_path(*parts: str) -> Path:

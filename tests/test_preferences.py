@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import Res
 from tracker import signals as sig
 from tracker.agents import load_registry
 from tracker.signals.preferences import ADOPTION, adopts
 from tracker.vocabulary import SIGNAL_NAMES
-
-
-@dataclass(frozen=True)
-class Res:
-    """A resource as the store would hand it over."""
-
-    status: str
-    body: bytes | None = None
-    signals: dict[str, Any] | None = None
-    truncated: bool = False
 
 
 def home(*metas: str, headers: dict[str, str] | None = None) -> Res:

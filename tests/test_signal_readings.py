@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import Res
 from tracker import signals as sig
 from tracker.changes import detect_changes
 from tracker.cli import app
@@ -131,12 +132,6 @@ RULE_CASES = [
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Res:
-    status: str
-    body: bytes | None = None
-    signals: dict[str, Any] | None = None
-    truncated: bool = False
 
 
 @pytest.mark.parametrize("given", RULE_CASES)

@@ -7,15 +7,14 @@ import csv
 import io
 import json
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from tests.conftest import Res
 from tracker import signals as sig
 from tracker.archive import import_archive
 from tracker.cli import app
@@ -27,14 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OPEN = b"User-agent: *\nAllow: /\n"
 
 
-@dataclass(frozen=True)
-class Res:
-    """A resource as the store would hand it over."""
-
-    status: str
-    body: bytes | None = None
-    signals: dict[str, Any] | None = None
-    truncated: bool = False
 
 
 HOME = Res("ok", signals=sig.page_signals(b"<html><head><title>x</title></head></html>", {}))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,8 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, registry
-from tracker.report import csv_safe
+from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, print_csv, registry
 from tracker.vocabulary import OutputFormat
 
 __all__ = ["claims_cmd"]
@@ -37,11 +34,7 @@ def claims_cmd(
         print(json.dumps({"comparisons": [c.as_dict() for c in comparisons]}, indent=1))
         return
     if fmt is OutputFormat.csv:
-        w = csv.writer(sys.stdout)
-        if comparisons:
-            w.writerow(list(comparisons[0].as_row()))
-        for c in comparisons:
-            w.writerow([csv_safe(v) for v in c.as_row().values()])
+        print_csv([c.as_row() for c in comparisons])
         return
     table = Table(
         caption="Δ: ours minus theirs, each of ours computed under the claim's definition on our own sample "

@@ -35,6 +35,7 @@ __all__ = [
     "open_db",
     "out",
     "parse_day",
+    "print_csv",
     "print_rows_as_data",
     "registry",
     "sites_to_use",
@@ -101,17 +102,22 @@ def parse_day(value: str | None, option: str) -> date | None:
         fail(f"{option} must be a date like 2024-01-31, not {value!r}")
 
 
+def print_csv(rows: list[dict[str, Any]]) -> None:
+    """Rows of one shape as formula-safe CSV on standard output (a header from the first row's keys)."""
+    w = csv.writer(sys.stdout)
+    if rows:
+        w.writerow(list(rows[0]))
+    for r in rows:
+        w.writerow([csv_safe(v) for v in r.values()])
+
+
 def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: dict[str, Any] | None = None) -> bool:
     """Print series rows as JSON or formula-safe CSV (True), or say there are none (True); False for a table."""
     if fmt is OutputFormat.json:
         print(json.dumps({**(extra or {}), "rows": [r.as_dict() for r in rows]}, indent=1))
         return True
     if fmt is OutputFormat.csv:
-        w = csv.writer(sys.stdout)
-        if rows:
-            w.writerow(list(rows[0].as_dict()))
-        for r in rows:
-            w.writerow([csv_safe(v) for v in r.as_dict().values()])
+        print_csv([r.as_dict() for r in rows])
         return True
     if not rows:
         out.print("no observations in that range")
