@@ -90,6 +90,12 @@ def test_rule_all_is_never_above_any(small: Path) -> None:
 def test_year_month_is_the_calendar_month_not_the_decimal() -> None:
     assert year_month(2027.8) == "2027-10"  # 0.8 of a year is in October, not "August"
     assert year_month(2027.0) == "2027-01" and year_month(2027.999) == "2027-12" and year_month(None) is None
+    # Every month start of a monthly grid is its own month (floating point must not push it back one).
+    import numpy as np
+
+    grid = np.linspace(2024.0, 2040.0, 16 * 12 + 1)
+    months = [year_month(float(t)) for t in grid]
+    assert len(set(months)) == len(months) and months[7] == "2024-08" and months[-1] == "2040-01"
     e = {"median": 2027.8, "p10": 2026.5, "p90": 2029.2, "median_month": "2027-10", "p10_month": "2026-07",
          "p90_month": "2029-03"}
     assert runout_text(e) == "Oct 2027 (80%: Jul 2026 – Mar 2029)"
@@ -113,6 +119,12 @@ def test_every_run_out_carries_its_months() -> None:
         ("consent.rule=\"some\"", "consent.rule"),
         ("consent.preferences_min_share=1.5", "consent.preferences_min_share"),
         ("draws=3", "draws"),
+        ("draws=1500.5", "draws"),  # never truncated silently
+        ("seed=\"abc\"", "seed"),
+        ("stock=3", "stock"),  # a section, not a value
+        ("stock.base_year=1900", "stock.base_year"),
+        ("demand.overtraining=-1", "demand.overtraining"),
+        ("stock.quality.low=3", "stock.quality"),
     ],
 )
 def test_nonsense_parameters_name_the_parameter(override: str, names: str) -> None:

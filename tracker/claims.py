@@ -386,9 +386,12 @@ class OurDefinition:
         """The definition as one paragraph."""
         if self.metric == Metric.runout:
             adjusted = "adjusted for the consent we measure" if self.scenario == "consent_adjusted" else "unadjusted"
+            inputs = ("" if self.projection == "historical" else
+                      "; the compute-based projection uses our own documented inputs, as Epoch AI's compute series is "
+                      "not public")  # fmt: skip
             return (
                 f"The median year the largest training dataset reaches the effective stock of public text, from "
-                f"our reproduction of Epoch AI's model ({self.projection} projection, {adjusted})."
+                f"our reproduction of Epoch AI's model ({self.projection} projection, {adjusted}{inputs})."
             )
         if len(self.agents) == 1 and self.group == self.agents[0]:
             who = self.agents[0]
@@ -508,7 +511,14 @@ def format_value(value: float | None, unit: str) -> str:
     """A claim's or our value as a reader sees it: a share as a percentage, a year as a year, "—" when absent."""
     if value is None:
         return "—"
-    return f"{value:.1%}" if unit == "share" else f"{value:.1f}" if value != int(value) else f"{value:g}"
+    if unit == "share":
+        return f"{value:.1%}"
+    if value == int(value):
+        return f"{value:g}"  # a year as published
+    from tracker.forecast.model import month_label
+    from tracker.forecast.stock import year_month
+
+    return f"{month_label(year_month(value))} ({value:.2f})"  # ours: a calendar month, and the decimal year
 
 
 def format_difference(value: float | None, unit: str) -> str:

@@ -59,6 +59,7 @@ class _Figure:
     title: str
     chart: Any  # None: a table, not a chart
     rows: list[dict[str, Any]]
+    notes: tuple[str, ...] = ()  # said under the chart (the events its dashed lines mark)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -86,11 +87,14 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
     by_purpose = restriction_series(engine, registry, [], by=GroupBy.purpose, category=category, since=since)
     # The default parameters, as the `forecast` command and the dashboard use them: one answer everywhere.
     result = forecast(engine, registry, load_params())
+    first, last = h.series[0].period_end, h.series[-1].period_end
+    marked = tuple(f"Dashed line {e.day.isoformat()}: {e.label} ({e.source})" for e in events
+                   if first <= e.day.isoformat() <= last)  # fmt: skip
     figures = [
         _Figure("training", "Sites restricting training agents", trend_chart(h.series, title="Sites restricting "
-                "training agents", events=events), [r.as_dict() for r in h.series]),
+                "training agents", events=events), [r.as_dict() for r in h.series], marked),
         _Figure("agents", "Restriction by agent", trend_chart(by_agent, title="Restriction by agent", events=events),
-                [r.as_dict() for r in by_agent]),
+                [r.as_dict() for r in by_agent], marked),
         _Figure("purposes", "Restriction by purpose", trend_chart(by_purpose, title="Restriction by purpose"),
                 [r.as_dict() for r in by_purpose]),
     ]  # fmt: skip
@@ -103,8 +107,7 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
                                restriction_chart(result), rows))  # fmt: skip
     figures += [
         _Figure("runout", "When the real data runs out", fan_chart(result),
-                [{"scenario": label, **{k: v for k, v in result[key].items() if not isinstance(v, str) or
-                                        k.endswith("_month")}}
+                [{"scenario": label, **{k: result[key][k] for k in _RUNOUT_COLUMNS}}
                  for key, label in RUNOUT_SCENARIOS.items() if result.get(key)]),
         _Figure("gap", "Synthetic share of the training mix", gap_chart(result),
                 [{"year": g["year"], **{f"{part}_{k}": v for part in ("demand_tokens", "usable_tokens",
@@ -118,6 +121,7 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
     return figures, {"headline": h, "forecast": result, "by_agent": by_agent, "claims": claims}
 
 
+_RUNOUT_COLUMNS = ("median", "p10", "p90", "median_month", "p10_month", "p90_month")
 #: The forecast's definitions, in the order the methodology lists them.
 _FORECAST_TERMS = {"demand": "Demand", "projection": "Projection", "usable_stock": "Usable stock",
                    "run_out": "Run-out", "gap": "Gap", "monte_carlo": "Monte Carlo"}  # fmt: skip
@@ -152,9 +156,13 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
         t = h.by_tokens
         key.append(f"Weighted by their tokens ({t.weighting}; {_pct(t.weight_measured_share)} of the weight measured), "
                    f"{_pct(t.blocked_share)} of the text is restricted.")  # fmt: skip
+    rs = f["restricted_share"]
     for k, label in RUNOUT_SCENARIOS.items():
         if f.get(k):
-            key.append(f"Run-out, {label}: {runout_text(f[k], horizon=horizon)}.")
+            level = ""
+            if k == "exhaustion_restriction_held":
+                level = f" ({_pct(f[k]['restricted_share'])}, weighted by {rs['definition']['weighting']})"
+            key.append(f"Run-out, {label}{level}: {runout_text(f[k], horizon=horizon)}.")
     if f.get("preferences") and not f["preferences"]["available"]:
         key.append(f"No use-preference scenario: {f['preferences']['reason']}.")
     gap = {g["year"]: g for g in f["gap"]}
@@ -179,6 +187,8 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
     ]  # fmt: skip
     if f["restricted_share"]:
         rs = f["restricted_share"]
+        if rs["definition"]["text"] != h.definition.text:  # e.g. token-weighted, where the headline counts sites
+            method.append(f"The forecast's restricted share (not the headline's): {rs['definition']['text']}")
         method.append(f"Restricted share forecast: {rs['description']}")
         method += backtest_summary(rs["backtest"]) if rs.get("backtest") else []
     elif not f["sample"]["measured"]:
@@ -312,6 +322,7 @@ def write_report(
                        f"Data: [{fig.name}.csv]({fig.name}.csv)"]  # fmt: skip
                 continue
             md += ["", f"## {fig.title}", "", f"![{fig.title}]({fig.name}.png)", "",
+                   *[f"- {n}" for n in fig.notes], *([""] if fig.notes else []),
                    f"Data: [{fig.name}.csv]({fig.name}.csv)"]  # fmt: skip
         md += ["", "## Methodology", ""] + [f"- {line}" for line in text["method"]]
         path = out / "report.md"
@@ -326,7 +337,9 @@ def write_report(
                      f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>']  # fmt: skip
             continue
         svg = (out / f"{fig.name}.svg").read_text(encoding="utf-8")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in fig.notes)
         body += [f"<h2>{html.escape(fig.title)}</h2>", f"<figure>{svg}</figure>",
+                 *([f"<ul class=notes>{notes}</ul>"] if notes else []),
                  f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>']  # fmt: skip
     body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in text["method"]) + "</ul>"]
     page = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>" + html.escape(title) + "</title><style>"

@@ -198,22 +198,25 @@ class _Classifier:
         if s is None:
             blocked_any = named = False
             blocked_all = bool(self.tables)
-            worst = "allowed"
+            stances = []
             for table in self.tables:
                 ev = table.get(rid)
                 if ev is None:
                     blocked_all = False
+                    stances.append("allowed")
                     continue
                 root_allowed, is_named, stance = ev
+                stances.append(stance)
                 if not root_allowed:
                     blocked_any = True
                     named = named or is_named
                 else:
                     blocked_all = False
-                if _SEVERITY.get(stance, 0) > _SEVERITY.get(worst, 0):
-                    worst = stance
+            # The group's stance follows its rule: the most severe of its agents' (any), or the least (all).
+            pick = min if self.rule is Rule.all else max
+            group_stance = pick(stances, key=lambda st: _SEVERITY.get(st, 0)) if stances else "allowed"
             blocked = blocked_all if self.rule is Rule.all else blocked_any
-            s = self._cache[rid] = (worst, blocked, named and blocked)
+            s = self._cache[rid] = (group_stance, blocked, named and blocked)
         return s
 
     def state(self, status: str, rid: int | None) -> State:

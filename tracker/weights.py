@@ -184,7 +184,7 @@ class WeightsReport:
 
     column: str
     source: str  # the file's name
-    fill: str
+    fill: str  # how the unmeasured sites were filled in ("637 by median"), or the fill asked for when none were
     sites: int  # tracked sites
     measured: int  # sites with at least one host of the file
     filled: int  # sites given the fallback
@@ -249,6 +249,7 @@ def import_weights(engine: Engine, path: str | Path, *, column: str | None = Non
     }
     measured = [v for v, _, _ in values.values()]
     filled: list[float] = []
+    how_filled: dict[str, int] = {}
     if fill != "none" and measured:
         median = statistics.median(measured)
         ranked = [(s.rank, values[s.id][0]) for s in sites if s.id in values and s.rank]
@@ -262,12 +263,14 @@ def import_weights(engine: Engine, path: str | Path, *, column: str | None = Non
                 est, how = median, "fill:median"
             values[s.id] = (est, False, how)
             filled.append(est)
+            how_filled[how] = how_filled.get(how, 0) + 1
     catalog.set_weights(engine, name, values)
     folds = tuple(sorted(fold.sites.values(), key=lambda f: (-f.hosts, -f.weight, f.domain)))
     return WeightsReport(
         column=name,
         source=source,
-        fill=fill,
+        # What was done, not only what was asked: with no ranked site to fit, "rank" falls back to the median.
+        fill=", ".join(f"{n:,} by {how.removeprefix('fill:')}" for how, n in how_filled.items()) or fill,
         sites=len(sites),
         measured=len(measured),
         filled=len(filled),

@@ -52,6 +52,7 @@ if sample.get("measured"):
     st.subheader("The restricted share the adjustment applies")
     st.altair_chart(restriction_chart(result), width="stretch")
     st.caption(sample["restricted"])
+    st.caption(f"Usable stock: {result['definitions']['usable_stock']}.")
     st.caption(f"Forecast: {rs['description']}")
     for line in backtest_summary(rs["backtest"]) if rs.get("backtest") else []:
         st.caption(line)

@@ -49,7 +49,8 @@ def claims_cmd(
     out.print(table)
     out.print(Text("Theirs, and what ours rests on (or what is missing):"))
     for c in comparisons:
-        ours = f"missing: {c.missing}" if c.missing else f"ours: {c.as_row()['our_sample']}"
+        rests = c.cells()["ours rests on"]
+        ours = rests if c.missing else f"ours: {rests}"
         out.print(Text(f"- {c.claim.id}: {c.claim.source}, {c.claim.url} — {ours}"), soft_wrap=True)
     definitions: dict[str, list[str]] = {}
     for c in comparisons:

@@ -107,7 +107,8 @@ def _print(r: dict[str, Any]) -> None:
         rt = Table(title="restricted share, forecast (median and 80% interval, middle of each year)")
         for col in ("year", "median", "80% interval"):
             rt.add_column(col, justify="right")
-        for f in rs["forecast"][:10]:
+        last_t = rs["path"][0]["t"]  # the years before the last observation are measured, not forecast
+        for f in [f for f in rs["forecast"] if f["year"] + 0.5 > last_t][:10]:
             rt.add_row(str(f["year"]), f"{f['median']:.1%}", f"{f['p10']:.1%}–{f['p90']:.1%}")
         out.print(rt)
     prefs = r.get("preferences")
@@ -129,7 +130,10 @@ def _print(r: dict[str, Any]) -> None:
             cats.add_row(Text(c["category"]), str(c["sites"]), f"{c['share']:.1%}",
                          runout_text(c["exhaustion"], horizon=horizon), Text(c["restriction"]))  # fmt: skip
         out.print(cats)
-    out.print(Text(f"{r['definitions']['run_out']}; {r['definitions']['monte_carlo']}."), soft_wrap=True)
+    d = r["definitions"]
+    if sample["measured"]:
+        out.print(Text(f"Usable stock: {d['usable_stock']}."), soft_wrap=True)
+    out.print(Text(f"Run-out: {d['run_out']}; {d['monte_carlo']}."), soft_wrap=True)
 
 
 def _backtest_lines(bt: dict[str, Any] | None) -> list[str]:

@@ -26,7 +26,7 @@ from tracker.cli.common import (
     registry,
     warn,
 )
-from tracker.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Weighting
+from tracker.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
 
 __all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "weights_import"]
 
@@ -78,6 +78,9 @@ def trends_cmd(
     since: Annotated[str | None, typer.Option("--since", "--from", help="First date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option("--until", "--to", help="Last date (YYYY-MM-DD).")] = None,
     by: Annotated[GroupBy, typer.Option("--by", help="One row per agent, or per company or purpose.")] = GroupBy.agent,
+    rule: Annotated[
+        Rule, typer.Option("--rule", help="A group's site counts when any of its agents is blocked, or all of them.")
+    ] = Rule.any,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
     list_: Annotated[
         list[str] | None,
@@ -106,7 +109,7 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
-    from tracker.trends import DEFINITIONS, restriction_series, signal_coverage, signal_series
+    from tracker.trends import DEFINITIONS, define, restriction_series, signal_coverage, signal_series
     from tracker.weights import Weights, load_weights, stored_weights, weight_label
 
     since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
@@ -131,11 +134,16 @@ def trends_cmd(
         warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
     rows = restriction_series(
         engine, reg, tokens, freq=freq, since=since_d, until=until_d, by=by, category=category,
-        weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age, lists=list_,
+        weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age, lists=list_, rule=rule,
     )  # fmt: skip
-    if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS}):
+    groups = list(dict.fromkeys(r.agent for r in rows))
+    defined = [define(reg, rows, group=g, agents=tokens, by=by) for g in groups]
+    if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS,
+                                      "groups": {d.figure: d.as_dict() for d in defined}}):  # fmt: skip
         return
     _print_trend_table(rows)
+    for d in defined if by is not GroupBy.agent else []:
+        out.print(Text(d.text), soft_wrap=True)
 
 
 #: Trend table columns: (heading, value of a row); the first seven fit an 80-column terminal.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,8 @@ class Interval:
 
     def __post_init__(self) -> None:
         if not (0 < self.low <= self.high) or not (0 < self.c < 100):
-            raise ParamsError(f"an interval needs 0 < low ≤ high and 0 < c < 100, not {self}")
+            raise ParamsError(f"an interval needs 0 < low ≤ high and a level 0 < c < 100, not "
+                              f"[{self.low:g}, {self.high:g}, {self.c:g}]")  # fmt: skip
 
     @property
     def mu(self) -> float:
@@ -99,8 +100,14 @@ class DemandParams:
     def __post_init__(self) -> None:
         if self.projection not in ("historical", "compute", "pooled"):
             raise ParamsError(f"projection must be historical, compute or pooled, not {self.projection!r}")
-        if self.overtraining <= 0 or not self.oom_per_year_low <= self.oom_per_year_high:
-            raise ParamsError("overtraining must be > 0 and oom_per_year_low ≤ oom_per_year_high")
+        if self.overtraining <= 0:
+            raise ParamsError(f"demand.overtraining must be above 0, not {self.overtraining:g}")
+        if not self.oom_per_year_low <= self.oom_per_year_high:
+            raise ParamsError(f"demand.oom_per_year_low ({self.oom_per_year_low:g}) must not exceed "
+                              f"demand.oom_per_year_high ({self.oom_per_year_high:g})")  # fmt: skip
+        if not 2000 <= self.base_year <= 2100:
+            raise ParamsError(f"demand.base_year is the year the dataset size is given for: 2000–2100, not "
+                              f"{self.base_year:g}")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +138,10 @@ class ConsentParams:
         if not 0.0 <= self.preferences_min_share <= 1.0:
             raise ParamsError(f"consent.preferences_min_share is a share: between 0 and 1, not "
                               f"{self.preferences_min_share}")  # fmt: skip
-        if self.preferences_sample < 0 or self.min_category_sites < 1:
-            raise ParamsError("consent.preferences_sample must be ≥ 0 and consent.min_category_sites ≥ 1")
+        if self.preferences_sample < 0:
+            raise ParamsError(f"consent.preferences_sample must be 0 or more, not {self.preferences_sample}")
+        if self.min_category_sites < 1:
+            raise ParamsError(f"consent.min_category_sites must be 1 or more, not {self.min_category_sites}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +171,9 @@ class ForecastParams:
                               f"({self.start:g})")  # fmt: skip
         if self.end - self.start > 100:
             raise ParamsError(f"end ({self.end:g}) is more than a century after start ({self.start:g})")
+        if not 2000 <= self.stock.base_year <= 2100:
+            raise ParamsError(f"stock.base_year is the year the stock is given for: 2000–2100, not "
+                              f"{self.stock.base_year:g}")  # fmt: skip
         for name in ("quality",):
             i = getattr(self.stock, name)
             if i.high > 1:
@@ -186,7 +198,13 @@ class ForecastParams:
         }
 
 
+_KINDS = {bool: "true or false", int: "a whole number", float: "a number"}
+
+
 def _coerce(current: Any, value: Any, where: str) -> Any:
+    if is_dataclass(current) and not isinstance(current, Interval):
+        raise ParamsError(f"{where} is a section: set one of its parameters, {where}.NAME=value "
+                          f"({', '.join(f.name for f in fields(current))})")  # fmt: skip
     if isinstance(current, Interval):
         if not (isinstance(value, list | tuple) and len(value) in (2, 3)):
             raise ParamsError(f"{where} is an interval: [low, high] or [low, high, c]")
@@ -194,15 +212,19 @@ def _coerce(current: Any, value: Any, where: str) -> Any:
             return Interval(*(float(x) for x in value))
         except ParamsError as e:
             raise ParamsError(f"{where}: {e}") from None
-    if isinstance(current, tuple):
-        return tuple(float(x) for x in value)
-    if isinstance(current, bool):
-        return bool(value)
-    if isinstance(current, int):
-        return int(value)
-    if isinstance(current, float):
-        return float(value)
-    return str(value)
+    kind = type(current)
+    if kind in _KINDS:
+        if isinstance(value, bool) != (kind is bool) or not isinstance(value, bool | int | float | str):
+            raise ParamsError(f"{where} must be {_KINDS[kind]}, not {value!r}")
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ParamsError(f"{where} must be {_KINDS[kind]}, not {value!r}")
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            raise ParamsError(f"{where} must be {_KINDS[kind]}, not {value!r}") from None
+    if not isinstance(value, str):
+        raise ParamsError(f"{where} must be text, not {value!r}")
+    return value
 
 
 def _apply(obj: Any, values: dict[str, Any], where: str) -> Any:
@@ -213,13 +235,18 @@ def _apply(obj: Any, values: dict[str, Any], where: str) -> Any:
             raise ParamsError(f"unknown parameter {where}{k} (known: {', '.join(names)})")
         current = getattr(obj, k)
         if isinstance(v, dict):
+            if not is_dataclass(current):
+                raise ParamsError(f"{where}{k} is a value, not a section")
             changes[k] = _apply(current, v, f"{where}{k}.")
         else:
-            try:
-                changes[k] = _coerce(current, v, f"{where}{k}")
-            except (TypeError, ValueError) as e:
-                raise ParamsError(f"{where}{k}: {e}") from None
-    return replace(obj, **changes)
+            changes[k] = _coerce(current, v, f"{where}{k}")
+    try:
+        return replace(obj, **changes)
+    except ParamsError as e:
+        section = where.rstrip(".")
+        if section and not str(e).startswith(section):
+            raise ParamsError(f"{section}: {e}") from None
+        raise
 
 
 def load_params(path: str | Path | None = None, overrides: list[str] | None = None) -> ForecastParams:

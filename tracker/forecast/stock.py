@@ -99,8 +99,11 @@ def year_month(t: float | None) -> str | None:
     """A decimal year as its calendar month, "YYYY-MM" (2027.8 is October 2027, not August); None stays None."""
     if t is None:
         return None
-    year = math.floor(t)
-    month = min(12, int((t - year) * 12) + 1)
+    # Rounded first: a grid time such as 2024 + 7/12 is 2024.58333…, whose (t − year) × 12 may come out as
+    # 6.9999999 and would otherwise be read as the month before.
+    months = math.floor(round(t * 12, 6))
+    year, month = divmod(months, 12)
+    month += 1
     return f"{year:04d}-{month:02d}"
 
 
