@@ -65,6 +65,8 @@ __all__ = [
     "OurSample",
     "Recipe",
     "compare",
+    "format_difference",
+    "format_value",
     "load_claims",
     "parse_claims",
     "runout_years",

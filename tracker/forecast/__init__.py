@@ -2,8 +2,8 @@
 
     tracker.forecast.params       every assumption, with its source; TOML files and overrides
     tracker.forecast.stock        Epoch AI's data-stock Monte Carlo and the run-out date (forecast.md §2)
-    tracker.forecast.restriction  the measured restricted share r(t): logistic or linear, chosen out of sample,
-                                  bootstrapped, backtested
+    tracker.forecast.restriction  the measured restricted share r(t) forecast by a combination of simple methods,
+                                  its band from backtest errors, its own rolling-origin backtest
     tracker.forecast.model        the consent-adjusted stock, the synthetic gap, categories, the scenario with use
                                   preferences, and the JSON the ``forecast`` command prints
 """
