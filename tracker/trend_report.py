@@ -190,7 +190,8 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
         if rs["definition"]["text"] != h.definition.text:  # e.g. token-weighted, where the headline counts sites
             method.append(f"The forecast's restricted share (not the headline's): {rs['definition']['text']}")
         method.append(f"Restricted share forecast: {rs['description']}")
-        method += backtest_summary(rs["backtest"]) if rs.get("backtest") else []
+        method += [f"Backtest on this series, {line}." for line in backtest_summary(rs["backtest"])] \
+            if rs.get("backtest") else []
     elif not f["sample"]["measured"]:
         method.append(f"Forecast: {f['sample']['note']}.")
     return {"key": key, "method": method, "period": now.period}

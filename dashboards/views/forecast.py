@@ -55,9 +55,9 @@ if sample.get("measured"):
     st.caption(f"Usable stock: {result['definitions']['usable_stock']}.")
     st.caption(f"Forecast: {rs['description']}")
     for line in backtest_summary(rs["backtest"]) if rs.get("backtest") else []:
-        st.caption(line)
+        st.caption(f"Backtest on this series, {line}")
 else:
     st.caption(sample["note"])
-st.caption(f"{result['definitions']['run_out']}; {result['definitions']['monte_carlo']}.")
+st.caption(f"Run-out: {result['definitions']['run_out']}; {result['definitions']['monte_carlo']}.")
 with st.expander("Every parameter"):
     st.code(json.dumps(result["params"], indent=1), language="json")

@@ -103,7 +103,7 @@ def _print(r: dict[str, Any]) -> None:
                        f"agent, {last['inherited']:.1%} via '*'). {sample['restricted']}"), soft_wrap=True)  # fmt: skip
         out.print(Text(f"forecast of the restricted share: {rs['description']}"), soft_wrap=True)
         for line in _backtest_lines(rs.get("backtest")):
-            out.print(Text(line), soft_wrap=True)
+            out.print(Text(f"backtest on this series, {line}"), soft_wrap=True)
         rt = Table(title="restricted share, forecast (median and 80% interval, middle of each year)")
         for col in ("year", "median", "80% interval"):
             rt.add_column(col, justify="right")
