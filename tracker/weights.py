@@ -67,7 +67,11 @@ def _host(raw: str) -> str:
 
 
 def load_weights(path: str | Path, column: str | None = None) -> dict[str, float]:
-    """Read a ``url,<weight>…`` CSV into host → weight (the first ``*_tokens`` column unless ``column`` is given)."""
+    """Read a ``url,<weight>…`` CSV into host → weight (the first ``*_tokens`` column unless ``column`` is given).
+
+    A weight is a token count: finite and not negative. Zero is kept (a host measured with no tokens); an empty cell
+    is no measurement and is skipped; anything else (text, ``nan``, ``inf``, ``1e400``, a negative count) refuses the
+    whole file, naming the lines, since one such value would silently zero or poison every weighted figure."""
     p = Path(path)
     try:
         with p.open(newline="", encoding="utf-8") as fh:
@@ -80,17 +84,34 @@ def load_weights(path: str | Path, column: str | None = None) -> dict[str, float
             if col is None or col not in fields:
                 raise TrendError(f"{p}: no weight column {column or '*_tokens'} (has {fields})")
             out: dict[str, float] = {}
+            bad: list[str] = []
             for row in reader:
                 host = _host(row.get(key) or "")
-                try:
-                    w = float(row.get(col) or "")
-                except ValueError:
+                cell = (row.get(col) or "").strip()
+                if not cell:
                     continue
-                if host and w >= 0:
+                try:
+                    w = float(cell)
+                except ValueError:
+                    w = math.nan
+                if not math.isfinite(w) or w < 0:
+                    bad.append(f"line {reader.line_num}: {cell[:40]!r}")
+                    continue
+                if host:
                     out[host] = out.get(host, 0.0) + w
-            return out
     except OSError as e:
         raise TrendError(f"cannot read weights {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise TrendError(f"cannot read weights {p}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    except csv.Error as e:
+        raise TrendError(f"cannot read weights {p}: not a CSV file ({e})") from None
+    if bad:
+        more = f" … and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise TrendError(f"{p}: {len(bad)} {col} value(s) are not finite, non-negative token counts "
+                         f"({'; '.join(bad[:5])}{more}); fix or empty those cells")  # fmt: skip
+    if not math.isfinite(math.fsum(out.values())):
+        raise TrendError(f"{p}: the {col} counts add up to more than a float can hold")
+    return out
 
 
 def site_weight(domain: str, weights: dict[str, float]) -> float | None:
@@ -288,7 +309,7 @@ def import_weights(engine: Engine, path: str | Path, *, column: str | None = Non
 
 
 def _first_tokens_column(path: str | Path) -> str:
-    with Path(path).open(newline="", encoding="utf-8") as fh:
+    with Path(path).open(newline="", encoding="utf-8", errors="replace") as fh:
         fields = csv.DictReader(fh).fieldnames or []
     return next((f for f in fields if f.endswith("tokens")), "tokens")
 
