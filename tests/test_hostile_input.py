@@ -60,3 +60,61 @@ def test_weights_import_non_utf8_is_one_line(tmp_path: Path) -> None:
     f.write_bytes(b"url,c4_tokens\n\xff\xfe\x00caf\xe9.com,10\n")
     msg = _one_line_error(*invoke("weights", "import", str(f), "--db", str(tmp_path / "t.db")))
     assert "UTF-8" in msg
+
+
+# --- item 6: observation dates outside the web's history ------------------------------------------------------
+
+_ROBOTS = "User-agent: GPTBot\nDisallow: /\n"
+
+
+@pytest.mark.parametrize("name", ["9999-12-31.txt", "1800-01-01.txt", "1993-12-31.txt"])
+def test_archive_refuses_dates_outside_the_webs_history(tmp_path: Path, name: str) -> None:
+    from tracker.archive import import_archive
+    from tracker.store import open_store
+
+    arch = tmp_path / "arch"
+    (arch / "example.com").mkdir(parents=True)
+    (arch / "example.com" / "2024-01-01.txt").write_text(_ROBOTS, encoding="utf-8")
+    (arch / "example.com" / name).write_text("User-agent: *\nAllow: /\n", encoding="utf-8")
+    db = tmp_path / "t.db"
+    report = import_archive(open_store(f"sqlite:///{db}"), arch)
+    assert any(f"example.com/{name}" in p for p in report.problems), report.problems
+    assert report.first_date is not None and report.last_date is not None
+    assert report.first_date.year == report.last_date.year == 2024
+    code, output = invoke("trends", "--db", str(db), "--format", "csv")
+    assert code == 0 and "Traceback" not in output, output
+
+
+def test_import_archive_refuses_until_far_in_the_future(tmp_path: Path) -> None:
+    arch = tmp_path / "arch"
+    (arch / "example.com").mkdir(parents=True)
+    (arch / "example.com" / "2024-01-01.txt").write_text(_ROBOTS, encoding="utf-8")
+    msg = _one_line_error(*invoke("import-archive", str(arch), "--until", "9999-12-31", "--db", str(tmp_path / "t.db")))
+    assert "9999-12-31" in msg
+
+
+# --- item 12: import-archive stays inside the folder it is given ----------------------------------------------
+
+
+def test_import_archive_skips_links_out_of_the_archive(tmp_path: Path) -> None:
+    from tracker.archive import import_archive
+    from tracker.store import open_store, queries
+
+    outside = tmp_path / "outside"
+    (outside / "secret.com").mkdir(parents=True)
+    (outside / "secret.com" / "2024-01-01.txt").write_text("User-agent: *\nDisallow: /secret\n", encoding="utf-8")
+    (outside / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    arch = tmp_path / "arch"
+    (arch / "example.com").mkdir(parents=True)
+    (arch / "example.com" / "2024-01-01.txt").write_text(_ROBOTS, encoding="utf-8")
+    (arch / "example.com" / "2024-02-01.txt").symlink_to(outside / "passwd")
+    (arch / "secret.com").symlink_to(outside / "secret.com", target_is_directory=True)
+    # A link that stays inside the archive is fine.
+    (arch / "example.org").symlink_to(arch / "example.com", target_is_directory=True)
+    engine = open_store(f"sqlite:///{tmp_path / 't.db'}")
+    report = import_archive(engine, arch)
+    assert "example.com/2024-02-01.txt: a link to outside the archive (skipped)" in report.problems
+    assert "secret.com: a link to outside the archive (skipped)" in report.problems
+    assert report.domains == 2 and report.files == 2
+    domains = {s.domain for s in queries.sites_for_weights(engine)}
+    assert "secret.com" not in domains and {"example.com", "example.org"} <= domains

@@ -32,7 +32,30 @@ __all__ = ["ArchiveError", "ImportReport", "import_archive", "normalise_host"]
 # them after the commit); their order within the day is unknown, so they are recorded seconds apart, in name order.
 _DATE_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:_[^/]*)?\.txt$")
 
+#: No robots.txt predates the web's history (robots.txt itself dates from 1994); a date after tomorrow (UTC) is a
+#: typo or a hostile name, and a year-9999 date overflows every period computed from it.
+FIRST_DATE = date(1994, 1, 1)
 
+
+def _last_date() -> date:
+    return datetime.now(UTC).date() + timedelta(days=1)
+
+
+def _date_problem(d: date) -> str | None:
+    """Why an observation date cannot be, or None when it can."""
+    if d < FIRST_DATE:
+        return f"before {FIRST_DATE.isoformat()}, the start of robots.txt"
+    if d > _last_date():
+        return f"after tomorrow ({_last_date().isoformat()} UTC)"
+    return None
+
+
+def _outside(path: Path, root: Path) -> bool:
+    """Whether a path (a symlink, say) resolves outside the archive's root folder."""
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a broken or looping link
+        return True
 
 
 @dataclass(slots=True)
@@ -73,20 +96,33 @@ def _at(d: date) -> datetime:
 
 
 def _plan(base: Path, report: ImportReport) -> list[tuple[str, list[tuple[date, Path]]]]:
-    """The domains of an archive and their dated files, in order; what cannot be read goes to the report."""
+    """The domains of an archive and their dated files, in order; what cannot be read goes to the report.
+
+    Nothing outside the archive's folder is read: a symlinked folder or file whose target resolves outside it is
+    skipped and reported (an archive must not turn /etc/passwd into a robots.txt)."""
+    root = base.resolve()
     plan: list[tuple[str, list[tuple[date, Path]]]] = []
     for entry in sorted(base.iterdir()):
         if entry.name.startswith("."):
             continue  # hidden files and folders (.git, .gitignore…) are not domains
+        if entry.is_symlink() and _outside(entry, root):
+            report.problems.append(f"{entry.name}: a link to outside the archive (skipped)")
+            continue
         if not entry.is_dir():
             report.problems.append(f"{entry.name}: not a domain folder (skipped)")
             continue
         host = normalise_host(entry.name)
         files: list[tuple[date, Path]] = []
         for f in sorted(entry.iterdir(), key=lambda f: (f.name[:10], len(f.name) > 14, f.name)):
+            if _outside(f, root):
+                report.problems.append(f"{entry.name}/{f.name}: a link to outside the archive (skipped)")
+                continue
             d = _parse_date(f.name)
             if d is None:
                 report.problems.append(f"{entry.name}/{f.name}: file name is not a YYYY-MM-DD.txt date (skipped)")
+                continue
+            if (why := _date_problem(d)) is not None:
+                report.problems.append(f"{entry.name}/{f.name}: date {d.isoformat()} is {why} (skipped)")
                 continue
             files.append((d, f))
         if host is None:
@@ -145,6 +181,8 @@ def import_archive(
         raise ArchiveError(f"archive folder not found: {base}")
     if not base.is_dir():
         raise ArchiveError(f"not a folder: {base}")
+    if until is not None and (why := _date_problem(until)) is not None:
+        raise ArchiveError(f"--until {until.isoformat()} is {why}")
     report = ImportReport()
     plan = _plan(base, report)
     if not plan:
