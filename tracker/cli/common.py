@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -39,6 +40,8 @@ __all__ = [
     "print_rows_as_data",
     "registry",
     "sites_to_use",
+    "visible",
+    "visible_data",
     "warn",
 ]
 
@@ -100,6 +103,28 @@ def parse_day(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         fail(f"{option} must be a date like 2024-01-31, not {value!r}")
+
+
+#: C0 and C1 control characters (but newline and tab), DEL, and the bidirectional overrides that reorder what a
+#: terminal shows: fetched text carrying them could move the cursor, set the window title or recolour the output.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Fetched text made safe for a terminal: every control character shown as its escape (ESC as \\x1b)."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                         else f"\\u{ord(m.group()):04x}", text)  # fmt: skip
+
+
+def visible_data(value: Any) -> Any:
+    """:func:`visible` applied to every string of a nested structure (a report about to be shown as a table)."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {k: visible_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [visible_data(v) for v in value]
+    return value
 
 
 def print_csv(rows: list[dict[str, Any]]) -> None:

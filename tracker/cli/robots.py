@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tracker import settings
 from tracker.agents import CORE_PANEL, AgentRegistry
-from tracker.cli.common import AgentsFileOpt, AllowPrivateOpt, CaBundleOpt, FormatOpt, fail, out, registry
+from tracker.cli.common import AgentsFileOpt, AllowPrivateOpt, CaBundleOpt, FormatOpt, fail, out, registry, visible_data
 from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client
 from tracker.report import csv_safe, robots_report
 from tracker.vocabulary import OutputFormat
@@ -68,7 +68,7 @@ def robots_cmd(
     elif fmt is OutputFormat.csv:
         _print_csv(report)
     else:
-        _print_table(report)
+        _print_table(visible_data(report))  # fetched text never drives the terminal
 
 
 def _agents(reg: AgentRegistry, tokens: list[str]) -> list[tuple[str, dict[str, object]]]:

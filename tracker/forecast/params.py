@@ -28,6 +28,9 @@ from scipy.stats import norm
 from tracker.errors import ParamsError
 
 __all__ = [
+    "BYTES_PER_DRAW",
+    "MAX_BYTES",
+    "MAX_DRAWS",
     "ConsentParams",
     "DemandParams",
     "ForecastParams",
@@ -144,6 +147,13 @@ class ConsentParams:
             raise ParamsError(f"consent.min_category_sites must be 1 or more, not {self.min_category_sites}")
 
 
+#: What one Monte Carlo draw costs on the default monthly grid to 2040 (stock, demand, restriction path, run-out
+#: test and temporaries: about six arrays of 193 numbers), and the ceilings that keep a forecast within memory.
+BYTES_PER_DRAW = 10_000
+MAX_DRAWS = 200_000
+MAX_BYTES = 2.5e9
+
+
 @dataclass(frozen=True, slots=True)
 class ForecastParams:
     """All of it, with the Monte Carlo's size and seed."""
@@ -160,8 +170,14 @@ class ForecastParams:
     steps_per_year: int = 12
 
     def __post_init__(self) -> None:
-        if not 100 <= self.draws <= 2_000_000:
-            raise ParamsError(f"draws must be between 100 and 2,000,000, not {self.draws}")
+        if not 100 <= self.draws <= MAX_DRAWS:
+            raise ParamsError(f"draws must be between 100 and {MAX_DRAWS:,} (each draw holds about "
+                              f"{BYTES_PER_DRAW // 1000} KB per 193-month grid; 20,000 put the run-out within days of "
+                              f"100,000), not {self.draws:,}")  # fmt: skip
+        if self.draws * BYTES_PER_DRAW * (self.end - self.start) * self.steps_per_year / 192 > MAX_BYTES:
+            raise ParamsError(f"draws × the time grid ({self.draws:,} draws, {self.steps_per_year} steps a year to "
+                              f"{self.end:g}) would need more than {MAX_BYTES / 1e9:g} GB: fewer draws or a coarser "
+                              "grid")  # fmt: skip
         if not 1 <= self.steps_per_year <= 365:
             raise ParamsError(f"steps_per_year must be between 1 and 365, not {self.steps_per_year}")
         if not 1990 <= self.start <= 2100:
@@ -257,6 +273,8 @@ def load_params(path: str | Path | None = None, overrides: list[str] | None = No
             data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except OSError as e:
             raise ParamsError(f"cannot read {path}: {e.strerror or e}") from None
+        except UnicodeDecodeError:
+            raise ParamsError(f"{path} is not a UTF-8 text file (a TOML file of parameters is expected)") from None
         except tomllib.TOMLDecodeError as e:
             raise ParamsError(f"{path} is not TOML: {e}") from None
         params = _apply(params, data, "")
