@@ -118,3 +118,70 @@ def test_import_archive_skips_links_out_of_the_archive(tmp_path: Path) -> None:
     assert report.domains == 2 and report.files == 2
     domains = {s.domain for s in queries.sites_for_weights(engine)}
     assert "secret.com" not in domains and {"example.com", "example.org"} <= domains
+
+
+# --- item 10: one-line errors instead of tracebacks -----------------------------------------------------------
+
+
+def test_categories_import_non_utf8_is_one_line(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_bytes(b"domain,category\ncaf\xe9.com,news\n")
+    msg = _one_line_error(*invoke("categories", "import", str(f), "--db", str(tmp_path / "t.db")))
+    assert "UTF-8" in msg
+
+
+def test_sites_add_non_utf8_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "s.txt"
+    f.write_bytes(b"example.com\ncaf\xe9.com\n")
+    msg = _one_line_error(*invoke("sites", "add", str(f), "--db", str(tmp_path / "t.db")))
+    assert "UTF-8" in msg
+
+
+def _damaged_db(tmp_path: Path) -> Path:
+    import sqlite3
+
+    arch = tmp_path / "arch"
+    for i in range(300):
+        d = arch / f"site{i}.com"
+        d.mkdir(parents=True)
+        for month in (1, 6):
+            body = f"User-agent: GPTBot\nDisallow: /{i}/{month}\n" + "".join(f"# filler {i} {k}\n" for k in range(40))
+            (d / f"2024-{month:02d}-01.txt").write_text(body, encoding="utf-8")
+    db = tmp_path / "t.db"
+    code, output = invoke("import-archive", str(arch), "--db", str(db))
+    assert code == 0, output
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = con.execute("PRAGMA page_size").fetchone()[0]
+    size = db.stat().st_size
+    with db.open("r+b") as fh:  # garbage over the middle pages, the header and schema page intact
+        for offset in range(size // 3 // page * page, 2 * size // 3 // page * page, page):
+            fh.seek(offset)
+            fh.write(b"\xa5" * page)
+    return db
+
+
+def test_damaged_database_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    db = _damaged_db(tmp_path)
+    msg = _one_line_error(*invoke("trends", "--db", str(db), "--format", "csv"))
+    assert str(db) in msg and ".recover" in msg
+
+
+# --- item 13: missing validation ------------------------------------------------------------------------------
+
+
+def test_categories_import_annotations_wrong_format_names_missing_columns(tmp_path: Path) -> None:
+    f = tmp_path / "c.csv"
+    f.write_text("domain,category\nexample.com,news\n", encoding="utf-8")
+    msg = _one_line_error(*invoke("categories", "import", str(f), "--annotations", "--db", str(tmp_path / "t.db")))
+    assert "'Domain'" in msg and "'Type of service'" in msg
+
+
+def test_sites_add_binary_file_refused_whole(tmp_path: Path) -> None:
+    f = tmp_path / "s.bin"
+    f.write_bytes(b"\x00\x01\x02junk\nexample.com\n\x00abc.de\n")
+    db = tmp_path / "t.db"
+    msg = _one_line_error(*invoke("sites", "add", str(f), "--db", str(db)))
+    assert "not a text file" in msg
+    code, output = invoke("sites", "list", "--db", str(db), "--format", "json")
+    assert code != 0 or output.strip() in ("[]", ""), output

@@ -15,6 +15,7 @@ Sources, the most trusted first (the first that has a label wins; the rest stay 
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ ANNOTATION_TYPES: dict[str, Category] = {
     "Periodicals": "news", "Encyclopedia/Database": "reference", "Academic": "academic", "Ecommerce": "commerce",
     "Government": "government", "Social Media": "social",
 }  # fmt: skip
+#: The columns an annotation file must have (each: its accepted spellings).
+_ANNOTATION_COLUMNS: tuple[tuple[str, ...], ...] = (("Domain",), ("Type of service",))
 _ANNOTATION_DOMAINS: dict[str, Category] = {
     "News": "news", "Technology/Code": "code", "Entertainment": "entertainment", "E-Commerce": "commerce",
     "Academic": "academic", "Government/Policy": "government", "Education/Knowledge": "reference",
@@ -145,7 +148,15 @@ def import_labels(engine: Engine, path: str | Path, *, annotations: bool = False
     best: dict[str, tuple[float, Category, str]] = {}
     try:
         with p.open(encoding="utf-8", newline="") as fh:
-            for n, row in enumerate(csv.DictReader(fh), 2):
+            reader = csv.DictReader(fh)
+            fields = reader.fieldnames or []
+            needed = _ANNOTATION_COLUMNS if annotations else (("domain", "Domain"), ("category",))
+            missing = [names[0] for names in needed if not any(n in fields for n in names)]
+            if missing:
+                what = "the annotations (dpi_top2000_…csv)" if annotations else "a domain,category CSV"
+                raise SiteListError(f"{p} is not {what}: no {', '.join(repr(m) for m in missing)} column "
+                                    f"(has {', '.join(repr(f) for f in fields[:12]) or 'no header'})")  # fmt: skip
+            for n, row in enumerate(reader, 2):
                 report.rows += 1
                 raw = row.get("Domain") or row.get("domain") or ""
                 domain, why = normalise_domain(raw)
@@ -154,7 +165,12 @@ def import_labels(engine: Engine, path: str | Path, *, annotations: bool = False
                     continue
                 if annotations:
                     label = annotation_category(row)
-                    weight = float(row.get("Total Tokens") or 0)
+                    try:
+                        weight = float(row.get("Total Tokens") or 0)
+                    except ValueError:
+                        weight = 0.0
+                    if not math.isfinite(weight):
+                        weight = 0.0
                 else:
                     cat = (row.get("category") or "").strip().lower()
                     label = (cat, "user list") if cat in CATEGORIES else None
@@ -168,6 +184,10 @@ def import_labels(engine: Engine, path: str | Path, *, annotations: bool = False
                     best[domain] = (weight, label[0], label[1])
     except OSError as e:
         raise SiteListError(f"cannot read {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise SiteListError(f"cannot read {p}: not UTF-8 text (byte {e.start}); save it as UTF-8 CSV") from None
+    except csv.Error as e:
+        raise SiteListError(f"cannot read {p}: not a CSV file ({e})") from None
     writer = Writer(engine)
     known = {s.domain for s in queries.sites_for_weights(engine)}
     ids = writer.ensure_sites([{"domain": d} for d in best])

@@ -148,9 +148,17 @@ def read_site_list(path: str | Path, *, top: int | None = None) -> tuple[list[Si
     problems. Raises :class:`SiteListError` when the file cannot be read or holds no valid domain."""
     p = Path(path)
     try:
-        parsed = parse_site_list(p.read_text(encoding="utf-8", errors="replace"))
+        data = p.read_bytes()
     except OSError as e:
         raise SiteListError(f"cannot read {p}: {e.strerror or e}") from None
+    # A file that is not text is refused whole: decoding it leniently would keep junk "domains" from its bytes.
+    if b"\x00" in data:
+        raise SiteListError(f"{p} is not a text file (it holds NUL bytes): give a CSV or one domain a line")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SiteListError(f"{p} is not UTF-8 text (byte {e.start}): save it as UTF-8") from None
+    parsed = parse_site_list(text)
     entries = parsed.top(top) if top else parsed.sites
     if not entries:
         raise SiteListError(f"no valid domains in {p}")

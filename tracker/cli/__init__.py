@@ -69,10 +69,26 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
+        import sqlite3
+
+        from sqlalchemy.exc import DatabaseError
+
         try:
             return command(*args, **kwargs)
         except TrackerError as e:
             fail(str(e))
+        except (DatabaseError, sqlite3.DatabaseError) as e:
+            # A damaged SQLite file fails wherever a query first reads a bad page: say so once, with the way out.
+            reason = str(getattr(e, "orig", None) or e).splitlines()[0]
+            if "malformed" not in reason and "not a database" not in reason:
+                raise
+            from sqlalchemy.engine import make_url
+
+            from tracker.store.engine import database_url
+
+            db = make_url(database_url(settings.get("db", kwargs.get("db")))).database or "the database"
+            fail(f"{db} is damaged ({reason}): recover what is left with `sqlite3 {db} \".recover\" | "
+                 f"sqlite3 recovered.db`, then use --db recovered.db")  # fmt: skip
 
     return run
 
