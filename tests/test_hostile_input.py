@@ -185,3 +185,28 @@ def test_sites_add_binary_file_refused_whole(tmp_path: Path) -> None:
     assert "not a text file" in msg
     code, output = invoke("sites", "list", "--db", str(db), "--format", "json")
     assert code != 0 or output.strip() in ("[]", ""), output
+
+
+def test_trends_refuses_negative_max_age(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert invoke("sites", "add", str(_site_file(tmp_path)), "--db", str(db))[0] == 0
+    msg = _one_line_error(*invoke("trends", "--max-age", "-1", "--db", str(db)))
+    assert "--max-age" in msg
+
+
+def test_backfill_refuses_before_the_wayback_machine(tmp_path: Path) -> None:
+    msg = _one_line_error(*invoke("backfill", "--since", "1800-01", "--db", str(tmp_path / "t.db")))
+    assert "1996" in msg
+
+
+def test_report_unknown_category_lists_the_known_ones(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    assert invoke("sites", "add", str(_site_file(tmp_path)), "--db", str(db))[0] == 0
+    msg = _one_line_error(*invoke("report", "--category", "nosuch", "--out", str(tmp_path / "r"), "--db", str(db)))
+    assert "unknown category 'nosuch'" in msg and "news" in msg and "crawl first" not in msg
+
+
+def _site_file(tmp_path: Path) -> Path:
+    f = tmp_path / "sites.txt"
+    f.write_text("example.com\n", encoding="utf-8")
+    return f

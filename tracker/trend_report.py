@@ -282,6 +282,10 @@ def write_report(
     chromium: str | None = None,
 ) -> list[Path]:
     """Write the report; return the files written."""
+    from tracker.vocabulary import CATEGORIES
+
+    if category is not None and category not in CATEGORIES:
+        raise ReportError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")
     fmt = ReportFormat(fmt)
     out = Path(out_dir)
     try:

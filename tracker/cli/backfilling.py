@@ -29,7 +29,10 @@ from tracker.cli.common import (
 from tracker.crawl import ConnectTo
 from tracker.vocabulary import Freq
 
-__all__ = ["backfill_cmd", "month_or_day"]
+__all__ = ["WAYBACK_START", "backfill_cmd", "month_or_day"]
+
+#: The Wayback Machine's first captures date from 1996: nothing older can be backfilled.
+WAYBACK_START = date(1996, 1, 1)
 
 
 def month_or_day(value: str | None, option: str, *, end: bool = False) -> date | None:
@@ -71,6 +74,9 @@ def backfill_cmd(
     from tracker.backfill import BackfillConfig, BackfillProgress, backfill
 
     since_d = month_or_day(since, "--since")
+    if since_d is not None and since_d < WAYBACK_START:
+        fail(f"--since {since}: the Wayback Machine's archive starts in {WAYBACK_START.year}; "
+             f"give {WAYBACK_START.year}-01 or later")  # fmt: skip
     until_d = month_or_day(until, "--until", end=True) or datetime.now(UTC).date()
     try:
         config = BackfillConfig.from_settings(

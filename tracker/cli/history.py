@@ -113,6 +113,8 @@ def trends_cmd(
     from tracker.weights import Weights, load_weights, stored_weights, weight_label
 
     since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
+    if max_age < 0:
+        fail(f"--max-age must be 0 or more days, not {max_age}")
     reg = registry(agents_file)
     engine = open_db(db, create=False)
     if signal:
