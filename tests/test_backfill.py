@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -125,7 +126,7 @@ def test_backfill_reproduces_the_archives_monthly_history(archive: FakeArchive, 
     src = tmp_path / "hist"
     src.mkdir()
     for d in NEWS:
-        (src / d).symlink_to(corpus_path("history", d))
+        shutil.copytree(corpus_path("history", d), src / d)  # a copy: import-archive skips links out of the archive
     reference = open_store(tmp_path / "r.db")
     import_archive(reference, src, until=UNTIL)
     got, want = _series(engine), _series(reference)
