@@ -40,6 +40,19 @@ def test_bad_trigger_specs_say_what_is_accepted(spec: str) -> None:
         parse_trigger(spec)
 
 
+@pytest.mark.parametrize(("spec", "said"), [
+    ("0 3 31 2 *", "never fires"),  # 31 February: the job would only ever be listed as "paused"
+    ("0 3 30 2 *", "never fires"),
+    ("every 99999999999d", "at most 3660d"),  # an overflow traceback before
+])  # fmt: skip
+def test_schedules_that_never_run_are_refused_naming_the_setting(spec: str, said: str) -> None:
+    from tracker.settings import get
+
+    with pytest.raises(SettingError, match=said) as e:
+        get("schedule-robots", environ={"CONSENT_TRACKER_SCHEDULE_ROBOTS": spec})
+    assert str(e.value).startswith(f"CONSENT_TRACKER_SCHEDULE_ROBOTS={spec!r}: ")
+
+
 def test_wayback_top_up_window() -> None:
     from datetime import date
 

@@ -13,7 +13,9 @@ left for the next run: a webhook never stops or fails a crawl.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,20 +31,30 @@ from sqlalchemy import Engine
 from tracker.changes import Event, event_diff, list_events, site_link
 from tracker.store import changelog
 
-__all__ = ["ATOM_NS", "FEED_LIMIT", "WebhookResult", "post_webhook", "write_feeds"]
+__all__ = ["ATOM_NS", "FEED_LIMIT", "WebhookResult", "post_webhook", "write_feeds", "xml_text"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 #: Entries per feed (newest first).
 FEED_LIMIT = 200
 
 
+#: What XML 1.0 cannot carry (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/U+FFFF). One such byte in
+#: a fetched robots.txt would otherwise make every feed that shows its diff unparseable for every subscriber.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(s: str) -> str:
+    """``s`` with every character XML 1.0 cannot carry written visibly as an escape (``\\x01``, ``\\ud800``)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", s)
+
+
 def _feed(title: str, feed_id: str, events: Sequence[Event], base_url: str, *, simulated: bool) -> bytes:
     ET.register_namespace("", ATOM_NS)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        el = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", {k: xml_text(v) for k, v in attrs.items()})
         if text is not None:
-            el.text = text
+            el.text = xml_text(text)
         return el
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
@@ -115,17 +127,31 @@ def post_webhook(
     url: str,
     *,
     base_url: str | None = None,
-    client: httpx.Client | None = None,
-    retries: int = 3,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retries: int = 2,
     timeout: float = 10.0,
     batch: int = 100,
     backoff: float = 1.0,
+    budget: float = 60.0,
 ) -> WebhookResult:
-    """Post the live events no receiver has accepted yet, in batches; never raises for the receiver's faults."""
+    """Post the live events no receiver has accepted yet, in batches; never raises for the receiver's faults.
+
+    ``timeout`` bounds each attempt as a whole (connect, send, the answer's status line and headers), not each
+    read: a receiver that drips its answer a byte at a time is cut off. ``budget`` bounds the whole call; what is
+    not accepted by then stays pending for the next run."""
+    return asyncio.run(_post_webhook(engine, url, base_url, transport, retries, timeout, batch, backoff, budget))
+
+
+async def _post_webhook(
+    engine: Engine, url: str, base_url: str | None, transport: httpx.AsyncBaseTransport | None, retries: int,
+    timeout: float, batch: int, backoff: float, budget: float,
+) -> WebhookResult:  # fmt: skip
     result = WebhookResult()
-    http = client or httpx.Client(timeout=timeout, headers={"User-Agent": "consent-tracker webhook"})
+    stop_at = time.monotonic() + budget
     cache: dict[tuple[int, int], str] = {}
-    try:
+    async with httpx.AsyncClient(
+        transport=transport, timeout=timeout, headers={"User-Agent": "consent-tracker webhook"}
+    ) as http:
         while True:
             events = changelog.pending_notifications(engine, limit=batch)
             if not events:
@@ -133,22 +159,35 @@ def post_webhook(
             payload = json.dumps({"events": [
                 Event(e, event_diff(engine, e, cache), site_link(base_url, e.domain, e) if base_url else None).as_dict()
                 for e in events]})  # fmt: skip
+            accepted = False
             for attempt in range(retries + 1):
+                left = stop_at - time.monotonic()
+                if left <= 0:
+                    result.error = f"{result.error or 'not sent'}; the {budget:g} s budget for delivery is spent"
+                    break
                 try:
-                    r = http.post(url, content=payload, headers={"Content-Type": "application/json"})
-                    if 200 <= r.status_code < 300:
+                    status = await _attempt(http, url, payload, min(timeout, left))
+                    if 200 <= status < 300:
+                        accepted = True
                         break
-                    result.error = f"HTTP {r.status_code}"
+                    result.error = f"HTTP {status}"
+                except TimeoutError:
+                    result.error = f"no complete answer within {min(timeout, left):g} s"
                 except httpx.HTTPError as ex:
                     result.error = f"{type(ex).__name__}: {ex}"
                 if attempt < retries:
-                    time.sleep(backoff * 2**attempt)
-            else:
+                    await asyncio.sleep(min(backoff * 2**attempt, max(0.0, stop_at - time.monotonic())))
+            if not accepted:
                 result.pending = len(changelog.pending_notifications(engine, limit=1_000_000))
                 return result
             changelog.mark_notified(engine, [e.id for e in events])
             result.delivered += len(events)
             result.error = None
-    finally:
-        if client is None:
-            http.close()
+
+
+async def _attempt(http: httpx.AsyncClient, url: str, payload: str, deadline: float) -> int:
+    """One post, as a whole within ``deadline`` seconds; the answer's status (its body is never read, so a
+    receiver can neither make us wait for it nor fill our memory with it)."""
+    async with asyncio.timeout(deadline):
+        async with http.stream("POST", url, content=payload, headers={"Content-Type": "application/json"}) as r:
+            return r.status_code

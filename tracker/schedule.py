@@ -48,6 +48,8 @@ JOBS: dict[JobName, str] = {
 }
 assert tuple(JOBS) == get_args(JobName)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+#: The longest interval accepted (beyond it Python's dates overflow long before a run would be due).
+_MAX_INTERVAL_DAYS = 3660
 
 
 def job_source(job: JobName) -> str:
@@ -69,12 +71,19 @@ def parse_trigger(spec: str) -> Any:
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
         if seconds <= 0:
             raise SettingError(f"{spec!r}: the interval must be positive")
+        if seconds > _MAX_INTERVAL_DAYS * 86400:
+            raise SettingError(f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
+                               "use 'off' for a job that never runs")  # fmt: skip
         return IntervalTrigger(seconds=seconds, timezone=UTC)
     if len(text.split()) == 5:
         try:
-            return CronTrigger.from_crontab(text, timezone=UTC)
+            cron = CronTrigger.from_crontab(text, timezone=UTC)
         except ValueError as e:
             raise SettingError(f"{spec!r} is not a valid crontab: {e}") from None
+        if cron.get_next_fire_time(None, datetime.now(UTC)) is None:
+            # e.g. '0 3 31 2 *' (31 February): such a job would only ever be listed as paused.
+            raise SettingError(f"{spec!r} never fires (no such date); use 'off' for a job that never runs")
+        return cron
     raise SettingError(f"{spec!r}: use a crontab ('0 3 * * *'), 'every 6h' (s, m, h, d or w), or 'off'")
 
 
@@ -95,6 +104,9 @@ class ScheduleOptions:
     dashboard_url: str = "http://127.0.0.1:8501"
     simulated: bool = False
     wayback_months: int = 2
+    #: Each webhook attempt as a whole (not each read), and the attempts after the first.
+    webhook_timeout: float = 10.0
+    webhook_retries: int = 2
     #: Crawl jobs are deferred to `consent-tracker worker` processes (PostgreSQL) instead of run in this process.
     distributed: bool = False
 
@@ -208,9 +220,16 @@ def run_job(job: str, options: Mapping[str, Any]) -> dict[str, Any]:
     if feeds is not None:
         # Distributed: the workers are still crawling; the feeds catch up with every run closed so far.
         touched = None if opts.distributed else domains_of(engine, sites_of_run(engine, run_id))
-        result["feeds"] = len(write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated))
+        try:
+            written = write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
+            result["feeds"] = len(written)
+        except OSError as e:  # the crawl is saved; the feeds catch up at the next run that can write them
+            result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
+            log.warning("feeds-dir %s: cannot write the feeds (%s); they are rewritten at the next run",
+                        feeds, e.strerror or e)  # fmt: skip
     if opts.webhook_url:
-        hook = post_webhook(engine, opts.webhook_url, base_url=opts.dashboard_url)
+        hook = post_webhook(engine, opts.webhook_url, base_url=opts.dashboard_url, timeout=opts.webhook_timeout,
+                            retries=opts.webhook_retries)  # fmt: skip
         result["webhook"] = {"delivered": hook.delivered, "pending": hook.pending, "error": hook.error}
         if hook.error:
             log.warning("webhook %s: %s; %d events left for the next run", opts.webhook_url, hook.error, hook.pending)
@@ -226,7 +245,10 @@ class Scheduler:
     is marked ``interrupted`` and resumed at the next start) and waits for it.
     """
 
-    def __init__(self, engine: Engine, options: ScheduleOptions, *, on_event: Callable[[str], None] | None = None):
+    def __init__(
+        self, engine: Engine, options: ScheduleOptions, *, on_event: Callable[[str], None] | None = None,
+        wait: bool = False,
+    ):  # fmt: skip
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -234,6 +256,8 @@ class Scheduler:
         self.engine = engine
         self.options = options
         self.on_event = on_event
+        self.wait = wait
+        self._lock: Any = None  # tracker.store.lock.StoreLock while running
         self._scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine)},
             # One job at a time: the jobs write to one database and share the sites' politeness budget.
@@ -254,10 +278,16 @@ class Scheduler:
             self.on_event(f"job {event.job_id} failed: {event.exception!r}")
 
     def start(self, *, paused: bool = False) -> list[str]:
-        """Start: add, update or remove jobs to match the triggers, run killed runs' jobs at once; return notes."""
+        """Start: add, update or remove jobs to match the triggers, run killed runs' jobs at once; return notes.
+
+        Unless ``paused``, take the store's scheduler lock first: one scheduler per store (raises StoreBusy
+        naming the holder, or waits for it with ``wait``)."""
+        from tracker.store.lock import hold_store
         from tracker.store.runs import unfinished_runs
 
         notes: list[str] = []
+        if not paused:
+            self._lock = hold_store(self.engine, "scheduler", wait=self.wait)
         self._scheduler.start(paused=True)
         kwargs = {"options": self.options.as_kwargs()}
         for job in JOBS:
@@ -297,6 +327,7 @@ class Scheduler:
     def shutdown(self, *, timeout: float = 30.0) -> None:
         """Stop: cancel a running job (its run becomes ``interrupted``) and wait up to ``timeout`` for it."""
         if not self._scheduler.running:
+            self._release()
             return
         self._scheduler.pause()
         _cancel_running()
@@ -309,6 +340,12 @@ class Scheduler:
         threading.Thread(target=stop, daemon=True).start()
         if not done.wait(timeout):
             log.warning("a job did not stop within %.0f s; its run will be resumed at the next start", timeout)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
 
 def describe_result(result: Mapping[str, Any]) -> str:

@@ -126,6 +126,10 @@ def schedule_cmd(
         bool, typer.Option("--distributed", help="Defer the crawls to `consent-tracker worker` processes "
                                                  "(PostgreSQL) instead of running them here.")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another scheduler holds this database, wait until it stops "
+                                          "instead of exiting.")
+    ] = False,
     fmt: FormatOpt = OutputFormat.table,
     db: DbOpt = None,
 ) -> None:
@@ -144,7 +148,7 @@ def schedule_cmd(
         out.print(Text(f"{run}: {JOBS[run]}"))
         print_job_result(run_job(run, options.as_kwargs()))
         return
-    scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))
+    scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)), wait=wait)
     if show:
         scheduler.start(paused=True)
         try:
@@ -152,6 +156,8 @@ def schedule_cmd(
         finally:
             scheduler.shutdown()
         return
+    if wait:
+        err.print(Text("waiting for the database's scheduler lock (--wait)", style="yellow"))
     for note in scheduler.start():
         err.print(Text(note, style="yellow"))
     _print_jobs(describe(scheduler.jobs()), OutputFormat.table)

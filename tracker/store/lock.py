@@ -1,0 +1,134 @@
+"""One holder per store: the lock a scheduler takes so that two never run the same jobs on one database.
+
+The lock dies with its holder, so a scheduler killed with ``kill -9`` never leaves a stale lock behind and a
+restart takes over at once. On SQLite it is an OS file lock (``flock``) on a file beside the database, which
+also says who holds it (pid, host, since when); on PostgreSQL a session advisory lock on a connection kept for
+the holder's life, whose ``application_name`` says who holds it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from tracker.errors import StoreError
+
+__all__ = ["StoreBusy", "StoreLock", "hold_store", "lock_path"]
+
+#: The advisory lock's key on PostgreSQL (one per database, so one per store); below 2**31, so it shows in
+#: ``pg_locks`` as classid 0, objid KEY.
+_PG_KEY = 1_907_434_511
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store's lock."""
+
+
+@dataclass(slots=True)
+class StoreLock:
+    """A held lock; :meth:`release` (or the holder's death) frees it."""
+
+    what: str
+    _fd: int | None = None
+    _conn: Connection | None = None
+    holder: dict[str, Any] = field(default_factory=dict)
+
+    def release(self) -> None:
+        """Free the lock (idempotent)."""
+        if self._fd is not None:
+            os.close(self._fd)  # closing the file releases the flock
+            self._fd = None
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+
+
+def lock_path(engine: Engine, role: str = "scheduler") -> Path | None:
+    """The lock file beside an SQLite database (None for an in-memory database or a server)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    db = engine.url.database
+    if not db or db == ":memory:" or db.startswith("file::memory:"):
+        return None
+    p = Path(db)
+    return p.with_name(f"{p.name}.{role}.lock")
+
+
+def _me() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _who(holder: dict[str, Any]) -> str:
+    if not holder:
+        return "a process that is just starting"
+    return f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')} since {holder.get('since', '?')}"
+
+
+def hold_store(engine: Engine, role: str = "scheduler", *, wait: bool = False, poll: float = 2.0) -> StoreLock:
+    """Take the store's ``role`` lock for this process's life; raise StoreBusy naming the holder if another
+    process has it (or, with ``wait``, wait until it is free)."""
+    while True:
+        try:
+            return _try_hold(engine, role)
+        except StoreBusy:
+            if not wait:
+                raise
+            time.sleep(poll)
+
+
+def _try_hold(engine: Engine, role: str) -> StoreLock:
+    path = lock_path(engine, role)
+    if engine.dialect.name == "sqlite":
+        if path is None:
+            return StoreLock(role)  # an in-memory database has one process by definition
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = json.loads(os.read(fd, 4096) or b"{}")
+            except ValueError:
+                holder = {}
+            os.close(fd)
+            raise StoreBusy(f"another {role} holds this store: {_who(holder)} (lock file {path})") from None
+        me = _me()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        return StoreLock(role, _fd=fd, holder=me)
+    me = _me()
+    conn = engine.connect()
+    try:
+        name = f"consent-tracker {role} pid={me['pid']} host={me['host']}"[:63]
+        conn.execute(text("SELECT set_config('application_name', :n, false)"), {"n": name})
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_KEY}).scalar()
+        conn.commit()  # a session lock: it outlives the transaction, and an idle session is not timed out
+        if got:
+            return StoreLock(role, _conn=conn, holder=me)
+        row = conn.execute(text(
+            "SELECT a.application_name, a.pid, a.client_addr, a.backend_start FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+            "AND l.classid = 0 AND l.objid = :k AND l.database = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database())"), {"k": _PG_KEY}).first()  # fmt: skip
+        conn.rollback()
+    except BaseException:
+        conn.close()
+        raise
+    conn.close()
+    who = "a session that just ended"
+    if row:
+        since = row[3].astimezone(UTC).isoformat(timespec="seconds")
+        who = f"{row[0] or 'a session'} (server backend {row[1]}, client {row[2] or 'local'}, since {since})"
+    raise StoreBusy(f"another {role} holds this store: {who}")
