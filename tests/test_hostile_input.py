@@ -210,3 +210,20 @@ def _site_file(tmp_path: Path) -> Path:
     f = tmp_path / "sites.txt"
     f.write_text("example.com\n", encoding="utf-8")
     return f
+
+
+@pytest.mark.parametrize("at", ["9999-12-31", "1800-01-01"])
+def test_the_writer_refuses_dates_outside_the_webs_history(tmp_path: Path, at: str) -> None:
+    from datetime import UTC, datetime
+
+    from tracker.errors import StoreError
+    from tracker.store import open_store
+    from tracker.store.writer import Observation, Writer
+
+    engine = open_store(f"sqlite:///{tmp_path / 't.db'}")
+    ok = Observation(kind="robots", seen_at=datetime(2024, 1, 1, tzinfo=UTC), status="ok", http_status=200,
+                     body=_ROBOTS.encode())  # fmt: skip
+    bad = Observation(kind="robots", seen_at=datetime.fromisoformat(at).replace(tzinfo=UTC), status="ok",
+                      http_status=200, body=b"User-agent: *\nAllow: /\n")  # fmt: skip
+    with Writer(engine) as w, pytest.raises(StoreError, match=at):
+        w.record("example.com", [ok, bad])

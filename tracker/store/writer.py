@@ -18,12 +18,13 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from tracker.errors import StoreError
 from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
 from tracker.store.engine import as_utc, dialect_insert
 from tracker.store.models import Body, CrawlRunSite, RuleSet, Site, Version, VersionEvent
@@ -338,6 +339,7 @@ class Writer:
         items = [(d, obs) for d, obs in items if obs]
         if not items:
             return result
+        _check_dates(items)
         self.ensure_sites([{"domain": d} for d, _ in items])
         with self.engine.begin() as conn:
             bodies, result.new_bodies = self._bodies(
@@ -509,6 +511,23 @@ class Writer:
         for v in versions:
             v.dirty = False
             v.stored = (v.first_seen, v.valid_to)
+
+
+#: The range an observation date can have: robots.txt dates from 1994, and nothing is seen after tomorrow (UTC).
+#: A date outside it is a typo or hostile input, and a year-9999 version overflows every period computed from it.
+_FIRST_SEEN = datetime(1994, 1, 1, tzinfo=UTC)
+
+
+def _check_dates(items: Sequence[tuple[str, Sequence[Observation]]]) -> None:
+    """Refuse a batch holding an observation dated before 1994 or after tomorrow, before anything is written."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = today + timedelta(days=2)  # the end of tomorrow, UTC
+    for domain, obs in items:
+        for o in obs:
+            at = as_utc(o.seen_at)
+            if not _FIRST_SEEN <= at < last:
+                raise StoreError(f"{domain}: an observation dated {at.isoformat()} is outside the web's history "
+                                 f"({_FIRST_SEEN.date()} to tomorrow, UTC); nothing recorded")  # fmt: skip
 
 
 def _upsert_events(conn: Connection, events: dict[tuple[str, str, str, int, str], list[int]]) -> None:
