@@ -7,7 +7,8 @@ header, each with its own bodies and faults. Real sockets, real TLS; the crawler
     web.stop()
 
 Faults (Host.fault): slow, reset, status, redirect_chain, redirect_loop, cross_host, redirect_private, huge,
-gzip_bomb, binary, soft404, slowloris, no_https. A host under .invalid gets a certificate that does not
+gzip_bomb, encoded (arg: a Content-Encoding and the body, sent as is), binary, soft404, slowloris, drip (one byte a
+second, for arg seconds), no_https. A host under .invalid gets a certificate that does not
 name it.
 """
 
@@ -142,6 +143,19 @@ class FakeWeb(LoopbackServer):
         if fault == "gzip_bomb":
             body = gzip.compress(b"User-agent: *\nDisallow: /\n" + b"#" * 100_000_000, compresslevel=9)
             return web.Response(body=body, headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"})
+        if fault == "encoded":
+            coding, data = host.arg  # type: ignore[misc]
+            return web.Response(body=data, headers={"Content-Encoding": coding, "Content-Type": "text/plain"})
+        if fault == "drip":
+            resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
+            await resp.prepare(request)
+            try:
+                for _ in range(int(host.arg or 60)):
+                    await resp.write(b"#")
+                    await asyncio.sleep(1.0)
+            except (ConnectionResetError, RuntimeError):
+                pass
+            return resp
         if fault == "slowloris":
             resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
             await resp.prepare(request)

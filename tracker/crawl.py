@@ -15,10 +15,13 @@ unless ``allow_private`` is set.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import errno
 import hashlib
 import ipaddress
 import random
 import socket
+import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +38,9 @@ __all__ = [
     "CONTACT_URL",
     "USER_AGENT",
     "ConnectTo",
+    "DecodingError",
     "Guard",
+    "LocalResourceError",
     "PrivateAddressError",
     "RobotsFetch",
     "check_public",
@@ -62,6 +67,30 @@ MAX_REDIRECTS = 5
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
+#: The fetch in progress in this task: the crawl client's connection trace marks it connected.
+_FETCHING: contextvars.ContextVar[RobotsFetch | None] = contextvars.ContextVar("_FETCHING", default=None)
+
+
+class LocalResourceError(Exception):
+    """Our side ran out of something — file handles, buffers, memory — during a fetch: a failure of the crawler,
+    never an observation of the site (the site is left unrecorded, for a resume)."""
+
+
+#: errnos that mean the crawler's machine, not the site, failed.
+_LOCAL_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def _local_failure(exc: BaseException) -> str | None:
+    """The message of a local resource failure anywhere in the exception's chain, else None."""
+    e: BaseException | None = exc
+    for _ in range(8):
+        if e is None:
+            return None
+        if getattr(e, "errno", None) in _LOCAL_ERRNOS or "too many open files" in str(e).lower():
+            return str(e) or type(e).__name__
+        e = e.__cause__ or e.__context__
+    return None
+
 
 class PrivateAddressError(Exception):
     """The host resolves to an address the crawler must not contact without ``allow_private``."""
@@ -81,6 +110,9 @@ class RobotsFetch:
     content_type: str | None = None
     error: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Whether a connection to the host was made (TCP and TLS, or a response came): then a failure is the host's
+    #: answering, not its reachability, and plain http is no remedy.
+    connected: bool = False
 
     @property
     def sha256(self) -> str:
@@ -317,6 +349,15 @@ def make_crawl_client(
                 guard.check_addresses(host, [r["host"] for r in results])
             return results
 
+    async def connected(*_: object) -> None:
+        fetching = _FETCHING.get()
+        if fetching is not None:
+            fetching.connected = True
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_end.append(connected)  # TCP and TLS done
+    trace.on_connection_reuseconn.append(connected)
+
     connector = GuardedConnector(
         limit=concurrency,
         limit_per_host=2,
@@ -326,7 +367,7 @@ def make_crawl_client(
         # longer only holds TLS buffers for hosts we will not see again (memory grew with the site count).
         keepalive_timeout=0.5,
     )
-    session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False)
+    session = aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False, trace_configs=[trace])
     t = float(timeout)
     return httpx.AsyncClient(
         transport=AiohttpTransport(client=session),
@@ -357,6 +398,8 @@ def _error_kind(exc: BaseException) -> str:
     names = {c.__name__ for x in chain for c in type(x).__mro__}
     text = str(chain[-1]) or type(chain[-1]).__name__
     lowered = " ".join(str(x) for x in chain).lower()
+    if isinstance(exc, DecodingError):
+        return f"decoding: {exc}"[:500]
     if any(isinstance(x, PrivateAddressError) for x in chain):
         return f"private_address: {next(x for x in chain if isinstance(x, PrivateAddressError))}"
     if names & {"SSLError", "ClientSSLError", "SSLCertVerificationError", "ClientConnectorCertificateError"}:
@@ -376,17 +419,83 @@ def _error_kind(exc: BaseException) -> str:
     return f"{kind}: {text}"[:500]
 
 
+#: Content-Encoding layers decoded at most; a longer chain is refused (each layer holds a 32 KiB window and state).
+MAX_ENCODINGS = 4
+#: Output of one decompression call: memory stays at about this much per layer, however the body is built.
+_STEP = 64 * 1024
+
+
+class DecodingError(Exception):
+    """A body whose encoding we will not decode (too many layers, or data no decoder accepts)."""
+
+
+class _Inflate:
+    """gzip or deflate (zlib-wrapped, or raw as some servers send it), decoded at most ``max_length`` at a time."""
+
+    def __init__(self, encoding: str) -> None:
+        self.raw_fallback = encoding == "deflate"
+        self.started = False
+        self.obj = zlib.decompressobj(zlib.MAX_WBITS | 16 if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+
+    def decode(self, data: bytes, max_length: int) -> tuple[bytes, bytes]:
+        """(output of at most max_length bytes, input still to decode)."""
+        try:
+            out = self.obj.decompress(data, max_length)
+        except zlib.error as e:
+            if not (self.raw_fallback and not self.started):
+                raise DecodingError(f"{e}") from None
+            self.obj, self.raw_fallback = zlib.decompressobj(-zlib.MAX_WBITS), False
+            out = self.obj.decompress(data, max_length)
+        self.started = True
+        return out, self.obj.unconsumed_tail
+
+
+def _decoders(content_encoding: str | None) -> list[_Inflate]:
+    """The decoders for a Content-Encoding header, outermost (last applied) first; unknown codings pass through
+    undecoded, as httpx does (br and zstd: no decoder is installed with the crawler)."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    known = [c for c in codings if c in ("gzip", "x-gzip", "deflate")]
+    if len(known) > MAX_ENCODINGS:
+        raise DecodingError(f"{len(known)} content encodings (more than {MAX_ENCODINGS})")
+    return [_Inflate(c) for c in reversed(known)]
+
+
 async def read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """Read at most ``cap`` bytes of a streamed body (after decompression); (bytes, whether there was more)."""
-    chunks: list[bytes] = []
+    """Read at most ``cap`` bytes of a streamed body after decompression; (bytes, whether there was more).
+
+    Every layer of a stacked Content-Encoding (``gzip, gzip``) is decoded incrementally, at most 64 KiB per call,
+    and no layer may put out more than the cap and a little: a bomb costs the cap, not what it inflates to.
+    """
+    # A response built in memory (httpx.MockTransport) was read, and decoded, by httpx already.
+    in_memory = response.is_stream_consumed
+    layers = [] if in_memory else _decoders(response.headers.get("content-encoding"))
+    # A legitimate inner layer is no bigger than what it decodes to; the slack covers incompressible data.
+    limits = [cap + _STEP] * len(layers)
+    out: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > cap:
+
+    def push(i: int, data: bytes) -> bool:
+        """Feed data to layer i (its output on to layer i+1); False once something went over its limit."""
+        nonlocal size
+        if i == len(layers):
+            out.append(data)
+            size += len(data)
+            return size <= cap
+        while data:
+            piece, data = layers[i].decode(data, _STEP)
+            if not piece:
+                break
+            limits[i] -= len(piece)
+            if limits[i] < 0 or not push(i + 1, piece):
+                return False
+        return True
+
+    # Decoded here, not by httpx: its decoders inflate each chunk, and each inner layer, without an output limit.
+    async for chunk in response.aiter_bytes() if in_memory else response.aiter_raw():
+        if not push(0, chunk):
             break
-    body = b"".join(chunks)
-    return body[:cap], len(body) > cap
+    body = b"".join(out)
+    return body[:cap], size > cap or any(n < 0 for n in limits)
 
 
 async def fetch_robots(
@@ -402,18 +511,26 @@ async def fetch_robots(
     retries: int = 0,
     total_timeout: float | None = None,
 ) -> RobotsFetch:
-    """Fetch the robots.txt of a domain or URL; never raises for network or HTTP trouble."""
+    """Fetch the robots.txt of a domain or URL; never raises for network or HTTP trouble.
+
+    The https attempt, its retries and the http fallback share one deadline of ``total_timeout`` seconds, and
+    plain http is tried only when the https connection failed: a host that connected and then stalled is not
+    asked again over http.
+    """
     guard = guard or Guard(allow_private=allow_private, resolve=resolve)
     url = robots_url(target)
+    deadline = asyncio.get_running_loop().time() + total_timeout if total_timeout is not None else None
     kw = {"guard": guard, "max_redirects": max_redirects, "max_bytes": max_bytes, "retries": retries,
-          "total_timeout": total_timeout}  # fmt: skip
+          "total_timeout": total_timeout, "deadline": deadline}  # fmt: skip
     result = await fetch_url(client, url, "robots", **kw)  # type: ignore[arg-type]
     if (
         http_fallback
         and result.status == "network_error"
         and url.startswith("https://")
         and not (result.error or "").startswith(("private_address", "tls"))  # a TLS error is no reason to downgrade
+        and not (result.connected and (result.error or "").startswith("timeout"))  # connected, then stalled
         and not result.redirects
+        and (deadline is None or asyncio.get_running_loop().time() < deadline)
     ):
         fallback = await fetch_url(client, "http://" + url[len("https://") :], "robots", **kw)  # type: ignore[arg-type]
         if fallback.status != "network_error":
@@ -437,22 +554,43 @@ async def fetch_url(
     retries: int = 0,
     backoff: float = 0.5,
     total_timeout: float | None = None,
+    deadline: float | None = None,
 ) -> RobotsFetch:
-    """Fetch one resource with our status rules; retry transient failures with backoff and jitter."""
+    """Fetch one resource with our status rules; retry transient failures with backoff and jitter.
+
+    ``total_timeout`` seconds is the whole fetch's, retries included (or the loop time ``deadline`` a caller
+    shares between fetches). A timeout after the host connected is not retried: it would only stall again.
+    """
     guard = guard or Guard()
+    loop = asyncio.get_running_loop()
+    if deadline is None and total_timeout is not None:
+        deadline = loop.time() + total_timeout
     attempt = 0
     while True:
+        result = RobotsFetch(url=url, status="network_error")
+        token = _FETCHING.set(result)
         try:
-            # asyncio.timeout, not wait_for: no extra task per request (this runs a million times a crawl).
-            async with asyncio.timeout(total_timeout):
-                result = await _fetch_once(client, url, kind, guard, max_redirects, max_bytes)
+            # asyncio.timeout_at, not wait_for: no extra task per request (this runs a million times a crawl).
+            async with asyncio.timeout_at(deadline):
+                await _fetch_once(result, client, kind, guard, max_redirects, max_bytes)
         except TimeoutError:
-            result = RobotsFetch(url=url, status="network_error", error=f"timeout: over {total_timeout:g} s in all")
-        private = (result.error or "").startswith("private_address")
-        if attempt >= retries or result.status not in _TRANSIENT or private or result.http_status in (501,):
+            result.status, result.error = "network_error", f"timeout: over {total_timeout or 0:g} s in all"
+        finally:
+            _FETCHING.reset(token)
+        error = result.error or ""
+        if (
+            attempt >= retries
+            or result.status not in _TRANSIENT
+            or error.startswith("private_address")
+            or result.http_status in (501,)
+            or (result.connected and error.startswith("timeout"))
+        ):
             return result
         attempt += 1
-        await asyncio.sleep(backoff * (2 ** (attempt - 1)) * (0.5 + random.random()))
+        pause = backoff * (2 ** (attempt - 1)) * (0.5 + random.random())
+        if deadline is not None and loop.time() + pause >= deadline:
+            return result  # no time left for another try
+        await asyncio.sleep(pause)
 
 
 def _record_response(result: RobotsFetch, response: httpx.Response, url: str) -> None:
@@ -507,23 +645,24 @@ async def _read_body(result: RobotsFetch, response: httpx.Response, kind: str, m
 
 
 async def _fetch_once(
+    result: RobotsFetch,
     client: httpx.AsyncClient,
-    url: str,
     kind: str,
     guard: Guard,
     hops: int,
     max_bytes: int,
 ) -> RobotsFetch:
-    """One fetch with its redirects (each hop checked by the guard); never raises."""
+    """One fetch of ``result.url`` with its redirects (each hop checked by the guard), filling in ``result`` as
+    it goes (so a deadline that cuts it short keeps what was learnt); never raises."""
     absent: FetchStatus = "no_robots" if kind == "robots" else "absent"
-    result = RobotsFetch(url=url, status="network_error")
-    current: str | None = url
+    current: str | None = result.url
     seen: set[str] = set()
     for _ in range(hops + 1):
         assert current is not None
         try:
             await guard.check(current)
             async with client.stream("GET", current) as response:
+                result.connected = True
                 _record_response(result, response, current)
                 code = response.status_code
                 if 300 <= code < 400:
@@ -537,6 +676,9 @@ async def _fetch_once(
                     result.status = _status_of(code, absent)
                 return result
         except Exception as exc:  # every network failure becomes a recorded outcome
+            local = _local_failure(exc)
+            if local is not None:  # except our own: out of file handles is not the site's fault
+                raise LocalResourceError(local) from exc
             result.status = "network_error"
             result.error = _error_kind(exc)
             result.final_url = current

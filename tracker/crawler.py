@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -40,6 +41,7 @@ from tracker.crawl import (
     TIMEOUT,
     ConnectTo,
     Guard,
+    LocalResourceError,
     RobotsFetch,
     fetch_robots,
     fetch_url,
@@ -56,7 +58,7 @@ from tracker.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 
 __all__ = [
     "OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "HostLimiter", "SiteCrawler",
-    "crawl_sites", "run_crawl",
+    "crawl_sites", "handle_concurrency", "run_crawl",
 ]  # fmt: skip
 
 #: Where each resource kind lives on a site ("" for those found from other resources).
@@ -147,6 +149,11 @@ class CrawlProgress:
     robots_status: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
+    #: Sites left unrecorded because the crawler itself failed (out of file handles …): a resume fetches them.
+    unrecorded: int = 0
+    local_errors: Counter[str] = field(default_factory=Counter)
+    #: What the crawl changed on its own, to tell the user (concurrency lowered to the file handles available).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -170,6 +177,9 @@ class CrawlSummary:
     seconds: float
     status: str
     changes: int = 0  # new change events (tracker.changes)
+    unrecorded: int = 0  # sites our own failures left for a resume
+    local_errors: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
 
 
 class HostLimiter:
@@ -369,7 +379,12 @@ class _Crawl:
         """A worker: crawl sites until none are left, handing each site's observations to the recorder."""
         while not self.todo.empty():
             site = self.todo.get_nowait()
-            obs = await self.crawler.crawl(site)
+            try:
+                obs = await self.crawler.crawl(site)
+            except LocalResourceError as e:  # our failure, not an observation of the site: left for a resume
+                self.state.unrecorded += 1
+                self.state.local_errors[str(e)[:200]] += 1
+                continue
             self.state.robots_status[obs[0].status] += 1
             for o in obs:
                 if o.error and o.status != "disallowed":
@@ -418,6 +433,31 @@ class _Crawl:
                 await asyncio.shield(recorder)
 
 
+#: File handles kept free of the crawl's sockets: the database, its journal, stdio, the resolver's threads.
+FD_HEADROOM = 128
+#: Sockets one site may hold at once: its own host and another (the host keeping its terms, a redirect target).
+FDS_PER_SITE = 2
+
+
+def handle_concurrency(wanted: int) -> tuple[int, str | None]:
+    """The concurrency the open-file limit allows (raising the soft limit toward the hard one first), and a note
+    when it is lower than ``wanted``."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = wanted * FDS_PER_SITE + FD_HEADROOM
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return wanted, None
+    allowed = max(1, (soft - FD_HEADROOM) // FDS_PER_SITE)
+    return allowed, (
+        f"concurrency lowered from {wanted} to {allowed}: {soft} open files allowed (ulimit -n), "
+        f"{FDS_PER_SITE} per site and {FD_HEADROOM} kept for the database and the rest"
+    )
+
+
 async def crawl_sites(
     run: Run,
     sites: Sequence[SiteEntry],
@@ -429,8 +469,9 @@ async def crawl_sites(
     """Crawl sites into an open run (skipping those it has recorded); return the counters. The run's lifecycle is
     the caller's: a single-process crawl (:func:`run_crawl`) or one batch of a distributed one."""
     guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
+    concurrency, notice = handle_concurrency(config.concurrency)
     http = client or make_crawl_client(
-        guard, concurrency=config.concurrency, user_agent=config.user_agent, timeout=config.timeout,
+        guard, concurrency=concurrency, user_agent=config.user_agent, timeout=config.timeout,
         ca_bundle=config.ca_bundle,
     )  # fmt: skip
     ids = await asyncio.to_thread(
@@ -438,9 +479,9 @@ async def crawl_sites(
         [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": run.source} for s in sites],
     )
     todo = [s for s in sites if ids[s.domain] not in run.done]
-    state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo))
+    state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo), notices=[notice] if notice else [])
     try:
-        await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(config.concurrency)
+        await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(concurrency)
     finally:
         if client is None:
             await http.aclose()
@@ -469,6 +510,8 @@ async def run_crawl(
             run.counts.sites = state.done + state.skipped
             run.counts.observations = state.done
             run.counts.errors = sum(state.errors.values())
+    if state.unrecorded:  # our own failure left sites out: the run is not done, and a resume fetches them
+        await asyncio.to_thread(run.finish, "interrupted")
     # After the run: the events of every site it opened a version for (a resumed run's too: same run id), for the
     # one agent set every writer uses (tracker.changes.CHANGE_AGENTS), not this crawl's --agents-file.
     changes = await asyncio.to_thread(run_changes, run.engine, run.id)
@@ -476,5 +519,6 @@ async def run_crawl(
         run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped,
         new_versions=run.counts.new_versions, unchanged=run.counts.unchanged,
         robots_status=dict(state.robots_status), errors=dict(state.errors),
-        seconds=time.monotonic() - started, status=run.status, changes=changes,
+        seconds=time.monotonic() - started, status=run.status, changes=changes, unrecorded=state.unrecorded,
+        local_errors=dict(state.local_errors), notices=state.notices,
     )  # fmt: skip

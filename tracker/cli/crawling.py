@@ -115,9 +115,13 @@ def crawl_cmd(
             err.print(Text("interrupted: what was fetched is saved; run again with --resume to finish", style="yellow"))
             raise typer.Exit(130) from None
     _print_summary(summary)
+    if summary.unrecorded:
+        raise typer.Exit(1)
 
 
 def _print_summary(summary: CrawlSummary) -> None:
+    for notice in summary.notices:
+        err.print(Text(notice, style="yellow"), soft_wrap=True)
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.robots_status.items(), key=lambda kv: -kv[1]))
     rate = summary.done / summary.seconds if summary.seconds else 0
     out.print(
@@ -131,6 +135,10 @@ def _print_summary(summary: CrawlSummary) -> None:
     )
     if summary.errors:
         out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
+    if summary.unrecorded:
+        why = "; ".join(f"{k} ({v})" for k, v in summary.local_errors.items())
+        err.print(Text(f"{summary.unrecorded} sites not recorded: the crawler itself failed ({why}), not the sites; "
+                       "run again with --resume to fetch them", style="red"), soft_wrap=True)  # fmt: skip
 
 
 def _distribute(engine: Any, db_url: str, entries: list[Any], config: CrawlConfig, *, source: str, resume: bool,
