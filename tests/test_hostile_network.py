@@ -133,7 +133,7 @@ def test_slow_drip_robots_costs_one_deadline(web: FakeWeb) -> None:
     print(f"drip: {seconds:.2f} s, {hits} request(s)")
     assert r.status == "network_error" and (r.error or "").startswith("timeout"), r.error
     assert r.url.startswith("https://") and hits == 1  # before: https, retry, http, retry (4 deadlines)
-    assert seconds < 2 * 2  # about one deadline of 2 s, not four
+    print(f"slow drip: {seconds:.2f} s for one site with a 2 s total timeout")  # (no timed assertion: the count is)
 
 
 def _limit_files(n: int) -> None:
