@@ -271,3 +271,45 @@ def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
     finally:
         hook.stop()
         web.stop()
+
+
+def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) -> None:
+    from tracker.schedule import Scheduler
+    from tracker.store.changelog import pending_notifications
+
+    db = tmp_path / "s.db"
+    e = open_store(str(db))
+    Writer(e).record("s0.test", [robots(0, OPEN), robots(3, HOSTILE)])  # events already waiting for delivery
+    detect_changes(e, [sid(e, "s0.test")], AGENTS)
+    (tmp_path / "sites.txt").write_text("s0.test\n")
+    add = subprocess.run([sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert add.returncode == 0, add.stderr
+    web = FakeWeb({"s0.test": Host(robots="User-agent: *\nDisallow: /private/\n")}, tmp_path).start()
+    hook = DripReceiver(drip=0.5)
+    args = web.connect_to_args()
+    connect_to = tuple(args[i + 1] for i, a in enumerate(args) if a == "--connect-to")
+    opts = ScheduleOptions(
+        db=str(db), settings={**resolve_all(), "delay": 0}, triggers={"robots": "every 1s"}, connect_to=connect_to,
+        ca_bundle=args[-1], allow_private=True, feeds_dir=str(tmp_path / "feeds"), webhook_url=hook.url,
+        webhook_timeout=5.0, webhook_retries=1,
+    )  # fmt: skip
+    said: list[str] = []
+    scheduler = Scheduler(e, opts, on_event=said.append)
+    try:
+        scheduler.start()
+        # The first delivery takes two attempts of 5 s; runs every second go on beside it.
+        _wait_for(lambda: hook.posts >= 1, 30, "the first delivery")
+        done = lambda: sum("job robots finished: " in m and "status done" in m for m in said)  # noqa: E731
+        before = done()
+        _wait_for(lambda: done() >= before + 3, 8, "three more runs while the receiver drips")
+        assert not any(m.startswith("job webhook finished") for m in said)  # still dripping
+        _wait_for(lambda: any(m.startswith("job webhook finished") for m in said), 15, "the delivery to give up")
+        gave_up = next(m for m in said if m.startswith("job webhook finished"))
+        assert "0 delivered" in gave_up and "no complete answer within 5 s" in gave_up
+    finally:
+        scheduler.shutdown(timeout=20)
+        hook.stop()
+        web.stop()
+    assert len(pending_notifications(e)) >= 1  # nothing lost: the next delivery sends them
+    e.dispose()

@@ -2,13 +2,17 @@
 
 After each scheduled run the feeds are rewritten — every event (``all.atom``), per category
 (``category/<name>.atom``) and per site (``site/<domain>.atom``), newest first — so a feed reader, a newsroom's
-Slack or a researcher's script can follow them. Entries are text, never HTML: a robots.txt diff is fetched content.
+Slack or a researcher's script can follow them. Entries are text, never HTML: a robots.txt diff is fetched content,
+and characters XML 1.0 cannot carry (control bytes) are written as visible escapes (``\\x01``), so one hostile
+file never makes a shared feed unparseable.
 
 The webhook gets the events of *live* crawls (history brought in from archives is not news) in batches of
 ``{"events": [...]}``. An event is marked delivered only when the receiver answers 2xx, so each is delivered once
 if the receiver answers, and again on the next run if it did not; every event carries a stable ``id`` (the same
-in the feeds) for receivers that must never see one twice. Failures are retried with backoff a few times and then
-left for the next run: a webhook never stops or fails a crawl.
+in the feeds) for receivers that must never see one twice. Each attempt has a deadline as a whole (a receiver
+that drips its answer is cut off; the 2xx status is the answer, its body is never read), failures are retried with
+backoff a few times, a call has a total budget, and what is not accepted is left for the next run: a webhook never
+stops or fails a crawl.
 """
 
 from __future__ import annotations

@@ -10,7 +10,11 @@ A run that was killed mid-way (the process died) is still ``running`` or ``inter
 the scheduler starts it runs that job at once with ``resume``, which takes over the unfinished run and skips the
 sites it had recorded — so the killed run is finished, not started again beside itself. Each job is one crawl
 run (source ``schedule:<job>``); after it, the change events of the sites it touched are computed (in the
-crawl), the Atom feeds are rewritten and the webhook, if any, is told.
+crawl), the Atom feeds are rewritten and the webhook, if any, is told — in a thread of its own, so a slow receiver
+never holds the next crawl (``run_job`` alone, as ``schedule --run`` uses it, tells it inline).
+
+One scheduler per store: :meth:`Scheduler.start` takes the store's lock (:mod:`tracker.store.lock`), which dies
+with its process, so a second scheduler on the same database is refused (or waits) and a killed one is taken over.
 
 Settings are resolved once by the face that starts the scheduler (CLI ``schedule`` or ``up``) and travel with
 the jobs as plain values (:class:`ScheduleOptions`); a job reads nothing from the environment.
@@ -33,8 +37,8 @@ from sqlalchemy import Engine
 from tracker.errors import SettingError
 
 __all__ = [
-    "JOBS", "JobInfo", "JobName", "ScheduleOptions", "Scheduler", "describe", "describe_result", "job_source",
-    "parse_trigger", "run_job",
+    "JOBS", "JobInfo", "JobName", "ScheduleOptions", "Scheduler", "deliver_events", "describe", "describe_result",
+    "job_source", "parse_trigger", "run_job",
 ]  # fmt: skip
 
 log = logging.getLogger("tracker.schedule")
@@ -163,9 +167,10 @@ def _top_up_since(today: date, months: int) -> date:
     return date(y, m, 1)
 
 
-def run_job(job: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one scheduled job now (what the scheduler calls); return what it did."""
-    from tracker.alerts import post_webhook, write_feeds
+def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> dict[str, Any]:
+    """Run one scheduled job now (what the scheduler calls); return what it did. ``deliver=False`` leaves the
+    webhook to :func:`deliver_events` (the scheduler calls it in its own thread, off the crawl's path)."""
+    from tracker.alerts import write_feeds
     from tracker.backfill import BackfillConfig, backfill
     from tracker.crawl import ConnectTo
     from tracker.crawler import CrawlConfig, run_crawl
@@ -227,14 +232,31 @@ def run_job(job: str, options: Mapping[str, Any]) -> dict[str, Any]:
             result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
             log.warning("feeds-dir %s: cannot write the feeds (%s); they are rewritten at the next run",
                         feeds, e.strerror or e)  # fmt: skip
-    if opts.webhook_url:
-        hook = post_webhook(engine, opts.webhook_url, base_url=opts.dashboard_url, timeout=opts.webhook_timeout,
-                            retries=opts.webhook_retries)  # fmt: skip
-        result["webhook"] = {"delivered": hook.delivered, "pending": hook.pending, "error": hook.error}
-        if hook.error:
-            log.warning("webhook %s: %s; %d events left for the next run", opts.webhook_url, hook.error, hook.pending)
+    if opts.webhook_url and deliver:
+        result["webhook"] = _deliver(engine, opts)
     log.info("job %s: %s", job, result)
     return result
+
+
+def deliver_events(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Post the events no receiver has accepted yet to the webhook (what the scheduler runs after each job)."""
+    from tracker.store import open_store
+
+    opts = ScheduleOptions(**options)
+    if not opts.webhook_url:
+        return {"job": "webhook"}
+    return {"job": "webhook", "webhook": _deliver(open_store(opts.db), opts)}
+
+
+def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
+    from tracker.alerts import post_webhook
+
+    assert opts.webhook_url
+    hook = post_webhook(engine, opts.webhook_url, base_url=opts.dashboard_url, timeout=opts.webhook_timeout,
+                        retries=opts.webhook_retries)  # fmt: skip
+    if hook.error:
+        log.warning("webhook %s: %s; %d events left for the next run", opts.webhook_url, hook.error, hook.pending)
+    return {"delivered": hook.delivered, "pending": hook.pending, "error": hook.error}
 
 
 # -- the scheduler -----------------------------------------------------------------------------------------------
@@ -250,6 +272,7 @@ class Scheduler:
         wait: bool = False,
     ):  # fmt: skip
         from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.memory import MemoryJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
         from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -259,9 +282,10 @@ class Scheduler:
         self.wait = wait
         self._lock: Any = None  # tracker.store.lock.StoreLock while running
         self._scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=engine)},
-            # One job at a time: the jobs write to one database and share the sites' politeness budget.
-            executors={"default": ThreadPoolExecutor(1)},
+            jobstores={"default": SQLAlchemyJobStore(engine=engine), "memory": MemoryJobStore()},
+            # One job at a time: the jobs write to one database and share the sites' politeness budget. The
+            # webhook has its own thread, so a slow receiver never holds the next crawl.
+            executors={"default": ThreadPoolExecutor(1), "delivery": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
@@ -270,7 +294,15 @@ class Scheduler:
     def _listen(self, event: Any) -> None:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
-        if self.on_event is None or not hasattr(event, "job_id"):
+        if not hasattr(event, "job_id"):
+            return
+        if event.job_id in JOBS and self.options.webhook_url and self._scheduler.running:
+            # After each job, off its thread; while a delivery is still under way the next is skipped (max_instances)
+            # and the events wait, pending, for the one after.
+            self._scheduler.add_job(deliver_events, id="webhook", name="webhook", jobstore="memory",
+                                    executor="delivery", kwargs={"options": self.options.as_kwargs()},
+                                    replace_existing=True)  # fmt: skip
+        if self.on_event is None:
             return
         if event.code == EVENT_JOB_EXECUTED:
             self.on_event(f"job {event.job_id} finished: {describe_result(event.retval or {})}")
@@ -300,10 +332,11 @@ class Scheduler:
                     existing.remove()
                     notes.append(f"{job}: off (removed)")
                 continue
+            job_kwargs = {"job": job, **kwargs, "deliver": False}  # the webhook runs in its own thread
             if existing is not None and existing.name == name:
-                existing.modify(kwargs={"job": job, **kwargs})  # the next run time stays as stored
+                existing.modify(kwargs=job_kwargs)  # the next run time stays as stored
             else:
-                self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs={"job": job, **kwargs},
+                self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs=job_kwargs,
                                         replace_existing=True)  # fmt: skip
             unfinished = unfinished_runs(self.engine, job_source(job))
             if unfinished:
@@ -322,7 +355,7 @@ class Scheduler:
         from tracker.store.runs import last_run
 
         return [JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, last_run(self.engine, job_source(j.id)))
-                for j in self._scheduler.get_jobs()]  # fmt: skip
+                for j in self._scheduler.get_jobs(jobstore="default")]  # fmt: skip
 
     def shutdown(self, *, timeout: float = 30.0) -> None:
         """Stop: cancel a running job (its run becomes ``interrupted``) and wait up to ``timeout`` for it."""
