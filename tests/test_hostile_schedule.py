@@ -18,6 +18,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import Engine, text
 
+from tests.conftest import BACKENDS, new_store_url
 from tests.fakeweb import FakeWeb, Host
 from tests.test_changes import AGENTS, OPEN, Receiver, robots, sid
 from tracker.alerts import ATOM_NS, post_webhook, write_feeds, xml_text
@@ -25,6 +26,7 @@ from tracker.changes import detect_changes, list_events
 from tracker.schedule import ScheduleOptions, run_job
 from tracker.settings import resolve_all
 from tracker.store import open_store
+from tracker.store.lock import StoreBusy, hold_store
 from tracker.store.writer import Writer
 
 CONTROL = b"\x01\x08\x0b\x1b\x1f"
@@ -313,3 +315,24 @@ def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) ->
         web.stop()
     assert len(pending_notifications(e)) >= 1  # nothing lost: the next delivery sends them
     e.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_store_lock_names_its_holder_and_is_free_once_released(backend: str, tmp_path: Path) -> None:
+    url = new_store_url(backend, tmp_path)
+    a, b = open_store(url), open_store(url)
+    try:
+        held = hold_store(a)
+        with pytest.raises(StoreBusy, match=f"another scheduler holds this store: .*pid.{os.getpid()}") as busy:
+            hold_store(b)
+        assert socket.gethostname()[:20] in str(busy.value)
+        waited: list[str] = []
+        t = threading.Timer(0.5, held.release)
+        t.start()
+        again = hold_store(b, wait=True, poll=0.1, on_wait=waited.append)  # taken once the holder lets go
+        t.join()
+        assert len(waited) == 1 and waited[0].endswith("waiting until it stops")
+        again.release()
+    finally:
+        a.dispose()
+        b.dispose()

@@ -319,7 +319,7 @@ class Scheduler:
 
         notes: list[str] = []
         if not paused:
-            self._lock = hold_store(self.engine, "scheduler", wait=self.wait)
+            self._lock = hold_store(self.engine, "scheduler", wait=self.wait, on_wait=self.on_event)
         self._scheduler.start(paused=True)
         kwargs = {"options": self.options.as_kwargs()}
         for job in JOBS:

@@ -156,9 +156,13 @@ def schedule_cmd(
         finally:
             scheduler.shutdown()
         return
-    if wait:
-        err.print(Text("waiting for the database's scheduler lock (--wait)", style="yellow"))
-    for note in scheduler.start():
+    try:
+        notes = scheduler.start()
+    except KeyboardInterrupt:  # e.g. while waiting for another scheduler (--wait)
+        scheduler.shutdown()
+        err.print(Text("stopped before the scheduler started", style="yellow"))
+        return
+    for note in notes:
         err.print(Text(note, style="yellow"))
     _print_jobs(describe(scheduler.jobs()), OutputFormat.table)
     err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,15 +78,22 @@ def _who(holder: dict[str, Any]) -> str:
     return f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')} since {holder.get('since', '?')}"
 
 
-def hold_store(engine: Engine, role: str = "scheduler", *, wait: bool = False, poll: float = 2.0) -> StoreLock:
+def hold_store(
+    engine: Engine, role: str = "scheduler", *, wait: bool = False, poll: float = 2.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> StoreLock:  # fmt: skip
     """Take the store's ``role`` lock for this process's life; raise StoreBusy naming the holder if another
-    process has it (or, with ``wait``, wait until it is free)."""
+    process has it (or, with ``wait``, wait until it is free, telling ``on_wait`` once who holds it)."""
+    told = False
     while True:
         try:
             return _try_hold(engine, role)
-        except StoreBusy:
+        except StoreBusy as busy:
             if not wait:
                 raise
+            if on_wait is not None and not told:
+                on_wait(f"{busy}; waiting until it stops")
+                told = True
             time.sleep(poll)
 
 
