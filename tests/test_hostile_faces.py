@@ -48,3 +48,23 @@ def test_a_params_file_that_is_not_text_is_one_line(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe\x00\x01binary")
     result = CliRunner().invoke(app, ["forecast", "--params", str(bad)])
     assert result.exit_code != 0 and "not a UTF-8 text file" in result.output and "Traceback" not in result.output
+
+
+def test_changes_diff_with_escape_sequences_does_not_reach_the_terminal(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from tracker.changes import detect_changes
+    from tracker.store import open_store
+    from tracker.store.writer import Observation, Writer
+
+    db = tmp_path / "c.db"
+    engine = open_store(db)
+    w = Writer(engine)
+    w.record("evil.example", [Observation("robots", datetime(2024, 1, 1, tzinfo=UTC), "ok", 200,
+                                          body=b"User-agent: *\nAllow: /\n")])  # fmt: skip
+    w.record("evil.example", [Observation("robots", datetime(2024, 2, 1, tzinfo=UTC), "ok", 200, body=EVIL)])
+    detect_changes(engine, [w.site_id("evil.example")])
+    result = CliRunner().invoke(app, ["changes", "--diff", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "Disallow: /\\x1b]0;pwned\\x07\\x1b[31mred" in result.output  # the diff is shown …
+    assert "\x1b" not in result.output and "\x07" not in result.output  # … and obeyed by no terminal

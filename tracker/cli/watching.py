@@ -25,6 +25,7 @@ from tracker.cli.common import (
     out,
     parse_day,
     print_rows_as_data,
+    visible,
     warn,
 )
 from tracker.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
@@ -91,7 +92,7 @@ def changes_cmd(
         for ev in events:
             if ev.diff:
                 out.print(Text(f"\n{ev.title} — {ev.when}", style="bold"))
-                out.print(Text(ev.diff), soft_wrap=True)
+                out.print(Text(visible(ev.diff)), soft_wrap=True)  # fetched text never drives the terminal
 
 
 def schedule_options(
