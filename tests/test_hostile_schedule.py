@@ -122,7 +122,7 @@ def test_a_receiver_that_drips_its_answer_is_cut_off_and_the_events_stay_pending
         took = time.monotonic() - t
         # Two attempts of 1 s each as a whole (the receiver sends a byte every 0.5 s, so a per-read timeout of
         # 1 s would wait for all 400 bytes: 200 s an attempt).
-        assert took < 2 * 1.0 + 1.0, took
+        assert took < 30, took  # (a bound on a hang, not a speed target: a per-read timeout would take minutes)
         assert hook.posts == 2 and r.delivered == 0 and r.pending == len(list_events(engine)) == 1
         assert "no complete answer within 1 s" in (r.error or "")
     finally:
@@ -140,7 +140,7 @@ def test_a_receiver_that_answers_2xx_and_drips_its_body_is_not_waited_for(engine
     try:
         t = time.monotonic()
         r = post_webhook(engine, hook.url, timeout=10.0, backoff=0.01)
-        assert time.monotonic() - t < 3.0  # the 2xx status is the answer; the body is never read
+        assert time.monotonic() - t < 30  # the 2xx status is the answer; the body (minutes of drip) is never read
         assert r.delivered == 1 and r.pending == 0 and hook.posts == 1
     finally:
         hook.stop()
@@ -172,7 +172,7 @@ def test_a_scheduled_run_with_a_dripping_receiver_ends_within_the_deadline(tmp_p
         print(f"scheduled run with a dripping receiver: {took:.1f} s, {result}")
         assert result["status"] == "done" and result["feeds"] >= 1
         assert result["webhook"]["delivered"] == 0 and result["webhook"]["pending"] >= 1
-        assert took < 2 * 1.0 + 1.0 + 10.0, took  # the attempts' deadlines, their backoff, and the crawl itself
+        assert took < 60, took  # a bound on a hang (the dripping answer takes minutes), not a speed target
         assert hook.posts == 2
     finally:
         hook.stop()
