@@ -146,22 +146,27 @@ def test_a_receiver_that_answers_2xx_and_drips_its_body_is_not_waited_for(engine
         hook.stop()
 
 
-def test_a_scheduled_run_with_a_dripping_receiver_ends_within_the_deadline(tmp_path: Path) -> None:
+def _tracked_site_with_pending_events(tmp_path: Path) -> tuple[Path, Engine, FakeWeb, DripReceiver, tuple[str, ...], str]:
+    """A store tracking one site whose change events wait for delivery, its fake web, and a dripping receiver."""
     db = tmp_path / "s.db"
     e = open_store(str(db))
     Writer(e).record("s0.test", [robots(0, OPEN), robots(3, HOSTILE)])  # events already waiting for delivery
     detect_changes(e, [sid(e, "s0.test")], AGENTS)
-    e.dispose()
     (tmp_path / "sites.txt").write_text("s0.test\n")
     add = subprocess.run([sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert add.returncode == 0, add.stderr
     web = FakeWeb({"s0.test": Host(robots="User-agent: *\nDisallow: /private/\n")}, tmp_path).start()
-    hook = DripReceiver(drip=0.5)
     args = web.connect_to_args()
     connect_to = tuple(args[i + 1] for i, a in enumerate(args) if a == "--connect-to")
+    return db, e, web, DripReceiver(drip=0.5), connect_to, args[-1]
+
+
+def test_a_scheduled_run_with_a_dripping_receiver_ends_within_the_deadline(tmp_path: Path) -> None:
+    db, e, web, hook, connect_to, ca_bundle = _tracked_site_with_pending_events(tmp_path)
+    e.dispose()
     opts = ScheduleOptions(
-        db=str(db), settings={**resolve_all(), "delay": 0}, connect_to=connect_to, ca_bundle=args[-1],
+        db=str(db), settings={**resolve_all(), "delay": 0}, connect_to=connect_to, ca_bundle=ca_bundle,
         allow_private=True, feeds_dir=str(tmp_path / "feeds"), webhook_url=hook.url, webhook_timeout=1.0,
         webhook_retries=1,
     )  # fmt: skip
@@ -279,21 +284,10 @@ def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) ->
     from tracker.schedule import Scheduler
     from tracker.store.changelog import pending_notifications
 
-    db = tmp_path / "s.db"
-    e = open_store(str(db))
-    Writer(e).record("s0.test", [robots(0, OPEN), robots(3, HOSTILE)])  # events already waiting for delivery
-    detect_changes(e, [sid(e, "s0.test")], AGENTS)
-    (tmp_path / "sites.txt").write_text("s0.test\n")
-    add = subprocess.run([sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert add.returncode == 0, add.stderr
-    web = FakeWeb({"s0.test": Host(robots="User-agent: *\nDisallow: /private/\n")}, tmp_path).start()
-    hook = DripReceiver(drip=0.5)
-    args = web.connect_to_args()
-    connect_to = tuple(args[i + 1] for i, a in enumerate(args) if a == "--connect-to")
+    db, e, web, hook, connect_to, ca_bundle = _tracked_site_with_pending_events(tmp_path)
     opts = ScheduleOptions(
         db=str(db), settings={**resolve_all(), "delay": 0}, triggers={"robots": "every 1s"}, connect_to=connect_to,
-        ca_bundle=args[-1], allow_private=True, feeds_dir=str(tmp_path / "feeds"), webhook_url=hook.url,
+        ca_bundle=ca_bundle, allow_private=True, feeds_dir=str(tmp_path / "feeds"), webhook_url=hook.url,
         webhook_timeout=5.0, webhook_retries=1,
     )  # fmt: skip
     said: list[str] = []
