@@ -12,12 +12,11 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from tracker.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT
 from tracker.insights import Event
 from tracker.trends import SignalRow, TrendRow
 
 __all__ = [
-    "RUNOUT_SCENARIOS",
-    "RUNOUT_SHORT",
     "adoption_chart",
     "fan_chart",
     "gap_chart",
@@ -80,24 +79,6 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
         )
         .properties(width=_WIDTH, height=280)
     )
-
-
-#: The run-out scenarios of a forecast, in the order every face lists them.
-RUNOUT_SCENARIOS = {
-    "exhaustion": "all public human text (Epoch AI's model)",
-    "exhaustion_consent_adjusted": "minus what robots.txt restricts (measured, forecast)",
-    "exhaustion_restriction_held": "minus robots.txt restriction held at today's level",
-    "exhaustion_with_preferences": "… and use preferences (today's snapshot)",
-}
-
-
-#: The same scenarios, short enough for a chart's axis.
-RUNOUT_SHORT = {
-    "exhaustion": "Epoch AI's model",
-    "exhaustion_consent_adjusted": "− robots.txt (forecast)",
-    "exhaustion_restriction_held": "− robots.txt (held)",
-    "exhaustion_with_preferences": "− robots.txt and preferences",
-}
 
 
 def fan_chart(result: dict[str, Any]) -> alt.LayerChart:

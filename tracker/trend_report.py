@@ -73,8 +73,9 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def _figures(engine: Engine, registry: AgentRegistry, since: date | None, category: str | None) -> tuple[
     list[_Figure], dict[str, Any]]:  # fmt: skip
-    from tracker.charts import RUNOUT_SCENARIOS, fan_chart, gap_chart, restriction_chart, trend_chart
+    from tracker.charts import fan_chart, gap_chart, restriction_chart, trend_chart
     from tracker.forecast import forecast, load_params
+    from tracker.forecast.model import RUNOUT_SCENARIOS
     from tracker.insights import headline, load_events
     from tracker.trends import restriction_series
 
@@ -132,8 +133,7 @@ def _pct(x: float) -> str:
 
 
 def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
-    from tracker.charts import RUNOUT_SCENARIOS
-    from tracker.forecast.model import runout_text
+    from tracker.forecast.model import RUNOUT_SCENARIOS, runout_text
     from tracker.forecast.restriction import backtest_summary
 
     h = facts["headline"]

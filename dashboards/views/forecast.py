@@ -9,9 +9,9 @@ import _path  # noqa: F401
 import common
 import streamlit as st
 
-from tracker.charts import RUNOUT_SCENARIOS, RUNOUT_SHORT, fan_chart, restriction_chart
+from tracker.charts import fan_chart, restriction_chart
 from tracker.forecast import ForecastParams
-from tracker.forecast.model import runout_text
+from tracker.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT, runout_text
 from tracker.forecast.restriction import backtest_summary
 
 DEFAULTS = ForecastParams()

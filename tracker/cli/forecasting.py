@@ -76,8 +76,7 @@ def _share_interval(i: dict[str, float]) -> str:
 
 
 def _print(r: dict[str, Any]) -> None:
-    from tracker.charts import RUNOUT_SCENARIOS
-    from tracker.forecast.model import runout_text
+    from tracker.forecast.model import RUNOUT_SCENARIOS, runout_text
 
     horizon = r["params"]["end"]
     s = r["stock_tokens"]

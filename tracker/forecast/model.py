@@ -19,7 +19,7 @@ parameters (the same draws and seed), and every figure carries its definition (`
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -37,6 +37,8 @@ from tracker.weights import Weights, stored_weights
 
 __all__ = [
     "MIN_MONTHS",
+    "RUNOUT_SCENARIOS",
+    "RUNOUT_SHORT",
     "Measured",
     "decimal_year",
     "forecast",
@@ -47,6 +49,23 @@ __all__ = [
 
 #: The restriction forecast needs this many monthly observations (fewer: the unadjusted model, saying why).
 MIN_MONTHS = 12
+
+#: The run-out scenarios of a forecast, in the order every face lists them.
+RUNOUT_SCENARIOS = {
+    "exhaustion": "all public human text (Epoch AI's model)",
+    "exhaustion_consent_adjusted": "minus what robots.txt restricts (measured, forecast)",
+    "exhaustion_restriction_held": "minus robots.txt restriction held at today's level",
+    "exhaustion_with_preferences": "… and use preferences (today's snapshot)",
+}
+
+
+#: The same scenarios, short enough for a chart's axis.
+RUNOUT_SHORT = {
+    "exhaustion": "Epoch AI's model",
+    "exhaustion_consent_adjusted": "− robots.txt (forecast)",
+    "exhaustion_restriction_held": "− robots.txt (held)",
+    "exhaustion_with_preferences": "− robots.txt and preferences",
+}
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -172,15 +191,6 @@ def _gap(draws: Draws, restricted: np.ndarray | None, first_year: int, scale: fl
     return out
 
 
-def _backtest_dict(fc: RestrictionForecast) -> dict[str, Any] | None:
-    bt = getattr(fc, "backtest", None)
-    if bt is None:
-        return None
-    if hasattr(bt, "as_dict"):
-        return dict(bt.as_dict())
-    return asdict(bt) if is_dataclass(bt) and not isinstance(bt, type) else None
-
-
 def _restriction_json(m: Measured, fc: RestrictionForecast, first_year: int) -> dict[str, Any]:
     observed = [{"period": r.period, "period_end": r.period_end, "share": r.blocked_share,
                  "named": r.blocked_named_share, "inherited": round(r.blocked_share - r.blocked_named_share, 6),
@@ -194,7 +204,8 @@ def _restriction_json(m: Measured, fc: RestrictionForecast, first_year: int) -> 
     path += [{"t": round(float(t), 4), "month": year_month(float(t)), "p10": float(bands[0, i]),
               "median": float(bands[1, i]), "p90": float(bands[2, i])}
              for i, t in enumerate(fc.times) if t > last_t]  # fmt: skip
-    return {"observed": observed, "method": fc.method, "description": fc.description, "backtest": _backtest_dict(fc),
+    backtest = fc.backtest.as_dict() if fc.backtest else None
+    return {"observed": observed, "method": fc.method, "description": fc.description, "backtest": backtest,
             "forecast": yearly, "path": path, "definition": m.definition.as_dict()}  # fmt: skip
 
 
