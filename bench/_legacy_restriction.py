@@ -88,8 +88,14 @@ class Backtest:
     last_predicted: float
 
 
-def backtest(t: Sequence[float] | Any, r: Sequence[float] | Any, cutoff: float, *, model: str | None = None,
-             prior: tuple[float, float] = (0.5, 0.25)) -> Backtest:  # fmt: skip
+def backtest(
+    t: Sequence[float] | Any,
+    r: Sequence[float] | Any,
+    cutoff: float,
+    *,
+    model: str | None = None,
+    prior: tuple[float, float] = (0.5, 0.25),
+) -> Backtest:
     """Fit (the chosen model, or ``model``) on points ≤ cutoff; score the points after it."""
     x, y = np.asarray(t, dtype=float), np.asarray(r, dtype=float)
     train, test = x <= cutoff, x > cutoff
@@ -98,8 +104,9 @@ def backtest(t: Sequence[float] | Any, r: Sequence[float] | Any, cutoff: float, 
     chosen = model or choose(x[train], y[train], holdout=min(6, max(1, int(train.sum()) // 4)), prior=prior)[0]
     f = fit(x[train], y[train], chosen, prior)
     pred = f(x[test])
-    return Backtest(chosen, cutoff, int(test.sum()), float(np.mean(np.abs(pred - y[test]))), float(y[test][-1]),
-                    float(pred[-1]))  # fmt: skip
+    return Backtest(
+        chosen, cutoff, int(test.sum()), float(np.mean(np.abs(pred - y[test]))), float(y[test][-1]), float(pred[-1])
+    )
 
 
 def choose(x: Array, y: Array, *, holdout: int, prior: tuple[float, float]) -> tuple[str, dict[str, float]]:

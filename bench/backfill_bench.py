@@ -39,8 +39,14 @@ HOST = "archive.test"
 
 
 def config(port: int, rate: float) -> BackfillConfig:
-    return BackfillConfig(since=SINCE, until=UNTIL, rate=rate, archive_url=f"http://{HOST}", concurrency=8,
-                          connect_to=[ConnectTo.parse(f"{HOST}:80:127.0.0.1:{port}")])  # fmt: skip
+    return BackfillConfig(
+        since=SINCE,
+        until=UNTIL,
+        rate=rate,
+        archive_url=f"http://{HOST}",
+        concurrency=8,
+        connect_to=[ConnectTo.parse(f"{HOST}:80:127.0.0.1:{port}")],
+    )
 
 
 async def bare(port: int, domains: list[str]) -> tuple[float, int]:
@@ -78,8 +84,14 @@ def run(port: int, domains: list[str], rate: float) -> dict[str, float]:
         report = asyncio.run(backfill(engine, [SiteEntry(d) for d in domains], config(port, rate)))
         secs = time.perf_counter() - t
     years = (UNTIL - SINCE).days / 365.25
-    return {"seconds": secs, "sites": report.done, "requests": report.requests, "captures": report.captures_fetched,
-            "versions": report.new_versions, "per_site_year": report.requests / (report.done * years)}  # fmt: skip
+    return {
+        "seconds": secs,
+        "sites": report.done,
+        "requests": report.requests,
+        "captures": report.captures_fetched,
+        "versions": report.new_versions,
+        "per_site_year": report.requests / (report.done * years),
+    }
 
 
 def main() -> None:
@@ -94,20 +106,28 @@ def main() -> None:
         assert server.stdout is not None
         info = json.loads(server.stdout.readline())
         port, domains = info["port"], info["domains"]
-        print(f"fake archive: {len(domains)} sites of the corpus history, {SINCE} → {UNTIL}, weekly captures, "
-              "http:// redirects and duplicate rows")  # fmt: skip
+        print(
+            f"fake archive: {len(domains)} sites of the corpus history, {SINCE} → {UNTIL}, weekly captures, "
+            "http:// redirects and duplicate rows"
+        )
         polite = run(port, domains[: args.polite_sites], 1.0)
-        print(f"default rate (1 request/s), {polite['sites']:.0f} sites: {polite['seconds']:.1f} s, "
-              f"{polite['requests'] / polite['seconds']:.2f} requests/s, {polite['captures'] / polite['seconds']:.2f} "
-              f"captures/s, {polite['per_site_year']:.1f} requests per site-year")
+        print(
+            f"default rate (1 request/s), {polite['sites']:.0f} sites: {polite['seconds']:.1f} s, "
+            f"{polite['requests'] / polite['seconds']:.2f} requests/s, {polite['captures'] / polite['seconds']:.2f} "
+            f"captures/s, {polite['per_site_year']:.1f} requests per site-year"
+        )
         free = run(port, domains, 0)
         secs, n = asyncio.run(bare(port, domains))
-        print(f"unthrottled, {free['sites']:.0f} sites: {free['seconds']:.1f} s, {free['sites'] / free['seconds']:.1f} "
-              f"sites/s, {free['captures'] / free['seconds']:.1f} captures/s, {free['requests']:.0f} requests "
-              f"({free['per_site_year']:.1f} per site-year), {free['versions']:.0f} versions")
-        print(f"bare loop, same {n} requests: {secs:.1f} s, {n / secs:.1f} requests/s; "
-              f"ours {free['requests'] / free['seconds']:.1f} requests/s = "
-              f"{(free['requests'] / free['seconds']) / (n / secs):.2f} of the bare loop")
+        print(
+            f"unthrottled, {free['sites']:.0f} sites: {free['seconds']:.1f} s, {free['sites'] / free['seconds']:.1f} "
+            f"sites/s, {free['captures'] / free['seconds']:.1f} captures/s, {free['requests']:.0f} requests "
+            f"({free['per_site_year']:.1f} per site-year), {free['versions']:.0f} versions"
+        )
+        print(
+            f"bare loop, same {n} requests: {secs:.1f} s, {n / secs:.1f} requests/s; "
+            f"ours {free['requests'] / free['seconds']:.1f} requests/s = "
+            f"{(free['requests'] / free['seconds']) / (n / secs):.2f} of the bare loop"
+        )
     finally:
         if server.stdin:
             server.stdin.close()

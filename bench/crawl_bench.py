@@ -103,8 +103,20 @@ async def _bare(args: argparse.Namespace, web: dict, names: list[str]) -> tuple[
 
 
 def run_phase(name: str, web: dict, sites: int, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--phase", name, "--web", json.dumps(web), "--sites", str(sites),
-           "--concurrency", str(args.concurrency), "--delay", str(args.delay)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        __file__,
+        "--phase",
+        name,
+        "--web",
+        json.dumps(web),
+        "--sites",
+        str(sites),
+        "--concurrency",
+        str(args.concurrency),
+        "--delay",
+        str(args.delay),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{out.stderr[-3000:]}")
@@ -124,16 +136,25 @@ def main() -> None:
         return
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "tests" / "fakeweb.py"), "--hosts", str(args.sites)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert server.stdout is not None
         web = json.loads(server.stdout.readline())
         print(f"fake web: {args.sites:,} hosts, 20-80 ms latency, on this machine; concurrency {args.concurrency}")
         small = max(args.sites // 5, 100)
         results = {}
-        phases = [("bare-aiohttp", args.sites), ("ours-robots", args.sites), ("ours-all", args.sites),
-                  ("ours-robots", small), ("bare-aiohttp-http", args.sites), ("httpx-default", args.sites)]  # fmt: skip
+        phases = [
+            ("bare-aiohttp", args.sites),
+            ("ours-robots", args.sites),
+            ("ours-all", args.sites),
+            ("ours-robots", small),
+            ("bare-aiohttp-http", args.sites),
+            ("httpx-default", args.sites),
+        ]
         for name, n in phases:
             r = run_phase(name, web, n, args)
             results[(name, n)] = r
@@ -146,14 +167,19 @@ def main() -> None:
         http_bare = results[("bare-aiohttp-http", args.sites)]
         default = results[("httpx-default", args.sites)]
         rate = lambda r: r["sites"] / r["seconds"]  # noqa: E731
-        print(f"robots.txt only: {rate(ours):.0f} sites/s (target ≥ 300); ratio to the bare httpx loop on the same "
-              f"transport: {rate(ours) / rate(bare):.2f} (target ≥ 0.8)")  # fmt: skip
-        print(f"every resource: {rate(ours_all):.0f} sites/s (target ≥ 150), "
-              f"{5 * rate(ours_all):.0f} requests/s")  # fmt: skip
-        print(f"memory: peak RSS {results[('ours-robots', small)]['maxrss_mb']:.0f} MB at {small:,} sites, "
-              f"{ours['maxrss_mb']:.0f} MB at {args.sites:,} sites")  # fmt: skip
-        print(f"transport: over plain HTTP the aiohttp transport did {rate(http_bare):.0f} req/s, httpx's default "
-              f"pool {rate(default):.0f} req/s (ratio {rate(http_bare) / rate(default):.1f}x)")  # fmt: skip
+        print(
+            f"robots.txt only: {rate(ours):.0f} sites/s (target ≥ 300); ratio to the bare httpx loop on the same "
+            f"transport: {rate(ours) / rate(bare):.2f} (target ≥ 0.8)"
+        )
+        print(f"every resource: {rate(ours_all):.0f} sites/s (target ≥ 150), {5 * rate(ours_all):.0f} requests/s")
+        print(
+            f"memory: peak RSS {results[('ours-robots', small)]['maxrss_mb']:.0f} MB at {small:,} sites, "
+            f"{ours['maxrss_mb']:.0f} MB at {args.sites:,} sites"
+        )
+        print(
+            f"transport: over plain HTTP the aiohttp transport did {rate(http_bare):.0f} req/s, httpx's default "
+            f"pool {rate(default):.0f} req/s (ratio {rate(http_bare) / rate(default):.1f}x)"
+        )
         print(f"robots.txt outcomes (ours, all resources): {ours_all.get('robots_status')}")
     finally:
         if server.stdin:

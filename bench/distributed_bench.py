@@ -64,9 +64,13 @@ def main() -> None:
     # Host names s<i>-fake.test: each its own registrable domain (a site list folds s<i>.fake.test into one site).
     # The fake web's certificate names only *.fake.test, so HTTPS goes to a closed port and every phase falls back
     # to http:// alike.
-    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakeweb.py"), "--hosts", str(args.sites),
-                               "--suffix=-fake.test"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                              cwd=ROOT)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "fakeweb.py"), "--hosts", str(args.sites), "--suffix=-fake.test"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused at once
     tmp = Path(tempfile.mkdtemp())
@@ -76,10 +80,20 @@ def main() -> None:
         sites = tmp / "sites.txt"
         sites.write_text("".join(f"s{i}-fake.test\n" for i in range(args.sites)))
         # --retries 0: the refused HTTPS would otherwise be retried after a backoff, and the phases would measure sleep.
-        common = ["--sites", str(sites), "--resources", "robots", "--concurrency", str(args.concurrency),
-                  "--retries", "0",
-                  "--connect-to", f":80:127.0.0.1:{web['http']}",
-                  "--connect-to", f":443:127.0.0.1:{closed.getsockname()[1]}"]  # fmt: skip
+        common = [
+            "--sites",
+            str(sites),
+            "--resources",
+            "robots",
+            "--concurrency",
+            str(args.concurrency),
+            "--retries",
+            "0",
+            "--connect-to",
+            f":80:127.0.0.1:{web['http']}",
+            "--connect-to",
+            f":443:127.0.0.1:{closed.getsockname()[1]}",
+        ]
         print(f"fake web: {args.sites:,} hosts, 20-80 ms latency; {os.cpu_count()} cores shared by everything")
         t = time.monotonic()
         r = _cli("crawl", *common, "--db", str(tmp / "one.db"))
@@ -94,9 +108,15 @@ def main() -> None:
             run_id = r.stdout.split("#", 1)[1].split(":", 1)[0]
             t = time.monotonic()
             # Long-running workers (a burst worker may leave before a batch retried a moment later is due).
-            procs = [subprocess.Popen([sys.executable, "-m", "tracker", "worker", "--db", db,
-                                       "--concurrency", str(args.jobs)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL) for _ in range(w)]  # fmt: skip
+            procs = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "tracker", "worker", "--db", db, "--concurrency", str(args.jobs)],
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                for _ in range(w)
+            ]
             # Polled in this process (a CLI call per poll would take a core's share from the workers).
             engine = open_store(db)
             deadline = time.monotonic() + 900
@@ -113,10 +133,11 @@ def main() -> None:
                 p.wait(60)
             assert status["recorded"] == args.sites, status
             rate = args.sites / seconds
-            print(f"{f'distributed, {w} worker(s), PostgreSQL':32s} {rate:7.0f} sites/s  "
-                  f"ratio to single process {rate / single:.2f}  ({status['recorded']:,} sites recorded, "
-                  f"{args.jobs} jobs × {args.concurrency} sites at once per worker; jobs {status['jobs']})"
-                  )  # fmt: skip
+            print(
+                f"{f'distributed, {w} worker(s), PostgreSQL':32s} {rate:7.0f} sites/s  "
+                f"ratio to single process {rate / single:.2f}  ({status['recorded']:,} sites recorded, "
+                f"{args.jobs} jobs × {args.concurrency} sites at once per worker; jobs {status['jobs']})"
+            )
     finally:
         if server.stdin:
             server.stdin.close()

@@ -43,8 +43,9 @@ def python_loop(params: ForecastParams, n: int) -> float:
 
     t = time.perf_counter()
     for _ in range(n):
-        stock0 = ln(s.pages) * ln(s.bytes_per_page) / (6 - ln(s.bytes_per_token_offset)) * ln(s.quality) * ln(
-            s.repetition)  # fmt: skip
+        stock0 = (
+            ln(s.pages) * ln(s.bytes_per_page) / (6 - ln(s.bytes_per_token_offset)) * ln(s.quality) * ln(s.repetition)
+        )
         growth = ln(s.growth_a) * ln(s.growth_b)
         base, slope = ln(d.largest_dataset), rng.gauss(0.375, 0.0536)
         for year in times:
@@ -97,9 +98,11 @@ def timed_forecast(db: Path, label: str, registry: object, params: ForecastParam
         secs = time.perf_counter() - t
         s = out["sample"]
         adjusted = out["exhaustion_consent_adjusted"] or {}
-        print(f"full forecast, {label}, {what}: {secs:.2f} s over {s.get('sites', 0):,} sites "
-              f"({s.get('from')} → {s.get('to')}); consent-adjusted run-out {adjusted.get('median_month')}; "
-              f"target {'3' if 'corpus' in label else '10'} s")  # fmt: skip
+        print(
+            f"full forecast, {label}, {what}: {secs:.2f} s over {s.get('sites', 0):,} sites "
+            f"({s.get('from')} → {s.get('to')}); consent-adjusted run-out {adjusted.get('median_month')}; "
+            f"target {'3' if 'corpus' in label else '10'} s"
+        )
 
 
 def main() -> None:
@@ -115,13 +118,20 @@ def main() -> None:
     peer_n = 3000
     peer = python_loop(params, peer_n)
     rate, peer_rate = params.draws / secs, peer_n / peer
-    print(f"Monte Carlo: {params.draws:,} draws × {len(d.times)} months in {secs:.2f} s = {rate:,.0f} draws/s; "
-          f"plain Python loop {peer_rate:,.0f} draws/s (ratio {rate / peer_rate:.0f}x); run-out median {e.median:.2f}")
+    print(
+        f"Monte Carlo: {params.draws:,} draws × {len(d.times)} months in {secs:.2f} s = {rate:,.0f} draws/s; "
+        f"plain Python loop {peer_rate:,.0f} draws/s (ratio {rate / peer_rate:.0f}x); run-out median {e.median:.2f}"
+    )
     big = exhaustion(draw(replace(params, draws=100_000)))
-    days = [abs(a - b) * 365.25 for a, b in ((e.median, big.median), (e.p10, big.p10), (e.p90, big.p90))
-            if a is not None and b is not None]  # fmt: skip
-    print(f"Monte Carlo error: {params.draws:,} draws against 100,000 — median, p10, p90 differ by "
-          f"{', '.join(f'{x:.0f}' for x in days)} days")  # fmt: skip
+    days = [
+        abs(a - b) * 365.25
+        for a, b in ((e.median, big.median), (e.p10, big.p10), (e.p90, big.p90))
+        if a is not None and b is not None
+    ]
+    print(
+        f"Monte Carlo error: {params.draws:,} draws against 100,000 — median, p10, p90 differ by "
+        f"{', '.join(f'{x:.0f}' for x in days)} days"
+    )
     registry = load_registry()
     corpus = corpus_db()
     if corpus is not None:

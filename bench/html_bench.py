@@ -37,6 +37,8 @@ _ATTR = re.compile(rb"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*(?:=\s*(?:"([^"]*)"|'([^'
 _SCRIPT_RSL = re.compile(
     rb"""<script\b[^>]*type\s*=\s*["']?application/rsl\+xml["']?[^>]*>(.*?)</script>""", re.IGNORECASE | re.DOTALL
 )
+
+
 def _attrs(raw: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     for m in _ATTR.finditer(raw):
@@ -45,11 +47,12 @@ def _attrs(raw: bytes) -> dict[str, str]:
         out.setdefault(name, value.decode("utf-8", "replace").strip())
     return out
 
+
 def regex_html_signals(html: bytes | str | None, robots_tokens: Iterable[str] = ()) -> dict[str, Any]:
     """Signals in an HTML page's tags: meta robots (generic and per agent), TDMRep meta, RSL links and scripts,
     and the page's declared ToS link if any. Reads the first 512 KiB; never raises."""
     data = html.encode("utf-8", "replace") if isinstance(html, str) else (html or b"")
-    data = data[:512 * 1024]
+    data = data[: 512 * 1024]
     tokens = {t.lower() for t in robots_tokens}
     meta: list[dict[str, Any]] = []
     tdm: dict[str, str] = {}
@@ -64,8 +67,13 @@ def regex_html_signals(html: bytes | str | None, robots_tokens: Iterable[str] = 
             if name == "robots" or name in tokens:
                 directives = [d.strip().lower() for d in content.split(",") if d.strip()]
                 if directives:
-                    meta.append({"source": "meta", "ua_scope": None if name == "robots" else a.get("name"),
-                                 "directives": directives})  # fmt: skip
+                    meta.append(
+                        {
+                            "source": "meta",
+                            "ua_scope": None if name == "robots" else a.get("name"),
+                            "directives": directives,
+                        }
+                    )
             elif name in ("tdm-reservation", "tdm-policy"):
                 tdm.setdefault(name, content)
         elif tag == b"link":
@@ -77,6 +85,7 @@ def regex_html_signals(html: bytes | str | None, robots_tokens: Iterable[str] = 
     for m in _SCRIPT_RSL.finditer(data):
         rsl.append({"inline": m.group(1).decode("utf-8", "replace").strip()[:20000], "location": "html_inline"})
     return {"meta_robots": meta, "tdm_meta": tdm, "rsl": rsl, "tos_link": tos}
+
 
 _TOS_TEXT = re.compile(
     r"\b(terms(\s+(of|&|and)\s+(service|use|conditions))?|conditions\s+of\s+use|user\s+agreement|legal|"
@@ -106,7 +115,7 @@ def regex_find_tos_links(html: bytes | str | None) -> list[tuple[str, str]]:
     """Candidate terms-of-service links, best first: (href, found_via) with found_via one of link_rel,
     footer_text, page_text, href_pattern. Terms of sale and API terms rank after terms of use/service."""
     data = html.encode("utf-8", "replace") if isinstance(html, str) else (html or b"")
-    data = data[:512 * 1024]
+    data = data[: 512 * 1024]
     out: list[tuple[str, str]] = []
     declared = regex_html_signals(data).get("tos_link")
     if declared:
@@ -131,21 +140,27 @@ def regex_find_tos_links(html: bytes | str | None) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-
 # -- pages --------------------------------------------------------------------------------------------------------
 def synthetic_homepage() -> bytes:
     """A 160 KB news homepage: a heavy head, inline JSON, 700 teasers, a footer nested two divs deep."""
     head = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>The Daily Example</title>']
-    head += [f'<meta property="og:x{i}" content="v{i}"><link rel="preload" href="/static/a{i}.js" as="script">'
-             for i in range(40)]  # fmt: skip
+    head += [
+        f'<meta property="og:x{i}" content="v{i}"><link rel="preload" href="/static/a{i}.js" as="script">'
+        for i in range(40)
+    ]
     head.append('<meta name="robots" content="index, follow, noai"><meta name="GPTBot" content="noimageai">')
     head.append('<link rel="license" type="application/rsl+xml" href="/license.xml">')
     pad = "x" * 20000
     head.append('<script>window.__DATA__ = {"html": "<meta name=robots content=noai>", "pad": "' + pad + '"};</script>')
-    body = [f'<div class="teaser t{i}"><div><a href="/story/{i}"><span>Story {i} headline</span></a>'
-            f'<p>{"lorem ipsum dolor " * 7}</p></div></div>' for i in range(700)]  # fmt: skip
-    body.append('<footer class="site-footer"><div class="cols"><div class="col"><a href="/legal/terms">Terms of Use</a>'
-                '<a href="/privacy">Privacy</a></div></div></footer>')
+    body = [
+        f'<div class="teaser t{i}"><div><a href="/story/{i}"><span>Story {i} headline</span></a>'
+        f"<p>{'lorem ipsum dolor ' * 7}</p></div></div>"
+        for i in range(700)
+    ]
+    body.append(
+        '<footer class="site-footer"><div class="cols"><div class="col"><a href="/legal/terms">Terms of Use</a>'
+        '<a href="/privacy">Privacy</a></div></div></footer>'
+    )
     return ("".join(head) + "</head><body>" + "".join(body) + "</body></html>").encode()
 
 
@@ -210,8 +225,10 @@ def main() -> None:
         mine, theirs = ours(data), regex(data)
         if mine != theirs:
             print(f"  {'':56s} the readings differ (the regex took text for tags, or missed nested footers)")
-    print(f"median over pages: ours {statistics.median(ours_all):.2f} ms, regex {statistics.median(regex_all):.2f} ms"
-          f" (budget 10 ms); ours/regex time {statistics.median(ours_all) / statistics.median(regex_all):.2f}")
+    print(
+        f"median over pages: ours {statistics.median(ours_all):.2f} ms, regex {statistics.median(regex_all):.2f} ms"
+        f" (budget 10 ms); ours/regex time {statistics.median(ours_all) / statistics.median(regex_all):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,18 @@ sys.path.insert(0, str(ROOT / "bench"))
 from tracker.forecast import restriction as rf  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "history"
-AGENTS = ("GPTBot", "CCBot", "Google-Extended", "ClaudeBot", "anthropic-ai", "ChatGPT-User", "Bytespider",
-          "PerplexityBot", "Amazonbot", "omgili")  # fmt: skip
+AGENTS = (
+    "GPTBot",
+    "CCBot",
+    "Google-Extended",
+    "ClaudeBot",
+    "anthropic-ai",
+    "ChatGPT-User",
+    "Bytespider",
+    "PerplexityBot",
+    "Amazonbot",
+    "omgili",
+)
 HS = rf.HORIZONS
 LONGEST = max(HS)
 METHODS = ("pre-issue-17", "combination", "last value", "drift", "damped ETS", "auto-ARIMA")
@@ -144,8 +154,12 @@ def score(args: tuple[Series, int]) -> list[tuple[str, str, int, float, float | 
         )
         new = rf.forecast_restriction(hist_t, hist_r, targets, evaluate=False).bands((0.1, 0.5, 0.9))
         simple = rf.baselines(hist_r, h_max)
-        point = {"last value": simple["last_value"], "drift": simple["drift"], "damped ETS": ets(hist_r, h_max),
-                 "auto-ARIMA": auto_arima(hist_r, h_max)}  # fmt: skip
+        point = {
+            "last value": simple["last_value"],
+            "drift": simple["drift"],
+            "damped ETS": ets(hist_r, h_max),
+            "auto-ARIMA": auto_arima(hist_r, h_max),
+        }
         for i, h in enumerate(ahead):
             actual = r[k - 1 + h]
             for name, band in (("pre-issue-17", old), ("combination", new)):
@@ -189,8 +203,10 @@ def calibrate() -> None:
             for h in errors:
                 if k - 1 + h < len(r):
                     errors[h].append(float(r[k - 1 + h] - f[h - 1]))
-    print(f"# {sum(map(len, errors.values()))} errors from {CALIBRATION_PER_SHAPE} series × {len(rf.SHAPES)} shapes, "
-          f"seed {CALIBRATION_SEED}")  # fmt: skip
+    print(
+        f"# {sum(map(len, errors.values()))} errors from {CALIBRATION_PER_SHAPE} series × {len(rf.SHAPES)} shapes, "
+        f"seed {CALIBRATION_SEED}"
+    )
     print("CALIBRATION: tuple[tuple[float, ...], ...] = (")
     for h, e in errors.items():
         q = np.quantile(e, rf.LEVELS)
@@ -219,8 +235,10 @@ def main() -> None:
         print(f"the corpus history is absent ({CORPUS}): real series skipped, simulated ones only")
     sims = simulated_series(a.seed, a.per_shape)
     series = real + sims
-    print(f"{len(real)} real series, {len(sims)} simulated ({a.per_shape} per shape, seed {a.seed}); "
-          f"pre-issue-17 with {a.legacy_bootstrap} bootstrap refits; {a.jobs} processes")  # fmt: skip
+    print(
+        f"{len(real)} real series, {len(sims)} simulated ({a.per_shape} per shape, seed {a.seed}); "
+        f"pre-issue-17 with {a.legacy_bootstrap} bootstrap refits; {a.jobs} processes"
+    )
     with ProcessPoolExecutor(a.jobs) as pool:
         rows = [row for part in pool.map(score, [(s, a.legacy_bootstrap) for s in series]) for row in part]
     table(rows, "Real series (corpus history: training group and ten agents)", lambda g: g == "real")
@@ -230,11 +248,14 @@ def main() -> None:
     for shape in rf.SHAPES:
         sel = [row for row in rows if row[0] == f"sim:{shape}"]
         ours = [100 * np.mean([row[3] for row in sel if row[1] == "combination" and row[2] == h]) for h in HS]
-        base = [100 * min(np.mean([row[3] for row in sel if row[1] == m and row[2] == h]) for m in METHODS[2:])
-                for h in HS]  # fmt: skip
+        base = [
+            100 * min(np.mean([row[3] for row in sel if row[1] == m and row[2] == h]) for m in METHODS[2:]) for h in HS
+        ]
         cover = np.mean([row[4] for row in sel if row[1] == "combination"])
-        print(f"  {shape:<14} {' '.join(f'{v:5.2f}' for v in ours)} | {' '.join(f'{v:5.2f}' for v in base)}"
-              f"   coverage {cover:.0%}")  # fmt: skip
+        print(
+            f"  {shape:<14} {' '.join(f'{v:5.2f}' for v in ours)} | {' '.join(f'{v:5.2f}' for v in base)}"
+            f"   coverage {cover:.0%}"
+        )
     print(f"\n{time.perf_counter() - started:.0f} s")
 
 

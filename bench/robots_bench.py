@@ -28,10 +28,27 @@ sys.path.insert(0, str(ROOT))
 from tracker import robots  # noqa: E402
 
 AGENTS = [
-    "GPTBot", "ChatGPT-User", "OAI-SearchBot", "ClaudeBot", "anthropic-ai", "Claude-Web", "Google-Extended",
-    "Googlebot", "Applebot", "Applebot-Extended", "CCBot", "meta-externalagent", "FacebookBot", "PerplexityBot",
-    "Bytespider", "Amazonbot", "cohere-ai", "Diffbot", "omgili", "Bingbot",
-]  # fmt: skip
+    "GPTBot",
+    "ChatGPT-User",
+    "OAI-SearchBot",
+    "ClaudeBot",
+    "anthropic-ai",
+    "Claude-Web",
+    "Google-Extended",
+    "Googlebot",
+    "Applebot",
+    "Applebot-Extended",
+    "CCBot",
+    "meta-externalagent",
+    "FacebookBot",
+    "PerplexityBot",
+    "Bytespider",
+    "Amazonbot",
+    "cohere-ai",
+    "Diffbot",
+    "omgili",
+    "Bingbot",
+]
 FEW_AGENTS = ["GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Googlebot", "Bytespider"]
 URLS = [
     "https://example.com" + p
@@ -122,8 +139,10 @@ RUNNERS: list[tuple[str, Runner]] = [
 
 def workload(title: str, bodies: list[str], agents: list[str], repeat: int) -> None:
     size = sum(len(b) for b in bodies)
-    print(f"\n{title}: {len(bodies)} files ({size / 1e6:.1f} MB), {len(agents)} agents x {len(URLS)} URLs "
-          f"= {len(agents) * len(URLS)} questions a file")  # fmt: skip
+    print(
+        f"\n{title}: {len(bodies)} files ({size / 1e6:.1f} MB), {len(agents)} agents x {len(URLS)} URLs "
+        f"= {len(agents) * len(URLS)} questions a file"
+    )
     results: dict[str, float] = {}
     answers: dict[str, int] = {}
     for name, fn in RUNNERS:

@@ -153,11 +153,15 @@ def main() -> None:
         conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     size = sum(os.path.getsize(str(args.db) + s) for s in ("", "-wal") if os.path.exists(str(args.db) + s))
     site_years = args.sites * args.years
-    print(f"import: {import_secs:.1f} s, {args.sites / import_secs:,.0f} sites/s, "
-          f"{observations / import_secs:,.0f} observations/s, {versions:,} versions")  # fmt: skip
-    print(f"storage: {size / 1e6:,.1f} MB = {size / site_years:,.0f} bytes per site-year "
-          f"(target < 2,000); naive weekly snapshots would take {naive_bytes / site_years:,.0f} bytes per site-year "
-          f"(ratio {naive_bytes / size:,.1f}x)")  # fmt: skip
+    print(
+        f"import: {import_secs:.1f} s, {args.sites / import_secs:,.0f} sites/s, "
+        f"{observations / import_secs:,.0f} observations/s, {versions:,} versions"
+    )
+    print(
+        f"storage: {size / 1e6:,.1f} MB = {size / site_years:,.0f} bytes per site-year "
+        f"(target < 2,000); naive weekly snapshots would take {naive_bytes / site_years:,.0f} bytes per site-year "
+        f"(ratio {naive_bytes / size:,.1f}x)"
+    )
 
     registry = load_registry()
     t = time.perf_counter()
@@ -168,11 +172,15 @@ def main() -> None:
     warm = time.perf_counter() - t
     months = [date.fromisoformat(r.period_end) for r in rows]
     peer = naive_series(engine, months)
-    print(f"monthly GPTBot series ({len(rows)} months): cold {cold:.2f} s (evaluations computed), warm {warm:.2f} s "
-          f"(target < 2 s); naive per-month SQL peer {peer:.2f} s (ratio {peer / warm:.1f}x)")  # fmt: skip
+    print(
+        f"monthly GPTBot series ({len(rows)} months): cold {cold:.2f} s (evaluations computed), warm {warm:.2f} s "
+        f"(target < 2 s); naive per-month SQL peer {peer:.2f} s (ratio {peer / warm:.1f}x)"
+    )
     last = rows[-1]
-    print(f"last period {last.period}: {last.sites:,} sites, {last.blocked:,} block GPTBot ({last.blocked_share:.1%}), "
-          f"{last.blocked_named:,} by name")  # fmt: skip
+    print(
+        f"last period {last.period}: {last.sites:,} sites, {last.blocked:,} block GPTBot ({last.blocked_share:.1%}), "
+        f"{last.blocked_named:,} by name"
+    )
 
 
 if __name__ == "__main__":

@@ -58,11 +58,19 @@ def filters() -> dict[str, Any]:
 
 def sidebar(lists: list[str]) -> None:
     """The filters every page uses."""
-    st.sidebar.selectbox("Sample", ["all sites", *lists], key="sample",
-                         help="A tracked list: a fixed panel, or a top-N that follows a ranking.")  # fmt: skip
+    st.sidebar.selectbox(
+        "Sample",
+        ["all sites", *lists],
+        key="sample",
+        help="A tracked list: a fixed panel, or a top-N that follows a ranking.",
+    )
     st.sidebar.selectbox("Category", ["all", *CATEGORIES], key="category")
-    st.sidebar.radio("Weighting", list(WEIGHTINGS), key="weighting",
-                     help="tokens: the stored token counts (`weights import`), measured or filled in.")  # fmt: skip
+    st.sidebar.radio(
+        "Weighting",
+        list(WEIGHTINGS),
+        key="weighting",
+        help="tokens: the stored token counts (`weights import`), measured or filled in.",
+    )
 
 
 def require_data() -> Any:
@@ -119,13 +127,16 @@ def caption(rows: list[Any], definition: Any = None) -> None:
         st.caption(definition.text)
     elif rows:
         first, last = rows[0], rows[-1]
-        st.caption(f"Sample: {last.sample}, {last.sites:,} sites at the end; {first.period} → {last.period} "
-                   f"(state at each month's end); weighting: {last.weighting}. {DEFINITIONS}")  # fmt: skip
+        st.caption(
+            f"Sample: {last.sample}, {last.sites:,} sites at the end; {first.period} → {last.period} "
+            f"(state at each month's end); weighting: {last.weighting}. {DEFINITIONS}"
+        )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def series(path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] | None, category: str | None,
-           weighting: str) -> list[Any]:  # fmt: skip
+def series(
+    path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] | None, category: str | None, weighting: str
+) -> list[Any]:
     """A restriction series through tracker.trends (cached a minute)."""
     from tracker.trends import restriction_series
     from tracker.weights import stored_weights
@@ -133,8 +144,16 @@ def series(path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] |
     e = engine(path)
     weight = WEIGHTINGS[weighting]
     weights = stored_weights(e) if weight is Weighting.tokens else None
-    return restriction_series(e, registry(), list(agents), by=by, lists=list(lists) if lists else None,
-                              category=category, weight=weight, weights=weights)  # fmt: skip
+    return restriction_series(
+        e,
+        registry(),
+        list(agents),
+        by=by,
+        lists=list(lists) if lists else None,
+        category=category,
+        weight=weight,
+        weights=weights,
+    )
 
 
 @st.cache_data(ttl=60, show_spinner="Reading every version of the resource…")

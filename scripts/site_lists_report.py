@@ -34,8 +34,10 @@ def main() -> None:
     new = parse_site_list((args.corpus / "tranco_top10k_2026-08-01.csv").read_text()).top(args.top)
     a, b = {s.domain for s in old}, {s.domain for s in new}
     print(f"Tranco top {args.top}, 2024-07-01 → 2026-08-01 (registrable domains):")
-    print(f"  in both: {len(a & b)} ({len(a & b) / len(b):.1%} of the 2026 list); left: {len(a - b)}; "
-          f"entered: {len(b - a)}")
+    print(
+        f"  in both: {len(a & b)} ({len(a & b) / len(b):.1%} of the 2026 list); left: {len(a - b)}; "
+        f"entered: {len(b - a)}"
+    )
     moved = sorted(((abs(s.rank - r.rank), s.domain) for s in new for r in old if s.domain == r.domain), reverse=True)
     print(f"  median rank move of those in both: {sorted(m for m, _ in moved)[len(moved) // 2]} places")
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,9 +50,11 @@ def main() -> None:
     print(f"\ncategories of the 2026 top {args.top} (no crawl: curated, annotations, TLD):")
     print("  winning source: " + ", ".join(f"{k} {v} ({v / len(new):.1%})" for k, v in cov.most_common()))
     print(f"  annotations: {ann.labelled} registrable domains labelled from {ann.rows} rows")
-    print(f"  our rules (curated, TLD) agree with the annotations on {agree.agree} of {agree.compared} sites "
-          f"({agree.rate:.0%}); disagreements: "
-          + ", ".join(f"ours {m} / theirs {t} {n}" for (m, t), n in agree.pairs.most_common(5)))
+    print(
+        f"  our rules (curated, TLD) agree with the annotations on {agree.agree} of {agree.compared} sites "
+        f"({agree.rate:.0%}); disagreements: "
+        + ", ".join(f"ours {m} / theirs {t} {n}" for (m, t), n in agree.pairs.most_common(5))
+    )
     every = ", ".join(f"{k} {v}" for k, v in counts.most_common())
     print(f"  categories over every site in the scratch database: {every}")
 

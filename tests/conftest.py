@@ -55,8 +55,10 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=CHROMIUM_REASON)
 #: An admin URL of a throwaway PostgreSQL server (`.ci/run` starts one), e.g.
 #: postgresql+psycopg://postgres@127.0.0.1:5432/postgres. The store suite runs on SQLite and on it.
 PG_ADMIN = os.environ.get("CONSENT_TRACKER_TEST_POSTGRES", "")
-PG_REASON = ("no PostgreSQL server for the tests: set CONSENT_TRACKER_TEST_POSTGRES to an admin URL "
-             "(postgresql+psycopg://postgres@127.0.0.1:PORT/postgres); .ci/run starts one")  # fmt: skip
+PG_REASON = (
+    "no PostgreSQL server for the tests: set CONSENT_TRACKER_TEST_POSTGRES to an admin URL "
+    "(postgresql+psycopg://postgres@127.0.0.1:PORT/postgres); .ci/run starts one"
+)
 if os.environ.get("CONSENT_TRACKER_REQUIRE_POSTGRES") and not PG_ADMIN:
     raise pytest.UsageError(PG_REASON)  # CI starts a server: its absence must fail, not skip the PostgreSQL half
 needs_postgres = pytest.mark.skipif(not PG_ADMIN, reason=PG_REASON)

@@ -63,10 +63,13 @@ class FakeWeb(LoopbackServer):
     def connect_to_args(self) -> list[str]:
         """CLI arguments that route every name to this server."""
         return [
-            "--connect-to", f":80:127.0.0.1:{self.http_port}",
-            "--connect-to", f":443:127.0.0.1:{self.https_port}",
-            "--ca-bundle", str(self.ca_path),
-        ]  # fmt: skip
+            "--connect-to",
+            f":80:127.0.0.1:{self.http_port}",
+            "--connect-to",
+            f":443:127.0.0.1:{self.https_port}",
+            "--ca-bundle",
+            str(self.ca_path),
+        ]
 
     async def _start(self) -> None:
         app = web.Application()
@@ -185,7 +188,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--hosts", type=int, default=10_000)
     ap.add_argument("--latency", default="0.02-0.08", help="seconds per response, uniform in MIN-MAX")
-    ap.add_argument("--suffix", default=".fake.test", help="host names are s<i><suffix> (-fake.test: each its own site)")
+    ap.add_argument(
+        "--suffix", default=".fake.test", help="host names are s<i><suffix> (-fake.test: each its own site)"
+    )
     ap.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
     args = ap.parse_args()
     lo, hi = (float(x) for x in args.latency.split("-"))

@@ -22,19 +22,45 @@ def test_registry_is_large_and_valid() -> None:
 
 
 @pytest.mark.parametrize(
-    "company", ["OpenAI", "Anthropic", "Google", "Apple", "Common Crawl", "Meta", "Perplexity", "ByteDance", "Amazon",
-                "Cohere", "Mistral AI", "DeepSeek", "Diffbot", "Webz.io", "Timpi"],
-)  # fmt: skip
+    "company",
+    [
+        "OpenAI",
+        "Anthropic",
+        "Google",
+        "Apple",
+        "Common Crawl",
+        "Meta",
+        "Perplexity",
+        "ByteDance",
+        "Amazon",
+        "Cohere",
+        "Mistral AI",
+        "DeepSeek",
+        "Diffbot",
+        "Webz.io",
+        "Timpi",
+    ],
+)
 def test_major_operators_are_covered(company: str) -> None:
     assert REG.select(company=company), company
 
 
 @pytest.mark.parametrize(
     ("token", "purpose"),
-    [("GPTBot", "training"), ("OAI-SearchBot", "search"), ("ChatGPT-User", "user"), ("ClaudeBot", "training"),
-     ("Claude-User", "user"), ("Google-Extended", "control"), ("Applebot-Extended", "control"), ("CCBot", "training"),
-     ("PerplexityBot", "search"), ("Perplexity-User", "user"), ("meta-externalagent", "training")],
-)  # fmt: skip
+    [
+        ("GPTBot", "training"),
+        ("OAI-SearchBot", "search"),
+        ("ChatGPT-User", "user"),
+        ("ClaudeBot", "training"),
+        ("Claude-User", "user"),
+        ("Google-Extended", "control"),
+        ("Applebot-Extended", "control"),
+        ("CCBot", "training"),
+        ("PerplexityBot", "search"),
+        ("Perplexity-User", "user"),
+        ("meta-externalagent", "training"),
+    ],
+)
 def test_documented_purposes(token: str, purpose: str) -> None:
     agent = REG.get(token)
     assert agent is not None and agent.purpose == purpose

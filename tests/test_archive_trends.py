@@ -198,9 +198,17 @@ def test_cli_import_and_trends(db: tuple[Engine, Path], tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "host"),
-    [("Example.COM", "example.com"), ("bücher.de", "xn--bcher-kva.de"), ("1", None), ("op", None), ("a b.com", None),
-     ("-x.com", None), ("get.py", "get.py"), ("1.2.3.4", None)],
-)  # fmt: skip
+    [
+        ("Example.COM", "example.com"),
+        ("bücher.de", "xn--bcher-kva.de"),
+        ("1", None),
+        ("op", None),
+        ("a b.com", None),
+        ("-x.com", None),
+        ("get.py", "get.py"),
+        ("1.2.3.4", None),
+    ],
+)
 def test_normalise_host(name: str, host: str | None) -> None:
     assert normalise_host(name) == host
 
@@ -231,8 +239,13 @@ def test_category_filter_and_recategorising(db: tuple[Engine, Path]) -> None:
     engine, archive = db
     import_archive(engine, archive)
     w = Writer(engine)
-    w.ensure_sites([{"domain": "a.example", "category": "news"}, {"domain": "b.example", "category": "news"},
-                    {"domain": "c.example", "category": "shop"}])  # fmt: skip
+    w.ensure_sites(
+        [
+            {"domain": "a.example", "category": "news"},
+            {"domain": "b.example", "category": "news"},
+            {"domain": "c.example", "category": "shop"},
+        ]
+    )
     news = restriction_series(engine, REG, ["GPTBot"], category="news")
     assert (news[-1].sites, news[-1].blocked, news[-1].blocked_named) == (2, 2, 1)
     shop = restriction_series(engine, REG, ["GPTBot"], category="shop")
@@ -299,7 +312,9 @@ def test_site_view_and_unknown_signals(db: tuple[Engine, Path]) -> None:
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert [(h["from"][:10], h["agents"]["GPTBot"]) for h in info["history"]] == [
-        ("2023-01-01", "partial_block"), ("2023-08-15", "full_block")]  # fmt: skip
+        ("2023-01-01", "partial_block"),
+        ("2023-08-15", "full_block"),
+    ]
     assert info["current"]["signals"]["noai"] is None  # the homepage was never fetched: unknown, not "no"
     result = runner.invoke(app, ["site", "a.example", "--db", dbfile])
     assert result.exit_code == 0 and "history" in result.output and "full_block" in result.output
@@ -319,10 +334,16 @@ def test_signal_series_counts_adoption_over_observed_sites(tmp_path: Path) -> No
     cs = b"User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"
     plain = b"User-agent: *\nDisallow:\n"
     noai = {"meta_robots": [{"source": "meta", "ua_scope": None, "directives": ["noai"]}], "x_robots_tag": []}
-    w.record("a.example", [Observation("robots", d(1), "ok", 200, body=plain), Observation("robots", d(3), "ok", 200, body=cs),
-                           Observation("robots", d(5), "ok", 200, body=cs),
-                           Observation("homepage", d(1), "ok", 200, signals={"meta_robots": [], "x_robots_tag": []}),
-                           Observation("homepage", d(4), "ok", 200, signals=noai)])  # fmt: skip
+    w.record(
+        "a.example",
+        [
+            Observation("robots", d(1), "ok", 200, body=plain),
+            Observation("robots", d(3), "ok", 200, body=cs),
+            Observation("robots", d(5), "ok", 200, body=cs),
+            Observation("homepage", d(1), "ok", 200, signals={"meta_robots": [], "x_robots_tag": []}),
+            Observation("homepage", d(4), "ok", 200, signals=noai),
+        ],
+    )
     w.record(
         "b.example",
         [Observation("robots", d(2), "ok", 200, body=plain), Observation("robots", d(5), "ok", 200, body=plain)],
@@ -382,8 +403,9 @@ def test_weighted_share_of_reachable_sites_is_weighted(tmp_path: Path) -> None:
 def test_trends_warns_about_an_agent_no_registry_knows(db: tuple[Engine, Path], tmp_path: Path) -> None:
     engine, archive = db
     import_archive(engine, archive)
-    result = CliRunner().invoke(app, ["trends", "-a", "NoSuchBot", "-a", "GPTBot", "--db", str(tmp_path / "t.db"),
-                                      "--format", "csv"])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["trends", "-a", "NoSuchBot", "-a", "GPTBot", "--db", str(tmp_path / "t.db"), "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     assert "NoSuchBot is not in the agent registry" in result.output and "unnamed product token" in result.output
     assert "GPTBot is not" not in result.output

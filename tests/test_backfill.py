@@ -28,14 +28,32 @@ from tracker.store import open_store
 from tracker.trends import restriction_series
 
 REG = load_registry()
-NEWS = ["nytimes.com", "cnn.com", "bbc.co.uk", "reuters.com", "theguardian.com", "medium.com", "washingtonpost.com",
-        "npr.org", "forbes.com", "quora.com", "stackoverflow.com", "imdb.com"]  # fmt: skip
+NEWS = [
+    "nytimes.com",
+    "cnn.com",
+    "bbc.co.uk",
+    "reuters.com",
+    "theguardian.com",
+    "medium.com",
+    "washingtonpost.com",
+    "npr.org",
+    "forbes.com",
+    "quora.com",
+    "stackoverflow.com",
+    "imdb.com",
+]
 SINCE, UNTIL = date(2022, 7, 1), date(2024, 7, 14)
 
 
 def config(archive: FakeArchive, **kw: object) -> BackfillConfig:
-    base: dict[str, object] = {"since": SINCE, "until": UNTIL, "rate": 0, "archive_url": archive.url,
-                               "connect_to": [ConnectTo.parse(archive.connect_to())], "backoff": 0.01}  # fmt: skip
+    base: dict[str, object] = {
+        "since": SINCE,
+        "until": UNTIL,
+        "rate": 0,
+        "archive_url": archive.url,
+        "connect_to": [ConnectTo.parse(archive.connect_to())],
+        "backoff": 0.01,
+    }
     base.update(kw)
     return BackfillConfig(**base)  # type: ignore[arg-type]
 
@@ -78,7 +96,7 @@ def test_one_capture_per_period_prefers_the_file_and_the_last() -> None:
         ("200", None, None, "archive_error"),
         ("200", b"  \n", "text/plain", "empty"),
     ],
-)  # fmt: skip
+)
 def test_capture_status(statuscode: str, body: bytes | None, ctype: str | None, expected: str) -> None:
     assert wayback.capture_status(statuscode, body, ctype) == expected
 
@@ -93,18 +111,32 @@ def archive() -> FakeArchive:
     # alone in a month, and the archive's own error page served for a capture.
     a.add("excluded.example", [Capture("20230105120000", "https://excluded.example/robots.txt", body=b"x")])
     a.excluded.add("excluded.example")
-    a.add("flaky.example", [Capture("20230105120000", "https://flaky.example/robots.txt",
-                                    body=b"User-agent: GPTBot\nDisallow: /\n")])  # fmt: skip
+    a.add(
+        "flaky.example",
+        [Capture("20230105120000", "https://flaky.example/robots.txt", body=b"User-agent: GPTBot\nDisallow: /\n")],
+    )
     a.rate_limited["flaky.example"] = 2
-    a.add("html.example", [
-        Capture("20230105120000", "https://html.example/robots.txt", body=b"User-agent: *\nDisallow: /x\n"),
-        Capture("20230210120000", "https://html.example/robots.txt", "200", "text/html",
-                b"<!DOCTYPE html><html><body><h1>Page not found</h1></body></html>"),
-        Capture("20230312120000", "https://html.example/robots.txt", body=b"User-agent: *\nDisallow: /y\n",
-                serve="archive_error"),
-        Capture("20230415120000", "https://html.example/robots.txt", "404", "text/html", b""),
-        Capture("20230516120000", "http://html.example/robots.txt", "301", "text/html", b""),
-    ])  # fmt: skip
+    a.add(
+        "html.example",
+        [
+            Capture("20230105120000", "https://html.example/robots.txt", body=b"User-agent: *\nDisallow: /x\n"),
+            Capture(
+                "20230210120000",
+                "https://html.example/robots.txt",
+                "200",
+                "text/html",
+                b"<!DOCTYPE html><html><body><h1>Page not found</h1></body></html>",
+            ),
+            Capture(
+                "20230312120000",
+                "https://html.example/robots.txt",
+                body=b"User-agent: *\nDisallow: /y\n",
+                serve="archive_error",
+            ),
+            Capture("20230415120000", "https://html.example/robots.txt", "404", "text/html", b""),
+            Capture("20230516120000", "http://html.example/robots.txt", "301", "text/html", b""),
+        ],
+    )
     a.start()
     yield a
     a.stop()
@@ -162,12 +194,18 @@ def test_archive_habits_are_classified(archive: FakeArchive, tmp_path: Path) -> 
     assert report.classified["soft404_html"] == 1 and report.classified["archive_error"] == 1
     assert report.classified["no_robots"] == 1 and report.classified["skipped_3xx"] == 1
     with closing(sqlite3.connect(tmp_path / "b.db")) as con:
-        rows = con.execute("SELECT s.domain, v.status, v.source FROM versions v JOIN sites s ON s.id = v.site_id "
-                       "ORDER BY s.domain, v.first_seen").fetchall()  # fmt: skip
+        rows = con.execute(
+            "SELECT s.domain, v.status, v.source FROM versions v JOIN sites s ON s.id = v.site_id "
+            "ORDER BY s.domain, v.first_seen"
+        ).fetchall()
     # the HTML page is a version of its own (no rules), the archive's error page is no version at all (March
     # inherits February), the 404 says the file was gone in April, the May redirect is counted and nothing more
-    assert rows == [("flaky.example", "ok", "wayback"), ("html.example", "ok", "wayback"),
-                    ("html.example", "soft404_html", "wayback"), ("html.example", "no_robots", "wayback")]  # fmt: skip
+    assert rows == [
+        ("flaky.example", "ok", "wayback"),
+        ("html.example", "ok", "wayback"),
+        ("html.example", "soft404_html", "wayback"),
+        ("html.example", "no_robots", "wayback"),
+    ]
 
 
 @needs_corpus
@@ -185,8 +223,26 @@ def test_kill_and_resume_mid_backfill(archive: FakeArchive, tmp_path: Path) -> N
     db = tmp_path / "k.db"
     sites = tmp_path / "sites.txt"
     sites.write_text("\n".join(NEWS) + "\n")
-    args = [sys.executable, "-m", "tracker", "backfill", "--sites", str(sites), "--db", str(db), "--since", "2022-07",
-            "--until", "2024-07-14", "--rate", "20", "--archive-url", archive.url, "--connect-to", archive.connect_to()]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "tracker",
+        "backfill",
+        "--sites",
+        str(sites),
+        "--db",
+        str(db),
+        "--since",
+        "2022-07",
+        "--until",
+        "2024-07-14",
+        "--rate",
+        "20",
+        "--archive-url",
+        archive.url,
+        "--connect-to",
+        archive.connect_to(),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -229,17 +285,31 @@ def test_a_fresh_database_reaches_a_multi_year_trend_by_backfill_alone(archive: 
     panel.write_text("rank,domain\n" + "".join(f"{i},{d}\n" for i, d in enumerate(NEWS, 1)))
     steps = [
         ["sites", "add", str(panel), "--db", db],
-        ["backfill", "--since", "2022-07", "--until", "2024-07-14", "--rate", "0", "--archive-url", archive.url,
-         "--connect-to", archive.connect_to(), "--db", db],
+        [
+            "backfill",
+            "--since",
+            "2022-07",
+            "--until",
+            "2024-07-14",
+            "--rate",
+            "0",
+            "--archive-url",
+            archive.url,
+            "--connect-to",
+            archive.connect_to(),
+            "--db",
+            db,
+        ],
         ["weights", "import", str(corpus_path("dpi_domain_token_counts.csv")), "--db", db],
-    ]  # fmt: skip
+    ]
     for args in steps:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
     listed = __import__("json").loads(runner.invoke(app, ["sites", "list", "--db", db, "--format", "json"]).output)
     assert listed[0]["name"] == "panel" and listed[0]["sites"] == len(NEWS)
-    result = runner.invoke(app, ["trends", "--list", "panel", "--weight", "tokens", "-a", "GPTBot", "--db", db,
-                                 "--format", "json"])  # fmt: skip
+    result = runner.invoke(
+        app, ["trends", "--list", "panel", "--weight", "tokens", "-a", "GPTBot", "--db", db, "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     rows = __import__("json").loads(result.output)["rows"]
     assert len(rows) >= 24 and rows[0]["period"] == "2022-07" and rows[-1]["period"] == "2024-07"

@@ -25,11 +25,20 @@ REG = load_registry()
 
 @pytest.mark.parametrize(
     ("domain", "expected"),
-    [("whitehouse.gov", "government"), ("gov.uk", "government"), ("service.gov.uk", "government"),
-     ("impots.gouv.fr", "government"), ("sat.gob.mx", "government"), ("mit.edu", "academic"),
-     ("ox.ac.uk", "academic"), ("u-tokyo.ac.jp", "academic"), ("bbc.co.uk", None), ("example.com", None),
-     ("gov.example.com", None)],
-)  # fmt: skip
+    [
+        ("whitehouse.gov", "government"),
+        ("gov.uk", "government"),
+        ("service.gov.uk", "government"),
+        ("impots.gouv.fr", "government"),
+        ("sat.gob.mx", "government"),
+        ("mit.edu", "academic"),
+        ("ox.ac.uk", "academic"),
+        ("u-tokyo.ac.jp", "academic"),
+        ("bbc.co.uk", None),
+        ("example.com", None),
+        ("gov.example.com", None),
+    ],
+)
 def test_tld_rules(domain: str, expected: str | None) -> None:
     got = categories.tld_category(domain)
     assert (got[0] if got else None) == expected
@@ -51,9 +60,13 @@ def test_homepage_schema_types_and_og_type() -> None:
 def test_annotation_mapping() -> None:
     row = {"Type of service": "Periodicals"}
     assert categories.annotation_category(row) == ("news", "Periodicals")
-    assert categories.annotation_category({"Type of service": "Other", "Content Domain I": "Technology/Code"})[0] == "code"
+    assert (
+        categories.annotation_category({"Type of service": "Other", "Content Domain I": "Technology/Code"})[0] == "code"
+    )
     assert categories.annotation_category({"Type of service": "Company website"})[0] == "other"
-    assert categories.annotation_category({"Type of service": "", "Sensitive content: Pornography": "TRUE"})[0] == "adult"
+    assert (
+        categories.annotation_category({"Type of service": "", "Sensitive content: Pornography": "TRUE"})[0] == "adult"
+    )
     assert categories.annotation_category({"Type of service": ""}) is None
 
 
@@ -61,8 +74,9 @@ def test_precedence_user_over_curated_over_homepage_over_tld(tmp_path: Path) -> 
     engine = open_store(tmp_path / "c.db")
     at = datetime(2024, 1, 1, tzinfo=UTC)
     w = Writer(engine)
-    news_home = page_signals(b'<html><head><script type="application/ld+json">{"@type": "NewsMediaOrganization"}'
-                             b"</script></head></html>", {})  # fmt: skip
+    news_home = page_signals(
+        b'<html><head><script type="application/ld+json">{"@type": "NewsMediaOrganization"}</script></head></html>', {}
+    )
     for d in ("nytimes.com", "agency.gov", "plain.example", "shop.gov"):
         w.record(d, [Observation("robots", at, "ok", 200, body=b"User-agent: *\nDisallow: /\n")])
     w.record("plain.example", [Observation("homepage", at, "ok", 200, signals=news_home)])
@@ -96,8 +110,11 @@ def test_weights_measured_and_filled(tmp_path: Path) -> None:
     add_sites(engine, parse_site_list(lines).sites, list_name="top", kind="top")
     csv = tmp_path / "tokens.csv"
     # a power law: tokens = 1e9 / rank for the first 30; the last 10 have no count
-    csv.write_text("url,c4_tokens,rf_tokens\n" + "".join(f"www.s{i}.example,{1e9 / i},1\n" for i in range(1, 31))
-                   + "elsewhere.example,5,1\n")  # fmt: skip
+    csv.write_text(
+        "url,c4_tokens,rf_tokens\n"
+        + "".join(f"www.s{i}.example,{1e9 / i},1\n" for i in range(1, 31))
+        + "elsewhere.example,5,1\n"
+    )
     r = import_weights(engine, csv)
     assert (r.column, r.measured, r.filled, r.unmatched_hosts) == ("c4_tokens", 30, 10, 1)
     assert (r.exact_hosts, r.subdomain_hosts, r.unmatched_weight) == (30, 0, 5)  # www. is a site's own name
@@ -115,18 +132,25 @@ def test_trend_rows_say_sample_and_measured_weight(tmp_path: Path) -> None:
     engine = open_store(tmp_path / "t.db")
     at = datetime(2024, 1, 5, tzinfo=UTC)
     w = Writer(engine)
-    for i, body in enumerate([b"User-agent: GPTBot\nDisallow: /\n", b"User-agent: *\nAllow: /\n",
-                              b"User-agent: *\nAllow: /\n"], 1):  # fmt: skip
-        w.record(f"s{i}.example", [Observation("robots", at, "ok", 200, body=body),
-                                   Observation("robots", at + timedelta(days=20), "ok", 200, body=body)])  # fmt: skip
+    for i, body in enumerate(
+        [b"User-agent: GPTBot\nDisallow: /\n", b"User-agent: *\nAllow: /\n", b"User-agent: *\nAllow: /\n"], 1
+    ):
+        w.record(
+            f"s{i}.example",
+            [
+                Observation("robots", at, "ok", 200, body=body),
+                Observation("robots", at + timedelta(days=20), "ok", 200, body=body),
+            ],
+        )
     add_sites(engine, parse_site_list("1,s1.example\n2,s2.example\n").sites, list_name="panel")
     csv = tmp_path / "t.csv"
     csv.write_text("url,c4_tokens\ns1.example,300\n")
     import_weights(engine, csv, fill="median")
     all_rows = restriction_series(engine, REG, ["GPTBot"])
     assert all_rows[-1].sample == "all sites" and all_rows[-1].sites == 3
-    panel = restriction_series(engine, REG, ["GPTBot"], lists=["panel"], weight="tokens",
-                               weights=stored_weights(engine))  # fmt: skip
+    panel = restriction_series(
+        engine, REG, ["GPTBot"], lists=["panel"], weight="tokens", weights=stored_weights(engine)
+    )
     last = panel[-1]
     assert last.sample == "panel 'panel'" and last.sites == 2 and last.blocked == 1
     # s1 measured (300), s2 filled with the median (300): half of the weight was measured

@@ -53,19 +53,31 @@ def sid(engine: Engine, domain: str) -> int:
 def engine(store_url: str) -> Iterator[Engine]:
     e = open_store(store_url)
     w = Writer(e)
-    w.record("a.test", [
-        robots(0, OPEN), robots(10, BLOCK_GPT), robots(20, None, "unreachable"), robots(21, BLOCK_GPT),
-        robots(30, BLOCK_GPT_SITEMAP), robots(40, OPEN),
-        homepage(0, False), homepage(5, True), homepage(12, None), homepage(15, True), homepage(45, False),
-    ])  # fmt: skip
+    w.record(
+        "a.test",
+        [
+            robots(0, OPEN),
+            robots(10, BLOCK_GPT),
+            robots(20, None, "unreachable"),
+            robots(21, BLOCK_GPT),
+            robots(30, BLOCK_GPT_SITEMAP),
+            robots(40, OPEN),
+            homepage(0, False),
+            homepage(5, True),
+            homepage(12, None),
+            homepage(15, True),
+            homepage(45, False),
+        ],
+    )
     detect_changes(e, [sid(e, "a.test")], AGENTS)
     yield e
     e.dispose()
 
 
 def _events(engine: Engine) -> list[tuple[str, str, str, str, str, int]]:
-    return [(c.signal, c.agent, c.before, c.after, c.change, (c.at - day(0)).days)
-            for c in reversed(list_changes(engine))]  # fmt: skip
+    return [
+        (c.signal, c.agent, c.before, c.after, c.change, (c.at - day(0)).days) for c in reversed(list_changes(engine))
+    ]
 
 
 def test_every_kind_of_change_once_outages_and_content_only_changes_are_not_events(engine: Engine) -> None:
@@ -85,9 +97,14 @@ def test_every_kind_of_change_once_outages_and_content_only_changes_are_not_even
 
 def test_partial_and_via_star_changes_are_modifications() -> None:
     e = open_store("sqlite://")
-    Writer(e).record("b.test", [robots(0, b"User-agent: *\nDisallow: /\n"),
-                                robots(5, b"User-agent: *\nDisallow: /\nUser-agent: GPTBot\nDisallow: /\n"),
-                                robots(9, b"User-agent: *\nDisallow: /x/\nUser-agent: GPTBot\nDisallow: /y/\n")])  # fmt: skip
+    Writer(e).record(
+        "b.test",
+        [
+            robots(0, b"User-agent: *\nDisallow: /\n"),
+            robots(5, b"User-agent: *\nDisallow: /\nUser-agent: GPTBot\nDisallow: /\n"),
+            robots(9, b"User-agent: *\nDisallow: /x/\nUser-agent: GPTBot\nDisallow: /y/\n"),
+        ],
+    )
     detect_changes(e, [sid(e, "b.test")], ["GPTBot"])
     assert _events(e) == [
         ("robots", "GPTBot", "full_block via *", "full_block", "modification", 5),  # now named: still blocked
@@ -118,7 +135,8 @@ def test_changes_command_filters_and_shows_diffs(engine: Engine, store_url: str)
     gpt = next(x for x in rows if x["signal"] == "robots")
     assert "-User-agent: GPTBot" in gpt["robots_diff"] and gpt["id"].startswith("urn:uuid:")
     r = CliRunner(env={"COLUMNS": "200"}).invoke(
-        app, ["changes", "--db", db, "-a", "gptbot", "--since", "2024-01-08", "--until", "2024-01-11"])
+        app, ["changes", "--db", db, "-a", "gptbot", "--since", "2024-01-08", "--until", "2024-01-11"]
+    )
     assert "1 change, newest first" in r.output
     assert r.exit_code == 0 and "restriction" in r.output and "reversal" not in r.output
     r = CliRunner().invoke(app, ["changes", "--db", db, "--type", "nonsense"])
@@ -133,8 +151,15 @@ def test_site_shows_what_each_version_changed(engine: Engine, store_url: str) ->
     hist = json.loads(r.output)["history"]
     robots_h = [h for h in hist if h["kind"] == "robots"]
     assert robots_h[0]["first"] and robots_h[0]["agents"] == {"GPTBot": "partial_block"}
-    assert robots_h[1]["changes"] == [{"agent": "GPTBot", "signal": "robots", "before": "partial_block via *",
-                                       "after": "full_block", "change": "restriction"}]  # fmt: skip
+    assert robots_h[1]["changes"] == [
+        {
+            "agent": "GPTBot",
+            "signal": "robots",
+            "before": "partial_block via *",
+            "after": "full_block",
+            "change": "restriction",
+        }
+    ]
     assert robots_h[2]["status"] == "unreachable" and robots_h[2]["changes"] == []
     r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["site", "a.test", "--db", store_url, "-a", "GPTBot"])
     assert "GPTBot partial_block via * → full_block (restriction)" in r.output
@@ -142,7 +167,9 @@ def test_site_shows_what_each_version_changed(engine: Engine, store_url: str) ->
 
 
 def test_feeds_are_valid_atom_with_text_only_content(engine: Engine, tmp_path: Path) -> None:
-    Writer(engine).record("evil.test", [robots(0, OPEN), robots(3, b"<script>alert(1)</script>\nUser-agent: GPTBot\nDisallow: /\n")])
+    Writer(engine).record(
+        "evil.test", [robots(0, OPEN), robots(3, b"<script>alert(1)</script>\nUser-agent: GPTBot\nDisallow: /\n")]
+    )
     detect_changes(engine, [sid(engine, "evil.test")], AGENTS)
     paths = write_feeds(engine, tmp_path / "feeds", "http://127.0.0.1:8501")
     names = {p.relative_to(tmp_path / "feeds").as_posix() for p in paths}

@@ -80,8 +80,12 @@ def test_the_claims_file_loads_and_every_claim_is_sourced_and_dated() -> None:
         assert c.as_of or c.published, c.id
     by_id = {c.id: c for c in claims}
     sep = by_id["originality-gptbot-2023-09-22"]
-    assert (sep.value, sep.as_of, sep.recipe.agents, sep.recipe.sample) == (0.259, date(2023, 9, 22), "GPTBot",
-                                                                            "top:1000")  # fmt: skip
+    assert (sep.value, sep.as_of, sep.recipe.agents, sep.recipe.sample) == (
+        0.259,
+        date(2023, 9, 22),
+        "GPTBot",
+        "top:1000",
+    )
     assert by_id["cic-c4-head-robots-full"].recipe.weighting == "tokens:c4_tokens"
     assert by_id["cic-c4-head-robots-full"].recipe.rule == "full"
     assert by_id["reuters-openai-2023"].value == 0.48
@@ -93,8 +97,10 @@ def test_the_claims_file_loads_and_every_claim_is_sourced_and_dated() -> None:
 def test_recipes_round_trip() -> None:
     for c in load_claims():
         assert Recipe.parse(c.recipe.text) == c.recipe
-    r = Recipe.parse("metric=token_restricted_share; agents=purpose:training; rule=full; sample=c4_head:2000; "
-                     "weighting=tokens:c4_tokens; date=2024-04-30")  # fmt: skip
+    r = Recipe.parse(
+        "metric=token_restricted_share; agents=purpose:training; rule=full; sample=c4_head:2000; "
+        "weighting=tokens:c4_tokens; date=2024-04-30"
+    )
     assert (r.rule, r.over, r.date) == ("full", "sites", date(2024, 4, 30))
 
 
@@ -162,8 +168,9 @@ def small(tmp_path: Path) -> Engine:
     w.record("c.example", [ok(D1, OPEN), ok(D2, NAMED), ok(D3, NAMED)])
     w.record("d.example", [ok(D1, PARTIAL), ok(D3, PARTIAL)])
     w.record("e.example", [Observation("robots", D1, "no_robots", 404), Observation("robots", D3, "no_robots", 404)])
-    w.record("f.example", [Observation("robots", D1, "unreachable", 503),
-                           Observation("robots", D3, "unreachable", 503)])  # fmt: skip
+    w.record(
+        "f.example", [Observation("robots", D1, "unreachable", 503), Observation("robots", D3, "unreachable", 503)]
+    )
     return engine
 
 
@@ -187,19 +194,32 @@ def test_gptbot_share_equals_a_hand_count(small: Engine) -> None:
     full = _one(small, recipe="metric=agent_blocked_share; agents=GPTBot; rule=full; over=with_robots; date=2023-08-15")
     assert full.ours == pytest.approx(2 / 4)
     # after c names GPTBot on 2023-09-01, three of the four sites with a robots.txt block it
-    later = _one(small, as_of="2023-09-10", published="2023-09-11", recipe="metric=agent_blocked_share; agents=GPTBot; over=with_robots")
+    later = _one(
+        small,
+        as_of="2023-09-10",
+        published="2023-09-11",
+        recipe="metric=agent_blocked_share; agents=GPTBot; over=with_robots",
+    )
     assert later.ours == pytest.approx(3 / 4) and later.sample and later.sample.date == date(2023, 9, 10)
     assert "absent and unreachable ones left out" in later.definition.text
     assert later.definition.as_dict()["agents"] == ["GPTBot"]
 
 
 def test_dates_outside_the_history(small: Engine) -> None:
-    early = _one(small, as_of="2023-07-01", published="2023-07-02",
-                 recipe="metric=agent_blocked_share; agents=GPTBot; date=2023-07-01")  # fmt: skip
+    early = _one(
+        small,
+        as_of="2023-07-01",
+        published="2023-07-02",
+        recipe="metric=agent_blocked_share; agents=GPTBot; date=2023-07-01",
+    )
     assert early.ours is None and early.sample is None
     assert early.missing == "no observation on or before 2023-07-01 (our history starts 2023-08-01)"
-    late = _one(small, as_of="2024-05-01", published="2024-05-02",
-                recipe="metric=agent_blocked_share; agents=GPTBot; over=with_robots; date=2024-05-01")  # fmt: skip
+    late = _one(
+        small,
+        as_of="2024-05-01",
+        published="2024-05-02",
+        recipe="metric=agent_blocked_share; agents=GPTBot; over=with_robots; date=2024-05-01",
+    )
     assert late.sample is not None and late.sample.date == date(2023, 10, 1)  # our last observation
     assert late.ours == pytest.approx(3 / 4)
 
@@ -218,31 +238,48 @@ def test_groups_samples_and_what_is_missing(small: Engine, tmp_path: Path) -> No
     assert ranked.sample is not None and "'top3'" in ranked.sample.label and ranked.sample.sites == 3
     assert ranked.ours == pytest.approx(1 / 3) and "ranks 1–3" in ranked.sample.label
     top2 = _one(small, recipe="metric=agent_blocked_share; agents=GPTBot; sample=top:2; date=2023-08-15")
-    assert top2.ours is None and top2.missing is not None and "no tracked list of at most 2 ranked sites" in top2.missing
+    assert (
+        top2.ours is None and top2.missing is not None and "no tracked list of at most 2 ranked sites" in top2.missing
+    )
     news = _one(small, recipe="metric=agent_blocked_share; agents=GPTBot; sample=category:news; date=2023-08-15")
     assert news.ours is None and news.missing is not None and "no news category labels" in news.missing
-    c4 = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_head:2000; "
-                            "weighting=tokens:c4_tokens; date=2023-08-15")  # fmt: skip
+    c4 = _one(
+        small,
+        recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_head:2000; "
+        "weighting=tokens:c4_tokens; date=2023-08-15",
+    )
     assert c4.ours is None and c4.missing is not None and c4.missing.startswith("no token weights stored")
     tokens = tmp_path / "tokens.csv"
     tokens.write_text("url,c4_tokens\na.example,100\nwww.b.example,300\nc.example,600\n")
     import_weights(small, tokens, fill="none")
-    weighted = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_head:2000; "
-                                  "weighting=tokens:c4_tokens; date=2023-08-15")  # fmt: skip
+    weighted = _one(
+        small,
+        recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_head:2000; "
+        "weighting=tokens:c4_tokens; date=2023-08-15",
+    )
     assert weighted.missing is None and weighted.ours == pytest.approx(400 / 1000)  # a + b of a + b + c
     assert weighted.sample is not None and weighted.sample.sites == 3 and weighted.sample.weight_measured_share == 1.0
-    full = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; rule=full; sample=c4_head:2000; "
-                              "weighting=tokens:c4_tokens; date=2023-08-15")  # fmt: skip
+    full = _one(
+        small,
+        recipe="metric=token_restricted_share; agents=GPTBot; rule=full; sample=c4_head:2000; "
+        "weighting=tokens:c4_tokens; date=2023-08-15",
+    )
     assert full.ours == pytest.approx(400 / 1000)
-    c4_all = _one(small, recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_all; "
-                                "weighting=tokens:c4_tokens; date=2023-08-15")  # fmt: skip
+    c4_all = _one(
+        small,
+        recipe="metric=token_restricted_share; agents=GPTBot; sample=c4_all; "
+        "weighting=tokens:c4_tokens; date=2023-08-15",
+    )
     assert c4_all.ours is None and c4_all.missing is not None and "no random sample of C4" in c4_all.missing
 
 
 def test_runout_comes_from_the_forecast_passed_in(small: Engine) -> None:
-    claims = [_claim(id="pooled", unit="year", value="2028", recipe="metric=runout; scenario=unadjusted"),
-              _claim(id="hist", unit="year", value="2029",
-                     recipe="metric=runout; scenario=unadjusted; projection=historical")]  # fmt: skip
+    claims = [
+        _claim(id="pooled", unit="year", value="2028", recipe="metric=runout; scenario=unadjusted"),
+        _claim(
+            id="hist", unit="year", value="2029", recipe="metric=runout; scenario=unadjusted; projection=historical"
+        ),
+    ]
     by_default = compare(small, REG, claims)  # the forecast with its default parameters, per projection
     from tracker.forecast import draw, exhaustion, load_params
 
@@ -265,14 +302,16 @@ def test_runout_comes_from_the_forecast_passed_in(small: Engine) -> None:
 def test_cli_mirrors_the_library(small: Engine, tmp_path: Path) -> None:
     db = str(small.url.database)
     claims = tmp_path / "claims.csv"
-    claims.write_text(_csv(GOOD, {**GOOD, "id": "formula", "source": "=HYPERLINK(\"x\")"}), encoding="utf-8")
+    claims.write_text(_csv(GOOD, {**GOOD, "id": "formula", "source": '=HYPERLINK("x")'}), encoding="utf-8")
     runner = CliRunner()
     as_json = runner.invoke(app, ["claims", "--claims", str(claims), "--db", db, "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     got = json.loads(as_json.stdout)["comparisons"]
     lib = compare(small, REG, load_claims(claims))
     assert got == [c.as_dict() for c in lib]
-    assert got[0]["ours"] == pytest.approx(3 / 6) and got[0]["sample"]["date"] == "2023-09-01"  # c named GPTBot that day
+    assert (
+        got[0]["ours"] == pytest.approx(3 / 6) and got[0]["sample"]["date"] == "2023-09-01"
+    )  # c named GPTBot that day
     as_csv = runner.invoke(app, ["claims", "--claims", str(claims), "--db", db, "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert [r["id"] for r in rows] == ["x-gptbot", "formula"]

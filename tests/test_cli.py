@@ -28,8 +28,9 @@ def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
 @needs_corpus
 def test_robots_on_a_real_file_json() -> None:
     path = corpus_path("history", "nytimes.com", "2024-06-23.txt")
-    code, output = invoke("robots", str(path), "-a", "GPTBot", "-a", "Googlebot", "-u", "/", "-u", "/search?q=x",
-                          "--format", "json")  # fmt: skip
+    code, output = invoke(
+        "robots", str(path), "-a", "GPTBot", "-a", "Googlebot", "-u", "/", "-u", "/search?q=x", "--format", "json"
+    )
     assert code == 0, output
     report = json.loads(output)
     by = {a["agent"]: a for a in report["agents"]}
@@ -91,17 +92,35 @@ def test_agents_list_filters_and_formats() -> None:
 
 def test_agents_sync_from_file_merges_without_losing_our_purposes(tmp_path: Path) -> None:
     registry = tmp_path / "agents.json"
-    registry.write_text(json.dumps({"agents": [
-        {"token": "GPTBot", "company": "OpenAI", "purpose": "training", "docs": "https://ours"},
-        {"token": "OAI-SearchBot", "company": "OpenAI", "purpose": "search"},
-    ]}))  # fmt: skip
+    registry.write_text(
+        json.dumps(
+            {
+                "agents": [
+                    {"token": "GPTBot", "company": "OpenAI", "purpose": "training", "docs": "https://ours"},
+                    {"token": "OAI-SearchBot", "company": "OpenAI", "purpose": "search"},
+                ]
+            }
+        )
+    )
     upstream = tmp_path / "robots.json"
-    upstream.write_text(json.dumps({
-        "GPTBot": {"operator": "OpenAI", "function": "AI Assistants", "respect": "Yes"},
-        "NewBot": {"operator": "New Co", "function": "AI Data Scrapers", "respect": "Yes",
-                   "description": "x. More info can be found at https://newbot.example/docs"},
-        "MistralAI-User/1.0": {"operator": "Mistral", "function": "AI Assistants", "respect": "Unclear at this time."},
-    }))  # fmt: skip
+    upstream.write_text(
+        json.dumps(
+            {
+                "GPTBot": {"operator": "OpenAI", "function": "AI Assistants", "respect": "Yes"},
+                "NewBot": {
+                    "operator": "New Co",
+                    "function": "AI Data Scrapers",
+                    "respect": "Yes",
+                    "description": "x. More info can be found at https://newbot.example/docs",
+                },
+                "MistralAI-User/1.0": {
+                    "operator": "Mistral",
+                    "function": "AI Assistants",
+                    "respect": "Unclear at this time.",
+                },
+            }
+        )
+    )
     code, output = invoke("agents", "sync", "--source", str(upstream), "--agents-file", str(registry), "--dry-run")
     assert code == 0 and "2 new agents" in output and "nothing written" in output
     assert "NewBot" not in registry.read_text()
@@ -118,8 +137,9 @@ def test_agents_sync_from_file_merges_without_losing_our_purposes(tmp_path: Path
 def test_agents_sync_offline_is_a_clear_error(tmp_path: Path) -> None:
     registry = tmp_path / "agents.json"
     registry.write_text(json.dumps({"agents": []}))
-    code, output = invoke("agents", "sync", "--source", "http://127.0.0.1:9/robots.json", "--agents-file",
-                          str(registry), "--timeout", "2")  # fmt: skip
+    code, output = invoke(
+        "agents", "sync", "--source", "http://127.0.0.1:9/robots.json", "--agents-file", str(registry), "--timeout", "2"
+    )
     assert code == 2 and "cannot fetch" in output and "--source PATH" in output
 
 
@@ -142,8 +162,14 @@ def test_settings_lists_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for args in (["--help"], ["robots", "--help"], ["agents", "--help"], ["agents", "list", "--help"],
-                 ["agents", "sync", "--help"], ["settings", "--help"]):  # fmt: skip
+    for args in (
+        ["--help"],
+        ["robots", "--help"],
+        ["agents", "--help"],
+        ["agents", "list", "--help"],
+        ["agents", "sync", "--help"],
+        ["settings", "--help"],
+    ):
         code, output = invoke(*args)
         assert code == 0 and "Usage" in output, args
 
@@ -187,8 +213,20 @@ def web() -> Iterator[str]:
 
 
 def test_installed_command_fetches_over_a_real_socket(web: str) -> None:
-    cmd = [sys.executable, "-m", "tracker", "robots", f"{web}/", "-a", "GPTBot", "-a", "CCBot", "--format", "json",
-           "--allow-private"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tracker",
+        "robots",
+        f"{web}/",
+        "-a",
+        "GPTBot",
+        "-a",
+        "CCBot",
+        "--format",
+        "json",
+        "--allow-private",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -234,8 +272,9 @@ def test_export_latest_on_an_empty_database(tmp_path: Path) -> None:
     assert len(output.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("command", [["export", "latest"], ["trends"], ["site", "example.com"],
-                                     ["trends", "--signal", "noai"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command", [["export", "latest"], ["trends"], ["site", "example.com"], ["trends", "--signal", "noai"]]
+)
 def test_read_commands_on_a_missing_database_name_the_path(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "typo" / "trackr.db"
     code, output = invoke(*command, "--db", str(missing))
@@ -251,8 +290,13 @@ def test_robots_table_stays_readable_piped_and_at_80_columns(columns: str) -> No
 
     path = corpus_path("history", "nytimes.com", "2024-06-23.txt")
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | ({"COLUMNS": columns} if columns else {})
-    proc = subprocess.run([sys.executable, "-m", "tracker", "robots", str(path), "-a", "GPTBot", "-a", "CCBot"],
-                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracker", "robots", str(path), "-a", "GPTBot", "-a", "CCBot"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     table = [line for line in lines if line.startswith(("┃", "│", "┏", "┡", "└"))]

@@ -21,7 +21,9 @@ BLOCK_GPT = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /privat
 
 def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
     return {
-        "ok.test": Host(robots=BLOCK_GPT, files={"/llms.txt": (200, "# Ok site\n> hello\n", {"Content-Type": "text/plain"})}),
+        "ok.test": Host(
+            robots=BLOCK_GPT, files={"/llms.txt": (200, "# Ok site\n> hello\n", {"Content-Type": "text/plain"})}
+        ),
         "allowall.test": Host(robots="User-agent: *\nDisallow:\n"),
         "notfound.test": Host(robots=None),
         "forbidden.test": Host(robots="no", robots_status=403),
@@ -43,41 +45,73 @@ def hosts(tmp_port_hint: int = 0) -> dict[str, Host]:
         "slowloris.test": Host(fault="slowloris"),
         "httponly.test": Host(robots="User-agent: GPTBot\nDisallow: /\n", fault="no_https"),
         "noself.test": Host(robots="User-agent: consent-tracker\nDisallow: /\n"),
-        "tdm.test": Host(files={"/.well-known/tdmrep.json": (200, '[{"location": "/", "tdm-reservation": 1}]', {"Content-Type": "application/json"})}),
+        "tdm.test": Host(
+            files={
+                "/.well-known/tdmrep.json": (
+                    200,
+                    '[{"location": "/", "tdm-reservation": 1}]',
+                    {"Content-Type": "application/json"},
+                )
+            }
+        ),
         "conflict.test": Host(
             robots="User-agent: *\nContent-Signal: ai-train=yes\nAllow: /\nUser-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n",
             homepage_headers=[("Content-Usage", "train-ai=n"), ("X-Robots-Tag", "CCBot: noai")],
-            files={"/.well-known/tdmrep.json": (200, '[{"location": "/", "tdm-reservation": 1', {"Content-Type": "application/json"}),
-                   "/llms.txt": (200, "<!doctype html><html>soft 404</html>", {"Content-Type": "text/html"})},
+            files={
+                "/.well-known/tdmrep.json": (
+                    200,
+                    '[{"location": "/", "tdm-reservation": 1',
+                    {"Content-Type": "application/json"},
+                ),
+                "/llms.txt": (200, "<!doctype html><html>soft 404</html>", {"Content-Type": "text/html"}),
+            },
         ),
         "signals.test": Host(
             robots="License: https://signals.test/license.xml\nUser-Agent: *\nContent-Signal: search=yes, ai-train=no\n"
-                   "Content-Usage: train-ai=n\nAllow: /\n",
+            "Content-Usage: train-ai=n\nAllow: /\n",
             homepage='<html><head><meta name="robots" content="noindex, noai"><meta name="tdm-reservation" content="1">'
-                     '</head><body>x<footer><a href="/agb">AGB</a> · <a href="/impressum">Impressum</a></footer></body></html>',
+            '</head><body>x<footer><a href="/agb">AGB</a> · <a href="/impressum">Impressum</a></footer></body></html>',
             homepage_headers=[("X-Robots-Tag", "noimageai"), ("X-Robots-Tag", "GPTBot: noarchive")],
-            files={"/ai.txt": (200, "User-Agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}),
-                   "/license.xml": (200, '<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license>'
-                                         '<permits type="usage">search</permits><prohibits type="usage">ai-train'
-                                         '</prohibits></license></content></rsl>', {"Content-Type": "application/rsl+xml"}),
-                   "/llms.txt": (200, "# Signals test\n> all the signals\n", {"Content-Type": "text/plain"}),
-                   "/.well-known/tdmrep.json": (200, "<html>not found</html>", {"Content-Type": "text/html"}),
-                   "/agb": (200, "<html><body><h1>Allgemeine Geschäftsbedingungen</h1><p>Die Nutzung von Crawlern, "
-                                 "Scrapern oder anderen automatisierten Verfahren ist untersagt.</p><p>Das Training von "
-                                 "Systemen der künstlichen Intelligenz mit unseren Inhalten ist nicht gestattet.</p>"
-                                 "<p>Wir behalten uns Text- und Data-Mining gemäß § 44b UrhG vor.</p></body></html>",
-                            {"Content-Type": "text/html; charset=utf-8"})},
+            files={
+                "/ai.txt": (200, "User-Agent: *\nDisallow: /\n", {"Content-Type": "text/plain"}),
+                "/license.xml": (
+                    200,
+                    '<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license>'
+                    '<permits type="usage">search</permits><prohibits type="usage">ai-train'
+                    "</prohibits></license></content></rsl>",
+                    {"Content-Type": "application/rsl+xml"},
+                ),
+                "/llms.txt": (200, "# Signals test\n> all the signals\n", {"Content-Type": "text/plain"}),
+                "/.well-known/tdmrep.json": (200, "<html>not found</html>", {"Content-Type": "text/html"}),
+                "/agb": (
+                    200,
+                    "<html><body><h1>Allgemeine Geschäftsbedingungen</h1><p>Die Nutzung von Crawlern, "
+                    "Scrapern oder anderen automatisierten Verfahren ist untersagt.</p><p>Das Training von "
+                    "Systemen der künstlichen Intelligenz mit unseren Inhalten ist nicht gestattet.</p>"
+                    "<p>Wir behalten uns Text- und Data-Mining gemäß § 44b UrhG vor.</p></body></html>",
+                    {"Content-Type": "text/html; charset=utf-8"},
+                ),
+            },
         ),
         # Terms kept on the parent company's host: read only after that host's robots.txt allows it.
         "esquire.test": Host(homepage=_footer("https://hearst.test/terms")),
         "cosmo.test": Host(homepage=_footer("https://hearst.test/terms")),
-        "hearst.test": Host(files={"/terms": (200, "<html><body><h1>Terms of Use</h1><p>You may not use our content to "
-                                                   "train artificial intelligence models.</p></body></html>",
-                                              {"Content-Type": "text/html"})}),
+        "hearst.test": Host(
+            files={
+                "/terms": (
+                    200,
+                    "<html><body><h1>Terms of Use</h1><p>You may not use our content to "
+                    "train artificial intelligence models.</p></body></html>",
+                    {"Content-Type": "text/html"},
+                )
+            }
+        ),
         "bgr.test": Host(homepage=_footer("https://pmc.test/terms")),
-        "pmc.test": Host(robots="User-agent: consent-tracker\nDisallow: /terms\n",
-                         files={"/terms": (200, "<html>never fetched</html>", {"Content-Type": "text/html"})}),
-    }  # fmt: skip
+        "pmc.test": Host(
+            robots="User-agent: consent-tracker\nDisallow: /terms\n",
+            files={"/terms": (200, "<html>never fetched</html>", {"Content-Type": "text/html"})},
+        ),
+    }
 
 
 #: Hosts that keep other sites' terms and are not in the crawled site list themselves.
@@ -85,7 +119,9 @@ TERMS_HOSTS = {"hearst.test", "pmc.test"}
 
 
 def _footer(href: str) -> str:
-    return f'<html><body><p>news</p><footer><div><div><a href="{href}">Terms of Use</a></div></div></footer></body></html>'
+    return (
+        f'<html><body><p>news</p><footer><div><div><a href="{href}">Terms of Use</a></div></div></footer></body></html>'
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,11 +143,30 @@ def crawled(web: FakeWeb, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     tmp = tmp_path_factory.mktemp("crawl")
     sites = tmp / "sites.csv"
     names = sorted(set(web.hosts) - TERMS_HOSTS)
-    sites.write_text("rank,domain,category\n" + "".join(f"{i},{h},test\n" for i, h in enumerate(names, 1))
-                     + "999,not a domain,test\n1000,ok.test,test\n")  # fmt: skip
+    sites.write_text(
+        "rank,domain,category\n"
+        + "".join(f"{i},{h},test\n" for i, h in enumerate(names, 1))
+        + "999,not a domain,test\n1000,ok.test,test\n"
+    )
     db = tmp / "crawl.db"
-    proc = run_cli("crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "30", "--delay", "0",
-                   "--timeout", "2", "--total-timeout", "4", "--retries", "1", *web.connect_to_args())  # fmt: skip
+    proc = run_cli(
+        "crawl",
+        "--sites",
+        str(sites),
+        "--db",
+        str(db),
+        "--concurrency",
+        "30",
+        "--delay",
+        "0",
+        "--timeout",
+        "2",
+        "--total-timeout",
+        "4",
+        "--retries",
+        "1",
+        *web.connect_to_args(),
+    )
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert "not a valid domain name" in proc.stderr and "listed again" in proc.stderr
     export = run_cli("export", "latest", "--db", str(db), "--format", "jsonl")
@@ -121,15 +176,36 @@ def crawled(web: FakeWeb, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
 
 
 EXPECTED = {
-    "ok.test": "ok", "allowall.test": "ok", "notfound.test": "no_robots", "forbidden.test": "blocked_4xx",
-    "error500.test": "unreachable", "ratelimited.test": "unreachable", "chain.test": "ok",
-    "toolong.test": "redirect_loop", "loop.test": "redirect_loop", "cross.test": "ok", "target.test": "ok",
-    "private.test": "network_error", "huge.test": "ok", "bomb.test": "ok", "binary.test": "ok",
-    "badutf8.test": "ok", "soft404.test": "soft404_html", "reset.test": "network_error",
-    "slow.test": "network_error", "slowloris.test": "network_error", "httponly.test": "ok", "noself.test": "ok",
-    "tdm.test": "ok", "badtls.invalid": "network_error", "signals.test": "ok", "conflict.test": "ok",
-    "esquire.test": "ok", "cosmo.test": "ok", "bgr.test": "ok",
-}  # fmt: skip
+    "ok.test": "ok",
+    "allowall.test": "ok",
+    "notfound.test": "no_robots",
+    "forbidden.test": "blocked_4xx",
+    "error500.test": "unreachable",
+    "ratelimited.test": "unreachable",
+    "chain.test": "ok",
+    "toolong.test": "redirect_loop",
+    "loop.test": "redirect_loop",
+    "cross.test": "ok",
+    "target.test": "ok",
+    "private.test": "network_error",
+    "huge.test": "ok",
+    "bomb.test": "ok",
+    "binary.test": "ok",
+    "badutf8.test": "ok",
+    "soft404.test": "soft404_html",
+    "reset.test": "network_error",
+    "slow.test": "network_error",
+    "slowloris.test": "network_error",
+    "httponly.test": "ok",
+    "noself.test": "ok",
+    "tdm.test": "ok",
+    "badtls.invalid": "network_error",
+    "signals.test": "ok",
+    "conflict.test": "ok",
+    "esquire.test": "ok",
+    "cosmo.test": "ok",
+    "bgr.test": "ok",
+}
 
 
 def test_every_host_has_the_right_robots_status(crawled: tuple[Path, dict[str, dict]]) -> None:
@@ -140,8 +216,13 @@ def test_every_host_has_the_right_robots_status(crawled: tuple[Path, dict[str, d
 
 def test_verdicts_and_stances(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
-    assert r["ok.test"]["agents"]["GPTBot"] == {"allowed_root": False, "named": True, "stance": "full_block",
-                                                "training_optout": False, "training_optout_sources": []}  # fmt: skip
+    assert r["ok.test"]["agents"]["GPTBot"] == {
+        "allowed_root": False,
+        "named": True,
+        "stance": "full_block",
+        "training_optout": False,
+        "training_optout_sources": [],
+    }
     assert r["ok.test"]["agents"]["CCBot"]["stance"] == "partial_block"
     assert r["chain.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # followed 3 redirects
     # Rules apply to the original host: cross.test redirected to target.test's file.
@@ -211,8 +292,22 @@ def _slow_crawl_args(web: FakeWeb, tmp_path: Path, names: list[str], db: Path) -
     """CLI arguments crawling `names` (robots.txt only, 10 at a time) into `db`."""
     sites = tmp_path / "sites.txt"
     sites.write_text("\n".join(names) + "\n")
-    return ["-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency", "10",
-            "--delay", "0", "--resources", "robots", *web.connect_to_args()]  # fmt: skip
+    return [
+        "-m",
+        "tracker",
+        "crawl",
+        "--sites",
+        str(sites),
+        "--db",
+        str(db),
+        "--concurrency",
+        "10",
+        "--delay",
+        "0",
+        "--resources",
+        "robots",
+        *web.connect_to_args(),
+    ]
 
 
 def _wait_for_first_batch(db: Path, timeout: float = 60) -> None:
@@ -266,8 +361,13 @@ def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert s["content_signal"] == {"search": "yes", "ai-train": "no"}
     assert s["content_usage"] == {"train-ai": "n"}
     assert s["rsl_license"] == "https://signals.test/license.xml"
-    assert s["rsl"] == {"status": "valid", "permits": ["search"], "prohibits": ["ai-train"], "payments": [],
-                        "training": "prohibited"}  # fmt: skip
+    assert s["rsl"] == {
+        "status": "valid",
+        "permits": ["search"],
+        "prohibits": ["ai-train"],
+        "payments": [],
+        "training": "prohibited",
+    }
     assert s["ai_txt"] is True and s["ai_txt_stance"] == "full_optout"
     assert s["llms_txt"] is True
     tos = s["tos"]

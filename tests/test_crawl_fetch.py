@@ -28,9 +28,17 @@ def fetch(handler: Handler, target: str = "example.com", **kw: object) -> Robots
 
 @pytest.mark.parametrize(
     ("status", "expected"),
-    [(200, "ok"), (404, "no_robots"), (410, "no_robots"), (401, "blocked_4xx"), (403, "blocked_4xx"),
-     (429, "unreachable"), (500, "unreachable"), (503, "unreachable")],
-)  # fmt: skip
+    [
+        (200, "ok"),
+        (404, "no_robots"),
+        (410, "no_robots"),
+        (401, "blocked_4xx"),
+        (403, "blocked_4xx"),
+        (429, "unreachable"),
+        (500, "unreachable"),
+        (503, "unreachable"),
+    ],
+)
 def test_status_classes(status: int, expected: str) -> None:
     r = fetch(lambda req: httpx.Response(status, text="User-agent: *\nDisallow: /\n"))
     assert (r.status, r.http_status) == (expected, status)
@@ -184,8 +192,12 @@ def test_user_agent_identifies_with_contact(monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.mark.parametrize(
     ("target", "url"),
-    [("example.com", "https://example.com/robots.txt"), ("https://Example.com/a/b?c", "https://example.com/robots.txt"),
-     ("http://example.com:8080/x", "http://example.com:8080/robots.txt"), ("bücher.de", "https://xn--bcher-kva.de/robots.txt")],
-)  # fmt: skip
+    [
+        ("example.com", "https://example.com/robots.txt"),
+        ("https://Example.com/a/b?c", "https://example.com/robots.txt"),
+        ("http://example.com:8080/x", "http://example.com:8080/robots.txt"),
+        ("bücher.de", "https://xn--bcher-kva.de/robots.txt"),
+    ],
+)
 def test_robots_url(target: str, url: str) -> None:
     assert robots_url(target) == url

@@ -38,8 +38,10 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     start = datetime(2024, 1, 15, tzinfo=UTC)
     for month in range(13):
         at = start + timedelta(days=30 * month)
-        w.record("news.example", [Observation("robots", at, "ok", 200,
-                                              body=SCRIPT if month >= 3 else b"User-agent: *\nAllow: /\n")])  # fmt: skip
+        w.record(
+            "news.example",
+            [Observation("robots", at, "ok", 200, body=SCRIPT if month >= 3 else b"User-agent: *\nAllow: /\n")],
+        )
         w.record("open.example", [Observation("robots", at, "ok", 200, body=b"User-agent: *\nAllow: /\n")])
         w.record("down.example", [Observation("robots", at, "unreachable", 503)])
     detect_changes(engine, [w.site_id(d) for d in ("news.example", "open.example", "down.example")])
@@ -101,8 +103,9 @@ def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypat
     gap = _run("gap", populated).dataframe[0].value
     last = figures["gap"][-1]
     share = last["synthetic_share"]
-    assert gap.iloc[-1]["synthetic share, median (80%)"] == (f"{share['median']:.0%} ({share['p10']:.0%}–"
-                                                               f"{share['p90']:.0%})")  # fmt: skip
+    assert gap.iloc[-1]["synthetic share, median (80%)"] == (
+        f"{share['median']:.0%} ({share['p10']:.0%}–{share['p90']:.0%})"
+    )
 
 
 def test_agents_page_driven_by_key(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,7 +129,9 @@ def test_sites_page_shows_robots_txt_as_text(populated: Path, monkeypatch: pytes
     assert not at.exception
 
 
-def test_changes_page_lists_restrictions_with_links_to_the_diff(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changes_page_lists_restrictions_with_links_to_the_diff(
+    populated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     at = _run("changes", populated, changes_since=datetime(2023, 1, 1).date())
     assert not at.exception, at.exception
@@ -185,8 +190,12 @@ def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tracker", "dashboard", "--db", str(populated), "--port",
-                             str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "dashboard", "--db", str(populated), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     shots = Path(os.environ.get("CONSENT_TRACKER_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     try:
@@ -206,11 +215,13 @@ def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
             for name in PAGES:
                 page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}")  # the default page is /
                 page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
-                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                                       timeout=120_000)  # fmt: skip
+                page.wait_for_function(
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
+                )
                 if name in ("overview", "agents", "forecast", "gap"):
-                    page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, "
-                                           "[data-testid='stVegaLiteChart'] svg", timeout=60_000)  # fmt: skip
+                    page.wait_for_selector(
+                        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg", timeout=60_000
+                    )
                 page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
                 assert page.query_selector("[data-testid='stException']") is None, f"an exception on {name}"
                 assert page.get_by_text("Page not found").count() == 0, name

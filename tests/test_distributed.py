@@ -23,16 +23,16 @@ N = 120
 
 
 def _cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def _hosts() -> dict[str, Host]:
     hosts = {}
     for i in range(N):
         robots = "User-agent: GPTBot\nDisallow: /\n" if i % 3 == 0 else f"User-agent: *\nDisallow: /p{i}/\n"
-        hosts[f"d{i}.test"] = Host(robots=robots, latency=0.15,
-                                   fault="status" if i % 17 == 0 else None, arg=503)  # fmt: skip
+        hosts[f"d{i}.test"] = Host(robots=robots, latency=0.15, fault="status" if i % 17 == 0 else None, arg=503)
     return hosts
 
 
@@ -45,8 +45,17 @@ def test_two_workers_one_killed_record_every_site_once_as_one_process_would(tmp_
     try:
         sites = tmp_path / "sites.txt"
         sites.write_text("".join(f"d{i}.test\n" for i in range(N)))
-        common = ["--sites", str(sites), "--resources", "robots", "--delay", "0", "--retries", "0",
-                  *web.connect_to_args()]  # fmt: skip
+        common = [
+            "--sites",
+            str(sites),
+            "--resources",
+            "robots",
+            "--delay",
+            "0",
+            "--retries",
+            "0",
+            *web.connect_to_args(),
+        ]
         # The reference: one process, SQLite.
         lite = tmp_path / "one.db"
         r = _cli("crawl", *common, "--db", str(lite))
@@ -61,8 +70,20 @@ def test_two_workers_one_killed_record_every_site_once_as_one_process_would(tmp_
         assert status["status"] == "running" and status["recorded"] == 0 and status["jobs"] == {"todo": 15}
         hits_before = sum(web.hits.values())
 
-        worker = [sys.executable, "-m", "tracker", "worker", "--db", pg, "--concurrency", "2", "--heartbeat", "1",
-                  "--stalled-after", "3"]  # fmt: skip
+        worker = [
+            sys.executable,
+            "-m",
+            "tracker",
+            "worker",
+            "--db",
+            pg,
+            "--concurrency",
+            "2",
+            "--heartbeat",
+            "1",
+            "--stalled-after",
+            "3",
+        ]
         doomed = subprocess.Popen(worker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         engine = open_store(pg)
 
@@ -93,13 +114,21 @@ def test_two_workers_one_killed_record_every_site_once_as_one_process_would(tmp_
             survivor.communicate(timeout=30)
 
         with engine.connect() as conn:
-            dist = conn.execute(text(
-                "SELECT s.domain, v.kind, v.status, v.http_status, b.sha256 FROM versions v JOIN sites s ON "
-                "s.id = v.site_id LEFT JOIN bodies b ON b.id = v.body_id")).all()  # fmt: skip
+            dist = conn.execute(
+                text(
+                    "SELECT s.domain, v.kind, v.status, v.http_status, b.sha256 FROM versions v JOIN sites s ON "
+                    "s.id = v.site_id LEFT JOIN bodies b ON b.id = v.body_id"
+                )
+            ).all()
             per_site = conn.execute(text("SELECT count(*), count(DISTINCT site_id) FROM versions")).one()
-        one = sqlite3.connect(lite).execute(
-            "SELECT s.domain, v.kind, v.status, v.http_status, b.sha256 FROM versions v JOIN sites s ON "
-            "s.id = v.site_id LEFT JOIN bodies b ON b.id = v.body_id").fetchall()  # fmt: skip
+        one = (
+            sqlite3.connect(lite)
+            .execute(
+                "SELECT s.domain, v.kind, v.status, v.http_status, b.sha256 FROM versions v JOIN sites s ON "
+                "s.id = v.site_id LEFT JOIN bodies b ON b.id = v.body_id"
+            )
+            .fetchall()
+        )
         assert tuple(per_site) == (N, N)  # one version per site: nothing recorded twice
         assert _content(dist) == _content(one)  # the same content as the single-process crawl
         # Only the killed worker's unrecorded sites were fetched again (one robots.txt each, https): at most its
@@ -124,21 +153,44 @@ def test_wait_and_a_distributed_scheduler(tmp_path: Path) -> None:
     hosts = {f"w{i}.test": Host(robots=f"User-agent: *\nDisallow: /x{i}/\n") for i in range(20)}
     web = FakeWeb(hosts, tmp_path).start()
     pg = new_store_url("postgresql", tmp_path)
-    worker = subprocess.Popen([sys.executable, "-m", "tracker", "worker", "--db", pg, "--heartbeat", "1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "worker", "--db", pg, "--heartbeat", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         sites = tmp_path / "sites.txt"
         sites.write_text("".join(f"w{i}.test\n" for i in range(20)))
         net = ["--delay", "0", *web.connect_to_args()]
         # --wait blocks until the workers are done, then says how it ended.
-        r = _cli("crawl", "--sites", str(sites), "--resources", "robots", "--db", pg, "--distributed", "--wait",
-                 "--batch", "5", *net)  # fmt: skip
+        r = _cli(
+            "crawl",
+            "--sites",
+            str(sites),
+            "--resources",
+            "robots",
+            "--db",
+            pg,
+            "--distributed",
+            "--wait",
+            "--batch",
+            "5",
+            *net,
+        )
         assert r.returncode == 0, r.stderr
         assert "20 sites deferred as 4 jobs" in r.stdout and "done: 20 of 20 sites recorded" in r.stdout, r.stdout
         # The scheduler's crawl jobs defer to the workers when distributed.
         assert _cli("sites", "add", str(sites), "--db", pg).returncode == 0
-        r = _cli("schedule", "--run", "robots", "--distributed", "--db", pg, *web.connect_to_args(),
-                 env={**os.environ, "CONSENT_TRACKER_FEEDS_DIR": str(tmp_path / "feeds")})  # not the project's data/
+        r = _cli(
+            "schedule",
+            "--run",
+            "robots",
+            "--distributed",
+            "--db",
+            pg,
+            *web.connect_to_args(),
+            env={**os.environ, "CONSENT_TRACKER_FEEDS_DIR": str(tmp_path / "feeds")},
+        )  # not the project's data/
         assert (tmp_path / "feeds" / "all.atom").exists()
         assert r.returncode == 0, r.stderr
         assert "status deferred" in r.stdout and "jobs 4" not in r.stdout, r.stdout  # 20 sites, batches of 50: 1 job

@@ -96,8 +96,14 @@ def test_year_month_is_the_calendar_month_not_the_decimal() -> None:
     grid = np.linspace(2024.0, 2040.0, 16 * 12 + 1)
     months = [year_month(float(t)) for t in grid]
     assert len(set(months)) == len(months) and months[7] == "2024-08" and months[-1] == "2040-01"
-    e = {"median": 2027.8, "p10": 2026.5, "p90": 2029.2, "median_month": "2027-10", "p10_month": "2026-07",
-         "p90_month": "2029-03"}
+    e = {
+        "median": 2027.8,
+        "p10": 2026.5,
+        "p90": 2029.2,
+        "median_month": "2027-10",
+        "p10_month": "2026-07",
+        "p90_month": "2029-03",
+    }
     assert runout_text(e) == "Oct 2027 (80%: Jul 2026 – Mar 2029)"
     assert runout_text({**e, "p90_month": None, "p90": None}, horizon=2040) == "Oct 2027 (80%: Jul 2026 – after 2040)"
 
@@ -116,11 +122,11 @@ def test_every_run_out_carries_its_months() -> None:
         ("end=2020", "end"),  # a horizon in the past
         ("stock.quality=[0.1, 1.4]", "stock.quality"),  # a share above 1
         ("stock.quality=[0.1, 0.4, 120]", "stock.quality"),  # a band outside 0–100%
-        ("consent.rule=\"some\"", "consent.rule"),
+        ('consent.rule="some"', "consent.rule"),
         ("consent.preferences_min_share=1.5", "consent.preferences_min_share"),
         ("draws=3", "draws"),
         ("draws=1500.5", "draws"),  # never truncated silently
-        ("seed=\"abc\"", "seed"),
+        ('seed="abc"', "seed"),
         ("stock=3", "stock"),  # a section, not a value
         ("stock.base_year=1900", "stock.base_year"),
         ("demand.overtraining=-1", "demand.overtraining"),
@@ -144,8 +150,11 @@ def monthly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         at = start + timedelta(days=30.44 * month)
         for i in range(30):
             blocks = i < 3 + (9 * month) // 23
-            body = (BODIES["google_extended_only"] if i % 2 else b"User-agent: GPTBot\nDisallow: /\n") if blocks \
+            body = (
+                (BODIES["google_extended_only"] if i % 2 else b"User-agent: GPTBot\nDisallow: /\n")
+                if blocks
                 else BODIES["open"]
+            )
             w.record(f"m{i}.example", [Observation("robots", at, "ok", 200, body=body)])
     return path
 
@@ -157,8 +166,16 @@ def test_a_report_and_the_cli_give_the_same_forecast(monthly: Path, tmp_path: Pa
     write_report(open_store(monthly), REG, tmp_path / "r", "md")
     figures = json.loads((tmp_path / "r" / "figures.json").read_text())
     assert figures["figures"]["forecast"] == from_cli
-    for key in ("generated_at", "data_through", "sample", "weighting", "definitions", "tracker_version",
-                "parameters", "figures"):
+    for key in (
+        "generated_at",
+        "data_through",
+        "sample",
+        "weighting",
+        "definitions",
+        "tracker_version",
+        "parameters",
+        "figures",
+    ):
         assert key in figures
     assert figures["data_through"] == from_cli["data_through"] == figures["sample"]["to"]
     assert figures["parameters"] == from_cli["params"]

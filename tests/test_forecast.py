@@ -93,10 +93,10 @@ def test_a_larger_stock_never_advances_run_out(factor: float) -> None:
 def test_params_files_and_overrides(tmp_path: Path) -> None:
     f = tmp_path / "p.toml"
     f.write_text('draws = 1000\n[stock]\nquality = [0.2, 0.3]\n[demand]\nprojection = "pooled"\n')
-    p = load_params(f, ["consent.purpose=\"search\"", "demand.overtraining=2"])
+    p = load_params(f, ['consent.purpose="search"', "demand.overtraining=2"])
     assert p.draws == 1000 and p.stock.quality == Interval(0.2, 0.3) and p.demand.projection == "pooled"
     assert p.consent.purpose == "search" and p.demand.overtraining == 2.0
-    for bad in (["stock.nope=1"], ["demand.projection=\"magic\""], ["stock.quality=[3, 1]"], ["nonsense"]):
+    for bad in (["stock.nope=1"], ['demand.projection="magic"'], ["stock.quality=[3, 1]"], ["nonsense"]):
         with pytest.raises(ParamsError):
             load_params(None, bad)
     assert p.as_dict()["stock"]["quality"] == [0.2, 0.3, 90.0]
@@ -125,9 +125,11 @@ def test_backtest_on_the_corpus_history(history: object) -> None:
     bt = backtest(m.t, m.r)  # every origin from 2023-06 (12 months behind it), forecast 3, 6 and 12 months ahead
     assert bt is not None
     for s in bt.horizons:
-        print(f"backtest {s.months} months ahead, {s.origins} origins: off by {s.mae:.4f} on average (last value "
-              f"{s.mae_last_value:.4f}, drift {s.mae_drift:.4f}, damped trend {s.mae_damped_trend:.4f}); "
-              f"band held {s.coverage:.0%}")
+        print(
+            f"backtest {s.months} months ahead, {s.origins} origins: off by {s.mae:.4f} on average (last value "
+            f"{s.mae_last_value:.4f}, drift {s.mae_drift:.4f}, damped trend {s.mae_damped_trend:.4f}); "
+            f"band held {s.coverage:.0%}"
+        )
     assert [(s.months, s.origins) for s in bt.horizons] == [(3, 11), (6, 8), (12, 2)]  # 25 months, to 2024-07
     three, six = bt.at(3), bt.at(6)
     assert three is not None and six is not None
@@ -150,12 +152,20 @@ def test_consent_adjustment_uses_the_measured_series(history: object) -> None:
 
 
 def test_cli_json_is_the_public_interface(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["forecast", "--format", "json", "--draws", "3000", "--db",
-                                      str(_empty_db(tmp_path))])  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["forecast", "--format", "json", "--draws", "3000", "--db", str(_empty_db(tmp_path))]
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    for key in ("exhaustion", "exhaustion_consent_adjusted", "stock_tokens", "restricted_share", "gap", "params",
-                "sample"):  # fmt: skip
+    for key in (
+        "exhaustion",
+        "exhaustion_consent_adjusted",
+        "stock_tokens",
+        "restricted_share",
+        "gap",
+        "params",
+        "sample",
+    ):
         assert key in out
     assert set(out["exhaustion"]) == {"median", "p10", "p90", "median_month", "p10_month", "p90_month"}
     assert set(out["stock_tokens"]) >= {"median", "p5", "p95"}
@@ -173,12 +183,28 @@ def _empty_db(tmp_path: Path) -> Path:
 def test_restriction_of_one_agent_or_company_is_the_trend_figure(history: object) -> None:
     from tracker.trends import restriction_series
 
-    gpt = measured_restriction(history, REG, load_params(overrides=['consent.group_by="agent"',  # type: ignore[arg-type]
-                                                                    'consent.group="GPTBot"']))  # fmt: skip
+    gpt = measured_restriction(
+        history,
+        REG,
+        load_params(
+            overrides=[
+                'consent.group_by="agent"',  # type: ignore[arg-type]
+                'consent.group="GPTBot"',
+            ]
+        ),
+    )
     trend = restriction_series(history, REG, ["GPTBot"])  # type: ignore[arg-type]
     assert [r.blocked_share for r in gpt.rows] == [r.blocked_share for r in trend]
-    openai = measured_restriction(history, REG, load_params(overrides=['consent.group_by="company"',  # type: ignore[arg-type]
-                                                                       'consent.group="OpenAI"']))  # fmt: skip
+    openai = measured_restriction(
+        history,
+        REG,
+        load_params(
+            overrides=[
+                'consent.group_by="company"',  # type: ignore[arg-type]
+                'consent.group="OpenAI"',
+            ]
+        ),
+    )
     assert set(openai.agents) >= {"GPTBot", "ChatGPT-User"} and openai.r[-1] >= gpt.r[-1]
     with pytest.raises(ParamsError, match="names the company"):
         load_params(overrides=['consent.group_by="company"'])

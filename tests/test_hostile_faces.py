@@ -60,8 +60,10 @@ def test_changes_diff_with_escape_sequences_does_not_reach_the_terminal(tmp_path
     db = tmp_path / "c.db"
     engine = open_store(db)
     w = Writer(engine)
-    w.record("evil.example", [Observation("robots", datetime(2024, 1, 1, tzinfo=UTC), "ok", 200,
-                                          body=b"User-agent: *\nAllow: /\n")])  # fmt: skip
+    w.record(
+        "evil.example",
+        [Observation("robots", datetime(2024, 1, 1, tzinfo=UTC), "ok", 200, body=b"User-agent: *\nAllow: /\n")],
+    )
     w.record("evil.example", [Observation("robots", datetime(2024, 2, 1, tzinfo=UTC), "ok", 200, body=EVIL)])
     detect_changes(engine, [w.site_id("evil.example")])
     result = CliRunner().invoke(app, ["changes", "--diff", "--db", str(db)])

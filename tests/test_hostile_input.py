@@ -221,9 +221,15 @@ def test_the_writer_refuses_dates_outside_the_webs_history(tmp_path: Path, at: s
     from tracker.store.writer import Observation, Writer
 
     engine = open_store(f"sqlite:///{tmp_path / 't.db'}")
-    ok = Observation(kind="robots", seen_at=datetime(2024, 1, 1, tzinfo=UTC), status="ok", http_status=200,
-                     body=_ROBOTS.encode())  # fmt: skip
-    bad = Observation(kind="robots", seen_at=datetime.fromisoformat(at).replace(tzinfo=UTC), status="ok",
-                      http_status=200, body=b"User-agent: *\nAllow: /\n")  # fmt: skip
+    ok = Observation(
+        kind="robots", seen_at=datetime(2024, 1, 1, tzinfo=UTC), status="ok", http_status=200, body=_ROBOTS.encode()
+    )
+    bad = Observation(
+        kind="robots",
+        seen_at=datetime.fromisoformat(at).replace(tzinfo=UTC),
+        status="ok",
+        http_status=200,
+        body=b"User-agent: *\nAllow: /\n",
+    )
     with Writer(engine) as w, pytest.raises(StoreError, match=at):
         w.record("example.com", [ok, bad])

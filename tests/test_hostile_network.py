@@ -60,8 +60,10 @@ BOMBS = _bombs()
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
-    hosts = {name: Host(fault="encoded", arg=spec, files={"/": (200, spec[1], {"Content-Encoding": spec[0]})})
-             for name, spec in BOMBS.items()}  # fmt: skip
+    hosts = {
+        name: Host(fault="encoded", arg=spec, files={"/": (200, spec[1], {"Content-Encoding": spec[0]})})
+        for name, spec in BOMBS.items()
+    }
     hosts["drip.test"] = Host(fault="drip", arg=30)
     w = FakeWeb(hosts, tmp_path_factory.mktemp("hostile")).start()
     yield w
@@ -69,8 +71,10 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
 
 
 def _guard(web: FakeWeb) -> Guard:
-    return Guard(allow_private=True, connect_to=[ConnectTo("", 80, "127.0.0.1", web.http_port),
-                                                 ConnectTo("", 443, "127.0.0.1", web.https_port)])  # fmt: skip
+    return Guard(
+        allow_private=True,
+        connect_to=[ConnectTo("", 80, "127.0.0.1", web.http_port), ConnectTo("", 443, "127.0.0.1", web.https_port)],
+    )
 
 
 def _run(web: FakeWeb, call: Any) -> tuple[RobotsFetch, float, int]:
@@ -101,8 +105,9 @@ def test_stacked_compression_bomb_costs_the_cap(web: FakeWeb, host: str, path: s
     kind = "robots" if path == "/robots.txt" else "homepage"
 
     async def call(client: Any, guard: Guard) -> RobotsFetch:
-        return await fetch_url(client, f"https://{host}{path}", kind, guard=guard, max_bytes=ROBOTS_MAX_BYTES,
-                               total_timeout=30)  # fmt: skip
+        return await fetch_url(
+            client, f"https://{host}{path}", kind, guard=guard, max_bytes=ROBOTS_MAX_BYTES, total_timeout=30
+        )
 
     r, seconds, peak = _run(web, call)
     print(f"{host}{path}: {len(BOMBS[host][1])} bytes sent, peak {peak / 2**20:.1f} MiB, {seconds:.2f} s")
@@ -149,11 +154,32 @@ def test_file_handle_limit_clamps_concurrency_and_is_never_a_site_fault(tmp_path
         sites = tmp_path / "sites.txt"
         sites.write_text("\n".join(many) + "\n")
         db = tmp_path / "f.db"
-        args = [sys.executable, "-m", "tracker", "crawl", "--sites", str(sites), "--db", str(db), "--concurrency",
-                "1000", "--delay", "0", "--resources", "robots", "--retries", "0", *w.connect_to_args()]  # fmt: skip
+        args = [
+            sys.executable,
+            "-m",
+            "tracker",
+            "crawl",
+            "--sites",
+            str(sites),
+            "--db",
+            str(db),
+            "--concurrency",
+            "1000",
+            "--delay",
+            "0",
+            "--resources",
+            "robots",
+            "--retries",
+            "0",
+            *w.connect_to_args(),
+        ]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=180, preexec_fn=lambda: _limit_files(200))
-        export = subprocess.run([sys.executable, "-m", "tracker", "export", "latest", "--db", str(db), "--format",
-                                 "jsonl"], capture_output=True, text=True, timeout=60)  # fmt: skip
+        export = subprocess.run(
+            [sys.executable, "-m", "tracker", "export", "latest", "--db", str(db), "--format", "jsonl"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         w.stop()
     records = [json.loads(line) for line in export.stdout.splitlines()]
@@ -195,8 +221,9 @@ def test_unrecorded_sites_leave_the_run_unfinished(tmp_path: Path, monkeypatch: 
 
     async def go() -> Any:
         async with make_client(transport=httpx.MockTransport(handler)) as client:
-            return await run_crawl(engine, [SiteEntry("good.test"), SiteEntry("bad.test")], config, source="t",
-                                   client=client)  # fmt: skip
+            return await run_crawl(
+                engine, [SiteEntry("good.test"), SiteEntry("bad.test")], config, source="t", client=client
+            )
 
     summary = asyncio.run(go())
     assert (summary.done, summary.unrecorded, summary.status) == (1, 1, "interrupted")

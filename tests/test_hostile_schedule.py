@@ -58,10 +58,17 @@ def test_control_characters_in_a_diff_leave_every_feed_strict_xml(engine: Engine
         assert not any(ch in c for c in contents for ch in CONTROL.decode()), p
 
 
-@pytest.mark.parametrize(("raw", "shown"), [
-    ("a\x00b", "a\\x00b"), ("\x0b\x0c\x1b\x7f", "\\x0b\\x0c\\x1b\x7f"), ("tab\tlf\ncr\r", "tab\tlf\ncr\r"),
-    ("\ud800", "\\ud800"), ("\ufffe\uffff", "\\ufffe\\uffff"), ("é €", "é €"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\x00b", "a\\x00b"),
+        ("\x0b\x0c\x1b\x7f", "\\x0b\\x0c\\x1b\x7f"),
+        ("tab\tlf\ncr\r", "tab\tlf\ncr\r"),
+        ("\ud800", "\\ud800"),
+        ("\ufffe\uffff", "\\ufffe\\uffff"),
+        ("é €", "é €"),
+    ],
+)
 def test_xml_text_escapes_what_xml_cannot_carry(raw: str, shown: str) -> None:
     assert xml_text(raw) == shown
     etree.fromstring(f"<a>{xml_text(raw)}</a>".encode("utf-8", "surrogatepass"))
@@ -146,15 +153,21 @@ def test_a_receiver_that_answers_2xx_and_drips_its_body_is_not_waited_for(engine
         hook.stop()
 
 
-def _tracked_site_with_pending_events(tmp_path: Path) -> tuple[Path, Engine, FakeWeb, DripReceiver, tuple[str, ...], str]:
+def _tracked_site_with_pending_events(
+    tmp_path: Path,
+) -> tuple[Path, Engine, FakeWeb, DripReceiver, tuple[str, ...], str]:
     """A store tracking one site whose change events wait for delivery, its fake web, and a dripping receiver."""
     db = tmp_path / "s.db"
     e = open_store(str(db))
     Writer(e).record("s0.test", [robots(0, OPEN), robots(3, HOSTILE)])  # events already waiting for delivery
     detect_changes(e, [sid(e, "s0.test")], AGENTS)
     (tmp_path / "sites.txt").write_text("s0.test\n")
-    add = subprocess.run([sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    add = subprocess.run(
+        [sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert add.returncode == 0, add.stderr
     web = FakeWeb({"s0.test": Host(robots="User-agent: *\nDisallow: /private/\n")}, tmp_path).start()
     args = web.connect_to_args()
@@ -166,10 +179,16 @@ def test_a_scheduled_run_with_a_dripping_receiver_ends_within_the_deadline(tmp_p
     db, e, web, hook, connect_to, ca_bundle = _tracked_site_with_pending_events(tmp_path)
     e.dispose()
     opts = ScheduleOptions(
-        db=str(db), settings={**resolve_all(), "delay": 0}, connect_to=connect_to, ca_bundle=ca_bundle,
-        allow_private=True, feeds_dir=str(tmp_path / "feeds"), webhook_url=hook.url, webhook_timeout=1.0,
+        db=str(db),
+        settings={**resolve_all(), "delay": 0},
+        connect_to=connect_to,
+        ca_bundle=ca_bundle,
+        allow_private=True,
+        feeds_dir=str(tmp_path / "feeds"),
+        webhook_url=hook.url,
+        webhook_timeout=1.0,
         webhook_retries=1,
-    )  # fmt: skip
+    )
     try:
         t = time.monotonic()
         result = run_job("robots", opts.as_kwargs())
@@ -203,8 +222,12 @@ def _wait_for(cond: object, timeout: float, what: str) -> None:
 def test_one_scheduler_per_store_and_a_killed_one_is_taken_over(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     lock = tmp_path / "s.db.scheduler.lock"
-    env = {**os.environ, "CONSENT_TRACKER_SCHEDULE_ROBOTS": "every 1h", "CONSENT_TRACKER_SCHEDULE_SIGNALS": "off",
-           "CONSENT_TRACKER_SCHEDULE_WAYBACK": "off"}  # fmt: skip
+    env = {
+        **os.environ,
+        "CONSENT_TRACKER_SCHEDULE_ROBOTS": "every 1h",
+        "CONSENT_TRACKER_SCHEDULE_SIGNALS": "off",
+        "CONSENT_TRACKER_SCHEDULE_WAYBACK": "off",
+    }
     cmd = [sys.executable, "-m", "tracker", "schedule", "--db", str(db)]
     procs: list[subprocess.Popen[str]] = []
 
@@ -257,8 +280,12 @@ def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
     detect_changes(e, [sid(e, "s0.test")], AGENTS)
     e.dispose()
     (tmp_path / "sites.txt").write_text("s0.test\n")
-    add = subprocess.run([sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    add = subprocess.run(
+        [sys.executable, "-m", "tracker", "sites", "add", str(tmp_path / "sites.txt"), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert add.returncode == 0, add.stderr
     (tmp_path / "a-file").write_text("")  # a feeds-dir under a file: unwritable even for root
     web = FakeWeb({"s0.test": Host(robots="User-agent: *\nDisallow: /private/\n")}, tmp_path).start()
@@ -266,9 +293,14 @@ def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
     args = web.connect_to_args()
     connect_to = tuple(args[i + 1] for i, a in enumerate(args) if a == "--connect-to")
     opts = ScheduleOptions(
-        db=str(db), settings={**resolve_all(), "delay": 0}, connect_to=connect_to, ca_bundle=args[-1],
-        allow_private=True, feeds_dir=str(tmp_path / "a-file" / "feeds"), webhook_url=hook.url,
-    )  # fmt: skip
+        db=str(db),
+        settings={**resolve_all(), "delay": 0},
+        connect_to=connect_to,
+        ca_bundle=args[-1],
+        allow_private=True,
+        feeds_dir=str(tmp_path / "a-file" / "feeds"),
+        webhook_url=hook.url,
+    )
     try:
         result = run_job("robots", opts.as_kwargs())
         assert result["status"] == "done" and str(result["feeds"]).startswith("not written (Not a directory")
@@ -286,10 +318,17 @@ def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) ->
 
     db, e, web, hook, connect_to, ca_bundle = _tracked_site_with_pending_events(tmp_path)
     opts = ScheduleOptions(
-        db=str(db), settings={**resolve_all(), "delay": 0}, triggers={"robots": "every 1s"}, connect_to=connect_to,
-        ca_bundle=ca_bundle, allow_private=True, feeds_dir=str(tmp_path / "feeds"), webhook_url=hook.url,
-        webhook_timeout=5.0, webhook_retries=1,
-    )  # fmt: skip
+        db=str(db),
+        settings={**resolve_all(), "delay": 0},
+        triggers={"robots": "every 1s"},
+        connect_to=connect_to,
+        ca_bundle=ca_bundle,
+        allow_private=True,
+        feeds_dir=str(tmp_path / "feeds"),
+        webhook_url=hook.url,
+        webhook_timeout=5.0,
+        webhook_retries=1,
+    )
     said: list[str] = []
     scheduler = Scheduler(e, opts, on_event=said.append)
     try:

@@ -37,7 +37,7 @@ def noai(html: bytes | str) -> bool:
         ("", False),
         ("\x00\x01\x02\xff binary", False),
     ],
-)  # fmt: skip
+)
 def test_hostile_html(html: str, expected: bool) -> None:
     assert noai(html.encode("utf-8", "surrogateescape")) is expected
 
@@ -53,7 +53,7 @@ def test_terms_link_nested_two_divs_inside_the_footer() -> None:
     html = b"""<html><body><a href="/help">Help</a>
       <footer class="site-footer"><div class="cols"><div class="col"><a href="/legal/terms">Terms of Use</a></div></div></footer>
       <div id="Page-Footer"><div><span><a href="/agb">AGB</a></span></div></div>
-      <a href="/terms-of-sale">Terms of sale</a></body></html>"""  # fmt: skip
+      <a href="/terms-of-sale">Terms of sale</a></body></html>"""
     links = sig.find_tos_links(html)
     assert links[0] == ("/legal/terms", "footer_text") and links[1] == ("/agb", "footer_text")
     assert ("/terms-of-sale", "page_text") in links
@@ -82,11 +82,38 @@ def test_rsl_inline_script_and_link() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.one_of(st.binary(max_size=4000), st.text(max_size=4000),
-                      st.lists(st.sampled_from(["<", ">", "<meta", " name=robots", " content='noai'", "<!--", "-->",
-                                                "<script>", "</script>", "<a href=x>", "</a>", "<footer>", "&#0;",
-                                                "<![CDATA[", "]]>", "<textarea>", "\x00", "é", "<head>"]),
-                               max_size=60).map("".join)))  # fmt: skip
+@given(
+    data=st.one_of(
+        st.binary(max_size=4000),
+        st.text(max_size=4000),
+        st.lists(
+            st.sampled_from(
+                [
+                    "<",
+                    ">",
+                    "<meta",
+                    " name=robots",
+                    " content='noai'",
+                    "<!--",
+                    "-->",
+                    "<script>",
+                    "</script>",
+                    "<a href=x>",
+                    "</a>",
+                    "<footer>",
+                    "&#0;",
+                    "<![CDATA[",
+                    "]]>",
+                    "<textarea>",
+                    "\x00",
+                    "é",
+                    "<head>",
+                ]
+            ),
+            max_size=60,
+        ).map("".join),
+    )
+)
 def test_no_html_input_raises(data: bytes | str) -> None:
     sig.scan_html(data)
     sig.page_text(data)

@@ -54,8 +54,9 @@ def test_every_read_command_agrees_across_backends(tmp_path: Path, monkeypatch: 
     metrics = []
     for db in (lite, pg):
         monkeypatch.setenv("CONSENT_TRACKER_DB", db)
-        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboards" / "views" / "overview.py"),
-                               default_timeout=120)  # fmt: skip
+        at = AppTest.from_file(
+            str(Path(__file__).resolve().parents[1] / "dashboards" / "views" / "overview.py"), default_timeout=120
+        )
         at.run()
         assert not at.exception, at.exception
         metrics.append([m.value for m in at.metric])

@@ -28,11 +28,17 @@ OPEN = Res("ok", b"User-agent: *\nAllow: /\n")
     ("resources", "agent", "sources"),
     [
         ({"robots": OPEN}, "GPTBot", ()),
-        ({"robots": Res("ok", b"User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n")}, "GPTBot",
-         ("content_signal",)),
+        (
+            {"robots": Res("ok", b"User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n")},
+            "GPTBot",
+            ("content_signal",),
+        ),
         # a Content-Signal in a group naming the agent applies to it only
-        ({"robots": Res("ok", b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n")}, "GPTBot",
-         ("content_signal",)),
+        (
+            {"robots": Res("ok", b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n")},
+            "GPTBot",
+            ("content_signal",),
+        ),
         ({"robots": Res("ok", b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n")}, "CCBot", ()),
         ({"robots": OPEN, "homepage": home('<meta name="robots" content="noai">')}, "GPTBot", ("noai",)),
         # noml is "no machine learning": a training opt-out like noai (the review's disagreement)
@@ -46,20 +52,32 @@ OPEN = Res("ok", b"User-agent: *\nAllow: /\n")
         ({"robots": OPEN, "homepage": home('<meta name="robots" content="noarchive">')}, "Amazonbot", ("noarchive",)),
         ({"robots": OPEN, "homepage": home('<meta name="robots" content="noarchive">')}, "GPTBot", ()),
         ({"robots": OPEN, "homepage": home(headers={"content-usage": "train-ai=n"})}, "GPTBot", ("content_usage",)),
-        ({"robots": Res("ok", b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n")}, "GPTBot",
-         ("content_usage",)),
+        ({"robots": Res("ok", b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n")}, "GPTBot", ("content_usage",)),
         # Content-Usage belongs to its group: a group naming the agent replaces '*'
-        ({"robots": Res("ok", b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n\nUser-agent: GPTBot\n"
-                               b"Content-Usage: train-ai=y\nAllow: /\n")}, "GPTBot", ()),
+        (
+            {
+                "robots": Res(
+                    "ok",
+                    b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n\nUser-agent: GPTBot\n"
+                    b"Content-Usage: train-ai=y\nAllow: /\n",
+                )
+            },
+            "GPTBot",
+            (),
+        ),
         ({"robots": OPEN, "tdmrep": Res("ok", b'[{"location": "/", "tdm-reservation": 1}]')}, "GPTBot", ("tdmrep",)),
         ({"robots": OPEN, "ai_txt": Res("ok", b"User-Agent: *\nDisallow: /\n")}, "GPTBot", ("ai_txt",)),
-        ({"robots": OPEN, "terms": Res("ok", signals={"url": "/t", "ai_training": "prohibited"})}, "GPTBot",
-         ("tos",)),
-        ({"robots": Res("ok", b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"),
-          "homepage": home('<meta name="robots" content="noai">', headers={"tdm-reservation": "1"})}, "GPTBot",
-         ("content_signal", "noai", "tdmrep")),
+        ({"robots": OPEN, "terms": Res("ok", signals={"url": "/t", "ai_training": "prohibited"})}, "GPTBot", ("tos",)),
+        (
+            {
+                "robots": Res("ok", b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"),
+                "homepage": home('<meta name="robots" content="noai">', headers={"tdm-reservation": "1"}),
+            },
+            "GPTBot",
+            ("content_signal", "noai", "tdmrep"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_training_optout_rule(resources: dict[str, Res], agent: str, sources: tuple[str, ...]) -> None:
     pref = sig.site_preferences(resources).for_agent(agent)
     assert pref.sources == sources
@@ -90,12 +108,15 @@ def _db_with_noml_page(tmp_path: Path) -> Any:
     engine = open_store(tmp_path / "t.db")
     at = datetime(2026, 1, 1, tzinfo=UTC)
     page = sig.page_signals(b'<html><head><meta name="robots" content="noml"></head></html>', {})
-    Writer(engine).record("noml.example", [
-        Observation("robots", at, "ok", 200, body=b"User-agent: *\nAllow: /\n"),
-        Observation("homepage", at, "ok", 200, signals=page),
-        Observation("robots", at + timedelta(days=40), "ok", 200, body=b"User-agent: *\nAllow: /\n"),
-        Observation("homepage", at + timedelta(days=40), "ok", 200, signals=page),
-    ])  # fmt: skip
+    Writer(engine).record(
+        "noml.example",
+        [
+            Observation("robots", at, "ok", 200, body=b"User-agent: *\nAllow: /\n"),
+            Observation("homepage", at, "ok", 200, signals=page),
+            Observation("robots", at + timedelta(days=40), "ok", 200, body=b"User-agent: *\nAllow: /\n"),
+            Observation("homepage", at + timedelta(days=40), "ok", 200, signals=page),
+        ],
+    )
     return engine
 
 
@@ -124,9 +145,13 @@ def test_adoption_is_computed_once_per_body(tmp_path: Path, monkeypatch: pytest.
     w = Writer(engine)
     for i in range(6):
         body = b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n" if i % 2 else b"User-agent: *\nAllow: /\n"
-        w.record(f"s{i}.example", [Observation("robots", at, "ok", 200, body=body + f"# {i}\n".encode()),
-                                   Observation("robots", at + timedelta(days=31), "ok", 200,
-                                               body=body + f"# {i}\n".encode())])  # fmt: skip
+        w.record(
+            f"s{i}.example",
+            [
+                Observation("robots", at, "ok", 200, body=body + f"# {i}\n".encode()),
+                Observation("robots", at + timedelta(days=31), "ok", 200, body=body + f"# {i}\n".encode()),
+            ],
+        )
     first = signal_series(engine, ["content_signal"])
     assert first[-1].sites == 6 and first[-1].adopting == 3
 

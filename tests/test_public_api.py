@@ -15,8 +15,14 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(tracker.__path__, "tracke
 
 
 def test_the_package_has_its_modules() -> None:
-    for name in ("tracker.vocabulary", "tracker.errors", "tracker.signals.preferences", "tracker.store.queries",
-                 "tracker.store.runs", "tracker.cli"):  # fmt: skip
+    for name in (
+        "tracker.vocabulary",
+        "tracker.errors",
+        "tracker.signals.preferences",
+        "tracker.store.queries",
+        "tracker.store.runs",
+        "tracker.cli",
+    ):
         assert name in MODULES
 
 
@@ -40,9 +46,24 @@ def test_facades_keep_the_names_callers_import() -> None:
 
     for n in ("parse_robots", "RobotsRules", "Stance", "Verdict", "escape_path", "path_of", "PARSER_VERSION"):
         assert n in robots.__all__
-    for n in ("html_signals", "x_robots_tag", "tdmrep_file", "tdm_for_path", "ai_txt", "content_signal",
-              "content_signals_for", "content_usage", "content_usage_for", "rsl_document", "rsl_license_urls",
-              "llms_txt", "classify_tos", "find_tos_links", "parse_directives", "site_preferences"):  # fmt: skip
+    for n in (
+        "html_signals",
+        "x_robots_tag",
+        "tdmrep_file",
+        "tdm_for_path",
+        "ai_txt",
+        "content_signal",
+        "content_signals_for",
+        "content_usage",
+        "content_usage_for",
+        "rsl_document",
+        "rsl_license_urls",
+        "llms_txt",
+        "classify_tos",
+        "find_tos_links",
+        "parse_directives",
+        "site_preferences",
+    ):
         assert n in signals.__all__, n
 
 
@@ -57,5 +78,6 @@ def test_errors_form_one_tree() -> None:
     from tracker.store import StoreError
     from tracker.trends import TrendError
 
-    assert all(issubclass(e, errors.TrackerError) for e in (RegistryError, ArchiveError, SettingError, StoreError,
-                                                              TrendError))  # fmt: skip
+    assert all(
+        issubclass(e, errors.TrackerError) for e in (RegistryError, ArchiveError, SettingError, StoreError, TrendError)
+    )

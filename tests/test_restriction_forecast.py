@@ -95,8 +95,12 @@ def _pooled(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, dict
         for s in bt.horizons:
             counts[s.months] += s.origins
             inside[s.months] += s.coverage * s.origins
-            for name, mae in (("method", s.mae), ("last value", s.mae_last_value), ("drift", s.mae_drift),
-                              ("damped trend", s.mae_damped_trend)):  # fmt: skip
+            for name, mae in (
+                ("method", s.mae),
+                ("last value", s.mae_last_value),
+                ("drift", s.mae_drift),
+                ("damped trend", s.mae_damped_trend),
+            ):
                 sums.setdefault(name, {3: 0.0, 6: 0.0, 12: 0.0})[s.months] += mae * s.origins
         # statsmodels' damped-trend ETS, the best baseline of the issue's backtest (auto-ARIMA: too slow for a
         # test; bench/restriction_backtest.py scores it)

@@ -60,18 +60,35 @@ def test_known_site_blocks_gptbot_by_name() -> None:
 
 robots_lines = st.lists(
     st.one_of(
-        st.sampled_from(["User-agent: *", "User-agent: GPTBot", "user-agent: gptbot/1.0", "Disallow: /",
-                         "Allow: /", "Disallow:", "Allow: /$", "Disallow: /*.pdf$", "Sitemap: x", "Content-Signal: ai-train=no",
-                         "# comment", "", "Disallow: /a*b", "Allow: /a/index.html"]),
+        st.sampled_from(
+            [
+                "User-agent: *",
+                "User-agent: GPTBot",
+                "user-agent: gptbot/1.0",
+                "Disallow: /",
+                "Allow: /",
+                "Disallow:",
+                "Allow: /$",
+                "Disallow: /*.pdf$",
+                "Sitemap: x",
+                "Content-Signal: ai-train=no",
+                "# comment",
+                "",
+                "Disallow: /a*b",
+                "Allow: /a/index.html",
+            ]
+        ),
         st.text(max_size=40),
     ),
     max_size=30,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(body=st.one_of(st.binary(max_size=2000), st.text(max_size=2000), robots_lines.map("\n".join)),
-       url=st.text(max_size=50))  # fmt: skip
+@given(
+    body=st.one_of(st.binary(max_size=2000), st.text(max_size=2000), robots_lines.map("\n".join)),
+    url=st.text(max_size=50),
+)
 def test_parser_never_raises_and_is_deterministic(body: str | bytes, url: str) -> None:
     first = parse_robots(body)
     second = parse_robots(body)

@@ -17,10 +17,38 @@ VERDICTS = [
     ("prefix_is_not_a_match", "User-agent: Google\nDisallow: /\n", "Google-Extended", "/x", True, False),
     ("longer_is_not_a_match", "User-agent: Google-Extended\nDisallow: /\n", "Google", "/x", True, False),
     ("substring_is_not_a_match", "User-agent: bot\nDisallow: /\n", "GPTBot", "/", True, False),
-    ("specific_replaces_star", "User-agent: *\nDisallow: /\n\nUser-agent: GPTBot\nAllow: /\n", "GPTBot", "/", True, True),
-    ("specific_group_without_rules_wins", "User-agent: *\nDisallow: /\nUser-agent: GPTBot\n", "GPTBot", "/", True, True),
-    ("merge_same_agent_groups", "User-agent: GPTBot\nDisallow: /a\nUser-agent: CCBot\nDisallow: /\nUser-agent: GPTBot\nDisallow: /b\n", "GPTBot", "/b/1", False, True),
-    ("merge_two_star_groups", "User-agent: *\nDisallow: /a\nUser-agent: X\nDisallow: /\nUser-agent: *\nDisallow: /b\n", "GPTBot", "/b", False, False),
+    (
+        "specific_replaces_star",
+        "User-agent: *\nDisallow: /\n\nUser-agent: GPTBot\nAllow: /\n",
+        "GPTBot",
+        "/",
+        True,
+        True,
+    ),
+    (
+        "specific_group_without_rules_wins",
+        "User-agent: *\nDisallow: /\nUser-agent: GPTBot\n",
+        "GPTBot",
+        "/",
+        True,
+        True,
+    ),
+    (
+        "merge_same_agent_groups",
+        "User-agent: GPTBot\nDisallow: /a\nUser-agent: CCBot\nDisallow: /\nUser-agent: GPTBot\nDisallow: /b\n",
+        "GPTBot",
+        "/b/1",
+        False,
+        True,
+    ),
+    (
+        "merge_two_star_groups",
+        "User-agent: *\nDisallow: /a\nUser-agent: X\nDisallow: /\nUser-agent: *\nDisallow: /b\n",
+        "GPTBot",
+        "/b",
+        False,
+        False,
+    ),
     ("longest_match_allow", "User-agent: *\nDisallow: /a\nAllow: /a/b\n", "x", "/a/b/c", True, False),
     ("longest_match_disallow", "User-agent: *\nAllow: /a\nDisallow: /a/b\n", "x", "/a/b/c", False, False),
     ("tie_allow_wins", "User-agent: *\nDisallow: /*\nAllow: /$\n", "x", "/", True, False),
@@ -30,10 +58,38 @@ VERDICTS = [
     ("dollar_midpattern_literal", "User-agent: *\nDisallow: /a$b\n", "x", "/a$b", False, False),
     ("path_case_sensitive", "User-agent: *\nDisallow: /Private\n", "x", "/private", True, False),
     ("empty_disallow_allows", "User-agent: *\nDisallow:\n", "x", "/anything", True, False),
-    ("blank_lines_do_not_end_group", "User-agent: GPTBot\n\nUser-agent: CCBot\n\nDisallow: /\n", "GPTBot", "/", False, True),
-    ("sitemap_does_not_end_group", "User-agent: GPTBot\nSitemap: https://x/s.xml\nDisallow: /\n", "GPTBot", "/", False, True),
-    ("content_signal_does_not_end_group", "User-agent: *\nContent-Signal: ai-train=no\nDisallow: /\n", "x", "/", False, False),
-    ("crawl_delay_does_not_end_group", "User-agent: GPTBot\nCrawl-delay: 5\nUser-agent: CCBot\nDisallow: /\n", "GPTBot", "/", False, True),
+    (
+        "blank_lines_do_not_end_group",
+        "User-agent: GPTBot\n\nUser-agent: CCBot\n\nDisallow: /\n",
+        "GPTBot",
+        "/",
+        False,
+        True,
+    ),
+    (
+        "sitemap_does_not_end_group",
+        "User-agent: GPTBot\nSitemap: https://x/s.xml\nDisallow: /\n",
+        "GPTBot",
+        "/",
+        False,
+        True,
+    ),
+    (
+        "content_signal_does_not_end_group",
+        "User-agent: *\nContent-Signal: ai-train=no\nDisallow: /\n",
+        "x",
+        "/",
+        False,
+        False,
+    ),
+    (
+        "crawl_delay_does_not_end_group",
+        "User-agent: GPTBot\nCrawl-delay: 5\nUser-agent: CCBot\nDisallow: /\n",
+        "GPTBot",
+        "/",
+        False,
+        True,
+    ),
     ("rules_before_ua_ignored", "Disallow: /\nUser-agent: X\nDisallow: /x\n", "GPTBot", "/", True, False),
     ("typo_dissallow", "User-agent: *\nDissallow: /\n", "x", "/", False, False),
     ("typo_useragent", "Useragent: GPTBot\nDisallow: /\n", "GPTBot", "/", False, True),
@@ -51,7 +107,7 @@ VERDICTS = [
     ("query_matched", "User-agent: *\nDisallow: /*?\n", "x", "https://example.com/p?q=1", False, False),
     ("nul_byte_cuts_line", "User-agent: *\nDisallow: /a\x00bc\n", "x", "/ab", False, False),
     ("star_agent_token", "User-agent: *\nDisallow: /\n", "*", "/", False, False),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -177,7 +233,13 @@ STANCES = [
     ("full_named", "User-agent: GPTBot\nDisallow: /\n", "GPTBot", "full_block", True),
     ("full_wildcard", "User-agent: *\nDisallow: /\n", "GPTBot", "full_block", False),
     ("near_full_root_only", "User-agent: GPTBot\nDisallow: /*\nAllow: /$\n", "GPTBot", "near_full_block", True),
-    ("near_full_narrow_files", "User-agent: GPTBot\nAllow: /llms.txt\nAllow: /index.html$\nDisallow: /\n", "GPTBot", "near_full_block", True),
+    (
+        "near_full_narrow_files",
+        "User-agent: GPTBot\nAllow: /llms.txt\nAllow: /index.html$\nDisallow: /\n",
+        "GPTBot",
+        "near_full_block",
+        True,
+    ),
     ("partial", "User-agent: GPTBot\nDisallow: /private/\n", "GPTBot", "partial_block", True),
     ("partial_blocks_a_probe", "User-agent: *\nDisallow: /*?\n", "GPTBot", "partial_block", False),
     ("allowed_empty_disallow", "User-agent: GPTBot\nDisallow:\n", "GPTBot", "allowed", True),
@@ -186,7 +248,7 @@ STANCES = [
     ("wildcard_allow_is_not_explicit", "User-agent: *\nAllow: /\n", "GPTBot", "allowed", False),
     ("no_robots_blank", "  \n\n", "GPTBot", "no_robots", False),
     ("trailing_ua_no_rules", "User-agent: *\nDisallow: /\nUser-agent: GPTBot\n", "GPTBot", "allowed", True),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("robots", "agent", "stance", "named"), [s[1:] for s in STANCES], ids=[s[0] for s in STANCES])

@@ -26,10 +26,17 @@ from tracker.schedule import _top_up_since, parse_trigger
 N = 40
 
 
-@pytest.mark.parametrize(("spec", "kind"), [
-    ("0 3 * * *", CronTrigger), ("every 6h", IntervalTrigger), ("every 2s", IntervalTrigger),
-    ("EVERY 1w", IntervalTrigger), ("off", type(None)), ("", type(None)),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("spec", "kind"),
+    [
+        ("0 3 * * *", CronTrigger),
+        ("every 6h", IntervalTrigger),
+        ("every 2s", IntervalTrigger),
+        ("EVERY 1w", IntervalTrigger),
+        ("off", type(None)),
+        ("", type(None)),
+    ],
+)
 def test_trigger_specs(spec: str, kind: type) -> None:
     assert isinstance(parse_trigger(spec), kind)
 
@@ -40,11 +47,14 @@ def test_bad_trigger_specs_say_what_is_accepted(spec: str) -> None:
         parse_trigger(spec)
 
 
-@pytest.mark.parametrize(("spec", "said"), [
-    ("0 3 31 2 *", "never fires"),  # 31 February: the job would only ever be listed as "paused"
-    ("0 3 30 2 *", "never fires"),
-    ("every 99999999999d", "at most 3660d"),  # an overflow traceback before
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("0 3 31 2 *", "never fires"),  # 31 February: the job would only ever be listed as "paused"
+        ("0 3 30 2 *", "never fires"),
+        ("every 99999999999d", "at most 3660d"),  # an overflow traceback before
+    ],
+)
 def test_schedules_that_never_run_are_refused_naming_the_setting(spec: str, said: str) -> None:
     from tracker.settings import get
 
@@ -84,14 +94,24 @@ def test_scheduler_runs_resumes_a_killed_run_and_reports_changes(web: FakeWeb, t
     db = tmp_path / "s.db"
     sites = tmp_path / "sites.txt"
     sites.write_text("".join(f"s{i}.test\n" for i in range(N)))
-    add = subprocess.run([sys.executable, "-m", "tracker", "sites", "add", str(sites), "--db", str(db)],
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    add = subprocess.run(
+        [sys.executable, "-m", "tracker", "sites", "add", str(sites), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert add.returncode == 0, add.stderr
     hook = Receiver().start()
-    env = {**os.environ, "CONSENT_TRACKER_SCHEDULE_ROBOTS": "every 3s", "CONSENT_TRACKER_SCHEDULE_SIGNALS": "off",
-           "CONSENT_TRACKER_SCHEDULE_WAYBACK": "off", "CONSENT_TRACKER_CONCURRENCY": "4",
-           "CONSENT_TRACKER_DELAY": "0", "CONSENT_TRACKER_WEBHOOK_URL": hook.url,
-           "CONSENT_TRACKER_FEEDS_DIR": str(tmp_path / "feeds")}  # fmt: skip
+    env = {
+        **os.environ,
+        "CONSENT_TRACKER_SCHEDULE_ROBOTS": "every 3s",
+        "CONSENT_TRACKER_SCHEDULE_SIGNALS": "off",
+        "CONSENT_TRACKER_SCHEDULE_WAYBACK": "off",
+        "CONSENT_TRACKER_CONCURRENCY": "4",
+        "CONSENT_TRACKER_DELAY": "0",
+        "CONSENT_TRACKER_WEBHOOK_URL": hook.url,
+        "CONSENT_TRACKER_FEEDS_DIR": str(tmp_path / "feeds"),
+    }
     cmd = [sys.executable, "-m", "tracker", "schedule", "--db", str(db), *web.connect_to_args()]
     con = sqlite3.connect(db)
 
@@ -127,18 +147,24 @@ def test_scheduler_runs_resumes_a_killed_run_and_reports_changes(web: FakeWeb, t
         web.hosts["s7.test"].robots = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"
         n_before = len(runs())
         _wait(lambda: len(runs()) >= n_before + 2 and runs()[-1][1] == "done", 60, "two more scheduled runs")
-        events = con.execute("SELECT s.domain, e.agent, e.before, e.after, e.change FROM change_events e "
-                             "JOIN sites s ON s.id = e.site_id WHERE e.agent = 'GPTBot'").fetchall()  # fmt: skip
+        events = con.execute(
+            "SELECT s.domain, e.agent, e.before, e.after, e.change FROM change_events e "
+            "JOIN sites s ON s.id = e.site_id WHERE e.agent = 'GPTBot'"
+        ).fetchall()
         assert events == [("s7.test", "GPTBot", "partial_block via *", "full_block", "restriction")]
         _wait(lambda: any(e["agent"] == "GPTBot" for e in hook.received), 20, "the webhook")
         gpt = [e for e in hook.received if e["agent"] == "GPTBot"]
         assert len(gpt) == 1 and gpt[0]["site"] == "s7.test"  # once, though later runs followed
         feed = feedparser.parse((tmp_path / "feeds" / "all.atom").read_bytes())
-        assert not feed.bozo and any("s7.test: GPTBot partial_block via * → full_block" in e.title for e in feed.entries)
+        assert not feed.bozo and any(
+            "s7.test: GPTBot partial_block via * → full_block" in e.title for e in feed.entries
+        )
         assert (tmp_path / "feeds" / "site" / "s7.test.atom").exists()
         # Runs never overlap: each started after the one before had finished.
-        spans = con.execute("SELECT started_at, finished_at FROM crawl_runs WHERE source = 'schedule:robots' "
-                            "AND id > ? ORDER BY id", (first,)).fetchall()  # fmt: skip
+        spans = con.execute(
+            "SELECT started_at, finished_at FROM crawl_runs WHERE source = 'schedule:robots' AND id > ? ORDER BY id",
+            (first,),
+        ).fetchall()
         assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans) if a[1])
 
         proc.send_signal(signal.SIGINT)
@@ -146,8 +172,13 @@ def test_scheduler_runs_resumes_a_killed_run_and_reports_changes(web: FakeWeb, t
         assert proc.returncode == 0, stderr
         assert "stopping" in stderr
         assert all(status in ("done", "interrupted") for _, status in runs())
-        listed = subprocess.run([*cmd[:4], "--list", "--db", str(db), "--format", "json"], capture_output=True,
-                                text=True, timeout=60, env=env)  # fmt: skip
+        listed = subprocess.run(
+            [*cmd[:4], "--list", "--db", str(db), "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
         assert listed.returncode == 0, listed.stderr
         assert '"job": "robots"' in listed.stdout and '"trigger": "every 3s"' in listed.stdout
         assert '"signals"' not in listed.stdout  # off: not a job

@@ -26,19 +26,22 @@ T1 = datetime(2025, 3, 5, tzinfo=UTC)
 
 
 def page(html: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return sig.page_signals(f"<html><head>{html}</head><body>hi</body></html>".encode(), headers or {},
-                            ["GPTBot", "CCBot"])  # fmt: skip
+    return sig.page_signals(
+        f"<html><head>{html}</head><body>hi</body></html>".encode(), headers or {}, ["GPTBot", "CCBot"]
+    )
 
 
-def crawl(at: datetime, robots: bytes = OPEN, home: dict[str, Any] | None = None,
-          tdmrep: bytes | None = None) -> list[Observation]:  # fmt: skip
+def crawl(
+    at: datetime, robots: bytes = OPEN, home: dict[str, Any] | None = None, tdmrep: bytes | None = None
+) -> list[Observation]:
     """One crawl of a site: robots.txt, the homepage and tdmrep.json (None: a 404), observed at one moment."""
     return [
         Observation("robots", at, "ok", 200, body=robots),
         Observation("homepage", at, "ok", 200, signals=home if home is not None else page()),
-        Observation("tdmrep", at, "ok", 200, body=tdmrep) if tdmrep is not None
+        Observation("tdmrep", at, "ok", 200, body=tdmrep)
+        if tdmrep is not None
         else Observation("tdmrep", at, "absent", 404),
-    ]  # fmt: skip
+    ]
 
 
 @dataclass(frozen=True)
@@ -54,22 +57,35 @@ RESERVES = b'[{"location": "/", "tdm-reservation": 1}]'
 CASES = {
     # TDMRep by header or meta only, the file absent (the old reading: file only → not adopted)
     "tdmrep by header": Case("tdmrep", "tdmrep", crawl(T1, home=page(headers={"tdm-reservation": "1"})), True),
-    "tdmrep by meta": Case("tdmrep", "tdmrep", crawl(T1, home=page('<meta name="tdm-reservation" content="1">')),
-                           True),
+    "tdmrep by meta": Case("tdmrep", "tdmrep", crawl(T1, home=page('<meta name="tdm-reservation" content="1">')), True),
     # the file reserves, the homepage's meta says 0: meta wins (the old reading: file → adopted)
-    "tdmrep file overridden": Case("tdmrep", "tdmrep", crawl(T1, tdmrep=RESERVES, home=page(
-        '<meta name="tdm-reservation" content="0">')), False),
+    "tdmrep file overridden": Case(
+        "tdmrep", "tdmrep", crawl(T1, tdmrep=RESERVES, home=page('<meta name="tdm-reservation" content="0">')), False
+    ),
     # Content-Signal only in a group naming GPTBot (the old reading: '*' group only → not adopted)
-    "content-signal for GPTBot": Case("content_signal", "content_signal", crawl(T1, robots=(
-        b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n\nUser-agent: *\nAllow: /\n")), True),
+    "content-signal for GPTBot": Case(
+        "content_signal",
+        "content_signal",
+        crawl(T1, robots=(b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n\nUser-agent: *\nAllow: /\n")),
+        True,
+    ),
     # only in the homepage's header
-    "content-signal header": Case("content_signal", "content_signal", crawl(T1, home=page(
-        headers={"content-signal": "search=yes, ai-train=no"})), True, agent="CCBot"),
-    "content-usage for CCBot": Case("content_usage", "content_usage", crawl(T1, robots=(
-        b"User-agent: *\nAllow: /\n\nUser-agent: CCBot\nContent-Usage: train-ai=n\nAllow: /\n")), True,
-        agent="CCBot"),
+    "content-signal header": Case(
+        "content_signal",
+        "content_signal",
+        crawl(T1, home=page(headers={"content-signal": "search=yes, ai-train=no"})),
+        True,
+        agent="CCBot",
+    ),
+    "content-usage for CCBot": Case(
+        "content_usage",
+        "content_usage",
+        crawl(T1, robots=(b"User-agent: *\nAllow: /\n\nUser-agent: CCBot\nContent-Usage: train-ai=n\nAllow: /\n")),
+        True,
+        agent="CCBot",
+    ),
     "noai for GPTBot": Case("noai", "noai", crawl(T1, home=page('<meta name="GPTBot" content="noai">')), True),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(params=list(CASES))
@@ -80,8 +96,13 @@ def case_db(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Case, str]:
     w = Writer(engine)
     w.record("site.example", crawl(T0))
     w.record("site.example", case.after)
-    w.record("site.example", [Observation(o.kind, T1 + timedelta(days=10), o.status, o.http_status, body=o.body,
-                                          signals=o.signals) for o in case.after])  # seen again  # fmt: skip
+    w.record(
+        "site.example",
+        [
+            Observation(o.kind, T1 + timedelta(days=10), o.status, o.http_status, body=o.body, signals=o.signals)
+            for o in case.after
+        ],
+    )  # seen again
     detect_changes(engine, [w.site_id("site.example")])
     engine.dispose()
     return case, str(db)
@@ -121,28 +142,34 @@ RULE_CASES = [
     {"robots": b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"},
     {"robots": b"User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n"},
     {"robots": b"User-agent: Foo\nContent-Signal: ai-train=no\nAllow: /\n"},  # a token no registry knows
-    {"robots": b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n\nUser-agent: GPTBot\nContent-Usage: train-ai=y\n"
-               b"Allow: /\n"},
+    {
+        "robots": b"User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n\nUser-agent: GPTBot\nContent-Usage: train-ai=y\n"
+        b"Allow: /\n"
+    },
     {"robots": b"User-agent: GPTBot\nContent-Usage: train-ai=n\nAllow: /\n"},
     {"robots": b"User-agent: GPTBot\nDisallow: /\nContent-Usage: train-ai=n\n"},  # no preference where it may not go
     {"robots": OPEN, "homepage": page('<meta name="CCBot" content="noml">')},
     {"robots": OPEN, "homepage": page(headers={"content-usage": "train-ai=n"})},
     {"robots": OPEN, "homepage": page(headers={"tdm-reservation": "1"}), "tdmrep": None},
     {"robots": OPEN, "homepage": page(headers={"tdm-reservation": "0"}), "tdmrep": RESERVES},
-]  # fmt: skip
-
-
+]
 
 
 @pytest.mark.parametrize("given", RULE_CASES)
 def test_adoption_is_the_site_rule_for_some_agent(given: dict[str, Any]) -> None:
-    resources = {k: (Res("absent") if v is None else Res("ok", signals=v) if isinstance(v, dict) else Res("ok", v))
-                 for k, v in given.items()}  # fmt: skip
+    resources = {
+        k: (Res("absent") if v is None else Res("ok", signals=v) if isinstance(v, dict) else Res("ok", v))
+        for k, v in given.items()
+    }
     prefs = sig.site_preferences(resources)
     named = {t for k in ("robots",) if k in given for t in sig.robots_rules(resources[k]).agents_named()}  # type: ignore[union-attr]
     agents = {"GPTBot", "CCBot", "SomeOtherBot", *named}  # every answer the site can give: named, and not named
-    for signal, source in (("content_signal", "content_signal"), ("content_usage", "content_usage"),
-                           ("noai", "noai"), ("tdmrep", "tdmrep")):  # fmt: skip
+    for signal, source in (
+        ("content_signal", "content_signal"),
+        ("content_usage", "content_usage"),
+        ("noai", "noai"),
+        ("tdmrep", "tdmrep"),
+    ):
         anyone = any(source in prefs.for_agent(a).sources for a in agents)
         assert (prefs.adoption[signal] is True) is anyone, (signal, given)  # type: ignore[index]
         assert ADOPTION[signal].reading(resources) is prefs.adoption[signal]  # type: ignore[index]
@@ -166,8 +193,13 @@ def test_moving_a_signal_between_resources_in_one_crawl_is_no_event(tmp_path: Pa
 def test_a_resource_first_observed_is_a_baseline(tmp_path: Path) -> None:
     engine = open_store(tmp_path / "b.db")
     w = Writer(engine)
-    w.record("b.example", [Observation("robots", T0, "ok", 200, body=OPEN),
-                           Observation("robots", T0 + timedelta(days=30), "ok", 200, body=OPEN + b"# x\n")])  # fmt: skip
+    w.record(
+        "b.example",
+        [
+            Observation("robots", T0, "ok", 200, body=OPEN),
+            Observation("robots", T0 + timedelta(days=30), "ok", 200, body=OPEN + b"# x\n"),
+        ],
+    )
     w.record("b.example", crawl(T1, home=page(headers={"content-signal": "ai-train=no"})))
     detect_changes(engine, [w.site_id("b.example")])
     from tracker.store.changelog import list_changes

@@ -18,13 +18,24 @@ from tracker.robots import parse_robots
     [
         (["noai, noimageai"], [{"source": "header", "ua_scope": None, "directives": ["noai", "noimageai"]}]),
         (["GPTBot: noai"], [{"source": "header", "ua_scope": "GPTBot", "directives": ["noai"]}]),
-        (["max-snippet:50, noarchive"], [{"source": "header", "ua_scope": None, "directives": ["max-snippet:50", "noarchive"]}]),
-        (["unavailable_after: 25 Jun 2030 15:00:00 PST"], [{"source": "header", "ua_scope": None, "directives": ["unavailable_after: 25 jun 2030 15:00:00 pst"]}]),
-        (["NOAI", "googlebot: noindex"], [{"source": "header", "ua_scope": None, "directives": ["noai"]},
-                                          {"source": "header", "ua_scope": "googlebot", "directives": ["noindex"]}]),
+        (
+            ["max-snippet:50, noarchive"],
+            [{"source": "header", "ua_scope": None, "directives": ["max-snippet:50", "noarchive"]}],
+        ),
+        (
+            ["unavailable_after: 25 Jun 2030 15:00:00 PST"],
+            [{"source": "header", "ua_scope": None, "directives": ["unavailable_after: 25 jun 2030 15:00:00 pst"]}],
+        ),
+        (
+            ["NOAI", "googlebot: noindex"],
+            [
+                {"source": "header", "ua_scope": None, "directives": ["noai"]},
+                {"source": "header", "ua_scope": "googlebot", "directives": ["noindex"]},
+            ],
+        ),
         ([""], []),
     ],
-)  # fmt: skip
+)
 def test_x_robots_tag(values: list[str], expected: list[dict]) -> None:
     assert sig.x_robots_tag(values) == expected
 
@@ -66,7 +77,7 @@ def test_html_meta_and_links() -> None:
         ('[{"tdm-reservation": 1}]', "invalid", 0, False),
         ('[{"location": "news/*", "tdm-reservation": 1}]', "valid", 1, True),
     ],
-)  # fmt: skip
+)
 def test_tdmrep_file(body: str, status: str, n_rules: int, lenient: bool) -> None:
     got = sig.tdmrep_file(body.encode())
     assert (got["status"], len(got["rules"]), got["lenient"]) == (status, n_rules, lenient)
@@ -92,12 +103,16 @@ def test_tdmrep_first_match_in_array_order_and_precedence() -> None:
 @pytest.mark.parametrize(
     ("body", "stance", "types"),
     [
-        ("# Spawning AI\nUser-Agent: *\nDisallow: *.jpg\nDisallow: *.PNG\nDisallow: /\nDisallow: *\n", "full_optout", ["jpg", "png"]),
+        (
+            "# Spawning AI\nUser-Agent: *\nDisallow: *.jpg\nDisallow: *.PNG\nDisallow: /\nDisallow: *\n",
+            "full_optout",
+            ["jpg", "png"],
+        ),
         ("User-Agent: *\nDisallow: *.txt\nDisallow: *.pdf\n", "by_filetype", ["pdf", "txt"]),
         ("User-Agent: *\nAllow: /\n", "allowed", []),
         ("# About this site\nWe love AI.\n", None, []),
     ],
-)  # fmt: skip
+)
 def test_ai_txt(body: str, stance: str | None, types: list[str]) -> None:
     got = sig.ai_txt(body)
     assert (got["stance"], got["types"]) == (stance, types)
@@ -113,12 +128,15 @@ def test_ai_txt_html_is_not_present() -> None:
     ("raw", "expected"),
     [
         ("search=yes, ai-train=no", {"search": "yes", "ai-train": "no"}),
-        ("search=yes,ai-input=yes,ai-train=no,use=reference", {"search": "yes", "ai-input": "yes", "ai-train": "no", "use": "reference"}),
+        (
+            "search=yes,ai-input=yes,ai-train=no,use=reference",
+            {"search": "yes", "ai-input": "yes", "ai-train": "no", "use": "reference"},
+        ),
         ("ai-train=disallow", {"ai-train": "no", "_nonstandard": True}),
         ("ai-train", {}),
         ("", {}),
     ],
-)  # fmt: skip
+)
 def test_content_signal(raw: str, expected: dict) -> None:
     assert sig.content_signal(raw) == expected
 
@@ -149,7 +167,7 @@ def test_content_signal_group_and_star() -> None:
         ("ai=n, tdm=n", {"_legacy": {"ai": "n", "tdm": "n"}}),  # older drafts' labels kept raw
         ("train-ai=n,,", {}),
     ],
-)  # fmt: skip
+)
 def test_content_usage(raw: str, expected: dict) -> None:
     assert sig.content_usage(raw) == expected
 
@@ -178,8 +196,11 @@ RSL = """<rsl xmlns="https://rslstandard.org/rsl">
 def test_rsl_document_and_discovery() -> None:
     doc = sig.rsl_document(RSL)
     assert doc["training"] == "prohibited" and doc["permits"] == ["ai-input", "search"]
-    paid = sig.rsl_document(RSL.replace("<prohibits type=\"usage\">ai-train</prohibits>", "").replace(
-        "search ai-input", "search ai-train").replace('"attribution"', '"subscription"'))  # fmt: skip
+    paid = sig.rsl_document(
+        RSL.replace('<prohibits type="usage">ai-train</prohibits>', "")
+        .replace("search ai-input", "search ai-train")
+        .replace('"attribution"', '"subscription"')
+    )
     assert paid["training"] == "licensed"
     assert sig.rsl_document("<rsl><oops>")["status"] == "invalid"
     assert sig.rsl_document(None)["status"] == "absent"
@@ -188,9 +209,10 @@ def test_rsl_document_and_discovery() -> None:
         rules, {"link": '<https://x.test/h.xml>; rel="license"; type="application/rsl+xml"'}, None
     )
     assert [(u["url"], u["location"]) for u in urls] == [
-        ("https://x.test/l.xml", "robots_global"), ("https://x.test/g.xml", "robots_group"),
+        ("https://x.test/l.xml", "robots_global"),
+        ("https://x.test/g.xml", "robots_group"),
         ("https://x.test/h.xml", "link_header"),
-    ]  # fmt: skip
+    ]
 
 
 # -- llms.txt -------------------------------------------------------------------------------------------------
@@ -224,9 +246,15 @@ def test_no_parser_raises(data: bytes | str) -> None:
     sig.page_text(data)
     sig.find_tos_links(data)
     page = sig.page_signals(data, {"content-usage": text, "content-signal": text, "x-robots-tag": text})
-    prefs = sig.site_preferences({"robots": Res("ok", data if isinstance(data, bytes) else data.encode("utf-8", "replace")),
-                                  "homepage": Res("ok", signals=page), "tdmrep": Res("ok", data),
-                                  "ai_txt": Res("ok", data), "rsl": Res("ok", data)})  # fmt: skip
+    prefs = sig.site_preferences(
+        {
+            "robots": Res("ok", data if isinstance(data, bytes) else data.encode("utf-8", "replace")),
+            "homepage": Res("ok", signals=page),
+            "tdmrep": Res("ok", data),
+            "ai_txt": Res("ok", data),
+            "rsl": Res("ok", data),
+        }
+    )
     prefs.for_agent("GPTBot")
     prefs.as_dict()
 
@@ -259,15 +287,28 @@ We reserve our rights to text and data mining under Article 4(3) of Directive (E
         (EN_TOS, "prohibited", "prohibited", ["eu_tdm_reservation_art4"]),
         # a general scraping ban is not an AI-training ban
         ("You may not use any robot, spider or scraper to access the site.", "prohibited", "not_mentioned", []),
-        ("You may not crawl the site without our prior written consent, except for search engines.", "conditional",
-         "not_mentioned", ["search_engine_exception"]),
-        ("Die Nutzung von Crawlern ist untersagt. Das Training von KI-Modellen mit unseren Inhalten ist ohne unsere "
-         "vorherige schriftliche Zustimmung nicht gestattet.", "prohibited", "conditional", []),
-        ("You shall not use the Services to develop a competing product or to train AI models.", "not_mentioned",
-         "prohibited", ["non_compete"]),
+        (
+            "You may not crawl the site without our prior written consent, except for search engines.",
+            "conditional",
+            "not_mentioned",
+            ["search_engine_exception"],
+        ),
+        (
+            "Die Nutzung von Crawlern ist untersagt. Das Training von KI-Modellen mit unseren Inhalten ist ohne unsere "
+            "vorherige schriftliche Zustimmung nicht gestattet.",
+            "prohibited",
+            "conditional",
+            [],
+        ),
+        (
+            "You shall not use the Services to develop a competing product or to train AI models.",
+            "not_mentioned",
+            "prohibited",
+            ["non_compete"],
+        ),
         ("Welcome! We love readers. Crawling is how search works.", "not_mentioned", "not_mentioned", []),
     ],
-)  # fmt: skip
+)
 def test_classify_tos(text: str, scraping: str, ai_training: str, flags: list[str]) -> None:
     got = sig.classify_tos(text)
     assert (got["scraping"], got["ai_training"], got["flags"]) == (scraping, ai_training, flags)
@@ -276,9 +317,11 @@ def test_classify_tos(text: str, scraping: str, ai_training: str, flags: list[st
 
 
 def test_find_tos_links_prefers_footer_terms_of_use() -> None:
-    html = (b'<html><body><a href="/about">About</a><a href="/help">Terms</a>'
-            b'<footer><a href="/legal/terms-of-sale">Terms of sale</a> <a href="/legal/terms">Terms of Use</a></footer>'
-            b'<a href="/tos">x</a></body></html>')  # fmt: skip
+    html = (
+        b'<html><body><a href="/about">About</a><a href="/help">Terms</a>'
+        b'<footer><a href="/legal/terms-of-sale">Terms of sale</a> <a href="/legal/terms">Terms of Use</a></footer>'
+        b'<a href="/tos">x</a></body></html>'
+    )
     links = sig.find_tos_links(html)
     assert links[0] == ("/legal/terms", "footer_text") and links[1] == ("/legal/terms-of-sale", "footer_text")
     assert ("/tos", "href_pattern") in links

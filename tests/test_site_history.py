@@ -80,8 +80,9 @@ def test_site_command_prints_the_changes_and_todays_stances(tmp_path: Path) -> N
     data = json.loads(runner.invoke(app, ["site", "nytimes.com", "--db", str(db), "--format", "json"]).output)
     assert data["agents"]["Google-Extended"]["stance"] == "full_block"
     assert data["agents"]["GPTBot"]["training_optout"] is None  # no homepage: not observed
-    only = json.loads(runner.invoke(app, ["site", "nytimes.com", "--db", str(db), "--format", "json", "-a",
-                                          "GPTBot"]).output)  # fmt: skip
+    only = json.loads(
+        runner.invoke(app, ["site", "nytimes.com", "--db", str(db), "--format", "json", "-a", "GPTBot"]).output
+    )
     assert list(only["agents"]) == ["GPTBot"]
 
 
@@ -92,8 +93,10 @@ def test_a_crawl_with_its_own_agents_file_makes_the_same_events(tmp_path: Path) 
     from tracker.crawler import CrawlConfig, run_crawl
     from tracker.sites import SiteEntry
 
-    bodies = [b"User-agent: *\nAllow: /\n", b"User-agent: CCBot\nDisallow: /\n\nUser-agent: Google-Extended\n"
-              b"Disallow: /\n"]  # fmt: skip
+    bodies = [
+        b"User-agent: *\nAllow: /\n",
+        b"User-agent: CCBot\nDisallow: /\n\nUser-agent: Google-Extended\nDisallow: /\n",
+    ]
     crawled = open_store(tmp_path / "crawl.db")
     served = {"body": bodies[0]}
 

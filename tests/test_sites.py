@@ -20,10 +20,19 @@ def test_example_list_is_clean() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "domain"),
-    [("www.BBC.co.uk", "bbc.co.uk"), ("https://news.ycombinator.com/item?id=1", "ycombinator.com"),
-     ("bücher.de", "xn--bcher-kva.de"), ("example.com:8443", "example.com"), ("example.com.", "example.com"),
-     ("co.uk", None), ("1.2.3.4", None), ("localhost", None), ("a b.com", None), ("", None)],
-)  # fmt: skip
+    [
+        ("www.BBC.co.uk", "bbc.co.uk"),
+        ("https://news.ycombinator.com/item?id=1", "ycombinator.com"),
+        ("bücher.de", "xn--bcher-kva.de"),
+        ("example.com:8443", "example.com"),
+        ("example.com.", "example.com"),
+        ("co.uk", None),
+        ("1.2.3.4", None),
+        ("localhost", None),
+        ("a b.com", None),
+        ("", None),
+    ],
+)
 def test_normalise_domain(raw: str, domain: str | None) -> None:
     assert normalise_domain(raw)[0] == domain
 

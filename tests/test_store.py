@@ -43,10 +43,17 @@ def versions(engine: Engine, domain: str) -> list[tuple[str, int | None, datetim
     with engine.connect() as conn:
         sid = conn.execute(select(Site.id).where(Site.domain == domain)).scalar_one()
         rows = conn.execute(
-            select(Version.status, Version.body_id, Version.first_seen, Version.last_seen, Version.valid_to,
-                   Version.observations)
-            .where(Version.site_id == sid).order_by(Version.first_seen)
-        ).all()  # fmt: skip
+            select(
+                Version.status,
+                Version.body_id,
+                Version.first_seen,
+                Version.last_seen,
+                Version.valid_to,
+                Version.observations,
+            )
+            .where(Version.site_id == sid)
+            .order_by(Version.first_seen)
+        ).all()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
@@ -213,8 +220,9 @@ def test_evaluations_are_computed_once_per_ruleset(engine: Engine, monkeypatch: 
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=40, deadline=None)
 @given(seq=st.lists(st.tuples(st.integers(0, 60), st.sampled_from([OPEN, BLOCK, None])), min_size=1, max_size=12))
-def test_store_then_load_matches_the_observations(backend: str, tmp_path_factory: pytest.TempPathFactory,
-                                                  seq: list) -> None:  # fmt: skip
+def test_store_then_load_matches_the_observations(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, seq: list
+) -> None:
     """Whatever the order, the version in effect at each observed day holds what was observed that day."""
     engine = open_store(new_store_url(backend, tmp_path_factory.mktemp("h")))
     latest: dict[int, bytes | None] = {}
@@ -241,9 +249,16 @@ def _events(engine: Engine) -> dict[tuple, tuple[int, int]]:
 
     with engine.connect() as conn:
         rows = conn.execute(
-            select(VersionEvent.kind, VersionEvent.day, VersionEvent.status, VersionEvent.ruleset_id,
-                   VersionEvent.category, VersionEvent.starts, VersionEvent.ends)
-        ).all()  # fmt: skip
+            select(
+                VersionEvent.kind,
+                VersionEvent.day,
+                VersionEvent.status,
+                VersionEvent.ruleset_id,
+                VersionEvent.category,
+                VersionEvent.starts,
+                VersionEvent.ends,
+            )
+        ).all()
     return {tuple(r[:5]): (r[5], r[6]) for r in rows if r[5] or r[6]}
 
 
@@ -251,13 +266,20 @@ def _events(engine: Engine) -> dict[tuple, tuple[int, int]]:
 @settings(max_examples=30, deadline=None)
 @given(
     batches=st.lists(
-        st.lists(st.tuples(st.sampled_from(["a.example", "b.example"]), st.integers(0, 40),
-                           st.sampled_from([OPEN, BLOCK, None])), min_size=1, max_size=6),
-        min_size=1, max_size=4,
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a.example", "b.example"]), st.integers(0, 40), st.sampled_from([OPEN, BLOCK, None])
+            ),
+            min_size=1,
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=4,
     )
-)  # fmt: skip
-def test_version_events_stay_equal_to_a_rebuild(backend: str, tmp_path_factory: pytest.TempPathFactory,
-                                                batches: list) -> None:  # fmt: skip
+)
+def test_version_events_stay_equal_to_a_rebuild(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, batches: list
+) -> None:
     """The counts the writer maintains incrementally equal a recount from the versions, whatever the order."""
     from tracker.store.writer import rebuild_events
 

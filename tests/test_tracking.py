@@ -35,8 +35,13 @@ def test_panel_grows_top_is_replaced_history_stays(tmp_path: Path) -> None:
     r = add_sites(engine, parse_site_list("1,y.example\n2,z.example\n").sites, list_name="top", kind="top")
     assert (r.added, r.removed, r.total) == (1, 1, 2)  # a top-N is the newest ranking's head
     assert [e.domain for e in tracked_entries(engine, ["top"])] == ["y.example", "z.example"]
-    assert {e.domain for e in tracked_entries(engine)} == {"a.example", "b.example", "c.example", "y.example",
-                                                          "z.example"}  # fmt: skip
+    assert {e.domain for e in tracked_entries(engine)} == {
+        "a.example",
+        "b.example",
+        "c.example",
+        "y.example",
+        "z.example",
+    }
 
 
 class _Tranco(BaseHTTPRequestHandler):
@@ -49,8 +54,13 @@ class _Tranco(BaseHTTPRequestHandler):
         if self.path.startswith("/api/lists/date/"):
             day = self.path.rsplit("/", 1)[1]
             list_id = self.lists.get(day)
-            body = json.dumps({"list_id": list_id, "available": bool(list_id),
-                               "created_on": "2026-08-01T00:00:00" if day == "latest" else f"{day}T00:00:00"})
+            body = json.dumps(
+                {
+                    "list_id": list_id,
+                    "available": bool(list_id),
+                    "created_on": "2026-08-01T00:00:00" if day == "latest" else f"{day}T00:00:00",
+                }
+            )
             self._send(200 if list_id else 404, body.encode(), "application/json")
         elif self.path.startswith("/download/"):
             _, _, list_id, n = self.path.split("/")
@@ -72,7 +82,10 @@ class _Tranco(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def tranco() -> Iterator[str]:
-    _Tranco.files = {"L2024": corpus_path("tranco_top10k_2024-07-01.csv"), "L2026": corpus_path("tranco_top10k_2026-08-01.csv")}
+    _Tranco.files = {
+        "L2024": corpus_path("tranco_top10k_2024-07-01.csv"),
+        "L2026": corpus_path("tranco_top10k_2026-08-01.csv"),
+    }
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Tranco)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

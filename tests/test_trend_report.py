@@ -38,8 +38,13 @@ def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
     files = write_report(open_store(db), REG, tmp_path / "md", "md")
     text = (tmp_path / "md" / "report.md").read_text()
     assert files[0].name == "report.md"
-    for section in ("## Key figures", "## Sites restricting training agents", "## Restriction by agent",
-                    "## When the real data runs out", "## Methodology"):  # fmt: skip
+    for section in (
+        "## Key figures",
+        "## Sites restricting training agents",
+        "## Restriction by agent",
+        "## When the real data runs out",
+        "## Methodology",
+    ):
         assert section in text
     assert "50.0% of the 10 sites observed at the end of 2024-08 restrict AI training in robots.txt" in text
     assert "against 20.0% in 2023-08" in text  # the same month a year before
@@ -73,7 +78,7 @@ def test_html_report_embeds_its_charts_and_escapes_text(db: Path, tmp_path: Path
 def test_csv_cells_are_formula_safe(tmp_path: Path) -> None:
     from tracker.trend_report import _write_csv
 
-    _write_csv(tmp_path / "x.csv", [{"agent": "=HYPERLINK(\"http://evil\")", "share": 0.5}])
+    _write_csv(tmp_path / "x.csv", [{"agent": '=HYPERLINK("http://evil")', "share": 0.5}])
     assert (tmp_path / "x.csv").read_text().splitlines()[1].startswith("\"'=HYPERLINK")
 
 
@@ -87,9 +92,16 @@ def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
 def test_report_command_and_empty_database(db: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "--format", "csv", "--out", str(tmp_path / "c"), "--db", str(db)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["agents.csv", "claims.csv", "figures.json", "gap.csv",
-                                                                  "purposes.csv", "restriction.csv", "runout.csv",
-                                                                  "training.csv"]  # fmt: skip
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == [
+        "agents.csv",
+        "claims.csv",
+        "figures.json",
+        "gap.csv",
+        "purposes.csv",
+        "restriction.csv",
+        "runout.csv",
+        "training.csv",
+    ]
     open_store(tmp_path / "e.db")
     with pytest.raises(ReportError, match="no observations"):
         write_report(open_store(tmp_path / "e.db"), REG, tmp_path / "e", "md")

@@ -26,8 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 OPEN = b"User-agent: *\nAllow: /\n"
 
 
-
-
 HOME = Res("ok", signals=sig.page_signals(b"<html><head><title>x</title></head></html>", {}))
 
 
@@ -47,7 +45,7 @@ HOME = Res("ok", signals=sig.page_signals(b"<html><head><title>x</title></head><
         ({"robots": Res("ok", b"User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n")}, True),
         ({"tdmrep": Res("ok", b'[{"location": "/", "tdm-reservation": 1}]')}, True),
     ],
-)  # fmt: skip
+)
 def test_training_optout_is_false_only_when_observed(resources: dict[str, Res], expected: bool | None) -> None:
     prefs = sig.site_preferences(resources)
     assert prefs.for_agent("GPTBot").training_optout is expected
@@ -66,11 +64,15 @@ def archive_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("unobserved")
     arch = root / "archive"
     for domain, files in {
-        "plain.example": {"2023-01-01.txt": "User-agent: *\nDisallow: /private/\n",
-                          "2023-06-01.txt": "User-agent: GPTBot\nDisallow: /\n"},
-        "says.example": {"2023-01-01.txt": "User-agent: *\nAllow: /\n",
-                         "2023-06-01.txt": "User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"},
-    }.items():  # fmt: skip
+        "plain.example": {
+            "2023-01-01.txt": "User-agent: *\nDisallow: /private/\n",
+            "2023-06-01.txt": "User-agent: GPTBot\nDisallow: /\n",
+        },
+        "says.example": {
+            "2023-01-01.txt": "User-agent: *\nAllow: /\n",
+            "2023-06-01.txt": "User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n",
+        },
+    }.items():
         (arch / domain).mkdir(parents=True)
         for name, text in files.items():
             (arch / domain / name).write_text(text)
@@ -99,8 +101,10 @@ def test_export_after_an_archive_import_says_null(archive_db: Path) -> None:
 
 
 def test_csv_writes_an_empty_cell_for_null(archive_db: Path) -> None:
-    rows = {r["domain"]: r for r in csv.DictReader(io.StringIO(_cli("export", "latest", "--db", str(archive_db),
-                                                                     "--format", "csv")))}  # fmt: skip
+    rows = {
+        r["domain"]: r
+        for r in csv.DictReader(io.StringIO(_cli("export", "latest", "--db", str(archive_db), "--format", "csv")))
+    }
     plain = rows["plain.example"]
     assert plain["GPTBot.training_optout"] == "" and plain["CCBot.training_optout"] == ""
     assert "False" not in {plain[c] for c in plain if c.endswith(".training_optout")}
@@ -121,8 +125,9 @@ def test_trends_signal_says_never_observed(archive_db: Path) -> None:
     out = _cli("trends", "--db", str(archive_db), "--signal", "noai")
     assert "noai: never observed (no homepage fetched in this database)" in out
     assert "no observations in that range" not in out and "0.0%" not in out
-    data = json.loads(_cli("trends", "--db", str(archive_db), "--signal", "noai", "--signal", "content_signal",
-                           "--format", "json"))  # fmt: skip
+    data = json.loads(
+        _cli("trends", "--db", str(archive_db), "--signal", "noai", "--signal", "content_signal", "--format", "json")
+    )
     assert [n["signal"] for n in data["never_observed"]] == ["noai"]
     assert [n["signal"] for n in data["partly_observed"]] == ["content_signal"]  # read from robots.txt alone
     assert {r["signal"] for r in data["rows"]} == {"content_signal"}
@@ -153,10 +158,14 @@ def test_a_crawled_homepage_makes_no_a_real_no(tmp_path: Path) -> None:
     engine = open_store(tmp_path / "c.db")
     at = datetime(2025, 1, 1, tzinfo=UTC)
     page = sig.page_signals(b"<html><head></head><body>hi</body></html>", {})
-    Writer(engine).record("crawled.example", [
-        Observation("robots", at, "ok", 200, body=OPEN), Observation("homepage", at, "ok", 200, signals=page),
-        Observation("robots", at + timedelta(days=1), "ok", 200, body=OPEN),
-    ])  # fmt: skip
+    Writer(engine).record(
+        "crawled.example",
+        [
+            Observation("robots", at, "ok", 200, body=OPEN),
+            Observation("homepage", at, "ok", 200, signals=page),
+            Observation("robots", at + timedelta(days=1), "ok", 200, body=OPEN),
+        ],
+    )
     rec = next(latest_records(engine, load_registry()))
     assert rec["agents"]["GPTBot"]["training_optout"] is False and rec["signals"]["homepage_status"] == "ok"
     assert rec["adoption"]["noai"] is False and rec["adoption"]["tos_ai_training"] is None  # terms never fetched

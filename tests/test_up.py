@@ -24,8 +24,9 @@ def _free_port() -> int:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def test_the_simulated_world_follows_the_public_record() -> None:
@@ -43,8 +44,13 @@ def test_up_demo_end_to_end(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENT_TRACKER_")}
-    proc = subprocess.Popen([sys.executable, "-m", "tracker", "up", "--demo", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "up", "--demo", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     lines: list[str] = []
     try:
         deadline = time.time() + 240
@@ -67,8 +73,20 @@ def test_up_demo_end_to_end(tmp_path: Path) -> None:
         categories = dict(con.execute("SELECT category, count(*) FROM sites GROUP BY category").fetchall())
         assert categories.get("news", 0) > 30 and None not in categories  # the simulated sites' own categories
         # Trends have points: GPTBot blocks appear from August 2023, as in the simulated world.
-        trends = _cli("trends", "-a", "GPTBot", "--since", "2023-06-01", "--until", "2024-06-30", "--format", "json",
-                      "--db", str(db), env=env)  # fmt: skip
+        trends = _cli(
+            "trends",
+            "-a",
+            "GPTBot",
+            "--since",
+            "2023-06-01",
+            "--until",
+            "2024-06-30",
+            "--format",
+            "json",
+            "--db",
+            str(db),
+            env=env,
+        )
         rows = json.loads(trends.stdout)["rows"]
         by_month = {r["period"][:7]: r["blocked"] for r in rows}
         assert by_month["2023-07"] < by_month["2023-09"] < by_month["2024-06"], by_month
@@ -106,8 +124,11 @@ def test_up_demo_end_to_end(tmp_path: Path) -> None:
 
 
 def test_up_offline_says_which_step_failed_and_how_to_go_on(tmp_path: Path) -> None:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CONSENT_TRACKER_")},
-           "CONSENT_TRACKER_TRANCO_URL": f"http://127.0.0.1:{_free_port()}", "CONSENT_TRACKER_TIMEOUT": "2"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CONSENT_TRACKER_")},
+        "CONSENT_TRACKER_TRANCO_URL": f"http://127.0.0.1:{_free_port()}",
+        "CONSENT_TRACKER_TIMEOUT": "2",
+    }
     r = _cli("up", "--db", str(tmp_path / "t.db"), "--no-schedule", env=env)
     assert r.returncode == 2
     assert "step 1/5 sites: failed" in r.stdout and "cannot download the Tranco list" in r.stdout

@@ -108,8 +108,11 @@ def test_import_stores_sums_and_reports_the_fold(tmp_path: Path) -> None:
     assert r.measured_share == pytest.approx(985 / (985 + 55))
     data = r.as_dict()
     assert data["measured_share"] == r.measured_share and data["folds"][0] == {
-        "domain": "wikipedia.org", "hosts": 2, "subdomain_hosts": 2, "weight": 900.0
-    }  # fmt: skip
+        "domain": "wikipedia.org",
+        "hosts": 2,
+        "subdomain_hosts": 2,
+        "weight": 900.0,
+    }
 
 
 def test_an_empty_file_has_no_shares_not_zero(tmp_path: Path) -> None:

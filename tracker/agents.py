@@ -38,12 +38,38 @@ OBEYS: tuple[str, ...] = ("yes", "no", "partial", "unknown", "n/a")
 
 #: The default panel for per-site reports (signals.md §10), kept stable across snapshots; '*' is the wildcard group.
 CORE_PANEL: tuple[str, ...] = (
-    "GPTBot", "OAI-SearchBot", "ChatGPT-User", "ClaudeBot", "Claude-SearchBot", "Claude-User", "anthropic-ai",
-    "Claude-Web", "Google-Extended", "Googlebot", "Applebot", "Applebot-Extended", "CCBot", "meta-externalagent",
-    "meta-externalfetcher", "FacebookBot", "PerplexityBot", "Perplexity-User", "Bytespider", "Amazonbot",
-    "cohere-ai", "cohere-training-data-crawler", "MistralAI-User", "DuckAssistBot", "YouBot", "Diffbot", "omgili",
-    "Timpibot", "ImagesiftBot", "Bingbot", "*",
-)  # fmt: skip
+    "GPTBot",
+    "OAI-SearchBot",
+    "ChatGPT-User",
+    "ClaudeBot",
+    "Claude-SearchBot",
+    "Claude-User",
+    "anthropic-ai",
+    "Claude-Web",
+    "Google-Extended",
+    "Googlebot",
+    "Applebot",
+    "Applebot-Extended",
+    "CCBot",
+    "meta-externalagent",
+    "meta-externalfetcher",
+    "FacebookBot",
+    "PerplexityBot",
+    "Perplexity-User",
+    "Bytespider",
+    "Amazonbot",
+    "cohere-ai",
+    "cohere-training-data-crawler",
+    "MistralAI-User",
+    "DuckAssistBot",
+    "YouBot",
+    "Diffbot",
+    "omgili",
+    "Timpibot",
+    "ImagesiftBot",
+    "Bingbot",
+    "*",
+)
 
 #: The ai.robots.txt project's machine-readable list (used by ``agents sync``).
 UPSTREAM_URL = "https://raw.githubusercontent.com/ai-robots-txt/ai.robots.txt/main/robots.json"
@@ -56,8 +82,6 @@ _UPSTREAM_FUNCTION = {
     "ai agents": "user",
     "undocumented ai agents": "unknown",
 }
-
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,11 +109,19 @@ def write_feeds(
 
     put("all.atom", "consent-tracker: every change", "urn:consent-tracker:feed:all")
     for category in changelog.event_categories(engine):
-        put(f"category/{_safe_name(category)}.atom", f"consent-tracker: changes of {category} sites",
-            f"urn:consent-tracker:feed:category:{category}", category=category)  # fmt: skip
+        put(
+            f"category/{_safe_name(category)}.atom",
+            f"consent-tracker: changes of {category} sites",
+            f"urn:consent-tracker:feed:category:{category}",
+            category=category,
+        )
     for domain in sorted(set(sites) if sites is not None else changelog.event_domains(engine)):
-        put(f"site/{_safe_name(domain)}.atom", f"consent-tracker: changes of {domain}",
-            f"urn:consent-tracker:feed:site:{domain}", site=domain)  # fmt: skip
+        put(
+            f"site/{_safe_name(domain)}.atom",
+            f"consent-tracker: changes of {domain}",
+            f"urn:consent-tracker:feed:site:{domain}",
+            site=domain,
+        )
     return written
 
 
@@ -147,9 +155,16 @@ def post_webhook(
 
 
 async def _post_webhook(
-    engine: Engine, url: str, base_url: str | None, transport: httpx.AsyncBaseTransport | None, retries: int,
-    timeout: float, batch: int, backoff: float, budget: float,
-) -> WebhookResult:  # fmt: skip
+    engine: Engine,
+    url: str,
+    base_url: str | None,
+    transport: httpx.AsyncBaseTransport | None,
+    retries: int,
+    timeout: float,
+    batch: int,
+    backoff: float,
+    budget: float,
+) -> WebhookResult:
     result = WebhookResult()
     stop_at = time.monotonic() + budget
     cache: dict[tuple[int, int], str] = {}
@@ -160,9 +175,16 @@ async def _post_webhook(
             events = changelog.pending_notifications(engine, limit=batch)
             if not events:
                 return result
-            payload = json.dumps({"events": [
-                Event(e, event_diff(engine, e, cache), site_link(base_url, e.domain, e) if base_url else None).as_dict()
-                for e in events]})  # fmt: skip
+            payload = json.dumps(
+                {
+                    "events": [
+                        Event(
+                            e, event_diff(engine, e, cache), site_link(base_url, e.domain, e) if base_url else None
+                        ).as_dict()
+                        for e in events
+                    ]
+                }
+            )
             accepted = False
             for attempt in range(retries + 1):
                 left = stop_at - time.monotonic()

@@ -154,17 +154,31 @@ def _domain_observations(
         report.html_bodies += fetched.status == "soft404_html"
         report.empty_bodies += fetched.status == "empty"
         observations.append(
-            Observation(kind="robots", seen_at=_at(d) + timedelta(seconds=same_day), status=fetched.status,
-                        http_status=200, body=data, truncated=fetched.truncated, source="archive")
-        )  # fmt: skip
+            Observation(
+                kind="robots",
+                seen_at=_at(d) + timedelta(seconds=same_day),
+                status=fetched.status,
+                http_status=200,
+                body=data,
+                truncated=fetched.truncated,
+                source="archive",
+            )
+        )
     if observations:
         # The archive's last date confirms each domain's latest content (it stayed until then).
         latest = max(observations, key=lambda o: o.seen_at)
         if horizon > latest.seen_at:
             observations.append(
-                Observation(kind="robots", seen_at=horizon, status=latest.status, http_status=200,
-                            body=latest.body, truncated=latest.truncated, source="archive")
-            )  # fmt: skip
+                Observation(
+                    kind="robots",
+                    seen_at=horizon,
+                    status=latest.status,
+                    http_status=200,
+                    body=latest.body,
+                    truncated=latest.truncated,
+                    source="archive",
+                )
+            )
     return observations
 
 

@@ -253,13 +253,30 @@ class _SiteBackfill:
             sha = None
             if status != "archive_error":
                 keep = body if status in ("ok", "empty", "soft404_html") else None
-                observations.append(Observation("robots", row.when, status, int(row.statuscode),  # type: ignore[arg-type]
-                                                body=keep, truncated=truncated, source="wayback"))  # fmt: skip
+                observations.append(
+                    Observation(
+                        "robots",
+                        row.when,
+                        status,  # type: ignore[arg-type]
+                        int(row.statuscode),
+                        body=keep,
+                        truncated=truncated,
+                        source="wayback",
+                    )
+                )
                 if keep is not None:
                     sha = hashlib.sha256(keep).hexdigest()
-            captures.append({"site_id": site_id, "timestamp": row.timestamp, "original": row.original,
-                             "statuscode": row.statuscode, "digest": row.digest or None, "status": status,
-                             "sha256": sha})  # fmt: skip
+            captures.append(
+                {
+                    "site_id": site_id,
+                    "timestamp": row.timestamp,
+                    "original": row.original,
+                    "statuscode": row.statuscode,
+                    "digest": row.digest or None,
+                    "status": status,
+                    "sha256": sha,
+                }
+            )
         return observations, captures
 
 
@@ -274,11 +291,17 @@ async def backfill(
     """Backfill the sites' robots.txt history from the archive as one run; return what happened."""
     started = time.monotonic()
     params = {"sites": len(sites), "since": config.since, "until": config.until, "freq": config.freq.value}
-    run = await asyncio.to_thread(Run.open, engine, "wayback", config.source, params=params, resume=True,
-                                  skip_finished=True)  # fmt: skip
+    run = await asyncio.to_thread(
+        Run.open, engine, "wayback", config.source, params=params, resume=True, skip_finished=True
+    )
     guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
-    http = client or make_crawl_client(guard, concurrency=config.concurrency, user_agent=config.user_agent,
-                                       timeout=config.timeout, ca_bundle=config.ca_bundle)  # fmt: skip
+    http = client or make_crawl_client(
+        guard,
+        concurrency=config.concurrency,
+        user_agent=config.user_agent,
+        timeout=config.timeout,
+        ca_bundle=config.ca_bundle,
+    )
     report: dict[str, Any] = {"excluded": [], "classified": Counter()}
     state = BackfillProgress(total=len(sites))
     observations_n = 0
@@ -324,8 +347,18 @@ async def backfill(
         if client is None:
             await http.aclose()
     return BackfillReport(
-        run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped, requests=state.requests,
-        captures_fetched=state.captures, captures_reused=state.reused, observations=observations_n,
-        new_versions=run.counts.new_versions, excluded=list(report["excluded"]), classified=dict(report["classified"]),
-        seconds=time.monotonic() - started, status=run.status, changes=changes,
-    )  # fmt: skip
+        run_id=run.id,
+        sites=len(sites),
+        done=state.done,
+        skipped=state.skipped,
+        requests=state.requests,
+        captures_fetched=state.captures,
+        captures_reused=state.reused,
+        observations=observations_n,
+        new_versions=run.counts.new_versions,
+        excluded=list(report["excluded"]),
+        classified=dict(report["classified"]),
+        seconds=time.monotonic() - started,
+        status=run.status,
+        changes=changes,
+    )

@@ -51,29 +51,58 @@ _ACADEMIC = ("edu", "ac", "uni", "univ")
 
 #: schema.org types (and og:type values) that say what a site is.
 _SCHEMA: dict[str, Category] = {
-    "NewsMediaOrganization": "news", "NewsArticle": "news", "ReportageNewsArticle": "news",
-    "AnalysisNewsArticle": "news", "OpinionNewsArticle": "news", "BackgroundNewsArticle": "news",
-    "DiscussionForumPosting": "social", "SocialMediaPosting": "social", "ProfilePage": "social",
-    "CollegeOrUniversity": "academic", "EducationalOrganization": "academic", "ScholarlyArticle": "academic",
-    "GovernmentOrganization": "government", "GovernmentService": "government",
-    "OnlineStore": "commerce", "Store": "commerce", "Product": "commerce", "Offer": "commerce",
-    "SoftwareSourceCode": "code", "Movie": "entertainment", "MusicGroup": "entertainment", "VideoGame": "entertainment",
+    "NewsMediaOrganization": "news",
+    "NewsArticle": "news",
+    "ReportageNewsArticle": "news",
+    "AnalysisNewsArticle": "news",
+    "OpinionNewsArticle": "news",
+    "BackgroundNewsArticle": "news",
+    "DiscussionForumPosting": "social",
+    "SocialMediaPosting": "social",
+    "ProfilePage": "social",
+    "CollegeOrUniversity": "academic",
+    "EducationalOrganization": "academic",
+    "ScholarlyArticle": "academic",
+    "GovernmentOrganization": "government",
+    "GovernmentService": "government",
+    "OnlineStore": "commerce",
+    "Store": "commerce",
+    "Product": "commerce",
+    "Offer": "commerce",
+    "SoftwareSourceCode": "code",
+    "Movie": "entertainment",
+    "MusicGroup": "entertainment",
+    "VideoGame": "entertainment",
     "TVSeries": "entertainment",
-}  # fmt: skip
-_OG: dict[str, Category] = {"product": "commerce", "video.movie": "entertainment", "video.tv_show": "entertainment",
-                            "music.song": "entertainment", "music.album": "entertainment"}  # fmt: skip
+}
+_OG: dict[str, Category] = {
+    "product": "commerce",
+    "video.movie": "entertainment",
+    "video.tv_show": "entertainment",
+    "music.song": "entertainment",
+    "music.album": "entertainment",
+}
 
 #: The reference study's "Type of service" → our category; "Other" and "Company website" fall to the content domain.
 ANNOTATION_TYPES: dict[str, Category] = {
-    "Periodicals": "news", "Encyclopedia/Database": "reference", "Academic": "academic", "Ecommerce": "commerce",
-    "Government": "government", "Social Media": "social",
-}  # fmt: skip
+    "Periodicals": "news",
+    "Encyclopedia/Database": "reference",
+    "Academic": "academic",
+    "Ecommerce": "commerce",
+    "Government": "government",
+    "Social Media": "social",
+}
 #: The columns an annotation file must have (each: its accepted spellings).
 _ANNOTATION_COLUMNS: tuple[tuple[str, ...], ...] = (("Domain",), ("Type of service",))
 _ANNOTATION_DOMAINS: dict[str, Category] = {
-    "News": "news", "Technology/Code": "code", "Entertainment": "entertainment", "E-Commerce": "commerce",
-    "Academic": "academic", "Government/Policy": "government", "Education/Knowledge": "reference",
-}  # fmt: skip
+    "News": "news",
+    "Technology/Code": "code",
+    "Entertainment": "entertainment",
+    "E-Commerce": "commerce",
+    "Academic": "academic",
+    "Government/Policy": "government",
+    "Education/Knowledge": "reference",
+}
 
 
 def tld_category(domain: str) -> tuple[Category, str] | None:
@@ -154,8 +183,10 @@ def import_labels(engine: Engine, path: str | Path, *, annotations: bool = False
             missing = [names[0] for names in needed if not any(n in fields for n in names)]
             if missing:
                 what = "the annotations (dpi_top2000_…csv)" if annotations else "a domain,category CSV"
-                raise SiteListError(f"{p} is not {what}: no {', '.join(repr(m) for m in missing)} column "
-                                    f"(has {', '.join(repr(f) for f in fields[:12]) or 'no header'})")  # fmt: skip
+                raise SiteListError(
+                    f"{p} is not {what}: no {', '.join(repr(m) for m in missing)} column "
+                    f"(has {', '.join(repr(f) for f in fields[:12]) or 'no header'})"
+                )
             for n, row in enumerate(reader, 2):
                 report.rows += 1
                 raw = row.get("Domain") or row.get("domain") or ""
@@ -205,8 +236,9 @@ def assign(engine: Engine, *, homepages: bool = True) -> Counter[str]:
     tld = {s.id: lab for s in sites if (lab := tld_category(s.domain))}
     cur = curated()
     catalog.set_labels(engine, "tld", tld)
-    catalog.set_labels(engine, "curated", {by_domain[d]: (c, "data/categories.csv") for d, c in cur.items()
-                                           if d in by_domain})  # fmt: skip
+    catalog.set_labels(
+        engine, "curated", {by_domain[d]: (c, "data/categories.csv") for d, c in cur.items() if d in by_domain}
+    )
     if homepages:
         home = {}
         for sid, signals in queries.current_signals(engine, "homepage"):
@@ -221,8 +253,9 @@ def assign(engine: Engine, *, homepages: bool = True) -> Counter[str]:
         if sid not in chosen or r < chosen[sid][0]:
             chosen[sid] = (r, category)
     domains = {s.id: s.domain for s in sites}
-    Writer(engine).ensure_sites([{"domain": domains[s.id], "category": chosen.get(s.id, (0, "unknown"))[1]}
-                                 for s in sites])  # fmt: skip
+    Writer(engine).ensure_sites(
+        [{"domain": domains[s.id], "category": chosen.get(s.id, (0, "unknown"))[1]} for s in sites]
+    )
     return Counter(chosen.get(s.id, (0, "unknown"))[1] for s in sites)
 
 

@@ -52,9 +52,22 @@ from tracker.store.queries import EvaluationRow, StoredResource
 from tracker.vocabulary import SIGNAL_NAMES, ChangeType, SignalName
 
 __all__ = [
-    "CHANGE_AGENTS", "EVENTS_VERSION", "ROBOTS", "UNKNOWN", "Change", "Event", "Reading", "detect_changes",
-    "event_diff", "list_events", "robots_reading", "run_changes", "signal_changes", "site_changes", "site_link",
-]  # fmt: skip
+    "CHANGE_AGENTS",
+    "EVENTS_VERSION",
+    "ROBOTS",
+    "UNKNOWN",
+    "Change",
+    "Event",
+    "Reading",
+    "detect_changes",
+    "event_diff",
+    "list_events",
+    "robots_reading",
+    "run_changes",
+    "signal_changes",
+    "site_changes",
+    "site_link",
+]
 
 #: The ``signal`` of an agent's robots.txt stance.
 ROBOTS = "robots"
@@ -113,9 +126,7 @@ def _change_type(before: Reading, after: Reading) -> ChangeType:
     return "modification"
 
 
-def _events(
-    kind: str, signal: str, agent: str, versions: Sequence[StoredResource], read: Any
-) -> Iterable[Change]:
+def _events(kind: str, signal: str, agent: str, versions: Sequence[StoredResource], read: Any) -> Iterable[Change]:
     last: tuple[Reading, StoredResource] | None = None
     for v in versions:
         reading = read(v)
@@ -124,11 +135,18 @@ def _events(
         if last is not None and reading.state != last[0].state:
             prev = last[1]
             yield Change(
-                kind=kind, signal=signal, agent=agent, before=last[0].state, after=reading.state,
-                change=_change_type(last[0], reading), at=v.first_seen,  # type: ignore[arg-type]
-                previous_seen=prev.last_seen, version_id=v.version_id or 0,
-                previous_version_id=prev.version_id or 0, source=v.source,
-            )  # fmt: skip
+                kind=kind,
+                signal=signal,
+                agent=agent,
+                before=last[0].state,
+                after=reading.state,
+                change=_change_type(last[0], reading),
+                at=v.first_seen,  # type: ignore[arg-type]
+                previous_seen=prev.last_seen,
+                version_id=v.version_id or 0,
+                previous_version_id=prev.version_id or 0,
+                source=v.source,
+            )
         last = (reading, v)
 
 
@@ -149,8 +167,10 @@ def signal_changes(name: SignalName, by_kind: Mapping[str, Sequence[StoredResour
     that carry it. An event names the version that changed the reading and the one of its kind before it."""
     adoption = ADOPTION[name]
     order: dict[str, int] = {k: i for i, k in enumerate(adoption.kinds)}
-    timeline = sorted((v for k in adoption.kinds for v in by_kind.get(k, ()) if observed(k, v)),
-                      key=lambda v: (v.first_seen, order[v.kind]))
+    timeline = sorted(
+        (v for k in adoption.kinds for v in by_kind.get(k, ()) if observed(k, v)),
+        key=lambda v: (v.first_seen, order[v.kind]),
+    )
     current: dict[str, StoredResource] = {}
     parts: dict[str, Part] = {}
     last: Reading | None = None
@@ -167,11 +187,18 @@ def signal_changes(name: SignalName, by_kind: Mapping[str, Sequence[StoredResour
             cause = next((v for v in step if parts[v.kind] != before_parts[v.kind]), step[-1])
             prev = before[cause.kind]
             yield Change(
-                kind=cause.kind, signal=name, agent="", before=last.state, after=reading.state,
-                change=_change_type(last, reading), at=cause.first_seen,  # type: ignore[arg-type]
-                previous_seen=prev.last_seen, version_id=cause.version_id or 0,
-                previous_version_id=prev.version_id or 0, source=cause.source,
-            )  # fmt: skip
+                kind=cause.kind,
+                signal=name,
+                agent="",
+                before=last.state,
+                after=reading.state,
+                change=_change_type(last, reading),
+                at=cause.first_seen,  # type: ignore[arg-type]
+                previous_seen=prev.last_seen,
+                version_id=cause.version_id or 0,
+                previous_version_id=prev.version_id or 0,
+                source=cause.source,
+            )
         last = reading
 
 
@@ -197,8 +224,7 @@ def site_changes(
     robots = by_kind.get("robots", [])
     for agent in agents:
         ev = evaluations.get(agent.lower(), {})
-        out += _events("robots", ROBOTS, agent, robots,
-                       lambda v, ev=ev: robots_reading(v, ev.get(v.ruleset_id or 0)))  # fmt: skip
+        out += _events("robots", ROBOTS, agent, robots, lambda v, ev=ev: robots_reading(v, ev.get(v.ruleset_id or 0)))
     for name in SIGNAL_NAMES:
         out += signal_changes(name, by_kind)
     out.sort(key=lambda c: (c.at, c.signal, c.agent))
@@ -267,12 +293,23 @@ class Event:
         """The event as JSON (the CLI's JSON and CSV, and what the webhook posts)."""
         e = self.stored
         return {
-            "id": self.id, "site": e.domain, "category": e.category, "resource": e.kind, "signal": e.signal,
-            "agent": e.agent or None, "before": e.before, "after": e.after, "change": e.change,
-            "at": e.at.isoformat(), "previous_seen": e.previous_seen.isoformat() if e.previous_seen else None,
-            "source": e.source, "version_id": e.version_id, "previous_version_id": e.previous_version_id,
-            "robots_diff": self.diff, "link": self.link,
-        }  # fmt: skip
+            "id": self.id,
+            "site": e.domain,
+            "category": e.category,
+            "resource": e.kind,
+            "signal": e.signal,
+            "agent": e.agent or None,
+            "before": e.before,
+            "after": e.after,
+            "change": e.change,
+            "at": e.at.isoformat(),
+            "previous_seen": e.previous_seen.isoformat() if e.previous_seen else None,
+            "source": e.source,
+            "version_id": e.version_id,
+            "previous_version_id": e.previous_version_id,
+            "robots_diff": self.diff,
+            "link": self.link,
+        }
 
 
 def event_diff(engine: Engine, event: StoredChange, cache: dict[tuple[int, int], str] | None = None) -> str | None:
@@ -310,10 +347,20 @@ def list_events(
     """Change events, newest first: from ``since`` to ``until`` (both days included), of a site, of agents, of a
     category, of signals ('robots' for stances), of some types; with robots.txt diffs and dashboard links if asked."""
     rows = changelog.list_changes(
-        engine, since=_start(since), until=_start(until + (date.resolution) if until else None),
-        domain=site.strip().lower() if site else None, agents=agents or None, category=category,
-        signals=signals or None, changes=changes or None, limit=limit,
-    )  # fmt: skip
+        engine,
+        since=_start(since),
+        until=_start(until + (date.resolution) if until else None),
+        domain=site.strip().lower() if site else None,
+        agents=agents or None,
+        category=category,
+        signals=signals or None,
+        changes=changes or None,
+        limit=limit,
+    )
     cache: dict[tuple[int, int], str] = {}
-    return [Event(r, event_diff(engine, r, cache) if diffs else None, site_link(base_url, r.domain, r) if base_url
-                  else None) for r in rows]  # fmt: skip
+    return [
+        Event(
+            r, event_diff(engine, r, cache) if diffs else None, site_link(base_url, r.domain, r) if base_url else None
+        )
+        for r in rows
+    ]

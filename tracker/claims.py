@@ -388,9 +388,12 @@ class OurDefinition:
         """The definition as one paragraph."""
         if self.metric == Metric.runout:
             adjusted = "adjusted for the consent we measure" if self.scenario == "consent_adjusted" else "unadjusted"
-            inputs = ("" if self.projection == "historical" else
-                      "; the compute-based projection uses our own documented inputs, as Epoch AI's compute series is "
-                      "not public")  # fmt: skip
+            inputs = (
+                ""
+                if self.projection == "historical"
+                else "; the compute-based projection uses our own documented inputs, as Epoch AI's compute series is "
+                "not public"
+            )
             return (
                 f"The median year the largest training dataset reaches the effective stock of public text, from "
                 f"our reproduction of Epoch AI's model ({self.projection} projection, {adjusted}{inputs})."

@@ -299,8 +299,11 @@ def user_agent_header(template: str = USER_AGENT, contact: str = CONTACT_URL) ->
 def network_options(values: Mapping[str, Any]) -> dict[str, Any]:
     """The options every fetching job shares, from resolved settings: timeout, User-Agent (with the contact URL)
     and whether private addresses are allowed."""
-    return {"timeout": values["timeout"], "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
-            "allow_private": values["allow-private"]}  # fmt: skip
+    return {
+        "timeout": values["timeout"],
+        "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
+        "allow_private": values["allow-private"],
+    }
 
 
 def make_client(
@@ -520,8 +523,14 @@ async def fetch_robots(
     guard = guard or Guard(allow_private=allow_private, resolve=resolve)
     url = robots_url(target)
     deadline = asyncio.get_running_loop().time() + total_timeout if total_timeout is not None else None
-    kw = {"guard": guard, "max_redirects": max_redirects, "max_bytes": max_bytes, "retries": retries,
-          "total_timeout": total_timeout, "deadline": deadline}  # fmt: skip
+    kw = {
+        "guard": guard,
+        "max_redirects": max_redirects,
+        "max_bytes": max_bytes,
+        "retries": retries,
+        "total_timeout": total_timeout,
+        "deadline": deadline,
+    }
     result = await fetch_url(client, url, "robots", **kw)  # type: ignore[arg-type]
     if (
         http_fallback
@@ -697,8 +706,9 @@ def download(source: str, *, user_agent: str | None = None, timeout: float = TIM
         except OSError as e:
             raise DownloadError(f"cannot read {source}: {e.strerror or e}") from None
     try:
-        with httpx.Client(headers={"User-Agent": user_agent or user_agent_header()}, timeout=timeout,
-                          follow_redirects=True) as client:  # fmt: skip
+        with httpx.Client(
+            headers={"User-Agent": user_agent or user_agent_header()}, timeout=timeout, follow_redirects=True
+        ) as client:
             r = client.get(source)
             r.raise_for_status()
             return r.content

@@ -57,9 +57,17 @@ from tracker.store.writer import Observation
 from tracker.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 
 __all__ = [
-    "OUR_TOKEN", "RESOURCES", "CrawlConfig", "CrawlProgress", "CrawlSummary", "HostLimiter", "SiteCrawler",
-    "crawl_sites", "handle_concurrency", "run_crawl",
-]  # fmt: skip
+    "OUR_TOKEN",
+    "RESOURCES",
+    "CrawlConfig",
+    "CrawlProgress",
+    "CrawlSummary",
+    "HostLimiter",
+    "SiteCrawler",
+    "crawl_sites",
+    "handle_concurrency",
+    "run_crawl",
+]
 
 #: Where each resource kind lives on a site ("" for those found from other resources).
 RESOURCES: dict[ResourceKind, str] = {
@@ -77,9 +85,18 @@ OUR_TOKEN = "consent-tracker"
 
 #: Response headers kept with a version (the rest change on every request or say nothing about consent).
 KEPT_HEADERS = (
-    "content-type", "content-length", "last-modified", "etag", "x-robots-tag", "content-signal", "content-usage",
-    "tdm-reservation", "tdm-policy", "link", "server",
-)  # fmt: skip
+    "content-type",
+    "content-length",
+    "last-modified",
+    "etag",
+    "x-robots-tag",
+    "content-signal",
+    "content-usage",
+    "tdm-reservation",
+    "tdm-policy",
+    "link",
+    "server",
+)
 
 
 @dataclass(slots=True)
@@ -114,14 +131,16 @@ class CrawlConfig:
     def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> CrawlConfig:
         """A config from resolved settings (``tracker.settings.resolve_all()``), with explicit overrides."""
         base: dict[str, Any] = {
-            **network_options(values), "concurrency": values["concurrency"], "delay": values["delay"],
-            "total_timeout": values["total-timeout"], "retries": values["retries"],
+            **network_options(values),
+            "concurrency": values["concurrency"],
+            "delay": values["delay"],
+            "total_timeout": values["total-timeout"],
+            "retries": values["retries"],
             "max_redirects": values["max-redirects"],
             "agent_tokens": tuple(a.token for a in load_registry(values["agents-file"] or None)),
-        }  # fmt: skip
+        }
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
-
 
     def to_json(self) -> dict[str, Any]:
         """The config as plain JSON values (it travels with a distributed crawl's jobs)."""
@@ -247,17 +266,27 @@ class SiteCrawler:
         c = self.config
         async with self.limiter.slot(host):
             return await fetch_url(
-                self.client, url, kind, guard=self.guard, retries=c.retries, total_timeout=c.total_timeout,
-                max_bytes=ROBOTS_MAX_BYTES, max_redirects=c.max_redirects,
-            )  # fmt: skip
+                self.client,
+                url,
+                kind,
+                guard=self.guard,
+                retries=c.retries,
+                total_timeout=c.total_timeout,
+                max_bytes=ROBOTS_MAX_BYTES,
+                max_redirects=c.max_redirects,
+            )
 
     async def _robots(self, target: str, host: str) -> RobotsFetch:
         c = self.config
         async with self.limiter.slot(host):
             return await fetch_robots(
-                self.client, target, guard=self.guard, retries=c.retries, total_timeout=c.total_timeout,
+                self.client,
+                target,
+                guard=self.guard,
+                retries=c.retries,
+                total_timeout=c.total_timeout,
                 max_redirects=c.max_redirects,
-            )  # fmt: skip
+            )
 
     async def crawl(self, site: SiteEntry) -> list[Observation]:
         """Fetch every configured resource of one site; never raises for network or HTTP trouble."""
@@ -340,12 +369,24 @@ class SiteCrawler:
             if terms_host.removeprefix("www.") != site_host:
                 other = await self._robots_elsewhere(f"{parts.scheme}://{parts.netloc}", terms_host)
                 if other.status in UNREACHABLE:
-                    return Observation("terms", at, "disallowed", signals=info, final_url=url,
-                                       error=f"robots.txt of {terms_host} unreachable")  # fmt: skip
+                    return Observation(
+                        "terms",
+                        at,
+                        "disallowed",
+                        signals=info,
+                        final_url=url,
+                        error=f"robots.txt of {terms_host} unreachable",
+                    )
                 here = other.rules if other.status == "ok" else None
             if here is not None and not here.verdict(OUR_TOKEN, url).allowed:
-                return Observation("terms", at, "disallowed", signals=info, final_url=url,
-                                   error=f"robots.txt of {terms_host} disallows {OUR_TOKEN}")  # fmt: skip
+                return Observation(
+                    "terms",
+                    at,
+                    "disallowed",
+                    signals=info,
+                    final_url=url,
+                    error=f"robots.txt of {terms_host} disallows {OUR_TOKEN}",
+                )
             f = await self._get(url, "terms", terms_host)
             obs = _observation("terms", at, f)
             obs.body = None  # terms pages change on every visit: their version is what they say
@@ -471,9 +512,12 @@ async def crawl_sites(
     guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
     concurrency, notice = handle_concurrency(config.concurrency)
     http = client or make_crawl_client(
-        guard, concurrency=concurrency, user_agent=config.user_agent, timeout=config.timeout,
+        guard,
+        concurrency=concurrency,
+        user_agent=config.user_agent,
+        timeout=config.timeout,
         ca_bundle=config.ca_bundle,
-    )  # fmt: skip
+    )
     ids = await asyncio.to_thread(
         run.ensure_sites,
         [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": run.source} for s in sites],
@@ -516,9 +560,18 @@ async def run_crawl(
     # one agent set every writer uses (tracker.changes.CHANGE_AGENTS), not this crawl's --agents-file.
     changes = await asyncio.to_thread(run_changes, run.engine, run.id)
     return CrawlSummary(
-        run_id=run.id, sites=len(sites), done=state.done, skipped=state.skipped,
-        new_versions=run.counts.new_versions, unchanged=run.counts.unchanged,
-        robots_status=dict(state.robots_status), errors=dict(state.errors),
-        seconds=time.monotonic() - started, status=run.status, changes=changes, unrecorded=state.unrecorded,
-        local_errors=dict(state.local_errors), notices=state.notices,
-    )  # fmt: skip
+        run_id=run.id,
+        sites=len(sites),
+        done=state.done,
+        skipped=state.skipped,
+        new_versions=run.counts.new_versions,
+        unchanged=run.counts.unchanged,
+        robots_status=dict(state.robots_status),
+        errors=dict(state.errors),
+        seconds=time.monotonic() - started,
+        status=run.status,
+        changes=changes,
+        unrecorded=state.unrecorded,
+        local_errors=dict(state.local_errors),
+        notices=state.notices,
+    )

@@ -34,9 +34,17 @@ from tracker.store.engine import database_url
 from tracker.store.runs import Run, RunInfo, close_run, queue_counts, run_info
 
 __all__ = [
-    "QUEUE", "TASK", "DistributedCrawl", "conninfo", "defer_crawl", "make_app", "requeue_stalled", "run_batch",
-    "run_worker", "wait_for_run",
-]  # fmt: skip
+    "QUEUE",
+    "TASK",
+    "DistributedCrawl",
+    "conninfo",
+    "defer_crawl",
+    "make_app",
+    "requeue_stalled",
+    "run_batch",
+    "run_worker",
+    "wait_for_run",
+]
 
 QUEUE = "crawl"
 TASK = "consent_tracker.crawl_batch"
@@ -48,8 +56,10 @@ def conninfo(db_url: str) -> str:
     """The libpq connection string of a PostgreSQL store; StoreError for any other database."""
     url = make_url(database_url(db_url))
     if url.get_backend_name() != "postgresql":
-        raise StoreError(f"a distributed crawl needs PostgreSQL (--db postgresql+psycopg://USER@HOST/DB), "
-                         f"not {url.get_backend_name()}")  # fmt: skip
+        raise StoreError(
+            f"a distributed crawl needs PostgreSQL (--db postgresql+psycopg://USER@HOST/DB), "
+            f"not {url.get_backend_name()}"
+        )
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -121,15 +131,22 @@ class DistributedCrawl:
 
 
 def defer_crawl(
-    engine: Engine, db_url: str, sites: Sequence[SiteEntry], config: CrawlConfig, *, source: str,
-    resume: bool = False, batch: int = BATCH,
-) -> DistributedCrawl:  # fmt: skip
+    engine: Engine,
+    db_url: str,
+    sites: Sequence[SiteEntry],
+    config: CrawlConfig,
+    *,
+    source: str,
+    resume: bool = False,
+    batch: int = BATCH,
+) -> DistributedCrawl:
     """Open a crawl run and defer its sites as jobs of ``batch`` sites; return the run and job counts."""
     conninfo(db_url)
     params = {"sites": len(sites), "resources": list(config.resources), "distributed": True, "batch": batch}
     run = Run.open(engine, "live", source, params=params, resume=resume)
-    ids = run.ensure_sites([{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source}
-                            for s in sites])  # fmt: skip
+    ids = run.ensure_sites(
+        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites]
+    )
     todo = [s for s in sites if ids[s.domain] not in run.done]
     app = make_app(db_url)
     cfg = config.to_json()
@@ -153,8 +170,7 @@ def defer_crawl(
 
 async def requeue_stalled(app: Any, *, stalled_after: float = 30.0) -> int:
     """Put back in the queue the batch jobs of workers that stopped sending heartbeats; return how many."""
-    stalled = await app.job_manager.get_stalled_jobs(queue=QUEUE, task_name=TASK,
-                                                     seconds_since_heartbeat=stalled_after)  # fmt: skip
+    stalled = await app.job_manager.get_stalled_jobs(queue=QUEUE, task_name=TASK, seconds_since_heartbeat=stalled_after)
     n = 0
     for job in stalled:
         await app.job_manager.retry_job(job)
@@ -163,9 +179,14 @@ async def requeue_stalled(app: Any, *, stalled_after: float = 30.0) -> int:
 
 
 async def run_worker(
-    db_url: str, *, concurrency: int = 2, burst: bool = False, heartbeat: float = 10.0, stalled_after: float = 30.0,
+    db_url: str,
+    *,
+    concurrency: int = 2,
+    burst: bool = False,
+    heartbeat: float = 10.0,
+    stalled_after: float = 30.0,
     name: str | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Run batch jobs until stopped (``burst``: until the queue is empty), requeueing stalled workers' jobs."""
     app = make_app(db_url)
     async with app.open_async():
@@ -180,17 +201,27 @@ async def run_worker(
         reaping = asyncio.create_task(reaper())
         try:
             await requeue_stalled(app, stalled_after=stalled_after)
-            await app.run_worker_async(queues=[QUEUE], concurrency=concurrency, wait=not burst, name=name,
-                                       update_heartbeat_interval=heartbeat,
-                                       stalled_worker_timeout=stalled_after)  # fmt: skip
+            await app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=concurrency,
+                wait=not burst,
+                name=name,
+                update_heartbeat_interval=heartbeat,
+                stalled_worker_timeout=stalled_after,
+            )
         finally:
             reaping.cancel()
 
 
 def wait_for_run(
-    engine: Engine, db_url: str, run_id: int, *, poll: float = 1.0, stalled_after: float = 30.0,
+    engine: Engine,
+    db_url: str,
+    run_id: int,
+    *,
+    poll: float = 1.0,
+    stalled_after: float = 30.0,
     progress: Callable[[RunInfo, dict[str, int]], None] | None = None,
-) -> RunInfo:  # fmt: skip
+) -> RunInfo:
     """Block until a distributed run is closed (requeueing stalled jobs meanwhile); its final state. Raises
     StoreError when every remaining job has failed."""
     app = make_app(db_url)
@@ -207,10 +238,11 @@ def wait_for_run(
                 if info.status != "running":
                     return info
                 if jobs and not jobs.get("todo") and not jobs.get("doing") and jobs.get("failed"):
-                    raise StoreError(f"crawl run #{run_id}: {jobs['failed']} batch jobs failed for good "
-                                     "(see the workers' logs); `crawl status` shows what landed")  # fmt: skip
+                    raise StoreError(
+                        f"crawl run #{run_id}: {jobs['failed']} batch jobs failed for good "
+                        "(see the workers' logs); `crawl status` shows what landed"
+                    )
                 await requeue_stalled(app, stalled_after=stalled_after)
                 await asyncio.sleep(poll)
 
     return asyncio.run(watch())
-

@@ -35,11 +35,16 @@ def ensure_evaluations(engine: Engine, agents: Iterable[str], ruleset_ids: Seque
             st = rules.stance(agent)
             rows.append(
                 {
-                    "ruleset_id": rid, "agent": agent, "parser_version": PARSER_VERSION,
-                    "root_allowed": st.root_allowed, "named": st.named, "lenient_named": st.lenient_named,
-                    "source": st.source, "stance": st.stance,
+                    "ruleset_id": rid,
+                    "agent": agent,
+                    "parser_version": PARSER_VERSION,
+                    "root_allowed": st.root_allowed,
+                    "named": st.named,
+                    "lenient_named": st.lenient_named,
+                    "source": st.source,
+                    "stance": st.stance,
                 }
-            )  # fmt: skip
+            )
         if len(rows) >= 5000:
             queries.insert_evaluations(engine, rows)
             added += len(rows)

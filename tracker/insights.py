@@ -42,8 +42,10 @@ def load_events(path: Path = EVENTS_FILE) -> list[Event]:
     """The events of ``data/events.csv``, in date order."""
     with path.open(encoding="utf-8") as fh:
         rows = csv.DictReader(line for line in fh if not line.startswith("#"))
-        return sorted((Event(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
-                      key=lambda e: e.day)  # fmt: skip
+        return sorted(
+            (Event(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
+            key=lambda e: e.day,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +71,21 @@ class Headline:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        rows = {"by_sites": self.by_sites, "by_sites_year_ago": self.by_sites_year_ago, "by_tokens": self.by_tokens,
-                "by_tokens_year_ago": self.by_tokens_year_ago, "all_agents": self.all_agents}  # fmt: skip
-        defs = {"definition": self.definition, "all_agents_definition": self.all_agents_definition,
-                "tokens_definition": self.tokens_definition}  # fmt: skip
+        rows = {
+            "by_sites": self.by_sites,
+            "by_sites_year_ago": self.by_sites_year_ago,
+            "by_tokens": self.by_tokens,
+            "by_tokens_year_ago": self.by_tokens_year_ago,
+            "all_agents": self.all_agents,
+        }
+        defs = {
+            "definition": self.definition,
+            "all_agents_definition": self.all_agents_definition,
+            "tokens_definition": self.tokens_definition,
+        }
         return {k: v.as_dict() if v is not None else None for k, v in rows.items()} | {
-            k: v.as_dict() if v is not None else None for k, v in defs.items()}
+            k: v.as_dict() if v is not None else None for k, v in defs.items()
+        }
 
 
 def _year_ago(rows: list[TrendRow]) -> TrendRow | None:
@@ -114,17 +125,26 @@ def headline(
     except TrendError:
         weights = None
     if weights is not None and rows:
-        tokens = [r for r in restriction_series(engine, registry, agents, weight=Weighting.tokens, weights=weights,
-                                                **kw) if r.agent == purpose]  # fmt: skip
+        tokens = [
+            r
+            for r in restriction_series(engine, registry, agents, weight=Weighting.tokens, weights=weights, **kw)
+            if r.agent == purpose
+        ]
 
     def definition(series: list[TrendRow]) -> Definition:
         return define(registry, series, group=purpose, agents=agents, by=GroupBy.purpose)
 
     return Headline(
-        rows[-1] if rows else None, _year_ago(rows), tokens[-1] if tokens else None, _year_ago(tokens), rows,
-        definition(rows), every[-1] if every else None, definition(every) if every else None,
+        rows[-1] if rows else None,
+        _year_ago(rows),
+        tokens[-1] if tokens else None,
+        _year_ago(tokens),
+        rows,
+        definition(rows),
+        every[-1] if every else None,
+        definition(every) if every else None,
         definition(tokens) if tokens else None,
-    )  # fmt: skip
+    )
 
 
 def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]:
@@ -137,11 +157,15 @@ def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]
 
 def robots_diff(a: queries.StoredResource, b: queries.StoredResource) -> str:
     """A unified diff of two robots.txt versions, as plain text (never rendered as HTML)."""
+
     def lines(v: queries.StoredResource) -> list[str]:
         if v.body is None:
             return [f"({v.status}: no robots.txt body)"]
         return v.body.decode("utf-8", "replace").splitlines()
 
     name = "robots.txt"
-    return "\n".join(difflib.unified_diff(lines(a), lines(b), f"{name} {a.first_seen:%Y-%m-%d}",
-                                          f"{name} {b.first_seen:%Y-%m-%d}", lineterm=""))  # fmt: skip
+    return "\n".join(
+        difflib.unified_diff(
+            lines(a), lines(b), f"{name} {a.first_seen:%Y-%m-%d}", f"{name} {b.first_seen:%Y-%m-%d}", lineterm=""
+        )
+    )

@@ -36,9 +36,15 @@ from tracker.store import queries
 from tracker.vocabulary import SIGNAL_NAMES, ExportFormat
 
 __all__ = [
-    "adoption_summary", "csv_safe", "latest_records", "robots_report", "site_agents", "site_history",
-    "version_summary", "write_latest",
-]  # fmt: skip
+    "adoption_summary",
+    "csv_safe",
+    "latest_records",
+    "robots_report",
+    "site_agents",
+    "site_history",
+    "version_summary",
+    "write_latest",
+]
 
 
 def csv_safe(value: object) -> object:
@@ -49,7 +55,9 @@ def csv_safe(value: object) -> object:
 
 
 def _agent_records(
-    state: queries.LatestState, prefs: SitePreferences, tokens: Sequence[str],
+    state: queries.LatestState,
+    prefs: SitePreferences,
+    tokens: Sequence[str],
     evals: dict[str, dict[int, queries.EvaluationRow]],
 ) -> dict[str, dict[str, Any]]:
     """Each agent's verdict for '/', stance and training preference on a site now."""
@@ -60,15 +68,17 @@ def _agent_records(
             robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
         )
         pref = prefs.for_agent(token)
-        agents[token] = {"allowed_root": allowed, "named": named, "stance": stance,
-                         "training_optout": pref.training_optout,
-                         "training_optout_sources": list(pref.sources)}  # fmt: skip
+        agents[token] = {
+            "allowed_root": allowed,
+            "named": named,
+            "stance": stance,
+            "training_optout": pref.training_optout,
+            "training_optout_sources": list(pref.sources),
+        }
     return agents
 
 
-def latest_records(
-    engine: Engine, registry: AgentRegistry, *, domain: str | None = None
-) -> Iterator[dict[str, Any]]:
+def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[dict[str, Any]]:
     """The current state of every site: robots.txt status, each registry agent's verdict for '/', stance and
     training preference, the site's use preferences and each signal's adoption."""
     tokens = [a.token for a in registry]
@@ -89,8 +99,18 @@ def latest_records(
         }
 
 
-_SIGNAL_COLUMNS = ("noai", "noml", "noimageai", "tdm_reservation", "content_signal", "content_usage", "rsl_license",
-                   "ai_txt", "llms_txt", "tos_url")  # fmt: skip
+_SIGNAL_COLUMNS = (
+    "noai",
+    "noml",
+    "noimageai",
+    "tdm_reservation",
+    "content_signal",
+    "content_usage",
+    "rsl_license",
+    "ai_txt",
+    "llms_txt",
+    "tos_url",
+)
 _AGENT_COLUMNS = ("allowed_root", "named", "stance", "training_optout")
 _BASE_COLUMNS = ("domain", "fetched_at", "robots_status", "http_status", "final_url", "error")
 
@@ -128,9 +148,11 @@ def write_latest(
     tokens = [a.token for a in registry]
     w = csv.writer(out)
     w.writerow(
-        list(_BASE_COLUMNS) + [f"signals.{k}" for k in _SIGNAL_COLUMNS] + [f"adoption.{k}" for k in SIGNAL_NAMES]
+        list(_BASE_COLUMNS)
+        + [f"signals.{k}" for k in _SIGNAL_COLUMNS]
+        + [f"adoption.{k}" for k in SIGNAL_NAMES]
         + [f"{t}.{k}" for t in tokens for k in _AGENT_COLUMNS]
-    )  # fmt: skip
+    )
     for rec in latest_records(engine, registry):
         w.writerow(_csv_row(rec, tokens))
         n += 1
@@ -138,16 +160,24 @@ def write_latest(
 
 
 def _history_entry(
-    v: queries.StoredResource, agents: Sequence[str], evals: dict[str, dict[int, queries.EvaluationRow]], *,
+    v: queries.StoredResource,
+    agents: Sequence[str],
+    evals: dict[str, dict[int, queries.EvaluationRow]],
+    *,
     first: bool,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
-        "kind": v.kind, "status": v.status, "http_status": v.http_status,
+        "kind": v.kind,
+        "status": v.status,
+        "http_status": v.http_status,
         "from": v.first_seen.isoformat() if v.first_seen else None,
         "until": v.valid_to.isoformat() if v.valid_to else None,
-        "last_seen": v.last_seen.isoformat() if v.last_seen else None, "observations": v.observations,
-        "source": v.source, "error": v.error, "first": first,
-    }  # fmt: skip
+        "last_seen": v.last_seen.isoformat() if v.last_seen else None,
+        "observations": v.observations,
+        "source": v.source,
+        "error": v.error,
+        "first": first,
+    }
     if v.kind == "robots":
         entry["agents"] = {
             a: robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2] for a in agents
@@ -179,7 +209,8 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
     by_version: dict[int | None, list[dict[str, Any]]] = {}
     for c in site_changes(versions, agents, evals):
         by_version.setdefault(c.version_id, []).append(
-            {"agent": c.agent or None, "signal": c.signal, "before": c.before, "after": c.after, "change": c.change})
+            {"agent": c.agent or None, "signal": c.signal, "before": c.before, "after": c.after, "change": c.change}
+        )
     history, seen_kinds = [], set()
     for v in versions:
         entry = _history_entry(v, agents, evals, first=v.kind not in seen_kinds)
@@ -190,9 +221,12 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
     now: dict[str, dict[str, Any]] = {}
     for state in queries.latest_states(engine, domain=domain):
         now = _agent_records(state, site_preferences(state.resources), agents, evals)
-    return {"site": {"domain": site.domain, "rank": site.rank, "category": site.category,
-                     "list_source": site.list_source}, "current": current, "agents": now,
-            "history": history}  # fmt: skip
+    return {
+        "site": {"domain": site.domain, "rank": site.rank, "category": site.category, "list_source": site.list_source},
+        "current": current,
+        "agents": now,
+        "history": history,
+    }
 
 
 def adoption_summary(adoption: dict[str, bool | None]) -> str:
@@ -220,8 +254,9 @@ def version_summary(entry: dict[str, Any]) -> str:
             return "first seen — " + _by_stance(entry.get("agents", {}))
         return "first seen" + (f": {json.dumps(entry['signals'])}" if entry.get("signals") else "")
     if entry["changes"]:
-        return "; ".join(f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})"
-                         for c in entry["changes"])  # fmt: skip
+        return "; ".join(
+            f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})" for c in entry["changes"]
+        )
     if entry["status"] in UNKNOWN:
         return "fetch failed: says nothing about consent"
     n = len(entry.get("agents", {}))

@@ -812,4 +812,3 @@ def _parse_into(rules: RobotsRules, data: bytes, max_bytes: int, truncated: bool
         elif kind == _IGNORED:
             rules.ignored_lines += 1
     rules.lines = line_no
-

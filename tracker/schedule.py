@@ -37,9 +37,18 @@ from sqlalchemy import Engine
 from tracker.errors import SettingError
 
 __all__ = [
-    "JOBS", "JobInfo", "JobName", "ScheduleOptions", "Scheduler", "deliver_events", "describe", "describe_result",
-    "job_source", "parse_trigger", "run_job",
-]  # fmt: skip
+    "JOBS",
+    "JobInfo",
+    "JobName",
+    "ScheduleOptions",
+    "Scheduler",
+    "deliver_events",
+    "describe",
+    "describe_result",
+    "job_source",
+    "parse_trigger",
+    "run_job",
+]
 
 log = logging.getLogger("tracker.schedule")
 
@@ -76,8 +85,10 @@ def parse_trigger(spec: str) -> Any:
         if seconds <= 0:
             raise SettingError(f"{spec!r}: the interval must be positive")
         if seconds > _MAX_INTERVAL_DAYS * 86400:
-            raise SettingError(f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
-                               "use 'off' for a job that never runs")  # fmt: skip
+            raise SettingError(
+                f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
+                "use 'off' for a job that never runs"
+            )
         return IntervalTrigger(seconds=seconds, timezone=UTC)
     if len(text.split()) == 5:
         try:
@@ -186,9 +197,10 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
         log.warning("job %s: no tracked sites (add some with `consent-tracker sites add`)", job)
         return {"job": job, "sites": 0}
     network: dict[str, Any] = {
-        "connect_to": [ConnectTo.parse(c) for c in opts.connect_to], "ca_bundle": opts.ca_bundle,
+        "connect_to": [ConnectTo.parse(c) for c in opts.connect_to],
+        "ca_bundle": opts.ca_bundle,
         "allow_private": opts.allow_private,
-    }  # fmt: skip
+    }
     result: dict[str, Any] = {"job": job, "sites": len(sites)}
     if job in ("robots", "signals") and opts.distributed:
         from tracker.distributed import defer_crawl
@@ -230,8 +242,9 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
             result["feeds"] = len(written)
         except OSError as e:  # the crawl is saved; the feeds catch up at the next run that can write them
             result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
-            log.warning("feeds-dir %s: cannot write the feeds (%s); they are rewritten at the next run",
-                        feeds, e.strerror or e)  # fmt: skip
+            log.warning(
+                "feeds-dir %s: cannot write the feeds (%s); they are rewritten at the next run", feeds, e.strerror or e
+            )
     if opts.webhook_url and deliver:
         result["webhook"] = _deliver(engine, opts)
     log.info("job %s: %s", job, result)
@@ -252,8 +265,13 @@ def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
     from tracker.alerts import post_webhook
 
     assert opts.webhook_url
-    hook = post_webhook(engine, opts.webhook_url, base_url=opts.dashboard_url, timeout=opts.webhook_timeout,
-                        retries=opts.webhook_retries)  # fmt: skip
+    hook = post_webhook(
+        engine,
+        opts.webhook_url,
+        base_url=opts.dashboard_url,
+        timeout=opts.webhook_timeout,
+        retries=opts.webhook_retries,
+    )
     if hook.error:
         log.warning("webhook %s: %s; %d events left for the next run", opts.webhook_url, hook.error, hook.pending)
     return {"delivered": hook.delivered, "pending": hook.pending, "error": hook.error}
@@ -268,9 +286,13 @@ class Scheduler:
     """
 
     def __init__(
-        self, engine: Engine, options: ScheduleOptions, *, on_event: Callable[[str], None] | None = None,
+        self,
+        engine: Engine,
+        options: ScheduleOptions,
+        *,
+        on_event: Callable[[str], None] | None = None,
         wait: bool = False,
-    ):  # fmt: skip
+    ):
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.jobstores.memory import MemoryJobStore
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -299,9 +321,15 @@ class Scheduler:
         if event.job_id in JOBS and self.options.webhook_url and self._scheduler.running:
             # After each job, off its thread; while a delivery is still under way the next is skipped (max_instances)
             # and the events wait, pending, for the one after.
-            self._scheduler.add_job(deliver_events, id="webhook", name="webhook", jobstore="memory",
-                                    executor="delivery", kwargs={"options": self.options.as_kwargs()},
-                                    replace_existing=True)  # fmt: skip
+            self._scheduler.add_job(
+                deliver_events,
+                id="webhook",
+                name="webhook",
+                jobstore="memory",
+                executor="delivery",
+                kwargs={"options": self.options.as_kwargs()},
+                replace_existing=True,
+            )
         if self.on_event is None:
             return
         if event.code == EVENT_JOB_EXECUTED:
@@ -336,8 +364,7 @@ class Scheduler:
             if existing is not None and existing.name == name:
                 existing.modify(kwargs=job_kwargs)  # the next run time stays as stored
             else:
-                self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs=job_kwargs,
-                                        replace_existing=True)  # fmt: skip
+                self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs=job_kwargs, replace_existing=True)
             unfinished = unfinished_runs(self.engine, job_source(job))
             if unfinished:
                 self._scheduler.modify_job(job, next_run_time=datetime.now(UTC))
@@ -354,8 +381,10 @@ class Scheduler:
         """The stored jobs with their next run and the last run of each."""
         from tracker.store.runs import last_run
 
-        return [JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, last_run(self.engine, job_source(j.id)))
-                for j in self._scheduler.get_jobs(jobstore="default")]  # fmt: skip
+        return [
+            JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, last_run(self.engine, job_source(j.id)))
+            for j in self._scheduler.get_jobs(jobstore="default")
+        ]
 
     def shutdown(self, *, timeout: float = 30.0) -> None:
         """Stop: cancel a running job (its run becomes ``interrupted``) and wait up to ``timeout`` for it."""
@@ -386,8 +415,10 @@ def describe_result(result: Mapping[str, Any]) -> str:
     parts = [f"{k} {v}" for k, v in result.items() if k not in ("job", "webhook")]
     hook = result.get("webhook")
     if hook:
-        parts.append(f"webhook: {hook['delivered']} delivered"
-                     + (f", {hook['pending']} pending ({hook['error']})" if hook["error"] else ""))  # fmt: skip
+        parts.append(
+            f"webhook: {hook['delivered']} delivered"
+            + (f", {hook['pending']} pending ({hook['error']})" if hook["error"] else "")
+        )
     return ", ".join(parts)
 
 
@@ -396,8 +427,13 @@ def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Any]]:
     out = []
     for j in jobs:
         last = j.last_run
-        out.append({"job": j.name, "trigger": j.trigger, "what": JOBS.get(j.name, ""),  # type: ignore[call-overload]
-                    "next_run": j.next_run.isoformat() if j.next_run else None,
-                    "last_run": last.as_dict() if last else None})  # fmt: skip
+        out.append(
+            {
+                "job": j.name,
+                "trigger": j.trigger,
+                "what": JOBS.get(j.name, ""),  # type: ignore[call-overload]
+                "next_run": j.next_run.isoformat() if j.next_run else None,
+                "last_run": last.as_dict() if last else None,
+            }
+        )
     return out
-

@@ -23,8 +23,6 @@ ENV_PREFIX = "CONSENT_TRACKER_"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-
-
 def _bool(v: str) -> bool:
     s = v.strip().lower()
     if s in {"1", "true", "yes", "on"}:
@@ -98,12 +96,18 @@ _SETTINGS = [
     Setting("concurrency", 100, "Sites crawled at once.", _positive_int),
     Setting("delay", 0.1, "Seconds between two requests to the same host.", _non_negative_float),
     Setting("retries", 1, "Extra tries for transient failures (5xx, 429, network errors).", _non_negative_int),
-    Setting("schedule-robots", "0 3 * * *", "When `schedule` crawls robots.txt: a crontab (UTC), 'every 6h', or 'off'.",
-            _trigger),
-    Setting("schedule-signals", "0 4 * * 6", "When `schedule` crawls every signal (default weekly, Saturdays).",
-            _trigger),
-    Setting("schedule-wayback", "0 5 1 * *", "When `schedule` tops up history from the Wayback Machine (monthly).",
-            _trigger),
+    Setting(
+        "schedule-robots",
+        "0 3 * * *",
+        "When `schedule` crawls robots.txt: a crontab (UTC), 'every 6h', or 'off'.",
+        _trigger,
+    ),
+    Setting(
+        "schedule-signals", "0 4 * * 6", "When `schedule` crawls every signal (default weekly, Saturdays).", _trigger
+    ),
+    Setting(
+        "schedule-wayback", "0 5 1 * *", "When `schedule` tops up history from the Wayback Machine (monthly).", _trigger
+    ),
     Setting("feeds-dir", "", "Where Atom feeds of changes are written (default: <db name>-feeds/ beside it)."),
     Setting("webhook-url", "", "A URL that receives each live change event as JSON after a scheduled run."),
     Setting("dashboard-url", "http://127.0.0.1:8501", "The dashboard's address, for links in feeds and webhooks."),

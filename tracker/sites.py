@@ -17,8 +17,14 @@ from urllib.parse import urlsplit
 from tracker.errors import SiteListError
 
 __all__ = [
-    "TRANCO_URL", "SiteEntry", "SiteList", "normalise_domain", "normalise_host", "parse_site_list", "read_site_list",
-]  # fmt: skip
+    "TRANCO_URL",
+    "SiteEntry",
+    "SiteList",
+    "normalise_domain",
+    "normalise_host",
+    "parse_site_list",
+    "read_site_list",
+]
 
 #: Where Tranco lists come from (the ``tranco-url`` setting; tests point it at a loopback server).
 TRANCO_URL = "https://tranco-list.eu"

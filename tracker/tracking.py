@@ -102,8 +102,10 @@ def tracked_entries(engine: Engine, list_names: Sequence[str] | None = None) -> 
         if missing:
             raise SiteListError(f"no list named {', '.join(missing)} (lists: {', '.join(found) or 'none'})")
         ids = [found[n] for n in list_names]
-    return [SiteEntry(domain, rank, category, i) for i, (domain, rank, category) in
-            enumerate(catalog.tracked_sites(engine, ids), 1)]  # fmt: skip
+    return [
+        SiteEntry(domain, rank, category, i)
+        for i, (domain, rank, category) in enumerate(catalog.tracked_sites(engine, ids), 1)
+    ]
 
 
 def download_tranco(

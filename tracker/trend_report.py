@@ -33,8 +33,10 @@ from tracker.vocabulary import GroupBy
 __all__ = ["SIMULATED_NOTE", "ReportError", "ReportFormat", "write_report"]
 
 #: Said first in every report (and on every dashboard page) built from the demo's database.
-SIMULATED_NOTE = ("SIMULATED DATA: this database was filled by `consent-tracker up --demo` from a made-up web on "
-                  "this machine; no figure here describes real sites.")
+SIMULATED_NOTE = (
+    "SIMULATED DATA: this database was filled by `consent-tracker up --demo` from a made-up web on "
+    "this machine; no figure here describes real sites."
+)
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
@@ -71,8 +73,9 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
                 w.writerow([csv_safe(v) for v in r.values()])
 
 
-def _figures(engine: Engine, registry: AgentRegistry, since: date | None, category: str | None) -> tuple[
-    list[_Figure], dict[str, Any]]:  # fmt: skip
+def _figures(
+    engine: Engine, registry: AgentRegistry, since: date | None, category: str | None
+) -> tuple[list[_Figure], dict[str, Any]]:
     from tracker.charts import fan_chart, gap_chart, restriction_chart, trend_chart
     from tracker.forecast import forecast, load_params
     from tracker.forecast.model import RUNOUT_SCENARIOS
@@ -89,32 +92,71 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
     # The default parameters, as the `forecast` command and the dashboard use them: one answer everywhere.
     result = forecast(engine, registry, load_params())
     first, last = h.series[0].period_end, h.series[-1].period_end
-    marked = tuple(f"Dashed line {e.day.isoformat()}: {e.label} ({e.source})" for e in events
-                   if first <= e.day.isoformat() <= last)  # fmt: skip
+    marked = tuple(
+        f"Dashed line {e.day.isoformat()}: {e.label} ({e.source})" for e in events if first <= e.day.isoformat() <= last
+    )
     figures = [
-        _Figure("training", "Sites restricting training agents", trend_chart(h.series, title="Sites restricting "
-                "training agents", events=events), [r.as_dict() for r in h.series], marked),
-        _Figure("agents", "Restriction by agent", trend_chart(by_agent, title="Restriction by agent", events=events),
-                [r.as_dict() for r in by_agent], marked),
-        _Figure("purposes", "Restriction by purpose", trend_chart(by_purpose, title="Restriction by purpose"),
-                [r.as_dict() for r in by_purpose]),
-    ]  # fmt: skip
+        _Figure(
+            "training",
+            "Sites restricting training agents",
+            trend_chart(h.series, title="Sites restricting training agents", events=events),
+            [r.as_dict() for r in h.series],
+            marked,
+        ),
+        _Figure(
+            "agents",
+            "Restriction by agent",
+            trend_chart(by_agent, title="Restriction by agent", events=events),
+            [r.as_dict() for r in by_agent],
+            marked,
+        ),
+        _Figure(
+            "purposes",
+            "Restriction by purpose",
+            trend_chart(by_purpose, title="Restriction by purpose"),
+            [r.as_dict() for r in by_purpose],
+        ),
+    ]
     if result["restricted_share"]:
         rs = result["restricted_share"]
-        rows = [{"date": o["period_end"], "kind": "measured", "p10": None, "median": o["share"], "p90": None}
-                for o in rs["observed"]] + [{"date": f"{p['month']}-15", "kind": "forecast", "p10": p["p10"],
-                                             "median": p["median"], "p90": p["p90"]} for p in rs["path"]]  # fmt: skip
-        figures.append(_Figure("restriction", "The restricted share r(t), measured and forecast",
-                               restriction_chart(result), rows))  # fmt: skip
+        rows = [
+            {"date": o["period_end"], "kind": "measured", "p10": None, "median": o["share"], "p90": None}
+            for o in rs["observed"]
+        ] + [
+            {"date": f"{p['month']}-15", "kind": "forecast", "p10": p["p10"], "median": p["median"], "p90": p["p90"]}
+            for p in rs["path"]
+        ]
+        figures.append(
+            _Figure("restriction", "The restricted share r(t), measured and forecast", restriction_chart(result), rows)
+        )
     figures += [
-        _Figure("runout", "When the real data runs out", fan_chart(result),
-                [{"scenario": label, **{k: result[key][k] for k in _RUNOUT_COLUMNS}}
-                 for key, label in RUNOUT_SCENARIOS.items() if result.get(key)]),
-        _Figure("gap", "Synthetic share of the training mix", gap_chart(result),
-                [{"year": g["year"], **{f"{part}_{k}": v for part in ("demand_tokens", "usable_tokens",
-                                                                       "synthetic_tokens", "synthetic_share")
-                                        for k, v in g[part].items()}} for g in result["gap"]]),
-    ]  # fmt: skip
+        _Figure(
+            "runout",
+            "When the real data runs out",
+            fan_chart(result),
+            [
+                {"scenario": label, **{k: result[key][k] for k in _RUNOUT_COLUMNS}}
+                for key, label in RUNOUT_SCENARIOS.items()
+                if result.get(key)
+            ],
+        ),
+        _Figure(
+            "gap",
+            "Synthetic share of the training mix",
+            gap_chart(result),
+            [
+                {
+                    "year": g["year"],
+                    **{
+                        f"{part}_{k}": v
+                        for part in ("demand_tokens", "usable_tokens", "synthetic_tokens", "synthetic_share")
+                        for k, v in g[part].items()
+                    },
+                }
+                for g in result["gap"]
+            ],
+        ),
+    ]
     from tracker.claims import compare
 
     claims = compare(engine, registry)
@@ -124,8 +166,14 @@ def _figures(engine: Engine, registry: AgentRegistry, since: date | None, catego
 
 _RUNOUT_COLUMNS = ("median", "p10", "p90", "median_month", "p10_month", "p90_month")
 #: The forecast's definitions, in the order the methodology lists them.
-_FORECAST_TERMS = {"demand": "Demand", "projection": "Projection", "usable_stock": "Usable stock",
-                   "run_out": "Run-out", "gap": "Gap", "monte_carlo": "Monte Carlo"}  # fmt: skip
+_FORECAST_TERMS = {
+    "demand": "Demand",
+    "projection": "Projection",
+    "usable_stock": "Usable stock",
+    "run_out": "Run-out",
+    "gap": "Gap",
+    "monte_carlo": "Monte Carlo",
+}
 
 
 def _pct(x: float) -> str:
@@ -147,15 +195,18 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
         f"training in robots.txt — at least one of the {len(h.definition.agents)} training agents and training "
         f"controls is kept from '/' ({_pct(now.blocked_named_share)} by a group naming the agent, the rest through "
         "'User-agent: *')" + (f", against {_pct(before.blocked_share)} in {before.period}." if before else "."),
-    ]  # fmt: skip
+    ]
     if every is not None:
         key.append(f"{_pct(every.blocked_share)} restrict every one of them (rule: all).")
-    key += [f"{r.agent}: {_pct(r.blocked_share)} of sites restrict it ({r.blocked_named:,} by name)."
-            for r in last_agents]  # fmt: skip
+    key += [
+        f"{r.agent}: {_pct(r.blocked_share)} of sites restrict it ({r.blocked_named:,} by name)." for r in last_agents
+    ]
     if h.by_tokens is not None:
         t = h.by_tokens
-        key.append(f"Weighted by their tokens ({t.weighting}; {_pct(t.weight_measured_share)} of the weight measured), "
-                   f"{_pct(t.blocked_share)} of the text is restricted.")  # fmt: skip
+        key.append(
+            f"Weighted by their tokens ({t.weighting}; {_pct(t.weight_measured_share)} of the weight measured), "
+            f"{_pct(t.blocked_share)} of the text is restricted."
+        )
     rs = f["restricted_share"]
     for k, label in RUNOUT_SCENARIOS.items():
         if f.get(k):
@@ -170,8 +221,10 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
         g = gap[year]
         if g["synthetic_share"]["p90"] > 0:
             ss = g["synthetic_share"]
-            key.append(f"Synthetic share of the largest dataset in {year}: {ss['median']:.0%} (80%: "
-                       f"{ss['p10']:.0%}–{ss['p90']:.0%}).")  # fmt: skip
+            key.append(
+                f"Synthetic share of the largest dataset in {year}: {ss['median']:.0%} (80%: "
+                f"{ss['p10']:.0%}–{ss['p90']:.0%})."
+            )
             break
     method = [
         f"Sample: {now.sample}{', category ' + category if category else ''}; {now.sites:,} sites at the end; "
@@ -184,14 +237,17 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
         "blocked.",
         *[f"{label}: {f['definitions'][k]}." for k, label in _FORECAST_TERMS.items()],
         "The forecast's restricted share covers every site of the database (not only the sample or category above).",
-    ]  # fmt: skip
+    ]
     if f["restricted_share"]:
         rs = f["restricted_share"]
         if rs["definition"]["text"] != h.definition.text:  # e.g. token-weighted, where the headline counts sites
             method.append(f"The forecast's restricted share (not the headline's): {rs['definition']['text']}")
         method.append(f"Restricted share forecast: {rs['description']}")
-        method += [f"Backtest on this series, {line}." for line in backtest_summary(rs["backtest"])] \
-            if rs.get("backtest") else []
+        method += (
+            [f"Backtest on this series, {line}." for line in backtest_summary(rs["backtest"])]
+            if rs.get("backtest")
+            else []
+        )
     elif not f["sample"]["measured"]:
         method.append(f"Forecast: {f['sample']['note']}.")
     return {"key": key, "method": method, "period": now.period}
@@ -206,9 +262,13 @@ def _claims_markdown(claims: list[Any]) -> list[str]:
     def cell(v: str) -> str:
         return v.replace("|", "\\|").replace("\n", " ")
 
-    lines = ["Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
-             "theirs); where ours cannot be computed, what is missing.", "",
-             "| " + " | ".join(_CLAIM_COLUMNS) + " |", "|" + " --- |" * len(_CLAIM_COLUMNS)]  # fmt: skip
+    lines = [
+        "Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
+        "theirs); where ours cannot be computed, what is missing.",
+        "",
+        "| " + " | ".join(_CLAIM_COLUMNS) + " |",
+        "|" + " --- |" * len(_CLAIM_COLUMNS),
+    ]
     for c in claims:
         cells = c.cells()
         lines.append("| " + " | ".join(cell(cells[k]) for k in _CLAIM_COLUMNS) + " |")
@@ -219,12 +279,15 @@ def _claims_markdown(claims: list[Any]) -> list[str]:
 def _claims_html(claims: list[Any]) -> str:
     """The claims as an HTML table (every cell escaped), then what each of ours rests on or lacks."""
     head = "".join(f"<th>{html.escape(k)}</th>" for k in _CLAIM_COLUMNS)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(c.cells()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>"
-                   for c in claims)  # fmt: skip
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c.cells()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>" for c in claims
+    )
     notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells()['ours rests on'])}</li>" for c in claims)
-    return ("<p>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
-            f"theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
-            f"{rows}</table><ul class=notes>{notes}</ul>")  # fmt: skip
+    return (
+        "<p>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
+        f"theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
+        f"{rows}</table><ul class=notes>{notes}</ul>"
+    )
 
 
 def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, since: date | None) -> dict[str, Any]:
@@ -236,20 +299,40 @@ def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, s
     f = facts["forecast"]
 
     def row(r: Any) -> dict[str, Any] | None:
-        return None if r is None else {"period": r.period, "period_end": r.period_end, "share": r.blocked_share,
-                                       "named_share": r.blocked_named_share, "sites": r.sites, "blocked": r.blocked,
-                                       "unreachable": r.unreachable, "weighting": r.weighting,
-                                       "weight_measured_share": r.weight_measured_share}  # fmt: skip
+        return (
+            None
+            if r is None
+            else {
+                "period": r.period,
+                "period_end": r.period_end,
+                "share": r.blocked_share,
+                "named_share": r.blocked_named_share,
+                "sites": r.sites,
+                "blocked": r.blocked,
+                "unreachable": r.unreachable,
+                "weighting": r.weighting,
+                "weight_measured_share": r.weight_measured_share,
+            }
+        )
 
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tracker_version": __version__,
         "simulated": catalog.is_simulated(engine),
         "data_through": now.period_end,
-        "sample": {"list": now.sample, "category": category, "since": since.isoformat() if since else None,
-                   "sites": now.sites, "from": h.series[0].period_end, "to": now.period_end},
-        "weighting": {"headline": now.weighting, "tokens": h.by_tokens.weighting if h.by_tokens else None,
-                      "tokens_measured_share": h.by_tokens.weight_measured_share if h.by_tokens else None},
+        "sample": {
+            "list": now.sample,
+            "category": category,
+            "since": since.isoformat() if since else None,
+            "sites": now.sites,
+            "from": h.series[0].period_end,
+            "to": now.period_end,
+        },
+        "weighting": {
+            "headline": now.weighting,
+            "tokens": h.by_tokens.weighting if h.by_tokens else None,
+            "tokens_measured_share": h.by_tokens.weight_measured_share if h.by_tokens else None,
+        },
         "definitions": {
             "restricts_training": h.definition.as_dict(),
             "restricts_training_all": h.all_agents_definition.as_dict() if h.all_agents_definition else None,
@@ -263,12 +346,15 @@ def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, s
             "restricts_training_all": row(h.all_agents),
             "restricts_training_tokens": row(h.by_tokens),
             "restricts_training_tokens_year_ago": row(h.by_tokens_year_ago),
-            "by_agent": [row(r) | {"agent": r.agent} for r in facts["by_agent"]  # type: ignore[operator]
-                         if r.period == facts["by_agent"][-1].period],
+            "by_agent": [
+                row(r) | {"agent": r.agent}  # type: ignore[operator]
+                for r in facts["by_agent"]
+                if r.period == facts["by_agent"][-1].period
+            ],
             "forecast": f,
             "claims": [c.as_dict() for c in facts["claims"]],
         },
-    }  # fmt: skip
+    }
 
 
 def write_report(
@@ -317,42 +403,68 @@ def write_report(
         chart.save(str(path), format=image, **({"scale_factor": 1.5} if image == "png" else {}))
         written.append(path)
     title = ("[SIMULATED DATA] " if catalog.is_simulated(engine) else "") + (
-        f"AI crawling consent: restriction trends to {text['period']}")
+        f"AI crawling consent: restriction trends to {text['period']}"
+    )
     if fmt is ReportFormat.md:
         md = [f"# {title}", "", f"_consent-tracker {__version__}_", "", "## Key figures", ""]
         md += [f"- {line}" for line in text["key"]]
         for fig in figures:
             if fig.chart is None:
-                md += ["", f"## {fig.title}", "", *_claims_markdown(facts["claims"]), "",
-                       f"Data: [{fig.name}.csv]({fig.name}.csv)"]  # fmt: skip
+                md += [
+                    "",
+                    f"## {fig.title}",
+                    "",
+                    *_claims_markdown(facts["claims"]),
+                    "",
+                    f"Data: [{fig.name}.csv]({fig.name}.csv)",
+                ]
                 continue
-            md += ["", f"## {fig.title}", "", f"![{fig.title}]({fig.name}.png)", "",
-                   *[f"- {n}" for n in fig.notes], *([""] if fig.notes else []),
-                   f"Data: [{fig.name}.csv]({fig.name}.csv)"]  # fmt: skip
+            md += [
+                "",
+                f"## {fig.title}",
+                "",
+                f"![{fig.title}]({fig.name}.png)",
+                "",
+                *[f"- {n}" for n in fig.notes],
+                *([""] if fig.notes else []),
+                f"Data: [{fig.name}.csv]({fig.name}.csv)",
+            ]
         md += ["", "## Methodology", ""] + [f"- {line}" for line in text["method"]]
         path = out / "report.md"
         path.write_text("\n".join(md) + "\n", encoding="utf-8")
         return [path, *written]
     items = "".join(f"<li>{html.escape(line)}</li>" for line in text["key"])
-    body = [f"<h1>{html.escape(title)}</h1>", f"<p class=meta>consent-tracker {__version__}</p>",
-            "<h2>Key figures</h2>", f"<ul>{items}</ul>"]
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class=meta>consent-tracker {__version__}</p>",
+        "<h2>Key figures</h2>",
+        f"<ul>{items}</ul>",
+    ]
     for fig in figures:
         if fig.chart is None:
-            body += [f"<h2>{html.escape(fig.title)}</h2>", _claims_html(facts["claims"]),
-                     f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>']  # fmt: skip
+            body += [
+                f"<h2>{html.escape(fig.title)}</h2>",
+                _claims_html(facts["claims"]),
+                f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>',
+            ]
             continue
         svg = (out / f"{fig.name}.svg").read_text(encoding="utf-8")
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in fig.notes)
-        body += [f"<h2>{html.escape(fig.title)}</h2>", f"<figure>{svg}</figure>",
-                 *([f"<ul class=notes>{notes}</ul>"] if notes else []),
-                 f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>']  # fmt: skip
+        body += [
+            f"<h2>{html.escape(fig.title)}</h2>",
+            f"<figure>{svg}</figure>",
+            *([f"<ul class=notes>{notes}</ul>"] if notes else []),
+            f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>',
+        ]
     body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in text["method"]) + "</ul>"]
-    page = ("<!doctype html><html lang=en><head><meta charset=utf-8><title>" + html.escape(title) + "</title><style>"
-            "body{font:15px/1.5 system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}h1{font-size:1.6em}"
-            "figure{margin:0}svg{max-width:100%;height:auto}.meta,.data,.notes{color:#666;font-size:.9em}"
-            "table{border-collapse:collapse;font-size:.85em}td,th{border-bottom:1px solid #ddd;padding:3px 6px;"
-            "text-align:left;vertical-align:top}"
-            "</style></head><body>" + "\n".join(body) + "</body></html>")  # fmt: skip
+    page = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>" + html.escape(title) + "</title><style>"
+        "body{font:15px/1.5 system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}h1{font-size:1.6em}"
+        "figure{margin:0}svg{max-width:100%;height:auto}.meta,.data,.notes{color:#666;font-size:.9em}"
+        "table{border-collapse:collapse;font-size:.85em}td,th{border-bottom:1px solid #ddd;padding:3px 6px;"
+        "text-align:left;vertical-align:top}"
+        "</style></head><body>" + "\n".join(body) + "</body></html>"
+    )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     written.insert(0, path)
@@ -366,12 +478,21 @@ def write_report(
 def _print_pdf(html_path: Path, pdf: Path, chromium: str | None) -> None:
     exe = chromium or next((p for p in CHROMIUM_PATHS if Path(p).exists()), None) or shutil.which("chromium")
     if not exe:
-        raise ReportError("a PDF is printed by headless Chromium, and none is installed (apt-get install chromium); "
-                          "--format html gives the same report")  # fmt: skip
+        raise ReportError(
+            "a PDF is printed by headless Chromium, and none is installed (apt-get install chromium); "
+            "--format html gives the same report"
+        )
     with tempfile.TemporaryDirectory() as profile:
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={profile}",
-               "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html_path.resolve().as_uri()]  # fmt: skip
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            html_path.resolve().as_uri(),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 or not pdf.exists():
         raise ReportError(f"Chromium could not print the PDF: {proc.stderr.strip()[-300:]}")
-

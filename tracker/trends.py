@@ -71,8 +71,6 @@ DEFINITIONS = (
 _SEVERITY = {"full_block": 3, "near_full_block": 2, "partial_block": 1, "allowed": 0, "explicit_allow": 0}
 
 
-
-
 @dataclass(slots=True)
 class TrendRow:
     """One period's state for one agent (or group of agents)."""
@@ -414,7 +412,8 @@ def _accumulate(
                 weighting=label if weighted else "sites",
                 sites_weight=round(wsum["sites"], 3) if weighted else float(sites),
                 blocked_weight=round(wsum["blocked"], 3) if weighted else float(blocked_n),
-                weight_measured_share=round(wsum["measured"] / wsum["sites"], 6) if weighted and wsum["sites"] > 0
+                weight_measured_share=round(wsum["measured"] / wsum["sites"], 6)
+                if weighted and wsum["sites"] > 0
                 else 1.0,
                 full_block_weight=round(wsum["full_block"], 3) if weighted else float(counts["full_block"]),
                 sample=sample,
@@ -476,8 +475,11 @@ class Definition:
         if len(self.agents) == 1:
             return f"a site counts when its robots.txt does not let {self.agents[0]} fetch '/' ({via})"
         training = self.group_by == GroupBy.purpose and self.figure == "training"
-        who = (f"the {len(self.agents)} agents that collect for or control AI training" if training
-               else f"the {len(self.agents)} agents of {self.figure}")  # fmt: skip
+        who = (
+            f"the {len(self.agents)} agents that collect for or control AI training"
+            if training
+            else f"the {len(self.agents)} agents of {self.figure}"
+        )
         how = "every one" if self.rule == Rule.all else "at least one"
         return f"a site counts when its robots.txt keeps {how} of {who} from fetching '/' ({via})"
 
@@ -486,8 +488,10 @@ class Definition:
         """Which agents, in one sentence."""
         listed = ", ".join(self.agents)
         if self.group_by == GroupBy.purpose and self.figure == "training":
-            return (f"Agents: the training crawlers and the tokens that control training use (Google-Extended, "
-                    f"Applebot-Extended …): {listed}. Search-only and user-triggered agents never count.")  # fmt: skip
+            return (
+                f"Agents: the training crawlers and the tokens that control training use (Google-Extended, "
+                f"Applebot-Extended …): {listed}. Search-only and user-triggered agents never count."
+            )
         return f"Agents: {listed}."
 
     @property
@@ -497,18 +501,26 @@ class Definition:
         if self.weight_measured_share is None:
             weighting = "each site counts once"
         else:
-            weighting = (f"{self.weighting}, {self.weight_measured_share:.1%} of the weight measured (the rest "
-                         "filled in)")  # fmt: skip
+            weighting = (
+                f"{self.weighting}, {self.weight_measured_share:.1%} of the weight measured (the rest filled in)"
+            )
         rule = "" if len(self.agents) == 1 else f" ({self.rule})"
-        return (f"Restricts {self.figure}{rule}: {self.counts}. {self.members} No robots.txt counts as not "
-                "restricting; an unreachable robots.txt (429, 5xx, network error) stays in the denominator, counted "
-                f"neither as allowed nor as blocked. Sample: {self.sample}, {self.sites:,} sites observed at the end; "
-                f"{dates}, each month's state as of its last day. Weighting: {weighting}.")  # fmt: skip
+        return (
+            f"Restricts {self.figure}{rule}: {self.counts}. {self.members} No robots.txt counts as not "
+            "restricting; an unreachable robots.txt (429, 5xx, network error) stays in the denominator, counted "
+            f"neither as allowed nor as blocked. Sample: {self.sample}, {self.sites:,} sites observed at the end; "
+            f"{dates}, each month's state as of its last day. Weighting: {weighting}."
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, with the rendered ``counts`` and ``text``."""
-        return {**asdict(self), "agents": list(self.agents), "counts": self.counts, "members": self.members,
-                "text": self.text}  # fmt: skip
+        return {
+            **asdict(self),
+            "agents": list(self.agents),
+            "counts": self.counts,
+            "members": self.members,
+            "text": self.text,
+        }
 
 
 def define(
@@ -526,12 +538,17 @@ def define(
     first, last = (own[0], own[-1]) if own else (None, None)
     weighted = last is not None and last.weighting != "sites"
     return Definition(
-        figure=group, group_by=by.value, agents=tuple(members), rule=last.rule if last else Rule.any.value,
-        sample=last.sample if last else "all sites", sites=last.sites if last else 0,
-        date_from=first.period_end if first else None, date_to=last.period_end if last else None,
+        figure=group,
+        group_by=by.value,
+        agents=tuple(members),
+        rule=last.rule if last else Rule.any.value,
+        sample=last.sample if last else "all sites",
+        sites=last.sites if last else 0,
+        date_from=first.period_end if first else None,
+        date_to=last.period_end if last else None,
         weighting=last.weighting if last else "sites",
         weight_measured_share=last.weight_measured_share if weighted and last else None,
-    )  # fmt: skip
+    )
 
 
 # -- adoption of signals over time ----------------------------------------------------------------------------
@@ -555,8 +572,15 @@ class SignalRow:
 #: A carrier's version that says nothing (failed, not fetched, a page that was not a 200).
 _UNSEEN = object()
 #: What each resource kind is called when a signal was never observed.
-_KIND_NAMES = {"robots": "robots.txt", "homepage": "homepage", "tdmrep": "/.well-known/tdmrep.json",
-               "ai_txt": "ai.txt", "llms_txt": "llms.txt", "terms": "terms-of-service page", "rsl": "RSL license"}
+_KIND_NAMES = {
+    "robots": "robots.txt",
+    "homepage": "homepage",
+    "tdmrep": "/.well-known/tdmrep.json",
+    "ai_txt": "ai.txt",
+    "llms_txt": "llms.txt",
+    "terms": "terms-of-service page",
+    "rsl": "RSL license",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -586,8 +610,12 @@ class SignalCoverage:
 
     def as_dict(self) -> dict[str, object]:
         """A plain dict (for JSON)."""
-        return {"signal": self.signal, "observed": list(self.observed), "missing": list(self.missing),
-                "message": self.message}  # fmt: skip
+        return {
+            "signal": self.signal,
+            "observed": list(self.observed),
+            "missing": list(self.missing),
+            "message": self.message,
+        }
 
 
 def signal_coverage(engine: Engine, names: Sequence[SignalName | str]) -> list[SignalCoverage]:
@@ -600,8 +628,11 @@ def signal_coverage(engine: Engine, names: Sequence[SignalName | str]) -> list[S
         for k in adoption.kinds:
             if k not in seen:
                 seen[k] = any(observed(k, queries.StoredResource(k, st)) for st in queries.version_statuses(engine, k))
-        out.append(SignalCoverage(name, tuple(k for k in adoption.kinds if seen[k]),
-                                  tuple(k for k in adoption.kinds if not seen[k])))  # fmt: skip
+        out.append(
+            SignalCoverage(
+                name, tuple(k for k in adoption.kinds if seen[k]), tuple(k for k in adoption.kinds if not seen[k])
+            )
+        )
     return out
 
 
@@ -617,9 +648,10 @@ class _Parts:
         missing = [b for b in bodies if b not in known]
         kind = self.body_kind
         if missing and kind is not None:
-            computed = {bid: bool(self.adoption.part(kind, queries.StoredResource(kind, "ok", body=body,
-                                                                                    truncated=truncated)))
-                        for bid, body, truncated in queries.bodies_by_id(engine, missing)}  # fmt: skip
+            computed = {
+                bid: bool(self.adoption.part(kind, queries.StoredResource(kind, "ok", body=body, truncated=truncated)))
+                for bid, body, truncated in queries.bodies_by_id(engine, missing)
+            }
             queries.store_adoptions(engine, signal, version, computed)
             known.update(computed)
         self.by_body = known
@@ -630,8 +662,9 @@ class _Parts:
             return self.by_body.get(sp.body_id, False)
         key = (sp.kind, sp.status, sp.signals)
         if key not in self.cache:
-            evidence = queries.StoredResource(sp.kind, sp.status, signals=json.loads(sp.signals) if sp.signals
-                                              else None)  # fmt: skip
+            evidence = queries.StoredResource(
+                sp.kind, sp.status, signals=json.loads(sp.signals) if sp.signals else None
+            )
             self.cache[key] = self.adoption.part(sp.kind, evidence) if observed(sp.kind, evidence) else _UNSEEN
         return self.cache[key]
 
@@ -736,11 +769,18 @@ def signal_series(
         for k in adoption.kinds:
             if k not in spans_of:
                 spans_of[k] = list(queries.resource_spans(engine, k, category=category))
-        events = _adoption_events(adoption, spans_of, _Parts(engine, signal, version, spans_of), horizon,
-                                  max_age_days)
+        events = _adoption_events(adoption, spans_of, _Parts(engine, signal, version, spans_of), horizon, max_age_days)
         for r in _accumulate(name, events, periods, False, "sites", "all sites"):
-            rows.append(SignalRow(r.period, r.period_end, name, r.sites, r.blocked,
-                                  round(r.blocked / r.sites, 6) if r.sites else 0.0, adoption.definition))  # fmt: skip
+            rows.append(
+                SignalRow(
+                    r.period,
+                    r.period_end,
+                    name,
+                    r.sites,
+                    r.blocked,
+                    round(r.blocked / r.sites, 6) if r.sites else 0.0,
+                    adoption.definition,
+                )
+            )
     rows.sort(key=lambda r: (r.period_end, list(names).index(r.signal)))
     return rows
-

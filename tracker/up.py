@@ -52,14 +52,21 @@ def sites_step(engine: Engine, *, top: int, tranco_url: str, user_agent: str, ti
         return StepResult("sites", "skipped", time.monotonic() - t, f"{len(have)} sites tracked already")
     try:
         parsed, list_id, day = download_tranco(top, base_url=tranco_url, user_agent=user_agent, timeout=timeout)
-        report = add_sites(engine, parsed.sites, list_name="tranco-top", kind="top", source="tranco",
-                           list_id=list_id, list_date=day)  # fmt: skip
+        report = add_sites(
+            engine, parsed.sites, list_name="tranco-top", kind="top", source="tranco", list_id=list_id, list_date=day
+        )
     except TrackerError as e:
-        return StepResult("sites", "failed", time.monotonic() - t, str(e),
-                          "give it a list: `consent-tracker sites add FILE` (a Tranco CSV or one domain a line), "
-                          "then `consent-tracker up` again — or the offline demo: `consent-tracker up --demo`")
-    return StepResult("sites", "done", time.monotonic() - t,
-                      f"the Tranco top {top} (list {list_id} of {day}): {report.added} sites")  # fmt: skip
+        return StepResult(
+            "sites",
+            "failed",
+            time.monotonic() - t,
+            str(e),
+            "give it a list: `consent-tracker sites add FILE` (a Tranco CSV or one domain a line), "
+            "then `consent-tracker up` again — or the offline demo: `consent-tracker up --demo`",
+        )
+    return StepResult(
+        "sites", "done", time.monotonic() - t, f"the Tranco top {top} (list {list_id} of {day}): {report.added} sites"
+    )
 
 
 def backfill_step(
@@ -73,18 +80,31 @@ def backfill_step(
     try:
         report = asyncio.run(backfill(engine, sites, config, progress=progress))
     except TrackerError as e:
-        return StepResult("backfill", "failed", time.monotonic() - t, str(e),
-                          "history can come later: run `consent-tracker up` again to resume, or import a dated "
-                          "archive with `consent-tracker import-archive DIR`")  # fmt: skip
+        return StepResult(
+            "backfill",
+            "failed",
+            time.monotonic() - t,
+            str(e),
+            "history can come later: run `consent-tracker up` again to resume, or import a dated "
+            "archive with `consent-tracker import-archive DIR`",
+        )
     reached = report.requests > 0 and report.classified.get("ok", 0) + report.new_versions > 0
     if not reached:
-        return StepResult("backfill", "failed", time.monotonic() - t,
-                          f"the archive at {config.archive_url} gave no history ({report.requests} requests)",
-                          "offline? run `consent-tracker up` again when online, or `consent-tracker import-archive "
-                          "DIR`; the crawl and the dashboard work without history")  # fmt: skip
-    return StepResult("backfill", "done", time.monotonic() - t,
-                      f"{report.done} sites since {config.since:%Y-%m}: {report.new_versions} versions, "
-                      f"{report.captures_fetched} captures fetched, {report.changes} changes")  # fmt: skip
+        return StepResult(
+            "backfill",
+            "failed",
+            time.monotonic() - t,
+            f"the archive at {config.archive_url} gave no history ({report.requests} requests)",
+            "offline? run `consent-tracker up` again when online, or `consent-tracker import-archive "
+            "DIR`; the crawl and the dashboard work without history",
+        )
+    return StepResult(
+        "backfill",
+        "done",
+        time.monotonic() - t,
+        f"{report.done} sites since {config.since:%Y-%m}: {report.new_versions} versions, "
+        f"{report.captures_fetched} captures fetched, {report.changes} changes",
+    )
 
 
 def crawl_step(
@@ -97,11 +117,18 @@ def crawl_step(
     sites = tracked_entries(engine)
     summary = asyncio.run(run_crawl(engine, sites, config, source=CRAWL_SOURCE, resume=True, progress=progress))
     reached = sum(n for s, n in summary.robots_status.items() if s not in ("unreachable", "network_error"))
-    detail = (f"{summary.done} sites in {summary.seconds:.0f} s: {summary.new_versions} new versions, "
-              f"{summary.changes} changes; robots.txt " + ", ".join(f"{k} {v}" for k, v in
-                                                                    sorted(summary.robots_status.items())))  # fmt: skip
+    detail = (
+        f"{summary.done} sites in {summary.seconds:.0f} s: {summary.new_versions} new versions, "
+        f"{summary.changes} changes; robots.txt "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary.robots_status.items()))
+    )
     if summary.done and not reached:
-        return StepResult("crawl", "failed", time.monotonic() - t, detail + " — no site could be reached",
-                          "offline? the dashboard shows what is stored; `consent-tracker crawl` when online, "
-                          "or `consent-tracker up --demo` for the simulated web")  # fmt: skip
+        return StepResult(
+            "crawl",
+            "failed",
+            time.monotonic() - t,
+            detail + " — no site could be reached",
+            "offline? the dashboard shows what is stored; `consent-tracker crawl` when online, "
+            "or `consent-tracker up --demo` for the simulated web",
+        )
     return StepResult("crawl", "done", time.monotonic() - t, detail)

@@ -56,9 +56,17 @@ BODY_KINDS: frozenset[ResourceKind] = frozenset({"robots", "tdmrep", "ai_txt", "
 #: The outcome class of a fetch. ``no_robots`` is a 4xx robots.txt, ``absent`` a 4xx for any other resource,
 #: ``disallowed`` a resource not requested (our robots.txt group forbids it, or robots.txt was unreachable).
 FetchStatus = Literal[
-    "ok", "empty", "soft404_html", "no_robots", "absent", "blocked_4xx", "redirect_loop", "unreachable",
-    "network_error", "disallowed",
-]  # fmt: skip
+    "ok",
+    "empty",
+    "soft404_html",
+    "no_robots",
+    "absent",
+    "blocked_4xx",
+    "redirect_loop",
+    "unreachable",
+    "network_error",
+    "disallowed",
+]
 FETCH_STATUSES: tuple[FetchStatus, ...] = get_args(FetchStatus)
 #: Statuses under which a site has no robots.txt rules at all (crawlers may fetch anything).
 NO_RULES: frozenset[FetchStatus] = frozenset({"empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop"})
@@ -81,9 +89,18 @@ RunStatus = Literal["running", "done", "failed", "interrupted"]
 
 #: Use-preference signals whose adoption ``trends --signal`` follows (definitions: tracker.signals.preferences).
 SignalName = Literal[
-    "content_signal", "content_usage", "rsl_license", "noai", "noimageai", "tdm_meta", "tdmrep", "ai_txt",
-    "llms_txt", "tos_ai_training", "tos_scraping",
-]  # fmt: skip
+    "content_signal",
+    "content_usage",
+    "rsl_license",
+    "noai",
+    "noimageai",
+    "tdm_meta",
+    "tdmrep",
+    "ai_txt",
+    "llms_txt",
+    "tos_ai_training",
+    "tos_scraping",
+]
 SIGNAL_NAMES: tuple[SignalName, ...] = get_args(SignalName)
 #: The sources that can say "no training" (``training_optout_sources`` in exports).
 OptoutSource = Literal["content_signal", "content_usage", "noai", "noarchive", "tdmrep", "ai_txt", "rsl", "tos"]
@@ -97,9 +114,18 @@ CHANGE_TYPES: tuple[ChangeType, ...] = get_args(ChangeType)
 
 #: What kind of site it is (tracker.categories; the forecast's categories too).
 Category = Literal[
-    "news", "social", "reference", "academic", "government", "commerce", "code", "entertainment", "adult", "other",
+    "news",
+    "social",
+    "reference",
+    "academic",
+    "government",
+    "commerce",
+    "code",
+    "entertainment",
+    "adult",
+    "other",
     "unknown",
-]  # fmt: skip
+]
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 #: Where a category label comes from, the most trusted first (a user's own list wins).
 LabelSource = Literal["user", "curated", "annotation", "homepage", "tld"]

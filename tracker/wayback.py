@@ -54,8 +54,9 @@ class CdxRow:
 def timestamp_of(ts: str) -> datetime:
     """A 14-digit (or shorter, zero-padded) Wayback timestamp as an aware datetime."""
     t = (ts + "00000101000000"[len(ts) :])[:14] if len(ts) < 14 else ts[:14]
-    return datetime(int(t[:4]), int(t[4:6]) or 1, int(t[6:8]) or 1, int(t[8:10]), int(t[10:12]), int(t[12:14]),
-                    tzinfo=UTC)  # fmt: skip
+    return datetime(
+        int(t[:4]), int(t[4:6]) or 1, int(t[6:8]) or 1, int(t[8:10]), int(t[10:12]), int(t[12:14]), tzinfo=UTC
+    )
 
 
 def cdx_urls(base: str, domain: str, *, since: date, until: date) -> tuple[str, str]:
@@ -67,13 +68,17 @@ def cdx_urls(base: str, domain: str, *, since: date, until: date) -> tuple[str, 
 
     Two queries, because a redirect captured first on a day (http → https) would otherwise hide the day's file."""
     common = {
-        "url": f"{domain}/robots.txt", "output": "json", "fl": ",".join(CDX_FIELDS),
-        "from": since.strftime("%Y%m%d"), "to": until.strftime("%Y%m%d") + "235959",
-    }  # fmt: skip
+        "url": f"{domain}/robots.txt",
+        "output": "json",
+        "fl": ",".join(CDX_FIELDS),
+        "from": since.strftime("%Y%m%d"),
+        "to": until.strftime("%Y%m%d") + "235959",
+    }
     root = f"{base.rstrip('/')}/cdx/search/cdx?"
     files = urlencode({**common, "filter": "statuscode:200", "collapse": "timestamp:8"})
-    others = urlencode([*common.items(), ("filter", "!statuscode:200"), ("filter", "!statuscode:5.."),
-                        ("collapse", "timestamp:6")])  # fmt: skip
+    others = urlencode(
+        [*common.items(), ("filter", "!statuscode:200"), ("filter", "!statuscode:5.."), ("collapse", "timestamp:6")]
+    )
     return root + files, root + others
 
 
@@ -110,9 +115,15 @@ def parse_cdx(body: bytes | str) -> list[CdxRow]:
         ts = r[index["timestamp"]]
         if not (ts.isdigit() and 4 <= len(ts) <= 14):
             continue
-        out.append(CdxRow(ts, r[index["original"]], r[index["statuscode"]],
-                          r[index["mimetype"]] if "mimetype" in index else "",
-                          r[index["digest"]] if "digest" in index else ""))  # fmt: skip
+        out.append(
+            CdxRow(
+                ts,
+                r[index["original"]],
+                r[index["statuscode"]],
+                r[index["mimetype"]] if "mimetype" in index else "",
+                r[index["digest"]] if "digest" in index else "",
+            )
+        )
     return sorted(out, key=lambda c: c.timestamp)
 
 

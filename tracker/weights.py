@@ -107,8 +107,10 @@ def load_weights(path: str | Path, column: str | None = None) -> dict[str, float
         raise TrendError(f"cannot read weights {p}: not a CSV file ({e})") from None
     if bad:
         more = f" … and {len(bad) - 5} more" if len(bad) > 5 else ""
-        raise TrendError(f"{p}: {len(bad)} {col} value(s) are not finite, non-negative token counts "
-                         f"({'; '.join(bad[:5])}{more}); fix or empty those cells")  # fmt: skip
+        raise TrendError(
+            f"{p}: {len(bad)} {col} value(s) are not finite, non-negative token counts "
+            f"({'; '.join(bad[:5])}{more}); fix or empty those cells"
+        )
     if not math.isfinite(math.fsum(out.values())):
         raise TrendError(f"{p}: the {col} counts add up to more than a float can hold")
     return out
@@ -327,11 +329,14 @@ def stored_weights(engine: Engine, column: str | None = None) -> Weights:
     """The weights stored by ``weights import`` (``column``, or the only column stored)."""
     names = catalog.weight_names(engine)
     if not names:
-        raise TrendError("no token weights in the database: `consent-tracker weights import FILE` first "
-                         "(e.g. ../shared/corpus/dpi_domain_token_counts.csv), or pass --weights FILE")  # fmt: skip
+        raise TrendError(
+            "no token weights in the database: `consent-tracker weights import FILE` first "
+            "(e.g. ../shared/corpus/dpi_domain_token_counts.csv), or pass --weights FILE"
+        )
     name = column or (names[0] if len(names) == 1 else "c4_tokens" if "c4_tokens" in names else names[0])
     if name not in names:
         raise TrendError(f"no stored weight column {name!r} (stored: {', '.join(names)})")
     rows = catalog.weight_rows(engine, name)
-    return Weights(f"tokens:{name} (stored)", {s: v for s, (v, _) in rows.items()},
-                   frozenset(s for s, (_, m) in rows.items() if m))  # fmt: skip
+    return Weights(
+        f"tokens:{name} (stored)", {s: v for s, (v, _) in rows.items()}, frozenset(s for s, (_, m) in rows.items() if m)
+    )

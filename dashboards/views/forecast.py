@@ -19,17 +19,22 @@ DEFAULTS = ForecastParams()
 st.title("When the real data runs out")
 st.sidebar.subheader("Assumptions")
 projection = st.sidebar.selectbox("Demand projection", ["historical", "compute", "pooled"], key="projection")
-overtraining = st.sidebar.number_input("Overtraining (×)", 0.5, 20.0, DEFAULTS.demand.overtraining, 0.5,
-                                       key="overtraining")  # fmt: skip
+overtraining = st.sidebar.number_input(
+    "Overtraining (×)", 0.5, 20.0, DEFAULTS.demand.overtraining, 0.5, key="overtraining"
+)
 q = DEFAULTS.stock.quality
 quality = st.sidebar.slider("Quality filter keeps (95% interval)", 0.02, 0.8, (q.low, q.high), key="quality")
 
 # Only what differs from the defaults is overridden, so untouched assumptions give the CLI's and the report's figures.
-overrides = tuple(o for o, changed in (
-    (f'demand.projection="{projection}"', projection != DEFAULTS.demand.projection),
-    (f"demand.overtraining={float(overtraining)}", float(overtraining) != DEFAULTS.demand.overtraining),
-    (f"stock.quality=[{quality[0]}, {quality[1]}, {q.c}]", (quality[0], quality[1]) != (q.low, q.high)),
-) if changed)  # fmt: skip
+overrides = tuple(
+    o
+    for o, changed in (
+        (f'demand.projection="{projection}"', projection != DEFAULTS.demand.projection),
+        (f"demand.overtraining={float(overtraining)}", float(overtraining) != DEFAULTS.demand.overtraining),
+        (f"stock.quality=[{quality[0]}, {quality[1]}, {q.c}]", (quality[0], quality[1]) != (q.low, q.high)),
+    )
+    if changed
+)
 result = common.forecast(common.db_path(), overrides)
 st.session_state["forecast_result"] = result
 horizon = result["params"]["end"]
@@ -38,9 +43,14 @@ shown = [key for key in RUNOUT_SCENARIOS if result.get(key)]
 cols = st.columns(len(shown))
 for col, key in zip(cols, shown, strict=True):
     e = result[key]
-    col.metric(f"Run-out, {RUNOUT_SHORT[key]}", runout_text(e, horizon=horizon).split(" (")[0],
-               help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}; decimal years "
-                    f"{e['p10']:.2f} – {e['median']:.2f} – {e['p90']:.2f}" if e["median"] else RUNOUT_SCENARIOS[key])
+    col.metric(
+        f"Run-out, {RUNOUT_SHORT[key]}",
+        runout_text(e, horizon=horizon).split(" (")[0],
+        help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}; decimal years "
+        f"{e['p10']:.2f} – {e['median']:.2f} – {e['p90']:.2f}"
+        if e["median"]
+        else RUNOUT_SCENARIOS[key],
+    )
     col.caption(runout_text(e, horizon=horizon))
 prefs = result.get("preferences")
 if prefs and not prefs["available"]:

@@ -20,24 +20,50 @@ def _tokens(i: dict[str, float]) -> str:
 result = common.forecast(common.db_path())
 horizon = result["params"]["end"]
 st.altair_chart(gap_chart(result), width="stretch")
-st.dataframe(pd.DataFrame([{"year": str(g["year"]),
-                            "largest dataset, median (80%)": _tokens(g["demand_tokens"]),
-                            "usable human text, median (80%)": _tokens(g["usable_tokens"]),
-                            "synthetic tokens, median (80%)": _tokens(g["synthetic_tokens"]),
-                            "synthetic share, median (80%)": f"{g['synthetic_share']['median']:.0%} "
-                                                             f"({g['synthetic_share']['p10']:.0%}–"
-                                                             f"{g['synthetic_share']['p90']:.0%})"}
-                           for g in result["gap"]]), hide_index=True, key="gap_table")  # fmt: skip
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "year": str(g["year"]),
+                "largest dataset, median (80%)": _tokens(g["demand_tokens"]),
+                "usable human text, median (80%)": _tokens(g["usable_tokens"]),
+                "synthetic tokens, median (80%)": _tokens(g["synthetic_tokens"]),
+                "synthetic share, median (80%)": f"{g['synthetic_share']['median']:.0%} "
+                f"({g['synthetic_share']['p10']:.0%}–"
+                f"{g['synthetic_share']['p90']:.0%})",
+            }
+            for g in result["gap"]
+        ]
+    ),
+    hide_index=True,
+    key="gap_table",
+)
 if result["categories"]:
     share_of = result["categories"][0]["share_of"]
     st.subheader("By category: which text runs out first")
-    st.dataframe(pd.DataFrame([{"category": c["category"], "sites": c["sites"],
-                                f"share of {share_of}": f"{c['share']:.1%}",
-                                "run-out, median (80%)": runout_text(c["exhaustion"], horizon=horizon),
-                                "restriction": c["restriction"]}
-                               for c in result["categories"]]), hide_index=True, key="category_table")  # fmt: skip
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "category": c["category"],
+                    "sites": c["sites"],
+                    f"share of {share_of}": f"{c['share']:.1%}",
+                    "run-out, median (80%)": runout_text(c["exhaustion"], horizon=horizon),
+                    "restriction": c["restriction"],
+                }
+                for c in result["categories"]
+            ]
+        ),
+        hide_index=True,
+        key="category_table",
+    )
 else:
     st.info("No categories yet: `consent-tracker categories assign` (and `categories import`) label the sites.")
-st.caption(f"{result['definitions']['gap']}. Demand: {result['definitions']['demand']}. "
-           + (f"Measured restriction: {result['sample']['from']} → {result['sample']['to']}."
-              if result["sample"].get("measured") else result["sample"]["note"]))  # fmt: skip
+st.caption(
+    f"{result['definitions']['gap']}. Demand: {result['definitions']['demand']}. "
+    + (
+        f"Measured restriction: {result['sample']['from']} → {result['sample']['to']}."
+        if result["sample"].get("measured")
+        else result["sample"]["note"]
+    )
+)

@@ -14,8 +14,9 @@ from tracker.vocabulary import SIGNAL_NAMES
 st.title("Use-preference signals")
 e = common.require_data()
 f = common.filters()
-chosen = st.multiselect("Signals", list(SIGNAL_NAMES), default=["content_signal", "noai", "tdmrep",
-                                                                  "tos_ai_training"], key="signals")  # fmt: skip
+chosen = st.multiselect(
+    "Signals", list(SIGNAL_NAMES), default=["content_signal", "noai", "tdmrep", "tos_ai_training"], key="signals"
+)
 if not chosen:
     st.info("Choose at least one signal.")
     st.stop()
@@ -33,7 +34,9 @@ elif drawn:
 for name in chosen:
     partial = f" ({coverage[name].message.split(': ', 1)[1]})" if coverage[name].missing else ""
     st.text(f"{name}: {ADOPTION[name].definition}{partial}")
-st.caption("Each signal is read from every resource that carries it (the same reading as `export latest`, `site`, "
-           "`trends --signal` and the change events). Shares are over the sites whose reading is known by the end "
-           "of each month: the signal's first resource observed, or another one saying yes; a resource never fetched "
-           "is not counted as a no.")  # fmt: skip
+st.caption(
+    "Each signal is read from every resource that carries it (the same reading as `export latest`, `site`, "
+    "`trends --signal` and the change events). Shares are over the sites whose reading is known by the end "
+    "of each month: the signal's first resource observed, or another one saying yes; a resource never fetched "
+    "is not counted as a no."
+)

@@ -37,13 +37,25 @@ def _optout(value: bool | None) -> str:
 
 if cur:
     st.subheader(f"{domain} now: robots.txt {cur['robots_status']}, seen {cur['fetched_at']}")
-    st.dataframe([{"agent": a, "stance": v["stance"], "may fetch /": v["allowed_root"],
-                   "training opt-out": _optout(v["training_optout"]),
-                   "sources": ", ".join(v["training_optout_sources"])} for a, v in info["agents"].items()],
-                 hide_index=True, key="site_agents")  # fmt: skip
+    st.dataframe(
+        [
+            {
+                "agent": a,
+                "stance": v["stance"],
+                "may fetch /": v["allowed_root"],
+                "training opt-out": _optout(v["training_optout"]),
+                "sources": ", ".join(v["training_optout_sources"]),
+            }
+            for a, v in info["agents"].items()
+        ],
+        hide_index=True,
+        key="site_agents",
+    )
     if cur["signals"]["homepage_status"] is None:
-        st.caption("Training opt-out is *not observed* without the homepage: this site's homepage was never fetched "
-                   "(an archive import or a robots.txt-only crawl).")  # fmt: skip
+        st.caption(
+            "Training opt-out is *not observed* without the homepage: this site's homepage was never fetched "
+            "(an archive import or a robots.txt-only crawl)."
+        )
     st.text(f"Adoption (the reading of trends --signal and the change events): {adoption_summary(cur['adoption'])}")
     st.text("Signals (as read, never rendered):")
     st.code(json.dumps(cur["signals"], indent=1, ensure_ascii=False), language="json")
@@ -51,19 +63,36 @@ if cur:
     for axis, sentence in (tos.get("evidence") or {}).items():
         st.text(f"Terms, {axis}: “{sentence}”")
 st.subheader("Timeline: what each version changed")
-st.dataframe([{"resource": h["kind"], "from": (h["from"] or "")[:10], "until": (h["until"] or "now")[:10],
-               "status": h["status"], "source": h["source"], "what changed": version_summary(h)}
-              for h in info["history"]], hide_index=True, key="timeline")  # fmt: skip
+st.dataframe(
+    [
+        {
+            "resource": h["kind"],
+            "from": (h["from"] or "")[:10],
+            "until": (h["until"] or "now")[:10],
+            "status": h["status"],
+            "source": h["source"],
+            "what changed": version_summary(h),
+        }
+        for h in info["history"]
+    ],
+    hide_index=True,
+    key="timeline",
+)
 versions = robots_versions(e, domain)
 if len(versions) >= 2:
     st.subheader("robots.txt between two versions")
     labels = [f"{i + 1}: {v.first_seen:%Y-%m-%d} ({v.status}, {v.source})" for i, v in enumerate(versions)]
     ids = [str(v.version_id) for v in versions]
     want_a, want_b = st.query_params.get("from"), st.query_params.get("to")
-    a = st.selectbox("From", labels, index=ids.index(want_a) if domain == asked and want_a in ids else len(labels) - 2,
-                     key="diff_from")  # fmt: skip
-    b = st.selectbox("To", labels, index=ids.index(want_b) if domain == asked and want_b in ids else len(labels) - 1,
-                     key="diff_to")  # fmt: skip
+    a = st.selectbox(
+        "From",
+        labels,
+        index=ids.index(want_a) if domain == asked and want_a in ids else len(labels) - 2,
+        key="diff_from",
+    )
+    b = st.selectbox(
+        "To", labels, index=ids.index(want_b) if domain == asked and want_b in ids else len(labels) - 1, key="diff_to"
+    )
     diff = robots_diff(versions[labels.index(a)], versions[labels.index(b)])
     st.code(diff or "(identical rules)", language="diff")
 elif versions and versions[0].body:

@@ -54,11 +54,13 @@ sites_app = typer.Typer(help="The tracked sites: a fixed panel and moving top-N 
 app.add_typer(sites_app, name="sites")
 weights_app = typer.Typer(help="Token weights per site.", no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
-crawl_app = typer.Typer(help="Crawl a site list into the history (or see how a crawl run is going).",
-                        invoke_without_command=True)
+crawl_app = typer.Typer(
+    help="Crawl a site list into the history (or see how a crawl run is going).", invoke_without_command=True
+)
 app.add_typer(crawl_app, name="crawl")
-db_app = typer.Typer(help="The database itself: migrations, and copies between SQLite and PostgreSQL.",
-                     no_args_is_help=True)
+db_app = typer.Typer(
+    help="The database itself: migrations, and copies between SQLite and PostgreSQL.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 categories_app = typer.Typer(help="What kind of site each is, from several sources.", no_args_is_help=True)
 app.add_typer(categories_app, name="categories")
@@ -87,26 +89,42 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             from tracker.store.engine import database_url
 
             db = make_url(database_url(settings.get("db", kwargs.get("db")))).database or "the database"
-            fail(f"{db} is damaged ({reason}): recover what is left with `sqlite3 {db} \".recover\" | "
-                 f"sqlite3 recovered.db`, then use --db recovered.db")  # fmt: skip
+            fail(
+                f'{db} is damaged ({reason}): recover what is left with `sqlite3 {db} ".recover" | '
+                f"sqlite3 recovered.db`, then use --db recovered.db"
+            )
 
     return run
 
 
 for _group, _name, _command in (
-    (app, "robots", robots_cmd), (app, "import-archive", import_archive_cmd), (app, "trends", trends_cmd),
-    (app, "site", site_cmd), (crawl_app, "status", crawl_status), (app, "worker", worker_cmd),
+    (app, "robots", robots_cmd),
+    (app, "import-archive", import_archive_cmd),
+    (app, "trends", trends_cmd),
+    (app, "site", site_cmd),
+    (crawl_app, "status", crawl_status),
+    (app, "worker", worker_cmd),
     (app, "backfill", backfill_cmd),
-    (app, "up", up_cmd), (app, "changes", changes_cmd), (app, "schedule", schedule_cmd),
-    (app, "forecast", forecast_cmd), (app, "dashboard", dashboard_cmd), (app, "report", report_cmd),
+    (app, "up", up_cmd),
+    (app, "changes", changes_cmd),
+    (app, "schedule", schedule_cmd),
+    (app, "forecast", forecast_cmd),
+    (app, "dashboard", dashboard_cmd),
+    (app, "report", report_cmd),
     (export_app, "latest", export_latest),
-    (agents_app, "list", agents_list), (agents_app, "sync", agents_sync), (sites_app, "add", sites_add),
-    (sites_app, "list", sites_list), (sites_app, "remove", sites_remove),
-    (categories_app, "import", categories_import), (categories_app, "assign", categories_assign),
-    (categories_app, "report", categories_report), (weights_app, "import", weights_import),
-    (db_app, "migrate", db_migrate), (db_app, "copy", db_copy),
+    (agents_app, "list", agents_list),
+    (agents_app, "sync", agents_sync),
+    (sites_app, "add", sites_add),
+    (sites_app, "list", sites_list),
+    (sites_app, "remove", sites_remove),
+    (categories_app, "import", categories_import),
+    (categories_app, "assign", categories_assign),
+    (categories_app, "report", categories_report),
+    (weights_app, "import", weights_import),
+    (db_app, "migrate", db_migrate),
+    (db_app, "copy", db_copy),
     (app, "claims", claims_cmd),
-):  # fmt: skip
+):
     _group.command(_name)(_user_errors(_command))
 crawl_app.callback()(_user_errors(crawl_cmd))
 

@@ -47,9 +47,13 @@ def agents_list(
         for a in agents:
             if a in rows:
                 table.add_row(
-                    Text(company_name), Text(a.token), Text(a.purpose), Text("yes" if a.ai else "no (control)"),
-                    Text(a.obeys_robots), Text(a.docs or ""),
-                )  # fmt: skip
+                    Text(company_name),
+                    Text(a.token),
+                    Text(a.purpose),
+                    Text("yes" if a.ai else "no (control)"),
+                    Text(a.obeys_robots),
+                    Text(a.docs or ""),
+                )
     out.print(table)
 
 
@@ -64,8 +68,12 @@ def agents_sync(
     """Refresh the registry from the ai.robots.txt project, keeping our own purposes and notes."""
     path = Path(settings.get("agents-file", agents_file) or default_registry_path())
     reg = registry(str(path))
-    raw = download(source, user_agent=settings.user_agent(), timeout=float(settings.get("timeout", timeout)),
-                   hint="it with --source PATH")  # fmt: skip
+    raw = download(
+        source,
+        user_agent=settings.user_agent(),
+        timeout=float(settings.get("timeout", timeout)),
+        hint="it with --source PATH",
+    )
     merged, added, updated = merge_upstream(reg, raw)
     out.print(Text(f"{len(added)} new agents, {len(updated)} updated, {len(merged)} in all"))
     for t in added:

@@ -75,24 +75,39 @@ def backfill_cmd(
 
     since_d = month_or_day(since, "--since")
     if since_d is not None and since_d < WAYBACK_START:
-        fail(f"--since {since}: the Wayback Machine's archive starts in {WAYBACK_START.year}; "
-             f"give {WAYBACK_START.year}-01 or later")  # fmt: skip
+        fail(
+            f"--since {since}: the Wayback Machine's archive starts in {WAYBACK_START.year}; "
+            f"give {WAYBACK_START.year}-01 or later"
+        )
     until_d = month_or_day(until, "--until", end=True) or datetime.now(UTC).date()
     try:
         config = BackfillConfig.from_settings(
-            settings.resolve_all(), since=since_d, until=until_d, freq=freq, rate=rate, archive_url=archive_url,
-            ca_bundle=ca_bundle, allow_private=allow_private,
+            settings.resolve_all(),
+            since=since_d,
+            until=until_d,
+            freq=freq,
+            rate=rate,
+            archive_url=archive_url,
+            ca_bundle=ca_bundle,
+            allow_private=allow_private,
             connect_to=[ConnectTo.parse(c) for c in connect_to or []],
-        )  # fmt: skip
+        )
     except ValueError as e:
         fail(str(e))
     engine = open_db(db)
     entries = sites_to_use(engine, sites, list_, top)
     with Progress(
-        TextColumn("backfilling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
-        TextColumn("{task.fields[req]} requests, {task.fields[cap]} captures"), TimeRemainingColumn(),
-        TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
-    ) as bar:  # fmt: skip
+        TextColumn("backfilling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sites"),
+        TextColumn("{task.fields[req]} requests, {task.fields[cap]} captures"),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("", total=len(entries), req=0, cap=0)
 
         def progress(p: BackfillProgress, domain: str) -> None:
@@ -101,8 +116,9 @@ def backfill_cmd(
         try:
             report = asyncio.run(backfill(engine, entries, config, progress=progress))
         except KeyboardInterrupt:
-            err.print(Text("interrupted: what was fetched is saved; run the same backfill again to resume",
-                           style="yellow"))  # fmt: skip
+            err.print(
+                Text("interrupted: what was fetched is saved; run the same backfill again to resume", style="yellow")
+            )
             raise typer.Exit(130) from None
     chosen = {k: v for k, v in report.classified.items() if not k.startswith("skipped_")}
     skipped = {k.removeprefix("skipped_"): v for k, v in report.classified.items() if k.startswith("skipped_")}

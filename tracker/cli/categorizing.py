@@ -26,8 +26,12 @@ def categories_import(
     report = import_labels(open_db(db), file, annotations=annotations)
     for p in report.problems[:20]:
         warn(p)
-    out.print(Text(f"{report.labelled} sites labelled from {report.rows} rows (source {report.source}; "
-                   f"{report.new_sites} sites new to the database)"))  # fmt: skip
+    out.print(
+        Text(
+            f"{report.labelled} sites labelled from {report.rows} rows (source {report.source}; "
+            f"{report.new_sites} sites new to the database)"
+        )
+    )
 
 
 def categories_assign(
@@ -59,5 +63,9 @@ def categories_report(
     domains = [e.domain for e in tracked_entries(engine, [list_] if list_ else None)]
     cov = coverage(engine, domains)
     total = len(domains) or 1
-    out.print(Text(f"coverage of {len(domains)} tracked sites: "
-                   + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in cov.most_common())))  # fmt: skip
+    out.print(
+        Text(
+            f"coverage of {len(domains)} tracked sites: "
+            + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in cov.most_common())
+        )
+    )

@@ -60,14 +60,19 @@ ConnectToOpt = Annotated[
 CaBundleOpt = Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")]
 AllowPrivateOpt = Annotated[
     bool | None,
-    typer.Option("--allow-private/--no-allow-private",
-                 help="Allow private and loopback addresses [env CONSENT_TRACKER_ALLOW_PRIVATE]."),
-]  # fmt: skip
+    typer.Option(
+        "--allow-private/--no-allow-private",
+        help="Allow private and loopback addresses [env CONSENT_TRACKER_ALLOW_PRIVATE].",
+    ),
+]
 SitesOpt = Annotated[
     Path | None,
-    typer.Option("--sites", help="A site list (CSV with a 'domain' column, Tranco rank,domain, or one domain a "
-                                 "line) instead of the tracked sites (`sites add`)."),
-]  # fmt: skip
+    typer.Option(
+        "--sites",
+        help="A site list (CSV with a 'domain' column, Tranco rank,domain, or one domain a "
+        "line) instead of the tracked sites (`sites add`).",
+    ),
+]
 ListOpt = Annotated[list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")]
 TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N best-ranked sites.")]
 
@@ -112,8 +117,9 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 def visible(text: str) -> str:
     """Fetched text made safe for a terminal: every control character shown as its escape (ESC as \\x1b)."""
-    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                         else f"\\u{ord(m.group()):04x}", text)  # fmt: skip
+    return _CONTROLS.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text
+    )
 
 
 def visible_data(value: Any) -> Any:

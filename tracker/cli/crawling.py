@@ -66,8 +66,10 @@ def crawl_cmd(
     user_agent: Annotated[str | None, typer.Option("--user-agent", help="User-Agent header.")] = None,
     agents_file: AgentsFileOpt = None,
     distributed: Annotated[
-        bool, typer.Option("--distributed", help="Defer the crawl as jobs for `consent-tracker worker` processes "
-                                                 "(PostgreSQL only).")
+        bool,
+        typer.Option(
+            "--distributed", help="Defer the crawl as jobs for `consent-tracker worker` processes (PostgreSQL only)."
+        ),
     ] = False,
     wait: Annotated[bool, typer.Option("--wait", help="With --distributed: block until the workers are done.")] = False,
     batch: Annotated[int, typer.Option("--batch", help="With --distributed: sites per job.", min=1)] = 50,
@@ -84,23 +86,37 @@ def crawl_cmd(
     try:
         config = CrawlConfig.from_settings(
             {**settings.resolve_all(), **({"agents-file": agents_file} if agents_file else {})},
-            concurrency=concurrency, delay=delay, retries=retries, timeout=timeout, total_timeout=total_timeout,
-            user_agent=settings.user_agent(user_agent) if user_agent else None, ca_bundle=ca_bundle,
-            allow_private=allow_private, resources=tuple(k.strip() for k in resources.split(",") if k.strip()),
+            concurrency=concurrency,
+            delay=delay,
+            retries=retries,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            user_agent=settings.user_agent(user_agent) if user_agent else None,
+            ca_bundle=ca_bundle,
+            allow_private=allow_private,
+            resources=tuple(k.strip() for k in resources.split(",") if k.strip()),
             connect_to=[ConnectTo.parse(c) for c in connect_to or []],
-        )  # fmt: skip
+        )
     except ValueError as e:
         fail(str(e))
     source = str(sites.resolve()) if sites else "tracked:" + ",".join(list_ or ["all"])
     if distributed:
-        _distribute(engine, str(settings.get("db", db)), entries, config, source=source, resume=resume, wait=wait,
-                    batch=batch)  # fmt: skip
+        _distribute(
+            engine, str(settings.get("db", db)), entries, config, source=source, resume=resume, wait=wait, batch=batch
+        )
         return
     with Progress(
-        TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
-        TextColumn("{task.fields[rate]:.0f}/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"),
-        console=err, transient=True, disable=not err.is_terminal,
-    ) as bar:  # fmt: skip
+        TextColumn("crawling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sites"),
+        TextColumn("{task.fields[rate]:.0f}/s"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[errors]}"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("", total=len(entries), rate=0.0, errors="")
 
         def progress(p: CrawlProgress) -> None:
@@ -108,9 +124,7 @@ def crawl_cmd(
             bar.update(task, completed=p.done + p.skipped, rate=p.rate, errors=errs)
 
         try:
-            summary = asyncio.run(
-                run_crawl(engine, entries, config, source=source, resume=resume, progress=progress)
-            )
+            summary = asyncio.run(run_crawl(engine, entries, config, source=source, resume=resume, progress=progress))
         except KeyboardInterrupt:
             err.print(Text("interrupted: what was fetched is saved; run again with --resume to finish", style="yellow"))
             raise typer.Exit(130) from None
@@ -137,24 +151,52 @@ def _print_summary(summary: CrawlSummary) -> None:
         out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
     if summary.unrecorded:
         why = "; ".join(f"{k} ({v})" for k, v in summary.local_errors.items())
-        err.print(Text(f"{summary.unrecorded} sites not recorded: the crawler itself failed ({why}), not the sites; "
-                       "run again with --resume to fetch them", style="red"), soft_wrap=True)  # fmt: skip
+        err.print(
+            Text(
+                f"{summary.unrecorded} sites not recorded: the crawler itself failed ({why}), not the sites; "
+                "run again with --resume to fetch them",
+                style="red",
+            ),
+            soft_wrap=True,
+        )
 
 
-def _distribute(engine: Any, db_url: str, entries: list[Any], config: CrawlConfig, *, source: str, resume: bool,
-                wait: bool, batch: int) -> None:  # fmt: skip
+def _distribute(
+    engine: Any,
+    db_url: str,
+    entries: list[Any],
+    config: CrawlConfig,
+    *,
+    source: str,
+    resume: bool,
+    wait: bool,
+    batch: int,
+) -> None:
     from tracker.distributed import defer_crawl, wait_for_run
 
     d = defer_crawl(engine, db_url, entries, config, source=source, resume=resume, batch=batch)
-    out.print(Text(f"crawl #{d.run_id}: {d.sites} sites deferred as {d.jobs} jobs of up to {batch} sites"
-                   + (f" ({d.already_done} already recorded)" if d.already_done else "")
-                   + f"; run `consent-tracker worker` on any machine with this database; "
-                     f"`consent-tracker crawl status {d.run_id}` shows progress"), soft_wrap=True)  # fmt: skip
+    out.print(
+        Text(
+            f"crawl #{d.run_id}: {d.sites} sites deferred as {d.jobs} jobs of up to {batch} sites"
+            + (f" ({d.already_done} already recorded)" if d.already_done else "")
+            + f"; run `consent-tracker worker` on any machine with this database; "
+            f"`consent-tracker crawl status {d.run_id}` shows progress"
+        ),
+        soft_wrap=True,
+    )
     if not wait:
         return
-    with Progress(TextColumn("crawling"), BarColumn(), MofNCompleteColumn(), TextColumn("sites"),
-                  TextColumn("{task.fields[jobs]}"), TimeRemainingColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:  # fmt: skip
+    with Progress(
+        TextColumn("crawling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sites"),
+        TextColumn("{task.fields[jobs]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("", total=d.sites, jobs="")
 
         def progress(info: Any, jobs: dict[str, int]) -> None:
@@ -185,23 +227,30 @@ def crawl_status(
 
 def _print_status(info: Any, jobs: dict[str, int]) -> None:
     total = info.params.get("sites")
-    out.print(Text(
-        f"crawl #{info.id} {info.status}: {info.recorded} of {total if total is not None else '?'} sites recorded, "
-        f"{info.new_versions} new versions, {info.errors} errors; started {info.started_at:%Y-%m-%d %H:%M:%S} UTC"
-        + (f", finished {info.finished_at:%Y-%m-%d %H:%M:%S}" if info.finished_at else "")
-        + (f"; jobs: {', '.join(f'{k} {v}' for k, v in sorted(jobs.items()))}" if jobs else "")
-    ), soft_wrap=True)  # fmt: skip
+    out.print(
+        Text(
+            f"crawl #{info.id} {info.status}: {info.recorded} of {total if total is not None else '?'} sites recorded, "
+            f"{info.new_versions} new versions, {info.errors} errors; started {info.started_at:%Y-%m-%d %H:%M:%S} UTC"
+            + (f", finished {info.finished_at:%Y-%m-%d %H:%M:%S}" if info.finished_at else "")
+            + (f"; jobs: {', '.join(f'{k} {v}' for k, v in sorted(jobs.items()))}" if jobs else "")
+        ),
+        soft_wrap=True,
+    )
 
 
 def worker_cmd(
-    concurrency: Annotated[int, typer.Option("--concurrency", help="Batch jobs run at once by this worker.", min=1)]
-    = 2,
-    burst: Annotated[bool, typer.Option("--burst", help="Stop when the queue is empty (default: wait for more).")]
-    = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Batch jobs run at once by this worker.", min=1)
+    ] = 2,
+    burst: Annotated[
+        bool, typer.Option("--burst", help="Stop when the queue is empty (default: wait for more).")
+    ] = False,
     heartbeat: Annotated[float, typer.Option("--heartbeat", help="Seconds between this worker's heartbeats.")] = 10.0,
     stalled_after: Annotated[
-        float, typer.Option("--stalled-after", help="Seconds without a heartbeat after which another worker's jobs "
-                                                    "are requeued.")
+        float,
+        typer.Option(
+            "--stalled-after", help="Seconds without a heartbeat after which another worker's jobs are requeued."
+        ),
     ] = 30.0,
     db: DbOpt = None,
 ) -> None:
@@ -212,7 +261,8 @@ def worker_cmd(
     db_url = str(settings.get("db", db))
     out.print(Text(f"worker on {db_url.split('@')[-1]}: {concurrency} jobs at once; Ctrl-C stops it"))
     try:
-        asyncio.run(run_worker(db_url, concurrency=concurrency, burst=burst, heartbeat=heartbeat,
-                               stalled_after=stalled_after))  # fmt: skip
+        asyncio.run(
+            run_worker(db_url, concurrency=concurrency, burst=burst, heartbeat=heartbeat, stalled_after=stalled_after)
+        )
     except KeyboardInterrupt:
         err.print(Text("worker stopped; its unfinished jobs are requeued by the other workers", style="yellow"))

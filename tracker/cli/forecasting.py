@@ -80,9 +80,13 @@ def _print(r: dict[str, Any]) -> None:
 
     horizon = r["params"]["end"]
     s = r["stock_tokens"]
-    out.print(Text(f"effective stock of public human text in {s['year']:.0f}: {_tokens(s['median'])} tokens "
-                   f"(90%: {_tokens(s['p5'])}–{_tokens(s['p95'])}); demand: {r['definitions']['demand']}"),
-              soft_wrap=True)  # fmt: skip
+    out.print(
+        Text(
+            f"effective stock of public human text in {s['year']:.0f}: {_tokens(s['median'])} tokens "
+            f"(90%: {_tokens(s['p5'])}–{_tokens(s['p95'])}); demand: {r['definitions']['demand']}"
+        ),
+        soft_wrap=True,
+    )
     table = Table(title="when the largest training dataset reaches the stock")
     for col in ("scenario", "run-out (median and 80% interval)", "decimal years"):
         table.add_column(col)
@@ -98,8 +102,13 @@ def _print(r: dict[str, Any]) -> None:
     else:
         rs = r["restricted_share"]
         last = rs["observed"][-1]
-        out.print(Text(f"restricted share now: {last['share']:.1%} ({last['period']}; {last['named']:.1%} naming an "
-                       f"agent, {last['inherited']:.1%} via '*'). {sample['restricted']}"), soft_wrap=True)  # fmt: skip
+        out.print(
+            Text(
+                f"restricted share now: {last['share']:.1%} ({last['period']}; {last['named']:.1%} naming an "
+                f"agent, {last['inherited']:.1%} via '*'). {sample['restricted']}"
+            ),
+            soft_wrap=True,
+        )
         out.print(Text(f"forecast of the restricted share: {rs['description']}"), soft_wrap=True)
         for line in _backtest_lines(rs.get("backtest")):
             out.print(Text(f"backtest on this series, {line}"), soft_wrap=True)
@@ -117,8 +126,13 @@ def _print(r: dict[str, Any]) -> None:
     for col in ("year", "largest dataset", "usable human text", "synthetic tokens", "synthetic share of the mix"):
         gap.add_column(col, justify="right")
     for g in r["gap"][:10]:
-        gap.add_row(str(g["year"]), _tokens_interval(g["demand_tokens"]), _tokens_interval(g["usable_tokens"]),
-                    _tokens_interval(g["synthetic_tokens"]), _share_interval(g["synthetic_share"]))  # fmt: skip
+        gap.add_row(
+            str(g["year"]),
+            _tokens_interval(g["demand_tokens"]),
+            _tokens_interval(g["usable_tokens"]),
+            _tokens_interval(g["synthetic_tokens"]),
+            _share_interval(g["synthetic_share"]),
+        )
     out.print(gap)
     if r["categories"]:
         share_of = r["categories"][0]["share_of"]
@@ -126,8 +140,13 @@ def _print(r: dict[str, Any]) -> None:
         for col in ("category", "sites", f"share of {share_of}", "run-out (median and 80% interval)", "restriction"):
             cats.add_column(col)
         for c in r["categories"]:
-            cats.add_row(Text(c["category"]), str(c["sites"]), f"{c['share']:.1%}",
-                         runout_text(c["exhaustion"], horizon=horizon), Text(c["restriction"]))  # fmt: skip
+            cats.add_row(
+                Text(c["category"]),
+                str(c["sites"]),
+                f"{c['share']:.1%}",
+                runout_text(c["exhaustion"], horizon=horizon),
+                Text(c["restriction"]),
+            )
         out.print(cats)
     d = r["definitions"]
     if sample["measured"]:

@@ -33,9 +33,16 @@ __all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "wei
 
 def _progress(what: str, unit: str, *columns: TextColumn) -> Progress:
     return Progress(
-        TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn(unit), *columns, TimeRemainingColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
-    )  # fmt: skip
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        *columns,
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def import_archive_cmd(
@@ -53,9 +60,11 @@ def import_archive_cmd(
     with _progress("importing", "files", TextColumn("{task.description}")) as bar:
         task = bar.add_task("", total=None)
         report = import_archive(
-            engine, directory, until=until_d,
+            engine,
+            directory,
+            until=until_d,
             progress=lambda done, total, host: bar.update(task, completed=done, total=total, description=host),
-        )  # fmt: skip
+        )
     out.print(
         Text(
             f"imported {report.files} files of {report.domains} domains "
@@ -91,8 +100,9 @@ def trends_cmd(
     ] = Weighting.none,
     weights: Annotated[
         Path | None,
-        typer.Option("--weights", help="CSV with url and *_tokens columns (default: the weights stored by "
-                                       "`weights import`)."),
+        typer.Option(
+            "--weights", help="CSV with url and *_tokens columns (default: the weights stored by `weights import`)."
+        ),
     ] = None,
     weight_column: Annotated[
         str | None, typer.Option("--weight-column", help="Column of --weights to use (default: first *_tokens).")
@@ -118,8 +128,9 @@ def trends_cmd(
     reg = registry(agents_file)
     engine = open_db(db, create=False)
     if signal:
-        srows = signal_series(engine, signal, freq=freq, since=since_d, until=until_d, category=category,
-                              max_age_days=max_age)  # fmt: skip
+        srows = signal_series(
+            engine, signal, freq=freq, since=since_d, until=until_d, category=category, max_age_days=max_age
+        )
         _print_signal_rows(srows, signal_coverage(engine, signal), fmt)
         return
     table_weights: dict[str, float] | Weights | None = None
@@ -135,13 +146,24 @@ def trends_cmd(
     for t in unknown:
         warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
     rows = restriction_series(
-        engine, reg, tokens, freq=freq, since=since_d, until=until_d, by=by, category=category,
-        weight=weight, weights=table_weights, weight_label=label, max_age_days=max_age, lists=list_, rule=rule,
-    )  # fmt: skip
+        engine,
+        reg,
+        tokens,
+        freq=freq,
+        since=since_d,
+        until=until_d,
+        by=by,
+        category=category,
+        weight=weight,
+        weights=table_weights,
+        weight_label=label,
+        max_age_days=max_age,
+        lists=list_,
+        rule=rule,
+    )
     groups = list(dict.fromkeys(r.agent for r in rows))
     defined = [define(reg, rows, group=g, agents=tokens, by=by) for g in groups]
-    if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS,
-                                      "groups": {d.figure: d.as_dict() for d in defined}}):  # fmt: skip
+    if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS, "groups": {d.figure: d.as_dict() for d in defined}}):
         return
     _print_trend_table(rows)
     for d in defined if by is not GroupBy.agent else []:
@@ -150,12 +172,18 @@ def trends_cmd(
 
 #: Trend table columns: (heading, value of a row); the first seven fit an 80-column terminal.
 _TREND_COLUMNS: list[tuple[str, Callable[[Any], str]]] = [
-    ("period", lambda r: r.period), ("agent", lambda r: r.agent), ("sites", lambda r: str(r.sites)),
-    ("blocked", lambda r: str(r.blocked)), ("share", lambda r: f"{r.blocked_share:.1%}"),
-    ("named", lambda r: str(r.blocked_named)), ("unreachable", lambda r: str(r.unreachable)),
-    ("named share", lambda r: f"{r.blocked_named_share:.1%}"), ("full", lambda r: str(r.full_block)),
-    ("near-full", lambda r: str(r.near_full_block)), ("partial", lambda r: str(r.partial_block)),
-]  # fmt: skip
+    ("period", lambda r: r.period),
+    ("agent", lambda r: r.agent),
+    ("sites", lambda r: str(r.sites)),
+    ("blocked", lambda r: str(r.blocked)),
+    ("share", lambda r: f"{r.blocked_share:.1%}"),
+    ("named", lambda r: str(r.blocked_named)),
+    ("unreachable", lambda r: str(r.unreachable)),
+    ("named share", lambda r: f"{r.blocked_named_share:.1%}"),
+    ("full", lambda r: str(r.full_block)),
+    ("near-full", lambda r: str(r.near_full_block)),
+    ("partial", lambda r: str(r.partial_block)),
+]
 
 
 def _print_trend_table(rows: list[Any]) -> None:
@@ -183,8 +211,14 @@ def _print_signal_rows(rows: list[Any], coverage: list[Any], fmt: OutputFormat) 
     its resources only says which."""
     partial = [c for c in coverage if c.missing]
     if fmt is OutputFormat.json:
-        print_rows_as_data(rows, fmt, {"never_observed": [c.as_dict() for c in partial if c.never],
-                                       "partly_observed": [c.as_dict() for c in partial if not c.never]})  # fmt: skip
+        print_rows_as_data(
+            rows,
+            fmt,
+            {
+                "never_observed": [c.as_dict() for c in partial if c.never],
+                "partly_observed": [c.as_dict() for c in partial if not c.never],
+            },
+        )
         return
     if fmt is OutputFormat.csv:
         for c in partial:
@@ -198,9 +232,11 @@ def _print_signal_rows(rows: list[Any], coverage: list[Any], fmt: OutputFormat) 
             out.print("no observations in that range")
         return
     definitions = {r.signal: r.definition for r in rows}
-    table = Table(caption="; ".join(f"{k}: {v}" for k, v in definitions.items()) + ". Share is over the sites whose "
-                  "reading is known by then (the signal's first resource observed, or another saying yes).",
-                  caption_justify="left")  # fmt: skip
+    table = Table(
+        caption="; ".join(f"{k}: {v}" for k, v in definitions.items()) + ". Share is over the sites whose "
+        "reading is known by then (the signal's first resource observed, or another saying yes).",
+        caption_justify="left",
+    )
     for col in ("period", "signal", "sites", "adopting", "share"):
         table.add_column(col, justify="left" if col in ("period", "signal") else "right", no_wrap=True)
     for r in rows:
@@ -273,9 +309,12 @@ def site_cmd(
     for h in info["history"]:
         said = version_summary(h)
         table.add_row(
-            Text(h["kind"]), Text((h["from"] or "")[:10]), Text((h["until"] or "now")[:10]),
-            Text(f"{h['status']} {h['http_status'] or ''}".strip()), Text(said),
-        )  # fmt: skip
+            Text(h["kind"]),
+            Text((h["from"] or "")[:10]),
+            Text((h["until"] or "now")[:10]),
+            Text(f"{h['status']} {h['http_status'] or ''}".strip()),
+            Text(said),
+        )
     out.print(table)
 
 
@@ -289,10 +328,11 @@ def _print_agents_now(agents: dict[str, dict[str, Any]]) -> None:
         optout, sources = a["training_optout"], ", ".join(a["training_optout_sources"])
         inherited = not a["named"] and a["stance"] not in ("no_robots", "unreachable", "allowed")
         table.add_row(
-            Text(token), Text(f"{a['stance']}{' via *' if inherited else ''}"),
+            Text(token),
+            Text(f"{a['stance']}{' via *' if inherited else ''}"),
             Text("yes" if a["allowed_root"] else "no"),
             Text("not observed" if optout is None else f"yes: {sources}" if optout else "no"),
-        )  # fmt: skip
+        )
     out.print(table)
 
 

@@ -24,9 +24,23 @@ def dashboard_process(db: str, *, host: str, port: int) -> tuple[list[str], dict
     if not APP.exists():
         fail(f"the dashboard is not installed with this copy ({APP} is missing)")
     env = {**os.environ, "CONSENT_TRACKER_DB": db}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.address", host, "--server.port", str(port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.toolbarMode", "viewer"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
     return cmd, env
 
 
@@ -56,6 +70,12 @@ def report_cmd(
     """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
     from tracker.trend_report import write_report
 
-    files = write_report(open_db(db, create=False), registry(agents_file), out_dir, fmt,
-                         since=parse_day(since, "--since"), category=category)  # fmt: skip
+    files = write_report(
+        open_db(db, create=False),
+        registry(agents_file),
+        out_dir,
+        fmt,
+        since=parse_day(since, "--since"),
+        category=category,
+    )
     out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_dir}"))

@@ -114,9 +114,14 @@ def _yes(v: bool) -> Text:
 
 
 _STANCE_STYLE = {
-    "full_block": "bold red", "near_full_block": "red", "partial_block": "yellow", "allowed": "green",
-    "explicit_allow": "bold green", "no_robots": "cyan", "unreachable": "magenta",
-}  # fmt: skip
+    "full_block": "bold red",
+    "near_full_block": "red",
+    "partial_block": "yellow",
+    "allowed": "green",
+    "explicit_allow": "bold green",
+    "no_robots": "cyan",
+    "unreachable": "magenta",
+}
 
 
 def _heading(report: dict) -> list[Text]:
@@ -157,9 +162,11 @@ def _print_table(report: dict) -> None:
         if a["lenient_named"] and not a["named"]:
             via += " (lenient: named)"
         cells: list[Text] = [
-            Text(a["agent"]), Text(a["purpose"] or "?"), Text(a["stance"], style=_STANCE_STYLE.get(a["stance"], "")),
+            Text(a["agent"]),
+            Text(a["purpose"] or "?"),
+            Text(a["stance"], style=_STANCE_STYLE.get(a["stance"], "")),
             Text(via),
-        ]  # fmt: skip
+        ]
         cells += [_yes(v["allowed"]) for v in a["urls"]]
         if wide:
             cells.append(Text("; ".join(a["deciding_rules"])))
@@ -181,6 +188,15 @@ def _print_csv(report: dict) -> None:
     for a in report["agents"]:
         for v in a["urls"]:
             w.writerow(
-                [csv_safe(report["target"]), report["fetch"]["status"], csv_safe(a["agent"]), a["purpose"] or "",
-                 a["stance"], a["source"], csv_safe(v["url"]), v["allowed"], csv_safe(v["rule"] or "")]
-            )  # fmt: skip
+                [
+                    csv_safe(report["target"]),
+                    report["fetch"]["status"],
+                    csv_safe(a["agent"]),
+                    a["purpose"] or "",
+                    a["stance"],
+                    a["source"],
+                    csv_safe(v["url"]),
+                    v["allowed"],
+                    csv_safe(v["rule"] or ""),
+                ]
+            )

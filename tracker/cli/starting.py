@@ -33,18 +33,27 @@ DEMO_TRIGGERS = {"schedule-robots": "every 2m", "schedule-signals": "every 15m",
 
 
 def _bar(label: str) -> Progress:
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("sites"), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)  # fmt: skip
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sites"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 def up_cmd(
-    demo: Annotated[bool, typer.Option("--demo", help="Use a simulated web and archive on this machine (offline).")]
-    = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use a simulated web and archive on this machine (offline).")
+    ] = False,
     port: Annotated[int, typer.Option("--port", help="Dashboard port.")] = 8501,
-    host: Annotated[str, typer.Option("--host", help="Dashboard address (127.0.0.1: this machine only).")]
-    = "127.0.0.1",
-    top: Annotated[int, typer.Option("--top", help="How many of the Tranco list to track on a fresh database.")]
-    = 1000,
+    host: Annotated[
+        str, typer.Option("--host", help="Dashboard address (127.0.0.1: this machine only).")
+    ] = "127.0.0.1",
+    top: Annotated[int, typer.Option("--top", help="How many of the Tranco list to track on a fresh database.")] = 1000,
     since: Annotated[str, typer.Option("--since", help="How far back the history goes (YYYY-MM).")] = "2019-01",
     no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Do not serve the dashboard.")] = False,
     no_schedule: Annotated[
@@ -77,8 +86,10 @@ def up_cmd(
     if demo:
         if catalog.get_meta(engine, catalog.SIMULATED) is None and catalog.tracked_sites(engine):
             demo_web.stop()
-            fail(f"{db_url} holds real data; the demo writes its simulated data only into a database of its own "
-                 f"(leave out --db, or name a new file)")  # fmt: skip
+            fail(
+                f"{db_url} holds real data; the demo writes its simulated data only into a database of its own "
+                f"(leave out --db, or name a new file)"
+            )
         catalog.set_meta(engine, catalog.SIMULATED, "true")
     elif catalog.is_simulated(engine):
         fail(f"{db_url} holds the demo's simulated data; use another database for real crawls (--db)")
@@ -90,8 +101,10 @@ def up_cmd(
 
     def report(result: Any, n: int) -> None:
         style = {"done": "green", "skipped": "cyan", "failed": "red"}[result.status]
-        out.print(Text(f"step {n}/5 {result.step}: {result.status} in {result.seconds:.1f} s — {result.detail}",
-                       style=style), soft_wrap=True)  # fmt: skip
+        out.print(
+            Text(f"step {n}/5 {result.step}: {result.status} in {result.seconds:.1f} s — {result.detail}", style=style),
+            soft_wrap=True,
+        )
         if result.hint:
             out.print(Text(f"  how to go on: {result.hint}", style="yellow"), soft_wrap=True)
         timings.append((result.step, result.seconds))
@@ -99,8 +112,13 @@ def up_cmd(
     network = {"connect_to": [ConnectTo.parse(c) for c in connect_to], "allow_private": values["allow-private"]}
     demo_running = demo_web
     try:
-        result = sites_step(engine, top=top, tranco_url=values["tranco-url"],
-                            user_agent=settings.user_agent(), timeout=values["timeout"])  # fmt: skip
+        result = sites_step(
+            engine,
+            top=top,
+            tranco_url=values["tranco-url"],
+            user_agent=settings.user_agent(),
+            timeout=values["timeout"],
+        )
         report(result, 1)
         if result.status == "failed":
             raise typer.Exit(2)
@@ -112,43 +130,72 @@ def up_cmd(
             fail(f"--since must look like 2019-01, not {since!r}")
         with _bar("backfilling") as bar:
             task = bar.add_task("", total=None)
-            result = backfill_step(engine, BackfillConfig.from_settings(values, since=since_d, **network),
-                                   progress=lambda p, _d: bar.update(task, total=p.total,
-                                                                     completed=p.done + p.skipped))  # fmt: skip
+            result = backfill_step(
+                engine,
+                BackfillConfig.from_settings(values, since=since_d, **network),
+                progress=lambda p, _d: bar.update(task, total=p.total, completed=p.done + p.skipped),
+            )
         report(result, 2)
         with _bar("crawling") as bar:
             task = bar.add_task("", total=None)
-            result = crawl_step(engine, CrawlConfig.from_settings(values, **network),
-                                progress=lambda p: bar.update(task, total=p.total, completed=p.done + p.skipped))
+            result = crawl_step(
+                engine,
+                CrawlConfig.from_settings(values, **network),
+                progress=lambda p: bar.update(task, total=p.total, completed=p.done + p.skipped),
+            )
         report(result, 3)
         if no_schedule:
             out.print(Text(f"ready in {time.monotonic() - started:.0f} s (no scheduler, no dashboard: --no-schedule)"))
             return
         _serve(engine, db_url, values, connect_to, demo, host, port, no_dashboard, started, report)
     except KeyboardInterrupt:
-        err.print(Text("stopped: what was done is saved; `consent-tracker up` again goes on from there",
-                       style="yellow"))  # fmt: skip
+        err.print(
+            Text("stopped: what was done is saved; `consent-tracker up` again goes on from there", style="yellow")
+        )
         raise typer.Exit(130) from None
     finally:
         if demo_running is not None:
             demo_running.stop()
 
 
-def _serve(engine: Any, db_url: str, values: dict[str, Any], connect_to: list[str], demo: bool, host: str, port: int,
-           no_dashboard: bool, started: float, report: Any) -> None:  # fmt: skip
+def _serve(
+    engine: Any,
+    db_url: str,
+    values: dict[str, Any],
+    connect_to: list[str],
+    demo: bool,
+    host: str,
+    port: int,
+    no_dashboard: bool,
+    started: float,
+    report: Any,
+) -> None:
     """Steps 4 and 5: the scheduler in this process, the dashboard as a child; until Ctrl-C."""
     from tracker.schedule import Scheduler, describe
     from tracker.up import StepResult
 
-    options = schedule_options(db_url, connect_to=connect_to, ca_bundle=None,
-                               allow_private=values["allow-private"], lists=None, simulated=demo,
-                               overrides=values)  # fmt: skip
+    options = schedule_options(
+        db_url,
+        connect_to=connect_to,
+        ca_bundle=None,
+        allow_private=values["allow-private"],
+        lists=None,
+        simulated=demo,
+        overrides=values,
+    )
     t = time.monotonic()
     scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))
     notes = scheduler.start()
     jobs = ", ".join(f"{j['job']} {j['trigger']}" for j in describe(scheduler.jobs()))
-    report(StepResult("schedule", "done", time.monotonic() - t, f"jobs: {jobs}; feeds in {options.feeds_dir}"
-                      + ("; " + "; ".join(notes) if notes else "")), 4)  # fmt: skip
+    report(
+        StepResult(
+            "schedule",
+            "done",
+            time.monotonic() - t,
+            f"jobs: {jobs}; feeds in {options.feeds_dir}" + ("; " + "; ".join(notes) if notes else ""),
+        ),
+        4,
+    )
     dash: subprocess.Popen[bytes] | None = None
     try:
         if not no_dashboard:
@@ -157,13 +204,26 @@ def _serve(engine: Any, db_url: str, values: dict[str, Any], connect_to: list[st
             dash = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             url = f"http://{host}:{port}/"
             if not _wait_healthy(url, dash, 60):
-                report(StepResult("dashboard", "failed", time.monotonic() - t, f"it did not answer at {url}",
-                                  f"is port {port} taken? `consent-tracker up --port 8502`"), 5)  # fmt: skip
+                report(
+                    StepResult(
+                        "dashboard",
+                        "failed",
+                        time.monotonic() - t,
+                        f"it did not answer at {url}",
+                        f"is port {port} taken? `consent-tracker up --port 8502`",
+                    ),
+                    5,
+                )
                 raise typer.Exit(2)
             report(StepResult("dashboard", "done", time.monotonic() - t, f"at {url}"), 5)
-        out.print(Text(f"up in {time.monotonic() - started:.0f} s"
-                       + (" — simulated data, marked as such everywhere" if demo else "")
-                       + "; Ctrl-C stops everything", style="bold"))  # fmt: skip
+        out.print(
+            Text(
+                f"up in {time.monotonic() - started:.0f} s"
+                + (" — simulated data, marked as such everywhere" if demo else "")
+                + "; Ctrl-C stops everything",
+                style="bold",
+            )
+        )
         while dash is None or dash.poll() is None:
             time.sleep(0.5)
         err.print(Text(f"the dashboard exited ({dash.returncode}); stopping", style="red"))

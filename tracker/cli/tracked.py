@@ -19,8 +19,10 @@ __all__ = ["sites_add", "sites_list", "sites_remove"]
 
 
 def sites_add(
-    file: Annotated[Path | None, typer.Argument(help="A site list: CSV with a domain column, Tranco rank,domain, "
-                                                     "or one domain a line.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A site list: CSV with a domain column, Tranco rank,domain, or one domain a line."),
+    ] = None,
     tranco: Annotated[
         int | None, typer.Option("--tranco", help="Download the Tranco list's top N instead of reading a file.")
     ] = None,
@@ -30,8 +32,11 @@ def sites_add(
     ] = None,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="panel (fixed; only grows) or top (replaced by each new ranking). "
-                                    "Default: panel for a file, top for --tranco."),
+        typer.Option(
+            "--kind",
+            help="panel (fixed; only grows) or top (replaced by each new ranking). "
+            "Default: panel for a file, top for --tranco.",
+        ),
     ] = None,
     top: Annotated[int | None, typer.Option("--top", help="Only the first N sites of the file, by rank.")] = None,
     db: DbOpt = None,
@@ -53,24 +58,40 @@ def sites_add(
             except ValueError:
                 fail(f"--date must be a day like 2026-08-01, not {on!r}")
         parsed, list_id, list_date = download_tranco(
-            tranco, on=when, base_url=str(settings.get("tranco-url")), user_agent=settings.user_agent(),
+            tranco,
+            on=when,
+            base_url=str(settings.get("tranco-url")),
+            user_agent=settings.user_agent(),
             timeout=float(settings.get("timeout")),
-        )  # fmt: skip
+        )
         entries, source = parsed.sites, f"tranco:{list_id}"
-        report = add_sites(engine, entries, list_name=list_name or "tranco-top", kind=kind or "top", source=source,
-                           list_id=list_id, list_date=list_date)  # fmt: skip
+        report = add_sites(
+            engine,
+            entries,
+            list_name=list_name or "tranco-top",
+            kind=kind or "top",
+            source=source,
+            list_id=list_id,
+            list_date=list_date,
+        )
     else:
         assert file is not None
         entries, parsed = read_site_list(file, top=top)
-        report = add_sites(engine, entries, list_name=list_name or "panel", kind=kind or "panel",
-                           source=str(file.resolve()))  # fmt: skip
+        report = add_sites(
+            engine, entries, list_name=list_name or "panel", kind=kind or "panel", source=str(file.resolve())
+        )
     for problem in parsed.problems[:20]:
         warn(problem)
     if len(parsed.problems) > 20:
         warn(f"… and {len(parsed.problems) - 20} more lines skipped")
     extra = f" (Tranco list {report.list_id} of {report.list_date})" if report.list_id else ""
-    out.print(Text(f"{report.kind} '{report.list_name}'{extra}: {report.added} added, {report.removed} removed, "
-                   f"{report.total} sites now"), soft_wrap=True)  # fmt: skip
+    out.print(
+        Text(
+            f"{report.kind} '{report.list_name}'{extra}: {report.added} added, {report.removed} removed, "
+            f"{report.total} sites now"
+        ),
+        soft_wrap=True,
+    )
 
 
 def sites_list(
@@ -86,8 +107,22 @@ def sites_list(
     infos = catalog.lists(engine)
     if list_name is None:
         if fmt is OutputFormat.json:
-            print(json.dumps([{"name": i.name, "kind": i.kind, "sites": i.sites, "source": i.source,
-                               "list_id": i.list_id, "list_date": i.list_date} for i in infos], indent=1))  # fmt: skip
+            print(
+                json.dumps(
+                    [
+                        {
+                            "name": i.name,
+                            "kind": i.kind,
+                            "sites": i.sites,
+                            "source": i.source,
+                            "list_id": i.list_id,
+                            "list_date": i.list_date,
+                        }
+                        for i in infos
+                    ],
+                    indent=1,
+                )
+            )
             return
         table = Table(title="tracked lists")
         for col in ("list", "kind", "sites", "source", "ranking of"):

@@ -62,13 +62,22 @@ def changes_cmd(
     followed = {a.lower() for a in CHANGE_AGENTS}
     for a in agent or []:
         if a.lower() not in followed:
-            warn(f"{a} is not one of the agents change events follow (the core panel); "
-                 f"`consent-tracker site DOMAIN --agent {a}` reads its history")  # fmt: skip
+            warn(
+                f"{a} is not one of the agents change events follow (the core panel); "
+                f"`consent-tracker site DOMAIN --agent {a}` reads its history"
+            )
     events = list_events(
-        open_db(db, create=False), since=parse_day(since, "--since"), until=parse_day(until, "--until"), site=site,
-        agents=agent, category=category, signals=signal, changes=change,  # type: ignore[arg-type]
-        limit=limit or None, diffs=diff or fmt is not OutputFormat.table,
-    )  # fmt: skip
+        open_db(db, create=False),
+        since=parse_day(since, "--since"),
+        until=parse_day(until, "--until"),
+        site=site,
+        agents=agent,
+        category=category,
+        signals=signal,
+        changes=change,  # type: ignore[arg-type]
+        limit=limit or None,
+        diffs=diff or fmt is not OutputFormat.table,
+    )
     if fmt is not OutputFormat.table:
         print_rows_as_data(events, fmt, {"count": len(events)})
         return
@@ -83,10 +92,14 @@ def changes_cmd(
         e = ev.stored
         style = {"restriction": "red", "reversal": "green"}.get(e.change, "")
         table.add_row(
-            Text(ev.when.removeprefix("first seen ")), Text(e.domain),
+            Text(ev.when.removeprefix("first seen ")),
+            Text(e.domain),
             Text(e.agent if e.signal == "robots" else e.signal),
-            Text(e.before), Text(e.after), Text(e.change, style=style), Text(e.source),
-        )  # fmt: skip
+            Text(e.before),
+            Text(e.after),
+            Text(e.change, style=style),
+            Text(e.source),
+        )
     out.print(table)
     if diff:
         for ev in events:
@@ -96,20 +109,33 @@ def changes_cmd(
 
 
 def schedule_options(
-    db: str | None, *, connect_to: list[str] | None, ca_bundle: str | None, allow_private: bool | None,
-    lists: list[str] | None, simulated: bool = False, overrides: dict[str, Any] | None = None,
+    db: str | None,
+    *,
+    connect_to: list[str] | None,
+    ca_bundle: str | None,
+    allow_private: bool | None,
+    lists: list[str] | None,
+    simulated: bool = False,
+    overrides: dict[str, Any] | None = None,
     distributed: bool = False,
 ) -> ScheduleOptions:
     """The scheduler's options from the settings (resolved here, once) and the command's flags."""
     values = {**settings.resolve_all(), **(overrides or {})}
     db_url = str(settings.get("db", db))
     return ScheduleOptions(
-        db=db_url, settings=values, triggers={job: values[f"schedule-{job}"] for job in JOBS},
-        connect_to=tuple(connect_to or ()), ca_bundle=ca_bundle, allow_private=allow_private,
-        lists=tuple(lists) if lists else None, feeds_dir=str(settings.feeds_dir(db_url)),
-        webhook_url=values["webhook-url"] or None, dashboard_url=values["dashboard-url"], simulated=simulated,
+        db=db_url,
+        settings=values,
+        triggers={job: values[f"schedule-{job}"] for job in JOBS},
+        connect_to=tuple(connect_to or ()),
+        ca_bundle=ca_bundle,
+        allow_private=allow_private,
+        lists=tuple(lists) if lists else None,
+        feeds_dir=str(settings.feeds_dir(db_url)),
+        webhook_url=values["webhook-url"] or None,
+        dashboard_url=values["dashboard-url"],
+        simulated=simulated,
         distributed=distributed,
-    )  # fmt: skip
+    )
 
 
 def schedule_cmd(
@@ -124,20 +150,31 @@ def schedule_cmd(
     ca_bundle: CaBundleOpt = None,
     allow_private: AllowPrivateOpt = None,
     distributed: Annotated[
-        bool, typer.Option("--distributed", help="Defer the crawls to `consent-tracker worker` processes "
-                                                 "(PostgreSQL) instead of running them here.")
+        bool,
+        typer.Option(
+            "--distributed",
+            help="Defer the crawls to `consent-tracker worker` processes (PostgreSQL) instead of running them here.",
+        ),
     ] = False,
     wait: Annotated[
-        bool, typer.Option("--wait", help="If another scheduler holds this database, wait until it stops "
-                                          "instead of exiting.")
+        bool,
+        typer.Option(
+            "--wait", help="If another scheduler holds this database, wait until it stops instead of exiting."
+        ),
     ] = False,
     fmt: FormatOpt = OutputFormat.table,
     db: DbOpt = None,
 ) -> None:
     """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
     settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
-    options = schedule_options(db, connect_to=connect_to, ca_bundle=ca_bundle, allow_private=allow_private,
-                               lists=site_list, distributed=distributed)  # fmt: skip
+    options = schedule_options(
+        db,
+        connect_to=connect_to,
+        ca_bundle=ca_bundle,
+        allow_private=allow_private,
+        lists=site_list,
+        distributed=distributed,
+    )
     if distributed:
         from tracker.distributed import conninfo
 
@@ -196,8 +233,13 @@ def _print_jobs(jobs: list[dict[str, Any]], fmt: OutputFormat) -> None:
         table.add_column(col, overflow="fold")
     for j in jobs:
         last = j["last_run"]
-        last_text = (f"#{last['id']} {last['status']} {last['started_at'][:16]}, {last['recorded']} sites, "
-                     f"{last['new_versions']} new versions" if last else "never")  # fmt: skip
-        table.add_row(Text(j["job"]), Text(j["trigger"]), Text((j["next_run"] or "paused")[:16]), Text(last_text),
-                      Text(j["what"]))  # fmt: skip
+        last_text = (
+            f"#{last['id']} {last['status']} {last['started_at'][:16]}, {last['recorded']} sites, "
+            f"{last['new_versions']} new versions"
+            if last
+            else "never"
+        )
+        table.add_row(
+            Text(j["job"]), Text(j["trigger"]), Text((j["next_run"] or "paused")[:16]), Text(last_text), Text(j["what"])
+        )
     out.print(table)

@@ -32,8 +32,16 @@ class Demo:
     @property
     def settings(self) -> dict[str, Any]:
         """Setting overrides for the demo (Tranco, the archive at full speed, loopback allowed)."""
-        return {"tranco-url": self.web.tranco_url, "archive-url": f"http://{ARCHIVE_HOST}", "archive-rate": 0.0,
-                "allow-private": True, "delay": 0.0, "timeout": 3.0, "total-timeout": 6.0, "retries": 0}
+        return {
+            "tranco-url": self.web.tranco_url,
+            "archive-url": f"http://{ARCHIVE_HOST}",
+            "archive-rate": 0.0,
+            "allow-private": True,
+            "delay": 0.0,
+            "timeout": 3.0,
+            "total-timeout": 6.0,
+            "retries": 0,
+        }
 
     def label_categories(self, engine: Any) -> int:
         """Give the tracked simulated sites their categories (as a site list's own labels would); return how many."""

@@ -34,8 +34,10 @@ from tracker.demo.loopback import LoopbackServer
 __all__ = ["ERROR_PAGE", "HOST", "HTML_404", "Capture", "FakeArchive", "main"]
 
 HOST = "archive.test"
-ERROR_PAGE = (b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body><p>Hrm.</p><p>The Wayback "
-              b"Machine has not archived that URL.</p></body></html>")  # fmt: skip
+ERROR_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body><p>Hrm.</p><p>The Wayback "
+    b"Machine has not archived that URL.</p></body></html>"
+)
 HTML_404 = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Page not found</h1></body></html>"
 
 
@@ -117,8 +119,9 @@ class FakeArchive(LoopbackServer):
                     if duplicates and n % 7 == 0:
                         caps.append(Capture(_ts(day), f"https://{domain}/robots.txt", "200", mime, body))
                     if redirects:
-                        caps.append(Capture(_ts(day, 11), f"http://{domain}/robots.txt", "301", "text/html",
-                                            b"", "body"))  # fmt: skip
+                        caps.append(
+                            Capture(_ts(day, 11), f"http://{domain}/robots.txt", "301", "text/html", b"", "body")
+                        )
                     day += timedelta(days=7)
             out[domain] = caps
         return cls(out)
@@ -148,11 +151,15 @@ class FakeArchive(LoopbackServer):
             self.hits["429"] += 1
             return web.Response(status=429, text="Too Many Requests", headers={"Retry-After": "0"})
         if domain in self.excluded:
-            return web.Response(status=403, text="org.archive.util.io.RuntimeIOException: org.archive.wayback."
-                                "exception.AdministrativeAccessControlException: Blocked Site Error\n")  # fmt: skip
+            return web.Response(
+                status=403,
+                text="org.archive.util.io.RuntimeIOException: org.archive.wayback."
+                "exception.AdministrativeAccessControlException: Blocked Site Error\n",
+            )
         lo, hi = q.get("from", "0"), q.get("to", "99999999999999")
-        rows = [c for c in self.captures.get(domain, [])
-                if lo <= c.timestamp[: len(lo)] and c.timestamp[: len(hi)] <= hi]  # fmt: skip
+        rows = [
+            c for c in self.captures.get(domain, []) if lo <= c.timestamp[: len(lo)] and c.timestamp[: len(hi)] <= hi
+        ]
         for f in q.getall("filter", []):
             neg = f.startswith("!")
             name, _, rx = f.lstrip("!").partition(":")

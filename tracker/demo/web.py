@@ -36,8 +36,11 @@ def archive_of(world: World) -> FakeArchive:
             end = history[i + 1][0] if i + 1 < len(history) else world.today
             day = start
             while day < end or day == start:
-                rows.append(Capture(f"{day:%Y%m%d}120000", f"https://{site.domain}/robots.txt", "200", "text/plain",
-                                    body.encode()))  # fmt: skip
+                rows.append(
+                    Capture(
+                        f"{day:%Y%m%d}120000", f"https://{site.domain}/robots.txt", "200", "text/plain", body.encode()
+                    )
+                )
                 day += timedelta(days=30)
         caps[site.domain] = rows
     return FakeArchive(caps)
@@ -58,8 +61,11 @@ class DemoWeb(LoopbackServer):
 
     def connect_to(self, archive: FakeArchive) -> list[str]:
         """The ``--connect-to`` mappings: the archive's host first, then every other name to this server."""
-        return [f"{ARCHIVE_HOST}:80:127.0.0.1:{archive.port}", f":80:127.0.0.1:{self.port}",
-                f":443:127.0.0.1:{self.refused_port}"]  # fmt: skip
+        return [
+            f"{ARCHIVE_HOST}:80:127.0.0.1:{archive.port}",
+            f":80:127.0.0.1:{self.port}",
+            f":443:127.0.0.1:{self.refused_port}",
+        ]
 
     @property
     def tranco_url(self) -> str:
@@ -98,8 +104,9 @@ class DemoWeb(LoopbackServer):
 
     def _tranco(self, request: web.Request) -> web.Response:
         if request.path.startswith("/tranco/api/lists/date/"):
-            return web.json_response({"list_id": TRANCO_LIST_ID, "available": True,
-                                      "created_on": self.world.today.isoformat()})  # fmt: skip
+            return web.json_response(
+                {"list_id": TRANCO_LIST_ID, "available": True, "created_on": self.world.today.isoformat()}
+            )
         if request.path.startswith(f"/tranco/download/{TRANCO_LIST_ID}/"):
             top = int(request.path.rsplit("/", 1)[-1] or 0)
             rows = [f"{s.rank},{s.domain}" for s in self.world.ranked()[:top]]
@@ -110,11 +117,13 @@ class DemoWeb(LoopbackServer):
         if fault == "status_503":
             return web.Response(status=503, text="Service Unavailable")
         if fault == "bot_wall":
-            return web.Response(status=403, text="<html><body>Checking your browser…</body></html>",
-                                content_type="text/html")  # fmt: skip
+            return web.Response(
+                status=403, text="<html><body>Checking your browser…</body></html>", content_type="text/html"
+            )
         if fault == "soft404":
-            return web.Response(text="<!doctype html><html><body><h1>Page not found</h1></body></html>",
-                                content_type="text/html")  # fmt: skip
+            return web.Response(
+                text="<!doctype html><html><body><h1>Page not found</h1></body></html>", content_type="text/html"
+            )
         if fault == "redirect_loop":
             raise web.HTTPFound("/robots.txt?again")
         if fault == "binary":
@@ -128,16 +137,24 @@ class DemoWeb(LoopbackServer):
         if path == "/":
             meta = '<meta name="robots" content="noai, noimageai">' if site.noai else ""
             tdm = '<meta name="tdm-reservation" content="1">' if site.tdmrep else ""
-            html = (f"<!doctype html><html><head><title>{site.domain} (simulated)</title>{meta}{tdm}"
-                    f'<meta property="og:type" content="{"article" if site.category == "news" else "website"}">'
-                    f"</head><body><h1>{site.domain}</h1><p>A simulated {site.category} site.</p>"
-                    '<footer><a href="/terms">Terms of Service</a></footer></body></html>')  # fmt: skip
+            html = (
+                f"<!doctype html><html><head><title>{site.domain} (simulated)</title>{meta}{tdm}"
+                f'<meta property="og:type" content="{"article" if site.category == "news" else "website"}">'
+                f"</head><body><h1>{site.domain}</h1><p>A simulated {site.category} site.</p>"
+                '<footer><a href="/terms">Terms of Service</a></footer></body></html>'
+            )
             return web.Response(text=html, content_type="text/html")
         if path == "/terms":
-            ai = ("You may not use the content of this site to train artificial intelligence or machine learning "
-                  "models." if site.terms_prohibit_ai else "Personal, non-commercial use is permitted.")  # fmt: skip
-            return web.Response(text=f"<html><body><h1>Terms of Service</h1><p>{ai}</p><p>Automated scraping is "
-                                     "prohibited.</p></body></html>", content_type="text/html")  # fmt: skip
+            ai = (
+                "You may not use the content of this site to train artificial intelligence or machine learning models."
+                if site.terms_prohibit_ai
+                else "Personal, non-commercial use is permitted."
+            )
+            return web.Response(
+                text=f"<html><body><h1>Terms of Service</h1><p>{ai}</p><p>Automated scraping is "
+                "prohibited.</p></body></html>",
+                content_type="text/html",
+            )
         if path == "/llms.txt" and site.llms_txt:
             return web.Response(text=f"# {site.domain}\n> A simulated site.\n\n## Docs\n- [About](/about)\n")
         if path == "/ai.txt" and site.ai_txt:
@@ -145,4 +162,3 @@ class DemoWeb(LoopbackServer):
         if path == "/.well-known/tdmrep.json" and site.tdmrep:
             return web.json_response([{"location": "/", "tdm-reservation": 1}])
         return web.Response(status=404, text="not found")
-

@@ -19,15 +19,51 @@ __all__ = ["DemoSite", "World", "build_world"]
 #: Fault kinds a live site may show (served by tracker.demo.web).
 FAULTS = ("slow", "status_503", "bot_wall", "soft404", "redirect_loop", "huge", "binary", "www_redirect")
 _CATEGORY_ODDS = {  # category → (share of sites, chance to block GPTBot by 2025)
-    "news": (0.30, 0.62), "reference": (0.10, 0.35), "commerce": (0.20, 0.22), "social": (0.08, 0.30),
-    "entertainment": (0.12, 0.25), "code": (0.06, 0.15), "academic": (0.07, 0.20), "government": (0.07, 0.05),
-}  # fmt: skip
-_WORDS = ("north", "harbor", "city", "river", "summit", "pine", "lake", "valley", "metro", "coast", "prairie", "iron",
-          "cedar", "bright", "open", "daily", "global", "union", "granite", "maple", "silver", "eagle", "bay", "sun")
-_TAILS = {"news": ("times", "post", "gazette", "herald", "ledger", "tribune"), "reference": ("wiki", "facts", "atlas"),
-          "commerce": ("shop", "mart", "deals", "store"), "social": ("chat", "circle", "forum"),
-          "entertainment": ("tv", "games", "films", "music"), "code": ("dev", "git", "stack"),
-          "academic": ("journal", "press", "scholar"), "government": ("gov", "council", "agency")}  # fmt: skip
+    "news": (0.30, 0.62),
+    "reference": (0.10, 0.35),
+    "commerce": (0.20, 0.22),
+    "social": (0.08, 0.30),
+    "entertainment": (0.12, 0.25),
+    "code": (0.06, 0.15),
+    "academic": (0.07, 0.20),
+    "government": (0.07, 0.05),
+}
+_WORDS = (
+    "north",
+    "harbor",
+    "city",
+    "river",
+    "summit",
+    "pine",
+    "lake",
+    "valley",
+    "metro",
+    "coast",
+    "prairie",
+    "iron",
+    "cedar",
+    "bright",
+    "open",
+    "daily",
+    "global",
+    "union",
+    "granite",
+    "maple",
+    "silver",
+    "eagle",
+    "bay",
+    "sun",
+)
+_TAILS = {
+    "news": ("times", "post", "gazette", "herald", "ledger", "tribune"),
+    "reference": ("wiki", "facts", "atlas"),
+    "commerce": ("shop", "mart", "deals", "store"),
+    "social": ("chat", "circle", "forum"),
+    "entertainment": ("tv", "games", "films", "music"),
+    "code": ("dev", "git", "stack"),
+    "academic": ("journal", "press", "scholar"),
+    "government": ("gov", "council", "agency"),
+}
 START = date(2019, 1, 1)
 
 
@@ -51,8 +87,12 @@ class DemoSite:
 
     def robots(self, on: date, *, drifted: bool = False) -> str:
         """Its robots.txt as of a day (``drifted``: after its live change)."""
-        lines = ["# simulated by consent-tracker up --demo", "User-agent: *", "Disallow: /search",
-                 "Disallow: /account/"]
+        lines = [
+            "# simulated by consent-tracker up --demo",
+            "User-agent: *",
+            "Disallow: /search",
+            "Disallow: /account/",
+        ]
         if self.content_signal_from and on >= self.content_signal_from:
             lines.append("Content-Signal: search=yes, ai-train=no")
         lines.append("")

@@ -1,11 +1,11 @@
 """When the real data runs out, adjusted for consent, and where synthetic data must fill the gap.
 
-    tracker.forecast.params       every assumption, with its source; TOML files and overrides
-    tracker.forecast.stock        Epoch AI's data-stock Monte Carlo and the run-out date (forecast.md §2)
-    tracker.forecast.restriction  the measured restricted share r(t) forecast by a combination of simple methods,
-                                  its band from backtest errors, its own rolling-origin backtest
-    tracker.forecast.model        the consent-adjusted stock, the synthetic gap, categories, the scenario with use
-                                  preferences, and the JSON the ``forecast`` command prints
+tracker.forecast.params       every assumption, with its source; TOML files and overrides
+tracker.forecast.stock        Epoch AI's data-stock Monte Carlo and the run-out date (forecast.md §2)
+tracker.forecast.restriction  the measured restricted share r(t) forecast by a combination of simple methods,
+                              its band from backtest errors, its own rolling-origin backtest
+tracker.forecast.model        the consent-adjusted stock, the synthetic gap, categories, the scenario with use
+                              preferences, and the JSON the ``forecast`` command prints
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ def decimal_year(d: date) -> float:
 
 
 def month_label(month: str | None, *, horizon: float | None = None) -> str:
-    """"YYYY-MM" as "Oct 2027"; None as "after <horizon>" (or "not reached")."""
+    """ "YYYY-MM" as "Oct 2027"; None as "after <horizon>" (or "not reached")."""
     if month is None:
         return f"after {horizon:g}" if horizon is not None else "not reached"
     year, m = month.split("-")
@@ -150,9 +150,16 @@ def measured_restriction(
         raise TrendError(f"no agent of {c.group_by} {name!r} in the registry (see `consent-tracker agents list`)")
     weights = _weights(engine, c.weighting)
     rows = restriction_series(
-        engine, registry, agents, by=by, category=category, lists=lists, rule=Rule(c.rule),
-        weight=Weighting.tokens if weights is not None else Weighting.none, weights=weights,
-    )  # fmt: skip
+        engine,
+        registry,
+        agents,
+        by=by,
+        category=category,
+        lists=lists,
+        rule=Rule(c.rule),
+        weight=Weighting.tokens if weights is not None else Weighting.none,
+        weights=weights,
+    )
     key = agents[0] if by is GroupBy.agent else (registry.get(agents[0]).company if by is GroupBy.company else name)  # type: ignore[union-attr]
     rows = [r for r in rows if r.agent == key]
     definition = define(registry, rows, group=key, agents=agents, by=by)
@@ -186,27 +193,60 @@ def _gap(draws: Draws, restricted: np.ndarray | None, first_year: int, scale: fl
         if restricted is not None:
             usable = usable * (1.0 - restricted[:, i] if restricted.shape[0] > 1 else 1.0 - restricted[0, i])
         gap = np.maximum(demand - usable, 0.0)
-        out.append({"year": year, "demand_tokens": _interval(demand), "usable_tokens": _interval(usable),
-                    "synthetic_tokens": _interval(gap), "synthetic_share": _interval(gap / demand)})  # fmt: skip
+        out.append(
+            {
+                "year": year,
+                "demand_tokens": _interval(demand),
+                "usable_tokens": _interval(usable),
+                "synthetic_tokens": _interval(gap),
+                "synthetic_share": _interval(gap / demand),
+            }
+        )
     return out
 
 
 def _restriction_json(m: Measured, fc: RestrictionForecast, first_year: int) -> dict[str, Any]:
-    observed = [{"period": r.period, "period_end": r.period_end, "share": r.blocked_share,
-                 "named": r.blocked_named_share, "inherited": round(r.blocked_share - r.blocked_named_share, 6),
-                 "sites": r.sites, "weight_measured_share": r.weight_measured_share} for r in m.rows]  # fmt: skip
+    observed = [
+        {
+            "period": r.period,
+            "period_end": r.period_end,
+            "share": r.blocked_share,
+            "named": r.blocked_named_share,
+            "inherited": round(r.blocked_share - r.blocked_named_share, 6),
+            "sites": r.sites,
+            "weight_measured_share": r.weight_measured_share,
+        }
+        for r in m.rows
+    ]
     bands = fc.bands((0.1, 0.5, 0.9))
-    yearly = [{"year": y, "p10": float(bands[0, i]), "median": float(bands[1, i]), "p90": float(bands[2, i])}
-              for y, i in _year_columns(fc.times, range(first_year, int(fc.times[-1]) + 1))]  # fmt: skip
+    yearly = [
+        {"year": y, "p10": float(bands[0, i]), "median": float(bands[1, i]), "p90": float(bands[2, i])}
+        for y, i in _year_columns(fc.times, range(first_year, int(fc.times[-1]) + 1))
+    ]
     last_t, last_r = m.t[-1], m.r[-1]
     # The path starts at the last observation (where the forecast starts from), then follows the grid.
     path = [{"t": round(last_t, 4), "month": year_month(last_t), "p10": last_r, "median": last_r, "p90": last_r}]
-    path += [{"t": round(float(t), 4), "month": year_month(float(t)), "p10": float(bands[0, i]),
-              "median": float(bands[1, i]), "p90": float(bands[2, i])}
-             for i, t in enumerate(fc.times) if t > last_t]  # fmt: skip
+    path += [
+        {
+            "t": round(float(t), 4),
+            "month": year_month(float(t)),
+            "p10": float(bands[0, i]),
+            "median": float(bands[1, i]),
+            "p90": float(bands[2, i]),
+        }
+        for i, t in enumerate(fc.times)
+        if t > last_t
+    ]
     backtest = fc.backtest.as_dict() if fc.backtest else None
-    return {"observed": observed, "method": fc.method, "description": fc.description, "backtest": backtest,
-            "forecast": yearly, "path": path, "definition": m.definition.as_dict()}  # fmt: skip
+    return {
+        "observed": observed,
+        "method": fc.method,
+        "description": fc.description,
+        "backtest": backtest,
+        "forecast": yearly,
+        "path": path,
+        "definition": m.definition.as_dict(),
+    }
 
 
 # -- the use-preference scenario ------------------------------------------------------------------------------
@@ -221,8 +261,11 @@ def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], par
     if c.preferences_sample <= 0:
         return {"available": False, "reason": "switched off (consent.preferences_sample = 0)"}
     if queries.sites_observed(engine, "homepage") == 0:
-        return {"available": False, "reason": "no site's homepage was ever fetched in this database (an archive "
-                "import or a robots.txt-only crawl): use preferences were never observed"}  # fmt: skip
+        return {
+            "available": False,
+            "reason": "no site's homepage was ever fetched in this database (an archive "
+            "import or a robots.txt-only crawl): use preferences were never observed",
+        }
     sub = AgentRegistry([a for a in (registry.get(t) for t in tokens) if a is not None])
     read = open_sites = observed = optout = 0
     for rec in latest_records(engine, sub):
@@ -243,9 +286,15 @@ def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], par
     facts = {"sites_read": read, "open_sites": open_sites, "observed_sites": observed, "opted_out": optout}
     need = max(20, int(np.ceil(c.preferences_min_share * open_sites)))
     if observed < need:
-        return {"available": False, **facts, "reason": (
-            f"use preferences were observed on {observed:,} of the {open_sites:,} sites robots.txt leaves open; the "
-            f"scenario needs at least {need:,} (consent.preferences_min_share = {c.preferences_min_share:g}, and 20)")}
+        return {
+            "available": False,
+            **facts,
+            "reason": (
+                f"use preferences were observed on {observed:,} of the {open_sites:,} sites robots.txt leaves open; "
+                f"the scenario needs at least {need:,} "
+                f"(consent.preferences_min_share = {c.preferences_min_share:g}, and 20)"
+            ),
+        }
     return {"available": True, **facts, "share": optout / observed, "reason": None}
 
 
@@ -256,36 +305,46 @@ def _t(tokens: float) -> str:
 
 def _definitions(params: ForecastParams) -> dict[str, Any]:
     d = params.demand
-    demand = (f"the largest training dataset: {_t(d.largest_dataset.low)}–{_t(d.largest_dataset.high)} tokens in "
-              f"{d.base_year:g} ({d.largest_dataset.c:g}% interval)")  # fmt: skip
+    demand = (
+        f"the largest training dataset: {_t(d.largest_dataset.low)}–{_t(d.largest_dataset.high)} tokens in "
+        f"{d.base_year:g} ({d.largest_dataset.c:g}% interval)"
+    )
     if d.projection in ("historical", "pooled"):
-        demand += (f", growing {d.oom_per_year_low:g}–{d.oom_per_year_high:g} orders of magnitude a year (95%) on the "
-                   "historical trend of 80 notable models")  # fmt: skip
+        demand += (
+            f", growing {d.oom_per_year_low:g}–{d.oom_per_year_high:g} orders of magnitude a year (95%) on the "
+            "historical trend of 80 notable models"
+        )
     if d.projection in ("compute", "pooled"):
-        demand += (f"{' or' if d.projection == 'pooled' else ','} Chinchilla-optimal for frontier compute of "
-                   f"{d.compute_flop.low:.1e}–{d.compute_flop.high:.1e} FLOP growing {d.compute_growth.low:g}–"
-                   f"{d.compute_growth.high:g}× a year")  # fmt: skip
+        demand += (
+            f"{' or' if d.projection == 'pooled' else ','} Chinchilla-optimal for frontier compute of "
+            f"{d.compute_flop.low:.1e}–{d.compute_flop.high:.1e} FLOP growing {d.compute_growth.low:g}–"
+            f"{d.compute_growth.high:g}× a year"
+        )
     if d.overtraining != 1:
         demand += f", × {d.overtraining:g} overtraining"
     return {
         "restricted": None,
         "usable_stock": "effective stock × (1 − r(t)), r(t) the restricted share defined in `restricted`, measured "
-                        "then forecast (`restricted_share.description`). This applies the share measured on the "
-                        "sample's sites to the whole stock of public text. A sample of top sites restricts more than "
-                        "the web at large (Consent in Crisis: about 28% of the tokens of C4's head domains against "
-                        "about 5% of all C4 tokens), so the adjusted run-out is the case where all public text is "
-                        "restricted as these sites are: an early bound, not a central estimate for the whole web",
+        "then forecast (`restricted_share.description`). This applies the share measured on the "
+        "sample's sites to the whole stock of public text. A sample of top sites restricts more than "
+        "the web at large (Consent in Crisis: about 28% of the tokens of C4's head domains against "
+        "about 5% of all C4 tokens), so the adjusted run-out is the case where all public text is "
+        "restricted as these sites are: an early bound, not a central estimate for the whole web",
         "run_out": "the date the largest training dataset reaches the (usable) stock: the median is where half the "
-                   "draws have run out, the 80% interval where 10% and 90% have",
+        "draws have run out, the 80% interval where 10% and 90% have",
         "gap": "max(0, largest training dataset − usable stock) in the middle of each year; synthetic share = gap / "
-               "dataset; each with its median and 80% interval over the draws",
+        "dataset; each with its median and 80% interval over the draws",
         "demand": demand,
         "projection": f"demand from the {d.projection} projection"
-        + ("" if d.projection != "historical" else " (the paper's trend of 80 notable models alone; its headline "
-           "2028 pools a compute-based projection whose series is not public)")
+        + (
+            ""
+            if d.projection != "historical"
+            else " (the paper's trend of 80 notable models alone; its headline "
+            "2028 pools a compute-based projection whose series is not public)"
+        )
         + (f", × {d.overtraining:g} overtraining" if d.overtraining != 1 else ""),
         "monte_carlo": f"{params.draws:,} draws, seed {params.seed}; the same parameters give the same figures",
-    }  # fmt: skip
+    }
 
 
 def forecast(engine: Engine | None, registry: AgentRegistry | None, params: ForecastParams) -> dict[str, Any]:
@@ -297,10 +356,16 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
     out: dict[str, Any] = {
         "data_through": None,
         "exhaustion": exhaustion(draws).as_dict(),
-        "stock_tokens": {"year": params.stock.base_year, "p5": stock_now[0], "median": stock_now[1],
-                         "p95": stock_now[2]},
-        "demand_tokens": [{"year": y, **_interval(np.exp(draws.log_demand[:, i]))}
-                          for y, i in _year_columns(draws.times, range(first_year, int(params.end)))],
+        "stock_tokens": {
+            "year": params.stock.base_year,
+            "p5": stock_now[0],
+            "median": stock_now[1],
+            "p95": stock_now[2],
+        },
+        "demand_tokens": [
+            {"year": y, **_interval(np.exp(draws.log_demand[:, i]))}
+            for y, i in _year_columns(draws.times, range(first_year, int(params.end)))
+        ],
         "exhaustion_consent_adjusted": None,
         "exhaustion_restriction_held": None,
         "exhaustion_with_preferences": None,
@@ -309,10 +374,12 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
         "gap": _gap(draws, None, first_year),
         "categories": [],
         "params": params.as_dict(),
-        "sample": {"measured": False, "note": "no measurements yet: the unadjusted model only (crawl, backfill or "
-                                              "import-archive to add them)"},
+        "sample": {
+            "measured": False,
+            "note": "no measurements yet: the unadjusted model only (crawl, backfill or import-archive to add them)",
+        },
         "definitions": _definitions(params),
-    }  # fmt: skip
+    }
     if engine is None or registry is None:
         return out
     m = measured_restriction(engine, registry, params)
@@ -321,9 +388,11 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
     out["data_through"] = m.rows[-1].period_end
     out["definitions"]["restricted"] = m.definition.as_dict()
     if len(m.rows) < MIN_MONTHS:
-        out["sample"]["note"] = (f"only {len(m.rows)} month(s) measured ({m.rows[0].period} → {m.rows[-1].period}): "
-                                 f"the restriction forecast needs at least {MIN_MONTHS}, so the unadjusted model only")
-        return out  # fmt: skip
+        out["sample"]["note"] = (
+            f"only {len(m.rows)} month(s) measured ({m.rows[0].period} → {m.rows[-1].period}): "
+            f"the restriction forecast needs at least {MIN_MONTHS}, so the unadjusted model only"
+        )
+        return out
     c = params.consent
     fc = forecast_restriction(m.t, m.r, draws.times, seed=params.seed, paths=c.paths)
     rng = np.random.default_rng(params.seed + 1)
@@ -331,18 +400,29 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
     out["exhaustion_consent_adjusted"] = exhaustion(draws, restricted=r).as_dict()
     now = m.r[-1]
     out["exhaustion_restriction_held"] = {
-        **exhaustion(draws, restricted=np.full((1, len(draws.times)), now)).as_dict(), "restricted_share": now,
+        **exhaustion(draws, restricted=np.full((1, len(draws.times)), now)).as_dict(),
+        "restricted_share": now,
         "scenario": f"restriction held at its last measured level ({now:.1%}, {m.rows[-1].period}) for ever",
-    }  # fmt: skip
+    }
     out["restricted_share"] = _restriction_json(m, fc, first_year)
     out["gap"] = _gap(draws, r, first_year)
     first, last = m.rows[0], m.rows[-1]
     out["sample"] = {
-        "measured": True, "from": first.period_end, "to": last.period_end, "months": len(m.rows),
-        "sites": last.sites, "weighting": m.weighting, "weight_measured_share": last.weight_measured_share,
-        "sites_sample": last.sample, "purpose": c.purpose, "group_by": c.group_by, "group": c.group or c.purpose,
-        "rule": c.rule, "agents": m.agents, "restricted": m.definition.text,
-    }  # fmt: skip
+        "measured": True,
+        "from": first.period_end,
+        "to": last.period_end,
+        "months": len(m.rows),
+        "sites": last.sites,
+        "weighting": m.weighting,
+        "weight_measured_share": last.weight_measured_share,
+        "sites_sample": last.sample,
+        "purpose": c.purpose,
+        "group_by": c.group_by,
+        "group": c.group or c.purpose,
+        "rule": c.rule,
+        "agents": m.agents,
+        "restricted": m.definition.text,
+    }
     prefs = _preferences(engine, registry, m.agents, params)
     out["preferences"] = prefs
     if prefs["available"]:
@@ -350,11 +430,14 @@ def forecast(engine: Engine | None, registry: AgentRegistry | None, params: Fore
         with np.errstate(divide="ignore"):
             combined = 1.0 - (1.0 - r) * (1.0 - u)
         out["exhaustion_with_preferences"] = {
-            **exhaustion(draws, restricted=combined).as_dict(), "scenario": (
+            **exhaustion(draws, restricted=combined).as_dict(),
+            "scenario": (
                 "robots.txt restriction plus use preferences (Content-Signal, aipref, TDMRep, noai, ai.txt, RSL, "
                 f"terms) of the sites robots.txt leaves open: {u:.1%} of the {prefs['observed_sites']:,} whose "
-                "preferences were observed, today's snapshot held constant"), "share": u,
-        }  # fmt: skip
+                "preferences were observed, today's snapshot held constant"
+            ),
+            "share": u,
+        }
     out["categories"] = _categories(engine, registry, params, draws, r, rng)
     return out
 
@@ -398,7 +481,16 @@ def _categories(
                 r, own, now = fc.curves[rng.integers(0, len(fc.curves), draws.n)], "own curve", m.r[-1]
             else:
                 own = f"overall curve (fewer than {MIN_MONTHS} months measured)"
-        out.append({"category": cat, "sites": counts[cat], "share": share, "share_of": share_of,
-                    "restricted_now": now, "restriction": own, "exhaustion": exhaustion(draws, restricted=r).as_dict(),
-                    "gap": _gap(draws, r, int(params.start), share)})  # fmt: skip
+        out.append(
+            {
+                "category": cat,
+                "sites": counts[cat],
+                "share": share,
+                "share_of": share_of,
+                "restricted_now": now,
+                "restriction": own,
+                "exhaustion": exhaustion(draws, restricted=r).as_dict(),
+                "gap": _gap(draws, r, int(params.start), share),
+            }
+        )
     return out

@@ -51,8 +51,10 @@ class Interval:
 
     def __post_init__(self) -> None:
         if not (0 < self.low <= self.high) or not (0 < self.c < 100):
-            raise ParamsError(f"an interval needs 0 < low ≤ high and a level 0 < c < 100, not "
-                              f"[{self.low:g}, {self.high:g}, {self.c:g}]")  # fmt: skip
+            raise ParamsError(
+                f"an interval needs 0 < low ≤ high and a level 0 < c < 100, not "
+                f"[{self.low:g}, {self.high:g}, {self.c:g}]"
+            )
 
     @property
     def mu(self) -> float:
@@ -106,11 +108,14 @@ class DemandParams:
         if self.overtraining <= 0:
             raise ParamsError(f"demand.overtraining must be above 0, not {self.overtraining:g}")
         if not self.oom_per_year_low <= self.oom_per_year_high:
-            raise ParamsError(f"demand.oom_per_year_low ({self.oom_per_year_low:g}) must not exceed "
-                              f"demand.oom_per_year_high ({self.oom_per_year_high:g})")  # fmt: skip
+            raise ParamsError(
+                f"demand.oom_per_year_low ({self.oom_per_year_low:g}) must not exceed "
+                f"demand.oom_per_year_high ({self.oom_per_year_high:g})"
+            )
         if not 2000 <= self.base_year <= 2100:
-            raise ParamsError(f"demand.base_year is the year the dataset size is given for: 2000–2100, not "
-                              f"{self.base_year:g}")  # fmt: skip
+            raise ParamsError(
+                f"demand.base_year is the year the dataset size is given for: 2000–2100, not {self.base_year:g}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,7 @@ class ConsentParams:
         if self.group_by not in ("purpose", "company", "agent"):
             raise ParamsError(f"consent.group_by must be purpose, company or agent, not {self.group_by!r}")
         if self.group_by != "purpose" and not self.group:
-            raise ParamsError(f"consent.group names the {self.group_by} (e.g. consent.group=\"OpenAI\")")
+            raise ParamsError(f'consent.group names the {self.group_by} (e.g. consent.group="OpenAI")')
         if self.rule not in ("any", "all"):
             raise ParamsError(f"consent.rule must be any or all, not {self.rule!r}")
         if self.weighting not in ("auto", "tokens", "sites"):
@@ -139,8 +144,9 @@ class ConsentParams:
         if self.paths < 10:
             raise ParamsError(f"consent.paths must be at least 10, not {self.paths}")
         if not 0.0 <= self.preferences_min_share <= 1.0:
-            raise ParamsError(f"consent.preferences_min_share is a share: between 0 and 1, not "
-                              f"{self.preferences_min_share}")  # fmt: skip
+            raise ParamsError(
+                f"consent.preferences_min_share is a share: between 0 and 1, not {self.preferences_min_share}"
+            )
         if self.preferences_sample < 0:
             raise ParamsError(f"consent.preferences_sample must be 0 or more, not {self.preferences_sample}")
         if self.min_category_sites < 1:
@@ -171,30 +177,38 @@ class ForecastParams:
 
     def __post_init__(self) -> None:
         if not 100 <= self.draws <= MAX_DRAWS:
-            raise ParamsError(f"draws must be between 100 and {MAX_DRAWS:,} (each draw holds about "
-                              f"{BYTES_PER_DRAW // 1000} KB per 193-month grid; 20,000 put the run-out within days of "
-                              f"100,000), not {self.draws:,}")  # fmt: skip
+            raise ParamsError(
+                f"draws must be between 100 and {MAX_DRAWS:,} (each draw holds about "
+                f"{BYTES_PER_DRAW // 1000} KB per 193-month grid; 20,000 put the run-out within days of "
+                f"100,000), not {self.draws:,}"
+            )
         if self.draws * BYTES_PER_DRAW * (self.end - self.start) * self.steps_per_year / 192 > MAX_BYTES:
-            raise ParamsError(f"draws × the time grid ({self.draws:,} draws, {self.steps_per_year} steps a year to "
-                              f"{self.end:g}) would need more than {MAX_BYTES / 1e9:g} GB: fewer draws or a coarser "
-                              "grid")  # fmt: skip
+            raise ParamsError(
+                f"draws × the time grid ({self.draws:,} draws, {self.steps_per_year} steps a year to "
+                f"{self.end:g}) would need more than {MAX_BYTES / 1e9:g} GB: fewer draws or a coarser "
+                "grid"
+            )
         if not 1 <= self.steps_per_year <= 365:
             raise ParamsError(f"steps_per_year must be between 1 and 365, not {self.steps_per_year}")
         if not 1990 <= self.start <= 2100:
             raise ParamsError(f"start must be a year between 1990 and 2100, not {self.start}")
         if self.end <= self.start:
-            raise ParamsError(f"end ({self.end:g}) is the forecast's horizon: it must come after start "
-                              f"({self.start:g})")  # fmt: skip
+            raise ParamsError(
+                f"end ({self.end:g}) is the forecast's horizon: it must come after start ({self.start:g})"
+            )
         if self.end - self.start > 100:
             raise ParamsError(f"end ({self.end:g}) is more than a century after start ({self.start:g})")
         if not 2000 <= self.stock.base_year <= 2100:
-            raise ParamsError(f"stock.base_year is the year the stock is given for: 2000–2100, not "
-                              f"{self.stock.base_year:g}")  # fmt: skip
+            raise ParamsError(
+                f"stock.base_year is the year the stock is given for: 2000–2100, not {self.stock.base_year:g}"
+            )
         for name in ("quality",):
             i = getattr(self.stock, name)
             if i.high > 1:
-                raise ParamsError(f"stock.{name} is a share of the text kept: its interval must lie within 0–1, "
-                                  f"not [{i.low:g}, {i.high:g}]")  # fmt: skip
+                raise ParamsError(
+                    f"stock.{name} is a share of the text kept: its interval must lie within 0–1, "
+                    f"not [{i.low:g}, {i.high:g}]"
+                )
 
     def as_dict(self) -> dict[str, Any]:
         """Every parameter, JSON-ready (intervals as [low, high, c])."""
@@ -219,8 +233,10 @@ _KINDS = {bool: "true or false", int: "a whole number", float: "a number"}
 
 def _coerce(current: Any, value: Any, where: str) -> Any:
     if is_dataclass(current) and not isinstance(current, Interval):
-        raise ParamsError(f"{where} is a section: set one of its parameters, {where}.NAME=value "
-                          f"({', '.join(f.name for f in fields(current))})")  # fmt: skip
+        raise ParamsError(
+            f"{where} is a section: set one of its parameters, {where}.NAME=value "
+            f"({', '.join(f.name for f in fields(current))})"
+        )
     if isinstance(current, Interval):
         if not (isinstance(value, list | tuple) and len(value) in (2, 3)):
             raise ParamsError(f"{where} is an interval: [low, high] or [low, high, c]")

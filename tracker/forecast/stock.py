@@ -120,8 +120,14 @@ class Exhaustion:
     def as_dict(self) -> dict[str, float | str | None]:
         """Decimal years (``median``, ``p10``, ``p90``) and their calendar months (``median_month`` …, "YYYY-MM");
         None past the horizon."""
-        return {"median": self.median, "p10": self.p10, "p90": self.p90, "median_month": year_month(self.median),
-                "p10_month": year_month(self.p10), "p90_month": year_month(self.p90)}  # fmt: skip
+        return {
+            "median": self.median,
+            "p10": self.p10,
+            "p90": self.p90,
+            "median_month": year_month(self.median),
+            "p10_month": year_month(self.p10),
+            "p90_month": year_month(self.p90),
+        }
 
 
 def _crossing(times: Array, prob: Array, level: float) -> float | None:
@@ -151,8 +157,13 @@ def exhaustion(
         stock = usable(draws.stock) if callable(usable) else usable
         crossed = draws.demand >= stock
     prob = np.maximum.accumulate(crossed, axis=1).mean(axis=0)
-    return Exhaustion(draws.times, prob, _crossing(draws.times, prob, 0.5), _crossing(draws.times, prob, 0.1),
-                      _crossing(draws.times, prob, 0.9))  # fmt: skip
+    return Exhaustion(
+        draws.times,
+        prob,
+        _crossing(draws.times, prob, 0.5),
+        _crossing(draws.times, prob, 0.1),
+        _crossing(draws.times, prob, 0.9),
+    )
 
 
 def quantiles(values: Array, qs: tuple[float, ...] = (0.05, 0.5, 0.95)) -> list[float]:

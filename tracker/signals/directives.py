@@ -33,10 +33,26 @@ __all__ = [
 
 # Directive names that themselves contain ':' (so a leading "name:" before them is not a user-agent scope).
 _KNOWN_DIRECTIVES = {
-    "all", "none", "noindex", "nofollow", "noarchive", "nocache", "nosnippet", "noimageindex", "notranslate",
-    "max-snippet", "max-image-preview", "max-video-preview", "unavailable_after", "indexifembedded", "noai",
-    "noimageai", "noml", "index", "follow",
-}  # fmt: skip
+    "all",
+    "none",
+    "noindex",
+    "nofollow",
+    "noarchive",
+    "nocache",
+    "nosnippet",
+    "noimageindex",
+    "notranslate",
+    "max-snippet",
+    "max-image-preview",
+    "max-video-preview",
+    "unavailable_after",
+    "indexifembedded",
+    "noai",
+    "noimageai",
+    "noml",
+    "index",
+    "follow",
+}
 AI_DIRECTIVES = ("noai", "noimageai", "noml", "noarchive", "nocache")
 
 
@@ -64,7 +80,6 @@ def x_robots_tag(values: Iterable[str]) -> list[dict[str, Any]]:
     return out
 
 
-
 def ai_directives(entries: Iterable[Mapping[str, Any]], agent: str | None = None) -> dict[str, bool]:
     """noai / noimageai / noml / noarchive / nocache in effect for an agent (generic entries apply to all)."""
     found: set[str] = set()
@@ -75,7 +90,6 @@ def ai_directives(entries: Iterable[Mapping[str, Any]], agent: str | None = None
             continue
         found.update(d for d in e.get("directives", ()) if d in AI_DIRECTIVES)
     return {d: d in found for d in AI_DIRECTIVES}
-
 
 
 # -- Content-Signal -------------------------------------------------------------------------------------------
@@ -215,4 +229,3 @@ def content_usage_for(rules: RobotsRules, agent: str, url: str = "/") -> dict[st
             for k, v in prefs.items():
                 best[k] = "n" if "n" in (v, best.get(k)) else v
     return best
-

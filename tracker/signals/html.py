@@ -22,11 +22,44 @@ __all__ = ["HTML_SCAN_BYTES", "Anchor", "PageScan", "page_text", "scan_html"]
 HTML_SCAN_BYTES = 512 * 1024
 
 #: Elements whose start and end break text into lines (for terms-of-service sentences and list items).
-_BLOCKS = frozenset({
-    "p", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "div", "section", "article", "header", "footer", "main",
-    "nav", "ul", "ol", "dl", "dt", "dd", "tr", "table", "blockquote", "pre", "hr", "address", "aside", "figure",
-    "figcaption", "form", "fieldset", "details", "summary",
-})  # fmt: skip
+_BLOCKS = frozenset(
+    {
+        "p",
+        "li",
+        "br",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "hr",
+        "address",
+        "aside",
+        "figure",
+        "figcaption",
+        "form",
+        "fieldset",
+        "details",
+        "summary",
+    }
+)
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "title", "textarea", "select", "svg", "math")
 _NOT_FOOTER = frozenset({"html", "body", "head", "main", "article"})
 
@@ -101,8 +134,15 @@ def _parse(html: bytes | str | None) -> Any:
         encoding: str | None = "utf-8"  # valid UTF-8 is UTF-8, whatever a stale <meta charset> claims
     except UnicodeDecodeError:
         encoding = None  # let the parser read the declared charset (or guess)
-    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=True, remove_pis=True,
-                              default_doctype=False, huge_tree=False, encoding=encoding)  # fmt: skip
+    parser = etree.HTMLParser(
+        recover=True,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+        default_doctype=False,
+        huge_tree=False,
+        encoding=encoding,
+    )
     try:
         return etree.fromstring(data, parser)
     except Exception:  # lxml raises on input it cannot make a document of: lenient, so that is an empty page
@@ -146,9 +186,12 @@ def scan_html(html: bytes | str | None) -> PageScan:
                 anchors.append((el, href, _clean("".join(el.itertext()))))
     memo: dict[Any, bool] = {}
     return PageScan(
-        tuple(metas), tuple(links), tuple(scripts),
-        tuple(Anchor(href, text, _in_footer(el, memo)) for el, href, text in anchors), tuple(jsonld),
-    )  # fmt: skip
+        tuple(metas),
+        tuple(links),
+        tuple(scripts),
+        tuple(Anchor(href, text, _in_footer(el, memo)) for el, href, text in anchors),
+        tuple(jsonld),
+    )
 
 
 def page_text(html: bytes | str | None) -> str:

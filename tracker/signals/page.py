@@ -30,8 +30,9 @@ def html_signals(html: PageScan | bytes | str | None, robots_tokens: Iterable[st
         if lower == "robots" or lower in tokens:
             directives = parse_directives(content)
             if directives:
-                meta.append({"source": "meta", "ua_scope": None if lower == "robots" else name,
-                             "directives": directives})  # fmt: skip
+                meta.append(
+                    {"source": "meta", "ua_scope": None if lower == "robots" else name, "directives": directives}
+                )
         elif lower in ("tdm-reservation", "tdm-policy"):
             tdm.setdefault(lower, content)
     rsl: list[dict[str, str]] = [
@@ -42,8 +43,14 @@ def html_signals(html: PageScan | bytes | str | None, robots_tokens: Iterable[st
     rsl += [{"inline": body, "location": "html_inline"} for body in scan.rsl_scripts]
     tos = next((href for rel, _, href in scan.links if "terms-of-service" in rel), None)
     og_type = next((content.lower() for lower, _, content in scan.metas if lower == "og:type" and content), None)
-    return {"meta_robots": meta, "tdm_meta": tdm, "rsl": rsl, "tos_link": tos, "og_type": og_type,
-            "schema_types": schema_types(scan.jsonld)}  # fmt: skip
+    return {
+        "meta_robots": meta,
+        "tdm_meta": tdm,
+        "rsl": rsl,
+        "tos_link": tos,
+        "og_type": og_type,
+        "schema_types": schema_types(scan.jsonld),
+    }
 
 
 def schema_types(blocks: Iterable[str]) -> list[str]:

@@ -105,8 +105,13 @@ UNREAD: frozenset[str] = frozenset(UNREACHABLE | {"disallowed"})
 _PAGE_KINDS: frozenset[str] = frozenset({"homepage", "terms"})
 
 #: signals.md §9.3 labels (stored) → the export's vocabulary: prohibited / conditional / unrestricted / unknown.
-_TOS_EXPORT = {"prohibited": "prohibited", "conditional": "conditional", "permitted_explicitly": "unrestricted",
-               "not_mentioned": "unrestricted", "tos_not_found": "unknown"}  # fmt: skip
+_TOS_EXPORT = {
+    "prohibited": "prohibited",
+    "conditional": "conditional",
+    "permitted_explicitly": "unrestricted",
+    "not_mentioned": "unrestricted",
+    "tos_not_found": "unknown",
+}
 
 
 class Evidence(Protocol):
@@ -179,8 +184,11 @@ def _cs_no_groups(rules: RobotsRules | None) -> frozenset[int]:
     """The robots.txt groups whose Content-Signal lines say ``ai-train=no`` (a line outside any group says nothing)."""
     if rules is None:
         return frozenset()
-    return frozenset(r.group for r in rules.records_named("content-signal")
-                     if r.group is not None and content_signal(r.value).get("ai-train") == "no")  # fmt: skip
+    return frozenset(
+        r.group
+        for r in rules.records_named("content-signal")
+        if r.group is not None and content_signal(r.value).get("ai-train") == "no"
+    )
 
 
 def _cs_no_for(rules: RobotsRules | None, agent: str) -> bool:
@@ -268,13 +276,22 @@ class SitePreferences:
     def as_dict(self) -> dict[str, Any]:
         """The export's ``signals`` object."""
         return {
-            "noai": self.noai, "noml": self.noml, "noimageai": self.noimageai, "noarchive": self.noarchive,
-            "tdm_reservation": self.tdm_reservation, "tdm_policy": self.tdm_policy,
-            "content_signal": self.content_signal, "content_usage": self.content_usage,
-            "rsl_license": self.rsl_license, "rsl": self.rsl, "ai_txt": self.ai_txt,
-            "ai_txt_stance": self.ai_txt_stance, "llms_txt": self.llms_txt, "tos": self.tos,
+            "noai": self.noai,
+            "noml": self.noml,
+            "noimageai": self.noimageai,
+            "noarchive": self.noarchive,
+            "tdm_reservation": self.tdm_reservation,
+            "tdm_policy": self.tdm_policy,
+            "content_signal": self.content_signal,
+            "content_usage": self.content_usage,
+            "rsl_license": self.rsl_license,
+            "rsl": self.rsl,
+            "ai_txt": self.ai_txt,
+            "ai_txt_stance": self.ai_txt_stance,
+            "llms_txt": self.llms_txt,
+            "tos": self.tos,
             "homepage_status": self.homepage_status,
-        }  # fmt: skip
+        }
 
     def for_agent(self, agent: str) -> AgentPreference:
         """The agent's training preference: the site-wide sources plus those scoped to it; None when neither a
@@ -401,12 +418,23 @@ def _tos(terms: Evidence | None, declared: str | None) -> dict[str, Any]:
         return {"url": declared, "scraping": "unknown", "ai_training": "unknown", "evidence": None}
     info = _signals(terms)
     if terms.status != "ok":
-        return {"url": info.get("url") or declared, "host": info.get("host"), "scraping": "unknown",
-                "ai_training": "unknown", "evidence": None, "found": False}  # fmt: skip
-    return {"url": info.get("url"), "host": info.get("host"),
-            "scraping": _TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
-            "ai_training": _TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
-            "evidence": info.get("evidence"), "flags": info.get("flags", []), "found": True}  # fmt: skip
+        return {
+            "url": info.get("url") or declared,
+            "host": info.get("host"),
+            "scraping": "unknown",
+            "ai_training": "unknown",
+            "evidence": None,
+            "found": False,
+        }
+    return {
+        "url": info.get("url"),
+        "host": info.get("host"),
+        "scraping": _TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
+        "ai_training": _TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
+        "evidence": info.get("evidence"),
+        "flags": info.get("flags", []),
+        "found": True,
+    }
 
 
 # -- adoption: one reading per signal ---------------------------------------------------------------------------
@@ -506,37 +534,64 @@ def _file_reserves(e: Evidence) -> Part:
 #: Signal name → how its adoption is read. Definitions are printed with every series.
 ADOPTION: dict[SignalName, Adoption] = {
     "content_signal": Adoption(
-        ("robots", "homepage"), (_robots_part(lambda r: bool(_cs_no_groups(r))),
-                                 _page_part(lambda p: _header_cs(p).get("ai-train") == "no")),
+        ("robots", "homepage"),
+        (_robots_part(lambda r: bool(_cs_no_groups(r))), _page_part(lambda p: _header_cs(p).get("ai-train") == "no")),
         "Content-Signal ai-train=no in robots.txt (the '*' group or a group naming any agent) or in the homepage's "
-        "header", b"content-signal"),
+        "header",
+        b"content-signal",
+    ),
     "content_usage": Adoption(
-        ("robots", "homepage"), (_robots_part(_any_cu_no),
-                                 _page_part(lambda p: _header_usage(p).get("train-ai") == "n")),
+        ("robots", "homepage"),
+        (_robots_part(_any_cu_no), _page_part(lambda p: _header_usage(p).get("train-ai") == "n")),
         "Content-Usage train-ai=n for / in robots.txt (the group that applies to some agent) or in the homepage's "
-        "header", b"content-usage"),
+        "header",
+        b"content-usage",
+    ),
     "rsl_license": Adoption(
-        ("robots", "homepage"), (_robots_part(lambda r: bool(r.records_named("license"))),
-                                 _page_part(lambda p: bool(_page_licenses(p)))),
-        "an RSL license is declared: robots.txt License:, the homepage's Link header or HTML link", b"license"),
-    "noai": Adoption(("homepage",), (_page_part(_any_noai),),
-                     "homepage meta robots or X-Robots-Tag has noai or noml (generic, or naming any agent)"),
-    "noimageai": Adoption(("homepage",), (_page_part(lambda p: _generic(p)["noimageai"]),),
-                          "homepage meta robots or X-Robots-Tag has noimageai (not scoped to one agent)"),
-    "tdm_meta": Adoption(("homepage",), (_page_part(lambda p: _page_tdm(p) is True),),
-                         "the homepage's TDMRep layers (tdm-reservation header < meta) reserve TDM rights"),
-    "tdmrep": Adoption(("tdmrep", "homepage"), (_file_reserves, _page_part(_page_tdm)),
-                       "TDMRep reserves TDM rights for /: /.well-known/tdmrep.json < the homepage's tdm-reservation "
-                       "header < meta", layered=True),
-    "ai_txt": Adoption(("ai_txt",), (lambda e: ai_txt(_ok_body(e)).get("stance") == "full_optout",),
-                       "ai.txt opts everything out"),
-    "llms_txt": Adoption(("llms_txt",), (lambda e: bool(llms_txt(_ok_body(e)).get("present")),),
-                         "an llms.txt is present (an invitation, not a restriction)", restricts=False),
-    "tos_ai_training": Adoption(("terms",), (_page_part(lambda s: s.get("ai_training") == "prohibited"),),
-                                "terms of service prohibit AI training"),
-    "tos_scraping": Adoption(("terms",), (_page_part(lambda s: s.get("scraping") == "prohibited"),),
-                             "terms of service prohibit scraping"),
-}  # fmt: skip
+        ("robots", "homepage"),
+        (_robots_part(lambda r: bool(r.records_named("license"))), _page_part(lambda p: bool(_page_licenses(p)))),
+        "an RSL license is declared: robots.txt License:, the homepage's Link header or HTML link",
+        b"license",
+    ),
+    "noai": Adoption(
+        ("homepage",),
+        (_page_part(_any_noai),),
+        "homepage meta robots or X-Robots-Tag has noai or noml (generic, or naming any agent)",
+    ),
+    "noimageai": Adoption(
+        ("homepage",),
+        (_page_part(lambda p: _generic(p)["noimageai"]),),
+        "homepage meta robots or X-Robots-Tag has noimageai (not scoped to one agent)",
+    ),
+    "tdm_meta": Adoption(
+        ("homepage",),
+        (_page_part(lambda p: _page_tdm(p) is True),),
+        "the homepage's TDMRep layers (tdm-reservation header < meta) reserve TDM rights",
+    ),
+    "tdmrep": Adoption(
+        ("tdmrep", "homepage"),
+        (_file_reserves, _page_part(_page_tdm)),
+        "TDMRep reserves TDM rights for /: /.well-known/tdmrep.json < the homepage's tdm-reservation header < meta",
+        layered=True,
+    ),
+    "ai_txt": Adoption(
+        ("ai_txt",), (lambda e: ai_txt(_ok_body(e)).get("stance") == "full_optout",), "ai.txt opts everything out"
+    ),
+    "llms_txt": Adoption(
+        ("llms_txt",),
+        (lambda e: bool(llms_txt(_ok_body(e)).get("present")),),
+        "an llms.txt is present (an invitation, not a restriction)",
+        restricts=False,
+    ),
+    "tos_ai_training": Adoption(
+        ("terms",),
+        (_page_part(lambda s: s.get("ai_training") == "prohibited"),),
+        "terms of service prohibit AI training",
+    ),
+    "tos_scraping": Adoption(
+        ("terms",), (_page_part(lambda s: s.get("scraping") == "prohibited"),), "terms of service prohibit scraping"
+    ),
+}
 assert tuple(ADOPTION) == SIGNAL_NAMES, "the vocabulary and the adoption table must name the same signals"
 # A body's part is cached per (body, signal): a signal may have one body-carrying kind only (bodies are shared by
 # sha256, so the same bytes may be a robots.txt and an ai.txt).

@@ -75,11 +75,16 @@ _AI = re.compile(
     r"apprentissage\s+automatique|inteligencia\s+artificial)",
     re.IGNORECASE,
 )
-_LEAD_IN = re.compile(r"(you\s+agree\s+not\s+to|you\s+(may|shall|must)\s+not|prohibited|untersagt|nicht\s+gestattet|"
-                      r"insbesondere\s+ist\s+es\s+untersagt|you\s+will\s+not)\s*[:;]?\s*$", re.IGNORECASE)  # fmt: skip
-_EU_TDM = re.compile(r"(article\s+4|art\.?\s*4|directive\s+\(eu\)\s+2019/790|2019/790|§\s*44b\s+urhg|"
-                     r"text\s+and\s+data\s+mining[^.]{0,80}reserv|text-\s+und\s+data-mining[^.]{0,80}vorbehalt)",
-                     re.IGNORECASE)  # fmt: skip
+_LEAD_IN = re.compile(
+    r"(you\s+agree\s+not\s+to|you\s+(may|shall|must)\s+not|prohibited|untersagt|nicht\s+gestattet|"
+    r"insbesondere\s+ist\s+es\s+untersagt|you\s+will\s+not)\s*[:;]?\s*$",
+    re.IGNORECASE,
+)
+_EU_TDM = re.compile(
+    r"(article\s+4|art\.?\s*4|directive\s+\(eu\)\s+2019/790|2019/790|§\s*44b\s+urhg|"
+    r"text\s+and\s+data\s+mining[^.]{0,80}reserv|text-\s+und\s+data-mining[^.]{0,80}vorbehalt)",
+    re.IGNORECASE,
+)
 _NON_COMPETE = re.compile(r"(compet(e|ing|itive)\s+(product|service|model)|develop[^.]{0,60}compet)", re.IGNORECASE)
 _SEARCH_EXC = re.compile(r"(search\s+engines?|suchmaschinen)", re.IGNORECASE)
 _ROBOTS_REF = re.compile(r"robots\.txt", re.IGNORECASE)
@@ -108,8 +113,7 @@ def classify_tos(text: str) -> dict[str, Any]:
     """Classify terms of service on two separate axes, scraping and ai_training: prohibited, conditional or
     not_mentioned, with the matching sentences as evidence, and flags (non_compete, eu_tdm_reservation_art4,
     search_engine_exception, refers_to_robots_txt). A general scraping ban does not imply an AI-training ban."""
-    result: dict[str, Any] = {"scraping": "not_mentioned", "ai_training": "not_mentioned", "evidence": {},
-                              "flags": []}  # fmt: skip
+    result: dict[str, Any] = {"scraping": "not_mentioned", "ai_training": "not_mentioned", "evidence": {}, "flags": []}
     rank = {"not_mentioned": 0, "conditional": 1, "prohibited": 2}
     flags: set[str] = set()
     for unit, under_lead in _units(text[:400_000]):

@@ -33,6 +33,7 @@ __all__ = [
 
 _LINK_HEADER = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 
+
 # -- TDMRep ---------------------------------------------------------------------------------------------------
 def tdm_value(v: Any) -> tuple[int | None, bool]:
     """A tdm-reservation value as (0/1 or None, read leniently?); the spec says other values are errors (unset)."""
@@ -144,7 +145,6 @@ def ai_txt(body: bytes | str | None, content_type: str | None = None) -> dict[st
     return {"present": True, "format": "spawning", "stance": stance, "types": types}
 
 
-
 # -- RSL ------------------------------------------------------------------------------------------------------
 def rsl_license_urls(
     rules: RobotsRules | None, headers: Mapping[str, str], html: Mapping[str, Any] | None
@@ -153,8 +153,9 @@ def rsl_license_urls(
     out: list[dict[str, Any]] = []
     if rules is not None:
         for r in rules.records_named("license"):
-            out.append({"url": r.value, "location": "robots_global" if r.group is None else "robots_group",
-                        "group": r.group})  # fmt: skip
+            out.append(
+                {"url": r.value, "location": "robots_global" if r.group is None else "robots_group", "group": r.group}
+            )
     out += [{"url": u, "location": "link_header"} for u in link_header_licenses(headers.get("link", ""))]
     if html:
         for item in html.get("rsl", []):
@@ -215,8 +216,13 @@ def rsl_document(xml: bytes | str | None) -> dict[str, Any]:
         training = "permitted"
     else:
         training = "unspecified"
-    return {"status": "valid", "permits": sorted(permits), "prohibits": sorted(prohibits),
-            "payments": sorted(payments), "training": training}  # fmt: skip
+    return {
+        "status": "valid",
+        "permits": sorted(permits),
+        "prohibits": sorted(prohibits),
+        "payments": sorted(payments),
+        "training": training,
+    }
 
 
 # -- llms.txt -------------------------------------------------------------------------------------------------
@@ -233,6 +239,10 @@ def llms_txt(body: bytes | str | None, content_type: str | None = None) -> dict[
         return {"present": False}
     sections = re.findall(r"(?m)^##\s+(.+)$", text)
     links = re.findall(r"(?m)^\s*-\s*\[[^\]]*\]\([^)]*\)", text)
-    return {"present": True, "title": m.group(1).strip()[:200], "sections": len(sections), "links": len(links),
-            "has_optional": any(s.strip().lower() == "optional" for s in sections)}  # fmt: skip
-
+    return {
+        "present": True,
+        "title": m.group(1).strip()[:200],
+        "sections": len(sections),
+        "links": len(links),
+        "has_optional": any(s.strip().lower() == "optional" for s in sections),
+    }

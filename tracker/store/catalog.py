@@ -105,8 +105,9 @@ def set_members(engine: Engine, list_id: int, ranks: Mapping[int, int | None], *
             conn.execute(insert(_members), new)
         for s, r in ranks.items():
             if s in old and old[s] != r:
-                conn.execute(update(_members).where(_members.c.list_id == list_id, _members.c.site_id == s)
-                             .values(rank=r))  # fmt: skip
+                conn.execute(
+                    update(_members).where(_members.c.list_id == list_id, _members.c.site_id == s).values(rank=r)
+                )
         removed = [s for s in old if s not in ranks] if replace else []
         for chunk in _chunks(removed):
             conn.execute(delete(_members).where(_members.c.list_id == list_id, _members.c.site_id.in_(chunk)))
@@ -202,8 +203,9 @@ def set_weights(engine: Engine, name: str, values: Mapping[int, tuple[float, boo
     """Store a weight column (site id → (value, measured, source)), replacing the whole column."""
     with engine.begin() as conn:
         conn.execute(delete(_weights).where(_weights.c.name == name))
-        rows = [{"site_id": s, "name": name, "value": v, "measured": m, "source": src}
-                for s, (v, m, src) in values.items()]  # fmt: skip
+        rows = [
+            {"site_id": s, "name": name, "value": v, "measured": m, "source": src} for s, (v, m, src) in values.items()
+        ]
         if rows:
             conn.execute(insert(_weights), rows)
     return len(values)
@@ -259,12 +261,22 @@ def record_captures(engine: Engine, source: str, rows: Sequence[Mapping[str, obj
             q = select(_bodies.c.sha256, _bodies.c.id).where(_bodies.c.sha256.in_(chunk))
             ids.update({sha: bid for sha, bid in conn.execute(q)})
         stmt = dialect_insert(conn, _captures).on_conflict_do_nothing()
-        conn.execute(stmt, [
-            {"site_id": r["site_id"], "source": source, "timestamp": r["timestamp"], "original": r["original"],
-             "statuscode": r["statuscode"], "digest": r.get("digest"), "status": r["status"],
-             "body_id": ids.get(str(r.get("sha256") or ""))}
-            for r in rows
-        ])  # fmt: skip
+        conn.execute(
+            stmt,
+            [
+                {
+                    "site_id": r["site_id"],
+                    "source": source,
+                    "timestamp": r["timestamp"],
+                    "original": r["original"],
+                    "statuscode": r["statuscode"],
+                    "digest": r.get("digest"),
+                    "status": r["status"],
+                    "body_id": ids.get(str(r.get("sha256") or "")),
+                }
+                for r in rows
+            ],
+        )
 
 
 _meta = StoreMeta.__table__  # type: ignore[attr-defined]

@@ -19,9 +19,17 @@ from tracker.store.engine import as_utc
 from tracker.store.models import ChangeEvent, Site, Version
 
 __all__ = [
-    "EVENT_FIELDS", "StoredChange", "event_categories", "event_domains", "list_changes", "mark_notified",
-    "pending_notifications", "sites_of_run", "sites_with_history", "sync_changes",
-]  # fmt: skip
+    "EVENT_FIELDS",
+    "StoredChange",
+    "event_categories",
+    "event_domains",
+    "list_changes",
+    "mark_notified",
+    "pending_notifications",
+    "sites_of_run",
+    "sites_with_history",
+    "sync_changes",
+]
 
 _events = ChangeEvent.__table__  # type: ignore[attr-defined]
 _sites = Site.__table__  # type: ignore[attr-defined]
@@ -30,9 +38,18 @@ _E = _events.c
 
 #: The fields tracker.changes gives for one event (besides the site).
 EVENT_FIELDS = (
-    "kind", "signal", "agent", "before", "after", "change", "at", "previous_seen", "version_id",
-    "previous_version_id", "source",
-)  # fmt: skip
+    "kind",
+    "signal",
+    "agent",
+    "before",
+    "after",
+    "change",
+    "at",
+    "previous_seen",
+    "version_id",
+    "previous_version_id",
+    "source",
+)
 _UPDATABLE = ("kind", "before", "after", "change", "previous_seen", "version_id", "previous_version_id", "source")
 
 
@@ -76,8 +93,10 @@ def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]
             gone = [have[k]["id"] for k in have.keys() - want.keys()]
             if gone:
                 conn.execute(delete(_events).where(_E.id.in_(gone)))
-            new = [{"site_id": site_id, "detected_at": now, **{f: want[k][f] for f in EVENT_FIELDS}}
-                   for k in want.keys() - have.keys()]  # fmt: skip
+            new = [
+                {"site_id": site_id, "detected_at": now, **{f: want[k][f] for f in EVENT_FIELDS}}
+                for k in want.keys() - have.keys()
+            ]
             if new:
                 conn.execute(insert(_events), new)
                 added += len(new)
@@ -107,9 +126,23 @@ def sites_with_history(engine: Engine) -> list[int]:
 
 
 _COLS = (
-    _E.id, _sites.c.domain, _sites.c.category, _E.kind, _E.signal, _E.agent, _E.before, _E.after, _E.change, _E.at,
-    _E.previous_seen, _E.version_id, _E.previous_version_id, _E.source, _E.detected_at, _E.notified_at,
-)  # fmt: skip
+    _E.id,
+    _sites.c.domain,
+    _sites.c.category,
+    _E.kind,
+    _E.signal,
+    _E.agent,
+    _E.before,
+    _E.after,
+    _E.change,
+    _E.at,
+    _E.previous_seen,
+    _E.version_id,
+    _E.previous_version_id,
+    _E.source,
+    _E.detected_at,
+    _E.notified_at,
+)
 
 
 def _stored(row: Sequence[Any]) -> StoredChange:
@@ -156,8 +189,13 @@ def list_changes(
 
 def event_categories(engine: Engine) -> list[str]:
     """The categories of the sites that have events."""
-    q = (select(_sites.c.category).select_from(_events.join(_sites, _sites.c.id == _E.site_id))
-         .where(_sites.c.category.is_not(None)).distinct().order_by(_sites.c.category))  # fmt: skip
+    q = (
+        select(_sites.c.category)
+        .select_from(_events.join(_sites, _sites.c.id == _E.site_id))
+        .where(_sites.c.category.is_not(None))
+        .distinct()
+        .order_by(_sites.c.category)
+    )
     with engine.connect() as conn:
         return list(conn.execute(q).scalars())
 

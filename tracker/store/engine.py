@@ -32,7 +32,7 @@ __all__ = [
     "migrate",
     "open_store",
     "session",
-]  # fmt: skip
+]
 
 #: The newest migration (tests check it against the migrations folder). Knowing it here lets an up-to-date
 #: database open without importing Alembic, which costs a second of start-up for every command.
@@ -40,8 +40,6 @@ SCHEMA_REVISION = "0004"
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 _lock = threading.Lock()
-
-
 
 
 _T = TypeVar("_T")

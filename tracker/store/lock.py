@@ -79,9 +79,13 @@ def _who(holder: dict[str, Any]) -> str:
 
 
 def hold_store(
-    engine: Engine, role: str = "scheduler", *, wait: bool = False, poll: float = 2.0,
+    engine: Engine,
+    role: str = "scheduler",
+    *,
+    wait: bool = False,
+    poll: float = 2.0,
     on_wait: Callable[[str], None] | None = None,
-) -> StoreLock:  # fmt: skip
+) -> StoreLock:
     """Take the store's ``role`` lock for this process's life; raise StoreBusy naming the holder if another
     process has it (or, with ``wait``, wait until it is free, telling ``on_wait`` once who holds it)."""
     told = False
@@ -125,11 +129,15 @@ def _try_hold(engine: Engine, role: str) -> StoreLock:
         conn.commit()  # a session lock: it outlives the transaction, and an idle session is not timed out
         if got:
             return StoreLock(role, _conn=conn, holder=me)
-        row = conn.execute(text(
-            "SELECT a.application_name, a.pid, a.client_addr, a.backend_start FROM pg_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-            "AND l.classid = 0 AND l.objid = :k AND l.database = (SELECT oid FROM pg_database "
-            "WHERE datname = current_database())"), {"k": _PG_KEY}).first()  # fmt: skip
+        row = conn.execute(
+            text(
+                "SELECT a.application_name, a.pid, a.client_addr, a.backend_start FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.classid = 0 AND l.objid = :k AND l.database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())"
+            ),
+            {"k": _PG_KEY},
+        ).first()
         conn.rollback()
     except BaseException:
         conn.close()

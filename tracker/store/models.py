@@ -54,7 +54,7 @@ __all__ = [
     "StoreMeta",
     "Version",
     "VersionEvent",
-]  # fmt: skip
+]
 
 # The values of kind, status and source columns are tracker.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
 # VERSION_SOURCES.

@@ -129,22 +129,67 @@ _SITE_COLS = (_sites.c.id, _sites.c.domain, _sites.c.rank, _sites.c.category, _s
 _V = _versions.c
 _B = _bodies.c
 _RESOURCE_COLS = (
-    _V.kind, _V.status, _V.http_status, _B.content, _B.compression, _B.truncated, _V.signals, _V.headers,
-    _V.first_seen, _V.last_seen, _V.valid_to, _V.observations, _V.source, _V.error, _V.final_url, _V.ruleset_id,
-    _V.body_id, _V.id,
-)  # fmt: skip
+    _V.kind,
+    _V.status,
+    _V.http_status,
+    _B.content,
+    _B.compression,
+    _B.truncated,
+    _V.signals,
+    _V.headers,
+    _V.first_seen,
+    _V.last_seen,
+    _V.valid_to,
+    _V.observations,
+    _V.source,
+    _V.error,
+    _V.final_url,
+    _V.ruleset_id,
+    _V.body_id,
+    _V.id,
+)
 
 
 def _resource(row: Sequence[Any], *, with_body: bool = True) -> StoredResource:
-    (kind, status, http_status, content, compression, truncated, signals, headers, first, last, valid, obs, source,
-     error, final_url, rid, bid, vid) = row  # fmt: skip
+    (
+        kind,
+        status,
+        http_status,
+        content,
+        compression,
+        truncated,
+        signals,
+        headers,
+        first,
+        last,
+        valid,
+        obs,
+        source,
+        error,
+        final_url,
+        rid,
+        bid,
+        vid,
+    ) = row
     return StoredResource(
-        kind=kind, status=status, http_status=http_status,
-        body=body_bytes(content, compression) if with_body else None, truncated=bool(truncated),
-        signals=json.loads(signals) if signals else None, headers=json.loads(headers) if headers else None,
-        first_seen=as_utc(first), last_seen=as_utc(last), valid_to=as_utc(valid), observations=obs, source=source,
-        error=error, final_url=final_url, ruleset_id=rid, body_id=bid, version_id=vid,
-    )  # fmt: skip
+        kind=kind,
+        status=status,
+        http_status=http_status,
+        body=body_bytes(content, compression) if with_body else None,
+        truncated=bool(truncated),
+        signals=json.loads(signals) if signals else None,
+        headers=json.loads(headers) if headers else None,
+        first_seen=as_utc(first),
+        last_seen=as_utc(last),
+        valid_to=as_utc(valid),
+        observations=obs,
+        source=source,
+        error=error,
+        final_url=final_url,
+        ruleset_id=rid,
+        body_id=bid,
+        version_id=vid,
+    )
 
 
 def find_site(engine: Engine, domain: str) -> SiteInfo | None:
@@ -258,8 +303,16 @@ def resource_spans(engine: Engine, kind: str, *, category: str | None = None) ->
         q = q.where(_sites.c.category == category)
     with engine.connect() as conn:
         for sid, status, bid, signals, first, valid, last in conn.execute(q):
-            yield ResourceSpan(sid, kind, status, bid, signals, _utc_day(first),
-                               _utc_day(valid) if valid is not None else None, _utc_day(last))  # fmt: skip
+            yield ResourceSpan(
+                sid,
+                kind,
+                status,
+                bid,
+                signals,
+                _utc_day(first),
+                _utc_day(valid) if valid is not None else None,
+                _utc_day(last),
+            )
 
 
 def version_statuses(engine: Engine, kind: str) -> set[str]:
@@ -292,9 +345,10 @@ def store_adoptions(engine: Engine, signal: str, version: str, values: Mapping[i
     with engine.begin() as conn:
         conn.execute(delete(_adoptions).where(a.signal == signal, a.version != version))
         if values:
-            conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(),  # another reader may be first
-                         [{"body_id": b, "signal": signal, "version": version, "adopts": v}
-                          for b, v in values.items()])  # fmt: skip
+            conn.execute(
+                dialect_insert(conn, _adoptions).on_conflict_do_nothing(),  # another reader may be first
+                [{"body_id": b, "signal": signal, "version": version, "adopts": v} for b, v in values.items()],
+            )
 
 
 def observation_bounds(engine: Engine) -> tuple[date, date] | None:

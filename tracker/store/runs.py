@@ -33,9 +33,16 @@ from tracker.store.writer import Observation, RecordResult, Writer
 from tracker.vocabulary import RunKind, RunStatus
 
 __all__ = [
-    "Run", "RunCounts", "RunInfo", "close_run", "finished_runs_since", "last_run", "queue_counts", "run_info",
+    "Run",
+    "RunCounts",
+    "RunInfo",
+    "close_run",
+    "finished_runs_since",
+    "last_run",
+    "queue_counts",
+    "run_info",
     "unfinished_runs",
-]  # fmt: skip
+]
 
 _runs = CrawlRun.__table__  # type: ignore[attr-defined]
 _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
@@ -119,11 +126,18 @@ class Run:
             )
             res = conn.execute(
                 insert(_runs).values(
-                    kind=kind, source=source, status="running", started_at=datetime.now(UTC),
-                    params=json.dumps(params or {}, sort_keys=True, default=str), sites=0, observations=0,
-                    new_versions=0, unchanged=0, errors=0,
+                    kind=kind,
+                    source=source,
+                    status="running",
+                    started_at=datetime.now(UTC),
+                    params=json.dumps(params or {}, sort_keys=True, default=str),
+                    sites=0,
+                    observations=0,
+                    new_versions=0,
+                    unchanged=0,
+                    errors=0,
                 )
-            )  # fmt: skip
+            )
             run_id = int(res.inserted_primary_key[0])  # type: ignore[index]
         writer.run_id = run_id
         return cls(engine, run_id, kind, source, writer, finished)
@@ -146,10 +160,15 @@ class Run:
         c = self.counts
         with self.engine.begin() as conn:
             conn.execute(
-                update(_runs).where(_runs.c.id == self.id).values(
-                    observations=_runs.c.observations + c.observations, new_versions=_runs.c.new_versions +
-                    c.new_versions, unchanged=_runs.c.unchanged + c.unchanged, errors=_runs.c.errors + c.errors)
-            )  # fmt: skip
+                update(_runs)
+                .where(_runs.c.id == self.id)
+                .values(
+                    observations=_runs.c.observations + c.observations,
+                    new_versions=_runs.c.new_versions + c.new_versions,
+                    unchanged=_runs.c.unchanged + c.unchanged,
+                    errors=_runs.c.errors + c.errors,
+                )
+            )
 
     def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
         """Create or update the run's sites (see :meth:`Writer.ensure_sites`); domain → site id."""
@@ -159,9 +178,7 @@ class Run:
         """A site's id (created if new)."""
         return self.writer.site_id(domain)
 
-    def record(
-        self, items: Sequence[tuple[str, Sequence[Observation]]], *, continuous: bool = False
-    ) -> RecordResult:
+    def record(self, items: Sequence[tuple[str, Sequence[Observation]]], *, continuous: bool = False) -> RecordResult:
         """Record a batch of sites' observations and mark those sites done, in one transaction."""
         result = self.writer.record_batch(items, continuous=continuous, mark_done=True)
         self.counts.new_versions += result.new_versions
@@ -182,9 +199,16 @@ class Run:
             conn.execute(
                 update(_runs)
                 .where(_runs.c.id == self.id)
-                .values(status=status, finished_at=datetime.now(UTC), sites=c.sites, observations=c.observations,
-                        new_versions=c.new_versions, unchanged=c.unchanged, errors=c.errors)
-            )  # fmt: skip
+                .values(
+                    status=status,
+                    finished_at=datetime.now(UTC),
+                    sites=c.sites,
+                    observations=c.observations,
+                    new_versions=c.new_versions,
+                    unchanged=c.unchanged,
+                    errors=c.errors,
+                )
+            )
 
     def __enter__(self) -> Run:
         return self
@@ -219,18 +243,37 @@ class RunInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """As plain values."""
-        return {"id": self.id, "kind": self.kind, "source": self.source, "status": self.status,
-                "started_at": self.started_at.isoformat(),
-                "finished_at": self.finished_at.isoformat() if self.finished_at else None, "sites": self.sites,
-                "observations": self.observations, "new_versions": self.new_versions, "errors": self.errors,
-                "recorded": self.recorded}  # fmt: skip
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "source": self.source,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "sites": self.sites,
+            "observations": self.observations,
+            "new_versions": self.new_versions,
+            "errors": self.errors,
+            "recorded": self.recorded,
+        }
 
 
 def _info(conn: Any, row: Any) -> RunInfo:
     recorded = conn.execute(select(func.count()).select_from(_run_sites).where(_run_sites.c.run_id == row.id)).scalar()
-    return RunInfo(row.id, row.kind, row.source, row.status, as_utc(row.started_at),
-                   as_utc(row.finished_at), row.sites, row.observations, row.new_versions, row.errors,
-                   json.loads(row.params) if row.params else {}, int(recorded or 0))  # fmt: skip
+    return RunInfo(
+        row.id,
+        row.kind,
+        row.source,
+        row.status,
+        as_utc(row.started_at),
+        as_utc(row.finished_at),
+        row.sites,
+        row.observations,
+        row.new_versions,
+        row.errors,
+        json.loads(row.params) if row.params else {},
+        int(recorded or 0),
+    )
 
 
 def run_info(engine: Engine, run_id: int) -> RunInfo | None:
@@ -270,12 +313,16 @@ def close_run(engine: Engine, run_id: int, status: RunStatus = "done") -> None:
     versions = Version.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
         recorded = conn.execute(
-            select(func.count()).select_from(_run_sites).where(_run_sites.c.run_id == run_id)).scalar()  # fmt: skip
-        opened = conn.execute(
-            select(func.count()).select_from(versions).where(versions.c.run_id == run_id)).scalar()  # fmt: skip
-        conn.execute(update(_runs).where(_runs.c.id == run_id)
-                     .values(status=status, finished_at=datetime.now(UTC), sites=int(recorded or 0),
-                             new_versions=int(opened or 0)))  # fmt: skip
+            select(func.count()).select_from(_run_sites).where(_run_sites.c.run_id == run_id)
+        ).scalar()
+        opened = conn.execute(select(func.count()).select_from(versions).where(versions.c.run_id == run_id)).scalar()
+        conn.execute(
+            update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(
+                status=status, finished_at=datetime.now(UTC), sites=int(recorded or 0), new_versions=int(opened or 0)
+            )
+        )
 
 
 def queue_counts(engine: Engine, run_id: int) -> dict[str, int]:
@@ -287,8 +334,11 @@ def queue_counts(engine: Engine, run_id: int) -> dict[str, int]:
         if not conn.execute(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).scalar():
             return {}
         rows = conn.execute(
-            text("SELECT status::text, count(*) FROM procrastinate_jobs "
-                 "WHERE task_name = 'consent_tracker.crawl_batch' AND (args->>'run_id')::bigint = :run "
-                 "GROUP BY status"), {"run": run_id},
-        )  # fmt: skip
+            text(
+                "SELECT status::text, count(*) FROM procrastinate_jobs "
+                "WHERE task_name = 'consent_tracker.crawl_batch' AND (args->>'run_id')::bigint = :run "
+                "GROUP BY status"
+            ),
+            {"run": run_id},
+        )
         return {status: int(n) for status, n in rows}

@@ -101,12 +101,15 @@ def copy_store(
         if dst.dialect.name == "postgresql":
             for table in _tables():
                 for col in table.primary_key.columns:
-                    if col.autoincrement is True or (col.autoincrement == "auto" and len(table.primary_key) == 1
-                                                     and col.type.python_type is int):  # fmt: skip
-                        dst.execute(text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', '{col.name}'), "
-                            f"COALESCE((SELECT max({col.name}) FROM {table.name}), 0) + 1, false)"
-                        ))  # fmt: skip
+                    if col.autoincrement is True or (
+                        col.autoincrement == "auto" and len(table.primary_key) == 1 and col.type.python_type is int
+                    ):
+                        dst.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{col.name}'), "
+                                f"COALESCE((SELECT max({col.name}) FROM {table.name}), 0) + 1, false)"
+                            )
+                        )
     before, after = table_checks(source), table_checks(target)
     bad = [f"{a.table} ({a.rows} rows → {b.rows})" for a, b in zip(before, after, strict=True) if a != b]
     if bad:

@@ -156,8 +156,10 @@ class Writer:
                 now = datetime.now(UTC)
                 conn.execute(
                     dialect_insert(conn, _sites).on_conflict_do_nothing(index_elements=["domain"]),
-                    [{"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now}
-                     for s in sorted(missing, key=lambda s: s["domain"])],
+                    [
+                        {"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now}
+                        for s in sorted(missing, key=lambda s: s["domain"])
+                    ],
                 )
                 self._load_site_ids(conn, [s["domain"] for s in missing])
             if with_attrs:
@@ -302,8 +304,10 @@ class Writer:
                 out[sha] = rid
         new = [missing[k] for k in keys if k not in out]
         if new:
-            conn.execute(dialect_insert(conn, _rulesets).on_conflict_do_nothing(index_elements=["sha256"]),
-                         [{"sha256": d, "groups": g, "rules": r} for d, g, r in sorted(new)])  # fmt: skip
+            conn.execute(
+                dialect_insert(conn, _rulesets).on_conflict_do_nothing(index_elements=["sha256"]),
+                [{"sha256": d, "groups": g, "rules": r} for d, g, r in sorted(new)],
+            )
             names = [d for d, _, _ in new]
             for i in range(0, len(names), 500):
                 for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
@@ -358,19 +362,38 @@ class Writer:
             for i in range(0, len(sids), 500):
                 q = (
                     select(
-                        c.id, c.site_id, c.kind, c.status, c.http_status, c.body_id, c.signals, c.first_seen,
-                        c.last_seen, c.valid_to, c.observations, c.ruleset_id,
+                        c.id,
+                        c.site_id,
+                        c.kind,
+                        c.status,
+                        c.http_status,
+                        c.body_id,
+                        c.signals,
+                        c.first_seen,
+                        c.last_seen,
+                        c.valid_to,
+                        c.observations,
+                        c.ruleset_id,
                     )
                     .where(c.site_id.in_(sids[i : i + 500]), c.kind.in_(kinds))
                     .order_by(c.site_id, c.kind, c.first_seen)
-                )  # fmt: skip
+                )
                 for r in conn.execute(q):
                     first, valid = as_utc(r.first_seen), as_utc(r.valid_to) if r.valid_to else None
                     existing.setdefault((r.site_id, r.kind), []).append(
-                        _V(r.id, (r.status, r.http_status, r.body_id, r.signals), first, as_utc(r.last_seen), valid,
-                           r.observations, ruleset_id=r.ruleset_id, site_id=r.site_id, kind=r.kind,
-                           stored=(first, valid))
-                    )  # fmt: skip
+                        _V(
+                            r.id,
+                            (r.status, r.http_status, r.body_id, r.signals),
+                            first,
+                            as_utc(r.last_seen),
+                            valid,
+                            r.observations,
+                            ruleset_id=r.ruleset_id,
+                            site_id=r.site_id,
+                            kind=r.kind,
+                            stored=(first, valid),
+                        )
+                    )
             categories: dict[int, str] = {}
             for i in range(0, len(sids), 500):
                 for sid_, cat in conn.execute(
@@ -396,8 +419,10 @@ class Writer:
     def mark_done(self, conn: Connection, site_ids: Sequence[int]) -> None:
         """Record, in the caller's transaction, that this writer's run has done these sites."""
         if site_ids and self.run_id is not None:
-            conn.execute(dialect_insert(conn, _run_sites).on_conflict_do_nothing(),
-                         [{"run_id": self.run_id, "site_id": sid} for sid in site_ids])  # fmt: skip
+            conn.execute(
+                dialect_insert(conn, _run_sites).on_conflict_do_nothing(),
+                [{"run_id": self.run_id, "site_id": sid} for sid in site_ids],
+            )
 
     def _apply(
         self,
@@ -440,16 +465,31 @@ class Writer:
                 result.unchanged += 1
                 continue
             v = _V(
-                None, key, at, at, nxt.first_seen if nxt is not None else None, 1,
+                None,
+                key,
+                at,
+                at,
+                nxt.first_seen if nxt is not None else None,
+                1,
                 row={
-                    "site_id": sid, "kind": kind, "status": o.status, "http_status": o.http_status,
-                    "error": (o.error or None) and o.error[:1000], "body_id": body_id, "ruleset_id": ruleset_id,
+                    "site_id": sid,
+                    "kind": kind,
+                    "status": o.status,
+                    "http_status": o.http_status,
+                    "error": (o.error or None) and o.error[:1000],
+                    "body_id": body_id,
+                    "ruleset_id": ruleset_id,
                     "signals": signals,
                     "headers": json.dumps(o.headers, sort_keys=True) if o.headers else None,
-                    "final_url": o.final_url, "source": o.source, "run_id": self.run_id,
+                    "final_url": o.final_url,
+                    "source": o.source,
+                    "run_id": self.run_id,
                 },
-                dirty=True, ruleset_id=ruleset_id, site_id=sid, kind=kind,
-            )  # fmt: skip
+                dirty=True,
+                ruleset_id=ruleset_id,
+                site_id=sid,
+                kind=kind,
+            )
             if prev is not None:
                 prev.valid_to = at
                 prev.dirty = True
@@ -487,11 +527,16 @@ class Writer:
             conn.execute(
                 insert(_versions),
                 [
-                    {**v.row, "first_seen": v.first_seen, "last_seen": v.last_seen, "valid_to": v.valid_to,
-                     "observations": v.observations}
+                    {
+                        **v.row,
+                        "first_seen": v.first_seen,
+                        "last_seen": v.last_seen,
+                        "valid_to": v.valid_to,
+                        "observations": v.observations,
+                    }
                     for v in new
                 ],
-            )  # fmt: skip
+            )
         if changed:
             conn.execute(
                 update(_versions)
@@ -503,11 +548,16 @@ class Writer:
                     observations=bindparam("b_obs"),
                 ),
                 [
-                    {"b_id": v.id, "b_first": v.first_seen, "b_last": v.last_seen, "b_valid": v.valid_to,
-                     "b_obs": v.observations}
+                    {
+                        "b_id": v.id,
+                        "b_first": v.first_seen,
+                        "b_last": v.last_seen,
+                        "b_valid": v.valid_to,
+                        "b_obs": v.observations,
+                    }
                     for v in changed
                 ],
-            )  # fmt: skip
+            )
         for v in versions:
             v.dirty = False
             v.stored = (v.first_seen, v.valid_to)
@@ -526,8 +576,10 @@ def _check_dates(items: Sequence[tuple[str, Sequence[Observation]]]) -> None:
         for o in obs:
             at = as_utc(o.seen_at)
             if not _FIRST_SEEN <= at < last:
-                raise StoreError(f"{domain}: an observation dated {at.isoformat()} is outside the web's history "
-                                 f"({_FIRST_SEEN.date()} to tomorrow, UTC); nothing recorded")  # fmt: skip
+                raise StoreError(
+                    f"{domain}: an observation dated {at.isoformat()} is outside the web's history "
+                    f"({_FIRST_SEEN.date()} to tomorrow, UTC); nothing recorded"
+                )
 
 
 def _upsert_events(conn: Connection, events: dict[tuple[str, str, str, int, str], list[int]]) -> None:
