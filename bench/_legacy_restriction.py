@@ -1,5 +1,5 @@
 """FROZEN — the restriction forecast as it was before issue 17, kept only so that bench/restriction_backtest.py can
-score it beside its replacement (tracker.forecast.restriction). Not used by the library; do not edit.
+score it beside its replacement (tracker.analysis.forecast.restriction). Not used by the library; do not edit.
 
 Its original docstring:
 

@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker.backfill import BackfillConfig, backfill  # noqa: E402
-from tracker.crawl import ConnectTo, Guard, make_crawl_client  # noqa: E402
-from tracker.sites import SiteEntry  # noqa: E402
+from tracker.fetch.http import ConnectTo, Guard, make_crawl_client  # noqa: E402
+from tracker.fetch.wayback import cdx_urls, choose_per_period, parse_cdx, raw_capture_url  # noqa: E402
+from tracker.pipeline.backfill import BackfillConfig, backfill  # noqa: E402
+from tracker.rules.sitelist import SiteEntry  # noqa: E402
 from tracker.store import open_store  # noqa: E402
-from tracker.wayback import cdx_urls, choose_per_period, parse_cdx, raw_capture_url  # noqa: E402
 
 SINCE, UNTIL = date(2022, 7, 1), date(2024, 7, 14)
 HOST = "archive.test"
@@ -100,7 +100,15 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=300)
     ap.add_argument("--polite-sites", type=int, default=6)
     args = ap.parse_args()
-    cmd = [sys.executable, "-m", "tracker.demo.archive", "--corpus", str(args.corpus), "--domains", str(args.sites)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tracker.operations.demo.archive",
+        "--corpus",
+        str(args.corpus),
+        "--domains",
+        str(args.sites),
+    ]
     server = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert server.stdout is not None

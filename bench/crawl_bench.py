@@ -34,9 +34,9 @@ def phase(args: argparse.Namespace) -> None:
     web = json.loads(args.web)
     names = [f"s{i}.fake.test" for i in range(args.sites)]
     if args.phase.startswith("ours"):
-        from tracker.crawl import ConnectTo
-        from tracker.crawler import RESOURCES, CrawlConfig, run_crawl
-        from tracker.sites import SiteEntry
+        from tracker.fetch.http import ConnectTo
+        from tracker.pipeline.crawl import RESOURCES, CrawlConfig, run_crawl
+        from tracker.rules.sitelist import SiteEntry
         from tracker.store import open_store
 
         db = Path(tempfile.mkdtemp()) / "bench.db"
@@ -68,7 +68,7 @@ def phase(args: argparse.Namespace) -> None:
 async def _bare(args: argparse.Namespace, web: dict, names: list[str]) -> tuple[int, float]:
     import httpx
 
-    from tracker.crawl import ConnectTo, Guard, make_crawl_client
+    from tracker.fetch.http import ConnectTo, Guard, make_crawl_client
 
     if args.phase == "bare-aiohttp":
         guard = Guard(connect_to=[ConnectTo.parse(f":443:127.0.0.1:{web['https']}")])

@@ -29,13 +29,13 @@ IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"  # Stream
 
 def queries(db: Path) -> dict[str, float]:
     """Each page's main query through tracker, timed cold then warm (best of the two)."""
-    from tracker.agents import load_registry
-    from tracker.forecast import forecast, load_params
-    from tracker.insights import headline
-    from tracker.report import site_history
-    from tracker.signals.preferences import ADOPTION
+    from tracker.analysis.forecast import forecast, load_params
+    from tracker.analysis.headlines import headline
+    from tracker.analysis.latest import site_history
+    from tracker.analysis.trends import restriction_series, signal_series
+    from tracker.rules.agents import load_registry
+    from tracker.rules.signals.preferences import ADOPTION
     from tracker.store import open_store, queries
-    from tracker.trends import restriction_series, signal_series
 
     e, reg = open_store(db), load_registry()
     jobs = {

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tracker.agents import load_registry  # noqa: E402
-from tracker.forecast import ForecastParams, draw, exhaustion, forecast  # noqa: E402
+from tracker.analysis.forecast import ForecastParams, draw, exhaustion, forecast  # noqa: E402
+from tracker.rules.agents import load_registry  # noqa: E402
 from tracker.store import open_store  # noqa: E402
 from tracker.store.writer import Observation, Writer  # noqa: E402
 
@@ -82,7 +82,7 @@ def corpus_db() -> Path | None:
         return None
     db = Path("/tmp/consent-tracker-forecast-bench-corpus.db")
     if not db.exists():
-        from tracker.archive import import_archive
+        from tracker.pipeline.archive_import import import_archive
 
         import_archive(open_store(db), history)
     return db

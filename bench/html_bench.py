@@ -3,7 +3,7 @@
 What the crawler does with every homepage — meta robots and TDMRep meta, RSL links and scripts, the terms-of-service
 link (footer first) — done three ways on the same pages in the same process:
 
-- ours: ``tracker.signals`` (libxml2's HTML5 tokenizer through lxml; the tree is built in C, only the few
+- ours: ``tracker.rules.signals`` (libxml2's HTML5 tokenizer through lxml; the tree is built in C, only the few
   elements the signals need are visited from Python);
 - regex: the regular-expression scan this project used until November 2026 (kept here, verbatim, as the peer:
   it read commented-out and scripted tags as real ones);
@@ -29,9 +29,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker import signals  # noqa: E402
+from tracker.rules import signals  # noqa: E402
 
-# -- the peer: the regular-expression scan this project used before (tracker/signals.py, November 2026) ---------
+# -- the peer: the regular-expression scan this project used before (tracker/rules/signals.py, November 2026) ---------
 _TAG = re.compile(rb"<(meta|link|script)\b([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(rb"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _SCRIPT_RSL = re.compile(

@@ -4,7 +4,7 @@ For every series and every origin with ≥ 12 months behind it: fit on the histo
 and 12 months ahead, compare with what followed. Mean absolute error in points of share, and for the methods with
 a band, how often the 10–90% band held what followed (80% when calibrated). Methods:
 
-- ``combination``       tracker.forecast.restriction (the method of issue 17)
+- ``combination``       tracker.analysis.forecast.restriction (the method of issue 17)
 - ``pre-issue-17``      bench/_legacy_restriction.py, the logistic-or-linear fit it replaced (median path;
                         --legacy-bootstrap refits, 30 by default instead of its 200, to keep the bench under 4
                         minutes on 2 cores; with 200 (6 minutes) its figures move by at most 0.04 points and 1%
@@ -14,7 +14,8 @@ a band, how often the 10–90% band held what followed (80% when calibrated). Me
 - ``auto-ARIMA``        statsmodels ARIMA(p,1,q) with drift, p, q ∈ 0…2, the lowest AICc
 
 Series: the corpus history (../shared/corpus/history, imported into a temporary SQLite copy) — the ``training``
-purpose group and ten agents — and seeded simulated series of every shape in tracker.forecast.restriction.SHAPES.
+purpose group and ten agents — and seeded simulated series of every shape in
+tracker.analysis.forecast.restriction.SHAPES.
 
     uv run python bench/restriction_backtest.py [--per-shape 3] [--seed 2024] [--jobs 2] [--db /tmp/ct/corpus.db]
     uv run python bench/restriction_backtest.py --calibrate   # the CALIBRATION table of restriction.py
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tracker.forecast import restriction as rf  # noqa: E402
+from tracker.analysis.forecast import restriction as rf  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "history"
 AGENTS = (
@@ -70,12 +71,12 @@ Series = tuple[str, str, np.ndarray, np.ndarray]  # name, group ("real" or "sim:
 
 def real_series(db: Path | None) -> list[Series]:
     """The training purpose group and ten agents from the corpus history (empty when the corpus is absent)."""
-    from tracker.agents import load_registry
-    from tracker.archive import import_archive
-    from tracker.forecast.model import decimal_year
+    from tracker.analysis.forecast.model import decimal_year
+    from tracker.analysis.trends import restriction_series
+    from tracker.pipeline.archive_import import import_archive
+    from tracker.rules.agents import load_registry
+    from tracker.rules.vocabulary import GroupBy
     from tracker.store import open_store
-    from tracker.trends import restriction_series
-    from tracker.vocabulary import GroupBy
 
     if db is None and not CORPUS.is_dir():
         return []

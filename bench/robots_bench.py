@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker import robots  # noqa: E402
+from tracker.rules import robots  # noqa: E402
 
 AGENTS = [
     "GPTBot",

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from tracker.agents import load_registry  # noqa: E402
+from tracker.analysis.trends import restriction_series  # noqa: E402
+from tracker.rules.agents import load_registry  # noqa: E402
 from tracker.store import open_store  # noqa: E402
 from tracker.store.writer import Observation, Writer  # noqa: E402
-from tracker.trends import restriction_series  # noqa: E402
 
 START = date(2022, 1, 3)  # a Monday
 GPTBOT_DAY = date(2023, 8, 7)

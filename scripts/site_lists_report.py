@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker import categories  # noqa: E402
-from tracker.sites import parse_site_list  # noqa: E402
+from tracker.analysis import categories  # noqa: E402
+from tracker.pipeline.tracking import add_sites  # noqa: E402
+from tracker.rules.sitelist import parse_site_list  # noqa: E402
 from tracker.store import open_store  # noqa: E402
-from tracker.tracking import add_sites  # noqa: E402
 
 
 def main() -> None:

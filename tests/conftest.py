@@ -17,7 +17,7 @@ CORPUS_REASON = f"the shared test corpus is not at {CORPUS} (set CONSENT_TRACKER
 
 @dataclass(frozen=True)
 class Res:
-    """A resource as the store would hand it over (tracker.signals.preferences.Evidence), for unit tests."""
+    """A resource as the store would hand it over (tracker.rules.signals.preferences.Evidence), for unit tests."""
 
     status: str
     body: bytes | None = None

@@ -24,7 +24,7 @@ from pathlib import Path
 import trustme
 from aiohttp import web
 
-from tracker.demo.loopback import LoopbackServer
+from tracker.operations.demo.loopback import LoopbackServer
 
 
 @dataclass

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import load_corpus_json, needs_corpus
-from tracker.agents import CORE_PANEL, PURPOSES, Agent, AgentRegistry, RegistryError, load_registry, merge_upstream
+from tracker.rules.agents import (
+    CORE_PANEL,
+    PURPOSES,
+    Agent,
+    AgentRegistry,
+    RegistryError,
+    load_registry,
+    merge_upstream,
+)
 
 REG = load_registry()
 

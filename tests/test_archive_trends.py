@@ -13,12 +13,12 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.agents import load_registry
-from tracker.archive import ArchiveError, import_archive, normalise_host
+from tracker.analysis.trends import restriction_series
+from tracker.analysis.weights import load_weights
 from tracker.cli import app
+from tracker.pipeline.archive_import import ArchiveError, import_archive, normalise_host
+from tracker.rules.agents import load_registry
 from tracker.store import Version, open_store
-from tracker.trends import restriction_series
-from tracker.weights import load_weights
 
 OPEN = "User-agent: *\nDisallow: /private/\n"
 NAMED = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"
@@ -325,8 +325,8 @@ def test_site_view_and_unknown_signals(db: tuple[Engine, Path]) -> None:
 def test_signal_series_counts_adoption_over_observed_sites(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
+    from tracker.analysis.trends import signal_series
     from tracker.store.writer import Observation, Writer
-    from tracker.trends import signal_series
 
     engine = open_store(tmp_path / "s.db")
     w = Writer(engine)
@@ -366,7 +366,7 @@ def test_signal_series_counts_adoption_over_observed_sites(tmp_path: Path) -> No
 def test_a_stored_capped_body_is_evaluated_like_the_whole_file(tmp_path: Path) -> None:
     # The store keeps 512,000 bytes of primevideo.com's 516,025-byte file; its cut last line must not become
     # "Disallow: /" in the evaluations that exports and trends read.
-    from tracker.report import latest_records
+    from tracker.analysis.latest import latest_records
 
     src = corpus_path("history", "primevideo.com", "2022-07-28.txt")
     (tmp_path / "arch" / "primevideo.com").mkdir(parents=True)

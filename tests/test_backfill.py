@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker import wayback
-from tracker.agents import load_registry
-from tracker.archive import import_archive
-from tracker.backfill import ArchiveUnavailable, BackfillConfig, backfill
-from tracker.crawl import ConnectTo
-from tracker.demo.archive import Capture, FakeArchive
-from tracker.sites import SiteEntry
+from tracker.analysis.trends import restriction_series
+from tracker.fetch import wayback
+from tracker.fetch.http import ConnectTo
+from tracker.operations.demo.archive import Capture, FakeArchive
+from tracker.pipeline.archive_import import import_archive
+from tracker.pipeline.backfill import ArchiveUnavailable, BackfillConfig, backfill
+from tracker.rules.agents import load_registry
+from tracker.rules.sitelist import SiteEntry
 from tracker.store import open_store
-from tracker.trends import restriction_series
 
 REG = load_registry()
 NEWS = [

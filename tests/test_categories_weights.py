@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker import categories
-from tracker.agents import load_registry
-from tracker.signals import page_signals
-from tracker.sites import parse_site_list
+from tracker.analysis import categories
+from tracker.analysis.trends import restriction_series
+from tracker.analysis.weights import import_weights, stored_weights
+from tracker.pipeline.tracking import add_sites
+from tracker.rules.agents import load_registry
+from tracker.rules.signals import page_signals
+from tracker.rules.sitelist import parse_site_list
 from tracker.store import open_store, queries
 from tracker.store.writer import Observation, Writer
-from tracker.tracking import add_sites
-from tracker.trends import restriction_series
-from tracker.weights import import_weights, stored_weights
 
 REG = load_registry()
 

@@ -16,10 +16,10 @@ from lxml import etree
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from tracker.alerts import ATOM_NS, post_webhook, write_feeds
-from tracker.changes import detect_changes, list_events
 from tracker.cli import app
-from tracker.demo.loopback import LoopbackServer
+from tracker.operations.demo.loopback import LoopbackServer
+from tracker.pipeline.changes import detect_changes, list_events
+from tracker.publishing.feeds import ATOM_NS, post_webhook, write_feeds
 from tracker.store import open_store
 from tracker.store.changelog import list_changes
 from tracker.store.writer import Observation, Writer

@@ -15,8 +15,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.agents import load_registry
-from tracker.claims import (
+from tracker.analysis.claims import (
     COLUMNS,
     Claim,
     ClaimsError,
@@ -27,12 +26,13 @@ from tracker.claims import (
     load_claims,
     parse_claims,
 )
+from tracker.analysis.weights import import_weights
 from tracker.cli import app
-from tracker.sites import parse_site_list
+from tracker.pipeline.tracking import add_sites
+from tracker.rules.agents import load_registry
+from tracker.rules.sitelist import parse_site_list
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
-from tracker.tracking import add_sites
-from tracker.weights import import_weights
 
 REG = load_registry()
 HEADER = ",".join(COLUMNS)
@@ -281,7 +281,7 @@ def test_runout_comes_from_the_forecast_passed_in(small: Engine) -> None:
         ),
     ]
     by_default = compare(small, REG, claims)  # the forecast with its default parameters, per projection
-    from tracker.forecast import draw, exhaustion, load_params
+    from tracker.analysis.forecast import draw, exhaustion, load_params
 
     historical = exhaustion(draw(load_params())).median
     assert by_default[1].ours == pytest.approx(historical, abs=1e-3) and by_default[1].missing is None
@@ -327,7 +327,7 @@ def test_cli_mirrors_the_library(small: Engine, tmp_path: Path) -> None:
 # -- the real corpus history ------------------------------------------------------------------------------------------
 @needs_corpus
 def test_originality_comparison_on_the_corpus(tmp_path: Path) -> None:
-    from tracker.archive import import_archive
+    from tracker.pipeline.archive_import import import_archive
 
     engine = open_store(tmp_path / "corpus.db")  # robots.txt only, weekly 2022-07 → 2024-07, ~808 top-1k sites
     import_archive(engine, corpus_path("history"))

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tracker.crawl import RobotsFetch, check_public, fetch_robots, make_client, robots_url
+from tracker.fetch.http import RobotsFetch, check_public, fetch_robots, make_client, robots_url
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -167,7 +167,7 @@ def test_check_public_rejects(addr: str) -> None:
 
 
 def test_user_agent_identifies_with_contact(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker import settings
+    from tracker.config import settings
 
     seen: list[str] = []
 

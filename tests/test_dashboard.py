@@ -17,9 +17,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import CHROMIUM, needs_chromium
-from tracker.agents import load_registry
-from tracker.changes import detect_changes
-from tracker.insights import headline
+from tracker.analysis.headlines import headline
+from tracker.pipeline.changes import detect_changes
+from tracker.rules.agents import load_registry
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 
@@ -50,7 +50,7 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _run(page: str, db: Path, **state: object) -> AppTest:
     os.environ["CONSENT_TRACKER_DB"] = str(db)
-    at = AppTest.from_file(str(ROOT / "dashboards" / "views" / f"{page}.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "tracker" / "dashboard" / "views" / f"{page}.py"), default_timeout=120)
     for k, v in state.items():
         at.session_state[k] = v
     at.run()
@@ -88,8 +88,8 @@ def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypat
     """One answer everywhere: the pages' run-outs and gap are the `forecast` command's, months and intervals."""
     from typer.testing import CliRunner
 
+    from tracker.analysis.forecast.model import runout_text
     from tracker.cli import app
-    from tracker.forecast.model import runout_text
 
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     cli = CliRunner().invoke(app, ["forecast", "--format", "json", "--db", str(populated)])
@@ -152,7 +152,7 @@ def test_sites_page_opens_the_diff_a_link_names(populated: Path, monkeypatch: py
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     ev = next(c for c in list_changes(open_store(populated)) if c.agent == "GPTBot")
     os.environ["CONSENT_TRACKER_DB"] = str(populated)
-    at = AppTest.from_file(str(ROOT / "dashboards" / "views" / "sites.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "tracker" / "dashboard" / "views" / "sites.py"), default_timeout=120)
     # Swapped on purpose: the page's defaults are the last two versions in order, so only the link can do this.
     at.query_params.update({"site": "news.example", "from": str(ev.version_id), "to": str(ev.previous_version_id)})
     at.run()
@@ -173,7 +173,7 @@ def test_every_page_says_when_the_data_is_simulated(populated: Path, tmp_path: P
     shutil.copy(populated, db)
     catalog.set_meta(open_store(db), catalog.SIMULATED, "true")
     os.environ["CONSENT_TRACKER_DB"] = str(db)
-    at = AppTest.from_file(str(ROOT / "dashboards" / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "tracker" / "dashboard" / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
     assert any("SIMULATED DATA" in w.value for w in at.warning)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer.main
 
-from tracker import settings
 from tracker.cli import app
+from tracker.config import settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

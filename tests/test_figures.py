@@ -11,18 +11,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tracker.agents import load_registry
+from tracker.analysis.forecast import forecast, load_params, measured_restriction
+from tracker.analysis.forecast.model import runout_text
+from tracker.analysis.forecast.params import ParamsError
+from tracker.analysis.forecast.stock import year_month
+from tracker.analysis.headlines import headline
+from tracker.analysis.trends import define, restriction_series
 from tracker.cli import app
-from tracker.forecast import forecast, load_params, measured_restriction
-from tracker.forecast.model import runout_text
-from tracker.forecast.params import ParamsError
-from tracker.forecast.stock import year_month
-from tracker.insights import headline
+from tracker.publishing.report import write_report
+from tracker.rules.agents import load_registry
+from tracker.rules.vocabulary import GroupBy, Rule
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
-from tracker.trend_report import write_report
-from tracker.trends import define, restriction_series
-from tracker.vocabulary import GroupBy, Rule
 
 REG = load_registry()
 TRAINING = [a.token for a in REG.for_use("training")]

@@ -14,12 +14,20 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.agents import load_registry
-from tracker.archive import import_archive
+from tracker.analysis.forecast import (
+    ForecastParams,
+    backtest,
+    draw,
+    exhaustion,
+    forecast,
+    load_params,
+    measured_restriction,
+)
+from tracker.analysis.forecast.params import Interval, ParamsError
+from tracker.analysis.forecast.stock import quantiles
 from tracker.cli import app
-from tracker.forecast import ForecastParams, backtest, draw, exhaustion, forecast, load_params, measured_restriction
-from tracker.forecast.params import Interval, ParamsError
-from tracker.forecast.stock import quantiles
+from tracker.pipeline.archive_import import import_archive
+from tracker.rules.agents import load_registry
 from tracker.store import open_store
 
 REG = load_registry()
@@ -181,7 +189,7 @@ def _empty_db(tmp_path: Path) -> Path:
 
 @needs_corpus
 def test_restriction_of_one_agent_or_company_is_the_trend_figure(history: object) -> None:
-    from tracker.trends import restriction_series
+    from tracker.analysis.trends import restriction_series
 
     gpt = measured_restriction(
         history,

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tracker.analysis.forecast import load_params
+from tracker.analysis.forecast.params import MAX_DRAWS, ParamsError
 from tracker.cli import app
 from tracker.cli.common import visible, visible_data
-from tracker.forecast import load_params
-from tracker.forecast.params import MAX_DRAWS, ParamsError
 
 EVIL = b"User-agent: *\nDisallow: /\x1b]0;pwned\x07\x1b[31mred\n# \x1b[2J\nContent-Signal: ai-train=no\x1b[0m\x9b\xe2\x80\xae\n"
 
@@ -53,7 +53,7 @@ def test_a_params_file_that_is_not_text_is_one_line(tmp_path: Path) -> None:
 def test_changes_diff_with_escape_sequences_does_not_reach_the_terminal(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from tracker.changes import detect_changes
+    from tracker.pipeline.changes import detect_changes
     from tracker.store import open_store
     from tracker.store.writer import Observation, Writer
 

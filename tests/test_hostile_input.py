@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tracker.analysis.weights import load_weights
 from tracker.cli import app
 from tracker.errors import TrackerError
-from tracker.weights import load_weights
 
 runner = CliRunner()
 
@@ -69,7 +69,7 @@ _ROBOTS = "User-agent: GPTBot\nDisallow: /\n"
 
 @pytest.mark.parametrize("name", ["9999-12-31.txt", "1800-01-01.txt", "1993-12-31.txt"])
 def test_archive_refuses_dates_outside_the_webs_history(tmp_path: Path, name: str) -> None:
-    from tracker.archive import import_archive
+    from tracker.pipeline.archive_import import import_archive
     from tracker.store import open_store
 
     arch = tmp_path / "arch"
@@ -97,7 +97,7 @@ def test_import_archive_refuses_until_far_in_the_future(tmp_path: Path) -> None:
 
 
 def test_import_archive_skips_links_out_of_the_archive(tmp_path: Path) -> None:
-    from tracker.archive import import_archive
+    from tracker.pipeline.archive_import import import_archive
     from tracker.store import open_store, queries
 
     outside = tmp_path / "outside"

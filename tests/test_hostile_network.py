@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.fakeweb import FakeWeb, Host
-from tracker.crawl import (
+from tracker.fetch.http import (
     ConnectTo,
     Guard,
     LocalResourceError,
@@ -31,7 +31,7 @@ from tracker.crawl import (
     make_client,
     make_crawl_client,
 )
-from tracker.robots import ROBOTS_MAX_BYTES
+from tracker.rules.robots import ROBOTS_MAX_BYTES
 
 ZEROS = 50_000_000
 
@@ -205,8 +205,8 @@ def test_local_failure_is_raised_not_recorded() -> None:
 
 def test_unrecorded_sites_leave_the_run_unfinished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A site our own failure left out is counted, not recorded, and the run ends `interrupted` for a resume."""
-    from tracker.crawler import CrawlConfig, run_crawl
-    from tracker.sites import SiteEntry
+    from tracker.pipeline.crawl import CrawlConfig, run_crawl
+    from tracker.rules.sitelist import SiteEntry
     from tracker.store import open_store
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -21,10 +21,10 @@ from sqlalchemy import Engine, text
 from tests.conftest import BACKENDS, new_store_url
 from tests.fakeweb import FakeWeb, Host
 from tests.test_changes import AGENTS, OPEN, Receiver, robots, sid
-from tracker.alerts import ATOM_NS, post_webhook, write_feeds, xml_text
-from tracker.changes import detect_changes, list_events
-from tracker.schedule import ScheduleOptions, run_job
-from tracker.settings import resolve_all
+from tracker.config.settings import resolve_all
+from tracker.operations.schedule import ScheduleOptions, run_job
+from tracker.pipeline.changes import detect_changes, list_events
+from tracker.publishing.feeds import ATOM_NS, post_webhook, write_feeds, xml_text
 from tracker.store import open_store
 from tracker.store.lock import StoreBusy, hold_store
 from tracker.store.writer import Writer
@@ -313,7 +313,7 @@ def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
 
 
 def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) -> None:
-    from tracker.schedule import Scheduler
+    from tracker.operations.schedule import Scheduler
     from tracker.store.changelog import pending_notifications
 
     db, e, web, hook, connect_to, ca_bundle = _tracked_site_with_pending_events(tmp_path)

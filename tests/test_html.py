@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker import signals as sig
+from tracker.rules import signals as sig
 
 NOAI = '<meta name="robots" content="noai">'
 

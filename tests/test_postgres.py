@@ -55,7 +55,8 @@ def test_every_read_command_agrees_across_backends(tmp_path: Path, monkeypatch: 
     for db in (lite, pg):
         monkeypatch.setenv("CONSENT_TRACKER_DB", db)
         at = AppTest.from_file(
-            str(Path(__file__).resolve().parents[1] / "dashboards" / "views" / "overview.py"), default_timeout=120
+            str(Path(__file__).resolve().parents[1] / "tracker" / "dashboard" / "views" / "overview.py"),
+            default_timeout=120,
         )
         at.run()
         assert not at.exception, at.exception
@@ -71,7 +72,7 @@ def test_db_migrate_and_copy_both_ways(tmp_path: Path) -> None:
 
     w.record("a.test", [robots(0, OPEN), robots(10, BLOCK_GPT), robots(20, None, "unreachable"), homepage(0, True)])
     w.record("b.test", [robots(0, BLOCK_GPT, source="wayback")])
-    from tracker.changes import detect_changes
+    from tracker.pipeline.changes import detect_changes
 
     detect_changes(e, [w.site_id("a.test"), w.site_id("b.test")], ["GPTBot"])
     pg = new_store_url("postgresql", tmp_path)

@@ -1,4 +1,4 @@
-"""The one training opt-out rule (tracker.signals.preferences), and that every face reads only it."""
+"""The one training opt-out rule (tracker.rules.signals.preferences), and that every face reads only it."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import Res
-from tracker import signals as sig
-from tracker.agents import load_registry
-from tracker.signals.preferences import ADOPTION, adopts
-from tracker.vocabulary import SIGNAL_NAMES
+from tracker.rules import signals as sig
+from tracker.rules.agents import load_registry
+from tracker.rules.signals.preferences import ADOPTION, adopts
+from tracker.rules.vocabulary import SIGNAL_NAMES
 
 
 def home(*metas: str, headers: dict[str, str] | None = None) -> Res:
@@ -121,8 +121,8 @@ def _db_with_noml_page(tmp_path: Path) -> Any:
 
 
 def test_export_site_and_trends_agree_on_noml(tmp_path: Path) -> None:
-    from tracker.report import latest_records, site_history
-    from tracker.trends import signal_series
+    from tracker.analysis.latest import latest_records, site_history
+    from tracker.analysis.trends import signal_series
 
     engine = _db_with_noml_page(tmp_path)
     reg = load_registry()
@@ -136,9 +136,9 @@ def test_export_site_and_trends_agree_on_noml(tmp_path: Path) -> None:
 
 
 def test_adoption_is_computed_once_per_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.analysis.trends import signal_series
     from tracker.store import open_store, queries
     from tracker.store.writer import Observation, Writer
-    from tracker.trends import signal_series
 
     engine = open_store(tmp_path / "a.db")
     at = datetime(2025, 1, 1, tzinfo=UTC)

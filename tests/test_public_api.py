@@ -11,14 +11,18 @@ import pytest
 
 import tracker
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(tracker.__path__, "tracker.") if ".migrations" not in m.name)
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(tracker.__path__, "tracker.")
+    if ".migrations" not in m.name and ".dashboard" not in m.name
+)
 
 
 def test_the_package_has_its_modules() -> None:
     for name in (
-        "tracker.vocabulary",
+        "tracker.rules.vocabulary",
         "tracker.errors",
-        "tracker.signals.preferences",
+        "tracker.rules.signals.preferences",
         "tracker.store.queries",
         "tracker.store.runs",
         "tracker.cli",
@@ -42,7 +46,7 @@ def test_all_is_declared_and_complete(name: str) -> None:
 
 
 def test_facades_keep_the_names_callers_import() -> None:
-    from tracker import robots, signals
+    from tracker.rules import robots, signals
 
     for n in ("parse_robots", "RobotsRules", "Stance", "Verdict", "escape_path", "path_of", "PARSER_VERSION"):
         assert n in robots.__all__
@@ -72,11 +76,11 @@ def test_errors_form_one_tree() -> None:
 
     for n in errors.__all__:
         assert issubclass(getattr(errors, n), errors.TrackerError)
-    from tracker.agents import RegistryError
-    from tracker.archive import ArchiveError
-    from tracker.settings import SettingError
+    from tracker.analysis.trends import TrendError
+    from tracker.config.settings import SettingError
+    from tracker.pipeline.archive_import import ArchiveError
+    from tracker.rules.agents import RegistryError
     from tracker.store import StoreError
-    from tracker.trends import TrendError
 
     assert all(
         issubclass(e, errors.TrackerError) for e in (RegistryError, ArchiveError, SettingError, StoreError, TrendError)

@@ -9,8 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tracker.errors import TrendError
-from tracker.forecast.restriction import (
+from tracker.analysis.forecast.restriction import (
     CALIBRATION,
     LEVELS,
     SHAPES,
@@ -20,6 +19,7 @@ from tracker.forecast.restriction import (
     forecast_restriction,
     simulate,
 )
+from tracker.errors import TrendError
 
 GRID = 2024.0 + np.arange(193) / 12  # monthly, 2024 → 2040, as the forecast's Monte Carlo uses
 

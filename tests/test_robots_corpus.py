@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.agents import CORE_PANEL
-from tracker.robots import PROBE_PATHS, parse_robots
+from tracker.rules.agents import CORE_PANEL
+from tracker.rules.robots import PROBE_PATHS, parse_robots
 
 REAL_DIRS = ["real_robots", "history", "history_lowercased"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CORPUS_REASON, load_corpus_json, needs_corpus
-from tracker.robots import is_valid_token, parse_robots
+from tracker.rules.robots import is_valid_token, parse_robots
 
 
 def _cases(name: str) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import load_corpus_json, needs_corpus
-from tracker.robots import escape_path, extract_token, parse_robots, path_of
+from tracker.rules.robots import escape_path, extract_token, parse_robots, path_of
 
 # (id, robots.txt, agent, url, allowed, named)
 VERDICTS = [

@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from tests.fakeweb import FakeWeb, Host
 from tests.test_changes import Receiver
 from tracker.errors import SettingError
-from tracker.schedule import _top_up_since, parse_trigger
+from tracker.operations.schedule import _top_up_since, parse_trigger
 
 N = 40
 
@@ -56,7 +56,7 @@ def test_bad_trigger_specs_say_what_is_accepted(spec: str) -> None:
     ],
 )
 def test_schedules_that_never_run_are_refused_naming_the_setting(spec: str, said: str) -> None:
-    from tracker.settings import get
+    from tracker.config.settings import get
 
     with pytest.raises(SettingError, match=said) as e:
         get("schedule-robots", environ={"CONSENT_TRACKER_SCHEDULE_ROBOTS": spec})

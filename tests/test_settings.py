@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker import settings
+from tracker.config import settings
 
 
 def test_defaults() -> None:

@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import Res
-from tracker import signals as sig
-from tracker.changes import detect_changes
 from tracker.cli import app
-from tracker.signals.preferences import ADOPTION
+from tracker.pipeline.changes import detect_changes
+from tracker.rules import signals as sig
+from tracker.rules.signals.preferences import ADOPTION
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import corpus_path, needs_corpus
 from tests.test_preferences import Res
-from tracker import signals as sig
-from tracker.robots import parse_robots
+from tracker.rules import signals as sig
+from tracker.rules.robots import parse_robots
 
 
 # -- meta robots / X-Robots-Tag -----------------------------------------------------------------------------

@@ -13,11 +13,11 @@ import httpx
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.agents import CORE_PANEL, Agent, AgentRegistry, load_registry
-from tracker.archive import import_archive
-from tracker.changes import CHANGE_AGENTS, EVENTS_VERSION, run_changes
+from tracker.analysis.latest import site_agents, site_history, version_summary
 from tracker.cli import app
-from tracker.report import site_agents, site_history, version_summary
+from tracker.pipeline.archive_import import import_archive
+from tracker.pipeline.changes import CHANGE_AGENTS, EVENTS_VERSION, run_changes
+from tracker.rules.agents import CORE_PANEL, Agent, AgentRegistry, load_registry
 from tracker.store import catalog, open_store, queries
 from tracker.store.changelog import list_changes, sync_changes
 
@@ -89,9 +89,9 @@ def test_site_command_prints_the_changes_and_todays_stances(tmp_path: Path) -> N
 def test_a_crawl_with_its_own_agents_file_makes_the_same_events(tmp_path: Path) -> None:
     # The crawl reads homepages for its --agents-file's tokens, but its change events follow CHANGE_AGENTS, as an
     # archive import's do: the same robots.txt history gives the same events whatever wrote it.
-    from tracker.crawl import make_client
-    from tracker.crawler import CrawlConfig, run_crawl
-    from tracker.sites import SiteEntry
+    from tracker.fetch.http import make_client
+    from tracker.pipeline.crawl import CrawlConfig, run_crawl
+    from tracker.rules.sitelist import SiteEntry
 
     bodies = [
         b"User-agent: *\nAllow: /\n",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.sites import normalise_domain, parse_site_list
+from tracker.rules.sitelist import normalise_domain, parse_site_list
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from tests.conftest import BACKENDS, new_store_url
-from tracker import evaluate
+from tracker.pipeline import evaluation as evaluate
 from tracker.store import Body, Evaluation, RuleSet, Site, Version, open_store
 from tracker.store.engine import SCHEMA_REVISION, head_revision
 from tracker.store.writer import Observation, Writer

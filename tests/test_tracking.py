@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
 from tracker.cli import app
-from tracker.sites import parse_site_list
+from tracker.pipeline.tracking import add_sites, download_tranco, tracked_entries
+from tracker.rules.sitelist import parse_site_list
 from tracker.store import open_store
-from tracker.tracking import add_sites, download_tranco, tracked_entries
 
 runner = CliRunner()
 

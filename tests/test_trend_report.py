@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import needs_chromium
-from tracker.agents import load_registry
 from tracker.cli import app
+from tracker.publishing.report import ReportError, write_report
+from tracker.rules.agents import load_registry
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
-from tracker.trend_report import ReportError, write_report
 
 REG = load_registry()
 
@@ -76,7 +76,7 @@ def test_html_report_embeds_its_charts_and_escapes_text(db: Path, tmp_path: Path
 
 
 def test_csv_cells_are_formula_safe(tmp_path: Path) -> None:
-    from tracker.trend_report import _write_csv
+    from tracker.publishing.report import _write_csv
 
     _write_csv(tmp_path / "x.csv", [{"agent": '=HYPERLINK("http://evil")', "share": 0.5}])
     assert (tmp_path / "x.csv").read_text().splitlines()[1].startswith("\"'=HYPERLINK")

@@ -15,12 +15,12 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from tests.conftest import Res
-from tracker import signals as sig
-from tracker.archive import import_archive
 from tracker.cli import app
+from tracker.pipeline.archive_import import import_archive
+from tracker.rules import signals as sig
+from tracker.rules.vocabulary import SIGNAL_NAMES
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
-from tracker.vocabulary import SIGNAL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 OPEN = b"User-agent: *\nAllow: /\n"
@@ -137,7 +137,7 @@ def test_trends_signal_says_never_observed(archive_db: Path) -> None:
 def test_signals_page_says_never_observed_and_draws_no_line(archive_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(archive_db))
     os.environ["CONSENT_TRACKER_DB"] = str(archive_db)
-    at = AppTest.from_file(str(ROOT / "dashboards" / "views" / "signals.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "tracker" / "dashboard" / "views" / "signals.py"), default_timeout=120)
     at.session_state["signals"] = ["noai", "tdmrep"]
     at.run()
     assert not at.exception, at.exception
@@ -152,8 +152,8 @@ def test_signals_page_says_never_observed_and_draws_no_line(archive_db: Path, mo
 
 
 def test_a_crawled_homepage_makes_no_a_real_no(tmp_path: Path) -> None:
-    from tracker.agents import load_registry
-    from tracker.report import latest_records
+    from tracker.analysis.latest import latest_records
+    from tracker.rules.agents import load_registry
 
     engine = open_store(tmp_path / "c.db")
     at = datetime(2025, 1, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tracker.demo.world import FAULTS, build_world
+from tracker.operations.demo.world import FAULTS, build_world
 
 
 def _free_port() -> int:

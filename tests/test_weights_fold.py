@@ -12,12 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
+from tracker.analysis.weights import fold_hosts, import_weights, load_weights, site_weight, stored_weights
 from tracker.cli import app
-from tracker.sites import parse_site_list, read_site_list
+from tracker.pipeline.tracking import add_sites
+from tracker.rules.sitelist import parse_site_list, read_site_list
 from tracker.store import open_store, queries
 from tracker.store.writer import Observation, Writer
-from tracker.tracking import add_sites
-from tracker.weights import fold_hosts, import_weights, load_weights, site_weight, stored_weights
 
 runner = CliRunner()
 

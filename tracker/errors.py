@@ -1,16 +1,16 @@
 """One exception tree for the library. The CLI's ``main()`` turns any of them into a one-line message, once.
 
-    TrackerError                  anything the user can fix: a bad file, a bad value, a missing database
-    ├── SettingError              a setting's value (option or environment) cannot be used      (tracker.settings)
-    ├── RegistryError             the agent registry or an upstream list is missing or malformed (tracker.agents)
-    ├── SiteListError             a site list cannot be read                                      (tracker.sites)
-    ├── DownloadError             a file the user asked for could not be downloaded              (tracker.crawl)
-    ├── StoreError                the database cannot be opened, created or upgraded             (tracker.store)
-    ├── ParamsError               a forecast parameter file or override cannot be used         (tracker.forecast)
-    ├── ArchiveError              an archive cannot be imported at all                           (tracker.archive)
-    └── TrendError                a series cannot be computed as asked                           (tracker.trends)
+    TrackerError          anything the user can fix: a bad file, a bad value, a missing database
+    ├── SettingError      a setting's value (option or environment) cannot be used (config.settings)
+    ├── RegistryError     the agent registry or an upstream list is missing or malformed (rules.agents)
+    ├── SiteListError     a site list cannot be read (rules.sitelist)
+    ├── DownloadError     a file the user asked for could not be downloaded (fetch.http)
+    ├── StoreError        the database cannot be opened, created or upgraded (store)
+    ├── ParamsError       a forecast parameter file or override cannot be used (analysis.forecast)
+    ├── ArchiveError      an archive cannot be imported at all (pipeline.archive_import)
+    └── TrendError        a series cannot be computed as asked (analysis.trends)
 
-Network and HTTP trouble is never raised: every fetch outcome is a recorded status (tracker.vocabulary).
+Network and HTTP trouble is never raised: every fetch outcome is a recorded status (tracker.rules.vocabulary).
 Each error derives from ValueError too, so callers that caught ValueError keep working.
 """
 

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import __version__, settings
+from tracker import __version__
 from tracker.cli.agents import agents_list, agents_sync
 from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.categorizing import categories_assign, categories_import, categories_report
@@ -32,8 +32,9 @@ from tracker.cli.robots import robots_cmd
 from tracker.cli.starting import up_cmd
 from tracker.cli.tracked import sites_add, sites_list, sites_remove
 from tracker.cli.watching import changes_cmd, schedule_cmd
+from tracker.config import settings
 from tracker.errors import TrackerError
-from tracker.vocabulary import OutputFormat
+from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["app", "main"]
 

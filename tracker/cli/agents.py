@@ -12,12 +12,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import settings
-from tracker.agents import UPSTREAM_URL, default_registry_path, merge_upstream
+from tracker.analysis.latest import csv_safe
 from tracker.cli.common import AgentsFileOpt, FormatOpt, out, registry
-from tracker.crawl import download
-from tracker.report import csv_safe
-from tracker.vocabulary import OutputFormat, Purpose
+from tracker.config import settings
+from tracker.fetch.http import download
+from tracker.rules.agents import UPSTREAM_URL, default_registry_path, merge_upstream
+from tracker.rules.vocabulary import OutputFormat, Purpose
 
 __all__ = ["agents_list", "agents_sync"]
 

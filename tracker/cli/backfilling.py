@@ -10,7 +10,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import (
     AllowPrivateOpt,
     CaBundleOpt,
@@ -26,8 +25,9 @@ from tracker.cli.common import (
     sites_to_use,
     warn,
 )
-from tracker.crawl import ConnectTo
-from tracker.vocabulary import Freq
+from tracker.config import settings
+from tracker.fetch.http import ConnectTo
+from tracker.rules.vocabulary import Freq
 
 __all__ = ["WAYBACK_START", "backfill_cmd", "month_or_day"]
 
@@ -71,7 +71,7 @@ def backfill_cmd(
     db: DbOpt = None,
 ) -> None:
     """Backfill robots.txt history from the Wayback Machine: one capture per period, as versions (resumable)."""
-    from tracker.backfill import BackfillConfig, BackfillProgress, backfill
+    from tracker.pipeline.backfill import BackfillConfig, BackfillProgress, backfill
 
     since_d = month_or_day(since, "--since")
     if since_d is not None and since_d < WAYBACK_START:

@@ -21,7 +21,7 @@ def categories_import(
     db: DbOpt = None,
 ) -> None:
     """Import category labels (yours, or the reference study's annotations), then re-assign categories."""
-    from tracker.categories import import_labels
+    from tracker.analysis.categories import import_labels
 
     report = import_labels(open_db(db), file, annotations=annotations)
     for p in report.problems[:20]:
@@ -41,7 +41,7 @@ def categories_assign(
     db: DbOpt = None,
 ) -> None:
     """Recompute every site's category from its labels (user > curated > annotation > homepage > tld)."""
-    from tracker.categories import assign
+    from tracker.analysis.categories import assign
 
     counts = assign(open_db(db, create=False), homepages=not no_homepages)
     out.print(Text(", ".join(f"{k} {v}" for k, v in counts.most_common()) or "no sites"))
@@ -52,8 +52,8 @@ def categories_report(
     db: DbOpt = None,
 ) -> None:
     """How our own rules agree with the reference annotations, and how many sites each source labels."""
-    from tracker.categories import agreement, coverage
-    from tracker.tracking import tracked_entries
+    from tracker.analysis.categories import agreement, coverage
+    from tracker.pipeline.tracking import tracked_entries
 
     engine = open_db(db, create=False)
     a = agreement(engine)

@@ -1,4 +1,5 @@
-"""``consent-tracker claims``: published figures beside ours under the same definition (tracker.claims.compare)."""
+"""``consent-tracker claims``: published figures beside ours under the same definition
+(tracker.analysis.claims.compare)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, print_csv, registry
-from tracker.vocabulary import OutputFormat
+from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["claims_cmd"]
 
@@ -26,7 +27,7 @@ def claims_cmd(
 ) -> None:
     """Published figures (Originality.ai, Consent in Crisis, Reuters Institute, Cloudflare Radar, Epoch AI) beside
     ours under the same definition and sample, or what is missing to compute ours."""
-    from tracker.claims import compare, load_claims
+    from tracker.analysis.claims import compare, load_claims
 
     engine = open_db(db, create=False)
     comparisons = compare(engine, registry(agents_file), load_claims(claims) if claims is not None else None)

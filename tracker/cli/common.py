@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy import Engine
 
-from tracker import settings
-from tracker.agents import AgentRegistry, load_registry
-from tracker.report import csv_safe
-from tracker.sites import SiteEntry, read_site_list
-from tracker.vocabulary import OutputFormat
+from tracker.analysis.latest import csv_safe
+from tracker.config import settings
+from tracker.rules.agents import AgentRegistry, load_registry
+from tracker.rules.sitelist import SiteEntry, read_site_list
+from tracker.rules.vocabulary import OutputFormat
 
 __all__ = [
     "AgentsFileOpt",
@@ -158,7 +158,7 @@ def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: dict[str, Any]
 
 def sites_to_use(engine: object, sites: Path | None, lists: list[str] | None, top: int | None) -> list[SiteEntry]:
     """The sites of a file, or of tracked lists, or every tracked site."""
-    from tracker.tracking import tracked_entries
+    from tracker.pipeline.tracking import tracked_entries
 
     if sites is not None:
         entries, parsed = read_site_list(sites, top=top)

@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import (
     AgentsFileOpt,
     AllowPrivateOpt,
@@ -28,9 +27,10 @@ from tracker.cli.common import (
     out,
     sites_to_use,
 )
-from tracker.crawl import ConnectTo
-from tracker.crawler import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
-from tracker.vocabulary import RESOURCE_KINDS, OutputFormat
+from tracker.config import settings
+from tracker.fetch.http import ConnectTo
+from tracker.pipeline.crawl import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
+from tracker.rules.vocabulary import RESOURCE_KINDS, OutputFormat
 
 __all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
 
@@ -78,7 +78,7 @@ def crawl_cmd(
     if ctx.invoked_subcommand is not None:
         return
     if distributed:
-        from tracker.distributed import conninfo
+        from tracker.operations.workers import conninfo
 
         conninfo(str(settings.get("db", db)))  # before anything is created: PostgreSQL only
     engine = open_db(db)
@@ -172,7 +172,7 @@ def _distribute(
     wait: bool,
     batch: int,
 ) -> None:
-    from tracker.distributed import defer_crawl, wait_for_run
+    from tracker.operations.workers import defer_crawl, wait_for_run
 
     d = defer_crawl(engine, db_url, entries, config, source=source, resume=resume, batch=batch)
     out.print(
@@ -256,7 +256,7 @@ def worker_cmd(
 ) -> None:
     """Run distributed crawl jobs (from `crawl --distributed` or a distributed scheduler) until Ctrl-C; needs only
     the database (PostgreSQL)."""
-    from tracker.distributed import run_worker
+    from tracker.operations.workers import run_worker
 
     db_url = str(settings.get("db", db))
     out.print(Text(f"worker on {db_url.split('@')[-1]}: {concurrency} jobs at once; Ctrl-C stops it"))

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import DbOpt, err, out
+from tracker.config import settings
 
 __all__ = ["db_copy", "db_migrate"]
 

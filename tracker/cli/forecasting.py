@@ -10,10 +10,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import AgentsFileOpt, DbOpt, open_db, out, registry
+from tracker.config import settings
 from tracker.errors import StoreError
-from tracker.vocabulary import OutputFormat
+from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["forecast_cmd"]
 
@@ -36,7 +36,7 @@ def forecast_cmd(
 ) -> None:
     """Forecast when the stock of public human text runs out — as Epoch AI does, and adjusted by the restriction we
     measure — and how many synthetic tokens would fill the gap."""
-    from tracker.forecast import forecast, load_params
+    from tracker.analysis.forecast import forecast, load_params
 
     overrides = list(set_ or [])
     if projection is not None:
@@ -76,7 +76,7 @@ def _share_interval(i: dict[str, float]) -> str:
 
 
 def _print(r: dict[str, Any]) -> None:
-    from tracker.forecast.model import RUNOUT_SCENARIOS, runout_text
+    from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, runout_text
 
     horizon = r["params"]["end"]
     s = r["stock_tokens"]
@@ -156,6 +156,6 @@ def _print(r: dict[str, Any]) -> None:
 
 def _backtest_lines(bt: dict[str, Any] | None) -> list[str]:
     """The restriction forecast's rolling-origin backtest on this series, one line per horizon."""
-    from tracker.forecast.restriction import backtest_summary
+    from tracker.analysis.forecast.restriction import backtest_summary
 
     return backtest_summary(bt) if bt else []

@@ -26,7 +26,7 @@ from tracker.cli.common import (
     registry,
     warn,
 )
-from tracker.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
+from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
 
 __all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "weights_import"]
 
@@ -53,7 +53,7 @@ def import_archive_cmd(
     ] = None,
 ) -> None:
     """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
-    from tracker.archive import import_archive
+    from tracker.pipeline.archive_import import import_archive
 
     engine = open_db(db)
     until_d = parse_day(until, "--until")
@@ -119,8 +119,8 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
-    from tracker.trends import DEFINITIONS, define, restriction_series, signal_coverage, signal_series
-    from tracker.weights import Weights, load_weights, stored_weights, weight_label
+    from tracker.analysis.trends import DEFINITIONS, define, restriction_series, signal_coverage, signal_series
+    from tracker.analysis.weights import Weights, load_weights, stored_weights, weight_label
 
     since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
     if max_age < 0:
@@ -189,7 +189,7 @@ _TREND_COLUMNS: list[tuple[str, Callable[[Any], str]]] = [
 def _print_trend_table(rows: list[Any]) -> None:
     """The series as a table: every column where the terminal is wide, the seven main ones where it is not
     (``--format csv`` or ``json`` always has them all)."""
-    from tracker.trends import DEFINITIONS
+    from tracker.analysis.trends import DEFINITIONS
 
     columns = _TREND_COLUMNS if out.width >= 120 else _TREND_COLUMNS[:7]
     table = Table(caption=DEFINITIONS, caption_justify="left")
@@ -253,7 +253,7 @@ def export_latest(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """One record per site: its current robots.txt status and every registry agent's verdict and stance."""
-    from tracker.report import write_latest
+    from tracker.analysis.latest import write_latest
 
     reg = registry(agents_file)
     engine = open_db(db, create=False)
@@ -281,7 +281,7 @@ def site_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Everything known about one site now (each agent's stance, the signals), and what each version changed."""
-    from tracker.report import adoption_summary, site_agents, site_history, version_summary
+    from tracker.analysis.latest import adoption_summary, site_agents, site_history, version_summary
 
     reg = registry(agents_file)
     engine = open_db(db, create=False)
@@ -347,7 +347,7 @@ def weights_import(
 ) -> None:
     """Store token counts per site (every host of the file folded into its site), and a documented fallback for the
     sites without one; say where the hosts went and how much weight was measured."""
-    from tracker.weights import import_weights
+    from tracker.analysis.weights import import_weights
 
     if fmt is OutputFormat.csv:
         fail("weights import prints a table or JSON")

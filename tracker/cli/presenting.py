@@ -10,13 +10,13 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, parse_day, registry
-from tracker.trend_report import ReportFormat
+from tracker.config import settings
+from tracker.publishing.report import ReportFormat
 
 __all__ = ["APP", "dashboard_cmd", "dashboard_process", "report_cmd"]
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 
 
 def dashboard_process(db: str, *, host: str, port: int) -> tuple[list[str], dict[str, str]]:
@@ -68,7 +68,7 @@ def report_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
-    from tracker.trend_report import write_report
+    from tracker.publishing.report import write_report
 
     files = write_report(
         open_db(db, create=False),

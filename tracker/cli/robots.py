@@ -14,12 +14,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import settings
-from tracker.agents import CORE_PANEL, AgentRegistry
+from tracker.analysis.latest import csv_safe, robots_report
 from tracker.cli.common import AgentsFileOpt, AllowPrivateOpt, CaBundleOpt, FormatOpt, fail, out, registry, visible_data
-from tracker.crawl import RobotsFetch, fetch_from_body, fetch_robots, make_client
-from tracker.report import csv_safe, robots_report
-from tracker.vocabulary import OutputFormat
+from tracker.config import settings
+from tracker.fetch.http import RobotsFetch, fetch_from_body, fetch_robots, make_client
+from tracker.rules.agents import CORE_PANEL, AgentRegistry
+from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["robots_cmd"]
 

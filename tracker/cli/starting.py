@@ -1,6 +1,7 @@
 """``consent-tracker up``: the main job — sites, history, a first crawl, then the scheduler and the dashboard.
 
-``up --demo`` runs the same pipeline against the simulated web and archive of :mod:`tracker.demo` on loopback,
+``up --demo`` runs the same pipeline against the simulated web and archive of :mod:`tracker.operations.demo` on
+loopback,
 into a database of its own (``data/demo.db`` unless ``--db`` or ``CONSENT_TRACKER_DB`` names one) that is marked
 simulated, so every page, feed and report built from it says so.
 """
@@ -19,11 +20,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import DbOpt, err, fail, open_db, out
 from tracker.cli.presenting import dashboard_process
 from tracker.cli.watching import schedule_options
-from tracker.crawl import ConnectTo
+from tracker.config import settings
+from tracker.fetch.http import ConnectTo
 
 __all__ = ["DEMO_DB", "up_cmd"]
 
@@ -63,16 +64,16 @@ def up_cmd(
 ) -> None:
     """The main job: track the Tranco top 1,000, backfill their history, crawl them, then keep crawling on a
     schedule and serve the dashboard — each step skipped when already done; Ctrl-C stops everything."""
-    from tracker.backfill import BackfillConfig
-    from tracker.crawler import CrawlConfig
+    from tracker.operations.up import backfill_step, crawl_step, sites_step
+    from tracker.pipeline.backfill import BackfillConfig
+    from tracker.pipeline.crawl import CrawlConfig
     from tracker.store import catalog
-    from tracker.up import backfill_step, crawl_step, sites_step
 
     demo_web: Any = None
     overrides: dict[str, Any] = {}
     connect_to: list[str] = []
     if demo:
-        from tracker.demo import start_demo
+        from tracker.operations.demo import start_demo
 
         db = db or os.environ.get(settings.SETTINGS["db"].env) or str(DEMO_DB)
         demo_web = start_demo()
@@ -171,8 +172,8 @@ def _serve(
     report: Any,
 ) -> None:
     """Steps 4 and 5: the scheduler in this process, the dashboard as a child; until Ctrl-C."""
-    from tracker.schedule import Scheduler, describe
-    from tracker.up import StepResult
+    from tracker.operations.schedule import Scheduler, describe
+    from tracker.operations.up import StepResult
 
     options = schedule_options(
         db_url,

@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import DbOpt, FormatOpt, fail, open_db, out, warn
-from tracker.vocabulary import OutputFormat
+from tracker.config import settings
+from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["sites_add", "sites_list", "sites_remove"]
 
@@ -44,8 +44,8 @@ def sites_add(
     """Track sites: add a file or a downloaded Tranco list to a panel or a top-N list."""
     from datetime import date
 
-    from tracker.sites import read_site_list
-    from tracker.tracking import add_sites, download_tranco
+    from tracker.pipeline.tracking import add_sites, download_tranco
+    from tracker.rules.sitelist import read_site_list
 
     if (file is None) == (tranco is None):
         fail("give a site list FILE or --tranco N (one of the two)")
@@ -100,8 +100,8 @@ def sites_list(
     db: DbOpt = None,
 ) -> None:
     """Show the tracked lists, or the sites of one."""
+    from tracker.pipeline.tracking import list_csv
     from tracker.store import catalog
-    from tracker.tracking import list_csv
 
     engine = open_db(db, create=False)
     infos = catalog.lists(engine)
@@ -156,7 +156,7 @@ def sites_remove(
     db: DbOpt = None,
 ) -> None:
     """Take sites out of a list, or drop a list; the sites' history stays in the database."""
-    from tracker.tracking import remove_sites
+    from tracker.pipeline.tracking import remove_sites
 
     engine = open_db(db, create=False)
     n = remove_sites(engine, list_name, domains or [])

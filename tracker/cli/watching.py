@@ -13,7 +13,6 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker import settings
 from tracker.cli.common import (
     AllowPrivateOpt,
     CaBundleOpt,
@@ -28,8 +27,9 @@ from tracker.cli.common import (
     visible,
     warn,
 )
-from tracker.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
-from tracker.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
+from tracker.config import settings
+from tracker.operations.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
+from tracker.rules.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd", "schedule_options"]
 
@@ -54,7 +54,7 @@ def changes_cmd(
 ) -> None:
     """What changed: each site's new stance per agent and each signal adopted or dropped, restrictions and
     reversals apart, newest first."""
-    from tracker.changes import CHANGE_AGENTS, list_events
+    from tracker.pipeline.changes import CHANGE_AGENTS, list_events
 
     bad = [c for c in change or [] if c not in CHANGE_TYPES]
     if bad:
@@ -176,7 +176,7 @@ def schedule_cmd(
         distributed=distributed,
     )
     if distributed:
-        from tracker.distributed import conninfo
+        from tracker.operations.workers import conninfo
 
         conninfo(options.db)  # PostgreSQL only, said before anything starts
     engine = open_db(options.db)

@@ -1,6 +1,6 @@
 """Change events in the store: kept in step with the versions, listed with filters, and handed to a webhook once.
 
-Events are derived from versions (tracker.changes computes them), so a site's events are *synchronised*, not
+Events are derived from versions (tracker.pipeline.changes computes them), so a site's events are *synchronised*, not
 appended: when an archive backfill inserts an older version between two known ones, the site's events are
 recomputed and the store keeps the rows that still hold (same id, same ``notified_at``), adds the new ones and
 drops those that no longer hold. That is what makes every event stable enough to be notified exactly once.
@@ -36,7 +36,7 @@ _sites = Site.__table__  # type: ignore[attr-defined]
 _versions = Version.__table__  # type: ignore[attr-defined]
 _E = _events.c
 
-#: The fields tracker.changes gives for one event (besides the site).
+#: The fields tracker.pipeline.changes gives for one event (besides the site).
 EVENT_FIELDS = (
     "kind",
     "signal",

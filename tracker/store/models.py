@@ -17,13 +17,14 @@ SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for 
 - ``site_lists`` / ``site_list_members``: the tracked lists — a fixed **panel** (the sites followed from the start)
   apart from a moving **top-N** (a ranking's current head) — and their sites with their rank in that list.
 - ``site_labels``: a site's category from each source (user, curated, annotation, homepage, tld), with the detail
-  that decided it; ``sites.category`` holds the one that wins (tracker.categories).
+  that decided it; ``sites.category`` holds the one that wins (tracker.analysis.categories).
 - ``site_weights``: tokens per site per corpus column (e.g. ``c4_tokens``), measured or filled in, and from where.
 - ``captures``: web-archive captures already fetched (source, site, timestamp, digest → body), so a backfill never
   fetches a capture twice and a second run fetches nothing new.
 - ``adoptions``: per (body, signal, rules version) whether that body adopts the signal — computed once, so an
   adoption series over a million versions reads no body twice.
-- ``change_events``: what a site's new version changed for one agent or signal, before → after (tracker.changes),
+- ``change_events``: what a site's new version changed for one agent or signal, before → after
+(tracker.pipeline.changes),
   with whether it restricts, lifts (a reversal) or only modifies, and when a webhook was told.
 - ``store_meta``: facts about the database itself (e.g. ``simulated``: written by ``up --demo``).
 - ``crawl_runs``: each crawl or import, with its counts; ``crawl_run_sites`` the sites a run has recorded,
@@ -56,7 +57,7 @@ __all__ = [
     "VersionEvent",
 ]
 
-# The values of kind, status and source columns are tracker.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
+# The values of kind, status and source columns are tracker.rules.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
 # VERSION_SOURCES.
 
 
@@ -283,7 +284,7 @@ class ChangeEvent(SQLModel, table=True):
     agent: str = Field(default="", max_length=64)  # the agent token; '' when the signal applies to every agent
     before: str = Field(max_length=48)
     after: str = Field(max_length=48)
-    change: str = Field(max_length=16)  # restriction / reversal / modification (tracker.vocabulary.ChangeType)
+    change: str = Field(max_length=16)  # restriction / reversal / modification (tracker.rules.vocabulary.ChangeType)
     at: datetime  # first seen in the new state
     previous_seen: datetime | None = None  # last seen in the old state (the change happened in between)
     version_id: int = Field(foreign_key="versions.id")

@@ -91,7 +91,7 @@ class SiteInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredResource:
-    """One version of one resource of a site (it satisfies :class:`tracker.signals.preferences.Evidence`)."""
+    """One version of one resource of a site (it satisfies :class:`tracker.rules.signals.preferences.Evidence`)."""
 
     kind: str
     status: str

@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from tracker.errors import StoreError
+from tracker.rules.vocabulary import RunKind, RunStatus
 from tracker.store.engine import as_utc
 from tracker.store.models import CrawlRun, CrawlRunSite
 from tracker.store.writer import Observation, RecordResult, Writer
-from tracker.vocabulary import RunKind, RunStatus
 
 __all__ = [
     "Run",

@@ -25,10 +25,10 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.errors import StoreError
-from tracker.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
+from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
+from tracker.rules.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 from tracker.store.engine import as_utc, dialect_insert
 from tracker.store.models import Body, CrawlRunSite, RuleSet, Site, Version, VersionEvent
-from tracker.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 
 __all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "rebuild_events", "ruleset_digest"]
 

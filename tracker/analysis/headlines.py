@@ -1,0 +1,173 @@
+"""What the dashboard and the reports show, computed once here so both say the same thing: the headline figures,
+the events to mark on charts, and a site's robots.txt versions side by side.
+
+Numbers come from tracker.analysis.trends and tracker.analysis.latest; every figure carries its sample, dates,
+weighting and the
+definition of "blocked".
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tracker.analysis.trends import Definition, TrendRow, define, restriction_series
+from tracker.analysis.weights import stored_weights
+from tracker.errors import TrendError
+from tracker.rules.agents import AgentRegistry
+from tracker.rules.vocabulary import GroupBy, Rule, Weighting
+from tracker.store import queries
+
+__all__ = ["EVENTS_FILE", "Event", "Headline", "headline", "load_events", "robots_diff", "robots_versions"]
+
+EVENTS_FILE = Path(str(resources.files("tracker") / "data" / "events.csv"))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that moved consent, with its public source."""
+
+    day: date
+    label: str
+    kind: str
+    source: str
+
+
+def load_events(path: Path = EVENTS_FILE) -> list[Event]:
+    """The events of ``data/events.csv``, in date order."""
+    with path.open(encoding="utf-8") as fh:
+        rows = csv.DictReader(line for line in fh if not line.startswith("#"))
+        return sorted(
+            (Event(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
+            key=lambda e: e.day,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """The overview's figures: the share of sites restricting the training agents (any of them; and all of them,
+    beside it) now and a year before, by site and (when token weights are stored) by tokens, with the definition
+    of each computed beside it."""
+
+    by_sites: TrendRow | None
+    by_sites_year_ago: TrendRow | None
+    by_tokens: TrendRow | None
+    by_tokens_year_ago: TrendRow | None
+    series: list[TrendRow]  # the by-site monthly series of the training agents (any)
+    definition: Definition  # of by_sites and series
+    all_agents: TrendRow | None = None  # the same sample, counting a site only when every agent is blocked
+    all_agents_definition: Definition | None = None
+    tokens_definition: Definition | None = None
+
+    @property
+    def empty(self) -> bool:
+        """No observation at all."""
+        return self.by_sites is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        rows = {
+            "by_sites": self.by_sites,
+            "by_sites_year_ago": self.by_sites_year_ago,
+            "by_tokens": self.by_tokens,
+            "by_tokens_year_ago": self.by_tokens_year_ago,
+            "all_agents": self.all_agents,
+        }
+        defs = {
+            "definition": self.definition,
+            "all_agents_definition": self.all_agents_definition,
+            "tokens_definition": self.tokens_definition,
+        }
+        return {k: v.as_dict() if v is not None else None for k, v in rows.items()} | {
+            k: v.as_dict() if v is not None else None for k, v in defs.items()
+        }
+
+
+def _year_ago(rows: list[TrendRow]) -> TrendRow | None:
+    """The row of the same period a year before (monthly: the same month), else the last one a year back."""
+    if not rows:
+        return None
+    label = rows[-1].period
+    if len(label) == 7 and label[4] == "-":
+        same = f"{int(label[:4]) - 1}{label[4:]}"
+        match = [r for r in rows if r.period == same]
+        if match:
+            return match[-1]
+    last = date.fromisoformat(rows[-1].period_end)
+    target = date(last.year - 1, last.month, min(last.day, 28))
+    earlier = [r for r in rows if date.fromisoformat(r.period_end) <= target]
+    return earlier[-1] if earlier else None
+
+
+def headline(
+    engine: Engine,
+    registry: AgentRegistry,
+    *,
+    purpose: str = "training",
+    lists: list[str] | None = None,
+    category: str | None = None,
+    since: date | None = None,
+) -> Headline:
+    """The share of sites (and of tokens) whose robots.txt restricts the agents of a use (training: the training
+    crawlers and the control tokens), now and a year before; the share restricting all of them beside it."""
+    agents = [a.token for a in registry.for_use(purpose)]
+    kw: dict[str, Any] = {"by": GroupBy.purpose, "lists": lists, "category": category, "since": since}
+    rows = [r for r in restriction_series(engine, registry, agents, **kw) if r.agent == purpose]
+    every = [r for r in restriction_series(engine, registry, agents, rule=Rule.all, **kw) if r.agent == purpose]
+    tokens: list[TrendRow] = []
+    try:
+        weights = stored_weights(engine)
+    except TrendError:
+        weights = None
+    if weights is not None and rows:
+        tokens = [
+            r
+            for r in restriction_series(engine, registry, agents, weight=Weighting.tokens, weights=weights, **kw)
+            if r.agent == purpose
+        ]
+
+    def definition(series: list[TrendRow]) -> Definition:
+        return define(registry, series, group=purpose, agents=agents, by=GroupBy.purpose)
+
+    return Headline(
+        rows[-1] if rows else None,
+        _year_ago(rows),
+        tokens[-1] if tokens else None,
+        _year_ago(tokens),
+        rows,
+        definition(rows),
+        every[-1] if every else None,
+        definition(every) if every else None,
+        definition(tokens) if tokens else None,
+    )
+
+
+def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]:
+    """A site's robots.txt versions, oldest first, with their bodies."""
+    site = queries.find_site(engine, domain)
+    if site is None:
+        return []
+    return queries.site_versions(engine, site.id, kind="robots", bodies=True)
+
+
+def robots_diff(a: queries.StoredResource, b: queries.StoredResource) -> str:
+    """A unified diff of two robots.txt versions, as plain text (never rendered as HTML)."""
+
+    def lines(v: queries.StoredResource) -> list[str]:
+        if v.body is None:
+            return [f"({v.status}: no robots.txt body)"]
+        return v.body.decode("utf-8", "replace").splitlines()
+
+    name = "robots.txt"
+    return "\n".join(
+        difflib.unified_diff(
+            lines(a), lines(b), f"{name} {a.first_seen:%Y-%m-%d}", f"{name} {b.first_seen:%Y-%m-%d}", lineterm=""
+        )
+    )

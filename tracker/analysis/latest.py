@@ -1,0 +1,336 @@
+"""Exports: the latest state of every site (JSONL or CSV), and everything known about one site.
+
+A public interface documented in the README ("export latest"). One record per site with a robots.txt
+observation::
+
+    {"domain": "example.com", "fetched_at": "2026-11-26T12:00:00+00:00", "robots_status": "ok",
+     "http_status": 200, "final_url": null, "error": null,
+     "agents": {"GPTBot": {"allowed_root": false, "named": true, "stance": "full_block",
+                           "training_optout": true, "training_optout_sources": ["content_signal"]}, ...},
+     "signals": {...}, "adoption": {"content_signal": true, "noai": null, ...}}
+
+``robots_status`` is the fetch status class (tracker.rules.vocabulary.FETCH_STATUSES); for every status but ``ok`` the
+agents' stance is ``no_robots`` (nothing restricted) or ``unreachable`` (RFC 9309: complete disallow; never counted
+as allowed or blocked). Use preferences come from :mod:`tracker.rules.signals.preferences`, and only from there:
+``training_optout`` is null when it was not observed (no homepage fetched and no source saying "no"), and
+``adoption`` is each signal's one reading (the one ``trends --signal`` and the change events use; null: not
+observed). CSV flattens the agents, signals and adoption into columns, writes an empty cell for null, and
+neutralises cells a spreadsheet would read as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+from sqlalchemy import Engine
+
+from tracker.fetch.http import RobotsFetch
+from tracker.pipeline.changes import UNKNOWN, site_changes
+from tracker.pipeline.evaluation import load_evaluations, robots_verdict
+from tracker.rules.agents import CORE_PANEL, AgentRegistry
+from tracker.rules.signals.preferences import SitePreferences, site_preferences
+from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat
+from tracker.store import queries
+
+__all__ = [
+    "adoption_summary",
+    "csv_safe",
+    "latest_records",
+    "robots_report",
+    "site_agents",
+    "site_history",
+    "version_summary",
+    "write_latest",
+]
+
+
+def csv_safe(value: object) -> object:
+    """Neutralise spreadsheet formula injection: text must not start with = + - @ or a tab/CR."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def _agent_records(
+    state: queries.LatestState,
+    prefs: SitePreferences,
+    tokens: Sequence[str],
+    evals: dict[str, dict[int, queries.EvaluationRow]],
+) -> dict[str, dict[str, Any]]:
+    """Each agent's verdict for '/', stance and training preference on a site now."""
+    robots = state.robots
+    agents: dict[str, dict[str, Any]] = {}
+    for token in tokens:
+        allowed, named, stance = robots_verdict(
+            robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
+        )
+        pref = prefs.for_agent(token)
+        agents[token] = {
+            "allowed_root": allowed,
+            "named": named,
+            "stance": stance,
+            "training_optout": pref.training_optout,
+            "training_optout_sources": list(pref.sources),
+        }
+    return agents
+
+
+def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[dict[str, Any]]:
+    """The current state of every site: robots.txt status, each registry agent's verdict for '/', stance and
+    training preference, the site's use preferences and each signal's adoption."""
+    tokens = [a.token for a in registry]
+    evals = load_evaluations(engine, tokens)
+    for state in queries.latest_states(engine, domain=domain):
+        robots = state.robots
+        prefs = site_preferences(state.resources)
+        yield {
+            "domain": state.site.domain,
+            "fetched_at": robots.last_seen.isoformat() if robots.last_seen else None,
+            "robots_status": robots.status,
+            "http_status": robots.http_status,
+            "final_url": robots.final_url,
+            "error": robots.error,
+            "agents": _agent_records(state, prefs, tokens, evals),
+            "signals": prefs.as_dict(),
+            "adoption": dict(prefs.adoption),
+        }
+
+
+_SIGNAL_COLUMNS = (
+    "noai",
+    "noml",
+    "noimageai",
+    "tdm_reservation",
+    "content_signal",
+    "content_usage",
+    "rsl_license",
+    "ai_txt",
+    "llms_txt",
+    "tos_url",
+)
+_AGENT_COLUMNS = ("allowed_root", "named", "stance", "training_optout")
+_BASE_COLUMNS = ("domain", "fetched_at", "robots_status", "http_status", "final_url", "error")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell: null is an empty cell (never "False"), text is formula-safe."""
+    return "" if value is None else csv_safe(value)
+
+
+def _csv_row(rec: dict[str, Any], tokens: Sequence[str]) -> list[object]:
+    s = rec["signals"]
+    flat = {k: v for k, v in s.items() if not isinstance(v, dict)}
+    flat["content_signal"] = ",".join(f"{k}={v}" for k, v in sorted(s["content_signal"].items()))
+    flat["content_usage"] = ",".join(f"{k}={v}" for k, v in sorted(s["content_usage"].items()))
+    flat["tos_url"] = s["tos"]["url"]
+    row: list[object] = [_cell(rec[k]) for k in _BASE_COLUMNS]
+    row += [_cell(flat[k]) for k in _SIGNAL_COLUMNS]
+    row += [_cell(rec["adoption"][k]) for k in SIGNAL_NAMES]
+    for t in tokens:
+        row += [_cell(rec["agents"][t][k]) for k in _AGENT_COLUMNS]
+    return row
+
+
+def write_latest(
+    engine: Engine, registry: AgentRegistry, out: IO[str], fmt: ExportFormat | str = ExportFormat.jsonl
+) -> int:
+    """Write the latest-state export as JSONL or CSV; return the number of records."""
+    fmt = ExportFormat(fmt)
+    n = 0
+    if fmt is ExportFormat.jsonl:
+        for rec in latest_records(engine, registry):
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+        return n
+    tokens = [a.token for a in registry]
+    w = csv.writer(out)
+    w.writerow(
+        list(_BASE_COLUMNS)
+        + [f"signals.{k}" for k in _SIGNAL_COLUMNS]
+        + [f"adoption.{k}" for k in SIGNAL_NAMES]
+        + [f"{t}.{k}" for t in tokens for k in _AGENT_COLUMNS]
+    )
+    for rec in latest_records(engine, registry):
+        w.writerow(_csv_row(rec, tokens))
+        n += 1
+    return n
+
+
+def _history_entry(
+    v: queries.StoredResource,
+    agents: Sequence[str],
+    evals: dict[str, dict[int, queries.EvaluationRow]],
+    *,
+    first: bool,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "kind": v.kind,
+        "status": v.status,
+        "http_status": v.http_status,
+        "from": v.first_seen.isoformat() if v.first_seen else None,
+        "until": v.valid_to.isoformat() if v.valid_to else None,
+        "last_seen": v.last_seen.isoformat() if v.last_seen else None,
+        "observations": v.observations,
+        "source": v.source,
+        "error": v.error,
+        "first": first,
+    }
+    if v.kind == "robots":
+        entry["agents"] = {
+            a: robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2] for a in agents
+        }
+    elif v.signals:
+        entry["signals"] = v.signals
+    return entry
+
+
+def site_agents(registry: AgentRegistry, asked: Sequence[str] | None = None) -> list[str]:
+    """The agents ``site`` (and the dashboard's Sites page) shows: those asked for, as the registry spells them, or
+    else the core panel's agents the registry has (CCBot, Google-Extended, Applebot-Extended … besides OpenAI's and
+    Anthropic's) — the agents the stored change events follow."""
+    if asked:
+        return registry.resolve(asked)[0]
+    return [t for t in CORE_PANEL if t != "*" and t in registry]
+
+
+def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: Sequence[str]) -> dict[str, Any] | None:
+    """Everything known about one site: its current state (``current``, the export's record), each of these agents'
+    stance and training preference now (``agents``), and every version of every resource — the first with what it
+    said (robots.txt: per agent; other resources: their signals), each later one with every change it made to these
+    agents' stances and to every signal (tracker.pipeline.changes). None if the site is unknown."""
+    site = queries.find_site(engine, domain)
+    if site is None:
+        return None
+    versions = queries.site_versions(engine, site.id, bodies=True)
+    evals = load_evaluations(engine, agents, sorted({v.ruleset_id for v in versions if v.ruleset_id}))
+    by_version: dict[int | None, list[dict[str, Any]]] = {}
+    for c in site_changes(versions, agents, evals):
+        by_version.setdefault(c.version_id, []).append(
+            {"agent": c.agent or None, "signal": c.signal, "before": c.before, "after": c.after, "change": c.change}
+        )
+    history, seen_kinds = [], set()
+    for v in versions:
+        entry = _history_entry(v, agents, evals, first=v.kind not in seen_kinds)
+        entry["changes"] = by_version.get(v.version_id, [])
+        seen_kinds.add(v.kind)
+        history.append(entry)
+    current = next(latest_records(engine, registry, domain=domain), None)
+    now: dict[str, dict[str, Any]] = {}
+    for state in queries.latest_states(engine, domain=domain):
+        now = _agent_records(state, site_preferences(state.resources), agents, evals)
+    return {
+        "site": {"domain": site.domain, "rank": site.rank, "category": site.category, "list_source": site.list_source},
+        "current": current,
+        "agents": now,
+        "history": history,
+    }
+
+
+def adoption_summary(adoption: dict[str, bool | None]) -> str:
+    """'adopted: tdmrep; not adopted: content_signal, …; not observed: noai, …' (each signal's one reading)."""
+    parts = []
+    for label, value in (("adopted", True), ("not adopted", False), ("not observed", None)):
+        names = [k for k, v in adoption.items() if v is value]
+        if names:
+            parts.append(f"{label}: {', '.join(names)}")
+    return "; ".join(parts)
+
+
+def _by_stance(stances: dict[str, str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for agent, stance in stances.items():
+        groups.setdefault(stance, []).append(agent)
+    return "; ".join(f"{stance}: {', '.join(agents)}" for stance, agents in groups.items())
+
+
+def version_summary(entry: dict[str, Any]) -> str:
+    """One line on a version of :func:`site_history`: the first of a resource says what it said (robots.txt: the
+    agents by stance), later ones every change they made (each agent whose stance changed, each signal)."""
+    if entry["first"]:
+        if entry["kind"] == "robots":
+            return "first seen — " + _by_stance(entry.get("agents", {}))
+        return "first seen" + (f": {json.dumps(entry['signals'])}" if entry.get("signals") else "")
+    if entry["changes"]:
+        return "; ".join(
+            f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})" for c in entry["changes"]
+        )
+    if entry["status"] in UNKNOWN:
+        return "fetch failed: says nothing about consent"
+    n = len(entry.get("agents", {}))
+    if entry["kind"] == "robots":
+        return f"content only: no stance of the {n} agents shown and no signal changed"
+    return "content only: no signal changed"
+
+
+def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:
+    """Everything the ``robots`` command shows: fetch facts, parse facts, and per agent stance and verdicts.
+
+    ``agents`` is a list of (token, extra fields) — the extra fields (company, purpose) are copied through.
+    URLs are normalised with RFC 9309 percent-encoding before matching.
+    """
+    rules = fetch.rules
+    out_agents = []
+    for token, extra in agents:
+        st = fetch.stance(token, rules)
+        verdicts = []
+        for u in urls:
+            if fetch.status == "ok":
+                v = rules.verdict(token, u, escape=True)
+                verdicts.append(
+                    {
+                        "url": u,
+                        "path": v.path,
+                        "allowed": v.allowed,
+                        "rule": str(v.rule) if v.rule else None,
+                        "line": v.line,
+                    }
+                )
+            else:
+                verdicts.append({"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None})
+        out_agents.append(
+            {
+                "agent": token,
+                **extra,
+                "stance": st.stance,
+                "named": st.named,
+                "source": st.source,
+                "root_allowed": st.root_allowed,
+                "lenient_named": st.lenient_named,
+                "named_as": list(st.named_as),
+                "deciding_rules": list(st.deciding_rules),
+                "urls": verdicts,
+            }
+        )
+    return {
+        "target": fetch.url,
+        "fetch": {
+            "status": fetch.status,
+            "http_status": fetch.http_status,
+            "final_url": fetch.final_url,
+            "redirects": fetch.redirects,
+            "bytes": len(fetch.body),
+            "truncated": fetch.truncated or rules.truncated,
+            "sha256": fetch.sha256,
+            "content_type": fetch.content_type,
+            "error": fetch.error,
+        },
+        "parse": {
+            "groups": len(rules.groups),
+            "rules": rules.rule_count,
+            "ignored_lines": rules.ignored_lines,
+            "cut_line": rules.cut_line,
+            "long_lines": rules.long_lines,
+            "bom": rules.bom,
+            "cloudflare_managed": rules.cloudflare_managed,
+            "sitemaps": rules.sitemaps,
+            "records": [
+                {"key": r.key, "value": r.value, "line": r.line, "group": r.group}
+                for r in rules.records
+                if r.key != "sitemap"
+            ],
+        },
+        "agents": out_agents,
+    }

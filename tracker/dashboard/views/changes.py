@@ -1,0 +1,56 @@
+"""Changes: what sites changed, newest first — restrictions and reversals apart — each linked to its diff."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import _path  # noqa: F401
+import common
+import streamlit as st
+
+from tracker.pipeline.changes import ROBOTS, list_events, site_link
+from tracker.rules.vocabulary import CHANGE_TYPES
+
+st.title("Changes")
+e = common.require_data()
+f = common.filters()
+cols = st.columns(3)
+since = cols[0].date_input("Since", value=date.today() - timedelta(days=365 * 3), key="changes_since")
+types = cols[1].multiselect("Type", CHANGE_TYPES, default=["restriction", "reversal"], key="changes_types")
+agents = cols[2].multiselect("Agents (none: all)", common.agent_choices(), key="changes_agents")
+events = list_events(e, since=since, agents=agents or None, category=f["category"], changes=types or None, limit=2000)
+st.caption(
+    "An event is a change of one reading of a site between two versions: an agent's robots.txt stance (RFC 9309), "
+    "or a signal adopted or dropped. restriction = the agent may no longer fetch '/' (the same rule as 'blocked' in "
+    "trends) or a restricting signal was adopted; reversal = the reverse; modification = anything else. Failed "
+    "fetches are never events. "
+    + f"{len(events)} events since {since:%Y-%m-%d}"
+    + (f", category {f['category']}" if f["category"] else "")
+    + (" (the newest 2,000)" if len(events) == 2000 else "")
+    + "; all tracked sites, unweighted."
+)
+if not events:
+    st.info("No changes match. Changes appear when a crawl, backfill or import adds versions.")
+    st.stop()
+st.dataframe(
+    [
+        {
+            "when": ev.stored.at.date(),
+            "site": ev.stored.domain,
+            "category": ev.stored.category,
+            "agent / signal": ev.stored.agent if ev.stored.signal == ROBOTS else ev.stored.signal,
+            "before": ev.stored.before,
+            "after": ev.stored.after,
+            "type": ev.stored.change,
+            "source": ev.stored.source,
+            "diff": site_link("", ev.stored.domain, ev.stored),
+        }
+        for ev in events
+    ],
+    hide_index=True,
+    key="changes_table",
+    column_config={"diff": st.column_config.LinkColumn("diff", display_text="open")},
+)
+st.download_button(
+    "Download CSV", common.csv_bytes([ev.as_dict() for ev in events]), "changes.csv", "text/csv", key="changes_csv"
+)

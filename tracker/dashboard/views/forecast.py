@@ -1,0 +1,73 @@
+"""Forecast: when the real data runs out, with and without the consent adjustment; the restricted share r(t) it
+applies, measured and forecast; assumptions in the sidebar (their defaults are the CLI's and the report's)."""
+
+from __future__ import annotations
+
+import json
+
+import _path  # noqa: F401
+import common
+import streamlit as st
+
+from tracker.analysis.forecast import ForecastParams
+from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT, runout_text
+from tracker.analysis.forecast.restriction import backtest_summary
+from tracker.publishing.charts import fan_chart, restriction_chart
+
+DEFAULTS = ForecastParams()
+
+st.title("When the real data runs out")
+st.sidebar.subheader("Assumptions")
+projection = st.sidebar.selectbox("Demand projection", ["historical", "compute", "pooled"], key="projection")
+overtraining = st.sidebar.number_input(
+    "Overtraining (×)", 0.5, 20.0, DEFAULTS.demand.overtraining, 0.5, key="overtraining"
+)
+q = DEFAULTS.stock.quality
+quality = st.sidebar.slider("Quality filter keeps (95% interval)", 0.02, 0.8, (q.low, q.high), key="quality")
+
+# Only what differs from the defaults is overridden, so untouched assumptions give the CLI's and the report's figures.
+overrides = tuple(
+    o
+    for o, changed in (
+        (f'demand.projection="{projection}"', projection != DEFAULTS.demand.projection),
+        (f"demand.overtraining={float(overtraining)}", float(overtraining) != DEFAULTS.demand.overtraining),
+        (f"stock.quality=[{quality[0]}, {quality[1]}, {q.c}]", (quality[0], quality[1]) != (q.low, q.high)),
+    )
+    if changed
+)
+result = common.forecast(common.db_path(), overrides)
+st.session_state["forecast_result"] = result
+horizon = result["params"]["end"]
+st.altair_chart(fan_chart(result), width="stretch")
+shown = [key for key in RUNOUT_SCENARIOS if result.get(key)]
+cols = st.columns(len(shown))
+for col, key in zip(cols, shown, strict=True):
+    e = result[key]
+    col.metric(
+        f"Run-out, {RUNOUT_SHORT[key]}",
+        runout_text(e, horizon=horizon).split(" (")[0],
+        help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}; decimal years "
+        f"{e['p10']:.2f} – {e['median']:.2f} – {e['p90']:.2f}"
+        if e["median"]
+        else RUNOUT_SCENARIOS[key],
+    )
+    col.caption(runout_text(e, horizon=horizon))
+prefs = result.get("preferences")
+if prefs and not prefs["available"]:
+    st.caption(f"No use-preference scenario: {prefs['reason']}.")
+st.caption(f"Demand: {result['definitions']['demand']}; {result['definitions']['projection']}.")
+sample = result["sample"]
+if sample.get("measured"):
+    rs = result["restricted_share"]
+    st.subheader("The restricted share the adjustment applies")
+    st.altair_chart(restriction_chart(result), width="stretch")
+    st.caption(sample["restricted"])
+    st.caption(f"Usable stock: {result['definitions']['usable_stock']}.")
+    st.caption(f"Forecast: {rs['description']}")
+    for line in backtest_summary(rs["backtest"]) if rs.get("backtest") else []:
+        st.caption(f"Backtest on this series, {line}")
+else:
+    st.caption(sample["note"])
+st.caption(f"Run-out: {result['definitions']['run_out']}; {result['definitions']['monte_carlo']}.")
+with st.expander("Every parameter"):
+    st.code(json.dumps(result["params"], indent=1), language="json")

@@ -1,0 +1,99 @@
+"""Sites: one site's timeline, a diff of its robots.txt between two versions (as text), its signals and terms."""
+
+from __future__ import annotations
+
+import json
+
+import _path  # noqa: F401
+import common
+import streamlit as st
+
+from tracker.analysis.headlines import robots_diff, robots_versions
+from tracker.analysis.latest import adoption_summary, site_agents, version_summary
+from tracker.store import queries
+
+st.title("Sites")
+e = common.require_data()
+# A link from the Changes page, a feed or a webhook: ?site=DOMAIN&from=VERSION&to=VERSION.
+asked = st.query_params.get("site")
+if asked and "site_query" not in st.session_state:
+    st.session_state["site_query"] = asked
+prefix = st.text_input("Search a site", key="site_query", placeholder="nytimes")
+domains = queries.site_domains(e, prefix.strip(), 50)
+if not domains:
+    st.info("No site matches.")
+    st.stop()
+domain = st.selectbox("Site", domains, key="site_pick", index=domains.index(asked) if asked in domains else 0)
+# The core panel, as `consent-tracker site` shows it: every change of these agents' stances is in the timeline.
+info = common.site(common.db_path(), domain, tuple(site_agents(common.registry())))
+if info is None:
+    st.stop()
+cur = info["current"]
+
+
+def _optout(value: bool | None) -> str:
+    return "not observed" if value is None else "yes" if value else "no"
+
+
+if cur:
+    st.subheader(f"{domain} now: robots.txt {cur['robots_status']}, seen {cur['fetched_at']}")
+    st.dataframe(
+        [
+            {
+                "agent": a,
+                "stance": v["stance"],
+                "may fetch /": v["allowed_root"],
+                "training opt-out": _optout(v["training_optout"]),
+                "sources": ", ".join(v["training_optout_sources"]),
+            }
+            for a, v in info["agents"].items()
+        ],
+        hide_index=True,
+        key="site_agents",
+    )
+    if cur["signals"]["homepage_status"] is None:
+        st.caption(
+            "Training opt-out is *not observed* without the homepage: this site's homepage was never fetched "
+            "(an archive import or a robots.txt-only crawl)."
+        )
+    st.text(f"Adoption (the reading of trends --signal and the change events): {adoption_summary(cur['adoption'])}")
+    st.text("Signals (as read, never rendered):")
+    st.code(json.dumps(cur["signals"], indent=1, ensure_ascii=False), language="json")
+    tos = cur["signals"].get("tos") or {}
+    for axis, sentence in (tos.get("evidence") or {}).items():
+        st.text(f"Terms, {axis}: “{sentence}”")
+st.subheader("Timeline: what each version changed")
+st.dataframe(
+    [
+        {
+            "resource": h["kind"],
+            "from": (h["from"] or "")[:10],
+            "until": (h["until"] or "now")[:10],
+            "status": h["status"],
+            "source": h["source"],
+            "what changed": version_summary(h),
+        }
+        for h in info["history"]
+    ],
+    hide_index=True,
+    key="timeline",
+)
+versions = robots_versions(e, domain)
+if len(versions) >= 2:
+    st.subheader("robots.txt between two versions")
+    labels = [f"{i + 1}: {v.first_seen:%Y-%m-%d} ({v.status}, {v.source})" for i, v in enumerate(versions)]
+    ids = [str(v.version_id) for v in versions]
+    want_a, want_b = st.query_params.get("from"), st.query_params.get("to")
+    a = st.selectbox(
+        "From",
+        labels,
+        index=ids.index(want_a) if domain == asked and want_a in ids else len(labels) - 2,
+        key="diff_from",
+    )
+    b = st.selectbox(
+        "To", labels, index=ids.index(want_b) if domain == asked and want_b in ids else len(labels) - 1, key="diff_to"
+    )
+    diff = robots_diff(versions[labels.index(a)], versions[labels.index(b)])
+    st.code(diff or "(identical rules)", language="diff")
+elif versions and versions[0].body:
+    st.code(versions[0].body.decode("utf-8", "replace")[:20000], language="text")

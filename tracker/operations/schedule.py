@@ -1,0 +1,439 @@
+"""Scheduled crawls: robots.txt daily, every signal weekly, a Wayback top-up monthly (APScheduler 3.11).
+
+One scheduler process; its jobs live in the history database itself (APScheduler's SQLAlchemyJobStore, table
+``apscheduler_jobs``), so they survive restarts with their next run times. Every job is ``coalesce=True`` (runs
+missed while the scheduler was down fold into one), ``max_instances=1`` (a slow run is never overlapped by the
+next) and ``misfire_grace_time=None`` (a run missed by any amount still runs once when the scheduler is back):
+a restart neither loses nor doubles a run.
+
+A run that was killed mid-way (the process died) is still ``running`` or ``interrupted`` in ``crawl_runs``. When
+the scheduler starts it runs that job at once with ``resume``, which takes over the unfinished run and skips the
+sites it had recorded — so the killed run is finished, not started again beside itself. Each job is one crawl
+run (source ``schedule:<job>``); after it, the change events of the sites it touched are computed (in the
+crawl), the Atom feeds are rewritten and the webhook, if any, is told — in a thread of its own, so a slow receiver
+never holds the next crawl (``run_job`` alone, as ``schedule --run`` uses it, tells it inline).
+
+One scheduler per store: :meth:`Scheduler.start` takes the store's lock (:mod:`tracker.store.lock`), which dies
+with its process, so a second scheduler on the same database is refused (or waits) and a killed one is taken over.
+
+Settings are resolved once by the face that starts the scheduler (CLI ``schedule`` or ``up``) and travel with
+the jobs as plain values (:class:`ScheduleOptions`); a job reads nothing from the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from sqlalchemy import Engine
+
+from tracker.errors import SettingError
+
+__all__ = [
+    "JOBS",
+    "JobInfo",
+    "JobName",
+    "ScheduleOptions",
+    "Scheduler",
+    "deliver_events",
+    "describe",
+    "describe_result",
+    "job_source",
+    "parse_trigger",
+    "run_job",
+]
+
+log = logging.getLogger("tracker.operations.schedule")
+
+JobName = Literal["robots", "signals", "wayback"]
+#: The jobs, in the order they are listed: what each does.
+JOBS: dict[JobName, str] = {
+    "robots": "crawl every tracked site's robots.txt",
+    "signals": "crawl every resource of every tracked site (robots.txt, homepage, TDMRep, ai.txt, llms.txt, …)",
+    "wayback": "top up the robots.txt history from the Wayback Machine (the last two months)",
+}
+assert tuple(JOBS) == get_args(JobName)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+#: The longest interval accepted (beyond it Python's dates overflow long before a run would be due).
+_MAX_INTERVAL_DAYS = 3660
+
+
+def job_source(job: JobName) -> str:
+    """The ``crawl_runs.source`` of a scheduled job's runs."""
+    return f"schedule:{job}"
+
+
+def parse_trigger(spec: str) -> Any:
+    """An APScheduler trigger from a setting: a crontab of five fields (UTC), ``every 6h`` (s/m/h/d/w), or
+    ``off`` (None). Raises SettingError for anything else."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    text = spec.strip().lower()
+    if text in ("off", "never", ""):
+        return None
+    m = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*([smhdw])", text)
+    if m:
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+        if seconds <= 0:
+            raise SettingError(f"{spec!r}: the interval must be positive")
+        if seconds > _MAX_INTERVAL_DAYS * 86400:
+            raise SettingError(
+                f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
+                "use 'off' for a job that never runs"
+            )
+        return IntervalTrigger(seconds=seconds, timezone=UTC)
+    if len(text.split()) == 5:
+        try:
+            cron = CronTrigger.from_crontab(text, timezone=UTC)
+        except ValueError as e:
+            raise SettingError(f"{spec!r} is not a valid crontab: {e}") from None
+        if cron.get_next_fire_time(None, datetime.now(UTC)) is None:
+            # e.g. '0 3 31 2 *' (31 February): such a job would only ever be listed as paused.
+            raise SettingError(f"{spec!r} never fires (no such date); use 'off' for a job that never runs")
+        return cron
+    raise SettingError(f"{spec!r}: use a crontab ('0 3 * * *'), 'every 6h' (s, m, h, d or w), or 'off'")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleOptions:
+    """Everything a job needs, resolved by the face that starts the scheduler (plain values: they are stored
+    with the jobs)."""
+
+    db: str
+    settings: Mapping[str, Any]  # tracker.config.settings.resolve_all() at the start
+    triggers: Mapping[str, str] = field(default_factory=dict)  # job → spec (the schedule-* settings by default)
+    connect_to: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+    allow_private: bool | None = None
+    lists: tuple[str, ...] | None = None  # tracked lists to crawl (None: every tracked site)
+    feeds_dir: str | None = None
+    webhook_url: str | None = None
+    dashboard_url: str = "http://127.0.0.1:8501"
+    simulated: bool = False
+    wayback_months: int = 2
+    #: Each webhook attempt as a whole (not each read), and the attempts after the first.
+    webhook_timeout: float = 10.0
+    webhook_retries: int = 2
+    #: Crawl jobs are deferred to `consent-tracker worker` processes (PostgreSQL) instead of run in this process.
+    distributed: bool = False
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """As plain values for the job store."""
+        d = asdict(self)
+        d["settings"], d["triggers"] = dict(self.settings), dict(self.triggers)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    """A scheduled job as ``schedule --list`` shows it."""
+
+    name: str
+    trigger: str
+    next_run: datetime | None
+    last_run: Any | None  # tracker.store.runs.RunInfo
+
+
+# -- running one job ---------------------------------------------------------------------------------------------
+_running: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
+_running_lock = threading.Lock()
+
+
+def _run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine in this (job) thread, cancellable from :meth:`Scheduler.shutdown`."""
+
+    async def main() -> Any:
+        task = asyncio.ensure_future(coro)
+        with _running_lock:
+            _running[threading.get_ident()] = (asyncio.get_running_loop(), task)
+        try:
+            return await task
+        finally:
+            with _running_lock:
+                _running.pop(threading.get_ident(), None)
+
+    return asyncio.run(main())
+
+
+def _cancel_running() -> int:
+    with _running_lock:
+        items = list(_running.values())
+    for loop, task in items:
+        loop.call_soon_threadsafe(task.cancel)
+    return len(items)
+
+
+def _top_up_since(today: date, months: int) -> date:
+    y, m = today.year, today.month - months
+    while m < 1:
+        y, m = y - 1, m + 12
+    return date(y, m, 1)
+
+
+def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> dict[str, Any]:
+    """Run one scheduled job now (what the scheduler calls); return what it did. ``deliver=False`` leaves the
+    webhook to :func:`deliver_events` (the scheduler calls it in its own thread, off the crawl's path)."""
+    from tracker.fetch.http import ConnectTo
+    from tracker.pipeline.backfill import BackfillConfig, backfill
+    from tracker.pipeline.crawl import CrawlConfig, run_crawl
+    from tracker.pipeline.tracking import tracked_entries
+    from tracker.publishing.feeds import write_feeds
+    from tracker.store import open_store
+    from tracker.store.changelog import sites_of_run
+    from tracker.store.queries import domains_of
+
+    opts = ScheduleOptions(**options)
+    engine = open_store(opts.db)
+    sites = tracked_entries(engine, list(opts.lists) if opts.lists else None)
+    if not sites:
+        log.warning("job %s: no tracked sites (add some with `consent-tracker sites add`)", job)
+        return {"job": job, "sites": 0}
+    network: dict[str, Any] = {
+        "connect_to": [ConnectTo.parse(c) for c in opts.connect_to],
+        "ca_bundle": opts.ca_bundle,
+        "allow_private": opts.allow_private,
+    }
+    result: dict[str, Any] = {"job": job, "sites": len(sites)}
+    if job in ("robots", "signals") and opts.distributed:
+        from tracker.operations.workers import defer_crawl
+        from tracker.store.runs import queue_counts, unfinished_runs
+
+        resources = ("robots",) if job == "robots" else None
+        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
+        busy = unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
+        jobs = queue_counts(engine, busy[0]) if busy else {}
+        if jobs.get("todo") or jobs.get("doing"):
+            result.update(status="still with the workers", run_id=busy[0], jobs=jobs)
+            run_id = busy[0]
+        else:
+            d = defer_crawl(engine, opts.db, sites, config, source=job_source(job), resume=True)  # type: ignore[arg-type]
+            run_id, result["status"], result["jobs"] = d.run_id, "deferred", d.jobs
+    elif job in ("robots", "signals"):
+        resources = ("robots",) if job == "robots" else None
+        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
+        summary = _run_async(run_crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
+        run_id, result["status"], result["changes"] = summary.run_id, summary.status, summary.changes
+        result["new_versions"] = summary.new_versions
+    elif job == "wayback":
+        today = datetime.now(UTC).date()
+        config_b = BackfillConfig.from_settings(
+            opts.settings, since=_top_up_since(today, opts.wayback_months), until=today, **network
+        )
+        report = _run_async(backfill(engine, sites, config_b))
+        run_id, result["status"], result["changes"] = report.run_id, report.status, report.changes
+        result["new_versions"] = report.new_versions
+    else:
+        raise SettingError(f"no such job: {job!r} (jobs: {', '.join(JOBS)})")
+    result["run_id"] = run_id
+    feeds = Path(opts.feeds_dir) if opts.feeds_dir else None
+    if feeds is not None:
+        # Distributed: the workers are still crawling; the feeds catch up with every run closed so far.
+        touched = None if opts.distributed else domains_of(engine, sites_of_run(engine, run_id))
+        try:
+            written = write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
+            result["feeds"] = len(written)
+        except OSError as e:  # the crawl is saved; the feeds catch up at the next run that can write them
+            result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
+            log.warning(
+                "feeds-dir %s: cannot write the feeds (%s); they are rewritten at the next run", feeds, e.strerror or e
+            )
+    if opts.webhook_url and deliver:
+        result["webhook"] = _deliver(engine, opts)
+    log.info("job %s: %s", job, result)
+    return result
+
+
+def deliver_events(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Post the events no receiver has accepted yet to the webhook (what the scheduler runs after each job)."""
+    from tracker.store import open_store
+
+    opts = ScheduleOptions(**options)
+    if not opts.webhook_url:
+        return {"job": "webhook"}
+    return {"job": "webhook", "webhook": _deliver(open_store(opts.db), opts)}
+
+
+def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
+    from tracker.publishing.feeds import post_webhook
+
+    assert opts.webhook_url
+    hook = post_webhook(
+        engine,
+        opts.webhook_url,
+        base_url=opts.dashboard_url,
+        timeout=opts.webhook_timeout,
+        retries=opts.webhook_retries,
+    )
+    if hook.error:
+        log.warning("webhook %s: %s; %d events left for the next run", opts.webhook_url, hook.error, hook.pending)
+    return {"delivered": hook.delivered, "pending": hook.pending, "error": hook.error}
+
+
+# -- the scheduler -----------------------------------------------------------------------------------------------
+class Scheduler:
+    """The job scheduler over a database: reconciles the stored jobs with the settings, resumes killed runs.
+
+    ``start()`` returns at once (jobs run in a background thread); ``shutdown()`` cancels a running job (its run
+    is marked ``interrupted`` and resumed at the next start) and waits for it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        options: ScheduleOptions,
+        *,
+        on_event: Callable[[str], None] | None = None,
+        wait: bool = False,
+    ):
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self.engine = engine
+        self.options = options
+        self.on_event = on_event
+        self.wait = wait
+        self._lock: Any = None  # tracker.store.lock.StoreLock while running
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=engine), "memory": MemoryJobStore()},
+            # One job at a time: the jobs write to one database and share the sites' politeness budget. The
+            # webhook has its own thread, so a slow receiver never holds the next crawl.
+            executors={"default": ThreadPoolExecutor(1), "delivery": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        self._scheduler.add_listener(self._listen)
+
+    def _listen(self, event: Any) -> None:
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+
+        if not hasattr(event, "job_id"):
+            return
+        if event.job_id in JOBS and self.options.webhook_url and self._scheduler.running:
+            # After each job, off its thread; while a delivery is still under way the next is skipped (max_instances)
+            # and the events wait, pending, for the one after.
+            self._scheduler.add_job(
+                deliver_events,
+                id="webhook",
+                name="webhook",
+                jobstore="memory",
+                executor="delivery",
+                kwargs={"options": self.options.as_kwargs()},
+                replace_existing=True,
+            )
+        if self.on_event is None:
+            return
+        if event.code == EVENT_JOB_EXECUTED:
+            self.on_event(f"job {event.job_id} finished: {describe_result(event.retval or {})}")
+        elif event.code == EVENT_JOB_ERROR:
+            self.on_event(f"job {event.job_id} failed: {event.exception!r}")
+
+    def start(self, *, paused: bool = False) -> list[str]:
+        """Start: add, update or remove jobs to match the triggers, run killed runs' jobs at once; return notes.
+
+        Unless ``paused``, take the store's scheduler lock first: one scheduler per store (raises StoreBusy
+        naming the holder, or waits for it with ``wait``)."""
+        from tracker.store.lock import hold_store
+        from tracker.store.runs import unfinished_runs
+
+        notes: list[str] = []
+        if not paused:
+            self._lock = hold_store(self.engine, "scheduler", wait=self.wait, on_wait=self.on_event)
+        self._scheduler.start(paused=True)
+        kwargs = {"options": self.options.as_kwargs()}
+        for job in JOBS:
+            spec = self.options.triggers.get(job, "off")
+            trigger = parse_trigger(spec)
+            existing = self._scheduler.get_job(job)
+            name = f"{job}: {spec}"
+            if trigger is None:
+                if existing is not None:
+                    existing.remove()
+                    notes.append(f"{job}: off (removed)")
+                continue
+            job_kwargs = {"job": job, **kwargs, "deliver": False}  # the webhook runs in its own thread
+            if existing is not None and existing.name == name:
+                existing.modify(kwargs=job_kwargs)  # the next run time stays as stored
+            else:
+                self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs=job_kwargs, replace_existing=True)
+            unfinished = unfinished_runs(self.engine, job_source(job))
+            if unfinished:
+                self._scheduler.modify_job(job, next_run_time=datetime.now(UTC))
+                notes.append(f"{job}: run #{unfinished[0]} was cut short; resuming it now")
+        if not paused:
+            self._scheduler.resume()
+        return notes
+
+    def run_now(self, job: JobName) -> None:
+        """Run a job as soon as the scheduler is free (its regular times are unchanged after it)."""
+        self._scheduler.modify_job(job, next_run_time=datetime.now(UTC))
+
+    def jobs(self) -> list[JobInfo]:
+        """The stored jobs with their next run and the last run of each."""
+        from tracker.store.runs import last_run
+
+        return [
+            JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, last_run(self.engine, job_source(j.id)))
+            for j in self._scheduler.get_jobs(jobstore="default")
+        ]
+
+    def shutdown(self, *, timeout: float = 30.0) -> None:
+        """Stop: cancel a running job (its run becomes ``interrupted``) and wait up to ``timeout`` for it."""
+        if not self._scheduler.running:
+            self._release()
+            return
+        self._scheduler.pause()
+        _cancel_running()
+        done = threading.Event()
+
+        def stop() -> None:
+            self._scheduler.shutdown(wait=True)
+            done.set()
+
+        threading.Thread(target=stop, daemon=True).start()
+        if not done.wait(timeout):
+            log.warning("a job did not stop within %.0f s; its run will be resumed at the next start", timeout)
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def describe_result(result: Mapping[str, Any]) -> str:
+    """One line on what a job did (:func:`run_job`'s result)."""
+    parts = [f"{k} {v}" for k, v in result.items() if k not in ("job", "webhook")]
+    hook = result.get("webhook")
+    if hook:
+        parts.append(
+            f"webhook: {hook['delivered']} delivered"
+            + (f", {hook['pending']} pending ({hook['error']})" if hook["error"] else "")
+        )
+    return ", ".join(parts)
+
+
+def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Any]]:
+    """Jobs as plain values (``schedule --list --format json``)."""
+    out = []
+    for j in jobs:
+        last = j.last_run
+        out.append(
+            {
+                "job": j.name,
+                "trigger": j.trigger,
+                "what": JOBS.get(j.name, ""),  # type: ignore[call-overload]
+                "next_run": j.next_run.isoformat() if j.next_run else None,
+                "last_run": last.as_dict() if last else None,
+            }
+        )
+    return out

@@ -1,0 +1,372 @@
+"""History for a fresh install: each tracked site's robots.txt captures from the Wayback Machine, as versions.
+
+For each site: two CDX queries (http and https, with and without ``www.``; the file's captures one a day, other
+statuses one a month, no 5xx — tracker.fetch.wayback.cdx_urls says why), one capture
+chosen per period (the last that shows the file, else the last that shows its absence; a period with neither
+inherits the previous one, as the reference study did), then the raw captures whose content is not known yet —
+a digest fetched once is never fetched again, for any site or run. Each capture becomes a ``wayback`` observation
+at its capture time, through the same writer as live crawls, so a backfill can land between live fetches.
+Captures that are HTML pages or the archive's own error pages are recorded as such (or skipped), never as rules.
+
+Polite to the archive: one request at a time per ``1/rate`` seconds overall (``rate`` 0: unthrottled), retries
+with exponential backoff and jitter on 429 and 5xx, and a clear error when it keeps refusing us. Resumable and
+idempotent: a run over the same range skips the sites a finished run recorded, and a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from tracker.errors import TrackerError
+from tracker.fetch.http import (
+    TIMEOUT,
+    ConnectTo,
+    Guard,
+    make_crawl_client,
+    network_options,
+    read_capped,
+    user_agent_header,
+)
+from tracker.fetch.wayback import (
+    ARCHIVE_URL,
+    CdxRow,
+    capture_status,
+    cdx_urls,
+    choose_per_period,
+    parse_cdx,
+    raw_capture_url,
+)
+from tracker.pipeline.changes import run_changes
+from tracker.rules.robots import ROBOTS_MAX_BYTES
+from tracker.rules.sitelist import SiteEntry
+from tracker.rules.vocabulary import Freq
+from tracker.store import catalog
+from tracker.store.runs import Run
+from tracker.store.writer import Observation
+
+__all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "BackfillReport", "RateLimiter", "backfill"]
+
+SOURCE = "wayback"
+
+
+class ArchiveUnavailable(TrackerError):
+    """The archive keeps refusing us (429, 5xx) after every retry: stop, and say how to go on."""
+
+
+@dataclass(slots=True)
+class BackfillConfig:
+    """What to backfill and how politely (the ``backfill`` command's options)."""
+
+    since: date = date(2016, 1, 1)
+    until: date = field(default_factory=lambda: datetime.now(UTC).date())
+    freq: Freq = Freq.month
+    rate: float = 1.0  # requests a second to the archive; 0 = as fast as it answers
+    concurrency: int = 4
+    retries: int = 4
+    backoff: float = 2.0
+    archive_url: str = ARCHIVE_URL
+    timeout: float = TIMEOUT
+    user_agent: str = field(default_factory=user_agent_header)
+    ca_bundle: str | None = None
+    allow_private: bool = False
+    connect_to: list[ConnectTo] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.freq = Freq(self.freq)
+        if self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        if self.rate < 0 or self.concurrency < 1 or self.retries < 0:
+            raise ValueError("rate must be ≥ 0, concurrency ≥ 1, retries ≥ 0")
+
+    @property
+    def source(self) -> str:
+        """The run's identity: a later run with the same archive and range has nothing new to fetch."""
+        return f"{self.archive_url}|{self.since}|{self.until}|{self.freq.value}"
+
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> BackfillConfig:
+        """A config from resolved settings (``tracker.config.settings.resolve_all()``), with explicit overrides."""
+        base = {**network_options(values), "archive_url": values["archive-url"], "rate": values["archive-rate"]}
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)
+
+
+@dataclass(slots=True)
+class BackfillProgress:
+    """Counters reported while a backfill runs."""
+
+    total: int
+    done: int = 0
+    skipped: int = 0
+    requests: int = 0
+    captures: int = 0  # raw captures fetched
+    reused: int = 0  # captures whose content was known (same digest): not fetched
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    """What a backfill did."""
+
+    run_id: int
+    sites: int
+    done: int
+    skipped: int
+    requests: int
+    captures_fetched: int
+    captures_reused: int
+    observations: int
+    new_versions: int
+    excluded: list[str]  # sites the archive refuses to show (its exclusion list)
+    # the capture chosen for each period by what it was (ok, no_robots, soft404_html, empty, archive_error), and
+    # the index rows never fetched because of their status (skipped_3xx: redirects, skipped_4xx …)
+    classified: dict[str, int]
+    seconds: float
+    status: str
+    changes: int = 0  # new change events (tracker.pipeline.changes)
+
+
+class RateLimiter:
+    """At most ``rate`` requests a second overall, spaced evenly (0: no limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Wait for the next slot."""
+        if not self.interval:
+            return
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def _period_key(freq: Freq) -> Callable[[datetime], str]:
+    if freq is Freq.month:
+        return lambda d: f"{d.year:04d}-{d.month:02d}"
+    if freq is Freq.week:
+        return lambda d: "{:04d}-W{:02d}".format(*d.isocalendar()[:2])
+    return lambda d: d.date().isoformat()
+
+
+class _Archive:
+    """Requests to the archive: rate-limited, retried with backoff and jitter on 429 and 5xx."""
+
+    def __init__(self, client: httpx.AsyncClient, config: BackfillConfig, progress: BackfillProgress) -> None:
+        self.client = client
+        self.config = config
+        self.limiter = RateLimiter(config.rate)
+        self.progress = progress
+
+    async def get(self, url: str) -> tuple[int, bytes, str | None]:
+        """(status, body capped at 512,000 bytes, content type); raises ArchiveUnavailable when it keeps failing."""
+        last = ""
+        for attempt in range(self.config.retries + 1):
+            await self.limiter.wait()
+            self.progress.requests += 1
+            try:
+                async with self.client.stream("GET", url, follow_redirects=True) as response:
+                    if response.status_code == 429 or response.status_code >= 500:
+                        last = f"HTTP {response.status_code}"
+                        retry_after = response.headers.get("retry-after", "")
+                    else:
+                        body, _ = await read_capped(response, ROBOTS_MAX_BYTES)
+                        return response.status_code, body, response.headers.get("content-type")
+            except httpx.HTTPError as e:
+                last, retry_after = f"{type(e).__name__}: {e}", ""
+            if attempt < self.config.retries:
+                wait = float(retry_after) if retry_after.isdigit() else self.config.backoff * 2**attempt
+                await asyncio.sleep(min(wait, 300) * (0.5 + random.random()))
+        raise ArchiveUnavailable(
+            f"the archive keeps refusing us ({last} after {self.config.retries + 1} tries, last: {url[:160]}); "
+            "it may be rate-limiting this address: wait, then run the same backfill again to resume (or lower --rate)"
+        )
+
+
+def _is_excluded(status: int, body: bytes) -> bool:
+    return status == 403 and (b"Blocked Site" in body or b"AccessControl" in body or b"excluded" in body)
+
+
+class _SiteBackfill:
+    """One site: query the index, choose a capture per period, fetch what is not known, make observations."""
+
+    def __init__(self, engine: Engine, archive: _Archive, config: BackfillConfig, report: dict[str, Any]) -> None:
+        self.engine = engine
+        self.archive = archive
+        self.config = config
+        self.report = report
+        self.period = _period_key(config.freq)
+
+    async def rows(self, domain: str) -> list[CdxRow] | None:
+        """The site's captures in the range; None when the archive excludes the site."""
+        rows: list[CdxRow] = []
+        for url in cdx_urls(self.config.archive_url, domain, since=self.config.since, until=self.config.until):
+            status, body, _ = await self.archive.get(url)
+            if _is_excluded(status, body):
+                return None
+            if status == 200:
+                rows += parse_cdx(body)
+        return sorted(set(rows), key=lambda r: (r.timestamp, r.statuscode))
+
+    async def run(self, site_id: int, domain: str) -> tuple[list[Observation], list[dict[str, Any]]]:
+        """Observations for the site and the capture rows to remember."""
+        rows = await self.rows(domain)
+        if rows is None:
+            self.report["excluded"].append(domain)
+            return [], []
+        known = await asyncio.to_thread(catalog.captures_of, self.engine, SOURCE, site_id)
+        chosen = [r for r in choose_per_period(rows, self.period) if r.timestamp not in known]
+        for r in rows:
+            if r.statuscode not in ("200", "404", "410"):
+                self.report["classified"][f"skipped_{r.statuscode[:1]}xx"] += 1
+        wanted = sorted({r.digest for r in chosen if r.statuscode == "200" and r.digest})
+        bodies = await asyncio.to_thread(catalog.bodies_for_digests, self.engine, SOURCE, wanted) if wanted else {}
+        observations: list[Observation] = []
+        captures: list[dict[str, Any]] = []
+        for row in chosen:
+            body: bytes | None = None
+            truncated = False
+            content_type = row.mimetype
+            if row.statuscode == "200":
+                if row.digest and row.digest in bodies:
+                    body, truncated = bodies[row.digest]
+                    self.archive.progress.reused += 1
+                else:
+                    code, fetched, content_type_ = await self.archive.get(raw_capture_url(self.config.archive_url, row))
+                    self.archive.progress.captures += 1
+                    content_type = content_type_ or content_type
+                    body = fetched if code == 200 else None
+                    truncated = body is not None and len(body) >= ROBOTS_MAX_BYTES
+                    if body is not None and row.digest:
+                        bodies[row.digest] = (body, truncated)
+            status = capture_status(row.statuscode, body, content_type)
+            self.report["classified"][status] += 1
+            sha = None
+            if status != "archive_error":
+                keep = body if status in ("ok", "empty", "soft404_html") else None
+                observations.append(
+                    Observation(
+                        "robots",
+                        row.when,
+                        status,  # type: ignore[arg-type]
+                        int(row.statuscode),
+                        body=keep,
+                        truncated=truncated,
+                        source="wayback",
+                    )
+                )
+                if keep is not None:
+                    sha = hashlib.sha256(keep).hexdigest()
+            captures.append(
+                {
+                    "site_id": site_id,
+                    "timestamp": row.timestamp,
+                    "original": row.original,
+                    "statuscode": row.statuscode,
+                    "digest": row.digest or None,
+                    "status": status,
+                    "sha256": sha,
+                }
+            )
+        return observations, captures
+
+
+async def backfill(
+    engine: Engine,
+    sites: Sequence[SiteEntry],
+    config: BackfillConfig,
+    *,
+    progress: Callable[[BackfillProgress, str], None] | None = None,
+    client: httpx.AsyncClient | None = None,
+) -> BackfillReport:
+    """Backfill the sites' robots.txt history from the archive as one run; return what happened."""
+    started = time.monotonic()
+    params = {"sites": len(sites), "since": config.since, "until": config.until, "freq": config.freq.value}
+    run = await asyncio.to_thread(
+        Run.open, engine, "wayback", config.source, params=params, resume=True, skip_finished=True
+    )
+    guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
+    http = client or make_crawl_client(
+        guard,
+        concurrency=config.concurrency,
+        user_agent=config.user_agent,
+        timeout=config.timeout,
+        ca_bundle=config.ca_bundle,
+    )
+    report: dict[str, Any] = {"excluded": [], "classified": Counter()}
+    state = BackfillProgress(total=len(sites))
+    observations_n = 0
+    try:
+        with run:
+            ids = await asyncio.to_thread(run.ensure_sites, [{"domain": s.domain} for s in sites])
+            todo = [s for s in sites if ids[s.domain] not in run.done]
+            state.skipped = len(sites) - len(todo)
+            archive = _Archive(http, config, state)
+            one = _SiteBackfill(engine, archive, config, report)
+            queue: asyncio.Queue[SiteEntry] = asyncio.Queue()
+            for s in todo:
+                queue.put_nowait(s)
+            lock = asyncio.Lock()
+
+            async def worker() -> None:
+                nonlocal observations_n
+                while not queue.empty():
+                    site = queue.get_nowait()
+                    obs, caps = await one.run(ids[site.domain], site.domain)
+                    async with lock:  # one writer at a time; each site is one transaction, marked done with it
+                        if obs:
+                            await asyncio.to_thread(run.record, [(site.domain, obs)], continuous=True)
+                        else:
+                            await asyncio.to_thread(run.mark_done, [site.domain])
+                        # After the versions: a crash in between only means these captures are fetched again.
+                        await asyncio.to_thread(catalog.record_captures, engine, SOURCE, caps)
+                    observations_n += len(obs)
+                    state.done += 1
+                    run.counts.sites = state.done + state.skipped
+                    run.counts.observations = observations_n
+                    if progress:
+                        progress(state, site.domain)
+
+            workers = [asyncio.create_task(worker()) for _ in range(max(1, min(config.concurrency, len(todo))))]
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for w in workers:
+                    w.cancel()
+        changes = await asyncio.to_thread(run_changes, engine, run.id)
+    finally:
+        if client is None:
+            await http.aclose()
+    return BackfillReport(
+        run_id=run.id,
+        sites=len(sites),
+        done=state.done,
+        skipped=state.skipped,
+        requests=state.requests,
+        captures_fetched=state.captures,
+        captures_reused=state.reused,
+        observations=observations_n,
+        new_versions=run.counts.new_versions,
+        excluded=list(report["excluded"]),
+        classified=dict(report["classified"]),
+        seconds=time.monotonic() - started,
+        status=run.status,
+        changes=changes,
+    )

@@ -1,0 +1,213 @@
+"""The charts the dashboard shows and the reports embed (Altair, the charting library Streamlit ships with).
+
+Each function takes plain rows (tracker.analysis.trends, tracker.analysis.forecast JSON) and returns an Altair chart;
+the dashboard
+renders it, the report saves it as SVG or PNG (vl-convert). Titles and subtitles state what is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT
+from tracker.analysis.headlines import Event
+from tracker.analysis.trends import SignalRow, TrendRow
+
+__all__ = [
+    "adoption_chart",
+    "fan_chart",
+    "gap_chart",
+    "restriction_chart",
+    "trend_chart",
+]
+
+_WIDTH = 640
+#: A time axis whose every label says its year ("Oct 2023"), never a bare month name.
+_MONTHS_AXIS = alt.Axis(format="%b %Y", labelAngle=-30, labelOverlap=True)
+
+
+def _events_layer(events: Sequence[Event], start: str, end: str) -> alt.Chart | None:
+    rows = [
+        {"date": e.day.isoformat(), "event": e.label, "source": e.source}
+        for e in events
+        if start <= e.day.isoformat() <= end
+    ]
+    if not rows:
+        return None
+    base = alt.Chart(pd.DataFrame(rows)).encode(x="date:T", tooltip=["date:T", "event:N", "source:N"])
+    return base.mark_rule(strokeDash=[4, 3], color="#888").encode()
+
+
+def trend_chart(
+    rows: Sequence[TrendRow], *, field: str = "blocked_share", title: str = "", events: Sequence[Event] = ()
+) -> alt.LayerChart | alt.Chart:
+    """Share restricting each agent (or group) over time, one line each, events as dashed rules."""
+    data = pd.DataFrame(
+        [
+            {
+                "period_end": r.period_end,
+                "agent": r.agent,
+                "share": getattr(r, field),
+                "sites": r.sites,
+                "sample": r.sample,
+                "weighting": r.weighting,
+            }
+            for r in rows
+        ]
+    )
+    if data.empty:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_line()
+    subtitle = f"{rows[-1].sample}; weighted by {rows[-1].weighting}; {field.replace('_', ' ')}"
+    line = (
+        alt.Chart(data, title=alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle))
+        .mark_line(point=False)
+        .encode(
+            x=alt.X("period_end:T", title=None, axis=_MONTHS_AXIS),
+            y=alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%")),
+            color=alt.Color("agent:N", title=None),
+            tooltip=["period_end:T", "agent:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
+        )
+        .properties(width=_WIDTH, height=300)
+    )
+    rules = _events_layer(events, str(data.period_end.min()), str(data.period_end.max()))
+    return line + rules if rules is not None else line
+
+
+def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-preference signals") -> alt.Chart:
+    """Share adopting each signal over time."""
+    data = pd.DataFrame(
+        [{"period_end": r.period_end, "signal": r.signal, "share": r.share, "sites": r.sites} for r in rows]
+    )
+    if data.empty:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_line()
+    return (
+        alt.Chart(data, title=alt.TitleParams(title, subtitle="over the sites whose resource was observed"))
+        .mark_line()
+        .encode(
+            x=alt.X("period_end:T", title=None, axis=_MONTHS_AXIS),
+            y=alt.Y("share:Q", axis=alt.Axis(format=".0%")),
+            color="signal:N",
+            tooltip=["period_end:T", "signal:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
+        )
+        .properties(width=_WIDTH, height=280)
+    )
+
+
+def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
+    """The run-out date, with and without the consent adjustment: median (point) and 80% interval (bar)."""
+    shown = [(key, e) for key in RUNOUT_SCENARIOS if (e := result.get(key)) and e.get("median")]
+    rows = [
+        {
+            "scenario": RUNOUT_SHORT[key],
+            "what": RUNOUT_SCENARIOS[key],
+            "p10": e["p10"],
+            "median": e["median"],
+            "p90": e["p90"],
+            "median month": e.get("median_month"),
+            "80% from": e.get("p10_month"),
+            "80% to": e.get("p90_month"),
+        }
+        for key, e in shown
+    ]
+    data = pd.DataFrame(rows)
+    base = alt.Chart(
+        data,
+        title=alt.TitleParams(
+            "When the largest training dataset reaches the stock", subtitle="median (dot) and 80% interval (bar); year"
+        ),
+    )
+    y = alt.Y("scenario:N", title=None, sort=list(RUNOUT_SHORT.values()), axis=alt.Axis(labelLimit=260))
+    x = alt.X("p10:Q", scale=alt.Scale(zero=False), title="year", axis=alt.Axis(format="d", tickMinStep=1))
+    color = alt.Color("scenario:N", legend=None)
+    bars = base.mark_rule(strokeWidth=10, opacity=0.35).encode(x=x, x2="p90:Q", y=y, color=color)
+    dots = base.mark_point(filled=True, size=120, color="black").encode(
+        x="median:Q", y=y, tooltip=["what:N", "median month:N", "80% from:N", "80% to:N"]
+    )
+    return (bars + dots).properties(width=_WIDTH, height=alt.Step(44))
+
+
+def restriction_chart(result: dict[str, Any]) -> alt.LayerChart | alt.Chart:
+    """r(t): the measured restricted share each month, then its forecast — median and 80% band — from the last
+    observation on (the path the consent adjustment applies to the stock)."""
+    rs = result.get("restricted_share")
+    if not rs:
+        return alt.Chart(pd.DataFrame({"x": []})).mark_line()
+    observed = pd.DataFrame([{"date": o["period_end"], "share": o["share"]} for o in rs["observed"]])
+    path = pd.DataFrame(
+        [
+            {
+                "date": f"{p['month']}-15",
+                "p10": p["p10"],
+                "median": p["median"],
+                "p90": p["p90"],
+                "what": "forecast (median, 80% band)",
+            }
+            for p in rs["path"]
+        ]
+    )
+    d = rs["definition"]
+    who = d["agents"][0] if len(d["agents"]) == 1 else f"{d['rule']} of {len(d['agents'])} agents"
+    subtitle = [
+        f"robots.txt keeps {who} from '/'; {d['sample']}; weighting: {d['weighting']}",
+        f"forecast: {rs['method']}, median and 80% band from the last observation",
+    ]
+    title = alt.TitleParams(f"Share restricting {d['figure']}, measured and forecast", subtitle=subtitle)
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year"))
+    y = alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))
+    measured = (
+        alt.Chart(observed, title=title)
+        .mark_line(color="#1f77b4")
+        .encode(x=x, y=y, tooltip=[alt.Tooltip("date:T", format="%b %Y"), alt.Tooltip("share:Q", format=".1%")])
+    )
+    band = (
+        alt.Chart(path)
+        .mark_area(opacity=0.25, color="#ff7f0e")
+        .encode(x=x, y=alt.Y("p10:Q", title="share", axis=alt.Axis(format=".0%")), y2="p90:Q")
+    )
+    median = (
+        alt.Chart(path)
+        .mark_line(color="#ff7f0e", strokeDash=[5, 3])
+        .encode(
+            x=x,
+            y=alt.Y("median:Q"),
+            tooltip=[
+                alt.Tooltip("date:T", format="%b %Y"),
+                alt.Tooltip("p10:Q", format=".1%"),
+                alt.Tooltip("median:Q", format=".1%"),
+                alt.Tooltip("p90:Q", format=".1%"),
+            ],
+        )
+    )
+    return (band + measured + median).properties(width=_WIDTH, height=280)
+
+
+def gap_chart(result: dict[str, Any]) -> alt.Chart:
+    """Synthetic share of the largest dataset's mix per year (median, 80% band)."""
+    rows = [
+        {
+            "year": g["year"],
+            "p10": g["synthetic_share"]["p10"],
+            "median": g["synthetic_share"]["median"],
+            "p90": g["synthetic_share"]["p90"],
+        }
+        for g in result.get("gap", [])
+    ]
+    data = pd.DataFrame(rows)
+    base = alt.Chart(
+        data,
+        title=alt.TitleParams(
+            "Synthetic share of the largest training dataset",
+            subtitle="the gap between demand and usable human text; median and 80% band",
+        ),
+    )
+    band = base.mark_area(opacity=0.25).encode(
+        x=alt.X("year:O"), y=alt.Y("p10:Q", axis=alt.Axis(format=".0%"), title="synthetic share"), y2="p90:Q"
+    )
+    line = base.mark_line(point=True).encode(
+        x="year:O", y="median:Q", tooltip=["year", alt.Tooltip("median:Q", format=".0%")]
+    )
+    return (band + line).properties(width=_WIDTH, height=260)
