@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from tests.conftest import BACKENDS, new_store_url
-from tracker.pipeline import evaluation as evaluate
-from tracker.store import Body, Evaluation, RuleSet, Site, Version, open_store
+from tracker.store import Body, Evaluation, RuleSet, Site, Version, open_store, queries, writer
 from tracker.store.engine import SCHEMA_REVISION, head_revision
 from tracker.store.writer import Observation, Writer
 
@@ -200,21 +199,31 @@ def test_run_lifecycle_done_interrupted_failed_and_resume(engine: Engine) -> Non
     assert status(killed.id)[0] == "interrupted" and later.id != killed.id
 
 
-def test_evaluations_are_computed_once_per_ruleset(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    w = Writer(engine)
+def test_evaluations_are_stored_once_per_ruleset_when_written(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = Writer(engine, agents=["GPTBot", "CCBot"])
     for i in range(20):
         w.record(f"s{i}.example", [robots(0, BLOCK + f"Sitemap: https://s{i}.example/x\n".encode())])
     w.record("open.example", [robots(0, OPEN)])
-    assert evaluate.ensure_evaluations(engine, ["GPTBot", "CCBot"]) == 4  # 2 rulesets × 2 agents
-    assert evaluate.ensure_evaluations(engine, ["GPTBot", "CCBot"]) == 0
-    ev = evaluate.load_evaluations(engine, ["GPTBot"])["gptbot"]
+    assert count(engine, Evaluation) == 4  # 2 rulesets × 2 agents, stored by the writer
+    assert writer.evaluate_rulesets(engine, ["GPTBot", "CCBot"]) == 0
+    ev = queries.evaluations(engine, ["GPTBot"])["gptbot"]
     assert sorted(ev.values()) == [(False, True, "full_block"), (True, False, "partial_block")]
-    # A new parser version invalidates the cache.
-    monkeypatch.setattr(evaluate, "PARSER_VERSION", "test-next")
-    assert evaluate.ensure_evaluations(engine, ["GPTBot"]) == 2
+    # An agent the writer did not evaluate is evaluated by the read, in memory: nothing is stored.
+    claude = queries.evaluations(engine, ["ClaudeBot"])["claudebot"]
+    assert sorted(claude.values()) == [(True, False, "allowed"), (True, False, "partial_block")]
+    assert count(engine, Evaluation) == 4
+    # A new parser version: reads answer the same without writing; refresh_derived (db migrate) recomputes.
+    monkeypatch.setattr(writer, "PARSER_VERSION", "test-next")
+    monkeypatch.setattr(queries, "PARSER_VERSION", "test-next")
+    assert queries.evaluations(engine, ["GPTBot"])["gptbot"] == ev
+    assert count(engine, Evaluation) == 4
+    done = writer.refresh_derived(engine, ["GPTBot"])
+    assert (done.evaluations_dropped, done.evaluations_added) == (4, 2)
+    assert writer.refresh_derived(engine, ["GPTBot"]).evaluations_added == 0
     with engine.connect() as conn:
         versions_left = set(conn.execute(select(Evaluation.parser_version)).scalars())
     assert versions_left == {"test-next"}
+    assert queries.stored_evaluations(engine, ["gptbot"], "test-next")["gptbot"] == ev
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

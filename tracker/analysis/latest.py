@@ -29,7 +29,6 @@ from sqlalchemy import Engine
 
 from tracker.fetch.http import RobotsFetch
 from tracker.pipeline.changes import UNKNOWN, site_changes
-from tracker.pipeline.evaluation import load_evaluations, robots_verdict
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
 from tracker.rules.signals.preferences import SitePreferences, site_preferences
 from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat
@@ -64,7 +63,7 @@ def _agent_records(
     robots = state.robots
     agents: dict[str, dict[str, Any]] = {}
     for token in tokens:
-        allowed, named, stance = robots_verdict(
+        allowed, named, stance = queries.robots_verdict(
             robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
         )
         pref = prefs.for_agent(token)
@@ -82,7 +81,7 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
     """The current state of every site: robots.txt status, each registry agent's verdict for '/', stance and
     training preference, the site's use preferences and each signal's adoption."""
     tokens = [a.token for a in registry]
-    evals = load_evaluations(engine, tokens)
+    evals = queries.evaluations(engine, tokens)
     for state in queries.latest_states(engine, domain=domain):
         robots = state.robots
         prefs = site_preferences(state.resources)
@@ -180,7 +179,8 @@ def _history_entry(
     }
     if v.kind == "robots":
         entry["agents"] = {
-            a: robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2] for a in agents
+            a: queries.robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2]
+            for a in agents
         }
     elif v.signals:
         entry["signals"] = v.signals
@@ -205,7 +205,7 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
     if site is None:
         return None
     versions = queries.site_versions(engine, site.id, bodies=True)
-    evals = load_evaluations(engine, agents, sorted({v.ruleset_id for v in versions if v.ruleset_id}))
+    evals = queries.evaluations(engine, agents, sorted({v.ruleset_id for v in versions if v.ruleset_id}))
     by_version: dict[int | None, list[dict[str, Any]]] = {}
     for c in site_changes(versions, agents, evals):
         by_version.setdefault(c.version_id, []).append(

@@ -39,10 +39,8 @@ from sqlalchemy import Engine
 
 from tracker.analysis.weights import Weights, fold_hosts
 from tracker.errors import TrendError
-from tracker.pipeline.evaluation import load_evaluations
 from tracker.rules.agents import AgentRegistry
-from tracker.rules.robots import PARSER_VERSION
-from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION, Adoption, observed
+from tracker.rules.signals.preferences import ADOPTION, Adoption, observed
 from tracker.rules.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, Rule, SignalName, Weighting
 from tracker.store import catalog, queries
 
@@ -328,7 +326,7 @@ def restriction_series(
     ``weight_measured_share``."""
     freq, by, weight, rule = Freq(freq), GroupBy(by), Weighting(weight), Rule(rule)
     groups = _groups(registry, agents, by)
-    evals = load_evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
+    evals = queries.evaluations(engine, sorted({t.lower() for members in groups.values() for t in members}))
     window = _window(engine, freq, since, until)
     if window is None:
         return []
@@ -638,7 +636,7 @@ def signal_coverage(engine: Engine, names: Sequence[SignalName | str]) -> list[S
 
 
 class _Parts:
-    """What each version says towards one signal: bodies from the store's cache (computed and stored when missing),
+    """What each version says towards one signal: bodies from the store's cache (read now, not stored, when missing),
     pages by the text of their signals (equal texts are read once); ``_UNSEEN`` for a version that says nothing."""
 
     def __init__(self, engine: Engine, signal: SignalName, version: str, spans_of: dict[str, list[Any]]) -> None:
@@ -649,12 +647,8 @@ class _Parts:
         missing = [b for b in bodies if b not in known]
         kind = self.body_kind
         if missing and kind is not None:
-            computed = {
-                bid: bool(self.adoption.part(kind, queries.StoredResource(kind, "ok", body=body, truncated=truncated)))
-                for bid, body, truncated in queries.bodies_by_id(engine, missing)
-            }
-            queries.store_adoptions(engine, signal, version, computed)
-            known.update(computed)
+            # Read now, not stored: reads never write (``db migrate`` stores them, tracker.store.writer).
+            known.update(queries.adoption_parts(engine, signal, missing))
         self.by_body = known
         self.cache: dict[tuple[str, str, str | None], Any] = {}
 
@@ -762,7 +756,7 @@ def signal_series(
         return []
     horizon, periods = window
     rows: list[SignalRow] = []
-    version = f"{ADOPTION_VERSION}.{PARSER_VERSION}"
+    version = queries.ADOPTIONS_VERSION
     spans_of: dict[str, list[Any]] = {}  # one read of the versions per kind, however many signals
     for name in names:
         signal: SignalName = name  # type: ignore[assignment]

@@ -43,7 +43,6 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 
 from tracker.analysis.headlines import robots_diff
-from tracker.pipeline.evaluation import load_evaluations, robots_verdict
 from tracker.rules.agents import CORE_PANEL
 from tracker.rules.robots import PARSER_VERSION
 from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION, UNREAD, Part, observed
@@ -115,7 +114,7 @@ def robots_reading(version: StoredResource, evaluation: EvaluationRow | None) ->
     """An agent's stance under a robots.txt version (None when the fetch failed)."""
     if version.status in UNKNOWN:
         return None
-    allowed, named, stance = robots_verdict(version.status, version.ruleset_id, evaluation)
+    allowed, named, stance = queries.robots_verdict(version.status, version.ruleset_id, evaluation)
     return Reading(f"{stance} via *" if not named and stance in _PARTIAL_OR_MORE else str(stance), not allowed)
 
 
@@ -242,7 +241,7 @@ def detect_changes(engine: Engine, site_ids: Iterable[int], agents: Sequence[str
         chunk = ids[i : i + 200]
         versions = {sid: queries.site_versions(engine, sid, bodies=True) for sid in chunk}
         rulesets = sorted({v.ruleset_id for vs in versions.values() for v in vs if v.ruleset_id})
-        evals = load_evaluations(engine, agents, rulesets)
+        evals = queries.evaluations(engine, agents, rulesets)
         events = {sid: [c.as_row() for c in site_changes(vs, agents, evals)] for sid, vs in versions.items()}
         added += changelog.sync_changes(engine, events)
     return added

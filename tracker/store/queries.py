@@ -8,35 +8,40 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, delete, exists, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, exists, func, select
 
-from tracker.store.engine import as_utc, dialect_insert
+from tracker.rules.robots import PARSER_VERSION, RobotsRules, parse_robots
+from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION
+from tracker.rules.vocabulary import UNREACHABLE, SignalName, StanceName
+from tracker.store.engine import as_utc
 from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
 
 __all__ = [
+    "ADOPTIONS_VERSION",
     "EvaluationRow",
     "LatestState",
     "ResourceSpan",
     "SiteInfo",
     "StoredResource",
+    "adoption_parts",
     "adoptions",
+    "adoptions_missing",
     "bodies_by_id",
     "body_bytes",
     "current_signals",
-    "delete_evaluations_except",
     "domains_of",
+    "evaluations",
     "find_site",
-    "insert_evaluations",
     "latest_states",
-    "load_evaluations",
     "observation_bounds",
     "resource_spans",
     "robots_event_counts",
+    "robots_verdict",
     "robots_version_spans",
     "ruleset_samples",
     "rulesets_missing",
@@ -45,7 +50,8 @@ __all__ = [
     "sites_for_weights",
     "sites_observed",
     "stale_current_counts",
-    "store_adoptions",
+    "stored_evaluations",
+    "verdict_of",
     "version",
     "version_statuses",
 ]
@@ -57,6 +63,9 @@ _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _evals = Evaluation.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
 _adoptions = Adoption.__table__  # type: ignore[attr-defined]
+
+#: The rules version of the stored adoption readings (``adoptions``): a signal's reading changes with either.
+ADOPTIONS_VERSION = f"{ADOPTION_VERSION}.{PARSER_VERSION}"
 
 #: (root_allowed, named, stance) of an agent under a ruleset.
 EvaluationRow = tuple[bool, bool, str]
@@ -339,16 +348,29 @@ def adoptions(engine: Engine, signal: str, version: str) -> dict[int, bool]:
         return {bid: bool(v) for bid, v in rows}
 
 
-def store_adoptions(engine: Engine, signal: str, version: str, values: Mapping[int, bool]) -> None:
-    """Remember adoptions (body id → adopts); older rules versions of the signal are dropped."""
+def adoptions_missing(engine: Engine, signal: str, kind: str, version: str) -> list[int]:
+    """Ids of the bodies of ok versions of a kind with no stored adoption reading of a signal under this version."""
     a = _adoptions.c
-    with engine.begin() as conn:
-        conn.execute(delete(_adoptions).where(a.signal == signal, a.version != version))
-        if values:
-            conn.execute(
-                dialect_insert(conn, _adoptions).on_conflict_do_nothing(),  # another reader may be first
-                [{"body_id": b, "signal": signal, "version": version, "adopts": v} for b, v in values.items()],
-            )
+    q = (
+        select(_V.body_id)
+        .where(_V.kind == kind, _V.status == "ok", _V.body_id.is_not(None))
+        .where(~exists().where(and_(a.body_id == _V.body_id, a.signal == signal, a.version == version)))
+        .distinct()
+    )
+    with engine.connect() as conn:
+        return sorted(conn.execute(q).scalars())
+
+
+def adoption_parts(engine: Engine, signal: SignalName | str, body_ids: Sequence[int]) -> dict[int, bool]:
+    """body id → whether it adopts the signal, read from the bodies now (in memory; nothing stored)."""
+    adoption = ADOPTION[signal]  # type: ignore[index]
+    kind = adoption.body_kind
+    if kind is None:
+        return {}
+    return {
+        bid: bool(adoption.part(kind, StoredResource(kind, "ok", body=body, truncated=truncated)))
+        for bid, body, truncated in bodies_by_id(engine, body_ids)
+    }
 
 
 def observation_bounds(engine: Engine) -> tuple[date, date] | None:
@@ -442,10 +464,24 @@ def robots_version_spans(
 
 
 # -- evaluations ------------------------------------------------------------------------------------------------
-def delete_evaluations_except(engine: Engine, parser_version: str) -> None:
-    """Drop evaluations made by another parser version (they are recomputed)."""
-    with engine.begin() as conn:
-        conn.execute(delete(_evals).where(_evals.c.parser_version != parser_version))
+# The writer stores each new ruleset's evaluations for the agents it evaluates (tracker.store.writer) and
+# ``db migrate`` recomputes them when PARSER_VERSION changes; these functions only read. What is not stored (an
+# agent outside the registry, a store written by an older parser) is evaluated here in memory and not written.
+def verdict_of(rules: RobotsRules, agent: str) -> EvaluationRow:
+    """(root_allowed, named, stance) of an agent under parsed rules: what an evaluation row holds."""
+    st = rules.stance(agent)
+    return (st.root_allowed, st.named, st.stance)
+
+
+def robots_verdict(
+    status: str, ruleset_id: int | None, evaluation: EvaluationRow | None
+) -> tuple[bool, bool, StanceName | str]:
+    """(allowed_root, named, stance) of an agent under a stored robots.txt version (its status and ruleset)."""
+    if status == "ok" and ruleset_id:
+        return evaluation if evaluation else (True, False, "allowed")
+    if status in UNREACHABLE:
+        return (False, False, "unreachable")
+    return (True, False, "no_robots")
 
 
 def _id_chunks(ids: Sequence[int] | None, n: int = 5000) -> list[list[int] | None]:
@@ -498,19 +534,11 @@ def ruleset_samples(engine: Engine, ruleset_ids: Sequence[int]) -> Iterator[tupl
                     yield rid, body_bytes(content, compression) or b"", bool(truncated)
 
 
-def insert_evaluations(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Store computed evaluations (dicts with the evaluations table's columns)."""
-    if rows:
-        with engine.begin() as conn:
-            # Two processes may compute the same evaluation at once (workers, the dashboard): the first one wins.
-            ordered = sorted(rows, key=lambda r: (r["ruleset_id"], r["agent"], r["parser_version"]))
-            conn.execute(dialect_insert(conn, _evals).on_conflict_do_nothing(), ordered)
-
-
-def load_evaluations(
+def stored_evaluations(
     engine: Engine, agents: Sequence[str], parser_version: str, ruleset_ids: Sequence[int] | None = None
 ) -> dict[str, dict[int, EvaluationRow]]:
-    """agent (lower case) → ruleset id → (root_allowed, named, stance), of every ruleset or of the given ones."""
+    """agent (lower case) → ruleset id → (root_allowed, named, stance) as stored by this parser version, of every
+    ruleset or of the given ones (nothing computed)."""
     out: dict[str, dict[int, EvaluationRow]] = {a: {} for a in agents}
     with engine.connect() as conn:
         for chunk in _id_chunks(ruleset_ids):
@@ -521,6 +549,31 @@ def load_evaluations(
                 q = q.where(_evals.c.ruleset_id.in_(chunk))
             for agent, rid, root_allowed, named, stance in conn.execute(q):
                 out[agent][rid] = (bool(root_allowed), bool(named), stance)
+    return out
+
+
+def evaluations(
+    engine: Engine, agents: Iterable[str], ruleset_ids: Sequence[int] | None = None
+) -> dict[str, dict[int, EvaluationRow]]:
+    """agent (lower case) → ruleset id → (root_allowed, named, stance), of every ruleset or of the given ones: the
+    stored evaluations of this parser version, and what is not stored evaluated in memory (never written)."""
+    wanted = sorted({a.lower() for a in agents})
+    out = stored_evaluations(engine, wanted, PARSER_VERSION, ruleset_ids)
+    if not wanted:
+        return out
+    if ruleset_ids is None:
+        with engine.connect() as conn:
+            ids = set(conn.execute(select(_rulesets.c.id)).scalars())
+    else:
+        ids = set(ruleset_ids)
+    todo: dict[int, list[str]] = {}
+    for agent in wanted:
+        for rid in ids.difference(out[agent]):
+            todo.setdefault(rid, []).append(agent)
+    for rid, body, truncated in ruleset_samples(engine, list(todo)):
+        rules = parse_robots(body, truncated=truncated)
+        for agent in todo[rid]:
+            out[agent][rid] = verdict_of(rules, agent)
     return out
 
 

@@ -7,6 +7,11 @@ observation twice changes nothing, which is what makes imports idempotent and cr
 
 Bodies are content-addressed: stored once per sha256, zlib-compressed, capped. robots.txt bodies also get a
 ruleset id (the hash of their normalised rules) so evaluations are shared by every body with the same rules.
+
+Derived data is made here, when its inputs are written, so that reads only read: a new ruleset is evaluated for
+the agents the store evaluates (:func:`evaluated_agents`) in the transaction that stores it, and
+:func:`refresh_derived` (run by ``db migrate``) recomputes evaluations and adoption readings made by another
+parser or rules version.
 """
 
 from __future__ import annotations
@@ -19,18 +24,33 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.errors import StoreError
-from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules, parse_robots
+from tracker.rules.agents import CORE_PANEL, load_registry
+from tracker.rules.robots import PARSER_VERSION, ROBOTS_MAX_BYTES, RobotsRules, parse_robots
+from tracker.rules.signals.preferences import ADOPTION
 from tracker.rules.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
+from tracker.store import queries
 from tracker.store.engine import as_utc, dialect_insert
-from tracker.store.models import Body, CrawlRunSite, RuleSet, Site, Version, VersionEvent
+from tracker.store.models import Adoption, Body, CrawlRunSite, Evaluation, RuleSet, Site, Version, VersionEvent
 
-__all__ = ["BODY_CAP", "Observation", "RecordResult", "Writer", "rebuild_events", "ruleset_digest"]
+__all__ = [
+    "BODY_CAP",
+    "DerivedRefresh",
+    "Observation",
+    "RecordResult",
+    "Writer",
+    "evaluate_rulesets",
+    "evaluated_agents",
+    "rebuild_events",
+    "refresh_derived",
+    "ruleset_digest",
+]
 
 #: Bytes of a body kept in the store (robots.txt is parsed up to 512,000 bytes; keep what was parsed).
 BODY_CAP = ROBOTS_MAX_BYTES
@@ -41,6 +61,43 @@ _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _versions = Version.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
 _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
+_evals = Evaluation.__table__  # type: ignore[attr-defined]
+_adoptions = Adoption.__table__  # type: ignore[attr-defined]
+
+
+@cache
+def evaluated_agents() -> tuple[str, ...]:
+    """The agents (lower case) whose evaluations the store keeps: the built-in registry's tokens and the core panel
+    (the agents of the stored change events). Reads ask for these by default; any other agent is evaluated in
+    memory by the read (:func:`tracker.store.queries.evaluations`)."""
+    tokens = {a.token.lower() for a in load_registry(None)} | {t.lower() for t in CORE_PANEL if t != "*"}
+    return tuple(sorted(tokens))
+
+
+def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str]) -> list[dict[str, Any]]:
+    rows = []
+    for agent in agents:
+        st = rules.stance(agent)
+        rows.append(
+            {
+                "ruleset_id": ruleset_id,
+                "agent": agent,
+                "parser_version": PARSER_VERSION,
+                "root_allowed": st.root_allowed,
+                "named": st.named,
+                "lenient_named": st.lenient_named,
+                "source": st.source,
+                "stance": st.stance,
+            }
+        )
+    return rows
+
+
+def _insert_evaluations(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        # Two processes may store the same evaluation at once (workers of one crawl): the first one wins.
+        rows.sort(key=lambda r: (r["ruleset_id"], r["agent"]))
+        conn.execute(dialect_insert(conn, _evals).on_conflict_do_nothing(), rows)
 
 
 @dataclass(slots=True)
@@ -99,11 +156,11 @@ class _V:
 
 def _ruleset_digest_and_counts(
     body: bytes, rules: RobotsRules | None = None, *, truncated: bool = False
-) -> tuple[str, int, int]:
-    """(digest, groups, rules) of a robots.txt body (parsed here unless ``rules`` is given)."""
+) -> tuple[str, int, int, RobotsRules]:
+    """(digest, groups, rules, the parsed rules) of a robots.txt body (parsed here unless ``rules`` is given)."""
     if rules is None:
         rules = parse_robots(body, truncated=truncated or len(body) > BODY_CAP)
-    return ruleset_digest(rules), len(rules.groups), rules.rule_count
+    return ruleset_digest(rules), len(rules.groups), rules.rule_count, rules
 
 
 def ruleset_digest(rules: RobotsRules) -> str:
@@ -121,9 +178,17 @@ def ruleset_digest(rules: RobotsRules) -> str:
 class Writer:
     """The one place that writes history. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, engine: Engine, *, run_id: int | None = None, cache_size: int = 50_000) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        run_id: int | None = None,
+        cache_size: int = 50_000,
+        agents: Sequence[str] | None = None,
+    ) -> None:
         self.engine = engine
         self.run_id = run_id
+        self._agents = tuple(sorted({a.lower() for a in agents})) if agents is not None else None
         self._site_ids: dict[str, int] = {}
         self._body_ids: OrderedDict[str, tuple[int, int | None]] = OrderedDict()
         self._ruleset_ids: dict[str, int] = {}
@@ -285,10 +350,15 @@ class Writer:
             self._body_ids.popitem(last=False)
         return out, len(new)
 
-    def _rulesets_for(self, conn: Connection, digests: list[tuple[str, int, int]]) -> dict[str, int]:
-        """digest → ruleset id, creating missing rulesets."""
+    @property
+    def agents(self) -> tuple[str, ...]:
+        """The agents (lower case) a new ruleset is evaluated for (default: :func:`evaluated_agents`)."""
+        return self._agents if self._agents is not None else evaluated_agents()
+
+    def _rulesets_for(self, conn: Connection, digests: list[tuple[str, int, int, RobotsRules]]) -> dict[str, int]:
+        """digest → ruleset id, creating missing rulesets (and storing their evaluations)."""
         out: dict[str, int] = {}
-        missing: dict[str, tuple[str, int, int]] = {}
+        missing: dict[str, tuple[str, int, int, RobotsRules]] = {}
         for d in digests:
             rid = self._ruleset_ids.get(d[0])
             if rid is not None:
@@ -306,12 +376,20 @@ class Writer:
         if new:
             conn.execute(
                 dialect_insert(conn, _rulesets).on_conflict_do_nothing(index_elements=["sha256"]),
-                [{"sha256": d, "groups": g, "rules": r} for d, g, r in sorted(new)],
+                [{"sha256": d, "groups": g, "rules": r} for d, g, r, _ in sorted(new, key=lambda d: d[0])],
             )
-            names = [d for d, _, _ in new]
+            names = [d[0] for d in new]
             for i in range(0, len(names), 500):
                 for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
                     out[sha] = rid
+            agents = self.agents
+            rows: list[dict[str, Any]] = []
+            for d in new:
+                rows += _evaluation_rows(out[d[0]], d[3], agents)
+                if len(rows) >= 5000:
+                    _insert_evaluations(conn, rows)
+                    rows = []
+            _insert_evaluations(conn, rows)
         for k in keys:
             if len(self._ruleset_ids) < 1_000_000:
                 self._ruleset_ids[k] = out[k]
@@ -616,6 +694,73 @@ def rebuild_events(engine: Engine) -> int:
                 e[slot] += n
         _upsert_events(conn, events)
     return len(events)
+
+
+def evaluate_rulesets(engine: Engine, agents: Iterable[str], ruleset_ids: Sequence[int] | None = None) -> int:
+    """Store whatever evaluations of this parser version are missing for these agents (of every ruleset, or of the
+    given ones); return how many rows were added."""
+    wanted = sorted({a.lower() for a in agents})
+    if not wanted:
+        return 0
+    todo = queries.rulesets_missing(engine, wanted, PARSER_VERSION, ruleset_ids)
+    added = 0
+    rows: list[dict[str, Any]] = []
+    for rid, body, truncated in queries.ruleset_samples(engine, list(todo)):
+        rows += _evaluation_rows(rid, parse_robots(body, truncated=truncated), todo[rid])
+        if len(rows) >= 5000:
+            with engine.begin() as conn:
+                _insert_evaluations(conn, rows)
+            added += len(rows)
+            rows = []
+    with engine.begin() as conn:
+        _insert_evaluations(conn, rows)
+    return added + len(rows)
+
+
+def _refresh_adoptions(engine: Engine) -> tuple[int, int]:
+    """Drop adoption readings of another rules version and store the missing ones of this version: (dropped,
+    added)."""
+    version = queries.ADOPTIONS_VERSION
+    a = _adoptions.c
+    with engine.begin() as conn:
+        dropped = conn.execute(delete(_adoptions).where(a.version != version)).rowcount or 0
+    added = 0
+    for signal, adoption in ADOPTION.items():
+        kind = adoption.body_kind
+        if kind is None:
+            continue
+        missing = queries.adoptions_missing(engine, signal, kind, version)
+        for i in range(0, len(missing), 5000):
+            rows = [
+                {"body_id": bid, "signal": signal, "version": version, "adopts": part}
+                for bid, part in queries.adoption_parts(engine, signal, missing[i : i + 5000]).items()
+            ]
+            if rows:
+                with engine.begin() as conn:
+                    conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(), rows)
+            added += len(rows)
+    return dropped, added
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedRefresh:
+    """What :func:`refresh_derived` did: rows dropped (made by another parser or rules version) and added."""
+
+    evaluations_dropped: int
+    evaluations_added: int
+    adoptions_dropped: int
+    adoptions_added: int
+
+
+def refresh_derived(engine: Engine, agents: Iterable[str] | None = None) -> DerivedRefresh:
+    """Bring what the store derives from bodies up to this version: evaluations of another parser version are
+    dropped and every ruleset evaluated for these agents (default: :func:`evaluated_agents`); body adoption
+    readings likewise. Run by ``db migrate``; idempotent (a second run adds nothing)."""
+    with engine.begin() as conn:
+        dropped = conn.execute(delete(_evals).where(_evals.c.parser_version != PARSER_VERSION)).rowcount or 0
+    added = evaluate_rulesets(engine, evaluated_agents() if agents is None else agents)
+    a_dropped, a_added = _refresh_adoptions(engine)
+    return DerivedRefresh(int(dropped), added, int(a_dropped), a_added)
 
 
 def _bisect(versions: list[_V], at: datetime) -> int:
