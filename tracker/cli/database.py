@@ -15,18 +15,28 @@ __all__ = ["db_copy", "db_migrate"]
 
 
 def db_migrate(db: DbOpt = None) -> None:
-    """Create the database, or upgrade its schema to this version's (SQLite path or PostgreSQL URL)."""
+    """Create the database, or upgrade its schema to this version's (SQLite path or PostgreSQL URL); then bring
+    what it derives from stored bodies (evaluations, adoption readings) up to this parser's version, so that
+    reads only read."""
     from tracker.store import open_store
     from tracker.store.engine import SCHEMA_REVISION, current_revision, database_url
+    from tracker.store.writer import refresh_derived
 
     url = database_url(str(settings.get("db", db)))
     before = current_revision(open_store(url, upgrade=False))
-    open_store(url)
+    engine = open_store(url)
     shown = url.split("@")[-1] if "@" in url else url  # never print a password
     if before == SCHEMA_REVISION:
         out.print(Text(f"{shown}: already at schema {SCHEMA_REVISION}"))
     else:
         out.print(Text(f"{shown}: schema {before or 'none (new database)'} → {SCHEMA_REVISION}"))
+    done = refresh_derived(engine)
+    out.print(
+        Text(
+            f"evaluations: {done.evaluations_added:,} added, {done.evaluations_dropped:,} of another parser version "
+            f"dropped; adoption readings: {done.adoptions_added:,} added, {done.adoptions_dropped:,} dropped"
+        )
+    )
 
 
 def db_copy(

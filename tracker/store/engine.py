@@ -3,6 +3,10 @@
 ``open_store(url_or_path)`` returns an engine whose schema is at the latest revision: a new database is
 created by running every migration, an older one is upgraded. SQLite files run in WAL mode with foreign keys
 on, so readers (the dashboard) never block the single writer.
+
+A read-only store (``sqlite:///file:PATH?mode=ro&uri=true``, or ``sqlite:///PATH?mode=ro``; or ``readonly=True``
+for, say, a PostgreSQL role that may only SELECT) is opened without writing anything: no folder, no WAL switch, no
+migration — a schema that is out of date is an error that says to run ``consent-tracker db migrate``.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 from tracker.errors import StoreError
@@ -29,6 +34,7 @@ __all__ = [
     "database_url",
     "dialect_insert",
     "head_revision",
+    "is_readonly",
     "migrate",
     "open_store",
     "session",
@@ -54,17 +60,60 @@ def as_utc(value: _T) -> _T:
 
 
 def database_url(db: str | Path) -> str:
-    """A path becomes an SQLite URL; anything with '://' is taken as an SQLAlchemy URL."""
+    """A path becomes an SQLite URL; anything with '://' is taken as an SQLAlchemy URL. An SQLite URL with
+    ``?mode=ro`` but no ``uri=true`` becomes the URI form SQLite opens read-only (``sqlite:///file:PATH?mode=ro&uri=true``)."""
     s = str(db)
-    if "://" in s:
-        return s
-    return f"sqlite:///{Path(s).expanduser().resolve()}"
+    if "://" not in s:
+        return f"sqlite:///{Path(s).expanduser().resolve()}"
+    parsed = make_url(s)
+    if parsed.get_backend_name() == "sqlite" and _query(parsed, "mode") and not _query(parsed, "uri"):
+        path = parsed.database or ""
+        if not path.startswith("file:"):
+            path = f"file:{path}"
+        return parsed.set(database=path, query={**parsed.query, "uri": "true"}).render_as_string(hide_password=False)
+    return s
+
+
+def _query(url: URL, key: str) -> str:
+    value = url.query.get(key, "")
+    return (value[-1] if isinstance(value, tuple) else value).lower()
+
+
+def is_readonly(db: str | Path) -> bool:
+    """Whether a store URL asks SQLite to open the file read-only (``mode=ro``, or ``immutable=1``)."""
+    parsed = make_url(database_url(db))
+    return parsed.get_backend_name() == "sqlite" and (
+        _query(parsed, "mode") == "ro" or _query(parsed, "immutable") in ("1", "true")
+    )
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file an SQLite URL names (a ``file:`` URI's path too), None for an in-memory database."""
+    name = url.database
+    if name in (None, "", ":memory:"):
+        return None
+    assert name is not None
+    if _query(url, "uri") in ("true", "1") and name.startswith("file:"):
+        name = unquote(name[len("file:") :])
+        if name.startswith("//"):  # file://host/path: only the local host
+            name = "/" + name[2:].partition("/")[2]
+        if name in ("", ":memory:") or _query(url, "mode") == "memory":
+            return None
+    return Path(name)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_read_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # Nothing that writes: the journal mode is the file's (WAL if a writer made it), not switched here.
+    cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
@@ -106,35 +155,53 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_store(db: str | Path, *, upgrade: bool = True, create: bool = True, echo: bool = False) -> Engine:
+def open_store(
+    db: str | Path,
+    *,
+    upgrade: bool = True,
+    create: bool = True,
+    echo: bool = False,
+    readonly: bool | None = None,
+) -> Engine:
     """Open (and by default create or upgrade) the history database at a path or SQLAlchemy URL.
 
     ``create=False`` is for commands that only read: a database file that does not exist is an error naming the
     path (a typo in ``--db`` must not quietly make an empty database, and its folder, and report "no data").
+
+    ``readonly`` (default: what the URL says, :func:`is_readonly`) opens without writing anything; a schema that is
+    not this version's is then an error asking for ``consent-tracker db migrate``.
     """
     url = database_url(db)
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        if not create and not Path(parsed.database).is_file():
-            raise StoreError(
-                f"no database at {parsed.database} (check --db or CONSENT_TRACKER_DB; "
-                "`consent-tracker crawl` or `import-archive` creates one)"
-            )
-        parent = Path(parsed.database).parent
+    ro = is_readonly(url) if readonly is None else readonly
+    file = _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    if file is not None and (ro or not create) and not file.is_file():
+        raise StoreError(
+            f"no database at {file} (check --db or CONSENT_TRACKER_DB; "
+            "`consent-tracker crawl` or `import-archive` creates one)"
+        )
+    if file is not None and not ro:
+        parent = file.parent
         if not parent.exists():
             try:
                 parent.mkdir(parents=True, exist_ok=True)
             except OSError as e:
-                raise StoreError(f"cannot create the folder for {parsed.database}: {e.strerror}") from None
+                raise StoreError(f"cannot create the folder for {file}: {e.strerror}") from None
     try:
         engine = create_engine(url, echo=echo)
     except Exception as e:  # bad URL, missing driver
         raise StoreError(f"cannot open database {url!r}: {e}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_pragmas if ro else _sqlite_pragmas)
     if upgrade:
         try:
             rev = current_revision(engine)
+            if rev != SCHEMA_REVISION and ro:
+                raise StoreError(
+                    f"the database {_shown(url)} is at schema {rev or 'none (empty)'}, this version reads "
+                    f"{SCHEMA_REVISION}, and it is opened read-only: run `consent-tracker db migrate` on it "
+                    "(with write access), then read it again"
+                )
             if rev != SCHEMA_REVISION:
                 migrate(engine)
         except StoreError:
@@ -142,6 +209,11 @@ def open_store(db: str | Path, *, upgrade: bool = True, create: bool = True, ech
         except Exception as e:
             raise StoreError(f"cannot open or upgrade database {url!r}: {e}") from None
     return engine
+
+
+def _shown(url: str) -> str:
+    """A URL as it may be printed (never with its password)."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def dialect_insert(conn: Connection, table: Table) -> Any:

@@ -9,7 +9,8 @@ Bodies are content-addressed: stored once per sha256, zlib-compressed, capped. r
 ruleset id (the hash of their normalised rules) so evaluations are shared by every body with the same rules.
 
 Derived data is made here, when its inputs are written, so that reads only read: a new ruleset is evaluated for
-the agents the store evaluates (:func:`evaluated_agents`) in the transaction that stores it, and
+the agents the store evaluates (:func:`evaluated_agents`) in the transaction that stores it, a new body's adoption
+readings likewise (for the signals its kind carries), and
 :func:`refresh_derived` (run by ``db migrate``) recomputes evaluations and adoption readings made by another
 parser or rules version.
 """
@@ -91,6 +92,24 @@ def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str])
             }
         )
     return rows
+
+
+def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> list[dict[str, Any]]:
+    """The adoption readings of a body of this kind, for every signal it carries (most bodies say no to a cheap
+    byte test before any parsing)."""
+    version = queries.ADOPTIONS_VERSION
+    evidence = queries.StoredResource(kind, "ok", body=body, truncated=truncated)
+    return [
+        {"body_id": body_id, "signal": signal, "version": version, "adopts": bool(adoption.part(kind, evidence))}
+        for signal, adoption in ADOPTION.items()
+        if adoption.body_kind == kind
+    ]
+
+
+def _insert_adoptions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        rows.sort(key=lambda r: (r["body_id"], r["signal"]))
+        conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(), rows)
 
 
 def _insert_evaluations(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -343,6 +362,19 @@ class Writer:
                     select(c.id, c.ruleset_id, c.sha256).where(c.sha256.in_(new[i : i + 500]))
                 ):
                     found[sha] = (bid, rid)
+            _insert_adoptions(
+                conn,
+                [
+                    row
+                    for sha in new
+                    for row in _adoption_rows(
+                        found[sha][0],
+                        todo[sha][0],
+                        todo[sha][1][:BODY_CAP],
+                        todo[sha][2] or len(todo[sha][1]) > BODY_CAP,
+                    )
+                ],
+            )
         for sha, value in found.items():
             out[sha] = value
             self._body_ids[sha] = value
@@ -735,9 +767,8 @@ def _refresh_adoptions(engine: Engine) -> tuple[int, int]:
                 {"body_id": bid, "signal": signal, "version": version, "adopts": part}
                 for bid, part in queries.adoption_parts(engine, signal, missing[i : i + 5000]).items()
             ]
-            if rows:
-                with engine.begin() as conn:
-                    conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(), rows)
+            with engine.begin() as conn:
+                _insert_adoptions(conn, rows)
             added += len(rows)
     return dropped, added
 
