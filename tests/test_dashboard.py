@@ -74,6 +74,22 @@ def test_every_page_on_a_populated_database(page: str, populated: Path, monkeypa
     assert not at.exception, at.exception
 
 
+def _ro(db: Path) -> str:
+    return f"sqlite:///file:{db}?mode=ro&uri=true"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_on_a_read_only_store(page: str, populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A published or read-only store (a mode=ro URI): every page reads it, and the file does not change."""
+    url = _ro(populated)
+    before = (populated.read_bytes(), populated.stat().st_mtime_ns)
+    monkeypatch.setenv("CONSENT_TRACKER_DB", url)
+    at = _run(page, url)  # type: ignore[arg-type]
+    assert not at.exception, at.exception
+    assert not any("No history yet" in i.value for i in at.info)  # the store opened (read-only), it is not "empty"
+    assert (populated.read_bytes(), populated.stat().st_mtime_ns) == before
+
+
 def test_overview_numbers_are_trackers_numbers(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     at = _run("overview", populated)
@@ -191,7 +207,8 @@ def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
 
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "dashboard", "--db", str(populated), "--port", str(port)],
+        # Served read-only (a mode=ro URI): every page must load without writing (AppTest covers the writable path).
+        [sys.executable, "-m", "tracker", "dashboard", "--db", _ro(populated), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=ROOT,

@@ -1,7 +1,7 @@
 """What every page shares: the database (named by the settings, resolved here, at the edge), the filters in the
 sidebar, cached reads through tracker's functions, and the empty-database message. Pages stay thin.
 
-The dashboard writes nothing but tracker's evaluation cache; SQLite in WAL mode lets it read while a crawl writes.
+The dashboard writes nothing (it serves a read-only store too); SQLite in WAL mode lets it read while a crawl writes.
 Fetched content is shown as text (st.code, st.text, st.dataframe), never as HTML or Markdown.
 """
 

@@ -61,16 +61,17 @@ def as_utc(value: _T) -> _T:
 
 def database_url(db: str | Path) -> str:
     """A path becomes an SQLite URL; anything with '://' is taken as an SQLAlchemy URL. An SQLite URL with
-    ``?mode=ro`` but no ``uri=true`` becomes the URI form SQLite opens read-only (``sqlite:///file:PATH?mode=ro&uri=true``)."""
+    ``?mode=ro`` (or ``immutable=1``) but no ``uri=true`` becomes the URI form that SQLite opens read-only
+    (``sqlite:///file:PATH?mode=ro&uri=true``)."""
     s = str(db)
     if "://" not in s:
         return f"sqlite:///{Path(s).expanduser().resolve()}"
     parsed = make_url(s)
-    if parsed.get_backend_name() == "sqlite" and _query(parsed, "mode") and not _query(parsed, "uri"):
-        path = parsed.database or ""
-        if not path.startswith("file:"):
-            path = f"file:{path}"
-        return parsed.set(database=path, query={**parsed.query, "uri": "true"}).render_as_string(hide_password=False)
+    uri_only = _query(parsed, "mode") or _query(parsed, "immutable")  # options only a file: URI takes
+    if parsed.get_backend_name() == "sqlite" and uri_only and not _query(parsed, "uri"):
+        head, _, query = s.partition("?")
+        scheme, _, path = head.partition(":///")
+        return f"{scheme}:///{path if path.startswith('file:') else 'file:' + path}?{query}&uri=true"
     return s
 
 
