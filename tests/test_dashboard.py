@@ -82,6 +82,7 @@ def _ro(db: Path) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.slow
 def test_every_page_on_a_read_only_store(page: str, populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A published or read-only store (a mode=ro URI): every page reads it, and the file does not change."""
     url = _ro(populated)

@@ -115,6 +115,8 @@ def writable_answers(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     return out
 
 
+@pytest.mark.slow
+@pytest.mark.network_local  # the demo store: `up --demo` serves its simulated web on loopback
 def test_every_read_command_answers_the_same_over_a_read_only_store(
     demo: Path, writable_answers: dict[tuple[str, ...], tuple[int, str]], tmp_path: Path
 ) -> None:
@@ -133,6 +135,8 @@ def test_every_read_command_answers_the_same_over_a_read_only_store(
         assert invoke(*cmd)[0] == 0
 
 
+@pytest.mark.slow
+@pytest.mark.network_local  # the demo store: `up --demo` serves its simulated web on loopback
 def test_a_store_without_stored_evaluations_reads_the_same_in_memory(
     demo: Path, writable_answers: dict[tuple[str, ...], tuple[int, str]], tmp_path: Path
 ) -> None:
@@ -158,6 +162,7 @@ def test_a_store_without_stored_evaluations_reads_the_same_in_memory(
     conn.close()
 
 
+@pytest.mark.slow
 def test_a_parser_version_change_then_db_migrate_recomputes_evaluations(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -244,6 +249,8 @@ def pg_reader(demo: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 @needs_postgres
+@pytest.mark.slow
+@pytest.mark.network_local  # the demo store
 def test_a_read_only_postgresql_role_runs_every_read_command(pg_reader: tuple[str, str], tmp_path: Path) -> None:
     owner, reader = pg_reader
     engine = open_store(reader)
