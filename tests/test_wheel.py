@@ -131,8 +131,9 @@ def test_installed_up_demo_and_report_from_an_empty_folder(venv: Path, tmp_path:
 
 
 def test_installed_dashboard_runs_from_the_package(venv: Path, tmp_path: Path) -> None:
-    """`consent-tracker dashboard` serves the installed package's app.py, which imports the library as a package (no
-    sys.path edits, no source tree): under Streamlit's AppTest, in the venv, on an empty database."""
+    """`consent-tracker dashboard` serves the installed package's app.py, which, like every page, imports the library
+    as a package (no sys.path edits, no source tree): each under Streamlit's AppTest, in the venv, on an empty
+    database."""
     empty = tmp_path / "empty"
     empty.mkdir()
     script = (
@@ -140,10 +141,13 @@ def test_installed_dashboard_runs_from_the_package(venv: Path, tmp_path: Path) -
         "from streamlit.testing.v1 import AppTest\n"
         "from tracker.dashboard import app_file\n"
         "path = sys.path[:]\n"
-        "at = AppTest.from_file(str(app_file()), default_timeout=120)\n"
-        "at.run()\n"
-        "print(json.dumps({'app': str(app_file()), 'tracker': tracker.__file__, "
-        "'exception': [str(e.value) for e in at.exception], 'info': [i.value for i in at.info], "
+        "files = [app_file(), *sorted((app_file().parent / 'views').glob('[!_]*.py'))]\n"
+        "runs = {}\n"
+        "for f in files:\n"
+        "    at = AppTest.from_file(str(f), default_timeout=120)\n"
+        "    at.run()\n"
+        "    runs[f.name] = {'exception': [str(e.value) for e in at.exception], 'info': [i.value for i in at.info]}\n"
+        "print(json.dumps({'app': str(app_file()), 'tracker': tracker.__file__, 'runs': runs, "
         "'path_changed': sys.path != path}))\n"
     )
     r = _run(venv, empty, "python", "-c", script, CONSENT_TRACKER_DB="data/none.db")
@@ -152,6 +156,10 @@ def test_installed_dashboard_runs_from_the_package(venv: Path, tmp_path: Path) -
     site_packages = next(venv.glob("lib/python3*/site-packages"))
     assert Path(got["app"]).is_file() and Path(got["app"]).is_relative_to(site_packages)
     assert Path(got["tracker"]).is_relative_to(site_packages)  # the installed copy, not the source tree
-    assert got["exception"] == [] and any("No history yet" in i for i in got["info"]), got
+    pages = {p.name for p in (ROOT / "tracker" / "dashboard" / "views").glob("[!_]*.py")}
+    assert set(got["runs"]) == {"app.py", *pages}
+    for name, run in got["runs"].items():
+        assert run["exception"] == [], (name, run)
+    assert any("No history yet" in i for i in got["runs"]["app.py"]["info"]), got["runs"]["app.py"]
     assert got["path_changed"] is False
     assert not (empty / "data").exists()  # the dashboard never creates a database
