@@ -108,6 +108,7 @@ def test_the_wheel_holds_every_file_of_the_package(wheel: Path) -> None:
     assert not [n for n in names if not n.startswith(("tracker/", "consent_tracker-"))]  # nothing else at the top
 
 
+@pytest.mark.network_local  # the demo's simulated web and archive on loopback
 def test_installed_up_demo_and_report_from_an_empty_folder(venv: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
