@@ -4,12 +4,12 @@ so that finding the app's file does not load Streamlit."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 __all__ = ["app_file"]
 
 
 def app_file() -> Path:
-    """The app's file in the installed package (what ``streamlit run`` is given)."""
-    return Path(str(resources.files(__name__) / "app.py"))
+    """The app's file in the installed package (what ``streamlit run`` is given): a file beside this one, so no
+    ``importlib.resources`` (and its imports) for the CLI to pay at start-up."""
+    return Path(__file__).resolve().parent / "app.py"
