@@ -270,3 +270,24 @@ def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
         proc.terminate()
         proc.communicate(timeout=30)
     assert {p.name for p in shots.glob("*.png")} >= {f"{n}.png" for n in PAGES}
+
+
+@pytest.mark.slow
+def test_the_dashboard_is_a_package_that_edits_no_sys_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`consent-tracker dashboard` serves the package's own app.py; it and every page import the library as
+    ``tracker.dashboard.common`` (no ``sys.path`` edits, no top-level ``common``), so an installed copy works."""
+    from tracker.cli.presenting import dashboard_process
+    from tracker.dashboard import app_file
+
+    app = app_file()
+    assert app == ROOT / "tracker" / "dashboard" / "app.py" and app.is_file()
+    cmd, _ = dashboard_process(str(tmp_path / "none.db"), host="127.0.0.1", port=8501)
+    assert cmd[cmd.index("run") + 1] == str(app)
+    monkeypatch.setenv("CONSENT_TRACKER_DB", str(tmp_path / "none.db"))
+    before = sys.path[:]
+    for f in [app, *sorted((app.parent / "views").glob("[!_]*.py"))]:
+        at = AppTest.from_file(str(f), default_timeout=120)
+        at.run()
+        assert not at.exception, (f.name, at.exception)
+        assert sys.path == before, f.name
+    assert "common" not in sys.modules

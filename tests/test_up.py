@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tracker.cli.starting import DEMO_DB
+from tracker.config import settings
 from tracker.operations.demo.world import FAULTS, build_world
 
 
@@ -150,3 +152,13 @@ def test_the_demo_never_writes_into_a_database_of_real_data(tmp_path: Path) -> N
     r = _cli("up", "--demo", "--db", str(db), "--no-schedule", env=env)
     assert r.returncode == 2 and "holds real data" in r.stderr
     assert sqlite3.connect(db).execute("SELECT count(*) FROM store_meta").fetchone() == (0,)
+
+
+def test_the_default_stores_are_in_the_current_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed tool writes where it is run (data/ under the current folder), never inside its installation; in
+    a checkout that is the project's data/. tests/test_wheel.py runs the installed `up --demo` from an empty folder."""
+    monkeypatch.delenv("CONSENT_TRACKER_FEEDS_DIR", raising=False)
+    assert settings.SETTINGS["db"].default == "data/tracker.db"
+    assert str(DEMO_DB) == "data/demo.db"
+    assert settings.feeds_dir("data/tracker.db", None) == Path("data/tracker-feeds")
+    assert settings.feeds_dir("postgresql+psycopg://u@h/db", None) == Path("data/feeds")

@@ -12,24 +12,24 @@ from rich.text import Text
 
 from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, parse_day, registry
 from tracker.config import settings
+from tracker.dashboard import app_file
 from tracker.publishing.report import ReportFormat
 
-__all__ = ["APP", "dashboard_cmd", "dashboard_process", "report_cmd"]
-
-APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+__all__ = ["dashboard_cmd", "dashboard_process", "report_cmd"]
 
 
 def dashboard_process(db: str, *, host: str, port: int) -> tuple[list[str], dict[str, str]]:
     """The command line and environment that serve the dashboard of a database."""
-    if not APP.exists():
-        fail(f"the dashboard is not installed with this copy ({APP} is missing)")
+    app = app_file()
+    if not app.exists():
+        fail(f"the dashboard is not installed with this copy ({app} is missing)")
     env = {**os.environ, "CONSENT_TRACKER_DB": db}
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(APP),
+        str(app),
         "--server.address",
         host,
         "--server.port",

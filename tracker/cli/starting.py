@@ -2,8 +2,8 @@
 
 ``up --demo`` runs the same pipeline against the simulated web and archive of :mod:`tracker.operations.demo` on
 loopback,
-into a database of its own (``data/demo.db`` unless ``--db`` or ``CONSENT_TRACKER_DB`` names one) that is marked
-simulated, so every page, feed and report built from it says so.
+into a database of its own (``data/demo.db`` in the current folder unless ``--db`` or ``CONSENT_TRACKER_DB`` names
+one) that is marked simulated, so every page, feed and report built from it says so.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tracker.fetch.http import ConnectTo
 
 __all__ = ["DEMO_DB", "up_cmd"]
 
-DEMO_DB = settings.PROJECT_ROOT / "data" / "demo.db"
+DEMO_DB = settings.DATA_DIR / "demo.db"
 #: The demo's schedule: often enough that a newcomer sees scheduled crawls find the simulated web's changes.
 DEMO_TRIGGERS = {"schedule-robots": "every 2m", "schedule-signals": "every 15m", "schedule-wayback": "off"}
 

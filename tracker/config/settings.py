@@ -20,7 +20,9 @@ from tracker.rules.sitelist import TRANCO_URL
 __all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "feeds_dir", "get", "resolve_all", "user_agent"]
 
 ENV_PREFIX = "CONSENT_TRACKER_"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Where the stores live unless the settings say otherwise: ``data/`` in the current folder (the project's own
+#: ``data/`` for someone in a checkout; for an installed tool, never a folder inside the package).
+DATA_DIR = Path("data")
 
 
 def _bool(v: str) -> bool:
@@ -83,8 +85,8 @@ class Setting:
 
 
 _SETTINGS = [
-    Setting("db", str(PROJECT_ROOT / "data" / "tracker.db"), "SQLite database path (or an SQLAlchemy URL)."),
-    Setting("agents-file", "", "Agent registry JSON (default: the project's data/agents.json)."),
+    Setting("db", str(DATA_DIR / "tracker.db"), "SQLite database path (or an SQLAlchemy URL)."),
+    Setting("agents-file", "", "Agent registry JSON (default: the packaged tracker/data/agents.json)."),
     Setting("user-agent", USER_AGENT, "User-Agent sent with every request; {contact} is replaced by the contact URL."),
     Setting("contact-url", CONTACT_URL, "Where site operators can learn about the crawler and reach its operator."),
     Setting("timeout", TIMEOUT, "Seconds allowed for connecting and for each read.", _positive_float),
@@ -148,11 +150,11 @@ def user_agent(override_ua: str | None = None, contact: str | None = None) -> st
 
 def feeds_dir(db: str, value: str | None = None) -> Path:
     """Where the Atom feeds go: the ``feeds-dir`` setting, else ``<name>-feeds/`` beside an SQLite database file
-    (``data/tracker-feeds`` for ``data/tracker.db``; for a server database, the project's ``data/feeds``)."""
+    (``data/tracker-feeds`` for ``data/tracker.db``; for a server database, ``data/feeds`` in the current folder)."""
     chosen = get("feeds-dir", value)
     if chosen:
         return Path(chosen)
     if "://" in db and not db.startswith("sqlite:///"):
-        return PROJECT_ROOT / "data" / "feeds"
+        return DATA_DIR / "feeds"
     path = Path(db.removeprefix("sqlite:///")).expanduser()
     return path.parent / f"{path.stem}-feeds"

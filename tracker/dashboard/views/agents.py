@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import _path  # noqa: F401
-import common
 import pandas as pd
 import streamlit as st
 
 from tracker.analysis.headlines import load_events
+from tracker.dashboard import common
 from tracker.publishing.charts import trend_chart
 from tracker.rules.agents import CORE_PANEL
 

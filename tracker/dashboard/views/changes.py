@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import _path  # noqa: F401
-import common
 import streamlit as st
 
+from tracker.dashboard import common
 from tracker.pipeline.changes import ROBOTS, list_events, site_link
 from tracker.rules.vocabulary import CHANGE_TYPES
 

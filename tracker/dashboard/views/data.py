@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import _path  # noqa: F401
-import common
 import streamlit as st
 
+from tracker.dashboard import common
 from tracker.rules.signals.preferences import ADOPTION
 
 st.title("Data")

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 
-import _path  # noqa: F401
-import common
 import streamlit as st
 
 from tracker.analysis.forecast import ForecastParams
 from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT, runout_text
 from tracker.analysis.forecast.restriction import backtest_summary
+from tracker.dashboard import common
 from tracker.publishing.charts import fan_chart, restriction_chart
 
 DEFAULTS = ForecastParams()

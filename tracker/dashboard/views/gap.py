@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import _path  # noqa: F401
-import common
 import pandas as pd
 import streamlit as st
 
 from tracker.analysis.forecast.model import runout_text
+from tracker.dashboard import common
 from tracker.publishing.charts import gap_chart
 
 st.title("Where synthetic data must fill the gap")

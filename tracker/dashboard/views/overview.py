@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import _path  # noqa: F401
-import common
 import streamlit as st
 
 from tracker.analysis.headlines import load_events
+from tracker.dashboard import common
 from tracker.publishing.charts import trend_chart
 
 st.title("How much of the web restricts AI training crawlers")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import _path  # noqa: F401
-import common
 import streamlit as st
 
 from tracker.analysis.trends import signal_coverage
+from tracker.dashboard import common
 from tracker.publishing.charts import adoption_chart
 from tracker.rules.signals.preferences import ADOPTION
 from tracker.rules.vocabulary import SIGNAL_NAMES
