@@ -49,6 +49,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tracker.records.json import Json, JsonObject
+from tracker.records.site import SiteSignals, TermsSummary
 from tracker.rules.robots import RobotsRules, parse_robots
 from tracker.rules.signals.directives import (
     AIPREF_LABELS,
@@ -254,11 +256,11 @@ class SitePreferences:
     content_signal: dict[str, Any]
     content_usage: dict[str, Any]
     rsl_license: str | None
-    rsl: dict[str, Any] | None
+    rsl: JsonObject | None
     ai_txt: bool | None
     ai_txt_stance: str | None
     llms_txt: bool | None
-    tos: dict[str, Any]
+    tos: TermsSummary
     #: The homepage's fetch status; None when it was never fetched.
     homepage_status: str | None
     #: Sources that say "no training" to every agent.
@@ -273,25 +275,29 @@ class SitePreferences:
     _header_cu_no: bool = field(default=False, repr=False)
     _cache: dict[str, AgentPreference] = field(default_factory=dict, repr=False)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The export's ``signals`` object."""
-        return {
-            "noai": self.noai,
-            "noml": self.noml,
-            "noimageai": self.noimageai,
-            "noarchive": self.noarchive,
-            "tdm_reservation": self.tdm_reservation,
-            "tdm_policy": self.tdm_policy,
-            "content_signal": self.content_signal,
-            "content_usage": self.content_usage,
-            "rsl_license": self.rsl_license,
-            "rsl": self.rsl,
-            "ai_txt": self.ai_txt,
-            "ai_txt_stance": self.ai_txt_stance,
-            "llms_txt": self.llms_txt,
-            "tos": self.tos,
-            "homepage_status": self.homepage_status,
-        }
+    def signals(self) -> SiteSignals:
+        """The site's signals as read: the export's ``signals`` record."""
+        return SiteSignals(
+            noai=self.noai,
+            noml=self.noml,
+            noimageai=self.noimageai,
+            noarchive=self.noarchive,
+            tdm_reservation=self.tdm_reservation,
+            tdm_policy=self.tdm_policy,
+            content_signal={k: str(v) for k, v in self.content_signal.items()},
+            content_usage={k: str(v) for k, v in self.content_usage.items()},
+            rsl_license=self.rsl_license,
+            rsl=self.rsl,
+            ai_txt=self.ai_txt,
+            ai_txt_stance=self.ai_txt_stance,
+            llms_txt=self.llms_txt,
+            tos=self.tos,
+            homepage_status=self.homepage_status,
+        )
+
+    def as_dict(self) -> dict[str, Json]:
+        """The export's ``signals`` object (:meth:`signals` as JSON)."""
+        return self.signals().as_dict()
 
     def for_agent(self, agent: str) -> AgentPreference:
         """The agent's training preference: the site-wide sources plus those scoped to it; None when neither a
@@ -413,28 +419,27 @@ def _rsl(rsl: Evidence | None) -> dict[str, Any] | None:
     return {k: doc.get(k) for k in ("status", "permits", "prohibits", "payments", "training")}
 
 
-def _tos(terms: Evidence | None, declared: str | None) -> dict[str, Any]:
+def _tos(terms: Evidence | None, declared: str | None) -> TermsSummary:
     if terms is None:  # never looked for: unknown
-        return {"url": declared, "scraping": "unknown", "ai_training": "unknown", "evidence": None}
+        return TermsSummary(url=declared, scraping="unknown", ai_training="unknown")
     info = _signals(terms)
     if terms.status != "ok":
-        return {
-            "url": info.get("url") or declared,
-            "host": info.get("host"),
-            "scraping": "unknown",
-            "ai_training": "unknown",
-            "evidence": None,
-            "found": False,
-        }
-    return {
-        "url": info.get("url"),
-        "host": info.get("host"),
-        "scraping": _TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
-        "ai_training": _TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
-        "evidence": info.get("evidence"),
-        "flags": info.get("flags", []),
-        "found": True,
-    }
+        return TermsSummary(
+            url=info.get("url") or declared,
+            host=info.get("host"),
+            scraping="unknown",
+            ai_training="unknown",
+            found=False,
+        )
+    return TermsSummary(
+        url=info.get("url"),
+        host=info.get("host"),
+        scraping=_TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
+        ai_training=_TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
+        evidence=info.get("evidence"),
+        flags=tuple(info.get("flags", [])),
+        found=True,
+    )
 
 
 # -- adoption: one reading per signal ---------------------------------------------------------------------------
