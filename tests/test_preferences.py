@@ -127,10 +127,11 @@ def test_export_site_and_trends_agree_on_noml(tmp_path: Path) -> None:
     engine = _db_with_noml_page(tmp_path)
     reg = load_registry()
     rec = next(latest_records(engine, reg))
-    assert rec["agents"]["GPTBot"]["training_optout_sources"] == ["noai"]
-    assert rec["signals"]["noml"] is True
+    assert rec.agents["GPTBot"].training_optout_sources == ("noai",)
+    assert rec.signals.noml is True
     site = site_history(engine, reg, "noml.example", ["GPTBot"])
-    assert site is not None and json.dumps(site["current"]) == json.dumps(rec)
+    assert site is not None and site.current is not None
+    assert json.dumps(site.current.as_dict()) == json.dumps(rec.as_dict())
     rows = signal_series(engine, ["noai"])
     assert rows and rows[-1].adopting == 1
 

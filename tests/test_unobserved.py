@@ -167,5 +167,5 @@ def test_a_crawled_homepage_makes_no_a_real_no(tmp_path: Path) -> None:
         ],
     )
     rec = next(latest_records(engine, load_registry()))
-    assert rec["agents"]["GPTBot"]["training_optout"] is False and rec["signals"]["homepage_status"] == "ok"
-    assert rec["adoption"]["noai"] is False and rec["adoption"]["tos_ai_training"] is None  # terms never fetched
+    assert rec.agents["GPTBot"].training_optout is False and rec.signals.homepage_status == "ok"
+    assert rec.adoption["noai"] is False and rec.adoption["tos_ai_training"] is None  # terms never fetched

@@ -7,7 +7,7 @@ import common
 import pandas as pd
 import streamlit as st
 
-from tracker.analysis.headlines import load_events
+from tracker.analysis.headlines import load_milestones
 from tracker.publishing.charts import trend_chart
 from tracker.rules.agents import CORE_PANEL
 
@@ -32,7 +32,9 @@ if by == "agent" and not agents:
 rows = common.series(
     common.db_path(), tuple(agents), by, tuple(f["lists"] or ()) or None, f["category"], f["weighting"]
 )
-st.altair_chart(trend_chart(rows, field=measure, title=f"Restriction by {by}", events=load_events()), width="stretch")
+st.altair_chart(
+    trend_chart(rows, field=measure, title=f"Restriction by {by}", events=load_milestones()), width="stretch"
+)
 common.caption(rows)
 if rows:
     last = rows[-1].period

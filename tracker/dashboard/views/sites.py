@@ -8,8 +8,8 @@ import _path  # noqa: F401
 import common
 import streamlit as st
 
-from tracker.analysis.headlines import robots_diff, robots_versions
 from tracker.analysis.latest import adoption_summary, site_agents, version_summary
+from tracker.pipeline.changes import robots_diff, robots_versions
 from tracker.store import queries
 
 st.title("Sites")
