@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import corpus_path, needs_corpus
 from tests.test_preferences import Res
+from tracker.records.signals import TdmRule
 from tracker.rules import signals as sig
 from tracker.rules.robots import parse_robots
 
@@ -79,24 +80,28 @@ def test_html_meta_and_links() -> None:
     ],
 )
 def test_tdmrep_file(body: str, status: str, n_rules: int, lenient: bool) -> None:
-    got = sig.tdmrep_file(body.encode())
+    got = sig.tdmrep_file(body.encode()).as_dict()
     assert (got["status"], len(got["rules"]), got["lenient"]) == (status, n_rules, lenient)
 
 
 def test_tdmrep_first_match_in_array_order_and_precedence() -> None:
     rules = sig.tdmrep_file(
         b'[{"location": "/news/*", "tdm-reservation": 0}, {"location": "/", "tdm-reservation": 1}]'
-    )["rules"]
-    assert sig.tdm_for_path(rules, "/news/a")["reservation"] == 0  # type: ignore[index]
-    assert sig.tdm_for_path(rules, "/shop")["reservation"] == 1  # type: ignore[index]
+    ).rules
+    assert sig.tdm_for_path(rules, "/news/a").reservation == 0  # type: ignore[union-attr]
+    assert sig.tdm_for_path(rules, "/shop").reservation == 1  # type: ignore[union-attr]
     assert sig.tdm_for_path([], "/") is None
-    file_rule = {"reservation": 1, "policy": "https://p/1"}
-    assert sig.tdm_effective(file_rule, {}, {}) == {"reservation": True, "policy": "https://p/1", "source": "file"}
+    file_rule = TdmRule("/", 1, "https://p/1")
+    assert sig.tdm_effective(file_rule, {}, {}).as_dict() == {
+        "reservation": True,
+        "policy": "https://p/1",
+        "source": "file",
+    }
     # a header supersedes the file, meta supersedes the header; absence resets nothing
-    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {})["reservation"] is False
-    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {"tdm-reservation": "1"})["source"] == "meta"
-    assert sig.tdm_effective(file_rule, {"tdm-policy": "https://p/2"}, {})["policy"] == "https://p/2"
-    assert sig.tdm_effective(None, {"tdm-reservation": "yes"}, {})["reservation"] is None  # protocol error: unset
+    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {}).reservation is False
+    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {"tdm-reservation": "1"}).source == "meta"
+    assert sig.tdm_effective(file_rule, {"tdm-policy": "https://p/2"}, {}).policy == "https://p/2"
+    assert sig.tdm_effective(None, {"tdm-reservation": "yes"}, {}).reservation is None  # protocol error: unset
 
 
 # -- ai.txt ---------------------------------------------------------------------------------------------------
@@ -114,13 +119,13 @@ def test_tdmrep_first_match_in_array_order_and_precedence() -> None:
     ],
 )
 def test_ai_txt(body: str, stance: str | None, types: list[str]) -> None:
-    got = sig.ai_txt(body)
+    got = sig.ai_txt(body).as_dict()
     assert (got["stance"], got["types"]) == (stance, types)
 
 
 def test_ai_txt_html_is_not_present() -> None:
-    assert sig.ai_txt("<html><body>404</body></html>")["present"] is False
-    assert sig.ai_txt(None)["present"] is False
+    assert sig.ai_txt("<html><body>404</body></html>").present is False
+    assert sig.ai_txt(None).present is False
 
 
 # -- Content-Signal -------------------------------------------------------------------------------------------
@@ -194,16 +199,16 @@ RSL = """<rsl xmlns="https://rslstandard.org/rsl">
 
 
 def test_rsl_document_and_discovery() -> None:
-    doc = sig.rsl_document(RSL)
+    doc = sig.rsl_document(RSL).as_dict()
     assert doc["training"] == "prohibited" and doc["permits"] == ["ai-input", "search"]
     paid = sig.rsl_document(
         RSL.replace('<prohibits type="usage">ai-train</prohibits>', "")
         .replace("search ai-input", "search ai-train")
         .replace('"attribution"', '"subscription"')
     )
-    assert paid["training"] == "licensed"
-    assert sig.rsl_document("<rsl><oops>")["status"] == "invalid"
-    assert sig.rsl_document(None)["status"] == "absent"
+    assert paid.training == "licensed"
+    assert sig.rsl_document("<rsl><oops>").status == "invalid"
+    assert sig.rsl_document(None).status == "absent"
     rules = parse_robots("License: https://x.test/l.xml\nUser-agent: *\nLicense: https://x.test/g.xml\nAllow: /\n")
     urls = sig.rsl_license_urls(
         rules, {"link": '<https://x.test/h.xml>; rel="license"; type="application/rsl+xml"'}, None
@@ -218,15 +223,15 @@ def test_rsl_document_and_discovery() -> None:
 # -- llms.txt -------------------------------------------------------------------------------------------------
 def test_llms_txt() -> None:
     body = "# Example Docs\n> Short summary\n\n## Docs\n- [Intro](https://x/intro.md): start\n\n## Optional\n- [More](https://x/m)\n"
-    assert sig.llms_txt(body) == {
+    assert sig.llms_txt(body).as_dict() == {
         "present": True,
         "title": "Example Docs",
         "sections": 2,
         "links": 2,
         "has_optional": True,
     }
-    assert sig.llms_txt("<!doctype html><html>")["present"] is False
-    assert sig.llms_txt("no heading here")["present"] is False
+    assert sig.llms_txt("<!doctype html><html>").present is False
+    assert sig.llms_txt("no heading here").present is False
 
 
 # -- properties -----------------------------------------------------------------------------------------------

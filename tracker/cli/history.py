@@ -66,14 +66,7 @@ def import_archive_cmd(
             until=until_d,
             progress=lambda done, total, host: bar.update(task, completed=done, total=total, description=host),
         )
-    out.print(
-        Text(
-            f"imported {report.files} files of {report.domains} domains "
-            f"({report.first_date} → {report.last_date}): {report.new_versions} new versions, "
-            f"{report.duplicates} already recorded; {report.html_bodies} HTML pages and {report.empty_bodies} empty "
-            f"bodies recorded as such (not as rules); {report.changes} changes; run #{report.run_id}"
-        )
-    )
+    out.print(Text(report.summary()))
     for p in report.problems[:50]:
         warn(p)
     if len(report.problems) > 50:

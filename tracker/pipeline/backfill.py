@@ -21,7 +21,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,6 +48,7 @@ from tracker.fetch.wayback import (
     raw_capture_url,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.runs import RunResult
 from tracker.rules.robots import ROBOTS_MAX_BYTES
 from tracker.rules.sitelist import SiteEntry
 from tracker.rules.vocabulary import Freq
@@ -55,7 +56,7 @@ from tracker.store import catalog
 from tracker.store.runs import Run
 from tracker.store.writer import Observation
 
-__all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "BackfillReport", "RateLimiter", "backfill"]
+__all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "RateLimiter", "backfill"]
 
 SOURCE = "wayback"
 
@@ -113,28 +114,6 @@ class BackfillProgress:
     captures: int = 0  # raw captures fetched
     reused: int = 0  # captures whose content was known (same digest): not fetched
     started: float = field(default_factory=time.monotonic)
-
-
-@dataclass(slots=True)
-class BackfillReport:
-    """What a backfill did."""
-
-    run_id: int
-    sites: int
-    done: int
-    skipped: int
-    requests: int
-    captures_fetched: int
-    captures_reused: int
-    observations: int
-    new_versions: int
-    excluded: list[str]  # sites the archive refuses to show (its exclusion list)
-    # the capture chosen for each period by what it was (ok, no_robots, soft404_html, empty, archive_error), and
-    # the index rows never fetched because of their status (skipped_3xx: redirects, skipped_4xx …)
-    classified: dict[str, int]
-    seconds: float
-    status: str
-    changes: int = 0  # new change events (tracker.pipeline.changes)
 
 
 class RateLimiter:
@@ -295,7 +274,7 @@ async def backfill(
     *,
     progress: Callable[[BackfillProgress, str], None] | None = None,
     client: httpx.AsyncClient | None = None,
-) -> BackfillReport:
+) -> RunResult:
     """Backfill the sites' robots.txt history from the archive as one run; return what happened."""
     started = time.monotonic()
     params = {"sites": len(sites), "since": config.since, "until": config.until, "freq": config.freq.value}
@@ -339,8 +318,7 @@ async def backfill(
                         await asyncio.to_thread(catalog.record_captures, engine, SOURCE, caps)
                     observations_n += len(obs)
                     state.done += 1
-                    run.counts.sites = state.done + state.skipped
-                    run.counts.observations = observations_n
+                    run.count(sites=state.done + state.skipped, observations=observations_n)
                     if progress:
                         progress(state, site.domain)
 
@@ -354,8 +332,8 @@ async def backfill(
     finally:
         if client is None:
             await http.aclose()
-    return BackfillReport(
-        run_id=run.id,
+    return replace(
+        run.result(),
         sites=len(sites),
         done=state.done,
         skipped=state.skipped,
@@ -363,10 +341,8 @@ async def backfill(
         captures_fetched=state.captures,
         captures_reused=state.reused,
         observations=observations_n,
-        new_versions=run.counts.new_versions,
-        excluded=list(report["excluded"]),
+        excluded=tuple(report["excluded"]),
         classified=dict(report["classified"]),
         seconds=time.monotonic() - started,
-        status=run.status,
         changes=changes,
     )

@@ -26,7 +26,7 @@ import resource
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -48,6 +48,7 @@ from tracker.fetch.http import (
     user_agent_header,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.runs import RunResult
 from tracker.rules.agents import load_registry
 from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules
 from tracker.rules.signals import find_tos_links, page_signals, rsl_license_urls, scan_html, tos_signals
@@ -61,7 +62,6 @@ __all__ = [
     "RESOURCES",
     "CrawlConfig",
     "CrawlProgress",
-    "CrawlSummary",
     "HostLimiter",
     "SiteCrawler",
     "crawl_sites",
@@ -179,26 +179,6 @@ class CrawlProgress:
         """Sites per second so far."""
         elapsed = time.monotonic() - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
-
-
-@dataclass(slots=True)
-class CrawlSummary:
-    """What a crawl did."""
-
-    run_id: int
-    sites: int
-    done: int
-    skipped: int
-    new_versions: int
-    unchanged: int
-    robots_status: dict[str, int]
-    errors: dict[str, int]
-    seconds: float
-    status: str
-    changes: int = 0  # new change events (tracker.pipeline.changes)
-    unrecorded: int = 0  # sites our own failures left for a resume
-    local_errors: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
 
 
 class HostLimiter:
@@ -541,7 +521,7 @@ async def run_crawl(
     resume: bool = False,
     progress: Callable[[CrawlProgress], None] | None = None,
     client: httpx.AsyncClient | None = None,
-) -> CrawlSummary:
+) -> RunResult:
     """Crawl the sites into the store as one crawl run; return what happened."""
     started = time.monotonic()
     params = {"sites": len(sites), "resources": list(config.resources)}
@@ -551,27 +531,22 @@ async def run_crawl(
         try:
             state = await crawl_sites(run, sites, config, progress=progress, client=client)
         finally:
-            run.counts.sites = state.done + state.skipped
-            run.counts.observations = state.done
-            run.counts.errors = sum(state.errors.values())
+            run.count(sites=state.done + state.skipped, observations=state.done, errors=sum(state.errors.values()))
     if state.unrecorded:  # our own failure left sites out: the run is not done, and a resume fetches them
         await asyncio.to_thread(run.finish, "interrupted")
     # After the run: the events of every site it opened a version for (a resumed run's too: same run id), for the
     # one agent set every writer uses (tracker.pipeline.changes.CHANGE_AGENTS), not this crawl's --agents-file.
     changes = await asyncio.to_thread(run_changes, run.engine, run.id)
-    return CrawlSummary(
-        run_id=run.id,
+    return replace(
+        run.result(),
         sites=len(sites),
         done=state.done,
         skipped=state.skipped,
-        new_versions=run.counts.new_versions,
-        unchanged=run.counts.unchanged,
         robots_status=dict(state.robots_status),
         errors=dict(state.errors),
         seconds=time.monotonic() - started,
-        status=run.status,
         changes=changes,
         unrecorded=state.unrecorded,
         local_errors=dict(state.local_errors),
-        notices=state.notices,
+        notices=tuple(state.notices),
     )

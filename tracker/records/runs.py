@@ -113,7 +113,7 @@ class RunResult:
 
     def summary(self) -> str:
         """The one line the CLI prints about the run."""
-        if self.kind == "import":
+        if self.kind == "archive":
             return (
                 f"imported {self.files} files of {self.sites} domains "
                 f"({self.first_date} → {self.last_date}): {self.new_versions} new versions, "
@@ -122,11 +122,18 @@ class RunResult:
             )
         seconds = self.seconds or 0.0
         if self.kind == "wayback":
+            classified = self.classified or {}
+            chosen = {k: v for k, v in classified.items() if not k.startswith("skipped_")}
+            skipped = {k.removeprefix("skipped_"): v for k, v in classified.items() if k.startswith("skipped_")}
+            kinds = _by_count(chosen)
+            if skipped:
+                kinds += "; index rows not fetched: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
             return (
                 f"backfill #{self.run_id} {self.status}: {self.done} sites in {seconds:.1f} s"
                 + (f" ({self.skipped} already done)" if self.skipped else "")
                 + f"; {self.requests} requests to the archive, {self.captures_fetched} captures fetched, "
                 f"{self.captures_reused} known already; {self.new_versions} new versions, {self.changes} changes"
+                + (f"; one capture per period: {kinds}" if kinds else "")
             )
         rate = self.done / seconds if seconds else 0
         return (

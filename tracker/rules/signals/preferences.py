@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracker.records.json import Json, JsonObject
+from tracker.records.signals import TdmRule
 from tracker.records.site import SiteSignals, TermsSummary
 from tracker.rules.robots import RobotsRules, parse_robots
 from tracker.rules.signals.directives import (
@@ -231,12 +232,12 @@ def _noai_for(entries: list[Mapping[str, Any]], agent: str | None) -> bool:
 
 def _page_tdm(page: Mapping[str, Any]) -> bool | None:
     """The homepage's TDMRep layers (header < meta): reserved, not reserved, or silent (None)."""
-    return tdm_effective(None, page.get("tdm_header", {}), page.get("tdm_meta", {}))["reservation"]
+    return tdm_effective(None, page.get("tdm_header", {}), page.get("tdm_meta", {})).reservation
 
 
-def _file_tdm_rule(evidence: Evidence | None) -> dict[str, Any] | None:
+def _file_tdm_rule(evidence: Evidence | None) -> TdmRule | None:
     body = _ok_body(evidence)
-    return tdm_for_path(tdmrep_file(body)["rules"], "/") if body is not None else None
+    return tdm_for_path(tdmrep_file(body).rules, "/") if body is not None else None
 
 
 def _page_licenses(page: Mapping[str, Any]) -> list[str]:
@@ -383,15 +384,15 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
         noml=generic["noml"] if fetched_home else None,
         noimageai=generic["noimageai"] if fetched_home else None,
         noarchive=generic["noarchive"] if fetched_home else None,
-        tdm_reservation=tdm["reservation"],
-        tdm_policy=tdm["policy"],
+        tdm_reservation=tdm.reservation,
+        tdm_policy=tdm.policy,
         content_signal=cs,
         content_usage=merged_usage,
         rsl_license=licenses[0]["url"] if licenses else None,
         rsl=rsl,
-        ai_txt=bool(ai.get("present")) if observed("ai_txt", resources.get("ai_txt")) else None,
-        ai_txt_stance=ai.get("stance"),
-        llms_txt=bool(llms_txt(_ok_body(resources.get("llms_txt"))).get("present"))
+        ai_txt=ai.present if observed("ai_txt", resources.get("ai_txt")) else None,
+        ai_txt_stance=ai.stance,
+        llms_txt=llms_txt(_ok_body(resources.get("llms_txt"))).present
         if observed("llms_txt", resources.get("llms_txt"))
         else None,
         tos=tos,
@@ -415,7 +416,7 @@ def _rsl(rsl: Evidence | None) -> dict[str, Any] | None:
         return None
     if rsl.status != "ok":
         return {"status": rsl.status}
-    doc = rsl_document(rsl.body)
+    doc = rsl_document(rsl.body).as_dict()
     return {k: doc.get(k) for k in ("status", "permits", "prohibits", "payments", "training")}
 
 
@@ -533,7 +534,8 @@ def _any_noai(page: Mapping[str, Any]) -> bool:
 
 
 def _file_reserves(e: Evidence) -> Part:
-    return (_file_tdm_rule(e) or {}).get("reservation") == 1
+    rule = _file_tdm_rule(e)
+    return rule is not None and rule.reservation == 1
 
 
 #: Signal name → how its adoption is read. Definitions are printed with every series.
@@ -580,11 +582,11 @@ ADOPTION: dict[SignalName, Adoption] = {
         layered=True,
     ),
     "ai_txt": Adoption(
-        ("ai_txt",), (lambda e: ai_txt(_ok_body(e)).get("stance") == "full_optout",), "ai.txt opts everything out"
+        ("ai_txt",), (lambda e: ai_txt(_ok_body(e)).stance == "full_optout",), "ai.txt opts everything out"
     ),
     "llms_txt": Adoption(
         ("llms_txt",),
-        (lambda e: bool(llms_txt(_ok_body(e)).get("present")),),
+        (lambda e: llms_txt(_ok_body(e)).present,),
         "an llms.txt is present (an invitation, not a restriction)",
         restricts=False,
     ),
