@@ -42,13 +42,13 @@ def build(path: Path) -> str:
     """Write the store at ``path``; return its URL."""
     engine = open_store(path)
     w = Writer(engine)
-    home = sig.page_signals(HOME, {"x-robots-tag": "noml", "content-signal": "ai-train=no"})
-    terms = {**sig.tos_signals(TERMS, "https://a.test/terms", "footer_text"), "host": "a.test"}
+    home = sig.page_signals(HOME, {"x-robots-tag": "noml", "content-signal": "ai-train=no"}).as_dict()
+    terms = sig.tos_signals(TERMS, "https://a.test/terms", "footer_text", "a.test").as_dict()
     w.record(
         "a.test",
         [
             Observation("robots", day(0), "ok", 200, body=OPEN),
-            Observation("homepage", day(0), "ok", 200, signals=sig.page_signals(PLAIN_HOME, {})),
+            Observation("homepage", day(0), "ok", 200, signals=sig.page_signals(PLAIN_HOME, {}).as_dict()),
             Observation("robots", day(10), "ok", 200, body=BLOCK),
             Observation("robots", day(20), "unreachable", 503, error="HTTP 503"),
             Observation("robots", day(30), "ok", 200, body=SIGNALLED),
@@ -73,7 +73,11 @@ def build(path: Path) -> str:
         [
             Observation("robots", day(1), "ok", 200, body=OPEN, final_url="https://www.c.test/robots.txt"),
             Observation(
-                "homepage", day(1), "ok", 200, signals=sig.page_signals(PLAIN_HOME, {"content-usage": "train-ai=n"})
+                "homepage",
+                day(1),
+                "ok",
+                200,
+                signals=sig.page_signals(PLAIN_HOME, {"content-usage": "train-ai=n"}).as_dict(),
             ),
             Observation(
                 "terms", day(1), "network_error", None, signals={"url": "https://c.test/tos", "host": "c.test"}

@@ -18,7 +18,9 @@ from tracker.rules.vocabulary import SIGNAL_NAMES
 
 def home(*metas: str, headers: dict[str, str] | None = None) -> Res:
     html = "<html><head>" + "".join(metas) + "</head><body>hi</body></html>"
-    return Res("ok", signals=sig.page_signals(html.encode(), headers or {}, ["GPTBot", "Amazonbot", "Bingbot"]))
+    return Res(
+        "ok", signals=sig.page_signals(html.encode(), headers or {}, ["GPTBot", "Amazonbot", "Bingbot"]).as_dict()
+    )
 
 
 OPEN = Res("ok", b"User-agent: *\nAllow: /\n")
@@ -107,7 +109,7 @@ def _db_with_noml_page(tmp_path: Path) -> Any:
 
     engine = open_store(tmp_path / "t.db")
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    page = sig.page_signals(b'<html><head><meta name="robots" content="noml"></head></html>', {})
+    page = sig.page_signals(b'<html><head><meta name="robots" content="noml"></head></html>', {}).as_dict()
     Writer(engine).record(
         "noml.example",
         [

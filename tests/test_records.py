@@ -14,11 +14,12 @@ import pytest
 
 import tracker.records as records
 from tests.golden_records import outputs
-from tests.records_store import AI_TXT, LLMS, RSL, TDMREP, build
+from tests.records_store import AI_TXT, HOME, LLMS, RSL, TDMREP, TERMS, build
 from tracker.records import signals as signal_records
 from tracker.rules import signals as sig
 
 GOLDEN = Path(__file__).parent / "golden" / "records.json"
+LINK = '<https://a.test/l.xml>; rel="license"; type="application/rsl+xml"'
 RECORD_MODULES = (records, signal_records)
 
 
@@ -71,6 +72,10 @@ def _instances(printed: dict[str, str]) -> list[Any]:
     out += [tdm, *tdm.rules, sig.tdm_effective(tdm.rules[0], {}, {}), sig.tdmrep_file("{x"), sig.tdmrep_file(None)]
     out += [sig.ai_txt(AI_TXT), sig.ai_txt(None), sig.llms_txt(LLMS), sig.llms_txt("<html>")]
     out += [sig.rsl_document(RSL), sig.rsl_document("<rsl><oops>")]
+    page = sig.page_signals(HOME, {"x-robots-tag": "GPTBot: noai", "content-usage": "train-ai=n", "link": LINK})
+    out += [page, *page.directives, sig.content_signal("search=yes, ai-train=n"), sig.content_usage("train-ai=n")]
+    terms = sig.tos_signals(TERMS, "https://a.test/terms", "footer_text", "a.test")
+    out += [terms, terms.reading, signal_records.TermsPage("https://a.test/terms", "a.test")]
     out += [
         records.RunResult(
             "live",
@@ -226,3 +231,28 @@ def test_one_change_event_type() -> None:
     )
     assert ev.title == "a.test: GPTBot allowed → full_block (restriction)"
     assert ev.when == "changed between 2024-12-01 and 2025-01-02"
+
+
+def test_stored_page_signals_of_any_age_read_back() -> None:
+    # What tests and early crawls stored: only some keys, entries without a source. Missing says nothing.
+    old = {
+        "meta_robots": [{"directives": ["noai", "noimageai"]}],
+        "x_robots_tag": [{"ua_scope": "GPTBot", "directives": ["noml"]}],
+    }
+    page = signal_records.PageSignals.from_dict(old)
+    assert [(e.source, e.ua_scope, e.directives) for e in page.directives] == [
+        ("meta", None, ("noai", "noimageai")),
+        ("header", "GPTBot", ("noml",)),
+    ]
+    assert page.tdm_header == {} and page.tos_link is None and page.licenses == []
+    assert sig.site_preferences({"homepage": _Seen(old)}).noai is True
+    # a terms version of a failed fetch keeps only where it was looked for: not read, so no reading
+    assert signal_records.TermsPage.from_dict({"url": "https://c.test/tos", "host": "c.test"}).reading is None
+
+
+@dataclasses.dataclass
+class _Seen:
+    signals: dict[str, Any]
+    status: str = "ok"
+    body: bytes | None = None
+    truncated: bool = False

@@ -38,7 +38,7 @@ from tracker.rules.robots import parse_robots
     ],
 )
 def test_x_robots_tag(values: list[str], expected: list[dict]) -> None:
-    assert sig.x_robots_tag(values) == expected
+    assert [e.as_dict() for e in sig.x_robots_tag(values)] == expected
 
 
 def test_html_meta_and_links() -> None:
@@ -52,16 +52,16 @@ def test_html_meta_and_links() -> None:
       <script type="application/rsl+xml"><rsl xmlns="https://rslstandard.org/rsl"></rsl></script>
     </head><body>hello</body></html>"""
     got = sig.html_signals(html, robots_tokens=["GPTBot"])
-    assert got["meta_robots"] == [
+    assert [e.as_dict() for e in got.meta_robots] == [
         {"source": "meta", "ua_scope": None, "directives": ["noindex", "noai"]},
         {"source": "meta", "ua_scope": "GPTBot", "directives": ["noimageai"]},
     ]
-    assert got["tdm_meta"] == {"tdm-reservation": "1", "tdm-policy": "https://x.test/policy.json"}
-    assert got["rsl"][0] == {"url": "https://x.test/license.xml", "location": "html_link"}
-    assert got["rsl"][1]["location"] == "html_inline" and got["tos_link"] == "/terms"
-    d = sig.ai_directives(got["meta_robots"], "GPTBot")
+    assert got.tdm_meta == {"tdm-reservation": "1", "tdm-policy": "https://x.test/policy.json"}
+    assert got.rsl[0] == {"url": "https://x.test/license.xml", "location": "html_link"}
+    assert got.rsl[1]["location"] == "html_inline" and got.tos_link == "/terms"
+    d = sig.ai_directives(got.meta_robots, "GPTBot")
     assert d["noai"] and d["noimageai"] and not d["noarchive"]
-    assert not sig.ai_directives(got["meta_robots"], "CCBot")["noimageai"]  # scoped to GPTBot
+    assert not sig.ai_directives(got.meta_robots, "CCBot")["noimageai"]  # scoped to GPTBot
 
 
 # -- TDMRep ---------------------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def test_ai_txt_html_is_not_present() -> None:
     ],
 )
 def test_content_signal(raw: str, expected: dict) -> None:
-    assert sig.content_signal(raw) == expected
+    assert sig.content_signal(raw).as_dict() == expected
 
 
 def test_content_signal_group_and_star() -> None:
@@ -174,7 +174,7 @@ def test_content_signal_group_and_star() -> None:
     ],
 )
 def test_content_usage(raw: str, expected: dict) -> None:
-    assert sig.content_usage(raw) == expected
+    assert sig.content_usage(raw).as_dict() == expected
 
 
 def test_content_usage_in_robots_matches_the_draft_example() -> None:
@@ -250,7 +250,7 @@ def test_no_parser_raises(data: bytes | str) -> None:
     sig.scan_html(data)
     sig.page_text(data)
     sig.find_tos_links(data)
-    page = sig.page_signals(data, {"content-usage": text, "content-signal": text, "x-robots-tag": text})
+    page = sig.page_signals(data, {"content-usage": text, "content-signal": text, "x-robots-tag": text}).as_dict()
     prefs = sig.site_preferences(
         {
             "robots": Res("ok", data if isinstance(data, bytes) else data.encode("utf-8", "replace")),
@@ -315,7 +315,7 @@ We reserve our rights to text and data mining under Article 4(3) of Directive (E
     ],
 )
 def test_classify_tos(text: str, scraping: str, ai_training: str, flags: list[str]) -> None:
-    got = sig.classify_tos(text)
+    got = sig.classify_tos(text).as_dict()
     assert (got["scraping"], got["ai_training"], got["flags"]) == (scraping, ai_training, flags)
     for axis in ("scraping", "ai_training"):
         assert (axis in got["evidence"]) == (got[axis] != "not_mentioned")
@@ -340,9 +340,9 @@ def test_tos_signals_hash_and_text() -> None:
         + EN_TOS.replace("\n", "<br>")
         + "</body></html>"
     )
-    got = sig.tos_signals(page, "https://x/terms", "footer_text")
+    got = sig.tos_signals(page, "https://x/terms", "footer_text").as_dict()
     assert got["scraping"] == "prohibited" and got["url"] == "https://x/terms" and len(got["text_sha256"]) == 64
-    assert sig.tos_signals(page, "u", "v")["text_sha256"] == got["text_sha256"]
+    assert sig.tos_signals(page, "u", "v").text_sha256 == got["text_sha256"]
 
 
 @settings(max_examples=100, deadline=None)

@@ -294,7 +294,9 @@ class SiteCrawler:
             observations.append(obs)
             if kind == "homepage":
                 scan = scan_html(f.body) if f.status == "ok" else None
-                obs.signals = page_signals(scan, f.headers, self.config.agent_tokens) if scan is not None else None
+                obs.signals = (
+                    page_signals(scan, f.headers, self.config.agent_tokens).as_dict() if scan is not None else None
+                )
                 if "terms" in self.config.resources:
                     observations.append(await self._terms(f, scan, at, rules, host))
         if "rsl" in self.config.resources and robots.status not in UNREACHABLE:
@@ -370,7 +372,7 @@ class SiteCrawler:
             f = await self._get(url, "terms", terms_host)
             obs = _observation("terms", at, f)
             obs.body = None  # terms pages change on every visit: their version is what they say
-            obs.signals = {**tos_signals(f.body, url, via), "host": terms_host} if f.status == "ok" else info
+            obs.signals = tos_signals(f.body, url, via, terms_host).as_dict() if f.status == "ok" else info
             return obs
         return Observation("terms", at, "absent", error="no terms-of-service link found on the homepage")
 

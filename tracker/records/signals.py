@@ -7,15 +7,46 @@ returns; :meth:`as_dict` is its JSON shape (the one stored and printed before th
     AiTxt                 Spawning's ai.txt
     RslDocument           an RSL license document: usages for '/', payments, a training verdict
     LlmsTxt               llms.txt
+    RobotsDirectives      one meta robots tag or X-Robots-Tag value: its directives, generic or for one agent
+    ContentSignal         a Content-Signal value (Cloudflare): search=yes, ai-train=no …
+    ContentUsage          an aipref Content-Usage value: train-ai=n …
+    TosReading            terms of service classified on two axes, scraping and AI training
+    TermsPage             a terms page's stored signals: where it is, its text's hash, its reading
+    PageSignals           a homepage's stored signals: its tags and headers, as the store keeps them
+
+``PageSignals`` and ``TermsPage`` are what homepage and terms versions are made of: the store keeps their
+``as_dict()`` and :meth:`from_dict` reads any version stored since (missing keys read as "nothing said").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from tracker.records.json import Json, JsonObject
 
-__all__ = ["AiTxt", "LlmsTxt", "RslDocument", "TdmReading", "TdmRepFile", "TdmRule"]
+__all__ = [
+    "AiTxt",
+    "ContentSignal",
+    "ContentUsage",
+    "LlmsTxt",
+    "PageSignals",
+    "RobotsDirectives",
+    "RslDocument",
+    "TdmReading",
+    "TdmRepFile",
+    "TdmRule",
+    "TermsPage",
+    "TosReading",
+]
+
+
+def _texts(value: Json | JsonObject) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+
+def _objs(value: Json) -> tuple[JsonObject, ...]:
+    return tuple(v for v in value if isinstance(v, dict)) if isinstance(value, list) else ()
 
 
 def _str(value: Json) -> str | None:
@@ -189,4 +220,195 @@ class LlmsTxt:
             _int(d.get("sections")),
             _int(d.get("links")),
             optional if isinstance(optional, bool) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsDirectives:
+    """One meta robots tag (``source`` meta) or X-Robots-Tag value (``header``): its directives in lower case,
+    generic (``ua_scope`` None) or for one agent."""
+
+    source: str
+    ua_scope: str | None
+    directives: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Json]:
+        """{source, ua_scope, directives}."""
+        return {"source": self.source, "ua_scope": self.ua_scope, "directives": list(self.directives)}
+
+    @classmethod
+    def from_dict(cls, d: JsonObject) -> RobotsDirectives:
+        """Read back :meth:`as_dict` (an entry without a source reads as a meta tag)."""
+        return cls(str(d.get("source", "meta")), _str(d.get("ua_scope")) or None, _strs(d.get("directives")))
+
+
+@dataclass(frozen=True, slots=True)
+class ContentSignal:
+    """A Content-Signal value: each signal's yes/no (and Cloudflare's ``use``, raw), in the order given, and
+    whether it used a nonstandard spelling (y/n, allow/disallow)."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    nonstandard: bool = False
+
+    def get(self, key: str) -> str | None:
+        """One signal's value ('yes' / 'no'), or None when not given."""
+        return self.values.get(key)
+
+    def as_dict(self) -> dict[str, Json]:
+        """{'search': 'yes', 'ai-train': 'no'} (+ '_nonstandard': true)."""
+        out: dict[str, Json] = dict(self.values)
+        if self.nonstandard:
+            out["_nonstandard"] = True
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ContentUsage:
+    """An aipref Content-Usage value: each defined label's y/n (empty when it does not parse), and the labels of
+    older drafts, raw."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+    legacy: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        """One label's value ('y' / 'n'), or None when not given."""
+        return self.values.get(key)
+
+    def as_dict(self) -> dict[str, Json]:
+        """{'train-ai': 'n'} (+ '_legacy': {...})."""
+        out: dict[str, Json] = dict(self.values)
+        if self.legacy:
+            out["_legacy"] = dict(self.legacy)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class TosReading:
+    """Terms of service on two separate axes, ``scraping`` and ``ai_training``: prohibited, conditional or
+    not_mentioned, with the deciding sentences as evidence, and flags (non_compete, eu_tdm_reservation_art4 …)."""
+
+    scraping: str = "not_mentioned"
+    ai_training: str = "not_mentioned"
+    evidence: Mapping[str, str] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Json]:
+        """{scraping, ai_training, evidence, flags}."""
+        return {
+            "scraping": self.scraping,
+            "ai_training": self.ai_training,
+            "evidence": dict(self.evidence),
+            "flags": list(self.flags),
+        }
+
+    @classmethod
+    def from_dict(cls, d: JsonObject) -> TosReading:
+        """Read back :meth:`as_dict`."""
+        return cls(
+            str(d.get("scraping", "not_mentioned")),
+            str(d.get("ai_training", "not_mentioned")),
+            _texts(d.get("evidence")),
+            _strs(d.get("flags")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TermsPage:
+    """A terms page as its version keeps it: its URL and host, how it was found, its text's hash and its reading
+    (``reading`` None: the page was not read — a failed fetch keeps only where it was looked for)."""
+
+    url: str | None
+    host: str | None = None
+    found_via: str | None = None
+    text_sha256: str | None = None
+    reading: TosReading | None = None
+
+    def as_dict(self) -> dict[str, Json]:
+        """The stored object: {url, found_via, text_sha256, scraping, ai_training, evidence, flags, host}."""
+        out: dict[str, Json] = {"url": self.url}
+        if self.found_via is not None:
+            out["found_via"] = self.found_via
+        if self.text_sha256 is not None:
+            out["text_sha256"] = self.text_sha256
+        if self.reading is not None:
+            out |= self.reading.as_dict()
+        if self.host is not None:
+            out["host"] = self.host
+        return out
+
+    @classmethod
+    def from_dict(cls, d: JsonObject) -> TermsPage:
+        """Read a stored terms version (any shape stored so far)."""
+        read = "scraping" in d or "ai_training" in d
+        return cls(
+            url=_str(d.get("url")),
+            host=_str(d.get("host")),
+            found_via=_str(d.get("found_via")),
+            text_sha256=_str(d.get("text_sha256")),
+            reading=TosReading.from_dict(d) if read else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageSignals:
+    """A homepage's signals as its version keeps them: meta robots and X-Robots-Tag entries, the TDMRep meta tags
+    and headers, the Content-Signal and Content-Usage headers (raw), RSL links (and hashes of inline documents),
+    Link-header licenses, the declared terms link, og:type and schema.org types."""
+
+    meta_robots: tuple[RobotsDirectives, ...] = ()
+    x_robots_tag: tuple[RobotsDirectives, ...] = ()
+    tdm_meta: Mapping[str, str] = field(default_factory=dict)
+    tdm_header: Mapping[str, str] = field(default_factory=dict)
+    content_signal_header: str | None = None
+    content_usage_header: str | None = None
+    #: {"url", "location"} for a linked RSL document, {"location": "html_inline", "sha256"} for an inline one.
+    rsl: tuple[Mapping[str, str], ...] = ()
+    link_header_license: tuple[str, ...] = ()
+    tos_link: str | None = None
+    og_type: str | None = None
+    schema_types: tuple[str, ...] = ()
+
+    @property
+    def directives(self) -> tuple[RobotsDirectives, ...]:
+        """Every meta robots and X-Robots-Tag entry."""
+        return self.meta_robots + self.x_robots_tag
+
+    @property
+    def licenses(self) -> list[str]:
+        """The RSL license URLs the page declares: HTML links, then Link headers."""
+        return [r["url"] for r in self.rsl if "url" in r] + list(self.link_header_license)
+
+    def as_dict(self) -> dict[str, Json]:
+        """The stored object."""
+        return {
+            "meta_robots": [e.as_dict() for e in self.meta_robots],
+            "x_robots_tag": [e.as_dict() for e in self.x_robots_tag],
+            "tdm_meta": dict(self.tdm_meta),
+            "tdm_header": dict(self.tdm_header),
+            "content_signal_header": self.content_signal_header,
+            "content_usage_header": self.content_usage_header,
+            "rsl": [dict(r) for r in self.rsl],
+            "link_header_license": list(self.link_header_license),
+            "tos_link": self.tos_link,
+            "og_type": self.og_type,
+            "schema_types": list(self.schema_types),
+        }
+
+    @classmethod
+    def from_dict(cls, d: JsonObject) -> PageSignals:
+        """Read a stored homepage version (any shape stored so far: missing keys say nothing)."""
+        return cls(
+            meta_robots=tuple(RobotsDirectives.from_dict(e) for e in _objs(d.get("meta_robots"))),
+            x_robots_tag=tuple(
+                RobotsDirectives.from_dict({"source": "header", **e}) for e in _objs(d.get("x_robots_tag"))
+            ),
+            tdm_meta=_texts(d.get("tdm_meta")),
+            tdm_header=_texts(d.get("tdm_header")),
+            content_signal_header=_str(d.get("content_signal_header")),
+            content_usage_header=_str(d.get("content_usage_header")),
+            rsl=tuple(_texts(r) for r in _objs(d.get("rsl"))),
+            link_header_license=_strs(d.get("link_header_license")),
+            tos_link=_str(d.get("tos_link")),
+            og_type=_str(d.get("og_type")),
+            schema_types=_strs(d.get("schema_types")),
         )

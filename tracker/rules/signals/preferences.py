@@ -45,12 +45,12 @@ observed says so, and ``None`` (not in a series' sample) otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracker.records.json import Json, JsonObject
-from tracker.records.signals import TdmRule
+from tracker.records.signals import PageSignals, RobotsDirectives, TdmRule, TermsPage
 from tracker.records.site import SiteSignals, TermsSummary
 from tracker.rules.robots import RobotsRules, parse_robots
 from tracker.rules.signals.directives import (
@@ -167,19 +167,29 @@ def _signals(evidence: Evidence | None) -> Mapping[str, Any]:
     return evidence.signals
 
 
-def _page(evidence: Evidence | None) -> Mapping[str, Any]:
-    """A page's signals when it was observed (fetched with 200), else nothing."""
-    return _signals(evidence) if evidence is not None and evidence.status == "ok" else {}
+_NO_PAGE = PageSignals()
 
 
-def _star_content_signal(rules: RobotsRules | None) -> dict[str, Any]:
+def _page(evidence: Evidence | None) -> PageSignals:
+    """A homepage's signals when it was observed (fetched with 200), else nothing."""
+    if evidence is None or evidence.status != "ok" or not evidence.signals:
+        return _NO_PAGE
+    return PageSignals.from_dict(evidence.signals)
+
+
+def _terms(evidence: Evidence | None) -> TermsPage | None:
+    """A terms page's stored signals (whatever its status), or None when it was never looked for."""
+    return TermsPage.from_dict(_signals(evidence)) if evidence is not None else None
+
+
+def _star_content_signal(rules: RobotsRules | None) -> dict[str, str]:
     if rules is None:
         return {}
     _, star = group_indices(rules, "*")
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     for r in rules.records_named("content-signal"):
         if r.group in star:
-            out.update(content_signal(r.value))
+            out.update(content_signal(r.value).values)
     return out
 
 
@@ -208,40 +218,32 @@ def _cu_no_for(rules: RobotsRules | None, agent: str) -> bool:
     return rules is not None and content_usage_for(rules, agent).get("train-ai") == "n"
 
 
-def _header_cs(page: Mapping[str, Any]) -> dict[str, Any]:
-    return content_signal(page.get("content_signal_header") or "")
+def _header_cs(page: PageSignals) -> dict[str, str]:
+    return dict(content_signal(page.content_signal_header or "").values)
 
 
-def _header_usage(page: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in content_usage(page.get("content_usage_header") or "").items() if k in AIPREF_LABELS}
+def _header_usage(page: PageSignals) -> dict[str, str]:
+    return {k: v for k, v in content_usage(page.content_usage_header or "").values.items() if k in AIPREF_LABELS}
 
 
-def _page_entries(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(page.get("meta_robots", [])) + list(page.get("x_robots_tag", []))
+def _generic(page: PageSignals) -> dict[str, bool]:
+    return ai_directives([e for e in page.directives if not e.ua_scope])
 
 
-def _generic(page: Mapping[str, Any]) -> dict[str, bool]:
-    return ai_directives([e for e in _page_entries(page) if not e.get("ua_scope")])
-
-
-def _noai_for(entries: list[Mapping[str, Any]], agent: str | None) -> bool:
+def _noai_for(entries: Sequence[RobotsDirectives], agent: str | None) -> bool:
     """noai or noml in effect for the agent (generic entries, and those scoped to it); None: generic only."""
     d = ai_directives(entries, agent)
     return any(d[x] for x in TRAINING_DIRECTIVES)
 
 
-def _page_tdm(page: Mapping[str, Any]) -> bool | None:
+def _page_tdm(page: PageSignals) -> bool | None:
     """The homepage's TDMRep layers (header < meta): reserved, not reserved, or silent (None)."""
-    return tdm_effective(None, page.get("tdm_header", {}), page.get("tdm_meta", {})).reservation
+    return tdm_effective(None, page.tdm_header, page.tdm_meta).reservation
 
 
 def _file_tdm_rule(evidence: Evidence | None) -> TdmRule | None:
     body = _ok_body(evidence)
     return tdm_for_path(tdmrep_file(body).rules, "/") if body is not None else None
-
-
-def _page_licenses(page: Mapping[str, Any]) -> list[str]:
-    return [r["url"] for r in page.get("rsl", []) if "url" in r] + list(page.get("link_header_license", []))
 
 
 @dataclass(slots=True)
@@ -271,7 +273,7 @@ class SitePreferences:
     #: Each signal's adoption (:data:`ADOPTION`): True, False, or None when not observed.
     adoption: dict[SignalName, bool | None] = field(default_factory=dict)
     _rules: RobotsRules | None = field(default=None, repr=False)
-    _entries: list[Mapping[str, Any]] = field(default_factory=list, repr=False)
+    _entries: tuple[RobotsDirectives, ...] = field(default=(), repr=False)
     _header_cs_no: bool = field(default=False, repr=False)
     _header_cu_no: bool = field(default=False, repr=False)
     _cache: dict[str, AgentPreference] = field(default_factory=dict, repr=False)
@@ -317,7 +319,7 @@ class SitePreferences:
             found.discard("content_usage")
             if _cu_no_for(rules, agent) or self._header_cu_no:
                 found.add("content_usage")
-        scoped = any((e.get("ua_scope") or "").lower() == key for e in self._entries)
+        scoped = any((e.ua_scope or "").lower() == key for e in self._entries)
         if scoped and _noai_for(self._entries, agent):
             found.add("noai")
         vendor = VENDOR_DIRECTIVES.get(key)
@@ -337,12 +339,12 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     rules = robots_rules(robots)
     home = resources.get("homepage")
     page = _page(home)
-    entries = _page_entries(page)
+    entries = page.directives
     generic = _generic(page)
     fetched_home = observed("homepage", home)
 
     file_rule = _file_tdm_rule(resources.get("tdmrep"))
-    tdm = tdm_effective(file_rule, page.get("tdm_header", {}), page.get("tdm_meta", {}))
+    tdm = tdm_effective(file_rule, page.tdm_header, page.tdm_meta)
 
     star_cs = _star_content_signal(rules)
     header_cs = _header_cs(page)
@@ -356,11 +358,11 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     for k, v in header_usage.items():
         merged_usage[k] = "n" if "n" in (v, merged_usage.get(k)) else v
 
-    licenses = rsl_license_urls(rules, {}, {"rsl": [r for r in page.get("rsl", []) if "url" in r]})
-    licenses += [{"url": u, "location": "link_header"} for u in page.get("link_header_license", [])]
+    licenses = rsl_license_urls(rules, {}, {"rsl": [dict(r) for r in page.rsl if "url" in r]})
+    licenses += [{"url": u, "location": "link_header"} for u in page.link_header_license]
     rsl = _rsl(resources.get("rsl"))
     ai = ai_txt(_ok_body(resources.get("ai_txt")))
-    tos = _tos(resources.get("terms"), page.get("tos_link"))
+    tos = _tos(resources.get("terms"), page.tos_link)
     adoption = {name: ADOPTION[name].reading(resources) for name in SIGNAL_NAMES}
 
     sources: list[OptoutSource] = []
@@ -421,24 +423,21 @@ def _rsl(rsl: Evidence | None) -> dict[str, Any] | None:
 
 
 def _tos(terms: Evidence | None, declared: str | None) -> TermsSummary:
-    if terms is None:  # never looked for: unknown
+    info = _terms(terms)
+    if terms is None or info is None:  # never looked for: unknown
         return TermsSummary(url=declared, scraping="unknown", ai_training="unknown")
-    info = _signals(terms)
     if terms.status != "ok":
         return TermsSummary(
-            url=info.get("url") or declared,
-            host=info.get("host"),
-            scraping="unknown",
-            ai_training="unknown",
-            found=False,
+            url=info.url or declared, host=info.host, scraping="unknown", ai_training="unknown", found=False
         )
+    reading = info.reading
     return TermsSummary(
-        url=info.get("url"),
-        host=info.get("host"),
-        scraping=_TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
-        ai_training=_TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
-        evidence=info.get("evidence"),
-        flags=tuple(info.get("flags", [])),
+        url=info.url,
+        host=info.host,
+        scraping=_TOS_EXPORT.get(reading.scraping, "unknown") if reading else "unknown",
+        ai_training=_TOS_EXPORT.get(reading.ai_training, "unknown") if reading else "unknown",
+        evidence=dict(reading.evidence) if reading else None,
+        flags=reading.flags if reading else (),
         found=True,
     )
 
@@ -518,8 +517,19 @@ def _robots_part(test: Callable[[RobotsRules], bool]) -> Callable[[Evidence], Pa
     return part
 
 
-def _page_part(test: Callable[[Mapping[str, Any]], Part]) -> Callable[[Evidence], Part]:
+def _page_part(test: Callable[[PageSignals], Part]) -> Callable[[Evidence], Part]:
     return lambda e: test(_page(e))
+
+
+def _terms_part(axis: str) -> Callable[[Evidence], Part]:
+    """The terms prohibit ``axis`` (scraping, ai_training): read only from a terms page fetched with 200."""
+
+    def part(e: Evidence) -> Part:
+        terms = _terms(e) if e.status == "ok" else None
+        reading = terms.reading if terms is not None else None
+        return reading is not None and getattr(reading, axis) == "prohibited"
+
+    return part
 
 
 def _any_cu_no(rules: RobotsRules) -> bool:
@@ -527,9 +537,9 @@ def _any_cu_no(rules: RobotsRules) -> bool:
     return any(_cu_no_for(rules, t) for t in ("*", *rules.agents_named()))
 
 
-def _any_noai(page: Mapping[str, Any]) -> bool:
-    entries = _page_entries(page)
-    scopes = {e.get("ua_scope") or None for e in entries}
+def _any_noai(page: PageSignals) -> bool:
+    entries = page.directives
+    scopes = {e.ua_scope or None for e in entries}
     return any(_noai_for(entries, scope) for scope in scopes)
 
 
@@ -556,7 +566,7 @@ ADOPTION: dict[SignalName, Adoption] = {
     ),
     "rsl_license": Adoption(
         ("robots", "homepage"),
-        (_robots_part(lambda r: bool(r.records_named("license"))), _page_part(lambda p: bool(_page_licenses(p)))),
+        (_robots_part(lambda r: bool(r.records_named("license"))), _page_part(lambda p: bool(p.licenses))),
         "an RSL license is declared: robots.txt License:, the homepage's Link header or HTML link",
         b"license",
     ),
@@ -592,12 +602,10 @@ ADOPTION: dict[SignalName, Adoption] = {
     ),
     "tos_ai_training": Adoption(
         ("terms",),
-        (_page_part(lambda s: s.get("ai_training") == "prohibited"),),
+        (_terms_part("ai_training"),),
         "terms of service prohibit AI training",
     ),
-    "tos_scraping": Adoption(
-        ("terms",), (_page_part(lambda s: s.get("scraping") == "prohibited"),), "terms of service prohibit scraping"
-    ),
+    "tos_scraping": Adoption(("terms",), (_terms_part("scraping"),), "terms of service prohibit scraping"),
 }
 assert tuple(ADOPTION) == SIGNAL_NAMES, "the vocabulary and the adoption table must name the same signals"
 # A body's part is cached per (body, signal): a signal may have one body-carrying kind only (bodies are shared by
