@@ -75,6 +75,7 @@ def _instances(printed: dict[str, str]) -> list[Any]:
     page = sig.page_signals(HOME, {"x-robots-tag": "GPTBot: noai", "content-usage": "train-ai=n", "link": LINK})
     out += [page, *page.directives, sig.content_signal("search=yes, ai-train=n"), sig.content_usage("train-ai=n")]
     terms = sig.tos_signals(TERMS, "https://a.test/terms", "footer_text", "a.test")
+    out += sig.rsl_license_urls(None, {"link": LINK}, page.rsl)
     out += [terms, terms.reading, signal_records.TermsPage("https://a.test/terms", "a.test")]
     out += [
         records.RunResult(

@@ -210,10 +210,8 @@ def test_rsl_document_and_discovery() -> None:
     assert sig.rsl_document("<rsl><oops>").status == "invalid"
     assert sig.rsl_document(None).status == "absent"
     rules = parse_robots("License: https://x.test/l.xml\nUser-agent: *\nLicense: https://x.test/g.xml\nAllow: /\n")
-    urls = sig.rsl_license_urls(
-        rules, {"link": '<https://x.test/h.xml>; rel="license"; type="application/rsl+xml"'}, None
-    )
-    assert [(u["url"], u["location"]) for u in urls] == [
+    urls = sig.rsl_license_urls(rules, {"link": '<https://x.test/h.xml>; rel="license"; type="application/rsl+xml"'})
+    assert [(u.url, u.location) for u in urls] == [
         ("https://x.test/l.xml", "robots_global"),
         ("https://x.test/g.xml", "robots_group"),
         ("https://x.test/h.xml", "link_header"),

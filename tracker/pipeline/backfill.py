@@ -116,6 +116,15 @@ class BackfillProgress:
     started: float = field(default_factory=time.monotonic)
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What the backfill met besides versions (published in its RunResult): the sites the archive excludes, and
+    the capture chosen per period by what it was (and the index rows skipped by their status)."""
+
+    excluded: list[str] = field(default_factory=list)
+    classified: Counter[str] = field(default_factory=Counter)
+
+
 class RateLimiter:
     """At most ``rate`` requests a second overall, spaced evenly (0: no limit)."""
 
@@ -186,7 +195,7 @@ def _is_excluded(status: int, body: bytes) -> bool:
 class _SiteBackfill:
     """One site: query the index, choose a capture per period, fetch what is not known, make observations."""
 
-    def __init__(self, engine: Engine, archive: _Archive, config: BackfillConfig, report: dict[str, Any]) -> None:
+    def __init__(self, engine: Engine, archive: _Archive, config: BackfillConfig, report: _Tally) -> None:
         self.engine = engine
         self.archive = archive
         self.config = config
@@ -208,13 +217,13 @@ class _SiteBackfill:
         """Observations for the site and the capture rows to remember."""
         rows = await self.rows(domain)
         if rows is None:
-            self.report["excluded"].append(domain)
+            self.report.excluded.append(domain)
             return [], []
         known = await asyncio.to_thread(catalog.captures_of, self.engine, SOURCE, site_id)
         chosen = [r for r in choose_per_period(rows, self.period) if r.timestamp not in known]
         for r in rows:
             if r.statuscode not in ("200", "404", "410"):
-                self.report["classified"][f"skipped_{r.statuscode[:1]}xx"] += 1
+                self.report.classified[f"skipped_{r.statuscode[:1]}xx"] += 1
         wanted = sorted({r.digest for r in chosen if r.statuscode == "200" and r.digest})
         bodies = await asyncio.to_thread(catalog.bodies_for_digests, self.engine, SOURCE, wanted) if wanted else {}
         observations: list[Observation] = []
@@ -236,7 +245,7 @@ class _SiteBackfill:
                     if body is not None and row.digest:
                         bodies[row.digest] = (body, truncated)
             status = capture_status(row.statuscode, body, content_type)
-            self.report["classified"][status] += 1
+            self.report.classified[status] += 1
             sha = None
             if status != "archive_error":
                 keep = body if status in ("ok", "empty", "soft404_html") else None
@@ -289,7 +298,7 @@ async def backfill(
         timeout=config.timeout,
         ca_bundle=config.ca_bundle,
     )
-    report: dict[str, Any] = {"excluded": [], "classified": Counter()}
+    report = _Tally()
     state = BackfillProgress(total=len(sites))
     observations_n = 0
     try:
@@ -341,8 +350,8 @@ async def backfill(
         captures_fetched=state.captures,
         captures_reused=state.reused,
         observations=observations_n,
-        excluded=tuple(report["excluded"]),
-        classified=dict(report["classified"]),
+        excluded=tuple(report.excluded),
+        classified=dict(report.classified),
         seconds=time.monotonic() - started,
         changes=changes,
     )

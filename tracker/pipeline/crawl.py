@@ -49,6 +49,7 @@ from tracker.fetch.http import (
 )
 from tracker.pipeline.changes import run_changes
 from tracker.records.runs import RunResult
+from tracker.records.signals import PageSignals, TermsPage
 from tracker.rules.agents import load_registry
 from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules
 from tracker.rules.signals import find_tos_links, page_signals, rsl_license_urls, scan_html, tos_signals
@@ -310,13 +311,11 @@ class SiteCrawler:
         """Fetch the first RSL license document the site declares (it may live on a licensing server elsewhere)."""
         home = next((o for o in observations if o.kind == "homepage"), None)
         headers = (home.headers or {}) if home else {}
-        html: dict[str, list[dict[str, str]]] = {"rsl": []}
-        if home is not None and home.signals:
-            html = {"rsl": [r for r in home.signals.get("rsl", []) if "url" in r]}
-        urls = rsl_license_urls(rules, headers, html)
+        links = PageSignals.from_dict(home.signals).rsl if home is not None and home.signals else ()
+        urls = rsl_license_urls(rules, headers, links)
         if not urls:
             return Observation("rsl", at, "absent")
-        url = urljoin(f"https://{host}/", urls[0]["url"])
+        url = urljoin(f"https://{host}/", urls[0].url)
         if urlsplit(url).scheme not in ("http", "https"):
             return Observation("rsl", at, "absent", error=f"unsupported license URL {url[:200]!r}")
         f = await self._get(url, "rsl", host)
@@ -346,7 +345,7 @@ class SiteCrawler:
             terms_host = (parts.hostname or "").lower()
             if parts.scheme not in ("http", "https") or not terms_host:
                 continue
-            info: dict[str, Any] = {"url": url, "found_via": via, "host": terms_host}
+            info = TermsPage(url, terms_host, via).as_dict()
             here = rules
             if terms_host.removeprefix("www.") != site_host:
                 other = await self._robots_elsewhere(f"{parts.scheme}://{parts.netloc}", terms_host)

@@ -7,6 +7,7 @@ returns; :meth:`as_dict` is its JSON shape (the one stored and printed before th
     AiTxt                 Spawning's ai.txt
     RslDocument           an RSL license document: usages for '/', payments, a training verdict
     LlmsTxt               llms.txt
+    LicenseLink           where an RSL license is declared: robots.txt, a Link header, an HTML link
     RobotsDirectives      one meta robots tag or X-Robots-Tag value: its directives, generic or for one agent
     ContentSignal         a Content-Signal value (Cloudflare): search=yes, ai-train=no …
     ContentUsage          an aipref Content-Usage value: train-ai=n …
@@ -29,6 +30,7 @@ __all__ = [
     "AiTxt",
     "ContentSignal",
     "ContentUsage",
+    "LicenseLink",
     "LlmsTxt",
     "PageSignals",
     "RobotsDirectives",
@@ -412,3 +414,20 @@ class PageSignals:
             og_type=_str(d.get("og_type")),
             schema_types=_strs(d.get("schema_types")),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseLink:
+    """Where an RSL license is declared: ``location`` robots_global / robots_group (with the group's index),
+    link_header or html_link."""
+
+    url: str
+    location: str
+    group: int | None = None
+
+    def as_dict(self) -> dict[str, Json]:
+        """{url, location} (+ group for a robots.txt line)."""
+        out: dict[str, Json] = {"url": self.url, "location": self.location}
+        if self.location.startswith("robots"):
+            out["group"] = self.group
+        return out

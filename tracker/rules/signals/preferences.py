@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tracker.records.json import Json, JsonObject
-from tracker.records.signals import PageSignals, RobotsDirectives, TdmRule, TermsPage
+from tracker.records.signals import LicenseLink, PageSignals, RobotsDirectives, TdmRule, TermsPage
 from tracker.records.site import SiteSignals, TermsSummary
 from tracker.rules.robots import RobotsRules, parse_robots
 from tracker.rules.signals.directives import (
@@ -256,8 +256,8 @@ class SitePreferences:
     noarchive: bool | None
     tdm_reservation: bool | None
     tdm_policy: str | None
-    content_signal: dict[str, Any]
-    content_usage: dict[str, Any]
+    content_signal: dict[str, str]
+    content_usage: dict[str, str]
     rsl_license: str | None
     rsl: JsonObject | None
     ai_txt: bool | None
@@ -287,8 +287,8 @@ class SitePreferences:
             noarchive=self.noarchive,
             tdm_reservation=self.tdm_reservation,
             tdm_policy=self.tdm_policy,
-            content_signal={k: str(v) for k, v in self.content_signal.items()},
-            content_usage={k: str(v) for k, v in self.content_usage.items()},
+            content_signal=dict(self.content_signal),
+            content_usage=dict(self.content_usage),
             rsl_license=self.rsl_license,
             rsl=self.rsl,
             ai_txt=self.ai_txt,
@@ -358,8 +358,8 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     for k, v in header_usage.items():
         merged_usage[k] = "n" if "n" in (v, merged_usage.get(k)) else v
 
-    licenses = rsl_license_urls(rules, {}, {"rsl": [dict(r) for r in page.rsl if "url" in r]})
-    licenses += [{"url": u, "location": "link_header"} for u in page.link_header_license]
+    licenses = rsl_license_urls(rules, {}, page.rsl)
+    licenses += [LicenseLink(u, "link_header") for u in page.link_header_license]
     rsl = _rsl(resources.get("rsl"))
     ai = ai_txt(_ok_body(resources.get("ai_txt")))
     tos = _tos(resources.get("terms"), page.tos_link)
@@ -390,7 +390,7 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
         tdm_policy=tdm.policy,
         content_signal=cs,
         content_usage=merged_usage,
-        rsl_license=licenses[0]["url"] if licenses else None,
+        rsl_license=licenses[0].url if licenses else None,
         rsl=rsl,
         ai_txt=ai.present if observed("ai_txt", resources.get("ai_txt")) else None,
         ai_txt_stance=ai.stance,
@@ -409,11 +409,11 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     )
 
 
-def _public(d: Mapping[str, Any]) -> dict[str, Any]:
+def _public(d: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in d.items() if not k.startswith("_")}
 
 
-def _rsl(rsl: Evidence | None) -> dict[str, Any] | None:
+def _rsl(rsl: Evidence | None) -> JsonObject | None:
     if rsl is None or rsl.status == "absent":
         return None
     if rsl.status != "ok":

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from xml.etree import ElementTree
 
-from tracker.records.signals import AiTxt, LlmsTxt, RslDocument, TdmReading, TdmRepFile, TdmRule
+from tracker.records.signals import AiTxt, LicenseLink, LlmsTxt, RslDocument, TdmReading, TdmRepFile, TdmRule
 from tracker.rules.robots import RobotsRules, path_of, pattern_matches
 
 __all__ = [
@@ -146,20 +146,16 @@ def ai_txt(body: bytes | str | None, content_type: str | None = None) -> AiTxt:
 
 # -- RSL ------------------------------------------------------------------------------------------------------
 def rsl_license_urls(
-    rules: RobotsRules | None, headers: Mapping[str, str], html: Mapping[str, Any] | None
-) -> list[dict]:
-    """Where RSL licenses are declared: robots.txt License lines (with their group), Link headers, HTML."""
-    out: list[dict[str, Any]] = []
+    rules: RobotsRules | None, headers: Mapping[str, str], html_links: Iterable[Mapping[str, str]] = ()
+) -> list[LicenseLink]:
+    """Where RSL licenses are declared: robots.txt License lines (with their group), Link headers, HTML links
+    (a page's ``rsl`` entries with a ``url``)."""
+    out: list[LicenseLink] = []
     if rules is not None:
         for r in rules.records_named("license"):
-            out.append(
-                {"url": r.value, "location": "robots_global" if r.group is None else "robots_group", "group": r.group}
-            )
-    out += [{"url": u, "location": "link_header"} for u in link_header_licenses(headers.get("link", ""))]
-    if html:
-        for item in html.get("rsl", []):
-            if "url" in item:
-                out.append({"url": item["url"], "location": item["location"]})
+            out.append(LicenseLink(r.value, "robots_global" if r.group is None else "robots_group", r.group))
+    out += [LicenseLink(u, "link_header") for u in link_header_licenses(headers.get("link", ""))]
+    out += [LicenseLink(item["url"], item.get("location", "html_link")) for item in html_links if "url" in item]
     return out
 
 
