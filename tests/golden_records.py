@@ -15,6 +15,11 @@ from tests.records_store import build
 from tracker.cli import app
 
 SITES = ("a.test", "b.test", "c.test")
+ROBOTS = (
+    b"\xef\xbb\xbfUser-agent: GPTBot\nUser-agent: CCBot\nDisallow: /\n\nUser-agent: *\nContent-Signal: ai-train=no\n"
+    b"Crawl-delay: 5\nDisallow: /private/\nAllow: /private/ok\nNosuchkey: x\n\nLicense: https://r.test/l.xml\n"
+    b"Sitemap: https://r.test/sitemap.xml\n"
+)
 
 
 def outputs(db: str) -> dict[str, str]:
@@ -33,6 +38,11 @@ def outputs(db: str) -> dict[str, str]:
         r = runner.invoke(app, argv)
         assert r.exit_code == 0, (argv, r.output)
         out[" ".join(a for a in argv if a not in ("--db", db))] = r.stdout
+    robots = ["robots", "-", "-a", "GPTBot", "-a", "Google-Extended", "-a", "*", "-u", "/", "-u", "/private/ok?x=é"]
+    for fmt in ("json", "csv", "table"):
+        r = runner.invoke(app, [*robots, "-f", fmt], input=ROBOTS)
+        assert r.exit_code == 0, (robots, r.output)
+        out[" ".join([*robots, "-f", fmt])] = r.stdout
     return out
 
 

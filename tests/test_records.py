@@ -13,14 +13,17 @@ from typing import Any
 import pytest
 
 import tracker.records as records
-from tests.golden_records import outputs
+from tests.golden_records import ROBOTS, outputs
 from tests.records_store import AI_TXT, HOME, LLMS, RSL, TDMREP, TERMS, build
+from tracker.analysis.latest import robots_report
+from tracker.fetch.http import fetch_from_body
+from tracker.records import robots as robots_records
 from tracker.records import signals as signal_records
 from tracker.rules import signals as sig
 
 GOLDEN = Path(__file__).parent / "golden" / "records.json"
 LINK = '<https://a.test/l.xml>; rel="license"; type="application/rsl+xml"'
-RECORD_MODULES = (records, signal_records)
+RECORD_MODULES = (records, signal_records, robots_records)
 
 
 def _record_classes() -> list[type]:
@@ -76,6 +79,9 @@ def _instances(printed: dict[str, str]) -> list[Any]:
     out += [page, *page.directives, sig.content_signal("search=yes, ai-train=n"), sig.content_usage("train-ai=n")]
     terms = sig.tos_signals(TERMS, "https://a.test/terms", "footer_text", "a.test")
     out += sig.rsl_license_urls(None, {"link": LINK}, page.rsl)
+    report = robots_report(fetch_from_body("r.txt", ROBOTS), [("GPTBot", "OpenAI", "training")], ["/", "/x"])
+    unread = robots_report(fetch_from_body("e.txt", b""), [("GPTBot", None, None)], ["/"])
+    out += [report, unread, report.fetch, report.parse, *report.parse.records, *report.agents, *report.agents[0].urls]
     out += [terms, terms.reading, signal_records.TermsPage("https://a.test/terms", "a.test")]
     out += [
         records.RunResult(

@@ -30,6 +30,14 @@ from sqlalchemy import Engine
 from tracker.fetch.http import RobotsFetch
 from tracker.pipeline.changes import UNKNOWN, site_changes
 from tracker.pipeline.evaluation import load_evaluations, robots_verdict
+from tracker.records.robots import (
+    AgentStance,
+    RobotsFetchFacts,
+    RobotsLine,
+    RobotsParseFacts,
+    RobotsReport,
+    UrlVerdict,
+)
 from tracker.records.site import AgentVerdict, SiteHistory, SiteInfo, SiteState, VersionChange, VersionEntry
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
 from tracker.rules.signals.preferences import SitePreferences, site_preferences
@@ -263,72 +271,62 @@ def version_summary(entry: VersionEntry) -> str:
     return "content only: no signal changed"
 
 
-def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:
+def robots_report(
+    fetch: RobotsFetch, agents: Sequence[tuple[str, str | None, str | None]], urls: Sequence[str]
+) -> RobotsReport:
     """Everything the ``robots`` command shows: fetch facts, parse facts, and per agent stance and verdicts.
 
-    ``agents`` is a list of (token, extra fields) — the extra fields (company, purpose) are copied through.
-    URLs are normalised with RFC 9309 percent-encoding before matching.
+    ``agents`` are (token, company, purpose). URLs are normalised with RFC 9309 percent-encoding before matching.
     """
     rules = fetch.rules
     out_agents = []
-    for token, extra in agents:
+    for token, company, purpose in agents:
         st = fetch.stance(token, rules)
         verdicts = []
         for u in urls:
             if fetch.status == "ok":
                 v = rules.verdict(token, u, escape=True)
-                verdicts.append(
-                    {
-                        "url": u,
-                        "path": v.path,
-                        "allowed": v.allowed,
-                        "rule": str(v.rule) if v.rule else None,
-                        "line": v.line,
-                    }
-                )
+                verdicts.append(UrlVerdict(u, v.path, v.allowed, str(v.rule) if v.rule else None, v.line))
             else:
-                verdicts.append({"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None})
+                verdicts.append(UrlVerdict(u, None, st.root_allowed))
         out_agents.append(
-            {
-                "agent": token,
-                **extra,
-                "stance": st.stance,
-                "named": st.named,
-                "source": st.source,
-                "root_allowed": st.root_allowed,
-                "lenient_named": st.lenient_named,
-                "named_as": list(st.named_as),
-                "deciding_rules": list(st.deciding_rules),
-                "urls": verdicts,
-            }
+            AgentStance(
+                agent=token,
+                company=company,
+                purpose=purpose,
+                stance=st.stance,
+                named=st.named,
+                source=st.source,
+                root_allowed=st.root_allowed,
+                lenient_named=st.lenient_named,
+                named_as=tuple(st.named_as),
+                deciding_rules=tuple(st.deciding_rules),
+                urls=tuple(verdicts),
+            )
         )
-    return {
-        "target": fetch.url,
-        "fetch": {
-            "status": fetch.status,
-            "http_status": fetch.http_status,
-            "final_url": fetch.final_url,
-            "redirects": fetch.redirects,
-            "bytes": len(fetch.body),
-            "truncated": fetch.truncated or rules.truncated,
-            "sha256": fetch.sha256,
-            "content_type": fetch.content_type,
-            "error": fetch.error,
-        },
-        "parse": {
-            "groups": len(rules.groups),
-            "rules": rules.rule_count,
-            "ignored_lines": rules.ignored_lines,
-            "cut_line": rules.cut_line,
-            "long_lines": rules.long_lines,
-            "bom": rules.bom,
-            "cloudflare_managed": rules.cloudflare_managed,
-            "sitemaps": rules.sitemaps,
-            "records": [
-                {"key": r.key, "value": r.value, "line": r.line, "group": r.group}
-                for r in rules.records
-                if r.key != "sitemap"
-            ],
-        },
-        "agents": out_agents,
-    }
+    return RobotsReport(
+        target=fetch.url,
+        fetch=RobotsFetchFacts(
+            status=fetch.status,
+            http_status=fetch.http_status,
+            final_url=fetch.final_url,
+            redirects=tuple(fetch.redirects),
+            bytes=len(fetch.body),
+            truncated=fetch.truncated or rules.truncated,
+            sha256=fetch.sha256,
+            content_type=fetch.content_type,
+            error=fetch.error,
+        ),
+        parse=RobotsParseFacts(
+            groups=len(rules.groups),
+            rules=rules.rule_count,
+            ignored_lines=rules.ignored_lines,
+            cut_line=rules.cut_line,
+            long_lines=rules.long_lines,
+            bom=rules.bom,
+            cloudflare_managed=rules.cloudflare_managed,
+            sitemaps=tuple(rules.sitemaps),
+            records=tuple(RobotsLine(r.key, r.value, r.line, r.group) for r in rules.records if r.key != "sitemap"),
+        ),
+        agents=tuple(out_agents),
+    )
