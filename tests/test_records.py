@@ -52,6 +52,7 @@ def test_every_record_is_frozen_slotted_and_has_one_json_shape() -> None:
         assert cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("), cls  # documented, not generated
 
 
+@pytest.mark.slow  # builds a store and runs the CLI thirteen times (once per module)
 def test_the_cli_prints_what_it_printed_before_the_records(printed: dict[str, str]) -> None:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert set(printed) == set(golden)
@@ -134,6 +135,7 @@ def _instances(printed: dict[str, str]) -> list[Any]:
     return out
 
 
+@pytest.mark.slow  # builds a store and runs the CLI thirteen times (once per module)
 def test_every_record_is_json_ready_and_reads_back(printed: dict[str, str]) -> None:
     instances = _instances(printed)
     assert {type(i) for i in instances} == set(_record_classes())  # a new record needs an instance here
@@ -147,6 +149,7 @@ def test_every_record_is_json_ready_and_reads_back(printed: dict[str, str]) -> N
             assert again.as_dict() == data, type(rec)
 
 
+@pytest.mark.slow  # builds a store and runs the CLI thirteen times (once per module)
 def test_records_read_back_what_the_cli_printed(printed: dict[str, str]) -> None:
     for line in printed["export latest"].splitlines():
         assert json.dumps(records.SiteState.from_dict(json.loads(line)).as_dict(), ensure_ascii=False) == line
@@ -157,6 +160,7 @@ def test_records_read_back_what_the_cli_printed(printed: dict[str, str]) -> None
     assert [records.Event.from_dict(r).as_dict() for r in rows] == rows
 
 
+@pytest.mark.slow  # builds a store and runs the CLI thirteen times (once per module)
 def test_never_observed_is_none_in_the_records(printed: dict[str, str]) -> None:
     # b.test: an archive import (no homepage): every training preference and page signal unknown, never False
     b = records.SiteHistory.from_dict(json.loads(printed["site b.test -f json"]))
