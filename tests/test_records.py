@@ -267,3 +267,28 @@ class _Seen:
     status: str = "ok"
     body: bytes | None = None
     truncated: bool = False
+
+
+def test_records_are_a_low_layer() -> None:
+    # The published schema imports only the standard library, itself, the vocabulary and the errors: every layer
+    # (rules, fetching, the pipeline, the store, analysis, publishing, the faces) can speak in records.
+    import ast
+    import sys
+
+    allowed = {"tracker.rules.vocabulary", "tracker.errors"}
+    root = Path(records.__file__).parent
+    for path in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            for name in names:
+                top = name.split(".")[0]
+                if top == "tracker":
+                    assert name.startswith("tracker.records") or name in allowed, (path.name, name)
+                else:
+                    assert top in sys.stdlib_module_names or top == "__future__", (path.name, name)
