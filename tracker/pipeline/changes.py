@@ -110,7 +110,7 @@ class Change:
     previous_version_id: int
     source: str
 
-    def as_row(self) -> dict[str, Any]:
+    def as_row(self) -> dict[str, object]:
         """The event as the store's fields (tracker.store.changelog.EVENT_FIELDS)."""
         return {f: getattr(self, f) for f in changelog.EVENT_FIELDS}
 

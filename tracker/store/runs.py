@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from tracker.errors import StoreError
+from tracker.records.json import Json
 from tracker.records.runs import RunResult
 from tracker.rules.vocabulary import RunKind, RunStatus
 from tracker.store.engine import as_utc
@@ -81,7 +82,7 @@ class Run:
         kind: RunKind,
         source: str | None,
         *,
-        params: dict[str, Any] | None = None,
+        params: Mapping[str, object] | None = None,
         resume: bool = False,
         skip_finished: bool = False,
     ) -> Run:
@@ -263,10 +264,10 @@ class RunInfo:
     observations: int
     new_versions: int
     errors: int
-    params: dict[str, Any]
+    params: dict[str, Any]  # as stored (each kind of run keeps its own)
     recorded: int  # sites recorded so far (crawl_run_sites): progress of a running run
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """As plain values."""
         return {
             "id": self.id,
