@@ -48,6 +48,7 @@ from tracker.fetch.http import (
     user_agent_header,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.json import Json
 from tracker.records.runs import RunResult
 from tracker.records.signals import PageSignals, TermsPage
 from tracker.rules.agents import load_registry
@@ -143,9 +144,9 @@ class CrawlConfig:
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The config as plain JSON values (it travels with a distributed crawl's jobs)."""
-        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        d: dict[str, Json] = {f: getattr(self, f) for f in self.__dataclass_fields__}
         d["resources"], d["agent_tokens"] = list(self.resources), list(self.agent_tokens)
         d["connect_to"] = [[c.host, c.port, c.to_host, c.to_port] for c in self.connect_to]
         return d
