@@ -378,8 +378,8 @@ def test_a_stored_capped_body_is_evaluated_like_the_whole_file(tmp_path: Path) -
     engine = open_store(tmp_path / "t.db")
     import_archive(engine, tmp_path / "arch")
     rec = next(latest_records(engine, REG))
-    assert rec["agents"]["GPTBot"]["allowed_root"] is True
-    assert rec["agents"]["GPTBot"]["stance"] != "full_block"
+    assert rec.agents["GPTBot"].allowed_root is True
+    assert rec.agents["GPTBot"].stance != "full_block"
     rows = restriction_series(engine, REG, ["GPTBot", "CCBot"])
     assert rows and all(r.blocked == 0 for r in rows)
 

@@ -192,7 +192,7 @@ def test_archive_habits_are_classified(archive: FakeArchive, tmp_path: Path) -> 
     engine = open_store(tmp_path / "b.db")
     sites = [SiteEntry("excluded.example"), SiteEntry("flaky.example"), SiteEntry("html.example")]
     report = asyncio.run(backfill(engine, sites, config(archive, since=date(2023, 1, 1), until=date(2023, 6, 30))))
-    assert report.excluded == ["excluded.example"] and report.status == "done"
+    assert report.excluded == ("excluded.example",) and report.status == "done"
     assert report.classified["soft404_html"] == 1 and report.classified["archive_error"] == 1
     assert report.classified["no_robots"] == 1 and report.classified["skipped_3xx"] == 1
     with closing(sqlite3.connect(tmp_path / "b.db")) as con:

@@ -49,7 +49,7 @@ def test_homepage_schema_types_and_og_type() -> None:
       <script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
         {"@type": "WebSite"}, {"@type": ["Organization", "NewsMediaOrganization"]}]}</script>
       <script type="application/ld+json">{not json</script></head><body></body></html>"""
-    signals = page_signals(html, {})
+    signals = page_signals(html, {}).as_dict()
     assert signals["schema_types"] == ["NewsMediaOrganization", "Organization", "WebSite"]
     assert signals["og_type"] == "product"
     assert categories.homepage_category(signals) == ("news", "schema.org NewsMediaOrganization")  # schema.org first
@@ -76,7 +76,7 @@ def test_precedence_user_over_curated_over_homepage_over_tld(tmp_path: Path) -> 
     w = Writer(engine)
     news_home = page_signals(
         b'<html><head><script type="application/ld+json">{"@type": "NewsMediaOrganization"}</script></head></html>', {}
-    )
+    ).as_dict()
     for d in ("nytimes.com", "agency.gov", "plain.example", "shop.gov"):
         w.record(d, [Observation("robots", at, "ok", 200, body=b"User-agent: *\nDisallow: /\n")])
     w.record("plain.example", [Observation("homepage", at, "ok", 200, signals=news_home)])

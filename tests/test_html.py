@@ -13,7 +13,7 @@ NOAI = '<meta name="robots" content="noai">'
 
 def noai(html: bytes | str) -> bool:
     page = sig.html_signals(html if isinstance(html, bytes) else html.encode())
-    return sig.ai_directives(page["meta_robots"])["noai"]
+    return sig.ai_directives(page.meta_robots)["noai"]
 
 
 @pytest.mark.parametrize(
@@ -77,8 +77,8 @@ def test_rsl_inline_script_and_link() -> None:
     html = b"""<html><head><link rel="License" type="Application/RSL+XML" href="/license.xml">
       <script type="application/rsl+xml"><rsl><content url="/"/></rsl></script></head></html>"""
     page = sig.html_signals(html)
-    assert page["rsl"][0] == {"url": "/license.xml", "location": "html_link"}
-    assert page["rsl"][1]["location"] == "html_inline" and "<content" in page["rsl"][1]["inline"]
+    assert page.rsl[0] == {"url": "/license.xml", "location": "html_link"}
+    assert page.rsl[1]["location"] == "html_inline" and "<content" in page.rsl[1]["inline"]
 
 
 @settings(max_examples=300, deadline=None)

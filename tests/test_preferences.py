@@ -18,7 +18,9 @@ from tracker.rules.vocabulary import SIGNAL_NAMES
 
 def home(*metas: str, headers: dict[str, str] | None = None) -> Res:
     html = "<html><head>" + "".join(metas) + "</head><body>hi</body></html>"
-    return Res("ok", signals=sig.page_signals(html.encode(), headers or {}, ["GPTBot", "Amazonbot", "Bingbot"]))
+    return Res(
+        "ok", signals=sig.page_signals(html.encode(), headers or {}, ["GPTBot", "Amazonbot", "Bingbot"]).as_dict()
+    )
 
 
 OPEN = Res("ok", b"User-agent: *\nAllow: /\n")
@@ -107,7 +109,7 @@ def _db_with_noml_page(tmp_path: Path) -> Any:
 
     engine = open_store(tmp_path / "t.db")
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    page = sig.page_signals(b'<html><head><meta name="robots" content="noml"></head></html>', {})
+    page = sig.page_signals(b'<html><head><meta name="robots" content="noml"></head></html>', {}).as_dict()
     Writer(engine).record(
         "noml.example",
         [
@@ -127,10 +129,11 @@ def test_export_site_and_trends_agree_on_noml(tmp_path: Path) -> None:
     engine = _db_with_noml_page(tmp_path)
     reg = load_registry()
     rec = next(latest_records(engine, reg))
-    assert rec["agents"]["GPTBot"]["training_optout_sources"] == ["noai"]
-    assert rec["signals"]["noml"] is True
+    assert rec.agents["GPTBot"].training_optout_sources == ("noai",)
+    assert rec.signals.noml is True
     site = site_history(engine, reg, "noml.example", ["GPTBot"])
-    assert site is not None and json.dumps(site["current"]) == json.dumps(rec)
+    assert site is not None and site.current is not None
+    assert json.dumps(site.current.as_dict()) == json.dumps(rec.as_dict())
     rows = signal_series(engine, ["noai"])
     assert rows and rows[-1].adopting == 1
 

@@ -28,7 +28,7 @@ T1 = datetime(2025, 3, 5, tzinfo=UTC)
 def page(html: str = "", headers: dict[str, str] | None = None) -> dict[str, Any]:
     return sig.page_signals(
         f"<html><head>{html}</head><body>hi</body></html>".encode(), headers or {}, ["GPTBot", "CCBot"]
-    )
+    ).as_dict()
 
 
 def crawl(

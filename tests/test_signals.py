@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import corpus_path, needs_corpus
 from tests.test_preferences import Res
+from tracker.records.signals import TdmRule
 from tracker.rules import signals as sig
 from tracker.rules.robots import parse_robots
 
@@ -37,7 +38,7 @@ from tracker.rules.robots import parse_robots
     ],
 )
 def test_x_robots_tag(values: list[str], expected: list[dict]) -> None:
-    assert sig.x_robots_tag(values) == expected
+    assert [e.as_dict() for e in sig.x_robots_tag(values)] == expected
 
 
 def test_html_meta_and_links() -> None:
@@ -51,16 +52,16 @@ def test_html_meta_and_links() -> None:
       <script type="application/rsl+xml"><rsl xmlns="https://rslstandard.org/rsl"></rsl></script>
     </head><body>hello</body></html>"""
     got = sig.html_signals(html, robots_tokens=["GPTBot"])
-    assert got["meta_robots"] == [
+    assert [e.as_dict() for e in got.meta_robots] == [
         {"source": "meta", "ua_scope": None, "directives": ["noindex", "noai"]},
         {"source": "meta", "ua_scope": "GPTBot", "directives": ["noimageai"]},
     ]
-    assert got["tdm_meta"] == {"tdm-reservation": "1", "tdm-policy": "https://x.test/policy.json"}
-    assert got["rsl"][0] == {"url": "https://x.test/license.xml", "location": "html_link"}
-    assert got["rsl"][1]["location"] == "html_inline" and got["tos_link"] == "/terms"
-    d = sig.ai_directives(got["meta_robots"], "GPTBot")
+    assert got.tdm_meta == {"tdm-reservation": "1", "tdm-policy": "https://x.test/policy.json"}
+    assert got.rsl[0] == {"url": "https://x.test/license.xml", "location": "html_link"}
+    assert got.rsl[1]["location"] == "html_inline" and got.tos_link == "/terms"
+    d = sig.ai_directives(got.meta_robots, "GPTBot")
     assert d["noai"] and d["noimageai"] and not d["noarchive"]
-    assert not sig.ai_directives(got["meta_robots"], "CCBot")["noimageai"]  # scoped to GPTBot
+    assert not sig.ai_directives(got.meta_robots, "CCBot")["noimageai"]  # scoped to GPTBot
 
 
 # -- TDMRep ---------------------------------------------------------------------------------------------------
@@ -79,24 +80,28 @@ def test_html_meta_and_links() -> None:
     ],
 )
 def test_tdmrep_file(body: str, status: str, n_rules: int, lenient: bool) -> None:
-    got = sig.tdmrep_file(body.encode())
+    got = sig.tdmrep_file(body.encode()).as_dict()
     assert (got["status"], len(got["rules"]), got["lenient"]) == (status, n_rules, lenient)
 
 
 def test_tdmrep_first_match_in_array_order_and_precedence() -> None:
     rules = sig.tdmrep_file(
         b'[{"location": "/news/*", "tdm-reservation": 0}, {"location": "/", "tdm-reservation": 1}]'
-    )["rules"]
-    assert sig.tdm_for_path(rules, "/news/a")["reservation"] == 0  # type: ignore[index]
-    assert sig.tdm_for_path(rules, "/shop")["reservation"] == 1  # type: ignore[index]
+    ).rules
+    assert sig.tdm_for_path(rules, "/news/a").reservation == 0  # type: ignore[union-attr]
+    assert sig.tdm_for_path(rules, "/shop").reservation == 1  # type: ignore[union-attr]
     assert sig.tdm_for_path([], "/") is None
-    file_rule = {"reservation": 1, "policy": "https://p/1"}
-    assert sig.tdm_effective(file_rule, {}, {}) == {"reservation": True, "policy": "https://p/1", "source": "file"}
+    file_rule = TdmRule("/", 1, "https://p/1")
+    assert sig.tdm_effective(file_rule, {}, {}).as_dict() == {
+        "reservation": True,
+        "policy": "https://p/1",
+        "source": "file",
+    }
     # a header supersedes the file, meta supersedes the header; absence resets nothing
-    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {})["reservation"] is False
-    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {"tdm-reservation": "1"})["source"] == "meta"
-    assert sig.tdm_effective(file_rule, {"tdm-policy": "https://p/2"}, {})["policy"] == "https://p/2"
-    assert sig.tdm_effective(None, {"tdm-reservation": "yes"}, {})["reservation"] is None  # protocol error: unset
+    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {}).reservation is False
+    assert sig.tdm_effective(file_rule, {"tdm-reservation": "0"}, {"tdm-reservation": "1"}).source == "meta"
+    assert sig.tdm_effective(file_rule, {"tdm-policy": "https://p/2"}, {}).policy == "https://p/2"
+    assert sig.tdm_effective(None, {"tdm-reservation": "yes"}, {}).reservation is None  # protocol error: unset
 
 
 # -- ai.txt ---------------------------------------------------------------------------------------------------
@@ -114,13 +119,13 @@ def test_tdmrep_first_match_in_array_order_and_precedence() -> None:
     ],
 )
 def test_ai_txt(body: str, stance: str | None, types: list[str]) -> None:
-    got = sig.ai_txt(body)
+    got = sig.ai_txt(body).as_dict()
     assert (got["stance"], got["types"]) == (stance, types)
 
 
 def test_ai_txt_html_is_not_present() -> None:
-    assert sig.ai_txt("<html><body>404</body></html>")["present"] is False
-    assert sig.ai_txt(None)["present"] is False
+    assert sig.ai_txt("<html><body>404</body></html>").present is False
+    assert sig.ai_txt(None).present is False
 
 
 # -- Content-Signal -------------------------------------------------------------------------------------------
@@ -138,7 +143,7 @@ def test_ai_txt_html_is_not_present() -> None:
     ],
 )
 def test_content_signal(raw: str, expected: dict) -> None:
-    assert sig.content_signal(raw) == expected
+    assert sig.content_signal(raw).as_dict() == expected
 
 
 def test_content_signal_group_and_star() -> None:
@@ -169,7 +174,7 @@ def test_content_signal_group_and_star() -> None:
     ],
 )
 def test_content_usage(raw: str, expected: dict) -> None:
-    assert sig.content_usage(raw) == expected
+    assert sig.content_usage(raw).as_dict() == expected
 
 
 def test_content_usage_in_robots_matches_the_draft_example() -> None:
@@ -194,21 +199,19 @@ RSL = """<rsl xmlns="https://rslstandard.org/rsl">
 
 
 def test_rsl_document_and_discovery() -> None:
-    doc = sig.rsl_document(RSL)
+    doc = sig.rsl_document(RSL).as_dict()
     assert doc["training"] == "prohibited" and doc["permits"] == ["ai-input", "search"]
     paid = sig.rsl_document(
         RSL.replace('<prohibits type="usage">ai-train</prohibits>', "")
         .replace("search ai-input", "search ai-train")
         .replace('"attribution"', '"subscription"')
     )
-    assert paid["training"] == "licensed"
-    assert sig.rsl_document("<rsl><oops>")["status"] == "invalid"
-    assert sig.rsl_document(None)["status"] == "absent"
+    assert paid.training == "licensed"
+    assert sig.rsl_document("<rsl><oops>").status == "invalid"
+    assert sig.rsl_document(None).status == "absent"
     rules = parse_robots("License: https://x.test/l.xml\nUser-agent: *\nLicense: https://x.test/g.xml\nAllow: /\n")
-    urls = sig.rsl_license_urls(
-        rules, {"link": '<https://x.test/h.xml>; rel="license"; type="application/rsl+xml"'}, None
-    )
-    assert [(u["url"], u["location"]) for u in urls] == [
+    urls = sig.rsl_license_urls(rules, {"link": '<https://x.test/h.xml>; rel="license"; type="application/rsl+xml"'})
+    assert [(u.url, u.location) for u in urls] == [
         ("https://x.test/l.xml", "robots_global"),
         ("https://x.test/g.xml", "robots_group"),
         ("https://x.test/h.xml", "link_header"),
@@ -218,15 +221,15 @@ def test_rsl_document_and_discovery() -> None:
 # -- llms.txt -------------------------------------------------------------------------------------------------
 def test_llms_txt() -> None:
     body = "# Example Docs\n> Short summary\n\n## Docs\n- [Intro](https://x/intro.md): start\n\n## Optional\n- [More](https://x/m)\n"
-    assert sig.llms_txt(body) == {
+    assert sig.llms_txt(body).as_dict() == {
         "present": True,
         "title": "Example Docs",
         "sections": 2,
         "links": 2,
         "has_optional": True,
     }
-    assert sig.llms_txt("<!doctype html><html>")["present"] is False
-    assert sig.llms_txt("no heading here")["present"] is False
+    assert sig.llms_txt("<!doctype html><html>").present is False
+    assert sig.llms_txt("no heading here").present is False
 
 
 # -- properties -----------------------------------------------------------------------------------------------
@@ -246,7 +249,7 @@ def test_no_parser_raises(data: bytes | str) -> None:
     sig.scan_html(data)
     sig.page_text(data)
     sig.find_tos_links(data)
-    page = sig.page_signals(data, {"content-usage": text, "content-signal": text, "x-robots-tag": text})
+    page = sig.page_signals(data, {"content-usage": text, "content-signal": text, "x-robots-tag": text}).as_dict()
     prefs = sig.site_preferences(
         {
             "robots": Res("ok", data if isinstance(data, bytes) else data.encode("utf-8", "replace")),
@@ -312,7 +315,7 @@ We reserve our rights to text and data mining under Article 4(3) of Directive (E
     ],
 )
 def test_classify_tos(text: str, scraping: str, ai_training: str, flags: list[str]) -> None:
-    got = sig.classify_tos(text)
+    got = sig.classify_tos(text).as_dict()
     assert (got["scraping"], got["ai_training"], got["flags"]) == (scraping, ai_training, flags)
     for axis in ("scraping", "ai_training"):
         assert (axis in got["evidence"]) == (got[axis] != "not_mentioned")
@@ -337,9 +340,9 @@ def test_tos_signals_hash_and_text() -> None:
         + EN_TOS.replace("\n", "<br>")
         + "</body></html>"
     )
-    got = sig.tos_signals(page, "https://x/terms", "footer_text")
+    got = sig.tos_signals(page, "https://x/terms", "footer_text").as_dict()
     assert got["scraping"] == "prohibited" and got["url"] == "https://x/terms" and len(got["text_sha256"]) == 64
-    assert sig.tos_signals(page, "u", "v")["text_sha256"] == got["text_sha256"]
+    assert sig.tos_signals(page, "u", "v").text_sha256 == got["text_sha256"]
 
 
 @settings(max_examples=100, deadline=None)

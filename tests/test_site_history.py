@@ -49,15 +49,15 @@ def test_nytimes_versions_name_the_agents_they_blocked(tmp_path: Path) -> None:
     db = _nytimes(tmp_path)
     info = site_history(open_store(db), REG, "nytimes.com", site_agents(REG))
     assert info is not None
-    by_day = {h["from"][:10]: h for h in info["history"] if h["kind"] == "robots"}
+    by_day = {f"{h.first_seen:%Y-%m-%d}": h for h in info.history if h.kind == "robots"}
     ccbot = by_day["2023-04-09"]  # User-agent: CCBot / Disallow: / added
-    assert [(c["agent"], c["after"], c["change"]) for c in ccbot["changes"]] == [("CCBot", "full_block", "restriction")]
+    assert [(c.agent, c.after, c.change) for c in ccbot.changes] == [("CCBot", "full_block", "restriction")]
     assert version_summary(ccbot) == "CCBot partial_block via * → full_block (restriction)"
     extended = by_day["2023-10-15"]  # User-agent: Google-Extended / Disallow: / added
-    assert {c["agent"] for c in extended["changes"]} == {"Google-Extended"}
+    assert {c.agent for c in extended.changes} == {"Google-Extended"}
     assert "content only" not in version_summary(extended)
-    assert info["agents"]["CCBot"]["stance"] == "full_block" and info["agents"]["CCBot"]["allowed_root"] is False
-    assert set(info["agents"]) == set(site_agents(REG))
+    assert info.agents["CCBot"].stance == "full_block" and info.agents["CCBot"].allowed_root is False
+    assert set(info.agents) == set(site_agents(REG))
     # the stored events say the same
     events = {(e.agent, e.at.date()) for e in list_changes(open_store(db), domain="nytimes.com")}
     assert ("CCBot", date(2023, 4, 9)) in events and ("Google-Extended", date(2023, 10, 15)) in events

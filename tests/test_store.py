@@ -176,9 +176,9 @@ def test_run_lifecycle_done_interrupted_failed_and_resume(engine: Engine) -> Non
 
     with Run.open(engine, "live", "sites.csv") as run:
         run.record([("a.example", [robots(0, OPEN)])])
-        run.counts.sites = 1
+        run.count(sites=1)
     assert status(run.id)[:2] == ("done", 1) and status(run.id)[2] is not None
-    assert run.counts.new_versions == 1
+    assert run.result().new_versions == 1
 
     with pytest.raises(KeyboardInterrupt), Run.open(engine, "live", "other.csv") as run2:
         run2.record([("b.example", [robots(0, OPEN)])])

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OPEN = b"User-agent: *\nAllow: /\n"
 
 
-HOME = Res("ok", signals=sig.page_signals(b"<html><head><title>x</title></head></html>", {}))
+HOME = Res("ok", signals=sig.page_signals(b"<html><head><title>x</title></head></html>", {}).as_dict())
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ def test_a_crawled_homepage_makes_no_a_real_no(tmp_path: Path) -> None:
 
     engine = open_store(tmp_path / "c.db")
     at = datetime(2025, 1, 1, tzinfo=UTC)
-    page = sig.page_signals(b"<html><head></head><body>hi</body></html>", {})
+    page = sig.page_signals(b"<html><head></head><body>hi</body></html>", {}).as_dict()
     Writer(engine).record(
         "crawled.example",
         [
@@ -167,5 +167,5 @@ def test_a_crawled_homepage_makes_no_a_real_no(tmp_path: Path) -> None:
         ],
     )
     rec = next(latest_records(engine, load_registry()))
-    assert rec["agents"]["GPTBot"]["training_optout"] is False and rec["signals"]["homepage_status"] == "ok"
-    assert rec["adoption"]["noai"] is False and rec["adoption"]["tos_ai_training"] is None  # terms never fetched
+    assert rec.agents["GPTBot"].training_optout is False and rec.signals.homepage_status == "ok"
+    assert rec.adoption["noai"] is False and rec.adoption["tos_ai_training"] is None  # terms never fetched

@@ -1,5 +1,5 @@
 """What the dashboard and the reports show, computed once here so both say the same thing: the headline figures,
-the events to mark on charts, and a site's robots.txt versions side by side.
+the milestones to mark on charts.
 
 Numbers come from tracker.analysis.trends and tracker.analysis.latest; every figure carries its sample, dates,
 weighting and the
@@ -9,7 +9,6 @@ definition of "blocked".
 from __future__ import annotations
 
 import csv
-import difflib
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -23,16 +22,17 @@ from tracker.analysis.weights import stored_weights
 from tracker.errors import TrendError
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import GroupBy, Rule, Weighting
-from tracker.store import queries
 
-__all__ = ["EVENTS_FILE", "Event", "Headline", "headline", "load_events", "robots_diff", "robots_versions"]
+__all__ = ["MILESTONES_FILE", "Headline", "Milestone", "headline", "load_milestones"]
 
-EVENTS_FILE = Path(str(resources.files("tracker") / "data" / "events.csv"))
+#: Dated public-record milestones (a crawler announced, a licensing deal, a standard published).
+MILESTONES_FILE = Path(str(resources.files("tracker") / "data" / "events.csv"))
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    """Something that moved consent, with its public source."""
+class Milestone:
+    """A dated public-record milestone that moved consent, with its public source: marked on charts. (Not a change
+    event of a site: that is tracker.records.Event.)"""
 
     day: date
     label: str
@@ -40,12 +40,12 @@ class Event:
     source: str
 
 
-def load_events(path: Path = EVENTS_FILE) -> list[Event]:
-    """The events of ``data/events.csv``, in date order."""
+def load_milestones(path: Path = MILESTONES_FILE) -> list[Milestone]:
+    """The milestones of ``data/events.csv``, in date order."""
     with path.open(encoding="utf-8") as fh:
         rows = csv.DictReader(line for line in fh if not line.startswith("#"))
         return sorted(
-            (Event(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
+            (Milestone(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
             key=lambda e: e.day,
         )
 
@@ -146,28 +146,4 @@ def headline(
         every[-1] if every else None,
         definition(every) if every else None,
         definition(tokens) if tokens else None,
-    )
-
-
-def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]:
-    """A site's robots.txt versions, oldest first, with their bodies."""
-    site = queries.find_site(engine, domain)
-    if site is None:
-        return []
-    return queries.site_versions(engine, site.id, kind="robots", bodies=True)
-
-
-def robots_diff(a: queries.StoredResource, b: queries.StoredResource) -> str:
-    """A unified diff of two robots.txt versions, as plain text (never rendered as HTML)."""
-
-    def lines(v: queries.StoredResource) -> list[str]:
-        if v.body is None:
-            return [f"({v.status}: no robots.txt body)"]
-        return v.body.decode("utf-8", "replace").splitlines()
-
-    name = "robots.txt"
-    return "\n".join(
-        difflib.unified_diff(
-            lines(a), lines(b), f"{name} {a.first_seen:%Y-%m-%d}", f"{name} {b.first_seen:%Y-%m-%d}", lineterm=""
-        )
     )

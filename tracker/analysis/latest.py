@@ -22,16 +22,25 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO
 
 from sqlalchemy import Engine
 
 from tracker.fetch.http import RobotsFetch
 from tracker.pipeline.changes import UNKNOWN, site_changes
+from tracker.records.robots import (
+    AgentStance,
+    RobotsFetchFacts,
+    RobotsLine,
+    RobotsParseFacts,
+    RobotsReport,
+    UrlVerdict,
+)
+from tracker.records.site import AgentVerdict, SiteHistory, SiteInfo, SiteState, VersionChange, VersionEntry
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
 from tracker.rules.signals.preferences import SitePreferences, site_preferences
-from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat
+from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat, SignalName
 from tracker.store import queries
 
 __all__ = [
@@ -58,26 +67,20 @@ def _agent_records(
     prefs: SitePreferences,
     tokens: Sequence[str],
     evals: dict[str, dict[int, queries.EvaluationRow]],
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, AgentVerdict]:
     """Each agent's verdict for '/', stance and training preference on a site now."""
     robots = state.robots
-    agents: dict[str, dict[str, Any]] = {}
+    agents: dict[str, AgentVerdict] = {}
     for token in tokens:
         allowed, named, stance = queries.robots_verdict(
             robots.status, robots.ruleset_id, evals[token.lower()].get(robots.ruleset_id or 0)
         )
         pref = prefs.for_agent(token)
-        agents[token] = {
-            "allowed_root": allowed,
-            "named": named,
-            "stance": stance,
-            "training_optout": pref.training_optout,
-            "training_optout_sources": list(pref.sources),
-        }
+        agents[token] = AgentVerdict(allowed, named, stance, pref.training_optout, pref.sources)
     return agents
 
 
-def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[dict[str, Any]]:
+def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | None = None) -> Iterator[SiteState]:
     """The current state of every site: robots.txt status, each registry agent's verdict for '/', stance and
     training preference, the site's use preferences and each signal's adoption."""
     tokens = [a.token for a in registry]
@@ -85,17 +88,17 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
     for state in queries.latest_states(engine, domain=domain):
         robots = state.robots
         prefs = site_preferences(state.resources)
-        yield {
-            "domain": state.site.domain,
-            "fetched_at": robots.last_seen.isoformat() if robots.last_seen else None,
-            "robots_status": robots.status,
-            "http_status": robots.http_status,
-            "final_url": robots.final_url,
-            "error": robots.error,
-            "agents": _agent_records(state, prefs, tokens, evals),
-            "signals": prefs.as_dict(),
-            "adoption": dict(prefs.adoption),
-        }
+        yield SiteState(
+            domain=state.site.domain,
+            fetched_at=robots.last_seen,
+            robots_status=robots.status,
+            http_status=robots.http_status,
+            final_url=robots.final_url,
+            error=robots.error,
+            agents=_agent_records(state, prefs, tokens, evals),
+            signals=prefs.signals(),
+            adoption=dict(prefs.adoption),
+        )
 
 
 _SIGNAL_COLUMNS = (
@@ -119,17 +122,19 @@ def _cell(value: object) -> object:
     return "" if value is None else csv_safe(value)
 
 
-def _csv_row(rec: dict[str, Any], tokens: Sequence[str]) -> list[object]:
-    s = rec["signals"]
-    flat = {k: v for k, v in s.items() if not isinstance(v, dict)}
-    flat["content_signal"] = ",".join(f"{k}={v}" for k, v in sorted(s["content_signal"].items()))
-    flat["content_usage"] = ",".join(f"{k}={v}" for k, v in sorted(s["content_usage"].items()))
-    flat["tos_url"] = s["tos"]["url"]
+def _csv_row(state: SiteState, tokens: Sequence[str]) -> list[object]:
+    rec = state.as_dict()
+    s = state.signals
+    flat: dict[str, object] = {k: v for k, v in s.as_dict().items() if not isinstance(v, dict)}
+    flat["content_signal"] = ",".join(f"{k}={v}" for k, v in sorted(s.content_signal.items()))
+    flat["content_usage"] = ",".join(f"{k}={v}" for k, v in sorted(s.content_usage.items()))
+    flat["tos_url"] = s.tos.url
     row: list[object] = [_cell(rec[k]) for k in _BASE_COLUMNS]
     row += [_cell(flat[k]) for k in _SIGNAL_COLUMNS]
-    row += [_cell(rec["adoption"][k]) for k in SIGNAL_NAMES]
+    row += [_cell(state.adoption[k]) for k in SIGNAL_NAMES]
     for t in tokens:
-        row += [_cell(rec["agents"][t][k]) for k in _AGENT_COLUMNS]
+        verdict = state.agents[t].as_dict()
+        row += [_cell(verdict[k]) for k in _AGENT_COLUMNS]
     return row
 
 
@@ -141,7 +146,7 @@ def write_latest(
     n = 0
     if fmt is ExportFormat.jsonl:
         for rec in latest_records(engine, registry):
-            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            out.write(json.dumps(rec.as_dict(), ensure_ascii=False) + "\n")
             n += 1
         return n
     tokens = [a.token for a in registry]
@@ -162,29 +167,31 @@ def _history_entry(
     v: queries.StoredResource,
     agents: Sequence[str],
     evals: dict[str, dict[int, queries.EvaluationRow]],
+    changes: Sequence[VersionChange],
     *,
     first: bool,
-) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "kind": v.kind,
-        "status": v.status,
-        "http_status": v.http_status,
-        "from": v.first_seen.isoformat() if v.first_seen else None,
-        "until": v.valid_to.isoformat() if v.valid_to else None,
-        "last_seen": v.last_seen.isoformat() if v.last_seen else None,
-        "observations": v.observations,
-        "source": v.source,
-        "error": v.error,
-        "first": first,
-    }
+) -> VersionEntry:
+    stances: dict[str, str] | None = None
     if v.kind == "robots":
-        entry["agents"] = {
-            a: queries.robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2]
+        stances = {
+            a: str(queries.robots_verdict(v.status, v.ruleset_id, evals[a.lower()].get(v.ruleset_id or 0))[2])
             for a in agents
         }
-    elif v.signals:
-        entry["signals"] = v.signals
-    return entry
+    return VersionEntry(
+        kind=v.kind,
+        status=v.status,
+        http_status=v.http_status,
+        first_seen=v.first_seen,
+        valid_to=v.valid_to,
+        last_seen=v.last_seen,
+        observations=v.observations,
+        source=v.source,
+        error=v.error,
+        first=first,
+        agents=stances,
+        signals=v.signals if stances is None and v.signals else None,
+        changes=tuple(changes),
+    )
 
 
 def site_agents(registry: AgentRegistry, asked: Sequence[str] | None = None) -> list[str]:
@@ -196,7 +203,7 @@ def site_agents(registry: AgentRegistry, asked: Sequence[str] | None = None) -> 
     return [t for t in CORE_PANEL if t != "*" and t in registry]
 
 
-def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: Sequence[str]) -> dict[str, Any] | None:
+def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: Sequence[str]) -> SiteHistory | None:
     """Everything known about one site: its current state (``current``, the export's record), each of these agents'
     stance and training preference now (``agents``), and every version of every resource — the first with what it
     said (robots.txt: per agent; other resources: their signals), each later one with every change it made to these
@@ -206,30 +213,31 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
         return None
     versions = queries.site_versions(engine, site.id, bodies=True)
     evals = queries.evaluations(engine, agents, sorted({v.ruleset_id for v in versions if v.ruleset_id}))
-    by_version: dict[int | None, list[dict[str, Any]]] = {}
+    by_version: dict[int | None, list[VersionChange]] = {}
     for c in site_changes(versions, agents, evals):
         by_version.setdefault(c.version_id, []).append(
-            {"agent": c.agent or None, "signal": c.signal, "before": c.before, "after": c.after, "change": c.change}
+            VersionChange(c.agent or None, c.signal, c.before, c.after, c.change)
         )
-    history, seen_kinds = [], set()
+    history: list[VersionEntry] = []
+    seen_kinds: set[str] = set()
     for v in versions:
-        entry = _history_entry(v, agents, evals, first=v.kind not in seen_kinds)
-        entry["changes"] = by_version.get(v.version_id, [])
+        history.append(
+            _history_entry(v, agents, evals, by_version.get(v.version_id, []), first=v.kind not in seen_kinds)
+        )
         seen_kinds.add(v.kind)
-        history.append(entry)
     current = next(latest_records(engine, registry, domain=domain), None)
-    now: dict[str, dict[str, Any]] = {}
+    now: dict[str, AgentVerdict] = {}
     for state in queries.latest_states(engine, domain=domain):
         now = _agent_records(state, site_preferences(state.resources), agents, evals)
-    return {
-        "site": {"domain": site.domain, "rank": site.rank, "category": site.category, "list_source": site.list_source},
-        "current": current,
-        "agents": now,
-        "history": history,
-    }
+    return SiteHistory(
+        site=SiteInfo(site.domain, site.rank, site.category, site.list_source),
+        current=current,
+        agents=now,
+        history=tuple(history),
+    )
 
 
-def adoption_summary(adoption: dict[str, bool | None]) -> str:
+def adoption_summary(adoption: Mapping[SignalName, bool | None]) -> str:
     """'adopted: tdmrep; not adopted: content_signal, …; not observed: noai, …' (each signal's one reading)."""
     parts = []
     for label, value in (("adopted", True), ("not adopted", False), ("not observed", None)):
@@ -239,98 +247,86 @@ def adoption_summary(adoption: dict[str, bool | None]) -> str:
     return "; ".join(parts)
 
 
-def _by_stance(stances: dict[str, str]) -> str:
+def _by_stance(stances: Mapping[str, str]) -> str:
     groups: dict[str, list[str]] = {}
     for agent, stance in stances.items():
         groups.setdefault(stance, []).append(agent)
     return "; ".join(f"{stance}: {', '.join(agents)}" for stance, agents in groups.items())
 
 
-def version_summary(entry: dict[str, Any]) -> str:
+def version_summary(entry: VersionEntry) -> str:
     """One line on a version of :func:`site_history`: the first of a resource says what it said (robots.txt: the
     agents by stance), later ones every change they made (each agent whose stance changed, each signal)."""
-    if entry["first"]:
-        if entry["kind"] == "robots":
-            return "first seen — " + _by_stance(entry.get("agents", {}))
-        return "first seen" + (f": {json.dumps(entry['signals'])}" if entry.get("signals") else "")
-    if entry["changes"]:
-        return "; ".join(
-            f"{c['agent'] or c['signal']} {c['before']} → {c['after']} ({c['change']})" for c in entry["changes"]
-        )
-    if entry["status"] in UNKNOWN:
+    if entry.first:
+        if entry.kind == "robots":
+            return "first seen — " + _by_stance(entry.agents or {})
+        return "first seen" + (f": {json.dumps(entry.signals)}" if entry.signals else "")
+    if entry.changes:
+        return "; ".join(f"{c.agent or c.signal} {c.before} → {c.after} ({c.change})" for c in entry.changes)
+    if entry.status in UNKNOWN:
         return "fetch failed: says nothing about consent"
-    n = len(entry.get("agents", {}))
-    if entry["kind"] == "robots":
+    n = len(entry.agents or {})
+    if entry.kind == "robots":
         return f"content only: no stance of the {n} agents shown and no signal changed"
     return "content only: no signal changed"
 
 
-def robots_report(fetch: RobotsFetch, agents: list[tuple[str, dict[str, object]]], urls: list[str]) -> dict:
+def robots_report(
+    fetch: RobotsFetch, agents: Sequence[tuple[str, str | None, str | None]], urls: Sequence[str]
+) -> RobotsReport:
     """Everything the ``robots`` command shows: fetch facts, parse facts, and per agent stance and verdicts.
 
-    ``agents`` is a list of (token, extra fields) — the extra fields (company, purpose) are copied through.
-    URLs are normalised with RFC 9309 percent-encoding before matching.
+    ``agents`` are (token, company, purpose). URLs are normalised with RFC 9309 percent-encoding before matching.
     """
     rules = fetch.rules
     out_agents = []
-    for token, extra in agents:
+    for token, company, purpose in agents:
         st = fetch.stance(token, rules)
         verdicts = []
         for u in urls:
             if fetch.status == "ok":
                 v = rules.verdict(token, u, escape=True)
-                verdicts.append(
-                    {
-                        "url": u,
-                        "path": v.path,
-                        "allowed": v.allowed,
-                        "rule": str(v.rule) if v.rule else None,
-                        "line": v.line,
-                    }
-                )
+                verdicts.append(UrlVerdict(u, v.path, v.allowed, str(v.rule) if v.rule else None, v.line))
             else:
-                verdicts.append({"url": u, "path": None, "allowed": st.root_allowed, "rule": None, "line": None})
+                verdicts.append(UrlVerdict(u, None, st.root_allowed))
         out_agents.append(
-            {
-                "agent": token,
-                **extra,
-                "stance": st.stance,
-                "named": st.named,
-                "source": st.source,
-                "root_allowed": st.root_allowed,
-                "lenient_named": st.lenient_named,
-                "named_as": list(st.named_as),
-                "deciding_rules": list(st.deciding_rules),
-                "urls": verdicts,
-            }
+            AgentStance(
+                agent=token,
+                company=company,
+                purpose=purpose,
+                stance=st.stance,
+                named=st.named,
+                source=st.source,
+                root_allowed=st.root_allowed,
+                lenient_named=st.lenient_named,
+                named_as=tuple(st.named_as),
+                deciding_rules=tuple(st.deciding_rules),
+                urls=tuple(verdicts),
+            )
         )
-    return {
-        "target": fetch.url,
-        "fetch": {
-            "status": fetch.status,
-            "http_status": fetch.http_status,
-            "final_url": fetch.final_url,
-            "redirects": fetch.redirects,
-            "bytes": len(fetch.body),
-            "truncated": fetch.truncated or rules.truncated,
-            "sha256": fetch.sha256,
-            "content_type": fetch.content_type,
-            "error": fetch.error,
-        },
-        "parse": {
-            "groups": len(rules.groups),
-            "rules": rules.rule_count,
-            "ignored_lines": rules.ignored_lines,
-            "cut_line": rules.cut_line,
-            "long_lines": rules.long_lines,
-            "bom": rules.bom,
-            "cloudflare_managed": rules.cloudflare_managed,
-            "sitemaps": rules.sitemaps,
-            "records": [
-                {"key": r.key, "value": r.value, "line": r.line, "group": r.group}
-                for r in rules.records
-                if r.key != "sitemap"
-            ],
-        },
-        "agents": out_agents,
-    }
+    return RobotsReport(
+        target=fetch.url,
+        fetch=RobotsFetchFacts(
+            status=fetch.status,
+            http_status=fetch.http_status,
+            final_url=fetch.final_url,
+            redirects=tuple(fetch.redirects),
+            bytes=len(fetch.body),
+            truncated=fetch.truncated or rules.truncated,
+            sha256=fetch.sha256,
+            content_type=fetch.content_type,
+            error=fetch.error,
+        ),
+        parse=RobotsParseFacts(
+            groups=len(rules.groups),
+            rules=rules.rule_count,
+            ignored_lines=rules.ignored_lines,
+            cut_line=rules.cut_line,
+            long_lines=rules.long_lines,
+            bom=rules.bom,
+            cloudflare_managed=rules.cloudflare_managed,
+            sitemaps=tuple(rules.sitemaps),
+            records=tuple(RobotsLine(r.key, r.value, r.line, r.group) for r in rules.records if r.key != "sitemap"),
+        ),
+        agents=tuple(out_agents),
+    )

@@ -120,20 +120,6 @@ def backfill_cmd(
                 Text("interrupted: what was fetched is saved; run the same backfill again to resume", style="yellow")
             )
             raise typer.Exit(130) from None
-    chosen = {k: v for k, v in report.classified.items() if not k.startswith("skipped_")}
-    skipped = {k.removeprefix("skipped_"): v for k, v in report.classified.items() if k.startswith("skipped_")}
-    kinds = ", ".join(f"{k} {v}" for k, v in sorted(chosen.items(), key=lambda kv: -kv[1]))
-    if skipped:
-        kinds += "; index rows not fetched: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
-    out.print(
-        Text(
-            f"backfill #{report.run_id} {report.status}: {report.done} sites in {report.seconds:.1f} s"
-            + (f" ({report.skipped} already done)" if report.skipped else "")
-            + f"; {report.requests} requests to the archive, {report.captures_fetched} captures fetched, "
-            f"{report.captures_reused} known already; {report.new_versions} new versions, {report.changes} changes"
-            + (f"; one capture per period: {kinds}" if kinds else "")
-        ),
-        soft_wrap=True,
-    )
+    out.print(Text(report.summary()), soft_wrap=True)
     if report.excluded:
-        warn(f"the archive excludes {len(report.excluded)} site(s): {', '.join(report.excluded[:10])}")
+        warn(f"the archive excludes {len(report.excluded)} site(s): {', '.join((report.excluded or ())[:10])}")

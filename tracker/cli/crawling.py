@@ -29,7 +29,8 @@ from tracker.cli.common import (
 )
 from tracker.config import settings
 from tracker.fetch.http import ConnectTo
-from tracker.pipeline.crawl import CrawlConfig, CrawlProgress, CrawlSummary, run_crawl
+from tracker.pipeline.crawl import CrawlConfig, CrawlProgress, run_crawl
+from tracker.records.runs import RunResult
 from tracker.rules.vocabulary import RESOURCE_KINDS, OutputFormat
 
 __all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
@@ -133,24 +134,14 @@ def crawl_cmd(
         raise typer.Exit(1)
 
 
-def _print_summary(summary: CrawlSummary) -> None:
+def _print_summary(summary: RunResult) -> None:
     for notice in summary.notices:
         err.print(Text(notice, style="yellow"), soft_wrap=True)
-    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary.robots_status.items(), key=lambda kv: -kv[1]))
-    rate = summary.done / summary.seconds if summary.seconds else 0
-    out.print(
-        Text(
-            f"crawl #{summary.run_id} {summary.status}: {summary.done} sites in {summary.seconds:.1f} s ({rate:.0f}/s)"
-            + (f", {summary.skipped} already done before resuming" if summary.skipped else "")
-            + f"; {summary.new_versions} new versions, {summary.unchanged} unchanged, {summary.changes} changes"
-            + f" (`consent-tracker changes`); robots.txt: {statuses}"
-        ),
-        soft_wrap=True,
-    )
+    out.print(Text(summary.summary()), soft_wrap=True)
     if summary.errors:
         out.print(Text("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items()))), soft_wrap=True)
     if summary.unrecorded:
-        why = "; ".join(f"{k} ({v})" for k, v in summary.local_errors.items())
+        why = "; ".join(f"{k} ({v})" for k, v in (summary.local_errors or {}).items())
         err.print(
             Text(
                 f"{summary.unrecorded} sites not recorded: the crawler itself failed ({why}), not the sites; "

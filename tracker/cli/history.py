@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from tracker.cli.common import (
     registry,
     warn,
 )
+from tracker.records.site import AgentVerdict
 from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
 
 __all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "weights_import"]
@@ -65,14 +66,7 @@ def import_archive_cmd(
             until=until_d,
             progress=lambda done, total, host: bar.update(task, completed=done, total=total, description=host),
         )
-    out.print(
-        Text(
-            f"imported {report.files} files of {report.domains} domains "
-            f"({report.first_date} → {report.last_date}): {report.new_versions} new versions, "
-            f"{report.duplicates} already recorded; {report.html_bodies} HTML pages and {report.empty_bodies} empty "
-            f"bodies recorded as such (not as rules); {report.changes} changes; run #{report.run_id}"
-        )
-    )
+    out.print(Text(report.summary()))
     for p in report.problems[:50]:
         warn(p)
     if len(report.problems) > 50:
@@ -289,48 +283,48 @@ def site_cmd(
     if info is None:
         fail(f"{domain} is not in the database (crawl or import it first)")
     if fmt is OutputFormat.json:
-        print(json.dumps(info, indent=1, default=str))
+        print(json.dumps(info.as_dict(), indent=1, default=str))
         return
     if fmt is OutputFormat.csv:
         fail("site prints a table or JSON (use `export latest --format csv` for CSV)")
-    cur = info["current"]
-    out.print(Text(f"{info['site']['domain']} (rank {info['site']['rank']}, category {info['site']['category']})"))
+    cur = info.current
+    out.print(Text(f"{info.site.domain} (rank {info.site.rank}, category {info.site.category})"))
     if cur:
-        out.print(Text(f"now: robots.txt {cur['robots_status']} (HTTP {cur['http_status']}), seen {cur['fetched_at']}"))
-        for k, v in cur["signals"].items():
+        seen = cur.fetched_at.isoformat() if cur.fetched_at else None
+        out.print(Text(f"now: robots.txt {cur.robots_status} (HTTP {cur.http_status}), seen {seen}"))
+        for k, v in cur.signals.as_dict().items():
             if k == "homepage_status" and v is None:
                 v = "not fetched"
             out.print(Text(f"  {k}: {json.dumps(v) if not isinstance(v, str) else v}"), soft_wrap=True)
-        out.print(Text("  adoption: " + adoption_summary(cur["adoption"])), soft_wrap=True)
-        _print_agents_now(info["agents"])
+        out.print(Text("  adoption: " + adoption_summary(cur.adoption)), soft_wrap=True)
+        _print_agents_now(info.agents)
     table = Table(title="history: what each version changed (the first: what it said)")
     for col in ("resource", "from", "until", "status", "what changed"):
         table.add_column(col, overflow="fold")
-    for h in info["history"]:
+    for h in info.history:
         said = version_summary(h)
         table.add_row(
-            Text(h["kind"]),
-            Text((h["from"] or "")[:10]),
-            Text((h["until"] or "now")[:10]),
-            Text(f"{h['status']} {h['http_status'] or ''}".strip()),
+            Text(h.kind),
+            Text(f"{h.first_seen:%Y-%m-%d}" if h.first_seen else ""),
+            Text(f"{h.valid_to:%Y-%m-%d}" if h.valid_to else "now"),
+            Text(f"{h.status} {h.http_status or ''}".strip()),
             Text(said),
         )
     out.print(table)
 
 
-def _print_agents_now(agents: dict[str, dict[str, Any]]) -> None:
+def _print_agents_now(agents: Mapping[str, AgentVerdict]) -> None:
     """Each agent's stance today ("via *": from the '*' group), and its training preference (not observed: no
     homepage fetched and no source saying "no")."""
     table = Table(title="now, per agent ('/': may it fetch '/'; opt-out: of AI training, and the sources saying so)")
     for col in ("agent", "stance", "/", "opt-out"):
         table.add_column(col, overflow="fold")
     for token, a in agents.items():
-        optout, sources = a["training_optout"], ", ".join(a["training_optout_sources"])
-        inherited = not a["named"] and a["stance"] not in ("no_robots", "unreachable", "allowed")
+        optout, sources = a.training_optout, ", ".join(a.training_optout_sources)
         table.add_row(
             Text(token),
-            Text(f"{a['stance']}{' via *' if inherited else ''}"),
-            Text("yes" if a["allowed_root"] else "no"),
+            Text(f"{a.stance}{' via *' if a.inherited else ''}"),
+            Text("yes" if a.allowed_root else "no"),
             Text("not observed" if optout is None else f"yes: {sources}" if optout else "no"),
         )
     out.print(table)

@@ -62,7 +62,7 @@ def robots_cmd(
         allow_private=bool(settings.get("allow-private", allow_private)),
         ca_bundle=ca_bundle,
     )
-    report = robots_report(fetch, agents, list(url or ["/"]))
+    report = robots_report(fetch, agents, list(url or ["/"])).as_dict()
     if fmt is OutputFormat.json:
         out.print_json(json.dumps(report)) if sys.stdout.isatty() else print(json.dumps(report, indent=1))
     elif fmt is OutputFormat.csv:
@@ -71,13 +71,13 @@ def robots_cmd(
         _print_table(visible_data(report))  # fetched text never drives the terminal
 
 
-def _agents(reg: AgentRegistry, tokens: list[str]) -> list[tuple[str, dict[str, object]]]:
+def _agents(reg: AgentRegistry, tokens: list[str]) -> list[tuple[str, str | None, str | None]]:
     names, _unknown = reg.resolve(tokens)
-    out_: list[tuple[str, dict[str, object]]] = []
+    out_: list[tuple[str, str | None, str | None]] = []
     for name in names:
         a = reg.get(name)
         purpose = a.purpose if a else ("the '*' group" if name == "*" else None)
-        out_.append((name, {"company": a.company if a else None, "purpose": purpose}))
+        out_.append((name, a.company if a else None, purpose))
     return out_
 
 

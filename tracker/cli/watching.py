@@ -89,23 +89,22 @@ def changes_cmd(
     for col in ("when", "site", "agent / signal", "before", "after", "type", "source"):
         table.add_column(col, overflow="fold")
     for ev in events:
-        e = ev.stored
-        style = {"restriction": "red", "reversal": "green"}.get(e.change, "")
+        style = {"restriction": "red", "reversal": "green"}.get(ev.change, "")
         table.add_row(
             Text(ev.when.removeprefix("first seen ")),
-            Text(e.domain),
-            Text(e.agent if e.signal == "robots" else e.signal),
-            Text(e.before),
-            Text(e.after),
-            Text(e.change, style=style),
-            Text(e.source),
+            Text(ev.site),
+            Text(ev.subject),
+            Text(ev.before),
+            Text(ev.after),
+            Text(ev.change, style=style),
+            Text(ev.source),
         )
     out.print(table)
     if diff:
         for ev in events:
-            if ev.diff:
+            if ev.robots_diff:
                 out.print(Text(f"\n{ev.title} — {ev.when}", style="bold"))
-                out.print(Text(visible(ev.diff)), soft_wrap=True)  # fetched text never drives the terminal
+                out.print(Text(visible(ev.robots_diff)), soft_wrap=True)  # fetched text never drives the terminal
 
 
 def schedule_options(

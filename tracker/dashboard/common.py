@@ -15,6 +15,7 @@ import streamlit as st
 
 from tracker.analysis.latest import csv_safe
 from tracker.config import settings
+from tracker.records.site import SiteHistory
 from tracker.rules.agents import AgentRegistry, load_registry
 from tracker.rules.vocabulary import CATEGORIES, GroupBy, Weighting
 
@@ -173,7 +174,7 @@ def headline(path: str, lists: tuple[str, ...] | None, category: str | None) -> 
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def site(path: str, domain: str, agents: tuple[str, ...]) -> Any:
+def site(path: str, domain: str, agents: tuple[str, ...]) -> SiteHistory | None:
     """Everything about one site through tracker.analysis.latest (cached a minute)."""
     from tracker.analysis.latest import site_history
 

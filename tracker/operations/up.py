@@ -88,7 +88,7 @@ def backfill_step(
             "history can come later: run `consent-tracker up` again to resume, or import a dated "
             "archive with `consent-tracker import-archive DIR`",
         )
-    reached = report.requests > 0 and report.classified.get("ok", 0) + report.new_versions > 0
+    reached = (report.requests or 0) > 0 and (report.classified or {}).get("ok", 0) + report.new_versions > 0
     if not reached:
         return StepResult(
             "backfill",
@@ -116,11 +116,11 @@ def crawl_step(
         return StepResult("crawl", "skipped", time.monotonic() - t, "crawled in the last 20 hours")
     sites = tracked_entries(engine)
     summary = asyncio.run(run_crawl(engine, sites, config, source=CRAWL_SOURCE, resume=True, progress=progress))
-    reached = sum(n for s, n in summary.robots_status.items() if s not in ("unreachable", "network_error"))
+    statuses = summary.robots_status or {}
+    reached = sum(n for s, n in statuses.items() if s not in ("unreachable", "network_error"))
     detail = (
         f"{summary.done} sites in {summary.seconds:.0f} s: {summary.new_versions} new versions, "
-        f"{summary.changes} changes; robots.txt "
-        + ", ".join(f"{k} {v}" for k, v in sorted(summary.robots_status.items()))
+        f"{summary.changes} changes; robots.txt " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     )
     if summary.done and not reached:
         return StepResult(

@@ -105,7 +105,7 @@ async def run_batch(db_url: str, run_id: int, sites: list[dict[str, Any]], confi
     run = await asyncio.to_thread(Run.attach, engine, run_id)
     cfg = CrawlConfig.from_json(config)
     state = await crawl_sites(run, [SiteEntry(**s) for s in sites], cfg)
-    run.counts.observations, run.counts.errors = state.done, sum(state.errors.values())
+    run.count(observations=state.done, errors=sum(state.errors.values()))
     await asyncio.to_thread(run.add_counts)
     closed = await asyncio.to_thread(_close_if_complete, engine, run_id)
     return {"run": run_id, "sites": len(sites), "crawled": state.done, "skipped": state.skipped, "closed": closed}

@@ -6,7 +6,8 @@ last file of a domain stays in effect until the archive's last date (or ``until`
 
 Imports are idempotent (a second import adds nothing) and resumable (each domain is one transaction; a rerun
 after a crash redoes only what did not land). Bad input — a missing folder, an invalid domain name, a malformed
-date, an unreadable file — is reported in :attr:`ImportReport.problems` and the rest still lands.
+date, an unreadable file — is reported in the result's ``problems`` (tracker.records.RunResult) and the rest
+still lands.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from sqlalchemy import Engine
 from tracker.errors import ArchiveError
 from tracker.fetch.http import fetch_from_body
 from tracker.pipeline.changes import run_changes
+from tracker.records.runs import RunResult
 from tracker.rules import sitelist as sites
 from tracker.store.runs import Run
 from tracker.store.writer import Observation, RecordResult
 
-__all__ = ["ArchiveError", "ImportReport", "import_archive", "normalise_host"]
+__all__ = ["ArchiveError", "import_archive", "normalise_host"]
 
 # <date>.txt, or <date>_<suffix>.txt for further versions first seen the same day (git-scraped archives name
 # them after the commit); their order within the day is unknown, so they are recorded seconds apart, in name order.
@@ -59,8 +61,8 @@ def _outside(path: Path, root: Path) -> bool:
 
 
 @dataclass(slots=True)
-class ImportReport:
-    """What an import did, and what it could not do."""
+class _Tally:
+    """What the import did so far, and what it could not do (published as a RunResult)."""
 
     domains: int = 0
     files: int = 0
@@ -74,6 +76,28 @@ class ImportReport:
     first_date: date | None = None
     last_date: date | None = None
     changes: int = 0  # new change events (tracker.pipeline.changes)
+
+    def result(self, status: str) -> RunResult:
+        """The import's published result."""
+        return RunResult(
+            kind="archive",
+            run_id=self.run_id,
+            status=status,
+            sites=self.domains,
+            done=self.domains,
+            skipped=0,
+            new_versions=self.new_versions,
+            changes=self.changes,
+            unchanged=self.unchanged,
+            observations=self.files,
+            files=self.files,
+            duplicates=self.duplicates,
+            html_bodies=self.html_bodies,
+            empty_bodies=self.empty_bodies,
+            first_date=self.first_date,
+            last_date=self.last_date,
+            problems=tuple(self.problems),
+        )
 
 
 def normalise_host(name: str) -> str | None:
@@ -95,7 +119,7 @@ def _at(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-def _plan(base: Path, report: ImportReport) -> list[tuple[str, list[tuple[date, Path]]]]:
+def _plan(base: Path, report: _Tally) -> list[tuple[str, list[tuple[date, Path]]]]:
     """The domains of an archive and their dated files, in order; what cannot be read goes to the report.
 
     Nothing outside the archive's folder is read: a symlinked folder or file whose target resolves outside it is
@@ -134,7 +158,7 @@ def _plan(base: Path, report: ImportReport) -> list[tuple[str, list[tuple[date, 
 
 
 def _domain_observations(
-    host: str, files: list[tuple[date, Path]], horizon: datetime, until: date | None, report: ImportReport
+    host: str, files: list[tuple[date, Path]], horizon: datetime, until: date | None, report: _Tally
 ) -> list[Observation]:
     """One domain's files as observations: each version from its date, the last one confirmed at the horizon."""
     observations = []
@@ -188,7 +212,7 @@ def import_archive(
     *,
     until: date | None = None,
     progress: Callable[[int, int, str], None] | None = None,
-) -> ImportReport:
+) -> RunResult:
     """Import a ``<domain>/<YYYY-MM-DD>.txt`` archive; return counts and the problems met."""
     base = Path(root)
     if not base.exists():
@@ -197,11 +221,11 @@ def import_archive(
         raise ArchiveError(f"not a folder: {base}")
     if until is not None and (why := _date_problem(until)) is not None:
         raise ArchiveError(f"--until {until.isoformat()} is {why}")
-    report = ImportReport()
+    report = _Tally()
     plan = _plan(base, report)
     if not plan:
         report.problems.append(f"{base}: no <domain>/<YYYY-MM-DD>.txt files found")
-        return report
+        return report.result("done")
     all_dates = [d for _, files in plan for d, _ in files]
     report.first_date = min(all_dates)
     report.last_date = until or max(all_dates)
@@ -225,7 +249,7 @@ def import_archive(
         report.domains += len(batch)
         report.files += batch_files
         done += batch_files
-        run.counts.sites, run.counts.observations = report.domains, report.files
+        run.count(sites=report.domains, observations=report.files)
         if progress:
             progress(done, total, batch[-1][0])
         batch, batch_files = [], 0
@@ -242,6 +266,6 @@ def import_archive(
             if batch_files >= 500 or len(batch) >= 100:
                 flush()
         flush()
-        run.counts.errors = len(report.problems)
+        run.count(errors=len(report.problems))
     report.changes = run_changes(engine, run.id)
-    return report
+    return report.result(run.status)

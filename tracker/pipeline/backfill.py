@@ -21,7 +21,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -48,6 +48,7 @@ from tracker.fetch.wayback import (
     raw_capture_url,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.runs import RunResult
 from tracker.rules.robots import ROBOTS_MAX_BYTES
 from tracker.rules.sitelist import SiteEntry
 from tracker.rules.vocabulary import Freq
@@ -55,7 +56,7 @@ from tracker.store import catalog
 from tracker.store.runs import Run
 from tracker.store.writer import Observation
 
-__all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "BackfillReport", "RateLimiter", "backfill"]
+__all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "RateLimiter", "backfill"]
 
 SOURCE = "wayback"
 
@@ -116,25 +117,12 @@ class BackfillProgress:
 
 
 @dataclass(slots=True)
-class BackfillReport:
-    """What a backfill did."""
+class _Tally:
+    """What the backfill met besides versions (published in its RunResult): the sites the archive excludes, and
+    the capture chosen per period by what it was (and the index rows skipped by their status)."""
 
-    run_id: int
-    sites: int
-    done: int
-    skipped: int
-    requests: int
-    captures_fetched: int
-    captures_reused: int
-    observations: int
-    new_versions: int
-    excluded: list[str]  # sites the archive refuses to show (its exclusion list)
-    # the capture chosen for each period by what it was (ok, no_robots, soft404_html, empty, archive_error), and
-    # the index rows never fetched because of their status (skipped_3xx: redirects, skipped_4xx …)
-    classified: dict[str, int]
-    seconds: float
-    status: str
-    changes: int = 0  # new change events (tracker.pipeline.changes)
+    excluded: list[str] = field(default_factory=list)
+    classified: Counter[str] = field(default_factory=Counter)
 
 
 class RateLimiter:
@@ -207,7 +195,7 @@ def _is_excluded(status: int, body: bytes) -> bool:
 class _SiteBackfill:
     """One site: query the index, choose a capture per period, fetch what is not known, make observations."""
 
-    def __init__(self, engine: Engine, archive: _Archive, config: BackfillConfig, report: dict[str, Any]) -> None:
+    def __init__(self, engine: Engine, archive: _Archive, config: BackfillConfig, report: _Tally) -> None:
         self.engine = engine
         self.archive = archive
         self.config = config
@@ -229,13 +217,13 @@ class _SiteBackfill:
         """Observations for the site and the capture rows to remember."""
         rows = await self.rows(domain)
         if rows is None:
-            self.report["excluded"].append(domain)
+            self.report.excluded.append(domain)
             return [], []
         known = await asyncio.to_thread(catalog.captures_of, self.engine, SOURCE, site_id)
         chosen = [r for r in choose_per_period(rows, self.period) if r.timestamp not in known]
         for r in rows:
             if r.statuscode not in ("200", "404", "410"):
-                self.report["classified"][f"skipped_{r.statuscode[:1]}xx"] += 1
+                self.report.classified[f"skipped_{r.statuscode[:1]}xx"] += 1
         wanted = sorted({r.digest for r in chosen if r.statuscode == "200" and r.digest})
         bodies = await asyncio.to_thread(catalog.bodies_for_digests, self.engine, SOURCE, wanted) if wanted else {}
         observations: list[Observation] = []
@@ -257,7 +245,7 @@ class _SiteBackfill:
                     if body is not None and row.digest:
                         bodies[row.digest] = (body, truncated)
             status = capture_status(row.statuscode, body, content_type)
-            self.report["classified"][status] += 1
+            self.report.classified[status] += 1
             sha = None
             if status != "archive_error":
                 keep = body if status in ("ok", "empty", "soft404_html") else None
@@ -295,7 +283,7 @@ async def backfill(
     *,
     progress: Callable[[BackfillProgress, str], None] | None = None,
     client: httpx.AsyncClient | None = None,
-) -> BackfillReport:
+) -> RunResult:
     """Backfill the sites' robots.txt history from the archive as one run; return what happened."""
     started = time.monotonic()
     params = {"sites": len(sites), "since": config.since, "until": config.until, "freq": config.freq.value}
@@ -310,7 +298,7 @@ async def backfill(
         timeout=config.timeout,
         ca_bundle=config.ca_bundle,
     )
-    report: dict[str, Any] = {"excluded": [], "classified": Counter()}
+    report = _Tally()
     state = BackfillProgress(total=len(sites))
     observations_n = 0
     try:
@@ -339,8 +327,7 @@ async def backfill(
                         await asyncio.to_thread(catalog.record_captures, engine, SOURCE, caps)
                     observations_n += len(obs)
                     state.done += 1
-                    run.counts.sites = state.done + state.skipped
-                    run.counts.observations = observations_n
+                    run.count(sites=state.done + state.skipped, observations=observations_n)
                     if progress:
                         progress(state, site.domain)
 
@@ -354,8 +341,8 @@ async def backfill(
     finally:
         if client is None:
             await http.aclose()
-    return BackfillReport(
-        run_id=run.id,
+    return replace(
+        run.result(),
         sites=len(sites),
         done=state.done,
         skipped=state.skipped,
@@ -363,10 +350,8 @@ async def backfill(
         captures_fetched=state.captures,
         captures_reused=state.reused,
         observations=observations_n,
-        new_versions=run.counts.new_versions,
-        excluded=list(report["excluded"]),
-        classified=dict(report["classified"]),
+        excluded=tuple(report.excluded),
+        classified=dict(report.classified),
         seconds=time.monotonic() - started,
-        status=run.status,
         changes=changes,
     )

@@ -33,16 +33,17 @@ rows that still hold, with their ids); a backfill that lands between two known v
 
 from __future__ import annotations
 
+import difflib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
-from tracker.analysis.headlines import robots_diff
+from tracker.records.changes import Event
 from tracker.rules.agents import CORE_PANEL
 from tracker.rules.robots import PARSER_VERSION
 from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION, UNREAD, Part, observed
@@ -61,8 +62,11 @@ __all__ = [
     "Reading",
     "detect_changes",
     "event_diff",
+    "event_of",
     "list_events",
+    "robots_diff",
     "robots_reading",
+    "robots_versions",
     "run_changes",
     "signal_changes",
     "site_changes",
@@ -105,7 +109,7 @@ class Change:
     previous_version_id: int
     source: str
 
-    def as_row(self) -> dict[str, Any]:
+    def as_row(self) -> dict[str, object]:
         """The event as the store's fields (tracker.store.changelog.EVENT_FIELDS)."""
         return {f: getattr(self, f) for f in changelog.EVENT_FIELDS}
 
@@ -253,7 +257,14 @@ _EVENT_NS = uuid.UUID("6f1d8f0e-3c8a-4f57-9a57-6b1f2f5c2a11")
 DIFF_LIMIT = 20_000
 
 
-def site_link(base_url: str, domain: str, event: StoredChange | None = None) -> str:
+class _VersionPair(Protocol):
+    @property
+    def previous_version_id(self) -> int: ...
+    @property
+    def version_id(self) -> int: ...
+
+
+def site_link(base_url: str, domain: str, event: _VersionPair | None = None) -> str:
     """The dashboard's Sites page for a site (with an event: the diff of its two versions)."""
     params = {"site": domain}
     if event is not None:
@@ -261,55 +272,27 @@ def site_link(base_url: str, domain: str, event: StoredChange | None = None) -> 
     return f"{base_url.rstrip('/')}/sites?{urlencode(params)}"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A stored change event, as users see it (CLI, feeds, webhook, dashboard)."""
-
-    stored: StoredChange
-    diff: str | None = None  # the robots.txt diff of the two versions (robots events, when asked for)
-    link: str | None = None  # the dashboard page showing it
-
-    @property
-    def id(self) -> str:
-        """A stable id: the same site, signal, agent and time give the same id (feeds, webhook receivers)."""
-        e = self.stored
-        return "urn:uuid:" + str(uuid.uuid5(_EVENT_NS, f"{e.domain}|{e.signal}|{e.agent}|{e.at.isoformat()}"))
-
-    @property
-    def title(self) -> str:
-        """One line: site, agent or signal, before → after, and the type of change."""
-        e = self.stored
-        return f"{e.domain}: {e.agent if e.signal == ROBOTS else e.signal} {e.before} → {e.after} ({e.change})"
-
-    @property
-    def when(self) -> str:
-        """When it happened, as precisely as the observations say."""
-        e = self.stored
-        if e.previous_seen and e.previous_seen.date() < e.at.date():
-            return f"changed between {e.previous_seen:%Y-%m-%d} and {e.at:%Y-%m-%d}"
-        return f"first seen {e.at:%Y-%m-%d}"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The event as JSON (the CLI's JSON and CSV, and what the webhook posts)."""
-        e = self.stored
-        return {
-            "id": self.id,
-            "site": e.domain,
-            "category": e.category,
-            "resource": e.kind,
-            "signal": e.signal,
-            "agent": e.agent or None,
-            "before": e.before,
-            "after": e.after,
-            "change": e.change,
-            "at": e.at.isoformat(),
-            "previous_seen": e.previous_seen.isoformat() if e.previous_seen else None,
-            "source": e.source,
-            "version_id": e.version_id,
-            "previous_version_id": e.previous_version_id,
-            "robots_diff": self.diff,
-            "link": self.link,
-        }
+def event_of(stored: StoredChange, diff: str | None = None, link: str | None = None) -> Event:
+    """A stored change as users see it, with the robots.txt diff and the dashboard link when given."""
+    e = stored
+    return Event(
+        id="urn:uuid:" + str(uuid.uuid5(_EVENT_NS, f"{e.domain}|{e.signal}|{e.agent}|{e.at.isoformat()}")),
+        site=e.domain,
+        category=e.category,
+        resource=e.kind,
+        signal=e.signal,
+        agent=e.agent or None,
+        before=e.before,
+        after=e.after,
+        change=e.change,
+        at=e.at,
+        previous_seen=e.previous_seen,
+        source=e.source,
+        version_id=e.version_id,
+        previous_version_id=e.previous_version_id,
+        robots_diff=diff,
+        link=link,
+    )
 
 
 def event_diff(engine: Engine, event: StoredChange, cache: dict[tuple[int, int], str] | None = None) -> str | None:
@@ -359,8 +342,32 @@ def list_events(
     )
     cache: dict[tuple[int, int], str] = {}
     return [
-        Event(
+        event_of(
             r, event_diff(engine, r, cache) if diffs else None, site_link(base_url, r.domain, r) if base_url else None
         )
         for r in rows
     ]
+
+
+def robots_versions(engine: Engine, domain: str) -> list[queries.StoredResource]:
+    """A site's robots.txt versions, oldest first, with their bodies."""
+    site = queries.find_site(engine, domain)
+    if site is None:
+        return []
+    return queries.site_versions(engine, site.id, kind="robots", bodies=True)
+
+
+def robots_diff(a: queries.StoredResource, b: queries.StoredResource) -> str:
+    """A unified diff of two robots.txt versions, as plain text (never rendered as HTML)."""
+
+    def lines(v: queries.StoredResource) -> list[str]:
+        if v.body is None:
+            return [f"({v.status}: no robots.txt body)"]
+        return v.body.decode("utf-8", "replace").splitlines()
+
+    name = "robots.txt"
+    return "\n".join(
+        difflib.unified_diff(
+            lines(a), lines(b), f"{name} {a.first_seen:%Y-%m-%d}", f"{name} {b.first_seen:%Y-%m-%d}", lineterm=""
+        )
+    )

@@ -26,7 +26,7 @@ import resource
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -48,6 +48,9 @@ from tracker.fetch.http import (
     user_agent_header,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.json import Json
+from tracker.records.runs import RunResult
+from tracker.records.signals import PageSignals, TermsPage
 from tracker.rules.agents import load_registry
 from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules
 from tracker.rules.signals import find_tos_links, page_signals, rsl_license_urls, scan_html, tos_signals
@@ -61,7 +64,6 @@ __all__ = [
     "RESOURCES",
     "CrawlConfig",
     "CrawlProgress",
-    "CrawlSummary",
     "HostLimiter",
     "SiteCrawler",
     "crawl_sites",
@@ -142,9 +144,9 @@ class CrawlConfig:
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The config as plain JSON values (it travels with a distributed crawl's jobs)."""
-        d = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        d: dict[str, Json] = {f: getattr(self, f) for f in self.__dataclass_fields__}
         d["resources"], d["agent_tokens"] = list(self.resources), list(self.agent_tokens)
         d["connect_to"] = [[c.host, c.port, c.to_host, c.to_port] for c in self.connect_to]
         return d
@@ -179,26 +181,6 @@ class CrawlProgress:
         """Sites per second so far."""
         elapsed = time.monotonic() - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
-
-
-@dataclass(slots=True)
-class CrawlSummary:
-    """What a crawl did."""
-
-    run_id: int
-    sites: int
-    done: int
-    skipped: int
-    new_versions: int
-    unchanged: int
-    robots_status: dict[str, int]
-    errors: dict[str, int]
-    seconds: float
-    status: str
-    changes: int = 0  # new change events (tracker.pipeline.changes)
-    unrecorded: int = 0  # sites our own failures left for a resume
-    local_errors: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
 
 
 class HostLimiter:
@@ -314,7 +296,9 @@ class SiteCrawler:
             observations.append(obs)
             if kind == "homepage":
                 scan = scan_html(f.body) if f.status == "ok" else None
-                obs.signals = page_signals(scan, f.headers, self.config.agent_tokens) if scan is not None else None
+                obs.signals = (
+                    page_signals(scan, f.headers, self.config.agent_tokens).as_dict() if scan is not None else None
+                )
                 if "terms" in self.config.resources:
                     observations.append(await self._terms(f, scan, at, rules, host))
         if "rsl" in self.config.resources and robots.status not in UNREACHABLE:
@@ -328,13 +312,11 @@ class SiteCrawler:
         """Fetch the first RSL license document the site declares (it may live on a licensing server elsewhere)."""
         home = next((o for o in observations if o.kind == "homepage"), None)
         headers = (home.headers or {}) if home else {}
-        html: dict[str, list[dict[str, str]]] = {"rsl": []}
-        if home is not None and home.signals:
-            html = {"rsl": [r for r in home.signals.get("rsl", []) if "url" in r]}
-        urls = rsl_license_urls(rules, headers, html)
+        links = PageSignals.from_dict(home.signals).rsl if home is not None and home.signals else ()
+        urls = rsl_license_urls(rules, headers, links)
         if not urls:
             return Observation("rsl", at, "absent")
-        url = urljoin(f"https://{host}/", urls[0]["url"])
+        url = urljoin(f"https://{host}/", urls[0].url)
         if urlsplit(url).scheme not in ("http", "https"):
             return Observation("rsl", at, "absent", error=f"unsupported license URL {url[:200]!r}")
         f = await self._get(url, "rsl", host)
@@ -364,7 +346,7 @@ class SiteCrawler:
             terms_host = (parts.hostname or "").lower()
             if parts.scheme not in ("http", "https") or not terms_host:
                 continue
-            info: dict[str, Any] = {"url": url, "found_via": via, "host": terms_host}
+            info = TermsPage(url, terms_host, via).as_dict()
             here = rules
             if terms_host.removeprefix("www.") != site_host:
                 other = await self._robots_elsewhere(f"{parts.scheme}://{parts.netloc}", terms_host)
@@ -390,7 +372,7 @@ class SiteCrawler:
             f = await self._get(url, "terms", terms_host)
             obs = _observation("terms", at, f)
             obs.body = None  # terms pages change on every visit: their version is what they say
-            obs.signals = {**tos_signals(f.body, url, via), "host": terms_host} if f.status == "ok" else info
+            obs.signals = tos_signals(f.body, url, via, terms_host).as_dict() if f.status == "ok" else info
             return obs
         return Observation("terms", at, "absent", error="no terms-of-service link found on the homepage")
 
@@ -541,7 +523,7 @@ async def run_crawl(
     resume: bool = False,
     progress: Callable[[CrawlProgress], None] | None = None,
     client: httpx.AsyncClient | None = None,
-) -> CrawlSummary:
+) -> RunResult:
     """Crawl the sites into the store as one crawl run; return what happened."""
     started = time.monotonic()
     params = {"sites": len(sites), "resources": list(config.resources)}
@@ -551,27 +533,22 @@ async def run_crawl(
         try:
             state = await crawl_sites(run, sites, config, progress=progress, client=client)
         finally:
-            run.counts.sites = state.done + state.skipped
-            run.counts.observations = state.done
-            run.counts.errors = sum(state.errors.values())
+            run.count(sites=state.done + state.skipped, observations=state.done, errors=sum(state.errors.values()))
     if state.unrecorded:  # our own failure left sites out: the run is not done, and a resume fetches them
         await asyncio.to_thread(run.finish, "interrupted")
     # After the run: the events of every site it opened a version for (a resumed run's too: same run id), for the
     # one agent set every writer uses (tracker.pipeline.changes.CHANGE_AGENTS), not this crawl's --agents-file.
     changes = await asyncio.to_thread(run_changes, run.engine, run.id)
-    return CrawlSummary(
-        run_id=run.id,
+    return replace(
+        run.result(),
         sites=len(sites),
         done=state.done,
         skipped=state.skipped,
-        new_versions=run.counts.new_versions,
-        unchanged=run.counts.unchanged,
         robots_status=dict(state.robots_status),
         errors=dict(state.errors),
         seconds=time.monotonic() - started,
-        status=run.status,
         changes=changes,
         unrecorded=state.unrecorded,
         local_errors=dict(state.local_errors),
-        notices=state.notices,
+        notices=tuple(state.notices),
     )

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT
-from tracker.analysis.headlines import Event
+from tracker.analysis.headlines import Milestone
 from tracker.analysis.trends import SignalRow, TrendRow
 
 __all__ = [
@@ -30,7 +30,7 @@ _WIDTH = 640
 _MONTHS_AXIS = alt.Axis(format="%b %Y", labelAngle=-30, labelOverlap=True)
 
 
-def _events_layer(events: Sequence[Event], start: str, end: str) -> alt.Chart | None:
+def _events_layer(events: Sequence[Milestone], start: str, end: str) -> alt.Chart | None:
     rows = [
         {"date": e.day.isoformat(), "event": e.label, "source": e.source}
         for e in events
@@ -43,7 +43,7 @@ def _events_layer(events: Sequence[Event], start: str, end: str) -> alt.Chart | 
 
 
 def trend_chart(
-    rows: Sequence[TrendRow], *, field: str = "blocked_share", title: str = "", events: Sequence[Event] = ()
+    rows: Sequence[TrendRow], *, field: str = "blocked_share", title: str = "", events: Sequence[Milestone] = ()
 ) -> alt.LayerChart | alt.Chart:
     """Share restricting each agent (or group) over time, one line each, events as dashed rules."""
     data = pd.DataFrame(

@@ -32,7 +32,8 @@ from xml.etree import ElementTree as ET
 import httpx
 from sqlalchemy import Engine
 
-from tracker.pipeline.changes import Event, event_diff, list_events, site_link
+from tracker.pipeline.changes import event_diff, event_of, list_events, site_link
+from tracker.records.changes import Event
 from tracker.store import changelog
 
 __all__ = ["ATOM_NS", "FEED_LIMIT", "WebhookResult", "post_webhook", "write_feeds", "xml_text"]
@@ -64,25 +65,24 @@ def _feed(title: str, feed_id: str, events: Sequence[Event], base_url: str, *, s
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     sub(feed, "title", ("[SIMULATED] " if simulated else "") + title)
     sub(feed, "id", feed_id)
-    updated = max((e.stored.at for e in events), default=datetime(1970, 1, 1, tzinfo=UTC))
+    updated = max((e.at for e in events), default=datetime(1970, 1, 1, tzinfo=UTC))
     sub(feed, "updated", updated.isoformat())
     sub(sub(feed, "author"), "name", "consent-tracker")
     sub(feed, "link", href=base_url, rel="alternate")
     sub(feed, "generator", "consent-tracker")
     for ev in events:
-        e = ev.stored
         entry = sub(feed, "entry")
         sub(entry, "title", ev.title)
         sub(entry, "id", ev.id)
-        sub(entry, "updated", e.at.isoformat())
-        sub(entry, "link", href=ev.link or site_link(base_url, e.domain, e), rel="alternate")
-        if e.category:
-            sub(entry, "category", term=e.category)
-        text = [f"{ev.title}: {ev.when} (source: {e.source})."]
+        sub(entry, "updated", ev.at.isoformat())
+        sub(entry, "link", href=ev.link or site_link(base_url, ev.site, ev), rel="alternate")
+        if ev.category:
+            sub(entry, "category", term=ev.category)
+        text = [f"{ev.title}: {ev.when} (source: {ev.source})."]
         if simulated:
             text.insert(0, "SIMULATED DATA (consent-tracker up --demo): not a real site.")
-        if ev.diff:
-            text += ["", ev.diff]
+        if ev.robots_diff:
+            text += ["", ev.robots_diff]
         sub(entry, "content", "\n".join(text), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
@@ -178,7 +178,7 @@ async def _post_webhook(
             payload = json.dumps(
                 {
                     "events": [
-                        Event(
+                        event_of(
                             e, event_diff(engine, e, cache), site_link(base_url, e.domain, e) if base_url else None
                         ).as_dict()
                         for e in events

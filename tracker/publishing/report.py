@@ -80,14 +80,14 @@ def _figures(
 ) -> tuple[list[_Figure], dict[str, Any]]:
     from tracker.analysis.forecast import forecast, load_params
     from tracker.analysis.forecast.model import RUNOUT_SCENARIOS
-    from tracker.analysis.headlines import headline, load_events
+    from tracker.analysis.headlines import headline, load_milestones
     from tracker.analysis.trends import restriction_series
     from tracker.publishing.charts import fan_chart, gap_chart, restriction_chart, trend_chart
 
     h = headline(engine, registry, category=category, since=since)
     if h.empty:
         raise ReportError("no observations in the database for this range: crawl, backfill or import-archive first")
-    events = load_events()
+    events = load_milestones()
     agents = [a for a in MAIN_AGENTS if registry.get(a)]
     by_agent = restriction_series(engine, registry, agents, category=category, since=since)
     by_purpose = restriction_series(engine, registry, [], by=GroupBy.purpose, category=category, since=since)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tracker.errors import RegistryError
+from tracker.records.json import Json
 from tracker.rules.robots import is_valid_token
 from tracker.rules.vocabulary import CONTROL_USE, PURPOSES, Purpose
 
@@ -109,7 +110,7 @@ class Agent:
         """Whether the token is a valid RFC 9309 product token (else strict matching cannot name it)."""
         return is_valid_token(self.token)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """A JSON-ready dict (empty optional fields left out)."""
         d = asdict(self)
         d["upstream_names"] = list(self.upstream_names)
@@ -183,7 +184,7 @@ class AgentRegistry:
             out.setdefault(a.company, []).append(a)
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Json]:
         """The registry file's JSON form."""
         return {"schema": 1, "description": self.description, "agents": [a.to_json() for a in self]}
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -27,6 +27,8 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from tracker.errors import StoreError
+from tracker.records.json import Json
+from tracker.records.runs import RunResult
 from tracker.rules.vocabulary import RunKind, RunStatus
 from tracker.store.engine import as_utc
 from tracker.store.models import CrawlRun, CrawlRunSite
@@ -34,7 +36,6 @@ from tracker.store.writer import Observation, RecordResult, Writer
 
 __all__ = [
     "Run",
-    "RunCounts",
     "RunInfo",
     "close_run",
     "finished_runs_since",
@@ -49,8 +50,8 @@ _run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
-class RunCounts:
-    """What a run did so far (written to its row when it finishes)."""
+class _Tally:
+    """What a run did so far (written to its row when it finishes); published as :meth:`Run.result`."""
 
     sites: int = 0
     observations: int = 0
@@ -71,8 +72,8 @@ class Run:
     #: Ids of the sites this run had already recorded when it was opened (empty unless resumed).
     done: frozenset[int] = frozenset()
     resumed: bool = False
-    counts: RunCounts = field(default_factory=RunCounts)
     status: RunStatus = "running"
+    _tally: _Tally = field(default_factory=_Tally, repr=False)
 
     @classmethod
     def open(
@@ -81,7 +82,7 @@ class Run:
         kind: RunKind,
         source: str | None,
         *,
-        params: dict[str, Any] | None = None,
+        params: Mapping[str, object] | None = None,
         resume: bool = False,
         skip_finished: bool = False,
     ) -> Run:
@@ -155,9 +156,34 @@ class Run:
         writer.run_id = run_id
         return cls(engine, run_id, row.kind, row.source, writer, done, resumed=True)
 
+    def count(self, *, sites: int | None = None, observations: int | None = None, errors: int | None = None) -> None:
+        """Set how many sites, observations and errors the run has had so far (its row gets them at the end)."""
+        t = self._tally
+        if sites is not None:
+            t.sites = sites
+        if observations is not None:
+            t.observations = observations
+        if errors is not None:
+            t.errors = errors
+
+    def result(self) -> RunResult:
+        """What the run did so far, as its row holds it (the pipelines add what they alone know)."""
+        t = self._tally
+        return RunResult(
+            kind=self.kind,
+            run_id=self.id,
+            status=self.status,
+            sites=t.sites,
+            done=t.sites,
+            skipped=len(self.done),
+            new_versions=t.new_versions,
+            unchanged=t.unchanged,
+            observations=t.observations,
+        )
+
     def add_counts(self) -> None:
         """Add this handle's counts to the run's row (atomic: several workers add theirs to the same run)."""
-        c = self.counts
+        c = self._tally
         with self.engine.begin() as conn:
             conn.execute(
                 update(_runs)
@@ -181,8 +207,8 @@ class Run:
     def record(self, items: Sequence[tuple[str, Sequence[Observation]]], *, continuous: bool = False) -> RecordResult:
         """Record a batch of sites' observations and mark those sites done, in one transaction."""
         result = self.writer.record_batch(items, continuous=continuous, mark_done=True)
-        self.counts.new_versions += result.new_versions
-        self.counts.unchanged += result.unchanged + result.duplicates
+        self._tally.new_versions += result.new_versions
+        self._tally.unchanged += result.unchanged + result.duplicates
         return result
 
     def mark_done(self, domains: Sequence[str]) -> None:
@@ -194,7 +220,7 @@ class Run:
     def finish(self, status: RunStatus = "done") -> None:
         """Close the run with its status and counts."""
         self.status = status
-        c = self.counts
+        c = self._tally
         with self.engine.begin() as conn:
             conn.execute(
                 update(_runs)
@@ -238,10 +264,10 @@ class RunInfo:
     observations: int
     new_versions: int
     errors: int
-    params: dict[str, Any]
+    params: dict[str, Any]  # as stored (each kind of run keeps its own)
     recorded: int  # sites recorded so far (crawl_run_sites): progress of a running run
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """As plain values."""
         return {
             "id": self.id,

@@ -273,13 +273,13 @@ def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], par
         if read > c.preferences_sample:
             read -= 1
             break
-        agents = [rec["agents"][t] for t in tokens if t in rec["agents"]]
-        if not agents or rec["robots_status"] in ("unreachable", "network_error"):
+        agents = [rec.agents[t] for t in tokens if t in rec.agents]
+        if not agents or rec.robots_status in ("unreachable", "network_error"):
             continue
-        if not all(a["allowed_root"] for a in agents):
+        if not all(a.allowed_root for a in agents):
             continue
         open_sites += 1
-        says = [a["training_optout"] for a in agents if a["training_optout"] is not None]
+        says = [a.training_optout for a in agents if a.training_optout is not None]
         if says:
             observed += 1
             optout += any(says)

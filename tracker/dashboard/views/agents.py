@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from tracker.analysis.headlines import load_events
+from tracker.analysis.headlines import load_milestones
 from tracker.dashboard import common
 from tracker.publishing.charts import trend_chart
 from tracker.rules.agents import CORE_PANEL
@@ -31,7 +31,9 @@ if by == "agent" and not agents:
 rows = common.series(
     common.db_path(), tuple(agents), by, tuple(f["lists"] or ()) or None, f["category"], f["weighting"]
 )
-st.altair_chart(trend_chart(rows, field=measure, title=f"Restriction by {by}", events=load_events()), width="stretch")
+st.altair_chart(
+    trend_chart(rows, field=measure, title=f"Restriction by {by}", events=load_milestones()), width="stretch"
+)
 common.caption(rows)
 if rows:
     last = rows[-1].period

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from tracker.dashboard import common
-from tracker.pipeline.changes import ROBOTS, list_events, site_link
+from tracker.pipeline.changes import list_events, site_link
 from tracker.rules.vocabulary import CHANGE_TYPES
 
 st.title("Changes")
@@ -34,15 +34,15 @@ if not events:
 st.dataframe(
     [
         {
-            "when": ev.stored.at.date(),
-            "site": ev.stored.domain,
-            "category": ev.stored.category,
-            "agent / signal": ev.stored.agent if ev.stored.signal == ROBOTS else ev.stored.signal,
-            "before": ev.stored.before,
-            "after": ev.stored.after,
-            "type": ev.stored.change,
-            "source": ev.stored.source,
-            "diff": site_link("", ev.stored.domain, ev.stored),
+            "when": ev.at.date(),
+            "site": ev.site,
+            "category": ev.category,
+            "agent / signal": ev.subject,
+            "before": ev.before,
+            "after": ev.after,
+            "type": ev.change,
+            "source": ev.source,
+            "diff": site_link("", ev.site, ev),
         }
         for ev in events
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tracker.analysis.headlines import load_events
+from tracker.analysis.headlines import load_milestones
 from tracker.dashboard import common
 from tracker.publishing.charts import trend_chart
 
@@ -41,7 +41,7 @@ if h.by_tokens is not None:
 else:
     cols[3].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`")
 st.altair_chart(
-    trend_chart(h.series, title="Sites restricting AI training (any training agent)", events=load_events()),
+    trend_chart(h.series, title="Sites restricting AI training (any training agent)", events=load_milestones()),
     width="stretch",
 )
 common.caption(h.series, h.definition)

@@ -6,9 +6,9 @@ import json
 
 import streamlit as st
 
-from tracker.analysis.headlines import robots_diff, robots_versions
 from tracker.analysis.latest import adoption_summary, site_agents, version_summary
 from tracker.dashboard import common
+from tracker.pipeline.changes import robots_diff, robots_versions
 from tracker.store import queries
 
 st.title("Sites")
@@ -27,7 +27,7 @@ domain = st.selectbox("Site", domains, key="site_pick", index=domains.index(aske
 info = common.site(common.db_path(), domain, tuple(site_agents(common.registry())))
 if info is None:
     st.stop()
-cur = info["current"]
+cur = info.current
 
 
 def _optout(value: bool | None) -> str:
@@ -35,44 +35,45 @@ def _optout(value: bool | None) -> str:
 
 
 if cur:
-    st.subheader(f"{domain} now: robots.txt {cur['robots_status']}, seen {cur['fetched_at']}")
+    st.subheader(
+        f"{domain} now: robots.txt {cur.robots_status}, seen {cur.fetched_at.isoformat() if cur.fetched_at else None}"
+    )
     st.dataframe(
         [
             {
                 "agent": a,
-                "stance": v["stance"],
-                "may fetch /": v["allowed_root"],
-                "training opt-out": _optout(v["training_optout"]),
-                "sources": ", ".join(v["training_optout_sources"]),
+                "stance": v.stance,
+                "may fetch /": v.allowed_root,
+                "training opt-out": _optout(v.training_optout),
+                "sources": ", ".join(v.training_optout_sources),
             }
-            for a, v in info["agents"].items()
+            for a, v in info.agents.items()
         ],
         hide_index=True,
         key="site_agents",
     )
-    if cur["signals"]["homepage_status"] is None:
+    if cur.signals.homepage_status is None:
         st.caption(
             "Training opt-out is *not observed* without the homepage: this site's homepage was never fetched "
             "(an archive import or a robots.txt-only crawl)."
         )
-    st.text(f"Adoption (the reading of trends --signal and the change events): {adoption_summary(cur['adoption'])}")
+    st.text(f"Adoption (the reading of trends --signal and the change events): {adoption_summary(cur.adoption)}")
     st.text("Signals (as read, never rendered):")
-    st.code(json.dumps(cur["signals"], indent=1, ensure_ascii=False), language="json")
-    tos = cur["signals"].get("tos") or {}
-    for axis, sentence in (tos.get("evidence") or {}).items():
+    st.code(json.dumps(cur.signals.as_dict(), indent=1, ensure_ascii=False), language="json")
+    for axis, sentence in (cur.signals.tos.evidence or {}).items():
         st.text(f"Terms, {axis}: “{sentence}”")
 st.subheader("Timeline: what each version changed")
 st.dataframe(
     [
         {
-            "resource": h["kind"],
-            "from": (h["from"] or "")[:10],
-            "until": (h["until"] or "now")[:10],
-            "status": h["status"],
-            "source": h["source"],
+            "resource": h.kind,
+            "from": f"{h.first_seen:%Y-%m-%d}" if h.first_seen else "",
+            "until": f"{h.valid_to:%Y-%m-%d}" if h.valid_to else "now",
+            "status": h.status,
+            "source": h.source,
             "what changed": version_summary(h),
         }
-        for h in info["history"]
+        for h in info.history
     ],
     hide_index=True,
     key="timeline",

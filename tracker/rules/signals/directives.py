@@ -13,9 +13,9 @@ Pure and lenient: nothing here raises on bad input.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
+from tracker.records.signals import ContentSignal, ContentUsage, RobotsDirectives
 from tracker.rules.robots import RobotsRules, path_of, pattern_matches
 
 __all__ = [
@@ -62,9 +62,9 @@ def parse_directives(value: str) -> list[str]:
     return [d.strip().lower() for d in value.split(",") if d.strip()]
 
 
-def x_robots_tag(values: Iterable[str]) -> list[dict[str, Any]]:
-    """Parse X-Robots-Tag header values (the header may repeat): [{ua_scope, directives}]."""
-    out: list[dict[str, Any]] = []
+def x_robots_tag(values: Iterable[str]) -> list[RobotsDirectives]:
+    """Parse X-Robots-Tag header values (the header may repeat): one entry per value with directives."""
+    out: list[RobotsDirectives] = []
     for raw in values:
         value = raw.strip()
         scope = None
@@ -76,19 +76,19 @@ def x_robots_tag(values: Iterable[str]) -> list[dict[str, Any]]:
                 scope, value = head.strip(), rest
         directives = parse_directives(value)
         if directives:
-            out.append({"source": "header", "ua_scope": scope, "directives": directives})
+            out.append(RobotsDirectives("header", scope, tuple(directives)))
     return out
 
 
-def ai_directives(entries: Iterable[Mapping[str, Any]], agent: str | None = None) -> dict[str, bool]:
+def ai_directives(entries: Iterable[RobotsDirectives], agent: str | None = None) -> dict[str, bool]:
     """noai / noimageai / noml / noarchive / nocache in effect for an agent (generic entries apply to all)."""
     found: set[str] = set()
     a = (agent or "").lower()
     for e in entries:
-        scope = (e.get("ua_scope") or "").lower()
+        scope = (e.ua_scope or "").lower()
         if scope and scope != a:
             continue
-        found.update(d for d in e.get("directives", ()) if d in AI_DIRECTIVES)
+        found.update(d for d in e.directives if d in AI_DIRECTIVES)
     return {d: d in found for d in AI_DIRECTIVES}
 
 
@@ -96,9 +96,9 @@ def ai_directives(entries: Iterable[Mapping[str, Any]], agent: str | None = None
 _CS_VALUES = {"yes": "yes", "y": "yes", "allow": "yes", "no": "no", "n": "no", "disallow": "no"}
 
 
-def content_signal(raw: str) -> dict[str, Any]:
-    """'search=yes, ai-train=no' → {'search': 'yes', 'ai-train': 'no'} (+ '_nonstandard' when y/n/allow…)."""
-    out: dict[str, Any] = {}
+def content_signal(raw: str) -> ContentSignal:
+    """'search=yes, ai-train=no' → {'search': 'yes', 'ai-train': 'no'} (nonstandard when y/n/allow…)."""
+    out: dict[str, str] = {}
     nonstandard = False
     for part in raw.split(","):
         key, sep, value = part.partition("=")
@@ -114,23 +114,21 @@ def content_signal(raw: str) -> dict[str, Any]:
             continue
         nonstandard = nonstandard or v not in ("yes", "no")
         out[k] = norm
-    if nonstandard:
-        out["_nonstandard"] = True
-    return out
+    return ContentSignal(out, nonstandard)
 
 
-def content_signals_for(rules: RobotsRules, agent: str) -> dict[str, Any]:
+def content_signals_for(rules: RobotsRules, agent: str) -> dict[str, dict[str, str]]:
     """Content-Signal lines of robots.txt: the group that applies to the agent, and any '*' group."""
     named_groups, star_groups = group_indices(rules, agent)
-    group_value: dict[str, Any] = {}
-    star_value: dict[str, Any] = {}
+    group_value: dict[str, str] = {}
+    star_value: dict[str, str] = {}
     for r in rules.records_named("content-signal"):
         if r.group is None:
             continue
         if r.group in (named_groups or star_groups):
-            group_value.update(content_signal(r.value))
+            group_value.update(content_signal(r.value).values)
         if r.group in star_groups:
-            star_value.update(content_signal(r.value))
+            star_value.update(content_signal(r.value).values)
     return {"group": group_value, "star": star_value}
 
 
@@ -146,31 +144,31 @@ _SF_TOKEN = re.compile(r"^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*$")
 AIPREF_LABELS = ("train-ai", "search")
 
 
-def content_usage(raw: str) -> dict[str, Any]:
+def content_usage(raw: str) -> ContentUsage:
     """Parse an RFC 9651 dictionary of aipref preferences: {'train-ai': 'n', ...}; {} if it does not parse.
 
     Only Token values y/n count for a defined label; unknown keys and parameters are ignored except that labels
     of older drafts are returned raw under '_legacy'. Duplicate keys: the last wins.
     """
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     legacy: dict[str, str] = {}
     text = raw.strip()
     if not text:
-        return {}
+        return ContentUsage()
     for member in _split_sf(text):
         if member is None:
-            return {}  # a parsing failure makes every preference unknown
+            return ContentUsage()  # a parsing failure makes every preference unknown
         item = member.split(";", 1)[0].strip()
         key, sep, value = item.partition("=")
         key = key.strip()
         if not _SF_KEY.match(key):
-            return {}
+            return ContentUsage()
         if not sep:
             val = "?1"  # a bare key is Boolean true: not y/n → unknown
         else:
             val = value.strip()
             if not (_SF_TOKEN.match(val) or (val.startswith('"') and val.endswith('"')) or val.startswith("?")):
-                return {}
+                return ContentUsage()
         if key in AIPREF_LABELS:
             if val in ("y", "n"):
                 out[key] = val
@@ -178,9 +176,7 @@ def content_usage(raw: str) -> dict[str, Any]:
                 out.pop(key, None)
         else:
             legacy[key] = val
-    if legacy:
-        out["_legacy"] = legacy
-    return out
+    return ContentUsage(out, legacy)
 
 
 def _split_sf(text: str) -> list[str | None]:
@@ -201,7 +197,7 @@ def _split_sf(text: str) -> list[str | None]:
     return parts
 
 
-def content_usage_for(rules: RobotsRules, agent: str, url: str = "/") -> dict[str, Any]:
+def content_usage_for(rules: RobotsRules, agent: str, url: str = "/") -> dict[str, str]:
     """The Content-Usage preference for a path: longest path prefix wins, 'n' wins on equal paths; no preference
     on paths the agent may not crawl (attach-05)."""
     path = path_of(url)
@@ -210,7 +206,7 @@ def content_usage_for(rules: RobotsRules, agent: str, url: str = "/") -> dict[st
     named, star = group_indices(rules, agent)
     groups = named or star
     best_len = -1
-    best: dict[str, Any] = {}
+    best: dict[str, str] = {}
     for r in rules.records_named("content-usage"):
         if r.group not in groups:
             continue
@@ -221,7 +217,7 @@ def content_usage_for(rules: RobotsRules, agent: str, url: str = "/") -> dict[st
             value = value.strip()
         if not pattern_matches(scope, path):
             continue
-        prefs = {k: v for k, v in content_usage(value).items() if k in AIPREF_LABELS}
+        prefs = {k: v for k, v in content_usage(value).values.items() if k in AIPREF_LABELS}
         n = len(scope)
         if n > best_len:
             best_len, best = n, prefs

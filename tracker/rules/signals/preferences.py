@@ -45,10 +45,13 @@ observed says so, and ``None`` (not in a series' sample) otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tracker.records.json import Json, JsonObject
+from tracker.records.signals import LicenseLink, PageSignals, RobotsDirectives, TdmRule, TermsPage
+from tracker.records.site import SiteSignals, TermsSummary
 from tracker.rules.robots import RobotsRules, parse_robots
 from tracker.rules.signals.directives import (
     AIPREF_LABELS,
@@ -164,19 +167,29 @@ def _signals(evidence: Evidence | None) -> Mapping[str, Any]:
     return evidence.signals
 
 
-def _page(evidence: Evidence | None) -> Mapping[str, Any]:
-    """A page's signals when it was observed (fetched with 200), else nothing."""
-    return _signals(evidence) if evidence is not None and evidence.status == "ok" else {}
+_NO_PAGE = PageSignals()
 
 
-def _star_content_signal(rules: RobotsRules | None) -> dict[str, Any]:
+def _page(evidence: Evidence | None) -> PageSignals:
+    """A homepage's signals when it was observed (fetched with 200), else nothing."""
+    if evidence is None or evidence.status != "ok" or not evidence.signals:
+        return _NO_PAGE
+    return PageSignals.from_dict(evidence.signals)
+
+
+def _terms(evidence: Evidence | None) -> TermsPage | None:
+    """A terms page's stored signals (whatever its status), or None when it was never looked for."""
+    return TermsPage.from_dict(_signals(evidence)) if evidence is not None else None
+
+
+def _star_content_signal(rules: RobotsRules | None) -> dict[str, str]:
     if rules is None:
         return {}
     _, star = group_indices(rules, "*")
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     for r in rules.records_named("content-signal"):
         if r.group in star:
-            out.update(content_signal(r.value))
+            out.update(content_signal(r.value).values)
     return out
 
 
@@ -205,40 +218,32 @@ def _cu_no_for(rules: RobotsRules | None, agent: str) -> bool:
     return rules is not None and content_usage_for(rules, agent).get("train-ai") == "n"
 
 
-def _header_cs(page: Mapping[str, Any]) -> dict[str, Any]:
-    return content_signal(page.get("content_signal_header") or "")
+def _header_cs(page: PageSignals) -> dict[str, str]:
+    return dict(content_signal(page.content_signal_header or "").values)
 
 
-def _header_usage(page: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in content_usage(page.get("content_usage_header") or "").items() if k in AIPREF_LABELS}
+def _header_usage(page: PageSignals) -> dict[str, str]:
+    return {k: v for k, v in content_usage(page.content_usage_header or "").values.items() if k in AIPREF_LABELS}
 
 
-def _page_entries(page: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(page.get("meta_robots", [])) + list(page.get("x_robots_tag", []))
+def _generic(page: PageSignals) -> dict[str, bool]:
+    return ai_directives([e for e in page.directives if not e.ua_scope])
 
 
-def _generic(page: Mapping[str, Any]) -> dict[str, bool]:
-    return ai_directives([e for e in _page_entries(page) if not e.get("ua_scope")])
-
-
-def _noai_for(entries: list[Mapping[str, Any]], agent: str | None) -> bool:
+def _noai_for(entries: Sequence[RobotsDirectives], agent: str | None) -> bool:
     """noai or noml in effect for the agent (generic entries, and those scoped to it); None: generic only."""
     d = ai_directives(entries, agent)
     return any(d[x] for x in TRAINING_DIRECTIVES)
 
 
-def _page_tdm(page: Mapping[str, Any]) -> bool | None:
+def _page_tdm(page: PageSignals) -> bool | None:
     """The homepage's TDMRep layers (header < meta): reserved, not reserved, or silent (None)."""
-    return tdm_effective(None, page.get("tdm_header", {}), page.get("tdm_meta", {}))["reservation"]
+    return tdm_effective(None, page.tdm_header, page.tdm_meta).reservation
 
 
-def _file_tdm_rule(evidence: Evidence | None) -> dict[str, Any] | None:
+def _file_tdm_rule(evidence: Evidence | None) -> TdmRule | None:
     body = _ok_body(evidence)
-    return tdm_for_path(tdmrep_file(body)["rules"], "/") if body is not None else None
-
-
-def _page_licenses(page: Mapping[str, Any]) -> list[str]:
-    return [r["url"] for r in page.get("rsl", []) if "url" in r] + list(page.get("link_header_license", []))
+    return tdm_for_path(tdmrep_file(body).rules, "/") if body is not None else None
 
 
 @dataclass(slots=True)
@@ -251,14 +256,14 @@ class SitePreferences:
     noarchive: bool | None
     tdm_reservation: bool | None
     tdm_policy: str | None
-    content_signal: dict[str, Any]
-    content_usage: dict[str, Any]
+    content_signal: dict[str, str]
+    content_usage: dict[str, str]
     rsl_license: str | None
-    rsl: dict[str, Any] | None
+    rsl: JsonObject | None
     ai_txt: bool | None
     ai_txt_stance: str | None
     llms_txt: bool | None
-    tos: dict[str, Any]
+    tos: TermsSummary
     #: The homepage's fetch status; None when it was never fetched.
     homepage_status: str | None
     #: Sources that say "no training" to every agent.
@@ -268,30 +273,34 @@ class SitePreferences:
     #: Each signal's adoption (:data:`ADOPTION`): True, False, or None when not observed.
     adoption: dict[SignalName, bool | None] = field(default_factory=dict)
     _rules: RobotsRules | None = field(default=None, repr=False)
-    _entries: list[Mapping[str, Any]] = field(default_factory=list, repr=False)
+    _entries: tuple[RobotsDirectives, ...] = field(default=(), repr=False)
     _header_cs_no: bool = field(default=False, repr=False)
     _header_cu_no: bool = field(default=False, repr=False)
     _cache: dict[str, AgentPreference] = field(default_factory=dict, repr=False)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The export's ``signals`` object."""
-        return {
-            "noai": self.noai,
-            "noml": self.noml,
-            "noimageai": self.noimageai,
-            "noarchive": self.noarchive,
-            "tdm_reservation": self.tdm_reservation,
-            "tdm_policy": self.tdm_policy,
-            "content_signal": self.content_signal,
-            "content_usage": self.content_usage,
-            "rsl_license": self.rsl_license,
-            "rsl": self.rsl,
-            "ai_txt": self.ai_txt,
-            "ai_txt_stance": self.ai_txt_stance,
-            "llms_txt": self.llms_txt,
-            "tos": self.tos,
-            "homepage_status": self.homepage_status,
-        }
+    def signals(self) -> SiteSignals:
+        """The site's signals as read: the export's ``signals`` record."""
+        return SiteSignals(
+            noai=self.noai,
+            noml=self.noml,
+            noimageai=self.noimageai,
+            noarchive=self.noarchive,
+            tdm_reservation=self.tdm_reservation,
+            tdm_policy=self.tdm_policy,
+            content_signal=dict(self.content_signal),
+            content_usage=dict(self.content_usage),
+            rsl_license=self.rsl_license,
+            rsl=self.rsl,
+            ai_txt=self.ai_txt,
+            ai_txt_stance=self.ai_txt_stance,
+            llms_txt=self.llms_txt,
+            tos=self.tos,
+            homepage_status=self.homepage_status,
+        )
+
+    def as_dict(self) -> dict[str, Json]:
+        """The export's ``signals`` object (:meth:`signals` as JSON)."""
+        return self.signals().as_dict()
 
     def for_agent(self, agent: str) -> AgentPreference:
         """The agent's training preference: the site-wide sources plus those scoped to it; None when neither a
@@ -310,7 +319,7 @@ class SitePreferences:
             found.discard("content_usage")
             if _cu_no_for(rules, agent) or self._header_cu_no:
                 found.add("content_usage")
-        scoped = any((e.get("ua_scope") or "").lower() == key for e in self._entries)
+        scoped = any((e.ua_scope or "").lower() == key for e in self._entries)
         if scoped and _noai_for(self._entries, agent):
             found.add("noai")
         vendor = VENDOR_DIRECTIVES.get(key)
@@ -330,12 +339,12 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     rules = robots_rules(robots)
     home = resources.get("homepage")
     page = _page(home)
-    entries = _page_entries(page)
+    entries = page.directives
     generic = _generic(page)
     fetched_home = observed("homepage", home)
 
     file_rule = _file_tdm_rule(resources.get("tdmrep"))
-    tdm = tdm_effective(file_rule, page.get("tdm_header", {}), page.get("tdm_meta", {}))
+    tdm = tdm_effective(file_rule, page.tdm_header, page.tdm_meta)
 
     star_cs = _star_content_signal(rules)
     header_cs = _header_cs(page)
@@ -349,11 +358,11 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     for k, v in header_usage.items():
         merged_usage[k] = "n" if "n" in (v, merged_usage.get(k)) else v
 
-    licenses = rsl_license_urls(rules, {}, {"rsl": [r for r in page.get("rsl", []) if "url" in r]})
-    licenses += [{"url": u, "location": "link_header"} for u in page.get("link_header_license", [])]
+    licenses = rsl_license_urls(rules, {}, page.rsl)
+    licenses += [LicenseLink(u, "link_header") for u in page.link_header_license]
     rsl = _rsl(resources.get("rsl"))
     ai = ai_txt(_ok_body(resources.get("ai_txt")))
-    tos = _tos(resources.get("terms"), page.get("tos_link"))
+    tos = _tos(resources.get("terms"), page.tos_link)
     adoption = {name: ADOPTION[name].reading(resources) for name in SIGNAL_NAMES}
 
     sources: list[OptoutSource] = []
@@ -377,15 +386,15 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
         noml=generic["noml"] if fetched_home else None,
         noimageai=generic["noimageai"] if fetched_home else None,
         noarchive=generic["noarchive"] if fetched_home else None,
-        tdm_reservation=tdm["reservation"],
-        tdm_policy=tdm["policy"],
+        tdm_reservation=tdm.reservation,
+        tdm_policy=tdm.policy,
         content_signal=cs,
         content_usage=merged_usage,
-        rsl_license=licenses[0]["url"] if licenses else None,
+        rsl_license=licenses[0].url if licenses else None,
         rsl=rsl,
-        ai_txt=bool(ai.get("present")) if observed("ai_txt", resources.get("ai_txt")) else None,
-        ai_txt_stance=ai.get("stance"),
-        llms_txt=bool(llms_txt(_ok_body(resources.get("llms_txt"))).get("present"))
+        ai_txt=ai.present if observed("ai_txt", resources.get("ai_txt")) else None,
+        ai_txt_stance=ai.stance,
+        llms_txt=llms_txt(_ok_body(resources.get("llms_txt"))).present
         if observed("llms_txt", resources.get("llms_txt"))
         else None,
         tos=tos,
@@ -400,41 +409,37 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     )
 
 
-def _public(d: Mapping[str, Any]) -> dict[str, Any]:
+def _public(d: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in d.items() if not k.startswith("_")}
 
 
-def _rsl(rsl: Evidence | None) -> dict[str, Any] | None:
+def _rsl(rsl: Evidence | None) -> JsonObject | None:
     if rsl is None or rsl.status == "absent":
         return None
     if rsl.status != "ok":
         return {"status": rsl.status}
-    doc = rsl_document(rsl.body)
+    doc = rsl_document(rsl.body).as_dict()
     return {k: doc.get(k) for k in ("status", "permits", "prohibits", "payments", "training")}
 
 
-def _tos(terms: Evidence | None, declared: str | None) -> dict[str, Any]:
-    if terms is None:  # never looked for: unknown
-        return {"url": declared, "scraping": "unknown", "ai_training": "unknown", "evidence": None}
-    info = _signals(terms)
+def _tos(terms: Evidence | None, declared: str | None) -> TermsSummary:
+    info = _terms(terms)
+    if terms is None or info is None:  # never looked for: unknown
+        return TermsSummary(url=declared, scraping="unknown", ai_training="unknown")
     if terms.status != "ok":
-        return {
-            "url": info.get("url") or declared,
-            "host": info.get("host"),
-            "scraping": "unknown",
-            "ai_training": "unknown",
-            "evidence": None,
-            "found": False,
-        }
-    return {
-        "url": info.get("url"),
-        "host": info.get("host"),
-        "scraping": _TOS_EXPORT.get(info.get("scraping", ""), "unknown"),
-        "ai_training": _TOS_EXPORT.get(info.get("ai_training", ""), "unknown"),
-        "evidence": info.get("evidence"),
-        "flags": info.get("flags", []),
-        "found": True,
-    }
+        return TermsSummary(
+            url=info.url or declared, host=info.host, scraping="unknown", ai_training="unknown", found=False
+        )
+    reading = info.reading
+    return TermsSummary(
+        url=info.url,
+        host=info.host,
+        scraping=_TOS_EXPORT.get(reading.scraping, "unknown") if reading else "unknown",
+        ai_training=_TOS_EXPORT.get(reading.ai_training, "unknown") if reading else "unknown",
+        evidence=dict(reading.evidence) if reading else None,
+        flags=reading.flags if reading else (),
+        found=True,
+    )
 
 
 # -- adoption: one reading per signal ---------------------------------------------------------------------------
@@ -512,8 +517,19 @@ def _robots_part(test: Callable[[RobotsRules], bool]) -> Callable[[Evidence], Pa
     return part
 
 
-def _page_part(test: Callable[[Mapping[str, Any]], Part]) -> Callable[[Evidence], Part]:
+def _page_part(test: Callable[[PageSignals], Part]) -> Callable[[Evidence], Part]:
     return lambda e: test(_page(e))
+
+
+def _terms_part(axis: str) -> Callable[[Evidence], Part]:
+    """The terms prohibit ``axis`` (scraping, ai_training): read only from a terms page fetched with 200."""
+
+    def part(e: Evidence) -> Part:
+        terms = _terms(e) if e.status == "ok" else None
+        reading = terms.reading if terms is not None else None
+        return reading is not None and getattr(reading, axis) == "prohibited"
+
+    return part
 
 
 def _any_cu_no(rules: RobotsRules) -> bool:
@@ -521,14 +537,15 @@ def _any_cu_no(rules: RobotsRules) -> bool:
     return any(_cu_no_for(rules, t) for t in ("*", *rules.agents_named()))
 
 
-def _any_noai(page: Mapping[str, Any]) -> bool:
-    entries = _page_entries(page)
-    scopes = {e.get("ua_scope") or None for e in entries}
+def _any_noai(page: PageSignals) -> bool:
+    entries = page.directives
+    scopes = {e.ua_scope or None for e in entries}
     return any(_noai_for(entries, scope) for scope in scopes)
 
 
 def _file_reserves(e: Evidence) -> Part:
-    return (_file_tdm_rule(e) or {}).get("reservation") == 1
+    rule = _file_tdm_rule(e)
+    return rule is not None and rule.reservation == 1
 
 
 #: Signal name → how its adoption is read. Definitions are printed with every series.
@@ -549,7 +566,7 @@ ADOPTION: dict[SignalName, Adoption] = {
     ),
     "rsl_license": Adoption(
         ("robots", "homepage"),
-        (_robots_part(lambda r: bool(r.records_named("license"))), _page_part(lambda p: bool(_page_licenses(p)))),
+        (_robots_part(lambda r: bool(r.records_named("license"))), _page_part(lambda p: bool(p.licenses))),
         "an RSL license is declared: robots.txt License:, the homepage's Link header or HTML link",
         b"license",
     ),
@@ -575,22 +592,20 @@ ADOPTION: dict[SignalName, Adoption] = {
         layered=True,
     ),
     "ai_txt": Adoption(
-        ("ai_txt",), (lambda e: ai_txt(_ok_body(e)).get("stance") == "full_optout",), "ai.txt opts everything out"
+        ("ai_txt",), (lambda e: ai_txt(_ok_body(e)).stance == "full_optout",), "ai.txt opts everything out"
     ),
     "llms_txt": Adoption(
         ("llms_txt",),
-        (lambda e: bool(llms_txt(_ok_body(e)).get("present")),),
+        (lambda e: llms_txt(_ok_body(e)).present,),
         "an llms.txt is present (an invitation, not a restriction)",
         restricts=False,
     ),
     "tos_ai_training": Adoption(
         ("terms",),
-        (_page_part(lambda s: s.get("ai_training") == "prohibited"),),
+        (_terms_part("ai_training"),),
         "terms of service prohibit AI training",
     ),
-    "tos_scraping": Adoption(
-        ("terms",), (_page_part(lambda s: s.get("scraping") == "prohibited"),), "terms of service prohibit scraping"
-    ),
+    "tos_scraping": Adoption(("terms",), (_terms_part("scraping"),), "terms of service prohibit scraping"),
 }
 assert tuple(ADOPTION) == SIGNAL_NAMES, "the vocabulary and the adoption table must name the same signals"
 # A body's part is cached per (body, signal): a signal may have one body-carrying kind only (bodies are shared by

@@ -12,6 +12,7 @@ import hashlib
 import re
 from typing import Any
 
+from tracker.records.signals import TermsPage, TosReading
 from tracker.rules.signals.html import PageScan, page_text, scan_html
 
 __all__ = ["classify_tos", "find_tos_links", "tos_signals"]
@@ -109,7 +110,7 @@ def _units(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def classify_tos(text: str) -> dict[str, Any]:
+def classify_tos(text: str) -> TosReading:
     """Classify terms of service on two separate axes, scraping and ai_training: prohibited, conditional or
     not_mentioned, with the matching sentences as evidence, and flags (non_compete, eu_tdm_reservation_art4,
     search_engine_exception, refers_to_robots_txt). A general scraping ban does not imply an AI-training ban."""
@@ -139,12 +140,10 @@ def classify_tos(text: str) -> dict[str, Any]:
             flags.add("search_engine_exception")
         if _ROBOTS_REF.search(unit):
             flags.add("refers_to_robots_txt")
-    result["flags"] = sorted(flags)
-    return result
+    return TosReading(result["scraping"], result["ai_training"], result["evidence"], tuple(sorted(flags)))
 
 
-def tos_signals(html: bytes | str | None, url: str, found_via: str) -> dict[str, Any]:
+def tos_signals(html: bytes | str | None, url: str, found_via: str, host: str | None = None) -> TermsPage:
     """A terms page → its normalised signals (what its version is made of) with a hash of its text."""
     text = page_text(html)
-    verdict = classify_tos(text)
-    return {"url": url, "found_via": found_via, "text_sha256": hashlib.sha256(text.encode()).hexdigest(), **verdict}
+    return TermsPage(url, host, found_via, hashlib.sha256(text.encode()).hexdigest(), classify_tos(text))

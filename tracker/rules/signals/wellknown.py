@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from xml.etree import ElementTree
 
+from tracker.records.signals import AiTxt, LicenseLink, LlmsTxt, RslDocument, TdmReading, TdmRepFile, TdmRule
 from tracker.rules.robots import RobotsRules, path_of, pattern_matches
 
 __all__ = [
@@ -46,27 +47,27 @@ def tdm_value(v: Any) -> tuple[int | None, bool]:
     return None, False
 
 
-def tdmrep_file(body: bytes | str | None, content_type: str | None = None) -> dict[str, Any]:
+def tdmrep_file(body: bytes | str | None, content_type: str | None = None) -> TdmRepFile:
     """Parse /.well-known/tdmrep.json: {status: valid|invalid|html|empty|absent, rules: [...], lenient: bool}."""
     if body is None:
-        return {"status": "absent", "rules": [], "lenient": False}
+        return TdmRepFile("absent")
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
-        return {"status": "empty", "rules": [], "lenient": False}
+        return TdmRepFile("empty")
     if stripped[:1] == "<" or (content_type or "").lower().startswith("text/html"):
-        return {"status": "html", "rules": [], "lenient": False}
+        return TdmRepFile("html")
     try:
         doc = json.loads(stripped)
     except ValueError:
-        return {"status": "invalid", "rules": [], "lenient": False, "error": "not JSON"}
+        return TdmRepFile("invalid", error="not JSON")
     status = "valid"
     lenient = False
     if isinstance(doc, dict):
         doc, status = [doc], "invalid"  # the spec wants an array; read an object leniently, flagged
     if not isinstance(doc, list):
-        return {"status": "invalid", "rules": [], "lenient": False, "error": "not an array of rules"}
-    rules = []
+        return TdmRepFile("invalid", error="not an array of rules")
+    rules: list[TdmRule] = []
     for item in doc:
         if not isinstance(item, dict):
             status = "invalid"
@@ -81,27 +82,25 @@ def tdmrep_file(body: bytes | str | None, content_type: str | None = None) -> di
             loc = "/" + loc
             lenient = True
         policy = item.get("tdm-policy")
-        rules.append({"location": loc, "reservation": res, "policy": policy if isinstance(policy, str) else None})
-    return {"status": status, "rules": rules, "lenient": lenient}
+        rules.append(TdmRule(loc, res, policy if isinstance(policy, str) else None))
+    return TdmRepFile(status, tuple(rules), lenient)
 
 
-def tdm_for_path(rules: list[dict[str, Any]], path: str = "/") -> dict[str, Any] | None:
+def tdm_for_path(rules: Iterable[TdmRule], path: str = "/") -> TdmRule | None:
     """The first rule in array order whose location matches the path (robots.txt matching), or None."""
     for rule in rules:
-        if pattern_matches(rule["location"], path):
+        if pattern_matches(rule.location, path):
             return rule
     return None
 
 
-def tdm_effective(
-    file_rule: dict[str, Any] | None, headers: Mapping[str, str], meta: Mapping[str, str]
-) -> dict[str, Any]:
+def tdm_effective(file_rule: TdmRule | None, headers: Mapping[str, str], meta: Mapping[str, str]) -> TdmReading:
     """TDMRep for a page: file < header < HTML meta, absent values never reset earlier ones."""
     reservation: int | None = None
     policy: str | None = None
     source = None
-    if file_rule is not None and file_rule.get("reservation") is not None:
-        reservation, policy, source = file_rule["reservation"], file_rule.get("policy"), "file"
+    if file_rule is not None and file_rule.reservation is not None:
+        reservation, policy, source = file_rule.reservation, file_rule.policy, "file"
     for layer, values in (("header", headers), ("meta", meta)):
         r, _ = tdm_value((values.get("tdm-reservation") or "").strip())
         if r is not None:
@@ -110,20 +109,20 @@ def tdm_effective(
             policy = values["tdm-policy"].strip()
     if reservation == 0:
         policy = None  # "SHOULD NOT be processed when the reservation is 0"
-    return {"reservation": None if reservation is None else bool(reservation), "policy": policy, "source": source}
+    return TdmReading(None if reservation is None else bool(reservation), policy, source)
 
 
 # -- ai.txt ---------------------------------------------------------------------------------------------------
-def ai_txt(body: bytes | str | None, content_type: str | None = None) -> dict[str, Any]:
+def ai_txt(body: bytes | str | None, content_type: str | None = None) -> AiTxt:
     """Spawning ai.txt: {present, format: spawning|markdown|other, stance: full_optout|by_filetype|allowed, types}."""
     if body is None:
-        return {"present": False, "format": None, "stance": None, "types": []}
+        return AiTxt(False)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     head = text.lstrip()[:200].lower()
     if head.startswith("<") or (content_type or "").lower().startswith("text/html"):
-        return {"present": False, "format": "html", "stance": None, "types": []}
+        return AiTxt(False, "html")
     if head.startswith("#") and "user-agent" not in text.lower():
-        return {"present": True, "format": "markdown", "stance": None, "types": []}
+        return AiTxt(True, "markdown")
     disallowed: list[str] = []
     star = False
     group_star = False
@@ -140,27 +139,23 @@ def ai_txt(body: bytes | str | None, content_type: str | None = None) -> dict[st
                 disallowed.append(v)
     types = sorted({d.lstrip("*").lstrip(".").lower() for d in disallowed if d.startswith("*.")})
     if "user-agent" not in text.lower():
-        return {"present": True, "format": "other", "stance": None, "types": []}
+        return AiTxt(True, "other")
     stance = "full_optout" if star else "by_filetype" if types else "allowed"
-    return {"present": True, "format": "spawning", "stance": stance, "types": types}
+    return AiTxt(True, "spawning", stance, tuple(types))
 
 
 # -- RSL ------------------------------------------------------------------------------------------------------
 def rsl_license_urls(
-    rules: RobotsRules | None, headers: Mapping[str, str], html: Mapping[str, Any] | None
-) -> list[dict]:
-    """Where RSL licenses are declared: robots.txt License lines (with their group), Link headers, HTML."""
-    out: list[dict[str, Any]] = []
+    rules: RobotsRules | None, headers: Mapping[str, str], html_links: Iterable[Mapping[str, str]] = ()
+) -> list[LicenseLink]:
+    """Where RSL licenses are declared: robots.txt License lines (with their group), Link headers, HTML links
+    (a page's ``rsl`` entries with a ``url``)."""
+    out: list[LicenseLink] = []
     if rules is not None:
         for r in rules.records_named("license"):
-            out.append(
-                {"url": r.value, "location": "robots_global" if r.group is None else "robots_group", "group": r.group}
-            )
-    out += [{"url": u, "location": "link_header"} for u in link_header_licenses(headers.get("link", ""))]
-    if html:
-        for item in html.get("rsl", []):
-            if "url" in item:
-                out.append({"url": item["url"], "location": item["location"]})
+            out.append(LicenseLink(r.value, "robots_global" if r.group is None else "robots_group", r.group))
+    out += [LicenseLink(u, "link_header") for u in link_header_licenses(headers.get("link", ""))]
+    out += [LicenseLink(item["url"], item.get("location", "html_link")) for item in html_links if "url" in item]
     return out
 
 
@@ -177,16 +172,16 @@ def link_header_licenses(link: str) -> list[str]:
 _RSL_AI_TRAIN = {"ai-train", "ai-all", "all", "train-ai", "train-genai"}
 
 
-def rsl_document(xml: bytes | str | None) -> dict[str, Any]:
+def rsl_document(xml: bytes | str | None) -> RslDocument:
     """Parse an RSL document: permitted and prohibited usages for '/', payment types, and a training verdict."""
     if not xml:
-        return {"status": "absent"}
+        return RslDocument("absent")
     try:
         root = ElementTree.fromstring(xml)
     except ElementTree.ParseError:
-        return {"status": "invalid"}
+        return RslDocument("invalid")
     except Exception:  # defusedxml-style entity tricks and the like: treat as invalid, never raise
-        return {"status": "invalid"}
+        return RslDocument("invalid")
     permits: set[str] = set()
     prohibits: set[str] = set()
     has_usage_permits = False
@@ -216,33 +211,27 @@ def rsl_document(xml: bytes | str | None) -> dict[str, Any]:
         training = "permitted"
     else:
         training = "unspecified"
-    return {
-        "status": "valid",
-        "permits": sorted(permits),
-        "prohibits": sorted(prohibits),
-        "payments": sorted(payments),
-        "training": training,
-    }
+    return RslDocument("valid", tuple(sorted(permits)), tuple(sorted(prohibits)), tuple(sorted(payments)), training)
 
 
 # -- llms.txt -------------------------------------------------------------------------------------------------
-def llms_txt(body: bytes | str | None, content_type: str | None = None) -> dict[str, Any]:
+def llms_txt(body: bytes | str | None, content_type: str | None = None) -> LlmsTxt:
     """llms.txt: {present, title, sections, links, has_optional}. An HTML page or no H1 is not an llms.txt."""
     if body is None:
-        return {"present": False}
+        return LlmsTxt(False)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if (content_type or "").lower().startswith("text/html") or "<html" in text[:1000].lower():
-        return {"present": False}
+        return LlmsTxt(False)
     m = re.match(r"^#\s+(\S.*)$", first.strip())
     if not m:
-        return {"present": False}
+        return LlmsTxt(False)
     sections = re.findall(r"(?m)^##\s+(.+)$", text)
     links = re.findall(r"(?m)^\s*-\s*\[[^\]]*\]\([^)]*\)", text)
-    return {
-        "present": True,
-        "title": m.group(1).strip()[:200],
-        "sections": len(sections),
-        "links": len(links),
-        "has_optional": any(s.strip().lower() == "optional" for s in sections),
-    }
+    return LlmsTxt(
+        True,
+        title=m.group(1).strip()[:200],
+        sections=len(sections),
+        links=len(links),
+        has_optional=any(s.strip().lower() == "optional" for s in sections),
+    )
