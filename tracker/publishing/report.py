@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from tracker import __version__
 from tracker.analysis.latest import csv_safe
 from tracker.errors import TrackerError
-from tracker.records.forecast import Definitions, Forecast, HeldRunout
+from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
 from tracker.records.trends import Definition, TrendRow
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import GroupBy
@@ -162,7 +162,7 @@ def _figures(
             "When the real data runs out",
             fan_chart(result),
             [
-                {"scenario": RUNOUT_SCENARIOS[key], **{k: e.as_dict()[k] for k in _RUNOUT_COLUMNS}}
+                {"scenario": RUNOUT_SCENARIOS[key], **Runout.as_dict(e)}  # the run-out alone, not its scenario
                 for key, e in result.runouts().items()
             ],
         ),
@@ -193,9 +193,6 @@ def _figures(
     claims = compare(engine, registry)
     figures.append(_Figure("claims", "Published figures, side by side", None, [c.as_row().as_dict() for c in claims]))
     return figures, _Facts(h, h.by_sites, result, tuple(by_agent), tuple(claims))
-
-
-_RUNOUT_COLUMNS = ("median", "p10", "p90", "median_month", "p10_month", "p90_month")
 
 
 def _forecast_terms(d: Definitions) -> tuple[tuple[str, str], ...]:
@@ -483,9 +480,9 @@ class ReportFigures:
                 "restricts_training": self.restricts_training_definition.as_dict(),
                 "restricts_training_all": opt(self.restricts_training_all_definition),
                 "restricts_training_tokens": opt(self.restricts_training_tokens_definition),
-                "forecast": forecast["definitions"],
+                "forecast": self.forecast.definitions.as_dict(),
             },
-            "parameters": forecast["params"],
+            "parameters": self.forecast.params.as_dict(),
             "figures": {
                 "restricts_training": opt(self.restricts_training),
                 "restricts_training_year_ago": opt(self.restricts_training_year_ago),
