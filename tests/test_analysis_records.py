@@ -23,6 +23,8 @@ from tracker.rules import signals as sig
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 
+pytestmark = pytest.mark.slow  # a store of 40 sites over 24 months, forecasts, a report
+
 GOLDEN = Path(__file__).parent / "golden" / "analysis_records"
 #: Every command whose output is compared, by the golden file's name.
 COMMANDS = {
@@ -157,7 +159,7 @@ def test_an_unmeasured_forecast_says_so_with_none(tmp_path: Path) -> None:
     assert list(f.runouts()) == ["exhaustion"]
 
 
-def test_claims_rows_and_report_figures_are_records(store: Path, tmp_path: Path) -> None:
+def test_claims_rows_are_records(store: Path, tmp_path: Path) -> None:
     from dataclasses import fields
 
     from tracker.analysis.claims import ComparisonRow, compare, load_claims
