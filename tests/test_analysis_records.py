@@ -23,8 +23,6 @@ from tracker.rules import signals as sig
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 
-pytestmark = pytest.mark.slow  # a store of 40 sites over 24 months, forecasts, a report
-
 GOLDEN = Path(__file__).parent / "golden" / "analysis_records"
 #: Every command whose output is compared, by the golden file's name.
 COMMANDS = {
@@ -97,11 +95,13 @@ def printed(store: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     return outputs(store, tmp_path_factory.mktemp("report"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [*COMMANDS, *(f"report-{n}" for n in REPORT_FILES)])
 def test_the_published_json_is_what_it_was(printed: dict[str, str], name: str) -> None:
     assert printed[name] == (GOLDEN / name).read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_the_store_exercises_every_part_of_the_forecast(printed: dict[str, str]) -> None:
     """The golden forecast is not a trivial one: measured, with categories and the use-preference scenario."""
     f = json.loads(printed["forecast.json"])
@@ -112,6 +112,7 @@ def test_the_store_exercises_every_part_of_the_forecast(printed: dict[str, str])
     assert [c["restriction"] for c in f["categories"]].count("own curve") == 1
 
 
+@pytest.mark.slow
 def test_forecast_is_a_record_tree_read_by_attribute(store: Path) -> None:
     from tracker.analysis.forecast import forecast, load_params
     from tracker.records.forecast import Forecast, HeldRunout, PreferencesRunout, Runout
@@ -148,6 +149,7 @@ def test_forecast_is_a_record_tree_read_by_attribute(store: Path) -> None:
     }
 
 
+@pytest.mark.slow
 def test_an_unmeasured_forecast_says_so_with_none(tmp_path: Path) -> None:
     from tracker.analysis.forecast import forecast, load_params
     from tracker.rules.agents import load_registry
@@ -159,6 +161,7 @@ def test_an_unmeasured_forecast_says_so_with_none(tmp_path: Path) -> None:
     assert list(f.runouts()) == ["exhaustion"]
 
 
+@pytest.mark.slow
 def test_claims_rows_are_records(store: Path, tmp_path: Path) -> None:
     from dataclasses import fields
 
@@ -169,6 +172,28 @@ def test_claims_rows_are_records(store: Path, tmp_path: Path) -> None:
     rows = [c.as_row() for c in compare(open_store(store), load_registry(), claims)]
     assert rows and all(isinstance(r, ComparisonRow) for r in rows)
     assert list(rows[0].as_dict()) == [f.name for f in fields(ComparisonRow)]
+
+
+@pytest.mark.parametrize("module", ["forecast", "trends"])
+def test_the_records_are_a_low_layer(module: str) -> None:
+    """A record module imports the standard library, the vocabulary, the errors and other records — never the
+    analysis that computes it nor a face that shows it."""
+    import ast
+
+    import tracker.records
+
+    path = Path(tracker.records.__path__[0]) / f"{module}.py"
+    imported = {
+        n.module or "" for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.ImportFrom)
+    } | {
+        a.name
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(n, ast.Import)
+        for a in n.names
+    }
+    ours = {m for m in imported if m.split(".")[0] == "tracker"}
+    assert ours, "no tracker import found: the scan is broken"
+    assert all(m.startswith(("tracker.records", "tracker.rules.vocabulary", "tracker.errors")) for m in ours), ours
 
 
 if __name__ == "__main__":  # write the golden files (review the diff before committing it)
