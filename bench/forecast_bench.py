@@ -96,11 +96,11 @@ def timed_forecast(db: Path, label: str, registry: object, params: ForecastParam
         t = time.perf_counter()
         out = forecast(engine, registry, p)  # type: ignore[arg-type]
         secs = time.perf_counter() - t
-        s = out["sample"]
-        adjusted = out["exhaustion_consent_adjusted"] or {}
+        s = out.sample
+        adjusted = out.exhaustion_consent_adjusted
         print(
-            f"full forecast, {label}, {what}: {secs:.2f} s over {s.get('sites', 0):,} sites "
-            f"({s.get('from')} → {s.get('to')}); consent-adjusted run-out {adjusted.get('median_month')}; "
+            f"full forecast, {label}, {what}: {secs:.2f} s over {s.sites or 0:,} sites "
+            f"({s.date_from} → {s.date_to}); consent-adjusted run-out {adjusted.median_month if adjusted else None}; "
             f"target {'3' if 'corpus' in label else '10'} s"
         )
 

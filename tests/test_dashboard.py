@@ -114,6 +114,7 @@ def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypat
 
     from tracker.analysis.forecast.model import runout_text
     from tracker.cli import app
+    from tracker.records.forecast import Runout
 
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     cli = CliRunner().invoke(app, ["forecast", "--format", "json", "--db", str(populated)])
@@ -121,9 +122,13 @@ def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypat
     figures = json.loads(cli.output)
     at = _run("forecast", populated)
     captions = [c.value for c in at.caption]
+
+    def runout(key: str) -> Runout:
+        return Runout(figures[key]["median"], figures[key]["p10"], figures[key]["p90"])
+
     for key in ("exhaustion", "exhaustion_consent_adjusted", "exhaustion_restriction_held"):
-        assert figures[key] is not None and runout_text(figures[key], horizon=2040) in captions, key
-    assert at.metric[0].value == runout_text(figures["exhaustion"]).split(" (")[0]
+        assert figures[key] is not None and runout_text(runout(key), horizon=2040) in captions, key
+    assert at.metric[0].value == runout_text(runout("exhaustion")).split(" (")[0]
     gap = _run("gap", populated).dataframe[0].value
     last = figures["gap"][-1]
     share = last["synthetic_share"]

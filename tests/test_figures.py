@@ -5,6 +5,7 @@ forecast gives one answer in the CLI, the report and the dashboard, and nonsense
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tracker.analysis.headlines import headline
 from tracker.analysis.trends import define, restriction_series
 from tracker.cli import app
 from tracker.publishing.report import write_report
+from tracker.records.forecast import Runout
 from tracker.rules.agents import load_registry
 from tracker.rules.vocabulary import GroupBy, Rule
 from tracker.store import open_store
@@ -104,12 +106,15 @@ def test_year_month_is_the_calendar_month_not_the_decimal() -> None:
         "p10_month": "2026-07",
         "p90_month": "2029-03",
     }
-    assert runout_text(e) == "Oct 2027 (80%: Jul 2026 – Mar 2029)"
-    assert runout_text({**e, "p90_month": None, "p90": None}, horizon=2040) == "Oct 2027 (80%: Jul 2026 – after 2040)"
+    runout = Runout(e["median"], e["p10"], e["p90"])
+    assert runout.as_dict() == e
+    assert runout_text(runout) == "Oct 2027 (80%: Jul 2026 – Mar 2029)"
+    assert runout_text(replace(runout, p90=None), horizon=2040) == "Oct 2027 (80%: Jul 2026 – after 2040)"
+    assert runout_text(None) == "—"
 
 
 def test_every_run_out_carries_its_months() -> None:
-    out = forecast(None, None, load_params(overrides=["draws=2000"]))
+    out = forecast(None, None, load_params(overrides=["draws=2000"])).as_dict()
     e = out["exhaustion"]
     for q in ("median", "p10", "p90"):
         assert e[f"{q}_month"] == year_month(e[q])
@@ -184,14 +189,14 @@ def test_a_report_and_the_cli_give_the_same_forecast(monthly: Path, tmp_path: Pa
     # What the report prints is what figures.json holds.
     text = (tmp_path / "r" / "report.md").read_text()
     adjusted = from_cli["exhaustion_consent_adjusted"]
-    assert runout_text(adjusted, horizon=2040) in text
+    assert runout_text(Runout(adjusted["median"], adjusted["p10"], adjusted["p90"]), horizon=2040) in text
     assert f"{figures['figures']['restricts_training']['share']:.1%}" in text
     assert figures["figures"]["restricts_training"]["share"] == pytest.approx(0.4)
 
 
 @pytest.mark.slow
 def test_the_forecast_shows_its_consent_adjustment(monthly: Path) -> None:
-    out = forecast(open_store(monthly), REG, load_params())
+    out = forecast(open_store(monthly), REG, load_params()).as_dict()
     rs = out["restricted_share"]
     assert rs["path"][0]["median"] == pytest.approx(rs["observed"][-1]["share"], abs=1e-6)  # starts where data ends
     assert all(p["p10"] <= p["median"] <= p["p90"] for p in rs["path"])

@@ -70,8 +70,9 @@ def test_same_seed_same_answer_other_seed_close() -> None:
     a = forecast(None, None, load_params(overrides=["draws=5000", "seed=7"]))
     b = forecast(None, None, load_params(overrides=["draws=5000", "seed=7"]))
     c = forecast(None, None, load_params(overrides=["draws=5000", "seed=8"]))
-    assert json.dumps(a) == json.dumps(b)
-    assert a["exhaustion"] != c["exhaustion"] and abs(a["exhaustion"]["median"] - c["exhaustion"]["median"]) < 0.2
+    assert a == b and json.dumps(a.as_dict()) == json.dumps(b.as_dict())
+    assert a.exhaustion != c.exhaustion and a.exhaustion.median is not None and c.exhaustion.median is not None
+    assert abs(a.exhaustion.median - c.exhaustion.median) < 0.2
 
 
 def _median(e: object) -> float:
@@ -112,7 +113,7 @@ def test_params_files_and_overrides(tmp_path: Path) -> None:
 
 
 def test_empty_database_answers_the_unadjusted_model(tmp_path: Path) -> None:
-    out = forecast(open_store(tmp_path / "e.db"), REG, load_params(overrides=["draws=2000"]))
+    out = forecast(open_store(tmp_path / "e.db"), REG, load_params(overrides=["draws=2000"])).as_dict()
     assert out["exhaustion"]["median"] is not None and out["exhaustion_consent_adjusted"] is None
     assert out["sample"]["measured"] is False and "no measurements yet" in out["sample"]["note"]
 
@@ -150,7 +151,7 @@ def test_backtest_on_the_corpus_history(history: object) -> None:
 @needs_corpus
 @pytest.mark.slow
 def test_consent_adjustment_uses_the_measured_series(history: object) -> None:
-    out = forecast(history, REG, load_params(overrides=["draws=20000"]))  # type: ignore[arg-type]
+    out = forecast(history, REG, load_params(overrides=["draws=20000"])).as_dict()  # type: ignore[arg-type]
     s = out["sample"]
     assert s["measured"] and s["from"] == "2022-07-31" and s["to"] == "2024-07-14" and s["sites"] > 800
     assert "GPTBot" in s["agents"] and s["weighting"] == "sites" and s["purpose"] == "training"

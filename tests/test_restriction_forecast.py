@@ -194,7 +194,7 @@ def test_backtest_summary_says_each_horizon_in_points() -> None:
     bt = backtest(t, r)
     assert bt is not None
     lines = backtest_summary(bt)
-    assert lines == backtest_summary(bt.as_dict()) and len(lines) == 3
+    assert len(lines) == 3 and backtest_summary(None) == []
     three = bt.horizons[0]
     assert lines[0].startswith("3 months ahead (11 forecasts on this series): off by ")
     assert f"{100 * three.mae:.1f} points" in lines[0] and f"held {three.coverage:.0%}" in lines[0]

@@ -60,11 +60,12 @@ __all__ = [
     "Claim",
     "ClaimsError",
     "Comparison",
-    "Forecast",
+    "ComparisonRow",
     "Metric",
     "OurDefinition",
     "OurSample",
     "Recipe",
+    "RunoutYear",
     "compare",
     "format_difference",
     "format_value",
@@ -488,29 +489,58 @@ class Comparison:
             "ours rests on": f"missing: {self.missing}" if self.missing else (s.label if s else self.definition.text),
         }
 
-    def as_row(self) -> dict[str, Any]:
+    def as_row(self) -> ComparisonRow:
         """One flat row (for CSV and tables): theirs, ours, the difference, where ours comes from."""
         s = self.sample
-        return {
-            "id": self.claim.id,
-            "source": self.claim.source,
-            "unit": self.claim.unit,
-            "theirs": self.claim.value,
-            "low": self.claim.low,
-            "high": self.claim.high,
-            "as_of": self.claim.as_of.isoformat() if self.claim.as_of else None,
-            "published": self.claim.published.isoformat() if self.claim.published else None,
-            "ours": self.ours,
-            "difference": self.difference,
-            "our_date": s.date.isoformat() if s and s.date else None,
-            "our_sites": s.sites if s else None,
-            "our_sample": s.label if s else None,
-            "weighting": s.weighting if s else None,
-            "weight_measured_share": s.weight_measured_share if s else None,
-            "our_definition": self.definition.text,
-            "missing": self.missing,
-            "url": self.claim.url,
-        }
+        return ComparisonRow(
+            id=self.claim.id,
+            source=self.claim.source,
+            unit=self.claim.unit,
+            theirs=self.claim.value,
+            low=self.claim.low,
+            high=self.claim.high,
+            as_of=self.claim.as_of.isoformat() if self.claim.as_of else None,
+            published=self.claim.published.isoformat() if self.claim.published else None,
+            ours=self.ours,
+            difference=self.difference,
+            our_date=s.date.isoformat() if s and s.date else None,
+            our_sites=s.sites if s else None,
+            our_sample=s.label if s else None,
+            weighting=s.weighting if s else None,
+            weight_measured_share=s.weight_measured_share if s else None,
+            our_definition=self.definition.text,
+            missing=self.missing,
+            url=self.claim.url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRow:
+    """A comparison as one flat row (the claims CSV, the report's claims.csv): theirs, ours, the difference, where
+    ours comes from — None where ours was not computed."""
+
+    id: str
+    source: str
+    unit: str
+    theirs: float | None
+    low: float | None
+    high: float | None
+    as_of: str | None
+    published: str | None
+    ours: float | None
+    difference: float | None
+    our_date: str | None
+    our_sites: int | None
+    our_sample: str | None
+    weighting: str | None
+    weight_measured_share: float | None
+    our_definition: str
+    missing: str | None
+    url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row, its columns in order."""
+        return asdict(self)
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -535,10 +565,10 @@ def format_difference(value: float | None, unit: str) -> str:
 
 
 #: Our run-out year for a runout recipe (its scenario and projection), or None.
-Forecast = Callable[[Recipe], float | None]
+RunoutYear = Callable[[Recipe], float | None]
 
 
-def runout_years(engine: Engine, registry: AgentRegistry, params: ForecastParams | None = None) -> Forecast:
+def runout_years(engine: Engine, registry: AgentRegistry, params: ForecastParams | None = None) -> RunoutYear:
     """Our run-out year for a recipe: the forecast's median (``tracker.analysis.forecast``) with the given — by
     default the
     default — parameters and the recipe's projection; unadjusted, or adjusted by the restriction we measure. Each
@@ -553,8 +583,8 @@ def runout_years(engine: Engine, registry: AgentRegistry, params: ForecastParams
         if key not in seen:
             p = replace(base, demand=replace(base.demand, projection=recipe.projection or base.demand.projection))
             if recipe.scenario == "consent_adjusted":
-                adjusted = forecast(engine, registry, p)["exhaustion_consent_adjusted"]
-                seen[key] = adjusted["median"] if adjusted else None
+                adjusted = forecast(engine, registry, p).exhaustion_consent_adjusted
+                seen[key] = adjusted.median if adjusted else None
             else:
                 seen[key] = exhaustion(draw(p)).median
         return seen[key]
@@ -785,7 +815,7 @@ def _compare_share(
     return Comparison(claim, round(share, 6), sample, definition, None)
 
 
-def _compare_runout(claim: Claim, forecast: Forecast) -> Comparison:
+def _compare_runout(claim: Claim, forecast: RunoutYear) -> Comparison:
     recipe = claim.recipe
     definition = OurDefinition(recipe.metric.value, None, (), None, None, "", recipe.scenario, recipe.projection)
     value = forecast(recipe)
@@ -806,7 +836,7 @@ def compare(
     registry: AgentRegistry,
     claims: Sequence[Claim] | None = None,
     *,
-    forecast: Forecast | None = None,
+    forecast: RunoutYear | None = None,
 ) -> list[Comparison]:
     """Each claim (default: ``data/claims.csv``) beside our figure under its definition, or what is missing.
 

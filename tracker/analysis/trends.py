@@ -30,7 +30,7 @@ import calendar
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
@@ -39,6 +39,7 @@ from sqlalchemy import Engine
 
 from tracker.analysis.weights import Weights, fold_hosts
 from tracker.errors import TrendError
+from tracker.records.trends import Definition, SignalCoverage, SignalRow, TrendRow
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.signals.preferences import ADOPTION, Adoption, observed
 from tracker.rules.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, Rule, SignalName, Weighting
@@ -67,37 +68,6 @@ DEFINITIONS = (
     "shares are over all sites observed by the end of each period."
 )
 _SEVERITY = {"full_block": 3, "near_full_block": 2, "partial_block": 1, "allowed": 0, "explicit_allow": 0}
-
-
-@dataclass(slots=True)
-class TrendRow:
-    """One period's state for one agent (or group of agents)."""
-
-    period: str
-    period_end: str
-    agent: str
-    sites: int
-    blocked: int
-    blocked_named: int
-    blocked_share: float
-    blocked_named_share: float
-    full_block: int
-    near_full_block: int
-    partial_block: int
-    no_robots: int
-    unreachable: int
-    blocked_share_reachable: float
-    weighting: str
-    sites_weight: float
-    blocked_weight: float
-    weight_measured_share: float  # of sites_weight, the part measured (the rest filled in; 1.0 unweighted)
-    full_block_weight: float  # the weight of the sites whose stance is full_block (their count, unweighted)
-    sample: str  # which sites: "all sites", or a tracked list ("panel 'panel'", "top 'tranco-top' (Tranco …)")
-    rule: str = Rule.any.value  # a group's site is blocked when any (or all) of its agents are
-
-    def as_dict(self) -> dict[str, object]:
-        """A plain dict (for CSV/JSON)."""
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +145,7 @@ def _periods(start: date, stop: date, freq: Freq) -> list[tuple[str, date]]:
 
 
 State = tuple[str, bool, bool]  # (stance or no_robots/unreachable, blocked, named)
-Event = tuple[date, int, State, int, float, float]  # (day, +1/-1, state, count, weight, measured weight)
+_Step = tuple[date, int, State, int, float, float]  # (day, +1/-1, state, count, weight, measured weight)
 
 
 class _Classifier:
@@ -247,7 +217,7 @@ def _window(
 
 def _events_from_table(
     engine: Engine, classify: _Classifier, category: str | None, horizon: date, max_age: int
-) -> list[Event]:
+) -> list[_Step]:
     """Start/end events from version_events, each ruleset mapped in the database to its state for the group;
     current versions not seen for ``max_age`` days stop counting ``max_age`` days after they were last seen."""
     codes: dict[State, int] = {}
@@ -258,7 +228,7 @@ def _events_from_table(
         code = codes.setdefault(st, len(codes))
         by_code[code] = st
         ruleset_codes[rid] = code
-    out: list[Event] = []
+    out: list[_Step] = []
     for day, status, code, starts, ends in queries.robots_event_counts(engine, ruleset_codes, category=category):
         if status in UNREACHABLE or status in NO_RULES or code == -1:
             st = classify.state(status, None)
@@ -283,9 +253,9 @@ def _events_from_versions(
     sample: _Sample,
     horizon: date,
     max_age: int,
-) -> list[Event]:
+) -> list[_Step]:
     """Start/end events per site (needed when each site carries its own weight, or the sample is a list)."""
-    out: list[Event] = []
+    out: list[_Step] = []
     for status, rid, sid, first, end in queries.robots_version_spans(engine, category=category, max_age_days=max_age):
         if sample.sites is not None and sid not in sample.sites:
             continue
@@ -350,7 +320,7 @@ def restriction_series(
 
 def _accumulate(
     name: str,
-    events: list[Event],
+    events: list[_Step],
     periods: list[tuple[str, date]],
     weighted: bool,
     label: str,
@@ -450,78 +420,6 @@ def group_members(registry: AgentRegistry, agents: Sequence[str], by: GroupBy | 
     return _groups(registry, agents, GroupBy(by))
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
-    """What a restriction figure counts — over which agents, any or all, which sample, dates and weighting — made
-    with the figure by :func:`define` and rendered by every face (``text``, ``as_dict``), so no face writes its
-    own sentence about what a number means."""
-
-    figure: str  # the group or agent: "training", "OpenAI", "GPTBot"
-    group_by: str  # agent, company or purpose
-    agents: tuple[str, ...]
-    rule: str  # any or all (one agent: any)
-    sample: str
-    sites: int  # observed at the end
-    date_from: str | None
-    date_to: str | None
-    weighting: str  # "sites", or the weights' label
-    weight_measured_share: float | None  # of the weight, the part measured (None: unweighted)
-
-    @property
-    def counts(self) -> str:
-        """What makes a site count, in one sentence."""
-        via = "by a group naming it or by 'User-agent: *'"
-        if len(self.agents) == 1:
-            return f"a site counts when its robots.txt does not let {self.agents[0]} fetch '/' ({via})"
-        training = self.group_by == GroupBy.purpose and self.figure == "training"
-        who = (
-            f"the {len(self.agents)} agents that collect for or control AI training"
-            if training
-            else f"the {len(self.agents)} agents of {self.figure}"
-        )
-        how = "every one" if self.rule == Rule.all else "at least one"
-        return f"a site counts when its robots.txt keeps {how} of {who} from fetching '/' ({via})"
-
-    @property
-    def members(self) -> str:
-        """Which agents, in one sentence."""
-        listed = ", ".join(self.agents)
-        if self.group_by == GroupBy.purpose and self.figure == "training":
-            return (
-                f"Agents: the training crawlers and the tokens that control training use (Google-Extended, "
-                f"Applebot-Extended …): {listed}. Search-only and user-triggered agents never count."
-            )
-        return f"Agents: {listed}."
-
-    @property
-    def text(self) -> str:
-        """The whole definition as one paragraph."""
-        dates = f"{self.date_from} → {self.date_to}" if self.date_from else "no observations"
-        if self.weight_measured_share is None:
-            weighting = "each site counts once"
-        else:
-            weighting = (
-                f"{self.weighting}, {self.weight_measured_share:.1%} of the weight measured (the rest filled in)"
-            )
-        rule = "" if len(self.agents) == 1 else f" ({self.rule})"
-        return (
-            f"Restricts {self.figure}{rule}: {self.counts}. {self.members} No robots.txt counts as not "
-            "restricting; an unreachable robots.txt (429, 5xx, network error) stays in the denominator, counted "
-            f"neither as allowed nor as blocked. Sample: {self.sample}, {self.sites:,} sites observed at the end; "
-            f"{dates}, each month's state as of its last day. Weighting: {weighting}."
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready, with the rendered ``counts`` and ``text``."""
-        return {
-            **asdict(self),
-            "agents": list(self.agents),
-            "counts": self.counts,
-            "members": self.members,
-            "text": self.text,
-        }
-
-
 def define(
     registry: AgentRegistry,
     rows: Sequence[TrendRow],
@@ -551,70 +449,8 @@ def define(
 
 
 # -- adoption of signals over time ----------------------------------------------------------------------------
-@dataclass(slots=True)
-class SignalRow:
-    """One period's adoption of one signal."""
-
-    period: str
-    period_end: str
-    signal: str
-    sites: int  # sites whose reading is known: the signal's primary resource observed, or another one saying yes
-    adopting: int
-    share: float
-    definition: str
-
-    def as_dict(self) -> dict[str, object]:
-        """A plain dict (for CSV/JSON)."""
-        return asdict(self)
-
-
 #: A carrier's version that says nothing (failed, not fetched, a page that was not a 200).
 _UNSEEN = object()
-#: What each resource kind is called when a signal was never observed.
-_KIND_NAMES = {
-    "robots": "robots.txt",
-    "homepage": "homepage",
-    "tdmrep": "/.well-known/tdmrep.json",
-    "ai_txt": "ai.txt",
-    "llms_txt": "llms.txt",
-    "terms": "terms-of-service page",
-    "rsl": "RSL license",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SignalCoverage:
-    """Which of a signal's resources this database ever observed: none (never observed: a face says so instead of
-    drawing a zero), some (read from those alone), or all."""
-
-    signal: str
-    observed: tuple[str, ...]
-    missing: tuple[str, ...]
-
-    @property
-    def never(self) -> bool:
-        """No resource that carries the signal was ever observed."""
-        return not self.observed
-
-    @property
-    def message(self) -> str:
-        """'noai: never observed (no homepage fetched in this database)', or what a partial reading rests on."""
-        missing = " or ".join(_KIND_NAMES.get(k, k) for k in self.missing)
-        if self.never:
-            return f"{self.signal}: never observed (no {missing} fetched in this database)"
-        if self.missing:
-            alone = " and ".join(_KIND_NAMES.get(k, k) for k in self.observed)
-            return f"{self.signal}: read from {alone} alone (no {missing} fetched in this database)"
-        return f"{self.signal}: observed"
-
-    def as_dict(self) -> dict[str, object]:
-        """A plain dict (for JSON)."""
-        return {
-            "signal": self.signal,
-            "observed": list(self.observed),
-            "missing": list(self.missing),
-            "message": self.message,
-        }
 
 
 def signal_coverage(engine: Engine, names: Sequence[SignalName | str]) -> list[SignalCoverage]:
@@ -689,7 +525,7 @@ def _segments(per_kind: list[list[Interval]]) -> list[tuple[date, date, tuple[An
 
 def _adoption_events(
     adoption: Adoption, spans_of: dict[str, list[Any]], parts: _Parts, horizon: date, max_age_days: int
-) -> list[Event]:
+) -> list[_Step]:
     """Start/end events of each site's stretches with one known reading (a current version counts until
     ``max_age_days`` after it was last seen)."""
     kinds = adoption.kinds
@@ -703,7 +539,7 @@ def _adoption_events(
                 if lists is None:
                     lists = per_site[sp.site_id] = [[] for _ in kinds]
                 lists[n].append((start, end, parts(sp)))
-    events: list[Event] = []
+    events: list[_Step] = []
     readings: dict[tuple[Any, ...], bool | None] = {}  # the parts of each kind → the reading (few distinct ones)
 
     def emit(start: date, end: date, hit: bool) -> None:

@@ -35,7 +35,7 @@ def claims_cmd(
         print(json.dumps({"comparisons": [c.as_dict() for c in comparisons]}, indent=1))
         return
     if fmt is OutputFormat.csv:
-        print_csv([c.as_row() for c in comparisons])
+        print_csv([c.as_row().as_dict() for c in comparisons])
         return
     table = Table(
         caption="Δ: ours minus theirs, each of ours computed under the claim's definition on our own sample "

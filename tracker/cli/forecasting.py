@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +15,9 @@ from tracker.cli.common import AgentsFileOpt, DbOpt, open_db, out, registry
 from tracker.config import settings
 from tracker.errors import StoreError
 from tracker.rules.vocabulary import OutputFormat
+
+if TYPE_CHECKING:
+    from tracker.records.forecast import Forecast, Quantiles
 
 __all__ = ["forecast_cmd"]
 
@@ -56,9 +60,11 @@ def forecast_cmd(
         engine = None  # no database yet: the unadjusted model, saying so
     result = forecast(engine, registry(agents_file) if engine is not None else None, params)
     if engine is None:
-        result["sample"]["note"] += f" — no database at {settings.get('db')}"
+        result = replace(
+            result, sample=replace(result.sample, note=f"{result.sample.note} — no database at {settings.get('db')}")
+        )
     if fmt is not OutputFormat.table:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(result.as_dict(), indent=1))
         return
     _print(result)
 
@@ -67,95 +73,90 @@ def _tokens(v: float) -> str:
     return f"{v / 1e12:,.0f}T"
 
 
-def _tokens_interval(i: dict[str, float]) -> str:
-    return f"{_tokens(i['median'])} ({_tokens(i['p10'])}–{_tokens(i['p90'])})"
+def _tokens_interval(i: Quantiles) -> str:
+    return f"{_tokens(i.median)} ({_tokens(i.p10)}–{_tokens(i.p90)})"
 
 
-def _share_interval(i: dict[str, float]) -> str:
-    return f"{i['median']:.0%} ({i['p10']:.0%}–{i['p90']:.0%})"
+def _share_interval(i: Quantiles) -> str:
+    return f"{i.median:.0%} ({i.p10:.0%}–{i.p90:.0%})"
 
 
-def _print(r: dict[str, Any]) -> None:
+def _print(r: Forecast) -> None:
     from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, runout_text
+    from tracker.analysis.forecast.restriction import backtest_summary
 
-    horizon = r["params"]["end"]
-    s = r["stock_tokens"]
+    horizon = r.params.end
+    s = r.stock_tokens
     out.print(
         Text(
-            f"effective stock of public human text in {s['year']:.0f}: {_tokens(s['median'])} tokens "
-            f"(90%: {_tokens(s['p5'])}–{_tokens(s['p95'])}); demand: {r['definitions']['demand']}"
+            f"effective stock of public human text in {s.year:.0f}: {_tokens(s.median)} tokens "
+            f"(90%: {_tokens(s.p5)}–{_tokens(s.p95)}); demand: {r.definitions.demand}"
         ),
         soft_wrap=True,
     )
     table = Table(title="when the largest training dataset reaches the stock")
     for col in ("scenario", "run-out (median and 80% interval)", "decimal years"):
         table.add_column(col)
+    runouts = r.runouts()
     for key, name in RUNOUT_SCENARIOS.items():
-        e = r.get(key)
+        e = runouts.get(key)
         if e:
-            years = "–".join(f"{v:.2f}" if v is not None else "…" for v in (e["p10"], e["median"], e["p90"]))
+            years = "–".join(f"{v:.2f}" if v is not None else "…" for v in (e.p10, e.median, e.p90))
             table.add_row(Text(name), runout_text(e, horizon=horizon), years)
     out.print(table)
-    sample = r["sample"]
-    if not sample["measured"]:
-        out.print(Text(sample["note"]), soft_wrap=True)
+    sample = r.sample
+    rs = r.restricted_share
+    if not sample.measured or rs is None:
+        out.print(Text(sample.note or ""), soft_wrap=True)
     else:
-        rs = r["restricted_share"]
-        last = rs["observed"][-1]
+        last = rs.observed[-1]
         out.print(
             Text(
-                f"restricted share now: {last['share']:.1%} ({last['period']}; {last['named']:.1%} naming an "
-                f"agent, {last['inherited']:.1%} via '*'). {sample['restricted']}"
+                f"restricted share now: {last.share:.1%} ({last.period}; {last.named:.1%} naming an "
+                f"agent, {last.inherited:.1%} via '*'). {sample.restricted}"
             ),
             soft_wrap=True,
         )
-        out.print(Text(f"forecast of the restricted share: {rs['description']}"), soft_wrap=True)
-        for line in _backtest_lines(rs.get("backtest")):
+        out.print(Text(f"forecast of the restricted share: {rs.description}"), soft_wrap=True)
+        for line in backtest_summary(rs.backtest):
             out.print(Text(f"backtest on this series, {line}"), soft_wrap=True)
         rt = Table(title="restricted share, forecast (median and 80% interval, middle of each year)")
         for col in ("year", "median", "80% interval"):
             rt.add_column(col, justify="right")
-        last_t = rs["path"][0]["t"]  # the years before the last observation are measured, not forecast
-        for f in [f for f in rs["forecast"] if f["year"] + 0.5 > last_t][:10]:
-            rt.add_row(str(f["year"]), f"{f['median']:.1%}", f"{f['p10']:.1%}–{f['p90']:.1%}")
+        last_t = rs.path[0].t  # the years before the last observation are measured, not forecast
+        for f in [f for f in rs.forecast if f.year + 0.5 > last_t][:10]:
+            rt.add_row(str(f.year), f"{f.median:.1%}", f"{f.p10:.1%}–{f.p90:.1%}")
         out.print(rt)
-    prefs = r.get("preferences")
-    if prefs and not prefs["available"]:
-        out.print(Text(f"no use-preference scenario: {prefs['reason']}"), soft_wrap=True)
+    prefs = r.preferences
+    if prefs and not prefs.available:
+        out.print(Text(f"no use-preference scenario: {prefs.reason}"), soft_wrap=True)
     gap = Table(title="synthetic data the gap implies (median and 80% interval, middle of each year)")
     for col in ("year", "largest dataset", "usable human text", "synthetic tokens", "synthetic share of the mix"):
         gap.add_column(col, justify="right")
-    for g in r["gap"][:10]:
+    for g in r.gap[:10]:
         gap.add_row(
-            str(g["year"]),
-            _tokens_interval(g["demand_tokens"]),
-            _tokens_interval(g["usable_tokens"]),
-            _tokens_interval(g["synthetic_tokens"]),
-            _share_interval(g["synthetic_share"]),
+            str(g.year),
+            _tokens_interval(g.demand_tokens),
+            _tokens_interval(g.usable_tokens),
+            _tokens_interval(g.synthetic_tokens),
+            _share_interval(g.synthetic_share),
         )
     out.print(gap)
-    if r["categories"]:
-        share_of = r["categories"][0]["share_of"]
+    if r.categories:
+        share_of = r.categories[0].share_of
         cats = Table(title="by category: which text runs out first")
         for col in ("category", "sites", f"share of {share_of}", "run-out (median and 80% interval)", "restriction"):
             cats.add_column(col)
-        for c in r["categories"]:
+        for c in r.categories:
             cats.add_row(
-                Text(c["category"]),
-                str(c["sites"]),
-                f"{c['share']:.1%}",
-                runout_text(c["exhaustion"], horizon=horizon),
-                Text(c["restriction"]),
+                Text(c.category),
+                str(c.sites),
+                f"{c.share:.1%}",
+                runout_text(c.exhaustion, horizon=horizon),
+                Text(c.restriction),
             )
         out.print(cats)
-    d = r["definitions"]
-    if sample["measured"]:
-        out.print(Text(f"Usable stock: {d['usable_stock']}."), soft_wrap=True)
-    out.print(Text(f"Run-out: {d['run_out']}; {d['monte_carlo']}."), soft_wrap=True)
-
-
-def _backtest_lines(bt: dict[str, Any] | None) -> list[str]:
-    """The restriction forecast's rolling-origin backtest on this series, one line per horizon."""
-    from tracker.analysis.forecast.restriction import backtest_summary
-
-    return backtest_summary(bt) if bt else []
+    d = r.definitions
+    if sample.measured:
+        out.print(Text(f"Usable stock: {d.usable_stock}."), soft_wrap=True)
+    out.print(Text(f"Run-out: {d.run_out}; {d.monte_carlo}."), soft_wrap=True)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from tracker.analysis.latest import csv_safe
 from tracker.config import settings
+from tracker.records.forecast import Forecast
 from tracker.records.site import SiteHistory
 from tracker.rules.agents import AgentRegistry, load_registry
 from tracker.rules.vocabulary import CATEGORIES, GroupBy, Weighting
@@ -182,7 +183,7 @@ def site(path: str, domain: str, agents: tuple[str, ...]) -> SiteHistory | None:
 
 
 @st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
-def forecast(path: str, overrides: tuple[str, ...] = ()) -> dict[str, Any]:
+def forecast(path: str, overrides: tuple[str, ...] = ()) -> Forecast:
     """The forecast through tracker.analysis.forecast, with the same default parameters as the ``forecast`` command
     and the
     report (the same draws and seed: the same figures); cached five minutes, shared by the Forecast and Gap pages."""

@@ -1,21 +1,20 @@
 """The charts the dashboard shows and the reports embed (Altair, the charting library Streamlit ships with).
 
-Each function takes plain rows (tracker.analysis.trends, tracker.analysis.forecast JSON) and returns an Altair chart;
-the dashboard
+Each function takes records (trend rows, the forecast: tracker.records) and returns an Altair chart; the dashboard
 renders it, the report saves it as SVG or PNG (vl-convert). Titles and subtitles state what is counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import altair as alt
 import pandas as pd
 
 from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, RUNOUT_SHORT
 from tracker.analysis.headlines import Milestone
-from tracker.analysis.trends import SignalRow, TrendRow
+from tracker.records.forecast import Forecast
+from tracker.records.trends import SignalRow, TrendRow
 
 __all__ = [
     "adoption_chart",
@@ -97,19 +96,20 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
     )
 
 
-def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
+def fan_chart(result: Forecast) -> alt.LayerChart:
     """The run-out date, with and without the consent adjustment: median (point) and 80% interval (bar)."""
-    shown = [(key, e) for key in RUNOUT_SCENARIOS if (e := result.get(key)) and e.get("median")]
+    runouts = result.runouts()
+    shown = [(key, e) for key in RUNOUT_SCENARIOS if (e := runouts.get(key)) and e.median]
     rows = [
         {
             "scenario": RUNOUT_SHORT[key],
             "what": RUNOUT_SCENARIOS[key],
-            "p10": e["p10"],
-            "median": e["median"],
-            "p90": e["p90"],
-            "median month": e.get("median_month"),
-            "80% from": e.get("p10_month"),
-            "80% to": e.get("p90_month"),
+            "p10": e.p10,
+            "median": e.median,
+            "p90": e.p90,
+            "median month": e.median_month,
+            "80% from": e.p10_month,
+            "80% to": e.p90_month,
         }
         for key, e in shown
     ]
@@ -130,32 +130,32 @@ def fan_chart(result: dict[str, Any]) -> alt.LayerChart:
     return (bars + dots).properties(width=_WIDTH, height=alt.Step(44))
 
 
-def restriction_chart(result: dict[str, Any]) -> alt.LayerChart | alt.Chart:
+def restriction_chart(result: Forecast) -> alt.LayerChart | alt.Chart:
     """r(t): the measured restricted share each month, then its forecast — median and 80% band — from the last
     observation on (the path the consent adjustment applies to the stock)."""
-    rs = result.get("restricted_share")
-    if not rs:
+    rs = result.restricted_share
+    if rs is None:
         return alt.Chart(pd.DataFrame({"x": []})).mark_line()
-    observed = pd.DataFrame([{"date": o["period_end"], "share": o["share"]} for o in rs["observed"]])
+    observed = pd.DataFrame([{"date": o.period_end, "share": o.share} for o in rs.observed])
     path = pd.DataFrame(
         [
             {
-                "date": f"{p['month']}-15",
-                "p10": p["p10"],
-                "median": p["median"],
-                "p90": p["p90"],
+                "date": f"{p.month}-15",
+                "p10": p.p10,
+                "median": p.median,
+                "p90": p.p90,
                 "what": "forecast (median, 80% band)",
             }
-            for p in rs["path"]
+            for p in rs.path
         ]
     )
-    d = rs["definition"]
-    who = d["agents"][0] if len(d["agents"]) == 1 else f"{d['rule']} of {len(d['agents'])} agents"
+    d = rs.definition
+    who = d.agents[0] if len(d.agents) == 1 else f"{d.rule} of {len(d.agents)} agents"
     subtitle = [
-        f"robots.txt keeps {who} from '/'; {d['sample']}; weighting: {d['weighting']}",
-        f"forecast: {rs['method']}, median and 80% band from the last observation",
+        f"robots.txt keeps {who} from '/'; {d.sample}; weighting: {d.weighting}",
+        f"forecast: {rs.method}, median and 80% band from the last observation",
     ]
-    title = alt.TitleParams(f"Share restricting {d['figure']}, measured and forecast", subtitle=subtitle)
+    title = alt.TitleParams(f"Share restricting {d.figure}, measured and forecast", subtitle=subtitle)
     x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year"))
     y = alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))
     measured = (
@@ -185,16 +185,11 @@ def restriction_chart(result: dict[str, Any]) -> alt.LayerChart | alt.Chart:
     return (band + measured + median).properties(width=_WIDTH, height=280)
 
 
-def gap_chart(result: dict[str, Any]) -> alt.Chart:
+def gap_chart(result: Forecast) -> alt.Chart:
     """Synthetic share of the largest dataset's mix per year (median, 80% band)."""
     rows = [
-        {
-            "year": g["year"],
-            "p10": g["synthetic_share"]["p10"],
-            "median": g["synthetic_share"]["median"],
-            "p90": g["synthetic_share"]["p90"],
-        }
-        for g in result.get("gap", [])
+        {"year": g.year, "p10": g.synthetic_share.p10, "median": g.synthetic_share.median, "p90": g.synthetic_share.p90}
+        for g in result.gap
     ]
     data = pd.DataFrame(rows)
     base = alt.Chart(

@@ -17,22 +17,37 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from tracker import __version__
 from tracker.analysis.latest import csv_safe
 from tracker.errors import TrackerError
+from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
+from tracker.records.trends import Definition, TrendRow
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import GroupBy
 from tracker.store import catalog
 
-__all__ = ["SIMULATED_NOTE", "ReportError", "ReportFormat", "write_report"]
+if TYPE_CHECKING:
+    from tracker.analysis.claims import Comparison
+    from tracker.analysis.headlines import Headline
+
+__all__ = [
+    "SIMULATED_NOTE",
+    "FigureRow",
+    "ReportError",
+    "ReportFigures",
+    "ReportFormat",
+    "ReportSample",
+    "write_report",
+]
 
 #: Said first in every report (and on every dashboard page) built from the demo's database.
 SIMULATED_NOTE = (
@@ -75,9 +90,20 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
                 w.writerow([csv_safe(v) for v in r.values()])
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the report's text and figures.json are written from, computed once."""
+
+    headline: Headline
+    now: TrendRow  # the headline's last row (the headline is never empty in a report)
+    forecast: Forecast
+    by_agent: tuple[TrendRow, ...]
+    claims: tuple[Comparison, ...]
+
+
 def _figures(
     engine: Engine, registry: AgentRegistry, since: date | None, category: str | None
-) -> tuple[list[_Figure], dict[str, Any]]:
+) -> tuple[list[_Figure], _Facts]:
     from tracker.analysis.forecast import forecast, load_params
     from tracker.analysis.forecast.model import RUNOUT_SCENARIOS
     from tracker.analysis.headlines import headline, load_milestones
@@ -85,7 +111,7 @@ def _figures(
     from tracker.publishing.charts import fan_chart, gap_chart, restriction_chart, trend_chart
 
     h = headline(engine, registry, category=category, since=since)
-    if h.empty:
+    if h.by_sites is None:
         raise ReportError("no observations in the database for this range: crawl, backfill or import-archive first")
     events = load_milestones()
     agents = [a for a in MAIN_AGENTS if registry.get(a)]
@@ -119,14 +145,13 @@ def _figures(
             [r.as_dict() for r in by_purpose],
         ),
     ]
-    if result["restricted_share"]:
-        rs = result["restricted_share"]
+    rs = result.restricted_share
+    if rs is not None:
         rows = [
-            {"date": o["period_end"], "kind": "measured", "p10": None, "median": o["share"], "p90": None}
-            for o in rs["observed"]
+            {"date": o.period_end, "kind": "measured", "p10": None, "median": o.share, "p90": None} for o in rs.observed
         ] + [
-            {"date": f"{p['month']}-15", "kind": "forecast", "p10": p["p10"], "median": p["median"], "p90": p["p90"]}
-            for p in rs["path"]
+            {"date": f"{p.month}-15", "kind": "forecast", "p10": p.p10, "median": p.median, "p90": p.p90}
+            for p in rs.path
         ]
         figures.append(
             _Figure("restriction", "The restricted share r(t), measured and forecast", restriction_chart(result), rows)
@@ -137,9 +162,8 @@ def _figures(
             "When the real data runs out",
             fan_chart(result),
             [
-                {"scenario": label, **{k: result[key][k] for k in _RUNOUT_COLUMNS}}
-                for key, label in RUNOUT_SCENARIOS.items()
-                if result.get(key)
+                {"scenario": RUNOUT_SCENARIOS[key], **Runout.as_dict(e)}  # the run-out alone, not its scenario
+                for key, e in result.runouts().items()
             ],
         ),
         _Figure(
@@ -148,49 +172,54 @@ def _figures(
             gap_chart(result),
             [
                 {
-                    "year": g["year"],
+                    "year": g.year,
                     **{
                         f"{part}_{k}": v
-                        for part in ("demand_tokens", "usable_tokens", "synthetic_tokens", "synthetic_share")
-                        for k, v in g[part].items()
+                        for part, q in (
+                            ("demand_tokens", g.demand_tokens),
+                            ("usable_tokens", g.usable_tokens),
+                            ("synthetic_tokens", g.synthetic_tokens),
+                            ("synthetic_share", g.synthetic_share),
+                        )
+                        for k, v in q.as_dict().items()
                     },
                 }
-                for g in result["gap"]
+                for g in result.gap
             ],
         ),
     ]
     from tracker.analysis.claims import compare
 
     claims = compare(engine, registry)
-    figures.append(_Figure("claims", "Published figures, side by side", None, [c.as_row() for c in claims]))
-    return figures, {"headline": h, "forecast": result, "by_agent": by_agent, "claims": claims}
+    figures.append(_Figure("claims", "Published figures, side by side", None, [c.as_row().as_dict() for c in claims]))
+    return figures, _Facts(h, h.by_sites, result, tuple(by_agent), tuple(claims))
 
 
-_RUNOUT_COLUMNS = ("median", "p10", "p90", "median_month", "p10_month", "p90_month")
-#: The forecast's definitions, in the order the methodology lists them.
-_FORECAST_TERMS = {
-    "demand": "Demand",
-    "projection": "Projection",
-    "usable_stock": "Usable stock",
-    "run_out": "Run-out",
-    "gap": "Gap",
-    "monte_carlo": "Monte Carlo",
-}
+def _forecast_terms(d: Definitions) -> tuple[tuple[str, str], ...]:
+    """The forecast's definitions, in the order the methodology lists them."""
+    return (
+        ("Demand", d.demand),
+        ("Projection", d.projection),
+        ("Usable stock", d.usable_stock),
+        ("Run-out", d.run_out),
+        ("Gap", d.gap),
+        ("Monte Carlo", d.monte_carlo),
+    )
 
 
 def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
-def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
+def _text(facts: _Facts, category: str | None) -> _Text:
     from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, runout_text
     from tracker.analysis.forecast.restriction import backtest_summary
 
-    h = facts["headline"]
-    now, before, every = h.by_sites, h.by_sites_year_ago, h.all_agents
-    f = facts["forecast"]
-    horizon = f["params"]["end"]
-    rows = facts["by_agent"]
+    h = facts.headline
+    now, before, every = facts.now, h.by_sites_year_ago, h.all_agents
+    f = facts.forecast
+    horizon = f.params.end
+    rows = facts.by_agent
     last_agents = [r for r in rows if r.period == rows[-1].period] if rows else []
     key = [
         f"{_pct(now.blocked_share)} of the {now.sites:,} sites observed at the end of {now.period} restrict AI "
@@ -209,23 +238,20 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
             f"Weighted by their tokens ({t.weighting}; {_pct(t.weight_measured_share)} of the weight measured), "
             f"{_pct(t.blocked_share)} of the text is restricted."
         )
-    rs = f["restricted_share"]
-    for k, label in RUNOUT_SCENARIOS.items():
-        if f.get(k):
-            level = ""
-            if k == "exhaustion_restriction_held":
-                level = f" ({_pct(f[k]['restricted_share'])}, weighted by {rs['definition']['weighting']})"
-            key.append(f"Run-out, {label}{level}: {runout_text(f[k], horizon=horizon)}.")
-    if f.get("preferences") and not f["preferences"]["available"]:
-        key.append(f"No use-preference scenario: {f['preferences']['reason']}.")
-    gap = {g["year"]: g for g in f["gap"]}
+    rs = f.restricted_share
+    for k, e in f.runouts().items():
+        level = ""
+        if isinstance(e, HeldRunout) and rs is not None:
+            level = f" ({_pct(e.restricted_share)}, weighted by {rs.definition.weighting})"
+        key.append(f"Run-out, {RUNOUT_SCENARIOS[k]}{level}: {runout_text(e, horizon=horizon)}.")
+    if f.preferences and not f.preferences.available:
+        key.append(f"No use-preference scenario: {f.preferences.reason}.")
+    gap = {g.year: g for g in f.gap}
     for year in sorted(gap)[:10]:
-        g = gap[year]
-        if g["synthetic_share"]["p90"] > 0:
-            ss = g["synthetic_share"]
+        ss = gap[year].synthetic_share
+        if ss.p90 > 0:
             key.append(
-                f"Synthetic share of the largest dataset in {year}: {ss['median']:.0%} (80%: "
-                f"{ss['p10']:.0%}–{ss['p90']:.0%})."
+                f"Synthetic share of the largest dataset in {year}: {ss.median:.0%} (80%: {ss.p10:.0%}–{ss.p90:.0%})."
             )
             break
     method = [
@@ -237,28 +263,32 @@ def _text(facts: dict[str, Any], category: str | None) -> dict[str, Any]:
         "History comes from live crawls, dated archives and Wayback Machine captures (one per month; a month without a "
         "capture inherits the previous one); unreachable robots.txt files are counted apart, never as allowed or "
         "blocked.",
-        *[f"{label}: {f['definitions'][k]}." for k, label in _FORECAST_TERMS.items()],
+        *[f"{label}: {text}." for label, text in _forecast_terms(f.definitions)],
         "The forecast's restricted share covers every site of the database (not only the sample or category above).",
     ]
-    if f["restricted_share"]:
-        rs = f["restricted_share"]
-        if rs["definition"]["text"] != h.definition.text:  # e.g. token-weighted, where the headline counts sites
-            method.append(f"The forecast's restricted share (not the headline's): {rs['definition']['text']}")
-        method.append(f"Restricted share forecast: {rs['description']}")
-        method += (
-            [f"Backtest on this series, {line}." for line in backtest_summary(rs["backtest"])]
-            if rs.get("backtest")
-            else []
-        )
-    elif not f["sample"]["measured"]:
-        method.append(f"Forecast: {f['sample']['note']}.")
-    return {"key": key, "method": method, "period": now.period}
+    if rs is not None:
+        if rs.definition.text != h.definition.text:  # e.g. token-weighted, where the headline counts sites
+            method.append(f"The forecast's restricted share (not the headline's): {rs.definition.text}")
+        method.append(f"Restricted share forecast: {rs.description}")
+        method += [f"Backtest on this series, {line}." for line in backtest_summary(rs.backtest)]
+    elif not f.sample.measured:
+        method.append(f"Forecast: {f.sample.note}.")
+    return _Text(key, method, now.period)
+
+
+@dataclass(slots=True)
+class _Text:
+    """The report's sentences: key figures and methodology."""
+
+    key: list[str]
+    method: list[str]
+    period: str
 
 
 _CLAIM_COLUMNS = ("claim", "source", "as of", "theirs", "ours", "on", "sites", "Δ")
 
 
-def _claims_markdown(claims: list[Any]) -> list[str]:
+def _claims_markdown(claims: Sequence[Comparison]) -> list[str]:
     """The claims as a Markdown table (cells escaped), then what each of ours rests on or lacks."""
 
     def cell(v: str) -> str:
@@ -278,7 +308,7 @@ def _claims_markdown(claims: list[Any]) -> list[str]:
     return lines
 
 
-def _claims_html(claims: list[Any]) -> str:
+def _claims_html(claims: Sequence[Comparison]) -> str:
     """The claims as an HTML table (every cell escaped), then what each of ours rests on or lacks."""
     head = "".join(f"<th>{html.escape(k)}</th>" for k in _CLAIM_COLUMNS)
     rows = "".join(
@@ -292,71 +322,178 @@ def _claims_html(claims: list[Any]) -> str:
     )
 
 
-def _figures_json(engine: Engine, facts: dict[str, Any], category: str | None, since: date | None) -> dict[str, Any]:
+def _figures_json(engine: Engine, facts: _Facts, category: str | None, since: date | None) -> ReportFigures:
     """Every figure the report prints, with what it rests on: written as figures.json beside the report."""
     from datetime import UTC, datetime
 
-    h = facts["headline"]
-    now = h.by_sites
-    f = facts["forecast"]
+    h = facts.headline
+    now = facts.now
+    f = facts.forecast
+    last = facts.by_agent[-1].period if facts.by_agent else None
+    return ReportFigures(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        tracker_version=__version__,
+        simulated=catalog.is_simulated(engine),
+        data_through=now.period_end,
+        sample=ReportSample(
+            list=now.sample,
+            category=category,
+            since=since.isoformat() if since else None,
+            sites=now.sites,
+            date_from=h.series[0].period_end,
+            date_to=now.period_end,
+        ),
+        weighting_headline=now.weighting,
+        weighting_tokens=h.by_tokens.weighting if h.by_tokens else None,
+        tokens_measured_share=h.by_tokens.weight_measured_share if h.by_tokens else None,
+        restricts_training_definition=h.definition,
+        restricts_training_all_definition=h.all_agents_definition,
+        restricts_training_tokens_definition=h.tokens_definition,
+        restricts_training=FigureRow.of(now),
+        restricts_training_year_ago=FigureRow.of(h.by_sites_year_ago),
+        restricts_training_all=FigureRow.of(h.all_agents),
+        restricts_training_tokens=FigureRow.of(h.by_tokens),
+        restricts_training_tokens_year_ago=FigureRow.of(h.by_tokens_year_ago),
+        by_agent=tuple(FigureRow.of(r, agent=True) for r in facts.by_agent if r.period == last),  # type: ignore[misc]
+        forecast=f,
+        claims=facts.claims,
+    )
 
-    def row(r: Any) -> dict[str, Any] | None:
-        return (
-            None
-            if r is None
-            else {
-                "period": r.period,
-                "period_end": r.period_end,
-                "share": r.blocked_share,
-                "named_share": r.blocked_named_share,
-                "sites": r.sites,
-                "blocked": r.blocked,
-                "unreachable": r.unreachable,
-                "weighting": r.weighting,
-                "weight_measured_share": r.weight_measured_share,
-            }
+
+@dataclass(frozen=True, slots=True)
+class FigureRow:
+    """One restriction figure of the report: a period's share, its counts and weighting (``agent``: in the by-agent
+    figure only)."""
+
+    period: str
+    period_end: str
+    share: float
+    named_share: float
+    sites: int
+    blocked: int
+    unreachable: int
+    weighting: str
+    weight_measured_share: float
+    agent: str | None = None
+
+    @classmethod
+    def of(cls, r: TrendRow | None, *, agent: bool = False) -> FigureRow | None:
+        """The figure of one trend row (None stays None)."""
+        if r is None:
+            return None
+        return cls(
+            r.period,
+            r.period_end,
+            r.blocked_share,
+            r.blocked_named_share,
+            r.sites,
+            r.blocked,
+            r.unreachable,
+            r.weighting,
+            r.weight_measured_share,
+            r.agent if agent else None,
         )
 
-    return {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tracker_version": __version__,
-        "simulated": catalog.is_simulated(engine),
-        "data_through": now.period_end,
-        "sample": {
-            "list": now.sample,
-            "category": category,
-            "since": since.isoformat() if since else None,
-            "sites": now.sites,
-            "from": h.series[0].period_end,
-            "to": now.period_end,
-        },
-        "weighting": {
-            "headline": now.weighting,
-            "tokens": h.by_tokens.weighting if h.by_tokens else None,
-            "tokens_measured_share": h.by_tokens.weight_measured_share if h.by_tokens else None,
-        },
-        "definitions": {
-            "restricts_training": h.definition.as_dict(),
-            "restricts_training_all": h.all_agents_definition.as_dict() if h.all_agents_definition else None,
-            "restricts_training_tokens": h.tokens_definition.as_dict() if h.tokens_definition else None,
-            "forecast": f["definitions"],
-        },
-        "parameters": f["params"],
-        "figures": {
-            "restricts_training": row(now),
-            "restricts_training_year_ago": row(h.by_sites_year_ago),
-            "restricts_training_all": row(h.all_agents),
-            "restricts_training_tokens": row(h.by_tokens),
-            "restricts_training_tokens_year_ago": row(h.by_tokens_year_ago),
-            "by_agent": [
-                row(r) | {"agent": r.agent}  # type: ignore[operator]
-                for r in facts["by_agent"]
-                if r.period == facts["by_agent"][-1].period
-            ],
-            "forecast": f,
-            "claims": [c.as_dict() for c in facts["claims"]],
-        },
-    }
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready (``agent`` last, when set)."""
+        out: dict[str, Any] = {
+            "period": self.period,
+            "period_end": self.period_end,
+            "share": self.share,
+            "named_share": self.named_share,
+            "sites": self.sites,
+            "blocked": self.blocked,
+            "unreachable": self.unreachable,
+            "weighting": self.weighting,
+            "weight_measured_share": self.weight_measured_share,
+        }
+        return out | ({"agent": self.agent} if self.agent is not None else {})
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSample:
+    """Which sites and dates the report's headline figures rest on."""
+
+    list: str  # the sample: "all sites", or a tracked list
+    category: str | None
+    since: str | None
+    sites: int
+    date_from: str
+    date_to: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "list": self.list,
+            "category": self.category,
+            "since": self.since,
+            "sites": self.sites,
+            "from": self.date_from,
+            "to": self.date_to,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFigures:
+    """Every figure the report prints, with its definitions and parameters — built once, written as figures.json
+    (``as_dict``)."""
+
+    generated_at: str
+    tracker_version: str
+    simulated: bool
+    data_through: str
+    sample: ReportSample
+    weighting_headline: str
+    weighting_tokens: str | None  # None: no token weights stored
+    tokens_measured_share: float | None
+    restricts_training_definition: Definition
+    restricts_training_all_definition: Definition | None
+    restricts_training_tokens_definition: Definition | None
+    restricts_training: FigureRow | None
+    restricts_training_year_ago: FigureRow | None
+    restricts_training_all: FigureRow | None
+    restricts_training_tokens: FigureRow | None
+    restricts_training_tokens_year_ago: FigureRow | None
+    by_agent: tuple[FigureRow, ...]
+    forecast: Forecast
+    claims: tuple[Comparison, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of figures.json."""
+
+        def opt(r: FigureRow | Definition | None) -> dict[str, Any] | None:
+            return r.as_dict() if r is not None else None
+
+        forecast = self.forecast.as_dict()
+        return {
+            "generated_at": self.generated_at,
+            "tracker_version": self.tracker_version,
+            "simulated": self.simulated,
+            "data_through": self.data_through,
+            "sample": self.sample.as_dict(),
+            "weighting": {
+                "headline": self.weighting_headline,
+                "tokens": self.weighting_tokens,
+                "tokens_measured_share": self.tokens_measured_share,
+            },
+            "definitions": {
+                "restricts_training": self.restricts_training_definition.as_dict(),
+                "restricts_training_all": opt(self.restricts_training_all_definition),
+                "restricts_training_tokens": opt(self.restricts_training_tokens_definition),
+                "forecast": self.forecast.definitions.as_dict(),
+            },
+            "parameters": self.forecast.params.as_dict(),
+            "figures": {
+                "restricts_training": opt(self.restricts_training),
+                "restricts_training_year_ago": opt(self.restricts_training_year_ago),
+                "restricts_training_all": opt(self.restricts_training_all),
+                "restricts_training_tokens": opt(self.restricts_training_tokens),
+                "restricts_training_tokens_year_ago": opt(self.restricts_training_tokens_year_ago),
+                "by_agent": [r.as_dict() for r in self.by_agent],
+                "forecast": forecast,
+                "claims": [c.as_dict() for c in self.claims],
+            },
+        }
 
 
 def write_report(
@@ -383,9 +520,11 @@ def write_report(
     figures, facts = _figures(engine, registry, since, category)
     text = _text(facts, category)
     numbers = _figures_json(engine, facts, category, since)
-    (out / "figures.json").write_text(json.dumps(numbers, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "figures.json").write_text(
+        json.dumps(numbers.as_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     if catalog.is_simulated(engine):
-        text["key"] = [SIMULATED_NOTE, *text["key"]]
+        text.key = [SIMULATED_NOTE, *text.key]
         (out / "SIMULATED.txt").write_text(SIMULATED_NOTE + "\n", encoding="utf-8")
     written: list[Path] = [out / "figures.json"]
     for fig in figures:
@@ -405,18 +544,18 @@ def write_report(
         chart.save(str(path), format=image, **({"scale_factor": 1.5} if image == "png" else {}))
         written.append(path)
     title = ("[SIMULATED DATA] " if catalog.is_simulated(engine) else "") + (
-        f"AI crawling consent: restriction trends to {text['period']}"
+        f"AI crawling consent: restriction trends to {text.period}"
     )
     if fmt is ReportFormat.md:
         md = [f"# {title}", "", f"_consent-tracker {__version__}_", "", "## Key figures", ""]
-        md += [f"- {line}" for line in text["key"]]
+        md += [f"- {line}" for line in text.key]
         for fig in figures:
             if fig.chart is None:
                 md += [
                     "",
                     f"## {fig.title}",
                     "",
-                    *_claims_markdown(facts["claims"]),
+                    *_claims_markdown(facts.claims),
                     "",
                     f"Data: [{fig.name}.csv]({fig.name}.csv)",
                 ]
@@ -431,11 +570,11 @@ def write_report(
                 *([""] if fig.notes else []),
                 f"Data: [{fig.name}.csv]({fig.name}.csv)",
             ]
-        md += ["", "## Methodology", ""] + [f"- {line}" for line in text["method"]]
+        md += ["", "## Methodology", ""] + [f"- {line}" for line in text.method]
         path = out / "report.md"
         path.write_text("\n".join(md) + "\n", encoding="utf-8")
         return [path, *written]
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in text["key"])
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in text.key)
     body = [
         f"<h1>{html.escape(title)}</h1>",
         f"<p class=meta>consent-tracker {__version__}</p>",
@@ -446,7 +585,7 @@ def write_report(
         if fig.chart is None:
             body += [
                 f"<h2>{html.escape(fig.title)}</h2>",
-                _claims_html(facts["claims"]),
+                _claims_html(facts.claims),
                 f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>',
             ]
             continue
@@ -458,7 +597,7 @@ def write_report(
             *([f"<ul class=notes>{notes}</ul>"] if notes else []),
             f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>',
         ]
-    body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in text["method"]) + "</ul>"]
+    body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in text.method) + "</ul>"]
     page = (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>" + html.escape(title) + "</title><style>"
         "body{font:15px/1.5 system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}h1{font-size:1.6em}"

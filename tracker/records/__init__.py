@@ -8,6 +8,8 @@ verdict, a change event, a run's result. Frozen and slotted; each has one JSON s
     tracker.records.runs      RunResult: what a crawl, a backfill or an import did (and a store run's counts)
     tracker.records.robots    RobotsReport: the ``robots`` command's report (fetch, parse, each agent's stance)
     tracker.records.signals   signal readings: what each parser of tracker.rules.signals returns
+    tracker.records.forecast  Forecast: the run-out, the gap and the restriction forecast (``forecast --format json``)
+    tracker.records.trends    TrendRow, SignalRow, SignalCoverage, Definition: the trend series and their definitions
     tracker.records.json      the JSON value types the records are made of
 
 A low layer: it imports only the standard library, tracker.rules.vocabulary and tracker.errors, so every part of

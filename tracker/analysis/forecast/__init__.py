@@ -5,7 +5,8 @@ tracker.analysis.forecast.stock        Epoch AI's data-stock Monte Carlo and the
 tracker.analysis.forecast.restriction  the measured restricted share r(t) forecast by a combination of simple methods,
                               its band from backtest errors, its own rolling-origin backtest
 tracker.analysis.forecast.model        the consent-adjusted stock, the synthetic gap, categories, the scenario with use
-                              preferences, and the JSON the ``forecast`` command prints
+                              preferences: one :class:`~tracker.records.forecast.Forecast` record (tracker.records
+                              .forecast), whose ``as_dict()`` the ``forecast`` command prints
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from tracker.analysis.forecast.model import decimal_year, forecast, measured_res
 from tracker.analysis.forecast.params import ForecastParams, Interval, load_params
 from tracker.analysis.forecast.restriction import backtest, forecast_restriction
 from tracker.analysis.forecast.stock import draw, exhaustion
+from tracker.records.forecast import Forecast
 
 __all__ = [
+    "Forecast",
     "ForecastParams",
     "Interval",
     "backtest",

@@ -19,19 +19,38 @@ parameters (the same draws and seed), and every figure carries its definition (`
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
 
 from tracker.analysis.forecast.params import ForecastParams
 from tracker.analysis.forecast.restriction import RestrictionForecast, forecast_restriction
-from tracker.analysis.forecast.stock import Draws, draw, exhaustion, quantiles, year_month
+from tracker.analysis.forecast.stock import Draws, draw, exhaustion, quantiles
 from tracker.analysis.trends import Definition, TrendRow, define, restriction_series
 from tracker.analysis.weights import Weights, stored_weights
 from tracker.errors import TrendError
+from tracker.records.forecast import (
+    RUNOUT_SCENARIOS,
+    RUNOUT_SHORT,
+    CategoryForecast,
+    Definitions,
+    Forecast,
+    GapYear,
+    HeldRunout,
+    ObservedShare,
+    PathPoint,
+    Preferences,
+    PreferencesRunout,
+    Quantiles,
+    RestrictedShare,
+    Runout,
+    Sample,
+    StockTokens,
+    YearQuantiles,
+    year_month,
+)
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import GroupBy, Rule, Weighting
 
@@ -49,23 +68,6 @@ __all__ = [
 
 #: The restriction forecast needs this many monthly observations (fewer: the unadjusted model, saying why).
 MIN_MONTHS = 12
-
-#: The run-out scenarios of a forecast, in the order every face lists them.
-RUNOUT_SCENARIOS = {
-    "exhaustion": "all public human text (Epoch AI's model)",
-    "exhaustion_consent_adjusted": "minus what robots.txt restricts (measured, forecast)",
-    "exhaustion_restriction_held": "minus robots.txt restriction held at today's level",
-    "exhaustion_with_preferences": "… and use preferences (today's snapshot)",
-}
-
-
-#: The same scenarios, short enough for a chart's axis.
-RUNOUT_SHORT = {
-    "exhaustion": "Epoch AI's model",
-    "exhaustion_consent_adjusted": "− robots.txt (forecast)",
-    "exhaustion_restriction_held": "− robots.txt (held)",
-    "exhaustion_with_preferences": "− robots.txt and preferences",
-}
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -85,13 +87,13 @@ def month_label(month: str | None, *, horizon: float | None = None) -> str:
     return f"{_MONTHS[int(m) - 1]} {year}"
 
 
-def runout_text(e: dict[str, Any] | None, *, horizon: float | None = None) -> str:
+def runout_text(e: Runout | None, *, horizon: float | None = None) -> str:
     """A run-out as every face shows it: "Oct 2027 (80%: Jul 2026 – Mar 2029)"."""
-    if not e:
+    if e is None:
         return "—"
-    median = month_label(e.get("median_month"), horizon=horizon)
-    lo = month_label(e.get("p10_month"), horizon=horizon)
-    hi = month_label(e.get("p90_month"), horizon=horizon)
+    median = month_label(e.median_month, horizon=horizon)
+    lo = month_label(e.p10_month, horizon=horizon)
+    hi = month_label(e.p90_month, horizon=horizon)
     return f"{median} (80%: {lo} – {hi})"
 
 
@@ -178,12 +180,16 @@ def _year_columns(times: np.ndarray, years: range) -> list[tuple[int, int]]:
     return out
 
 
-def _interval(values: np.ndarray) -> dict[str, float]:
+def _quantile_values(values: np.ndarray) -> tuple[float, float, float]:
     p10, p50, p90 = np.quantile(values, (0.1, 0.5, 0.9))
-    return {"p10": float(p10), "median": float(p50), "p90": float(p90)}
+    return float(p10), float(p50), float(p90)
 
 
-def _gap(draws: Draws, restricted: np.ndarray | None, first_year: int, scale: float = 1.0) -> list[dict[str, Any]]:
+def _interval(values: np.ndarray) -> Quantiles:
+    return Quantiles(*_quantile_values(values))
+
+
+def _gap(draws: Draws, restricted: np.ndarray | None, first_year: int, scale: float = 1.0) -> tuple[GapYear, ...]:
     """Per year: the largest dataset, the usable stock, the synthetic tokens (gap) and the synthetic share of the
     mix, each as its median and 80% interval over the draws (``scale``: a category's part of stock and demand)."""
     out = []
@@ -193,64 +199,41 @@ def _gap(draws: Draws, restricted: np.ndarray | None, first_year: int, scale: fl
         if restricted is not None:
             usable = usable * (1.0 - restricted[:, i] if restricted.shape[0] > 1 else 1.0 - restricted[0, i])
         gap = np.maximum(demand - usable, 0.0)
-        out.append(
-            {
-                "year": year,
-                "demand_tokens": _interval(demand),
-                "usable_tokens": _interval(usable),
-                "synthetic_tokens": _interval(gap),
-                "synthetic_share": _interval(gap / demand),
-            }
+        out.append(GapYear(year, _interval(demand), _interval(usable), _interval(gap), _interval(gap / demand)))
+    return tuple(out)
+
+
+def _restricted_share(m: Measured, fc: RestrictionForecast, first_year: int) -> RestrictedShare:
+    observed = tuple(
+        ObservedShare(
+            period=r.period,
+            period_end=r.period_end,
+            share=r.blocked_share,
+            named=r.blocked_named_share,
+            inherited=round(r.blocked_share - r.blocked_named_share, 6),
+            sites=r.sites,
+            weight_measured_share=r.weight_measured_share,
         )
-    return out
-
-
-def _restriction_json(m: Measured, fc: RestrictionForecast, first_year: int) -> dict[str, Any]:
-    observed = [
-        {
-            "period": r.period,
-            "period_end": r.period_end,
-            "share": r.blocked_share,
-            "named": r.blocked_named_share,
-            "inherited": round(r.blocked_share - r.blocked_named_share, 6),
-            "sites": r.sites,
-            "weight_measured_share": r.weight_measured_share,
-        }
         for r in m.rows
-    ]
+    )
     bands = fc.bands((0.1, 0.5, 0.9))
-    yearly = [
-        {"year": y, "p10": float(bands[0, i]), "median": float(bands[1, i]), "p90": float(bands[2, i])}
+    yearly = tuple(
+        YearQuantiles(y, float(bands[0, i]), float(bands[1, i]), float(bands[2, i]))
         for y, i in _year_columns(fc.times, range(first_year, int(fc.times[-1]) + 1))
-    ]
+    )
     last_t, last_r = m.t[-1], m.r[-1]
     # The path starts at the last observation (where the forecast starts from), then follows the grid.
-    path = [{"t": round(last_t, 4), "month": year_month(last_t), "p10": last_r, "median": last_r, "p90": last_r}]
+    path = [PathPoint(round(last_t, 4), year_month(last_t), last_r, last_r, last_r)]
     path += [
-        {
-            "t": round(float(t), 4),
-            "month": year_month(float(t)),
-            "p10": float(bands[0, i]),
-            "median": float(bands[1, i]),
-            "p90": float(bands[2, i]),
-        }
+        PathPoint(round(float(t), 4), year_month(float(t)), float(bands[0, i]), float(bands[1, i]), float(bands[2, i]))
         for i, t in enumerate(fc.times)
         if t > last_t
     ]
-    backtest = fc.backtest.as_dict() if fc.backtest else None
-    return {
-        "observed": observed,
-        "method": fc.method,
-        "description": fc.description,
-        "backtest": backtest,
-        "forecast": yearly,
-        "path": path,
-        "definition": m.definition.as_dict(),
-    }
+    return RestrictedShare(observed, fc.method, fc.description, fc.backtest, yearly, tuple(path), m.definition)
 
 
 # -- the use-preference scenario ------------------------------------------------------------------------------
-def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], params: ForecastParams) -> dict[str, Any]:
+def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], params: ForecastParams) -> Preferences:
     """Of the sites robots.txt leaves open to these agents, the share whose use preferences opt out of training (a
     current snapshot over at most ``preferences_sample`` sites) — available only when preferences were observed on
     enough of them; a site whose preferences were never read is unknown, never "not opted out"."""
@@ -259,13 +242,13 @@ def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], par
 
     c = params.consent
     if c.preferences_sample <= 0:
-        return {"available": False, "reason": "switched off (consent.preferences_sample = 0)"}
+        return Preferences(False, "switched off (consent.preferences_sample = 0)")
     if queries.sites_observed(engine, "homepage") == 0:
-        return {
-            "available": False,
-            "reason": "no site's homepage was ever fetched in this database (an archive "
+        return Preferences(
+            False,
+            "no site's homepage was ever fetched in this database (an archive "
             "import or a robots.txt-only crawl): use preferences were never observed",
-        }
+        )
     sub = AgentRegistry([a for a in (registry.get(t) for t in tokens) if a is not None])
     read = open_sites = observed = optout = 0
     for rec in latest_records(engine, sub):
@@ -283,19 +266,19 @@ def _preferences(engine: Engine, registry: AgentRegistry, tokens: list[str], par
         if says:
             observed += 1
             optout += any(says)
-    facts = {"sites_read": read, "open_sites": open_sites, "observed_sites": observed, "opted_out": optout}
     need = max(20, int(np.ceil(c.preferences_min_share * open_sites)))
     if observed < need:
-        return {
-            "available": False,
-            **facts,
-            "reason": (
-                f"use preferences were observed on {observed:,} of the {open_sites:,} sites robots.txt leaves open; "
-                f"the scenario needs at least {need:,} "
-                f"(consent.preferences_min_share = {c.preferences_min_share:g}, and 20)"
-            ),
-        }
-    return {"available": True, **facts, "share": optout / observed, "reason": None}
+        return Preferences(
+            False,
+            f"use preferences were observed on {observed:,} of the {open_sites:,} sites robots.txt leaves open; "
+            f"the scenario needs at least {need:,} "
+            f"(consent.preferences_min_share = {c.preferences_min_share:g}, and 20)",
+            read,
+            open_sites,
+            observed,
+            optout,
+        )
+    return Preferences(True, None, read, open_sites, observed, optout, optout / observed)
 
 
 # -- the forecast ---------------------------------------------------------------------------------------------
@@ -303,7 +286,7 @@ def _t(tokens: float) -> str:
     return f"{tokens / 1e12:,.4g}T"
 
 
-def _definitions(params: ForecastParams) -> dict[str, Any]:
+def _definitions(params: ForecastParams) -> Definitions:
     d = params.demand
     demand = (
         f"the largest training dataset: {_t(d.largest_dataset.low)}–{_t(d.largest_dataset.high)} tokens in "
@@ -322,20 +305,20 @@ def _definitions(params: ForecastParams) -> dict[str, Any]:
         )
     if d.overtraining != 1:
         demand += f", × {d.overtraining:g} overtraining"
-    return {
-        "restricted": None,
-        "usable_stock": "effective stock × (1 − r(t)), r(t) the restricted share defined in `restricted`, measured "
+    return Definitions(
+        restricted=None,
+        usable_stock="effective stock × (1 − r(t)), r(t) the restricted share defined in `restricted`, measured "
         "then forecast (`restricted_share.description`). This applies the share measured on the "
         "sample's sites to the whole stock of public text. A sample of top sites restricts more than "
         "the web at large (Consent in Crisis: about 28% of the tokens of C4's head domains against "
         "about 5% of all C4 tokens), so the adjusted run-out is the case where all public text is "
         "restricted as these sites are: an early bound, not a central estimate for the whole web",
-        "run_out": "the date the largest training dataset reaches the (usable) stock: the median is where half the "
+        run_out="the date the largest training dataset reaches the (usable) stock: the median is where half the "
         "draws have run out, the 80% interval where 10% and 90% have",
-        "gap": "max(0, largest training dataset − usable stock) in the middle of each year; synthetic share = gap / "
+        gap="max(0, largest training dataset − usable stock) in the middle of each year; synthetic share = gap / "
         "dataset; each with its median and 80% interval over the draws",
-        "demand": demand,
-        "projection": f"demand from the {d.projection} projection"
+        demand=demand,
+        projection=f"demand from the {d.projection} projection"
         + (
             ""
             if d.projection != "historical"
@@ -343,103 +326,115 @@ def _definitions(params: ForecastParams) -> dict[str, Any]:
             "2028 pools a compute-based projection whose series is not public)"
         )
         + (f", × {d.overtraining:g} overtraining" if d.overtraining != 1 else ""),
-        "monte_carlo": f"{params.draws:,} draws, seed {params.seed}; the same parameters give the same figures",
-    }
+        monte_carlo=f"{params.draws:,} draws, seed {params.seed}; the same parameters give the same figures",
+    )
 
 
-def forecast(engine: Engine | None, registry: AgentRegistry | None, params: ForecastParams) -> dict[str, Any]:
-    """The whole forecast as a JSON-ready dict: the ``forecast`` command's output, the report's figures and the
+def forecast(engine: Engine | None, registry: AgentRegistry | None, params: ForecastParams) -> Forecast:
+    """The whole forecast as a record (``as_dict()``: the ``forecast`` command's JSON): the report's figures and the
     dashboard's, all from this one call."""
     draws = draw(params)
     first_year = int(params.start)
     stock_now = quantiles(draws.stock[:, 0])
-    out: dict[str, Any] = {
-        "data_through": None,
-        "exhaustion": exhaustion(draws).as_dict(),
-        "stock_tokens": {
-            "year": params.stock.base_year,
-            "p5": stock_now[0],
-            "median": stock_now[1],
-            "p95": stock_now[2],
-        },
-        "demand_tokens": [
-            {"year": y, **_interval(np.exp(draws.log_demand[:, i]))}
+    definitions = _definitions(params)
+    unadjusted = Forecast(
+        data_through=None,
+        exhaustion=exhaustion(draws).runout(),
+        stock_tokens=StockTokens(params.stock.base_year, stock_now[0], stock_now[1], stock_now[2]),
+        demand_tokens=tuple(
+            YearQuantiles(y, *_quantile_values(np.exp(draws.log_demand[:, i])))
             for y, i in _year_columns(draws.times, range(first_year, int(params.end)))
-        ],
-        "exhaustion_consent_adjusted": None,
-        "exhaustion_restriction_held": None,
-        "exhaustion_with_preferences": None,
-        "preferences": None,
-        "restricted_share": None,
-        "gap": _gap(draws, None, first_year),
-        "categories": [],
-        "params": params.as_dict(),
-        "sample": {
-            "measured": False,
-            "note": "no measurements yet: the unadjusted model only (crawl, backfill or import-archive to add them)",
-        },
-        "definitions": _definitions(params),
-    }
+        ),
+        exhaustion_consent_adjusted=None,
+        exhaustion_restriction_held=None,
+        exhaustion_with_preferences=None,
+        preferences=None,
+        restricted_share=None,
+        gap=_gap(draws, None, first_year),
+        categories=(),
+        params=params,
+        sample=Sample(
+            measured=False,
+            note="no measurements yet: the unadjusted model only (crawl, backfill or import-archive to add them)",
+        ),
+        definitions=definitions,
+    )
     if engine is None or registry is None:
-        return out
+        return unadjusted
     m = measured_restriction(engine, registry, params)
     if not m.rows:
-        return out
-    out["data_through"] = m.rows[-1].period_end
-    out["definitions"]["restricted"] = m.definition.as_dict()
+        return unadjusted
+    definitions = replace(definitions, restricted=m.definition)
     if len(m.rows) < MIN_MONTHS:
-        out["sample"]["note"] = (
+        note = (
             f"only {len(m.rows)} month(s) measured ({m.rows[0].period} → {m.rows[-1].period}): "
             f"the restriction forecast needs at least {MIN_MONTHS}, so the unadjusted model only"
         )
-        return out
+        return replace(
+            unadjusted,
+            data_through=m.rows[-1].period_end,
+            sample=Sample(measured=False, note=note),
+            definitions=definitions,
+        )
     c = params.consent
     fc = forecast_restriction(m.t, m.r, draws.times, seed=params.seed, paths=c.paths)
     rng = np.random.default_rng(params.seed + 1)
     r = fc.curves[rng.integers(0, len(fc.curves), draws.n)]
-    out["exhaustion_consent_adjusted"] = exhaustion(draws, restricted=r).as_dict()
     now = m.r[-1]
-    out["exhaustion_restriction_held"] = {
-        **exhaustion(draws, restricted=np.full((1, len(draws.times)), now)).as_dict(),
-        "restricted_share": now,
-        "scenario": f"restriction held at its last measured level ({now:.1%}, {m.rows[-1].period}) for ever",
-    }
-    out["restricted_share"] = _restriction_json(m, fc, first_year)
-    out["gap"] = _gap(draws, r, first_year)
+    held = exhaustion(draws, restricted=np.full((1, len(draws.times)), now))
     first, last = m.rows[0], m.rows[-1]
-    out["sample"] = {
-        "measured": True,
-        "from": first.period_end,
-        "to": last.period_end,
-        "months": len(m.rows),
-        "sites": last.sites,
-        "weighting": m.weighting,
-        "weight_measured_share": last.weight_measured_share,
-        "sites_sample": last.sample,
-        "purpose": c.purpose,
-        "group_by": c.group_by,
-        "group": c.group or c.purpose,
-        "rule": c.rule,
-        "agents": m.agents,
-        "restricted": m.definition.text,
-    }
     prefs = _preferences(engine, registry, m.agents, params)
-    out["preferences"] = prefs
-    if prefs["available"]:
-        u = prefs["share"]
+    with_preferences = None
+    if prefs.available and prefs.share is not None:
+        u = prefs.share
         with np.errstate(divide="ignore"):
             combined = 1.0 - (1.0 - r) * (1.0 - u)
-        out["exhaustion_with_preferences"] = {
-            **exhaustion(draws, restricted=combined).as_dict(),
-            "scenario": (
+        e = exhaustion(draws, restricted=combined)
+        with_preferences = PreferencesRunout(
+            e.median,
+            e.p10,
+            e.p90,
+            scenario=(
                 "robots.txt restriction plus use preferences (Content-Signal, aipref, TDMRep, noai, ai.txt, RSL, "
-                f"terms) of the sites robots.txt leaves open: {u:.1%} of the {prefs['observed_sites']:,} whose "
+                f"terms) of the sites robots.txt leaves open: {u:.1%} of the {prefs.observed_sites:,} whose "
                 "preferences were observed, today's snapshot held constant"
             ),
-            "share": u,
-        }
-    out["categories"] = _categories(engine, registry, params, draws, r, rng)
-    return out
+            share=u,
+        )
+    return replace(
+        unadjusted,
+        data_through=last.period_end,
+        exhaustion_consent_adjusted=exhaustion(draws, restricted=r).runout(),
+        exhaustion_restriction_held=HeldRunout(
+            held.median,
+            held.p10,
+            held.p90,
+            restricted_share=now,
+            scenario=f"restriction held at its last measured level ({now:.1%}, {last.period}) for ever",
+        ),
+        exhaustion_with_preferences=with_preferences,
+        preferences=prefs,
+        restricted_share=_restricted_share(m, fc, first_year),
+        gap=_gap(draws, r, first_year),
+        categories=_categories(engine, registry, params, draws, r, rng),
+        sample=Sample(
+            measured=True,
+            date_from=first.period_end,
+            date_to=last.period_end,
+            months=len(m.rows),
+            sites=last.sites,
+            weighting=m.weighting,
+            weight_measured_share=last.weight_measured_share,
+            sites_sample=last.sample,
+            purpose=c.purpose,
+            group_by=c.group_by,
+            group=c.group or c.purpose,
+            rule=c.rule,
+            agents=tuple(m.agents),
+            restricted=m.definition.text,
+        ),
+        definitions=definitions,
+    )
 
 
 def _categories(
@@ -449,7 +444,7 @@ def _categories(
     draws: Draws,
     overall: np.ndarray,
     rng: np.random.Generator,
-) -> list[dict[str, Any]]:
+) -> tuple[CategoryForecast, ...]:
     """Per category: its share of the sample (of tokens when weighted, else of sites), its own restriction forecast
     (or the overall one, with too few sites), run-out and gap."""
     from tracker.store import queries
@@ -464,7 +459,7 @@ def _categories(
         counts[cat] += 1
     whole = sum(totals.values())
     if whole <= 0 or set(totals) == {"unknown"}:
-        return []
+        return ()
     share_of = f"tokens ({weights.label})" if weights else "sites"
     out = []
     for cat in sorted(totals, key=lambda k: -totals[k]):
@@ -482,15 +477,15 @@ def _categories(
             else:
                 own = f"overall curve (fewer than {MIN_MONTHS} months measured)"
         out.append(
-            {
-                "category": cat,
-                "sites": counts[cat],
-                "share": share,
-                "share_of": share_of,
-                "restricted_now": now,
-                "restriction": own,
-                "exhaustion": exhaustion(draws, restricted=r).as_dict(),
-                "gap": _gap(draws, r, int(params.start), share),
-            }
+            CategoryForecast(
+                category=cat,
+                sites=counts[cat],
+                share=share,
+                share_of=share_of,
+                restricted_now=now,
+                restriction=own,
+                exhaustion=exhaustion(draws, restricted=r).runout(),
+                gap=_gap(draws, r, int(params.start), share),
+            )
         )
-    return out
+    return tuple(out)

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tracker.errors import TrendError
+from tracker.records.forecast import Backtest, HorizonScore
 
 __all__ = [
     "CALIBRATION",
@@ -218,55 +219,16 @@ def _paths(y: Array, months: int, u: Array) -> tuple[Array, Array]:
 # -- the record --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class HorizonScore:
-    """Rolling-origin errors at one horizon (shares, not points)."""
-
-    months: int  # forecast this many months ahead
-    origins: int  # forecasts scored (one per origin with ≥ 12 months behind it and the month to score)
-    mae: float  # mean absolute error of the method
-    mae_last_value: float
-    mae_drift: float
-    mae_damped_trend: float
-    coverage: float  # share of outcomes inside the method's 10–90% band (0.8 when calibrated)
-
-    def as_dict(self) -> dict[str, float | int]:
-        """A plain dict (for JSON)."""
-        return asdict(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Backtest:
-    """The method and its baselines scored on one series by a rolling origin."""
-
-    method: str
-    min_history: int  # months behind the first origin
-    horizons: tuple[HorizonScore, ...]  # 3, 6, 12 months, those the series is long enough for
-
-    def at(self, months: int) -> HorizonScore | None:
-        """The score at ``months`` ahead, if the series was long enough to have one."""
-        return next((s for s in self.horizons if s.months == months), None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A plain dict (for JSON)."""
-        return {
-            "method": self.method,
-            "min_history": self.min_history,
-            "horizons": [s.as_dict() for s in self.horizons],
-        }
-
-
-def backtest_summary(bt: Backtest | dict[str, Any]) -> list[str]:
-    """One plain line per horizon of a rolling-origin backtest (a :class:`Backtest` or its ``as_dict()``)."""
-    record = bt.as_dict() if isinstance(bt, Backtest) else bt
+def backtest_summary(bt: Backtest | None) -> list[str]:
+    """One plain line per horizon of a rolling-origin backtest (none without one)."""
     lines = []
-    for s in record.get("horizons", []):
-        n = s["origins"]
+    for s in bt.horizons if bt is not None else ():
+        n = s.origins
         lines.append(
-            f"{s['months']} months ahead ({n} forecast{'s' if n != 1 else ''} on this series): off by "
-            f"{100 * s['mae']:.1f} points on average (last value {100 * s['mae_last_value']:.1f}, drift "
-            f"{100 * s['mae_drift']:.1f}, damped trend {100 * s['mae_damped_trend']:.1f}); the 80% band held "
-            f"{s['coverage']:.0%} of what followed"
+            f"{s.months} months ahead ({n} forecast{'s' if n != 1 else ''} on this series): off by "
+            f"{100 * s.mae:.1f} points on average (last value {100 * s.mae_last_value:.1f}, drift "
+            f"{100 * s.mae_drift:.1f}, damped trend {100 * s.mae_damped_trend:.1f}); the 80% band held "
+            f"{s.coverage:.0%} of what followed"
         )
     return lines
 

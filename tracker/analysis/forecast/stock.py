@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tracker.analysis.forecast.params import DemandParams, ForecastParams, Interval, StockParams
+from tracker.records.forecast import Runout, year_month
 
 __all__ = ["Draws", "Exhaustion", "draw", "exhaustion", "quantiles", "year_month"]
 
@@ -95,18 +96,6 @@ def draw(params: ForecastParams) -> Draws:
     return Draws(times, log_stock, _demand(rng, params.demand, params.draws, times))
 
 
-def year_month(t: float | None) -> str | None:
-    """A decimal year as its calendar month, "YYYY-MM" (2027.8 is October 2027, not August); None stays None."""
-    if t is None:
-        return None
-    # Rounded first: a grid time such as 2024 + 7/12 is 2024.58333…, whose (t − year) × 12 may come out as
-    # 6.9999999 and would otherwise be read as the month before.
-    months = math.floor(round(t * 12, 6))
-    year, month = divmod(months, 12)
-    month += 1
-    return f"{year:04d}-{month:02d}"
-
-
 @dataclass(frozen=True, slots=True)
 class Exhaustion:
     """When demand reaches the stock: the probability by each time, and its median and 80% interval."""
@@ -117,17 +106,14 @@ class Exhaustion:
     p10: float | None
     p90: float | None
 
+    def runout(self) -> Runout:
+        """The run-out's median and 80% interval (decimal years, None past the horizon) as a record."""
+        return Runout(self.median, self.p10, self.p90)
+
     def as_dict(self) -> dict[str, float | str | None]:
         """Decimal years (``median``, ``p10``, ``p90``) and their calendar months (``median_month`` …, "YYYY-MM");
         None past the horizon."""
-        return {
-            "median": self.median,
-            "p10": self.p10,
-            "p90": self.p90,
-            "median_month": year_month(self.median),
-            "p10_month": year_month(self.p10),
-            "p90_month": year_month(self.p90),
-        }
+        return self.runout().as_dict()
 
 
 def _crossing(times: Array, prob: Array, level: float) -> float | None:

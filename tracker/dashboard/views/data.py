@@ -31,7 +31,7 @@ result = st.session_state.get("forecast_result")
 if result:
     st.download_button(
         "Forecast (the Forecast page's last run), JSON",
-        __import__("json").dumps(result),
+        __import__("json").dumps(result.as_dict()),
         file_name="forecast.json",
         mime="application/json",
         key="dl_forecast",

@@ -36,37 +36,36 @@ overrides = tuple(
 )
 result = common.forecast(common.db_path(), overrides)
 st.session_state["forecast_result"] = result
-horizon = result["params"]["end"]
+horizon = result.params.end
 st.altair_chart(fan_chart(result), width="stretch")
-shown = [key for key in RUNOUT_SCENARIOS if result.get(key)]
+shown = result.runouts()
 cols = st.columns(len(shown))
-for col, key in zip(cols, shown, strict=True):
-    e = result[key]
+for col, (key, e) in zip(cols, shown.items(), strict=True):
     col.metric(
         f"Run-out, {RUNOUT_SHORT[key]}",
         runout_text(e, horizon=horizon).split(" (")[0],
         help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}; decimal years "
-        f"{e['p10']:.2f} – {e['median']:.2f} – {e['p90']:.2f}"
-        if e["median"]
+        f"{e.p10:.2f} – {e.median:.2f} – {e.p90:.2f}"
+        if e.median
         else RUNOUT_SCENARIOS[key],
     )
     col.caption(runout_text(e, horizon=horizon))
-prefs = result.get("preferences")
-if prefs and not prefs["available"]:
-    st.caption(f"No use-preference scenario: {prefs['reason']}.")
-st.caption(f"Demand: {result['definitions']['demand']}; {result['definitions']['projection']}.")
-sample = result["sample"]
-if sample.get("measured"):
-    rs = result["restricted_share"]
+prefs = result.preferences
+if prefs and not prefs.available:
+    st.caption(f"No use-preference scenario: {prefs.reason}.")
+st.caption(f"Demand: {result.definitions.demand}; {result.definitions.projection}.")
+sample = result.sample
+rs = result.restricted_share
+if sample.measured and rs is not None:
     st.subheader("The restricted share the adjustment applies")
     st.altair_chart(restriction_chart(result), width="stretch")
-    st.caption(sample["restricted"])
-    st.caption(f"Usable stock: {result['definitions']['usable_stock']}.")
-    st.caption(f"Forecast: {rs['description']}")
-    for line in backtest_summary(rs["backtest"]) if rs.get("backtest") else []:
+    st.caption(sample.restricted or "")
+    st.caption(f"Usable stock: {result.definitions.usable_stock}.")
+    st.caption(f"Forecast: {rs.description}")
+    for line in backtest_summary(rs.backtest):
         st.caption(f"Backtest on this series, {line}")
 else:
-    st.caption(sample["note"])
-st.caption(f"Run-out: {result['definitions']['run_out']}; {result['definitions']['monte_carlo']}.")
+    st.caption(sample.note or "")
+st.caption(f"Run-out: {result.definitions.run_out}; {result.definitions.monte_carlo}.")
 with st.expander("Every parameter"):
-    st.code(json.dumps(result["params"], indent=1), language="json")
+    st.code(json.dumps(result.params.as_dict(), indent=1), language="json")
