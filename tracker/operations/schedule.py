@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,6 +33,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy import Engine
 
+from tracker.config.settings import parse_trigger
 from tracker.errors import SettingError
 
 __all__ = [
@@ -60,46 +60,11 @@ JOBS: dict[JobName, str] = {
     "wayback": "top up the robots.txt history from the Wayback Machine (the last two months)",
 }
 assert tuple(JOBS) == get_args(JobName)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-#: The longest interval accepted (beyond it Python's dates overflow long before a run would be due).
-_MAX_INTERVAL_DAYS = 3660
 
 
 def job_source(job: JobName) -> str:
     """The ``crawl_runs.source`` of a scheduled job's runs."""
     return f"schedule:{job}"
-
-
-def parse_trigger(spec: str) -> Any:
-    """An APScheduler trigger from a setting: a crontab of five fields (UTC), ``every 6h`` (s/m/h/d/w), or
-    ``off`` (None). Raises SettingError for anything else."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    text = spec.strip().lower()
-    if text in ("off", "never", ""):
-        return None
-    m = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*([smhdw])", text)
-    if m:
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-        if seconds <= 0:
-            raise SettingError(f"{spec!r}: the interval must be positive")
-        if seconds > _MAX_INTERVAL_DAYS * 86400:
-            raise SettingError(
-                f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
-                "use 'off' for a job that never runs"
-            )
-        return IntervalTrigger(seconds=seconds, timezone=UTC)
-    if len(text.split()) == 5:
-        try:
-            cron = CronTrigger.from_crontab(text, timezone=UTC)
-        except ValueError as e:
-            raise SettingError(f"{spec!r} is not a valid crontab: {e}") from None
-        if cron.get_next_fire_time(None, datetime.now(UTC)) is None:
-            # e.g. '0 3 31 2 *' (31 February): such a job would only ever be listed as paused.
-            raise SettingError(f"{spec!r} never fires (no such date); use 'off' for a job that never runs")
-        return cron
-    raise SettingError(f"{spec!r}: use a crontab ('0 3 * * *'), 'every 6h' (s, m, h, d or w), or 'off'")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from tracker.errors import TrackerError
+from tracker.errors import ArchiveUnavailable, ParameterError
 from tracker.fetch.http import (
     TIMEOUT,
     ConnectTo,
@@ -60,10 +60,6 @@ __all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "Backfill
 SOURCE = "wayback"
 
 
-class ArchiveUnavailable(TrackerError):
-    """The archive keeps refusing us (429, 5xx) after every retry: stop, and say how to go on."""
-
-
 @dataclass(slots=True)
 class BackfillConfig:
     """What to backfill and how politely (the ``backfill`` command's options)."""
@@ -85,9 +81,9 @@ class BackfillConfig:
     def __post_init__(self) -> None:
         self.freq = Freq(self.freq)
         if self.since > self.until:
-            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+            raise ParameterError(f"since ({self.since}) is after until ({self.until})", "since")
         if self.rate < 0 or self.concurrency < 1 or self.retries < 0:
-            raise ValueError("rate must be ≥ 0, concurrency ≥ 1, retries ≥ 0")
+            raise ParameterError("archive_rate must be ≥ 0, concurrency ≥ 1, retries ≥ 0", "archive_rate")
 
     @property
     def source(self) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from tracker import __version__
 from tracker.analysis.latest import csv_safe
-from tracker.errors import TrackerError
+from tracker.errors import ReportError
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import GroupBy
 from tracker.store import catalog
@@ -43,9 +43,6 @@ SIMULATED_NOTE = (
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
 
-
-class ReportError(TrackerError):
-    """The report cannot be written (no data, no Chromium for a PDF, an unwritable folder)."""
 
 
 class ReportFormat(StrEnum):
