@@ -231,6 +231,12 @@ class Settings:
     dashboard_url: str
     allow_private: bool
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+        """Back from :meth:`values` (the plain values a scheduled job carries; a setting newer than the job: its
+        default)."""
+        return cls(**{name.replace("-", "_"): values.get(name, s.default) for name, s in SETTINGS.items()})
+
     def values(self) -> dict[str, Any]:
         """As ``{setting name: value}``, the shape the pipeline's ``from_settings`` and the scheduler's stored jobs
         read."""

@@ -26,14 +26,14 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Engine
 
-from tracker.config.settings import parse_trigger
+from tracker.config.settings import Settings, parse_trigger
 from tracker.errors import SettingError
 
 __all__ = [
@@ -143,38 +143,37 @@ def _top_up_since(today: date, months: int) -> date:
     return date(y, m, 1)
 
 
+def _resources(job: str) -> tuple[str, ...]:
+    """The resources a crawl job fetches: robots.txt alone, or every one."""
+    from tracker.rules.vocabulary import RESOURCE_KINDS
+
+    return ("robots",) if job == "robots" else RESOURCE_KINDS
+
+
 def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> dict[str, Any]:
     """Run one scheduled job now (what the scheduler calls); return what it did. ``deliver=False`` leaves the
     webhook to :func:`deliver_events` (the scheduler calls it in its own thread, off the crawl's path)."""
-    from tracker.fetch.http import ConnectTo
-    from tracker.pipeline.backfill import BackfillConfig, backfill
-    from tracker.pipeline.crawl import CrawlConfig, run_crawl
-    from tracker.pipeline.tracking import tracked_entries
-    from tracker.publishing.feeds import write_feeds
-    from tracker.store import open_store
-    from tracker.store.changelog import sites_of_run
-    from tracker.store.queries import domains_of
+    from tracker import service
+    from tracker.errors import NotFoundError
 
     opts = ScheduleOptions(**options)
-    engine = open_store(opts.db)
-    sites = tracked_entries(engine, list(opts.lists) if opts.lists else None)
-    if not sites:
+    settings = Settings.from_values(opts.settings)
+    if opts.allow_private is not None:
+        settings = replace(settings, allow_private=opts.allow_private)
+    engine = service.open_store(opts.db, create=True)
+    try:
+        sites = service.sites_to_use(engine, lists=list(opts.lists) if opts.lists else None).entries
+    except NotFoundError:
         log.warning("job %s: no tracked sites (add some with `consent-tracker sites add`)", job)
         return {"job": job, "sites": 0}
-    network: dict[str, Any] = {
-        "connect_to": [ConnectTo.parse(c) for c in opts.connect_to],
-        "ca_bundle": opts.ca_bundle,
-        "allow_private": opts.allow_private,
-    }
+    network: dict[str, Any] = {"connect_to": opts.connect_to, "ca_bundle": opts.ca_bundle}
     result: dict[str, Any] = {"job": job, "sites": len(sites)}
     if job in ("robots", "signals") and opts.distributed:
         from tracker.operations.workers import defer_crawl
-        from tracker.store.runs import queue_counts, unfinished_runs
 
-        resources = ("robots",) if job == "robots" else None
-        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
-        busy = unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
-        jobs = queue_counts(engine, busy[0]) if busy else {}
+        config = service.crawl_config(settings, resources=_resources(job), **network)
+        busy = service.unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
+        jobs = service.crawl_status(engine, busy[0]).jobs if busy else {}
         if jobs.get("todo") or jobs.get("doing"):
             result.update(status="still with the workers", run_id=busy[0], jobs=jobs)
             run_id = busy[0]
@@ -182,17 +181,16 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
             d = defer_crawl(engine, opts.db, sites, config, source=job_source(job), resume=True)  # type: ignore[arg-type]
             run_id, result["status"], result["jobs"] = d.run_id, "deferred", d.jobs
     elif job in ("robots", "signals"):
-        resources = ("robots",) if job == "robots" else None
-        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
-        summary = _run_async(run_crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
+        config = service.crawl_config(settings, resources=_resources(job), **network)
+        summary = _run_async(service.crawl(engine, sites, config, source=job_source(job), resume=True))
         run_id, result["status"], result["changes"] = summary.run_id, summary.status, summary.changes
         result["new_versions"] = summary.new_versions
     elif job == "wayback":
         today = datetime.now(UTC).date()
-        config_b = BackfillConfig.from_settings(
-            opts.settings, since=_top_up_since(today, opts.wayback_months), until=today, **network
+        config_b = service.backfill_config(
+            settings, since=_top_up_since(today, opts.wayback_months), until=today, **network
         )
-        report = _run_async(backfill(engine, sites, config_b))
+        report = _run_async(service.backfill(engine, sites, config_b))
         run_id, result["status"], result["changes"] = report.run_id, report.status, report.changes
         result["new_versions"] = report.new_versions
     else:
@@ -201,9 +199,9 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
     feeds = Path(opts.feeds_dir) if opts.feeds_dir else None
     if feeds is not None:
         # Distributed: the workers are still crawling; the feeds catch up with every run closed so far.
-        touched = None if opts.distributed else domains_of(engine, sites_of_run(engine, run_id))
+        touched = None if opts.distributed else service.sites_of_run(engine, run_id)
         try:
-            written = write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
+            written = service.write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
             result["feeds"] = len(written)
         except OSError as e:  # the crawl is saved; the feeds catch up at the next run that can write them
             result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
@@ -218,19 +216,19 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
 
 def deliver_events(options: Mapping[str, Any]) -> dict[str, Any]:
     """Post the events no receiver has accepted yet to the webhook (what the scheduler runs after each job)."""
-    from tracker.store import open_store
+    from tracker import service
 
     opts = ScheduleOptions(**options)
     if not opts.webhook_url:
         return {"job": "webhook"}
-    return {"job": "webhook", "webhook": _deliver(open_store(opts.db), opts)}
+    return {"job": "webhook", "webhook": _deliver(service.open_store(opts.db, create=True), opts)}
 
 
 def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
-    from tracker.publishing.feeds import post_webhook
+    from tracker import service
 
     assert opts.webhook_url
-    hook = post_webhook(
+    hook = service.deliver_webhook(
         engine,
         opts.webhook_url,
         base_url=opts.dashboard_url,
@@ -307,8 +305,8 @@ class Scheduler:
 
         Unless ``paused``, take the store's scheduler lock first: one scheduler per store (raises StoreBusy
         naming the holder, or waits for it with ``wait``)."""
+        from tracker import service
         from tracker.store.lock import hold_store
-        from tracker.store.runs import unfinished_runs
 
         notes: list[str] = []
         if not paused:
@@ -330,7 +328,7 @@ class Scheduler:
                 existing.modify(kwargs=job_kwargs)  # the next run time stays as stored
             else:
                 self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs=job_kwargs, replace_existing=True)
-            unfinished = unfinished_runs(self.engine, job_source(job))
+            unfinished = service.unfinished_runs(self.engine, job_source(job))
             if unfinished:
                 self._scheduler.modify_job(job, next_run_time=datetime.now(UTC))
                 notes.append(f"{job}: run #{unfinished[0]} was cut short; resuming it now")
@@ -344,10 +342,10 @@ class Scheduler:
 
     def jobs(self) -> list[JobInfo]:
         """The stored jobs with their next run and the last run of each."""
-        from tracker.store.runs import last_run
+        from tracker import service
 
         return [
-            JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, last_run(self.engine, job_source(j.id)))
+            JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, service.last_run(self.engine, job_source(j.id)))
             for j in self._scheduler.get_jobs(jobstore="default")
         ]
 
