@@ -98,7 +98,6 @@ PROJECTIONS = ("historical", "compute", "pooled")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
-
 class Metric(StrEnum):
     """What a claim measures."""
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, parse_day, registry
+from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, registry, resolved
 from tracker.config import settings
 from tracker.publishing.report import ReportFormat
 
@@ -68,14 +68,15 @@ def report_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
-    from tracker.publishing.report import write_report
+    from tracker import service
 
-    files = write_report(
-        open_db(db, create=False),
-        registry(agents_file),
-        out_dir,
-        fmt,
-        since=parse_day(since, "--since"),
+    options = resolved(db=db, agents_file=agents_file)
+    files = service.report(
+        open_db(options, create=False),
+        registry(options),
+        out=out_dir,
+        fmt=fmt,
+        since=service.parse_day(since, "since"),
         category=category,
     )
     out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_dir}"))

@@ -15,8 +15,17 @@ from rich.table import Table
 from rich.text import Text
 
 from tracker.analysis.latest import csv_safe, robots_report
-from tracker.cli.common import AgentsFileOpt, AllowPrivateOpt, CaBundleOpt, FormatOpt, fail, out, registry, visible_data
-from tracker.config import settings
+from tracker.cli.common import (
+    AgentsFileOpt,
+    AllowPrivateOpt,
+    CaBundleOpt,
+    FormatOpt,
+    fail,
+    out,
+    registry,
+    resolved,
+    visible_data,
+)
 from tracker.fetch.http import RobotsFetch, fetch_from_body, fetch_robots, make_client
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
 from tracker.rules.vocabulary import OutputFormat
@@ -52,14 +61,15 @@ def robots_cmd(
     ca_bundle: CaBundleOpt = None,
 ) -> None:
     """Show each agent's stance in a robots.txt, and whether it may fetch each URL."""
-    reg = registry(agents_file)
+    options = resolved(agents_file=agents_file, timeout=timeout, user_agent=user_agent, allow_private=allow_private)
+    reg = registry(options)
     tokens = list(agent or []) + ([a.token for a in reg] if all_agents else [])
     agents = _agents(reg, tokens or list(CORE_PANEL))
     fetch = _load_target(
         target,
-        timeout=float(settings.get("timeout", timeout)),
-        user_agent=settings.user_agent(user_agent),
-        allow_private=bool(settings.get("allow-private", allow_private)),
+        timeout=options.timeout,
+        user_agent=options.header(),
+        allow_private=options.allow_private,
         ca_bundle=ca_bundle,
     )
     report = robots_report(fetch, agents, list(url or ["/"]))
@@ -103,10 +113,7 @@ def _load_target(
         async with make_client(user_agent=user_agent, timeout=timeout, verify=ca_bundle or True) as client:
             return await fetch_robots(client, target, allow_private=allow_private)
 
-    try:
-        return asyncio.run(run())
-    except ValueError as e:
-        fail(str(e))
+    return asyncio.run(run())
 
 
 def _yes(v: bool) -> Text:

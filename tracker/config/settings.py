@@ -258,9 +258,7 @@ def resolve(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str,
     unknown = set(given) - set(SETTINGS)
     if unknown:
         raise SettingError(f"no such setting: {', '.join(sorted(unknown))}")
-    return Settings(
-        **{name.replace("-", "_"): get(name, given.get(name), environ=environ) for name in SETTINGS}  # type: ignore[arg-type]
-    )
+    return Settings(**{name.replace("-", "_"): get(name, given.get(name), environ=environ) for name in SETTINGS})
 
 
 def user_agent(override_ua: str | None = None, contact: str | None = None) -> str:

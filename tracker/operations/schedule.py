@@ -99,7 +99,7 @@ class ScheduleOptions:
 
 @dataclass(frozen=True, slots=True)
 class JobInfo:
-    """A scheduled job as ``schedule --list`` shows it."""
+    """A scheduled job as ``schedule --show`` shows it."""
 
     name: str
     trigger: str
@@ -182,7 +182,7 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
             run_id, result["status"], result["jobs"] = d.run_id, "deferred", d.jobs
     elif job in ("robots", "signals"):
         config = service.crawl_config(settings, resources=_resources(job), **network)
-        summary = _run_async(service.crawl(engine, sites, config, source=job_source(job), resume=True))
+        summary = _run_async(service.crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
         run_id, result["status"], result["changes"] = summary.run_id, summary.status, summary.changes
         result["new_versions"] = summary.new_versions
     elif job == "wayback":
@@ -386,7 +386,7 @@ def describe_result(result: Mapping[str, Any]) -> str:
 
 
 def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Any]]:
-    """Jobs as plain values (``schedule --list --format json``)."""
+    """Jobs as plain values (``schedule --show --format json``)."""
     out = []
     for j in jobs:
         last = j.last_run

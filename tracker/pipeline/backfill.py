@@ -192,7 +192,8 @@ class _Archive:
                 await asyncio.sleep(min(wait, 300) * (0.5 + random.random()))
         raise ArchiveUnavailable(
             f"the archive keeps refusing us ({last} after {self.config.retries + 1} tries, last: {url[:160]}); "
-            "it may be rate-limiting this address: wait, then run the same backfill again to resume (or lower --rate)"
+            "it may be rate-limiting this address: wait, then run the same backfill again to resume "
+            "(or lower the archive-rate setting)"
         )
 
 

@@ -44,7 +44,6 @@ CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/go
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
 
 
-
 class ReportFormat(StrEnum):
     """What ``report`` writes."""
 

@@ -47,7 +47,7 @@ def schedule_options(
     from tracker.operations.schedule import JOBS, ScheduleOptions
 
     values = settings.values()
-    chosen = {job: values[f"schedule-{job}"] for job in JOBS}
+    chosen: dict[str, str] = {job: values[f"schedule-{job}"] for job in JOBS}
     chosen.update(triggers or {})
     return ScheduleOptions(
         db=settings.db,

@@ -310,7 +310,7 @@ def unfinished_runs(engine: Engine, source: str) -> list[int]:
     """The runs of a source (e.g. a scheduled job's) still running or interrupted, newest first."""
     from tracker.store.runs import unfinished_runs as find
 
-    return find(engine, source)  # type: ignore[arg-type]
+    return find(engine, source)
 
 
 def last_run(engine: Engine, source: str) -> Any:

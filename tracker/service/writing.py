@@ -181,7 +181,7 @@ def sites_add(
             engine,
             parsed.sites,
             list_name=list_name or "tranco-top",
-            kind=kind or "top",  # type: ignore[arg-type]
+            kind=kind or "top",
             source=f"tranco:{list_id}",
             list_id=list_id,
             list_date=list_date,
@@ -193,7 +193,7 @@ def sites_add(
             engine,
             entries,
             list_name=list_name or "panel",
-            kind=kind or "panel",  # type: ignore[arg-type]
+            kind=kind or "panel",
             source=str(file.resolve()),
         )
     return SitesAdded(report, tuple(parsed.problems))

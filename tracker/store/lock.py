@@ -30,7 +30,6 @@ __all__ = ["StoreLock", "hold_store", "lock_path"]
 _PG_KEY = 1_907_434_511
 
 
-
 @dataclass(slots=True)
 class StoreLock:
     """A held lock; :meth:`release` (or the holder's death) frees it."""
