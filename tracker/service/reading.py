@@ -38,8 +38,11 @@ __all__ = [
     "crawl_status",
     "export_latest",
     "export_latest_to",
+    "headline",
+    "is_simulated",
     "last_run",
     "list_members",
+    "observation_bounds",
     "signal_trends",
     "site",
     "sites_list",
@@ -91,6 +94,7 @@ def trends(
     from tracker.analysis.weights import Weights, load_weights, stored_weights, weight_label
 
     _max_age(max_age)
+    weight, by, freq, rule = Weighting(weight), GroupBy(by), Freq(freq), Rule(rule)
     table: dict[str, float] | Weights | None = None
     label = weight.value
     if weight is Weighting.tokens and weights is not None:
@@ -326,3 +330,26 @@ def sites_of_run(engine: Engine, run_id: int) -> list[str]:
     from tracker.store.queries import domains_of
 
     return domains_of(engine, ids(engine, run_id))
+
+
+def headline(
+    engine: Engine, registry: AgentRegistry, *, lists: list[str] | None = None, category: str | None = None
+) -> Any:
+    """The overview's figures (tracker.analysis.headlines.headline)."""
+    from tracker.analysis.headlines import headline as compute
+
+    return compute(engine, registry, lists=lists, category=category)
+
+
+def is_simulated(engine: Engine) -> bool:
+    """Whether the store holds the demo's simulated data (every page, feed and report must say so)."""
+    from tracker.store import catalog
+
+    return catalog.is_simulated(engine)
+
+
+def observation_bounds(engine: Engine) -> Any:
+    """The first and last observation in the store, or None when it holds none yet."""
+    from tracker.store import queries
+
+    return queries.observation_bounds(engine)
