@@ -38,6 +38,7 @@ __all__ = [
     "crawl_status",
     "export_latest",
     "export_latest_to",
+    "finished_runs_since",
     "headline",
     "is_simulated",
     "last_run",
@@ -47,6 +48,7 @@ __all__ = [
     "site",
     "sites_list",
     "sites_of_run",
+    "tracked",
     "trends",
     "unfinished_runs",
 ]
@@ -353,3 +355,17 @@ def observation_bounds(engine: Engine) -> Any:
     from tracker.store import queries
 
     return queries.observation_bounds(engine)
+
+
+def finished_runs_since(engine: Engine, kind: str, since: Any) -> Any:
+    """The runs of a kind ('live', 'wayback', …) finished since a moment (None: ever)."""
+    from tracker.store.runs import finished_runs_since as find
+
+    return find(engine, kind, since)
+
+
+def tracked(engine: Engine, lists: list[str] | None = None) -> list[Any]:
+    """The tracked sites (tracker.rules.sitelist.SiteEntry) of these lists, or of every list, best rank first."""
+    from tracker.pipeline.tracking import tracked_entries
+
+    return tracked_entries(engine, lists)

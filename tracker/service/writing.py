@@ -32,6 +32,7 @@ __all__ = [
     "import_archive",
     "sites_add",
     "sites_remove",
+    "track_tranco",
     "weights_import",
 ]
 
@@ -168,23 +169,21 @@ def sites_add(
 ) -> SitesAdded:
     """Track sites: a site-list ``file`` (by default into the fixed panel 'panel'), or the Tranco list's top
     ``tranco`` (of ``date``, default the latest; by default the moving top-N 'tranco-top')."""
-    from tracker.pipeline.tracking import add_sites, download_tranco
+    from tracker.pipeline.tracking import add_sites
     from tracker.rules.sitelist import read_site_list
 
     if (file is None) == (tranco is None):
         raise ParameterError("give a site list file or tranco N (one of the two)", "file")
     if tranco is not None:
-        parsed, list_id, list_date = download_tranco(
-            tranco, on=date, base_url=settings.tranco_url, user_agent=settings.header(), timeout=settings.timeout
-        )
-        report = add_sites(
+        return track_tranco(
             engine,
-            parsed.sites,
+            top=tranco,
+            date=date,
+            tranco_url=settings.tranco_url,
+            user_agent=settings.header(),
+            timeout=settings.timeout,
             list_name=list_name or "tranco-top",
             kind=kind or "top",
-            source=f"tranco:{list_id}",
-            list_id=list_id,
-            list_date=list_date,
         )
     else:
         assert file is not None
@@ -196,6 +195,37 @@ def sites_add(
             kind=kind or "panel",
             source=str(file.resolve()),
         )
+    return SitesAdded(report, tuple(parsed.problems))
+
+
+def track_tranco(
+    engine: Engine,
+    *,
+    top: int,
+    tranco_url: str,
+    user_agent: str,
+    timeout: float,
+    date: date | None = None,
+    list_name: str = "tranco-top",
+    kind: str = "top",
+    source: str | None = None,
+) -> SitesAdded:
+    """Download the Tranco list's top ``top`` (of ``date``, default the latest) and track it as ``list_name``
+    (source ``tranco:<list id>`` unless given)."""
+    from tracker.pipeline.tracking import add_sites, download_tranco
+
+    parsed, list_id, list_date = download_tranco(
+        top, on=date, base_url=tranco_url, user_agent=user_agent, timeout=timeout
+    )
+    report = add_sites(
+        engine,
+        parsed.sites,
+        list_name=list_name,
+        kind=kind,
+        source=source or f"tranco:{list_id}",
+        list_id=list_id,
+        list_date=list_date,
+    )
     return SitesAdded(report, tuple(parsed.problems))
 
 
