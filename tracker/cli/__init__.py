@@ -166,7 +166,7 @@ def _root(
 @_user_errors
 def _settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
     """List every setting: its environment variable, effective value and help."""
-    values = settings.resolve_all()
+    values = settings.resolve().values()
     if fmt is not OutputFormat.table:
         print(json.dumps(values, indent=1, default=str))
         return
