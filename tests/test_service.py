@@ -123,9 +123,9 @@ def test_up_guard_keeps_demo_and_real_data_apart(store: tuple[Engine, str], tmp_
     assert service.is_simulated(demo)
     with pytest.raises(StoreError, match=r"demo.db holds the demo's simulated data"):
         service.prepare_up_store(demo, demo=False, name="demo.db")
-    service.sites_add(demo, settings.resolve({}), file=_site_list(tmp_path), list_name="panel")
+    service.sites_add(demo, settings.resolve({}), file=_site_list(tmp_path), list_="panel")
     real = service.open_store(str(tmp_path / "real.db"), create=True)
-    service.sites_add(real, settings.resolve({}), file=_site_list(tmp_path), list_name="panel")
+    service.sites_add(real, settings.resolve({}), file=_site_list(tmp_path), list_="panel")
     with pytest.raises(StoreError, match=r"real.db holds real data"):
         service.prepare_up_store(real, demo=True, name="real.db")
     assert not service.is_simulated(real)
@@ -210,3 +210,24 @@ def test_every_use_case_is_reachable_from_the_package() -> None:
         assert getattr(service, name) is not None, name
     with pytest.raises(AttributeError):
         service.no_such_use_case  # noqa: B018
+
+
+def test_every_option_has_the_name_of_the_parameter_it_sets() -> None:
+    """One grammar: ``--max-age`` sets ``max_age``; ``--format`` sets ``fmt`` (``format`` is Python's); a trailing
+    '_' is Python's spelling of a builtin (``--list`` sets ``list_``)."""
+    import typer.main
+
+    def commands(c: Any, prefix: str = "") -> list[tuple[str, Any]]:
+        subs = getattr(c, "commands", None)
+        if subs:
+            return [x for n, s in subs.items() for x in commands(s, f"{prefix}{n} ")]
+        return [(prefix.strip(), c)]
+
+    found = commands(typer.main.get_command(app))
+    assert len(found) > 20
+    for name, command in found:
+        for p in command.params:
+            if p.param_type_name != "option" or p.hidden or p.name == "help":
+                continue
+            option = next(o for o in p.opts if o.startswith("--"))[2:].replace("-", "_")
+            assert {"format": "fmt"}.get(option, option) == p.name.rstrip("_"), f"{name} --{option} sets {p.name}"

@@ -19,7 +19,7 @@ __all__ = ["forecast_cmd"]
 
 
 def forecast_cmd(
-    params_file: Annotated[Path | None, typer.Option("--params", help="A TOML file of parameters.")] = None,
+    params: Annotated[Path | None, typer.Option("--params", help="A TOML file of parameters.")] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override one parameter: section.name=value, e.g. demand.overtraining=5."),
@@ -46,7 +46,7 @@ def forecast_cmd(
     result = service.forecast(
         engine,
         registry(options) if engine is not None else None,
-        params=params_file,
+        params=params,
         overrides=set_,
         projection=projection,
         overtraining=overtraining,

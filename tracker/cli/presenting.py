@@ -61,7 +61,7 @@ def dashboard_cmd(
 
 def report_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, pdf or csv.")] = ReportFormat.html,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("report"),
+    out_: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("report"),
     since: Annotated[str | None, typer.Option("--since", help="First date (YYYY-MM-DD).")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
     db: DbOpt = None,
@@ -74,9 +74,9 @@ def report_cmd(
     files = service.report(
         open_db(options, create=False),
         registry(options),
-        out=out_dir,
+        out=out_,
         fmt=fmt,
         since=service.parse_day(since, "since"),
         category=category,
     )
-    out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_dir}"))
+    out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_}"))

@@ -26,8 +26,10 @@ def sites_add(
     tranco: Annotated[
         int | None, typer.Option("--tranco", help="Download the Tranco list's top N instead of reading a file.")
     ] = None,
-    on: Annotated[str | None, typer.Option("--date", help="The Tranco list of this day (default: the latest).")] = None,
-    list_name: Annotated[
+    date: Annotated[
+        str | None, typer.Option("--date", help="The Tranco list of this day (default: the latest).")
+    ] = None,
+    list_: Annotated[
         str | None, typer.Option("--list", help="The list to add to (default: 'panel', or 'tranco-top' with --tranco).")
     ] = None,
     kind: Annotated[
@@ -50,8 +52,8 @@ def sites_add(
         options,
         file=file,
         tranco=tranco,
-        date=service.parse_day(on, "date"),
-        list_name=list_name,
+        date=service.parse_day(date, "date"),
+        list_=list_,
         kind=kind,
         top=top,
     )

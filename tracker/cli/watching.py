@@ -109,7 +109,7 @@ def schedule_cmd(
     run: Annotated[
         str | None, typer.Option("--run", help="Run one job now (" + ", ".join(JOBS) + ") and exit, without waiting.")
     ] = None,
-    lists: Annotated[
+    list_: Annotated[
         list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")
     ] = None,
     site_list: Annotated[
@@ -140,7 +140,7 @@ def schedule_cmd(
         resolved(db=db, allow_private=allow_private),
         connect_to=connect_to or (),
         ca_bundle=ca_bundle,
-        lists=[*(lists or []), *(site_list or [])] or None,
+        lists=[*(list_ or []), *(site_list or [])] or None,
         distributed=distributed,
     )
     if distributed:

@@ -163,12 +163,13 @@ def sites_add(
     file: Path | None = None,
     tranco: int | None = None,
     date: date | None = None,
-    list_name: str | None = None,
+    list_: str | None = None,
     kind: str | None = None,
     top: int | None = None,
 ) -> SitesAdded:
     """Track sites: a site-list ``file`` (by default into the fixed panel 'panel'), or the Tranco list's top
-    ``tranco`` (of ``date``, default the latest; by default the moving top-N 'tranco-top')."""
+    ``tranco`` (of ``date``, default the latest; by default the moving top-N 'tranco-top'); ``list_``: the list's
+    name."""
     from tracker.pipeline.tracking import add_sites
     from tracker.rules.sitelist import read_site_list
 
@@ -182,7 +183,7 @@ def sites_add(
             tranco_url=settings.tranco_url,
             user_agent=settings.header(),
             timeout=settings.timeout,
-            list_name=list_name or "tranco-top",
+            list_name=list_ or "tranco-top",
             kind=kind or "top",
         )
     else:
@@ -191,7 +192,7 @@ def sites_add(
         report = add_sites(
             engine,
             entries,
-            list_name=list_name or "panel",
+            list_name=list_ or "panel",
             kind=kind or "panel",
             source=str(file.resolve()),
         )
