@@ -21,6 +21,7 @@ from tracker import service
 from tracker.cli import app
 from tracker.config import settings
 from tracker.errors import NotFoundError, ParameterError, StoreError, TrackerError
+from tracker.operations.schedule import ScheduleOptions
 from tracker.rules.agents import load_registry
 from tracker.rules.vocabulary import GroupBy, Weighting
 
@@ -174,7 +175,7 @@ def test_old_spellings_are_hidden_aliases(monkeypatch: pytest.MonkeyPatch, tmp_p
         seen.append(options.archive_rate)
         raise _Seen("stop")
 
-    monkeypatch.setattr(service, "schedule_options", schedule_options)
+    monkeypatch.setattr(ScheduleOptions, "from_settings", schedule_options)
     monkeypatch.setattr(service, "backfill_config", backfill_config)
     for args in (["--list", "panel", "--list", "top"], ["--site-list", "panel", "--site-list", "top"]):
         assert invoke("schedule", *args, "--db", db)[0] == 2
@@ -231,3 +232,22 @@ def test_every_option_has_the_name_of_the_parameter_it_sets() -> None:
                 continue
             option = next(o for o in p.opts if o.startswith("--"))[2:].replace("-", "_")
             assert {"format": "fmt"}.get(option, option) == p.name.rstrip("_"), f"{name} --{option} sets {p.name}"
+
+
+def test_imports_point_one_way_around_the_service() -> None:
+    """Below the service nothing imports it; the service imports nothing above it (operations, the faces)."""
+    root = Path(service.__file__).parents[1]
+
+    def imports(path: Path) -> set[str]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        names |= {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        return names | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+    above = ("tracker.operations", "tracker.cli", "tracker.dashboard")
+    for f in (root / "service").glob("*.py"):
+        assert not [m for m in imports(f) if m.startswith(above)], f.name
+    below = ("rules", "fetch", "store", "pipeline", "analysis", "publishing", "config", "records")
+    for package in below:
+        for f in (root / package).rglob("*.py"):
+            assert not [m for m in imports(f) if m.startswith("tracker.service")], f

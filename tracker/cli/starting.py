@@ -160,10 +160,10 @@ def _serve(
     report: Any,
 ) -> None:
     """Steps 4 and 5: the scheduler in this process, the dashboard as a child; until Ctrl-C."""
-    from tracker.operations.schedule import Scheduler, describe
+    from tracker.operations.schedule import ScheduleOptions, Scheduler, describe
     from tracker.operations.up import StepResult
 
-    options = service.schedule_options(settings_, connect_to=connect_to, simulated=demo)
+    options = ScheduleOptions.from_settings(settings_, connect_to=connect_to, simulated=demo)
     db_url = settings_.db
     t = time.monotonic()
     scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))

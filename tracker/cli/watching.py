@@ -28,7 +28,7 @@ from tracker.cli.common import (
     visible,
     warn,
 )
-from tracker.operations.schedule import JOBS, Scheduler, describe, describe_result, run_job
+from tracker.operations.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
 from tracker.rules.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
@@ -136,7 +136,7 @@ def schedule_cmd(
 ) -> None:
     """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
     settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
-    options = service.schedule_options(
+    options = ScheduleOptions.from_settings(
         resolved(db=db, allow_private=allow_private),
         connect_to=connect_to or (),
         ca_bundle=ca_bundle,

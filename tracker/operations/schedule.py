@@ -90,6 +90,35 @@ class ScheduleOptions:
     #: Crawl jobs are deferred to `consent-tracker worker` processes (PostgreSQL) instead of run in this process.
     distributed: bool = False
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        connect_to: Sequence[str] = (),
+        ca_bundle: str | None = None,
+        lists: Sequence[str] | None = None,
+        simulated: bool = False,
+        distributed: bool = False,
+    ) -> ScheduleOptions:
+        """The options from the settings resolved once by the face that starts the scheduler (the triggers are the
+        schedule-* settings; the feeds go where the feeds-dir setting says)."""
+        values = settings.values()
+        return cls(
+            db=settings.db,
+            settings=values,
+            triggers={job: values[f"schedule-{job}"] for job in JOBS},
+            connect_to=tuple(connect_to),
+            ca_bundle=ca_bundle,
+            allow_private=settings.allow_private,
+            lists=tuple(lists) if lists else None,
+            feeds_dir=str(settings.feeds_path()),
+            webhook_url=settings.webhook_url or None,
+            dashboard_url=settings.dashboard_url,
+            simulated=simulated,
+            distributed=distributed,
+        )
+
     def as_kwargs(self) -> dict[str, Any]:
         """As plain values for the job store."""
         d = asdict(self)

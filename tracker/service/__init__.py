@@ -8,7 +8,7 @@ parameters and settings, never a face's spelling of them.
     reading     trends, signal adoption, a site, changes, the export, agents, tracked lists, categories, runs
     analysing   the forecast, published claims, the trend report
     writing     crawl, backfill, import-archive, weights, categories, tracked sites, the agent registry
-    operating   ``up``'s demo-or-real guard, the scheduler's options, feeds and the webhook
+    operating   ``up``'s demo-or-real guard, feeds and the webhook
 
 Names are re-exported here lazily (PEP 562): ``from tracker import service`` costs nothing until a use case runs.
 """
@@ -58,7 +58,6 @@ __all__ = [
     "prepare_up_store",
     "report",
     "robots",
-    "schedule_options",
     "signal_trends",
     "site",
     "sites_add",
@@ -128,7 +127,7 @@ _WHERE = {
         "track_tranco",
         "weights_import",
     ),
-    "operating": ("deliver_webhook", "prepare_up_store", "schedule_options", "write_feeds"),
+    "operating": ("deliver_webhook", "prepare_up_store", "write_feeds"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 

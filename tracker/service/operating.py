@@ -1,18 +1,18 @@
-"""The operating use cases: ``up``'s guard between the demo's simulated data and real data, the scheduler's options
-from the resolved settings, and what follows each scheduled run (the Atom feeds, the webhook)."""
+"""The operating use cases: ``up``'s guard between the demo's simulated data and real data, and what follows each
+scheduled run (the Atom feeds, the webhook). The scheduler's options are built from the resolved settings by
+:meth:`tracker.operations.schedule.ScheduleOptions.from_settings` (operations sit above the service)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from tracker.config.settings import Settings
 from tracker.errors import StoreError
 
-__all__ = ["deliver_webhook", "prepare_up_store", "schedule_options", "write_feeds"]
+__all__ = ["deliver_webhook", "prepare_up_store", "write_feeds"]
 
 
 def prepare_up_store(engine: Engine, *, demo: bool, name: str) -> None:
@@ -30,39 +30,6 @@ def prepare_up_store(engine: Engine, *, demo: bool, name: str) -> None:
         catalog.set_meta(engine, catalog.SIMULATED, "true")
     elif catalog.is_simulated(engine):
         raise StoreError(f"{name} holds the demo's simulated data; use another database for real crawls (db)")
-
-
-def schedule_options(
-    settings: Settings,
-    *,
-    connect_to: Sequence[str] = (),
-    ca_bundle: str | None = None,
-    lists: Sequence[str] | None = None,
-    simulated: bool = False,
-    triggers: Mapping[str, str] | None = None,
-    distributed: bool = False,
-) -> Any:
-    """The scheduler's options (tracker.operations.schedule.ScheduleOptions, plain values stored with the jobs)
-    from the settings resolved once by the face; ``triggers`` (job → spec) replace the schedule-* settings."""
-    from tracker.operations.schedule import JOBS, ScheduleOptions
-
-    values = settings.values()
-    chosen: dict[str, str] = {job: values[f"schedule-{job}"] for job in JOBS}
-    chosen.update(triggers or {})
-    return ScheduleOptions(
-        db=settings.db,
-        settings=values,
-        triggers=chosen,
-        connect_to=tuple(connect_to),
-        ca_bundle=ca_bundle,
-        allow_private=settings.allow_private,
-        lists=tuple(lists) if lists else None,
-        feeds_dir=str(settings.feeds_path()),
-        webhook_url=settings.webhook_url or None,
-        dashboard_url=settings.dashboard_url,
-        simulated=simulated,
-        distributed=distributed,
-    )
 
 
 def write_feeds(
