@@ -251,3 +251,23 @@ def test_imports_point_one_way_around_the_service() -> None:
     for package in below:
         for f in (root / package).rglob("*.py"):
             assert not [m for m in imports(f) if m.startswith("tracker.service")], f
+
+
+def test_library_errors_name_parameters_and_the_cli_says_its_options(tmp_path: Path) -> None:
+    from tracker.analysis.forecast import load_params
+    from tracker.errors import ParamsError
+
+    with pytest.raises(ParamsError, match=r"^overrides: 'draws' is not section.name=value") as bad:
+        load_params(overrides=["draws"])
+    assert bad.value.parameter == "overrides"
+    service.open_store(str(tmp_path / "f.db"), create=True)
+    code, output = invoke("forecast", "--set", "draws", "--db", str(tmp_path / "f.db"))
+    assert code == 2 and "error: --set: 'draws' is not section.name=value" in output
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    code, output = invoke("import-archive", str(archive), "--until", "9999-12-31", "--db", str(tmp_path / "t.db"))
+    assert code == 2 and "error: --until 9999-12-31 is" in output
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in (Path(service.__file__).parents[1]).rglob("*.py") if "cli" not in p.parts
+    )
+    assert not re.search(r"(Error|raise)\(f?\"--", source), "a library error names a command-line flag"

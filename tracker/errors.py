@@ -23,8 +23,8 @@
 
 Network and HTTP trouble is never raised to a caller: every fetch outcome is a recorded status
 (tracker.rules.vocabulary). Each TrackerError derives from ValueError too, so callers that caught ValueError keep
-working. Messages name parameters and settings, never command-line flags: the CLI maps a
-:class:`ParameterError`'s ``parameter`` to its option in one place (``tracker.cli._user_errors``).
+working. Messages name parameters and settings, never command-line flags: the CLI maps an error's ``parameter``
+to its option in one place (``tracker.cli._option``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,12 @@ __all__ = [
 
 
 class TrackerError(ValueError):
-    """Base of every error the library raises on purpose; its message is meant for the user."""
+    """Base of every error the library raises on purpose; its message is meant for the user. ``parameter``: the
+    parameter (or setting) at fault when there is one, named at the start of the message."""
+
+    def __init__(self, *args: object, parameter: str | None = None) -> None:
+        super().__init__(*args)
+        self.parameter = parameter
 
 
 class SettingError(TrackerError):
@@ -66,12 +71,7 @@ class ParameterError(TrackerError):
     option, ``--since``)."""
 
     def __init__(self, message: str, parameter: str | None = None) -> None:
-        super().__init__(message, parameter)
-        self.message = message
-        self.parameter = parameter
-
-    def __str__(self) -> str:
-        return self.message
+        super().__init__(message, parameter=parameter)
 
 
 class NotFoundError(TrackerError):

@@ -7,9 +7,9 @@ item of the list it fills (``--agent`` ↔ ``agents``, ``--list`` ↔ ``lists``,
 spellings stay as hidden aliases (``schedule --site-list``, ``backfill --rate``, ``changes --type``).
 
 Library errors (:class:`tracker.errors.TrackerError`) become a one-line message and exit code 2 in one place
-(``_user_errors``, wrapped around every command where it is registered, and ``main``); a
-:class:`tracker.errors.ParameterError` is said with the option's name (``_option``). Fetched content is printed as
-plain text, never as Rich markup, so a robots.txt cannot style the terminal.
+(``_user_errors``, wrapped around every command where it is registered, and ``main``); an error naming its
+``parameter`` is said with the option's name (``_option``). Fetched content is printed as plain text, never as
+Rich markup, so a robots.txt cannot style the terminal.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from tracker.cli.starting import up_cmd
 from tracker.cli.tracked import sites_add, sites_list, sites_remove
 from tracker.cli.watching import changes_cmd, schedule_cmd
 from tracker.config import settings
-from tracker.errors import ParameterError, TrackerError
+from tracker.errors import TrackerError
 from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["app", "main"]
@@ -74,7 +74,7 @@ app.add_typer(categories_app, name="categories")
 
 
 #: The parameters whose option is not simply ``--`` and the name (a repeatable option is named for one item).
-_OPTIONS = {"agents": "--agent", "lists": "--list", "changes": "--change", "signals": "--signal"}
+_OPTIONS = {"agents": "--agent", "lists": "--list", "changes": "--change", "signals": "--signal", "overrides": "--set"}
 
 
 def _option(parameter: str) -> str:
@@ -85,7 +85,7 @@ def _option(parameter: str) -> str:
 def _message(e: TrackerError) -> str:
     """An error's message as the CLI's user reads it: a parameter named as its option."""
     text = str(e)
-    if isinstance(e, ParameterError) and e.parameter and text.startswith(e.parameter):
+    if e.parameter and text.startswith(e.parameter):
         return _option(e.parameter) + text[len(e.parameter) :]
     return text
 
