@@ -42,7 +42,14 @@ if os.environ.get("CONSENT_TRACKER_REQUIRE_CORPUS") and not CORPUS.is_dir():
     # CI always has the corpus: a missing one must fail loudly, not skip the conformance suite.
     raise pytest.UsageError(CORPUS_REASON)
 
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=CORPUS_REASON)
+_skip_without_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=CORPUS_REASON)
+
+
+def needs_corpus(test: Any) -> Any:
+    """Marks a test ``corpus`` (``pytest -m "not corpus"`` leaves it out) and skips it with a reason when the corpus
+    is absent."""
+    return pytest.mark.corpus(_skip_without_corpus(test))
+
 
 #: Debian's chromium, for the dashboard's browser test and PDF reports (no browser download).
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).exists()), None)

@@ -55,6 +55,7 @@ def db(tmp_path: Path) -> tuple[Engine, Path]:
     return engine, archive
 
 
+@pytest.mark.slow
 def test_import_reports_bad_input_and_lands_the_rest(db: tuple[Engine, Path]) -> None:
     engine, archive = db
     report = import_archive(engine, archive)
@@ -214,6 +215,7 @@ def test_normalise_host(name: str, host: str | None) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_real_history_gptbot_blocks_start_in_august_2023(tmp_path: Path) -> None:
     engine = open_store(tmp_path / "h.db")
     report = import_archive(engine, corpus_path("history"))
@@ -265,6 +267,8 @@ def test_category_filter_and_recategorising(db: tuple[Engine, Path]) -> None:
 
 
 @needs_corpus
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_import_killed_midway_resumes_to_the_same_history(tmp_path: Path) -> None:
     import signal
     import sqlite3

@@ -148,6 +148,7 @@ def _series(engine: object) -> list[tuple[str, str, int, int, int]]:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_backfill_reproduces_the_archives_monthly_history(archive: FakeArchive, tmp_path: Path) -> None:
     engine = open_store(tmp_path / "b.db")
     sites = [SiteEntry(d) for d in NEWS]
@@ -169,6 +170,7 @@ def test_backfill_reproduces_the_archives_monthly_history(archive: FakeArchive, 
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_a_second_run_fetches_nothing_and_captures_are_fetched_once(archive: FakeArchive, tmp_path: Path) -> None:
     engine = open_store(tmp_path / "b.db")
     sites = [SiteEntry(d) for d in NEWS[:4]]
@@ -219,6 +221,8 @@ def test_an_archive_that_keeps_refusing_stops_the_run_with_a_clear_error(archive
 
 
 @needs_corpus
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_kill_and_resume_mid_backfill(archive: FakeArchive, tmp_path: Path) -> None:
     db = tmp_path / "k.db"
     sites = tmp_path / "sites.txt"
@@ -274,6 +278,7 @@ def test_kill_and_resume_mid_backfill(archive: FakeArchive, tmp_path: Path) -> N
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_a_fresh_database_reaches_a_multi_year_trend_by_backfill_alone(archive: FakeArchive, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -126,6 +126,7 @@ def test_a_backfill_between_known_versions_corrects_events_and_keeps_ids(engine:
     assert all(before[k] == after[k] for k in before)  # the events that still hold keep their ids
 
 
+@pytest.mark.slow
 def test_changes_command_filters_and_shows_diffs(engine: Engine, store_url: str) -> None:
     db = store_url
     r = CliRunner().invoke(app, ["changes", "--db", db, "--type", "reversal", "--format", "json"])

@@ -273,6 +273,7 @@ def test_groups_samples_and_what_is_missing(small: Engine, tmp_path: Path) -> No
     assert c4_all.ours is None and c4_all.missing is not None and "no random sample of C4" in c4_all.missing
 
 
+@pytest.mark.slow
 def test_runout_comes_from_the_forecast_passed_in(small: Engine) -> None:
     claims = [
         _claim(id="pooled", unit="year", value="2028", recipe="metric=runout; scenario=unadjusted"),
@@ -326,6 +327,7 @@ def test_cli_mirrors_the_library(small: Engine, tmp_path: Path) -> None:
 
 # -- the real corpus history ------------------------------------------------------------------------------------------
 @needs_corpus
+@pytest.mark.slow
 def test_originality_comparison_on_the_corpus(tmp_path: Path) -> None:
     from tracker.pipeline.archive_import import import_archive
 

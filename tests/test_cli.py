@@ -212,6 +212,8 @@ def web() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_installed_command_fetches_over_a_real_socket(web: str) -> None:
     cmd = [
         sys.executable,
@@ -236,6 +238,8 @@ def test_installed_command_fetches_over_a_real_socket(web: str) -> None:
     assert _Handler.seen_agents and "consent-tracker/" in _Handler.seen_agents[0]
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_loopback_refused_without_allow_private(web: str) -> None:
     code, output = invoke("robots", f"{web}/", "-a", "GPTBot", "--format", "json", "--no-allow-private")
     assert code == 0
@@ -245,6 +249,7 @@ def test_loopback_refused_without_allow_private(web: str) -> None:
     assert _Handler.seen_agents == []  # nothing reached the server
 
 
+@pytest.mark.slow
 def test_crawl_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     db = str(tmp_path / "x.db")
     code, output = invoke("crawl", "--db", db)
@@ -284,6 +289,7 @@ def test_read_commands_on_a_missing_database_name_the_path(tmp_path: Path, comma
 
 @needs_corpus
 @pytest.mark.parametrize("columns", ["80", ""])
+@pytest.mark.slow
 def test_robots_table_stays_readable_piped_and_at_80_columns(columns: str) -> None:
     # Piped, or in an 80-column terminal, the deciding rules must not be squeezed into a four-character column.
     import os

@@ -208,12 +208,15 @@ EXPECTED = {
 }
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_every_host_has_the_right_robots_status(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, records = crawled
     got = {d: r["robots_status"] for d, r in records.items()}
     assert got == EXPECTED
 
 
+@pytest.mark.network_local
 def test_verdicts_and_stances(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
     assert r["ok.test"]["agents"]["GPTBot"] == {
@@ -236,6 +239,7 @@ def test_verdicts_and_stances(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert r["bomb.test"]["agents"]["GPTBot"]["stance"] == "full_block"  # decompressed only up to the cap
 
 
+@pytest.mark.network_local
 def test_faults_are_named(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
     assert r["private.test"]["error"].startswith("private_address")
@@ -244,6 +248,7 @@ def test_faults_are_named(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert r["slowloris.test"]["error"].startswith("timeout")
 
 
+@pytest.mark.network_local
 def test_good_citizen(web: FakeWeb, crawled: tuple[Path, dict[str, dict]]) -> None:
     db, _ = crawled
     # Never contacted the private address, and never fetched pages our own robots group forbids.
@@ -261,6 +266,7 @@ def test_good_citizen(web: FakeWeb, crawled: tuple[Path, dict[str, dict]]) -> No
     assert kinds["homepage"] == "disallowed" and kinds["robots"] == "ok"
 
 
+@pytest.mark.network_local
 def test_other_resources_recorded(crawled: tuple[Path, dict[str, dict]]) -> None:
     db, _ = crawled
     con = sqlite3.connect(db)
@@ -276,6 +282,8 @@ def test_other_resources_recorded(crawled: tuple[Path, dict[str, dict]]) -> None
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_second_crawl_adds_no_versions(web: FakeWeb, crawled: tuple[Path, dict[str, dict]], tmp_path: Path) -> None:
     db, _ = crawled
     con = sqlite3.connect(db)
@@ -322,6 +330,8 @@ def _wait_for_first_batch(db: Path, timeout: float = 60) -> None:
             continue  # not created yet
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     # Batches commit every 200 sites or 2 s: 600 slow-ish hosts leave time to kill between the first and the last.
     n = 600
@@ -353,6 +363,7 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
         web.stop()
 
 
+@pytest.mark.network_local
 def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
     s = r["signals.test"]["signals"]
@@ -388,6 +399,7 @@ def test_signals_exported(crawled: tuple[Path, dict[str, dict]]) -> None:
     assert r["ok.test"]["signals"]["llms_txt"] is True
 
 
+@pytest.mark.network_local
 def test_conflicting_and_malformed_signals(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
     c = r["conflict.test"]
@@ -402,6 +414,7 @@ def test_conflicting_and_malformed_signals(crawled: tuple[Path, dict[str, dict]]
     assert c["signals"]["llms_txt"] is False  # an HTML page at /llms.txt is not an llms.txt
 
 
+@pytest.mark.network_local
 def test_terms_on_another_host(web: FakeWeb, crawled: tuple[Path, dict[str, dict]]) -> None:
     _, r = crawled
     for site in ("esquire.test", "cosmo.test"):
@@ -417,6 +430,8 @@ def test_terms_on_another_host(web: FakeWeb, crawled: tuple[Path, dict[str, dict
     assert web.hits[("pmc.test", "/terms")] == 0 and web.hits[("pmc.test", "/robots.txt")] == 1
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
     n = 600
     many = {f"c{i}.test": Host(robots="User-agent: *\nDisallow: /x\n", latency=0.05) for i in range(n)}

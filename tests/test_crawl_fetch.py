@@ -95,6 +95,7 @@ def test_redirect_cycle_detected() -> None:
     assert r.status == "redirect_loop" and r.error == "redirect cycle"
 
 
+@pytest.mark.slow
 def test_huge_body_is_capped() -> None:
     body = b"User-agent: *\nDisallow: /a\n" + b"Disallow: /b\n" * 800_000  # ~10 MB
     r = fetch(lambda req: httpx.Response(200, content=body))
@@ -102,6 +103,7 @@ def test_huge_body_is_capped() -> None:
     assert not r.rules.verdict("x", "/a").allowed
 
 
+@pytest.mark.slow
 def test_gzip_bomb_is_capped_after_decompression() -> None:
     bomb = gzip.compress(b"User-agent: *\nDisallow: /\n" + b"#" * 50_000_000, compresslevel=9)
     assert len(bomb) < 1_000_000

@@ -58,6 +58,7 @@ def _run(page: str, db: Path, **state: object) -> AppTest:
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.slow
 def test_every_page_on_an_empty_database(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(tmp_path / "none.db"))
     at = _run(page, tmp_path / "none.db")
@@ -68,6 +69,7 @@ def test_every_page_on_an_empty_database(page: str, tmp_path: Path, monkeypatch:
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.slow
 def test_every_page_on_a_populated_database(page: str, populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     at = _run(page, populated)
@@ -84,6 +86,7 @@ def test_overview_numbers_are_trackers_numbers(populated: Path, monkeypatch: pyt
     assert any("Sample: all sites" in c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One answer everywhere: the pages' run-outs and gap are the `forecast` command's, months and intervals."""
     from typer.testing import CliRunner
@@ -108,6 +111,7 @@ def test_forecast_and_gap_pages_show_the_clis_figures(populated: Path, monkeypat
     )
 
 
+@pytest.mark.slow
 def test_agents_page_driven_by_key(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     at = _run("agents", populated)
@@ -119,6 +123,7 @@ def test_agents_page_driven_by_key(populated: Path, monkeypatch: pytest.MonkeyPa
     assert not at.exception and "OpenAI" in list(at.dataframe[0].value[""])
 
 
+@pytest.mark.slow
 def test_sites_page_shows_robots_txt_as_text(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     at = _run("sites", populated)
@@ -164,6 +169,7 @@ def test_sites_page_opens_the_diff_a_link_names(populated: Path, monkeypatch: py
     assert "GPTBot allowed → full_block (restriction)" in set(timeline["what changed"])
 
 
+@pytest.mark.slow
 def test_every_page_says_when_the_data_is_simulated(populated: Path, tmp_path: Path) -> None:
     import shutil
 
@@ -186,6 +192,7 @@ def _free_port() -> int:
 
 
 @needs_chromium
+@pytest.mark.network_local
 def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

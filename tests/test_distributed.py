@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from tests.conftest import needs_postgres, new_store_url
@@ -40,6 +41,7 @@ def _content(rows: list[tuple]) -> set[tuple]:
     return {tuple(r) for r in rows}
 
 
+@pytest.mark.network_local
 def test_two_workers_one_killed_record_every_site_once_as_one_process_would(tmp_path: Path) -> None:
     web = FakeWeb(_hosts(), tmp_path).start()
     try:
@@ -149,6 +151,7 @@ def test_distributed_needs_postgresql(tmp_path: Path) -> None:
     assert r.returncode == 2 and "needs PostgreSQL" in r.stderr
 
 
+@pytest.mark.network_local
 def test_wait_and_a_distributed_scheduler(tmp_path: Path) -> None:
     hosts = {f"w{i}.test": Host(robots=f"User-agent: *\nDisallow: /x{i}/\n") for i in range(20)}
     web = FakeWeb(hosts, tmp_path).start()

@@ -159,6 +159,7 @@ def monthly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_report_and_the_cli_give_the_same_forecast(monthly: Path, tmp_path: Path) -> None:
     cli = CliRunner().invoke(app, ["forecast", "--format", "json", "--db", str(monthly)])
     assert cli.exit_code == 0, cli.output
@@ -188,6 +189,7 @@ def test_a_report_and_the_cli_give_the_same_forecast(monthly: Path, tmp_path: Pa
     assert figures["figures"]["restricts_training"]["share"] == pytest.approx(0.4)
 
 
+@pytest.mark.slow
 def test_the_forecast_shows_its_consent_adjustment(monthly: Path) -> None:
     out = forecast(open_store(monthly), REG, load_params())
     rs = out["restricted_share"]

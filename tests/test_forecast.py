@@ -81,6 +81,7 @@ def _median(e: object) -> float:
 
 @settings(max_examples=25, deadline=None)
 @given(r1=st.floats(0, 0.95), r2=st.floats(0, 0.95))
+@pytest.mark.slow
 def test_more_restriction_never_delays_run_out(r1: float, r2: float) -> None:
     d = draw(ForecastParams(draws=3000, seed=3))
     lo, hi = sorted((r1, r2))
@@ -126,6 +127,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> object:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_backtest_on_the_corpus_history(history: object) -> None:
     params = ForecastParams()
     m = measured_restriction(history, REG, params)  # type: ignore[arg-type]
@@ -146,6 +148,7 @@ def test_backtest_on_the_corpus_history(history: object) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_consent_adjustment_uses_the_measured_series(history: object) -> None:
     out = forecast(history, REG, load_params(overrides=["draws=20000"]))  # type: ignore[arg-type]
     s = out["sample"]

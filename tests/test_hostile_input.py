@@ -161,6 +161,7 @@ def _damaged_db(tmp_path: Path) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_damaged_database_is_one_line_naming_the_file(tmp_path: Path) -> None:
     db = _damaged_db(tmp_path)
     msg = _one_line_error(*invoke("trends", "--db", str(db), "--format", "csv"))
@@ -199,6 +200,7 @@ def test_backfill_refuses_before_the_wayback_machine(tmp_path: Path) -> None:
     assert "1996" in msg
 
 
+@pytest.mark.slow
 def test_report_unknown_category_lists_the_known_ones(tmp_path: Path) -> None:
     db = tmp_path / "t.db"
     assert invoke("sites", "add", str(_site_file(tmp_path)), "--db", str(db))[0] == 0

@@ -101,6 +101,8 @@ def _run(web: FakeWeb, call: Any) -> tuple[RobotsFetch, float, int]:
 
 @pytest.mark.parametrize("host", list(BOMBS))
 @pytest.mark.parametrize("path", ["/robots.txt", "/"])
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_stacked_compression_bomb_costs_the_cap(web: FakeWeb, host: str, path: str) -> None:
     kind = "robots" if path == "/robots.txt" else "homepage"
 
@@ -117,6 +119,7 @@ def test_stacked_compression_bomb_costs_the_cap(web: FakeWeb, host: str, path: s
     assert peak < 8 * 2**20  # the inflated body is 50 MB (before: the inner layer inflated in one call)
 
 
+@pytest.mark.network_local
 def test_too_many_encodings_are_refused(tmp_path: Path) -> None:
     w = FakeWeb({"deep.test": Host(fault="encoded", arg=("gzip, " * 5 + "gzip", b"x"))}, tmp_path).start()
     try:
@@ -126,6 +129,8 @@ def test_too_many_encodings_are_refused(tmp_path: Path) -> None:
     assert r.status == "network_error" and (r.error or "").startswith("decoding: 6 content encodings")
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_slow_drip_robots_costs_one_deadline(web: FakeWeb) -> None:
     """https connected and then dripped: no retry of the read timeout, no http fallback — one deadline."""
 
@@ -145,6 +150,8 @@ def _limit_files(n: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))  # hard too: the crawler cannot raise it back
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_file_handle_limit_clamps_concurrency_and_is_never_a_site_fault(tmp_path: Path) -> None:
     """--concurrency 1000 with 200 file handles: lowered (and said so), and no site recorded as our EMFILE."""
     n = 300

@@ -122,6 +122,7 @@ class DripReceiver:
         self.sock.close()
 
 
+@pytest.mark.slow
 def test_a_receiver_that_drips_its_answer_is_cut_off_and_the_events_stay_pending(engine: Engine) -> None:
     hook = DripReceiver(drip=0.5)
     try:
@@ -176,6 +177,8 @@ def _tracked_site_with_pending_events(
     return db, e, web, DripReceiver(drip=0.5), connect_to, args[-1]
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_a_scheduled_run_with_a_dripping_receiver_ends_within_the_deadline(tmp_path: Path) -> None:
     db, e, web, hook, connect_to, ca_bundle = _tracked_site_with_pending_events(tmp_path)
     e.dispose()
@@ -220,6 +223,8 @@ def _wait_for(cond: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_one_scheduler_per_store_and_a_killed_one_is_taken_over(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     lock = tmp_path / "s.db.scheduler.lock"
@@ -272,6 +277,8 @@ def test_one_scheduler_per_store_and_a_killed_one_is_taken_over(tmp_path: Path) 
                 p.wait()
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -313,6 +320,8 @@ def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
         web.stop()
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) -> None:
     from tracker.operations.schedule import Scheduler
     from tracker.store.changelog import pending_notifications
@@ -352,6 +361,7 @@ def test_a_slow_receiver_never_holds_the_next_scheduled_crawl(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.slow
 def test_the_store_lock_names_its_holder_and_is_free_once_released(backend: str, tmp_path: Path) -> None:
     url = new_store_url(backend, tmp_path)
     a, b = open_store(url), open_store(url)

@@ -114,6 +114,7 @@ def test_rsl_inline_script_and_link() -> None:
         ).map("".join),
     )
 )
+@pytest.mark.slow
 def test_no_html_input_raises(data: bytes | str) -> None:
     sig.scan_html(data)
     sig.page_text(data)

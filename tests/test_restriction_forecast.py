@@ -115,6 +115,7 @@ def _pooled(series: list[tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, dict
     return maes, {h: inside[h] / counts[h] for h in counts}
 
 
+@pytest.mark.slow
 def test_no_worse_than_the_baselines_with_an_honest_band_on_simulated_shapes() -> None:
     # Three series of every shape, seeded apart from the calibration's (17) and the bench's (2024).
     rng = np.random.default_rng(7)

@@ -22,6 +22,7 @@ def _files(sub: str) -> list[Path]:
 
 @needs_corpus
 @pytest.mark.parametrize("sub", REAL_DIRS)
+@pytest.mark.slow
 def test_every_real_file_parses_and_evaluates(sub: str) -> None:
     files = _files(sub)
     assert len(files) > 500, f"expected a large corpus under {sub}"
@@ -89,6 +90,7 @@ robots_lines = st.lists(
     body=st.one_of(st.binary(max_size=2000), st.text(max_size=2000), robots_lines.map("\n".join)),
     url=st.text(max_size=50),
 )
+@pytest.mark.slow
 def test_parser_never_raises_and_is_deterministic(body: str | bytes, url: str) -> None:
     first = parse_robots(body)
     second = parse_robots(body)
@@ -121,6 +123,7 @@ def _cut_at_line(data: bytes, limit: int) -> bytes:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_a_line_cut_by_the_limit_is_dropped_not_read_as_a_rule() -> None:
     # primevideo.com's 516,025-byte file: byte 512,000 falls inside "Disallow: /dp/B0B5VZWS2V", which read as
     # "Disallow: /" would report every agent fully blocked on a site that blocks none.
@@ -139,6 +142,7 @@ def test_a_line_cut_by_the_limit_is_dropped_not_read_as_a_rule() -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_every_corpus_file_over_the_limit_parses_as_its_last_whole_line() -> None:
     big = [f for sub in ("history", "real_robots") for f in _files(sub) if f.stat().st_size > 512_000]
     assert len(big) >= 10

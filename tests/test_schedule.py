@@ -90,6 +90,8 @@ def web(tmp_path: Path) -> Iterator[FakeWeb]:
     w.stop()
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_scheduler_runs_resumes_a_killed_run_and_reports_changes(web: FakeWeb, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     sites = tmp_path / "sites.txt"

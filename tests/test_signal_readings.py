@@ -114,6 +114,7 @@ def _json(*args: str) -> Any:
     return json.loads(result.output)
 
 
+@pytest.mark.slow
 def test_export_site_trends_and_events_agree(case_db: tuple[Case, str]) -> None:
     case, db = case_db
     state = "adopted" if case.adopted else "not adopted"

@@ -232,6 +232,7 @@ def test_llms_txt() -> None:
 # -- properties -----------------------------------------------------------------------------------------------
 @settings(max_examples=200, deadline=None)
 @given(data=st.one_of(st.binary(max_size=3000), st.text(max_size=3000)))
+@pytest.mark.slow
 def test_no_parser_raises(data: bytes | str) -> None:
     text = data if isinstance(data, str) else data.decode("latin-1")
     sig.html_signals(data)
@@ -260,6 +261,7 @@ def test_no_parser_raises(data: bytes | str) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_real_robots_files_signals_never_raise() -> None:
     files = [p for p in corpus_path("history_lowercased").rglob("*.txt")][:400]
     assert files

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
@@ -63,6 +64,7 @@ def test_nytimes_versions_name_the_agents_they_blocked(tmp_path: Path) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_site_command_prints_the_changes_and_todays_stances(tmp_path: Path) -> None:
     db = _nytimes(tmp_path)
     runner = CliRunner()
@@ -126,6 +128,7 @@ def test_a_crawl_with_its_own_agents_file_makes_the_same_events(tmp_path: Path) 
     assert agents(crawled) == agents(imported) == {("CCBot", "full_block"), ("Google-Extended", "full_block")}
 
 
+@pytest.mark.slow
 def test_events_made_under_another_definition_are_recomputed(tmp_path: Path) -> None:
     arch = tmp_path / "archive" / "a.example"
     arch.mkdir(parents=True)

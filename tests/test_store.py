@@ -220,6 +220,7 @@ def test_evaluations_are_computed_once_per_ruleset(engine: Engine, monkeypatch: 
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=40, deadline=None)
 @given(seq=st.lists(st.tuples(st.integers(0, 60), st.sampled_from([OPEN, BLOCK, None])), min_size=1, max_size=12))
+@pytest.mark.slow
 def test_store_then_load_matches_the_observations(
     backend: str, tmp_path_factory: pytest.TempPathFactory, seq: list
 ) -> None:
@@ -277,6 +278,7 @@ def _events(engine: Engine) -> dict[tuple, tuple[int, int]]:
         max_size=4,
     )
 )
+@pytest.mark.slow
 def test_version_events_stay_equal_to_a_rebuild(
     backend: str, tmp_path_factory: pytest.TempPathFactory, batches: list
 ) -> None:

@@ -95,6 +95,8 @@ def tranco() -> Iterator[str]:
 
 
 @needs_corpus
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_tranco_download_keeps_list_id_and_date(tranco: str) -> None:
     parsed, list_id, day = download_tranco(100, base_url=tranco)
     assert list_id == "L2026" and day == "2026-08-01" and len(parsed.sites) == 100
@@ -112,6 +114,8 @@ def test_tranco_download_keeps_list_id_and_date(tranco: str) -> None:
 
 
 @needs_corpus
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_sites_commands(tranco: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_TRANCO_URL", tranco)
     db = str(tmp_path / "s.db")

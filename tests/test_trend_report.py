@@ -34,6 +34,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
     files = write_report(open_store(db), REG, tmp_path / "md", "md")
     text = (tmp_path / "md" / "report.md").read_text()
@@ -61,6 +62,7 @@ def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
     assert rows[-1]["period"] == "2024-08" and float(rows[-1]["blocked_share"]) == 0.5
 
 
+@pytest.mark.slow
 def test_same_database_same_report(db: Path, tmp_path: Path) -> None:
     write_report(open_store(db), REG, tmp_path / "a", "md")
     write_report(open_store(db), REG, tmp_path / "b", "md")
@@ -68,6 +70,7 @@ def test_same_database_same_report(db: Path, tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_html_report_embeds_its_charts_and_escapes_text(db: Path, tmp_path: Path) -> None:
     write_report(open_store(db), REG, tmp_path / "h", "html")
     page = (tmp_path / "h" / "report.html").read_text()
@@ -89,6 +92,7 @@ def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
     assert files[0] == pdf and pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
 
 
+@pytest.mark.slow
 def test_report_command_and_empty_database(db: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "--format", "csv", "--out", str(tmp_path / "c"), "--db", str(db)])
     assert result.exit_code == 0, result.output

@@ -14,6 +14,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tracker.operations.demo.world import FAULTS, build_world
 
 
@@ -40,6 +42,8 @@ def test_the_simulated_world_follows_the_public_record() -> None:
     assert build_world(200).sites.keys() == w.sites.keys()  # deterministic
 
 
+@pytest.mark.network_local
+@pytest.mark.slow
 def test_up_demo_end_to_end(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     port = _free_port()
@@ -123,6 +127,7 @@ def test_up_demo_end_to_end(tmp_path: Path) -> None:
         assert f"step {n}/5 {step}: skipped" in again.stdout, again.stdout
 
 
+@pytest.mark.slow
 def test_up_offline_says_which_step_failed_and_how_to_go_on(tmp_path: Path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CONSENT_TRACKER_")},
@@ -135,6 +140,7 @@ def test_up_offline_says_which_step_failed_and_how_to_go_on(tmp_path: Path) -> N
     assert "sites add FILE" in r.stdout and "up --demo" in r.stdout
 
 
+@pytest.mark.slow
 def test_the_demo_never_writes_into_a_database_of_real_data(tmp_path: Path) -> None:
     db = tmp_path / "real.db"
     sites = tmp_path / "s.txt"
