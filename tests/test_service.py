@@ -49,6 +49,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, str]:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_trends_are_what_the_cli_prints(store: tuple[Engine, str]) -> None:
     engine, db = store
     found = service.trends(engine, REG, agents=["GPTBot", "CCBot"])
@@ -63,6 +64,7 @@ def test_trends_are_what_the_cli_prints(store: tuple[Engine, str]) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_weight_picking_is_the_services(store: tuple[Engine, str], tmp_path: Path) -> None:
     engine, db = store
     weights = tmp_path / "w.csv"
@@ -75,6 +77,7 @@ def test_weight_picking_is_the_services(store: tuple[Engine, str], tmp_path: Pat
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_changes_and_the_type_alias(store: tuple[Engine, str]) -> None:
     engine, db = store
     found = service.changes(engine, limit=0, diffs=True, agents=["GPTBot", "NoSuchBot"])
@@ -96,6 +99,7 @@ def test_changes_and_the_type_alias(store: tuple[Engine, str]) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_site_export_and_lists(store: tuple[Engine, str]) -> None:
     engine, db = store
     info = service.site(engine, REG, " NYTimes.com ")
@@ -116,6 +120,7 @@ def test_site_export_and_lists(store: tuple[Engine, str]) -> None:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_up_guard_keeps_demo_and_real_data_apart(store: tuple[Engine, str], tmp_path: Path) -> None:
     engine, _ = store
     service.prepare_up_store(engine, demo=False, name="real.db")  # real data, a real run: fine
@@ -163,6 +168,7 @@ class _Seen(TrackerError):
     pass
 
 
+@pytest.mark.slow
 def test_old_spellings_are_hidden_aliases(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     db = str(tmp_path / "a.db")
     seen: list[Any] = []
@@ -234,6 +240,7 @@ def test_every_option_has_the_name_of_the_parameter_it_sets() -> None:
             assert {"format": "fmt"}.get(option, option) == p.name.rstrip("_"), f"{name} --{option} sets {p.name}"
 
 
+@pytest.mark.slow
 def test_imports_point_one_way_around_the_service() -> None:
     """Below the service nothing imports it; the service imports nothing above it (operations, the faces)."""
     root = Path(service.__file__).parents[1]
@@ -253,6 +260,7 @@ def test_imports_point_one_way_around_the_service() -> None:
             assert not [m for m in imports(f) if m.startswith("tracker.service")], f
 
 
+@pytest.mark.slow
 def test_library_errors_name_parameters_and_the_cli_says_its_options(tmp_path: Path) -> None:
     from tracker.analysis.forecast import load_params
     from tracker.errors import ParamsError
