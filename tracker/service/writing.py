@@ -21,15 +21,20 @@ from tracker.service.inputs import WAYBACK_START
 
 __all__ = [
     "AgentsSync",
+    "BatchResult",
+    "OpenedRun",
     "SitesAdded",
     "agents_sync",
     "backfill",
     "backfill_config",
     "categories_assign",
     "categories_import",
+    "close_if_complete",
     "crawl",
+    "crawl_batch",
     "crawl_config",
     "import_archive",
+    "open_crawl_run",
     "sites_add",
     "sites_remove",
     "track_tranco",
@@ -263,3 +268,64 @@ def agents_sync(
     if not dry_run:
         merged.save(path)
     return AgentsSync(merged, tuple(added), tuple(updated), None if dry_run else path)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """One batch of a distributed crawl: the sites crawled and skipped (recorded before), and whether it closed the
+    run (it was the last)."""
+
+    crawled: int
+    skipped: int
+    closed: bool
+
+
+async def crawl_batch(engine: Engine, run_id: int, sites: Sequence[SiteEntry], config: Any) -> BatchResult:
+    """Crawl one batch of a distributed run's sites into it (what a worker runs); close the run if it was the
+    last batch."""
+    import asyncio
+
+    from tracker.pipeline.crawl import crawl_sites
+    from tracker.store.runs import Run
+
+    run = await asyncio.to_thread(Run.attach, engine, run_id)
+    state = await crawl_sites(run, sites, config)
+    run.counts.observations, run.counts.errors = state.done, sum(state.errors.values())
+    await asyncio.to_thread(run.add_counts)
+    closed = await asyncio.to_thread(close_if_complete, engine, run_id)
+    return BatchResult(state.done, state.skipped, closed)
+
+
+def close_if_complete(engine: Engine, run_id: int) -> bool:
+    """Close a distributed run once every site is recorded, and compute its change events; whether it closed."""
+    from tracker.pipeline.changes import run_changes
+    from tracker.store.runs import close_run, run_info
+
+    info = run_info(engine, run_id)
+    if info is None or info.status != "running" or info.recorded < int(info.params.get("sites", 0)):
+        return False
+    close_run(engine, run_id)
+    run_changes(engine, run_id)  # the agents every writer uses (tracker.pipeline.changes.CHANGE_AGENTS)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedRun:
+    """A crawl run opened for a distributed crawl, and the sites it has not recorded yet."""
+
+    run_id: int
+    todo: tuple[SiteEntry, ...]
+
+
+def open_crawl_run(
+    engine: Engine, sites: Sequence[SiteEntry], config: Any, *, source: str, resume: bool, batch: int
+) -> OpenedRun:
+    """Open (or, with ``resume``, take over) a distributed crawl run of these sites, in jobs of ``batch``."""
+    from tracker.store.runs import Run
+
+    params = {"sites": len(sites), "resources": list(config.resources), "distributed": True, "batch": batch}
+    run = Run.open(engine, "live", source, params=params, resume=resume)
+    ids = run.ensure_sites(
+        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites]
+    )
+    return OpenedRun(run.id, tuple(s for s in sites if ids[s.domain] not in run.done))
