@@ -22,11 +22,12 @@ from tests.conftest import BACKENDS, new_store_url
 from tests.fakeweb import FakeWeb, Host
 from tests.test_changes import AGENTS, OPEN, Receiver, robots, sid
 from tracker.config.settings import resolve_all
+from tracker.errors import StoreBusy
 from tracker.operations.schedule import ScheduleOptions, run_job
 from tracker.pipeline.changes import detect_changes, list_events
 from tracker.publishing.feeds import ATOM_NS, post_webhook, write_feeds, xml_text
 from tracker.store import open_store
-from tracker.store.lock import StoreBusy, hold_store
+from tracker.store.lock import hold_store
 from tracker.store.writer import Writer
 
 CONTROL = b"\x01\x08\x0b\x1b\x1f"

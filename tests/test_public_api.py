@@ -75,7 +75,9 @@ def test_errors_form_one_tree() -> None:
     from tracker import errors
 
     for n in errors.__all__:
-        assert issubclass(getattr(errors, n), errors.TrackerError)
+        # What a user can fix, or (FetchFault) what a fetch raises and records itself, never shown as an error.
+        assert issubclass(getattr(errors, n), errors.TrackerError | errors.FetchFault), n
+    assert not issubclass(errors.FetchFault, errors.TrackerError)
     from tracker.analysis.trends import TrendError
     from tracker.config.settings import SettingError
     from tracker.pipeline.archive_import import ArchiveError
@@ -85,3 +87,15 @@ def test_errors_form_one_tree() -> None:
     assert all(
         issubclass(e, errors.TrackerError) for e in (RegistryError, ArchiveError, SettingError, StoreError, TrendError)
     )
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m not in ("tracker.__main__", "tracker.errors")])
+def test_every_exception_class_is_defined_in_errors(name: str) -> None:
+    """One tree in one place: no module of the package defines an exception class of its own."""
+    module = importlib.import_module(name)
+    own = [
+        n
+        for n, obj in vars(module).items()
+        if inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == name
+    ]
+    assert own == [], f"{name} defines {own}: define them in tracker/errors.py"

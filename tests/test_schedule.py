@@ -175,7 +175,7 @@ def test_scheduler_runs_resumes_a_killed_run_and_reports_changes(web: FakeWeb, t
         assert "stopping" in stderr
         assert all(status in ("done", "interrupted") for _, status in runs())
         listed = subprocess.run(
-            [*cmd[:4], "--list", "--db", str(db), "--format", "json"],
+            [*cmd[:4], "--show", "--db", str(db), "--format", "json"],
             capture_output=True,
             text=True,
             timeout=60,

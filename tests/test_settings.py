@@ -38,3 +38,24 @@ def test_user_agent_names_the_contact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONSENT_TRACKER_USER_AGENT", raising=False)
     ua = settings.user_agent(contact="https://example.org/crawler")
     assert ua.startswith("consent-tracker/") and "+https://example.org/crawler" in ua
+
+
+def test_resolved_once_into_a_typed_object() -> None:
+    env = {"CONSENT_TRACKER_TIMEOUT": "2.5", "CONSENT_TRACKER_DB": "/tmp/env.db"}
+    s = settings.resolve({"db": "/x.db", "delay": None}, environ=env)
+    assert [f.replace("_", "-") for f in s.__dataclass_fields__] == list(settings.SETTINGS)
+    assert (s.db, s.timeout, s.delay) == ("/x.db", 2.5, settings.SETTINGS["delay"].default)
+    assert s.values() == {**settings.resolve_all(environ=env), "db": "/x.db"}
+    assert settings.Settings.from_values(s.values()) == s
+    assert s.header() == settings.user_agent(s.user_agent, s.contact_url)
+    with pytest.raises(AttributeError):
+        s.db = "/y.db"  # type: ignore[misc]
+    with pytest.raises(settings.SettingError, match="no such setting: tmeout"):
+        settings.resolve({"tmeout": 3})
+
+
+def test_a_bad_schedule_is_refused_by_the_settings_themselves() -> None:
+    env = {"CONSENT_TRACKER_SCHEDULE_ROBOTS": "0 3 31 2 *"}
+    with pytest.raises(settings.SettingError, match="never fires"):
+        settings.resolve(environ=env)
+    assert settings.parse_trigger("off") is None

@@ -49,7 +49,7 @@ from sqlalchemy import Engine
 from tracker.analysis.forecast.params import ForecastParams
 from tracker.analysis.trends import TrendRow, restriction_series
 from tracker.analysis.weights import Weights, stored_weights
-from tracker.errors import TrackerError, TrendError
+from tracker.errors import ClaimsError, TrendError
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import Freq, GroupBy, Weighting
 from tracker.store import catalog, queries
@@ -97,10 +97,6 @@ OVER = ("sites", "reachable", "with_robots")
 SCENARIOS = ("unadjusted", "consent_adjusted")
 PROJECTIONS = ("historical", "compute", "pooled")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-
-
-class ClaimsError(TrackerError):
-    """The claims file cannot be used: it names the line and column at fault."""
 
 
 class Metric(StrEnum):

@@ -405,7 +405,9 @@ def _groups(registry: AgentRegistry, agents: Sequence[str], by: GroupBy) -> dict
     pool = [registry.get(a) for a in agents] if agents else [a for a in registry if a.ai]
     missing = [a for a, ag in zip(agents, pool, strict=False) if ag is None] if agents else []
     if missing:
-        raise TrendError(f"unknown agent(s) for --by {by}: {', '.join(missing)} (see `consent-tracker agents list`)")
+        raise TrendError(
+            f"by {by}: unknown agent(s) {', '.join(missing)} (see `consent-tracker agents list`)", parameter="by"
+        )
     grouped: dict[str, list[str]] = {}
     for ag in pool:
         assert ag is not None

@@ -1,9 +1,15 @@
-"""The ``consent-tracker`` command line: thin commands over the library, one function each, with the library's
-parameter names (``--delay`` ↔ ``CrawlConfig.delay``, ``--since/--until`` ↔ ``since/until``).
+"""The ``consent-tracker`` command line: thin commands over :mod:`tracker.service`, one function each, that
+resolve the settings once from their options, call one use case and print what it returns.
+
+One grammar: an option has the name of the parameter it sets (``--delay`` ↔ the ``delay`` setting,
+``--archive-rate`` ↔ ``archive_rate``, ``--since/--until`` ↔ ``since/until``); a repeatable option is named for one
+item of the list it fills (``--agent`` ↔ ``agents``, ``--list`` ↔ ``lists``, ``--change`` ↔ ``changes``). Older
+spellings stay as hidden aliases (``schedule --site-list``, ``backfill --rate``, ``changes --type``).
 
 Library errors (:class:`tracker.errors.TrackerError`) become a one-line message and exit code 2 in one place
-(``_user_errors``, wrapped around every command where it is registered). Fetched content is printed as plain
-text, never as Rich markup, so a robots.txt cannot style the terminal.
+(``_user_errors``, wrapped around every command where it is registered, and ``main``); an error naming its
+``parameter`` is said with the option's name (``_option``). Fetched content is printed as plain text, never as
+Rich markup, so a robots.txt cannot style the terminal.
 """
 
 from __future__ import annotations
@@ -67,6 +73,23 @@ categories_app = typer.Typer(help="What kind of site each is, from several sourc
 app.add_typer(categories_app, name="categories")
 
 
+#: The parameters whose option is not simply ``--`` and the name (a repeatable option is named for one item).
+_OPTIONS = {"agents": "--agent", "lists": "--list", "changes": "--change", "signals": "--signal", "overrides": "--set"}
+
+
+def _option(parameter: str) -> str:
+    """The option that sets a service parameter: the one place the CLI's spelling of parameters lives."""
+    return _OPTIONS.get(parameter, "--" + parameter.replace("_", "-"))
+
+
+def _message(e: TrackerError) -> str:
+    """An error's message as the CLI's user reads it: a parameter named as its option."""
+    text = str(e)
+    if e.parameter and text.startswith(e.parameter):
+        return _option(e.parameter) + text[len(e.parameter) :]
+    return text
+
+
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """The one place library errors become messages: one line on standard error, exit code 2."""
 
@@ -79,7 +102,7 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except TrackerError as e:
-            fail(str(e))
+            fail(_message(e))
         except (DatabaseError, sqlite3.DatabaseError) as e:
             # A damaged SQLite file fails wherever a query first reads a bad page: say so once, with the way out.
             reason = str(getattr(e, "orig", None) or e).splitlines()[0]
@@ -143,7 +166,7 @@ def _root(
 @_user_errors
 def _settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
     """List every setting: its environment variable, effective value and help."""
-    values = settings.resolve_all()
+    values = settings.resolve().values()
     if fmt is not OutputFormat.table:
         print(json.dumps(values, indent=1, default=str))
         return
@@ -156,5 +179,11 @@ def _settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``consent-tracker`` script."""
-    app()
+    """Entry point of the ``consent-tracker`` script: a library error anywhere is one line and exit code 2."""
+    try:
+        app()
+    except TrackerError as e:
+        try:
+            fail(_message(e))
+        except typer.Exit as done:
+            raise SystemExit(done.exit_code) from None

@@ -5,18 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from tracker import service
 from tracker.analysis.latest import csv_safe
-from tracker.cli.common import AgentsFileOpt, FormatOpt, out, registry
-from tracker.config import settings
-from tracker.fetch.http import download
-from tracker.rules.agents import UPSTREAM_URL, default_registry_path, merge_upstream
+from tracker.cli.common import AgentsFileOpt, FormatOpt, out, registry, resolved
+from tracker.rules.agents import UPSTREAM_URL
 from tracker.rules.vocabulary import OutputFormat, Purpose
 
 __all__ = ["agents_list", "agents_sync"]
@@ -30,7 +28,7 @@ def agents_list(
 ) -> None:
     """List the AI user agents the tracker knows, grouped by company."""
     reg = registry(agents_file)
-    rows = reg.select(purpose=purpose, company=company)
+    rows = service.agents(reg, purpose=purpose, company=company)
     if fmt is OutputFormat.json:
         print(json.dumps([a.to_json() for a in rows], indent=1, ensure_ascii=False))
         return
@@ -66,21 +64,18 @@ def agents_sync(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds to wait.")] = None,
 ) -> None:
     """Refresh the registry from the ai.robots.txt project, keeping our own purposes and notes."""
-    path = Path(settings.get("agents-file", agents_file) or default_registry_path())
-    reg = registry(str(path))
-    raw = download(
-        source,
-        user_agent=settings.user_agent(),
-        timeout=float(settings.get("timeout", timeout)),
+    synced = service.agents_sync(
+        resolved(agents_file=agents_file, timeout=timeout),
+        source=source,
+        dry_run=dry_run,
         hint="it with --source PATH",
     )
-    merged, added, updated = merge_upstream(reg, raw)
-    out.print(Text(f"{len(added)} new agents, {len(updated)} updated, {len(merged)} in all"))
-    for t in added:
+    merged = synced.merged
+    out.print(Text(f"{len(synced.added)} new agents, {len(synced.updated)} updated, {len(merged)} in all"))
+    for t in synced.added:
         a = merged.get(t)
         out.print(Text(f"  + {t} ({a.purpose if a else '?'})"))
-    if dry_run:
+    if synced.written is None:
         out.print("dry run: nothing written")
         return
-    merged.save(path)
-    out.print(Text(f"wrote {path}"))
+    out.print(Text(f"wrote {synced.written}"))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from tracker import service
 from tracker.cli.common import (
     AllowPrivateOpt,
     CaBundleOpt,
@@ -19,36 +19,15 @@ from tracker.cli.common import (
     SitesOpt,
     TopOpt,
     err,
-    fail,
     open_db,
     out,
+    resolved,
     sites_to_use,
     warn,
 )
-from tracker.config import settings
-from tracker.fetch.http import ConnectTo
 from tracker.rules.vocabulary import Freq
 
-__all__ = ["WAYBACK_START", "backfill_cmd", "month_or_day"]
-
-#: The Wayback Machine's first captures date from 1996: nothing older can be backfilled.
-WAYBACK_START = date(1996, 1, 1)
-
-
-def month_or_day(value: str | None, option: str, *, end: bool = False) -> date | None:
-    """``2016-01`` (the first, or with ``end`` the last, day of the month) or ``2016-01-15``."""
-    if value is None:
-        return None
-    try:
-        if len(value) == 7:
-            d = date.fromisoformat(value + "-01")
-            if end:
-                nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-                return date.fromordinal(nxt.toordinal() - 1)
-            return d
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} must be a month like 2016-01 or a day like 2016-01-31, not {value!r}")
+__all__ = ["backfill_cmd"]
 
 
 def backfill_cmd(
@@ -58,10 +37,11 @@ def backfill_cmd(
     sites: SitesOpt = None,
     list_: ListOpt = None,
     top: TopOpt = None,
-    rate: Annotated[
+    archive_rate: Annotated[
         float | None,
-        typer.Option("--rate", help="Requests a second to the archive (0: no limit) [env …_ARCHIVE_RATE]."),
+        typer.Option("--archive-rate", help="Requests a second to the archive (0: no limit) [env …_ARCHIVE_RATE]."),
     ] = None,
+    rate: Annotated[float | None, typer.Option("--rate", hidden=True, help="Old spelling of --archive-rate.")] = None,
     archive_url: Annotated[
         str | None, typer.Option("--archive-url", help="The archive [env CONSENT_TRACKER_ARCHIVE_URL].")
     ] = None,
@@ -71,30 +51,23 @@ def backfill_cmd(
     db: DbOpt = None,
 ) -> None:
     """Backfill robots.txt history from the Wayback Machine: one capture per period, as versions (resumable)."""
-    from tracker.pipeline.backfill import BackfillConfig, BackfillProgress, backfill
+    from tracker.pipeline.backfill import BackfillProgress
 
-    since_d = month_or_day(since, "--since")
-    if since_d is not None and since_d < WAYBACK_START:
-        fail(
-            f"--since {since}: the Wayback Machine's archive starts in {WAYBACK_START.year}; "
-            f"give {WAYBACK_START.year}-01 or later"
-        )
-    until_d = month_or_day(until, "--until", end=True) or datetime.now(UTC).date()
-    try:
-        config = BackfillConfig.from_settings(
-            settings.resolve_all(),
-            since=since_d,
-            until=until_d,
-            freq=freq,
-            rate=rate,
-            archive_url=archive_url,
-            ca_bundle=ca_bundle,
-            allow_private=allow_private,
-            connect_to=[ConnectTo.parse(c) for c in connect_to or []],
-        )
-    except ValueError as e:
-        fail(str(e))
-    engine = open_db(db)
+    options = resolved(
+        db=db,
+        archive_rate=archive_rate if archive_rate is not None else rate,
+        archive_url=archive_url,
+        allow_private=allow_private,
+    )
+    config = service.backfill_config(
+        options,
+        since=service.parse_month_or_day(since, "since"),
+        until=service.parse_month_or_day(until, "until", end=True),
+        freq=freq,
+        connect_to=connect_to or (),
+        ca_bundle=ca_bundle,
+    )
+    engine = open_db(options)
     entries = sites_to_use(engine, sites, list_, top)
     with Progress(
         TextColumn("backfilling"),
@@ -114,7 +87,7 @@ def backfill_cmd(
             bar.update(task, completed=p.done + p.skipped, req=p.requests, cap=p.captures, description=domain)
 
         try:
-            report = asyncio.run(backfill(engine, entries, config, progress=progress))
+            report = asyncio.run(service.backfill(engine, entries, config, progress=progress))
         except KeyboardInterrupt:
             err.print(
                 Text("interrupted: what was fetched is saved; run the same backfill again to resume", style="yellow")

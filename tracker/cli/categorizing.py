@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from tracker import service
 from tracker.cli.common import DbOpt, open_db, out, warn
 
 __all__ = ["categories_assign", "categories_import", "categories_report"]
@@ -21,9 +22,7 @@ def categories_import(
     db: DbOpt = None,
 ) -> None:
     """Import category labels (yours, or the reference study's annotations), then re-assign categories."""
-    from tracker.analysis.categories import import_labels
-
-    report = import_labels(open_db(db), file, annotations=annotations)
+    report = service.categories_import(open_db(db), file, annotations=annotations)
     for p in report.problems[:20]:
         warn(p)
     out.print(
@@ -41,9 +40,7 @@ def categories_assign(
     db: DbOpt = None,
 ) -> None:
     """Recompute every site's category from its labels (user > curated > annotation > homepage > tld)."""
-    from tracker.analysis.categories import assign
-
-    counts = assign(open_db(db, create=False), homepages=not no_homepages)
+    counts = service.categories_assign(open_db(db, create=False), homepages=not no_homepages)
     out.print(Text(", ".join(f"{k} {v}" for k, v in counts.most_common()) or "no sites"))
 
 
@@ -52,20 +49,16 @@ def categories_report(
     db: DbOpt = None,
 ) -> None:
     """How our own rules agree with the reference annotations, and how many sites each source labels."""
-    from tracker.analysis.categories import agreement, coverage
-    from tracker.pipeline.tracking import tracked_entries
-
-    engine = open_db(db, create=False)
-    a = agreement(engine)
+    found = service.categories_report(open_db(db, create=False), list_name=list_)
+    a = found.agreement
     out.print(Text(f"agreement with the annotations: {a.agree} of {a.compared} sites ({a.rate:.0%})"))
     for (mine, theirs), n in a.pairs.most_common(8):
         out.print(Text(f"  ours {mine} / annotation {theirs}: {n}"))
-    domains = [e.domain for e in tracked_entries(engine, [list_] if list_ else None)]
-    cov = coverage(engine, domains)
-    total = len(domains) or 1
+    cov = found.coverage
+    total = found.sites or 1
     out.print(
         Text(
-            f"coverage of {len(domains)} tracked sites: "
+            f"coverage of {found.sites} tracked sites: "
             + ", ".join(f"{k} {v} ({v / total:.0%})" for k, v in cov.most_common())
         )
     )

@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, print_csv, registry
+from tracker import service
+from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, print_csv, registry, resolved
 from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["claims_cmd"]
@@ -27,10 +28,8 @@ def claims_cmd(
 ) -> None:
     """Published figures (Originality.ai, Consent in Crisis, Reuters Institute, Cloudflare Radar, Epoch AI) beside
     ours under the same definition and sample, or what is missing to compute ours."""
-    from tracker.analysis.claims import compare, load_claims
-
-    engine = open_db(db, create=False)
-    comparisons = compare(engine, registry(agents_file), load_claims(claims) if claims is not None else None)
+    options = resolved(db=db, agents_file=agents_file)
+    comparisons = service.claims(open_db(options, create=False), registry(options), claims=claims)
     if fmt is OutputFormat.json:
         print(json.dumps({"comparisons": [c.as_dict() for c in comparisons]}, indent=1))
         return

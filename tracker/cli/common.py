@@ -1,4 +1,5 @@
-"""What every command shares: the consoles, the error exit, the common options, printing series as data."""
+"""What every command shares: the consoles, the error exit, the common options, the settings resolved once from
+a command's options, printing series as data."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import csv
 import json
 import re
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -15,10 +15,12 @@ from rich.console import Console
 from rich.text import Text
 from sqlalchemy import Engine
 
+from tracker import service
 from tracker.analysis.latest import csv_safe
 from tracker.config import settings
-from tracker.rules.agents import AgentRegistry, load_registry
-from tracker.rules.sitelist import SiteEntry, read_site_list
+from tracker.config.settings import Settings
+from tracker.rules.agents import AgentRegistry
+from tracker.rules.sitelist import SiteEntry
 from tracker.rules.vocabulary import OutputFormat
 
 __all__ = [
@@ -35,10 +37,10 @@ __all__ = [
     "fail",
     "open_db",
     "out",
-    "parse_day",
     "print_csv",
     "print_rows_as_data",
     "registry",
+    "resolved",
     "sites_to_use",
     "visible",
     "visible_data",
@@ -88,26 +90,22 @@ def warn(message: str) -> None:
     err.print(Text(f"warning: {message}", style="yellow"))
 
 
-def registry(agents_file: str | None) -> AgentRegistry:
+def resolved(**options: Any) -> Settings:
+    """The settings resolved once, here at the edge, from a command's options (by the setting's name with '_' for
+    '-'; None: not given), the environment and the defaults."""
+    return settings.resolve({name.replace("_", "-"): value for name, value in options.items()})
+
+
+def registry(agents_file: str | Settings | None) -> AgentRegistry:
     """The agent registry the settings name."""
-    return load_registry(settings.get("agents-file", agents_file) or None)
+    return service.load_registry(
+        agents_file if isinstance(agents_file, Settings) else resolved(agents_file=agents_file)
+    )
 
 
-def open_db(db: str | None, *, create: bool = True) -> Engine:
+def open_db(db: str | Settings | None, *, create: bool = True) -> Engine:
     """The database the settings name; read commands pass ``create=False`` so a typo is an error."""
-    from tracker.store import open_store
-
-    return open_store(settings.get("db", db), create=create)
-
-
-def parse_day(value: str | None, option: str) -> date | None:
-    """A YYYY-MM-DD option value."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} must be a date like 2024-01-31, not {value!r}")
+    return service.open_store(db if isinstance(db, Settings) else resolved(db=db), create=create)
 
 
 #: C0 and C1 control characters (but newline and tab), DEL, and the bidirectional overrides that reorder what a
@@ -156,18 +154,11 @@ def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: dict[str, Any]
     return False
 
 
-def sites_to_use(engine: object, sites: Path | None, lists: list[str] | None, top: int | None) -> list[SiteEntry]:
-    """The sites of a file, or of tracked lists, or every tracked site."""
-    from tracker.pipeline.tracking import tracked_entries
-
-    if sites is not None:
-        entries, parsed = read_site_list(sites, top=top)
-        for problem in parsed.problems[:20]:
-            warn(f"{sites.name} {problem}")
-        if len(parsed.problems) > 20:
-            warn(f"… and {len(parsed.problems) - 20} more lines skipped")
-        return entries
-    entries = tracked_entries(engine, lists)  # type: ignore[arg-type]
-    if not entries:
-        fail("no tracked sites: add some with `consent-tracker sites add FILE` (or `--tranco 1000`), or pass --sites")
-    return entries[:top] if top else entries
+def sites_to_use(engine: Engine, sites: Path | None, lists: list[str] | None, top: int | None) -> list[SiteEntry]:
+    """The sites of a file, or of tracked lists, or every tracked site; the file's skipped lines as warnings."""
+    chosen = service.sites_to_use(engine, sites=sites, lists=lists, top=top)
+    for problem in chosen.problems[:20]:
+        warn(problem)
+    if len(chosen.problems) > 20:
+        warn(f"… and {len(chosen.problems) - 20} more lines skipped")
+    return list(chosen.entries)

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from tracker import service
 from tracker.cli.common import (
     AgentsFileOpt,
     AllowPrivateOpt,
@@ -22,14 +23,12 @@ from tracker.cli.common import (
     SitesOpt,
     TopOpt,
     err,
-    fail,
     open_db,
     out,
+    resolved,
     sites_to_use,
 )
-from tracker.config import settings
-from tracker.fetch.http import ConnectTo
-from tracker.pipeline.crawl import CrawlConfig, CrawlProgress, run_crawl
+from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
 from tracker.records.runs import RunResult
 from tracker.rules.vocabulary import RESOURCE_KINDS, OutputFormat
 
@@ -78,33 +77,29 @@ def crawl_cmd(
     """Crawl a site list: robots.txt and the other signals of every site, into the history."""
     if ctx.invoked_subcommand is not None:
         return
+    options = resolved(
+        db=db,
+        agents_file=agents_file or None,
+        concurrency=concurrency,
+        delay=delay,
+        retries=retries,
+        timeout=timeout,
+        total_timeout=total_timeout,
+        user_agent=user_agent,
+        allow_private=allow_private,
+    )
     if distributed:
         from tracker.operations.workers import conninfo
 
-        conninfo(str(settings.get("db", db)))  # before anything is created: PostgreSQL only
-    engine = open_db(db)
+        conninfo(options.db)  # before anything is created: PostgreSQL only
+    engine = open_db(options)
     entries = sites_to_use(engine, sites, list_, top)
-    try:
-        config = CrawlConfig.from_settings(
-            {**settings.resolve_all(), **({"agents-file": agents_file} if agents_file else {})},
-            concurrency=concurrency,
-            delay=delay,
-            retries=retries,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            user_agent=settings.user_agent(user_agent) if user_agent else None,
-            ca_bundle=ca_bundle,
-            allow_private=allow_private,
-            resources=tuple(k.strip() for k in resources.split(",") if k.strip()),
-            connect_to=[ConnectTo.parse(c) for c in connect_to or []],
-        )
-    except ValueError as e:
-        fail(str(e))
+    config = service.crawl_config(
+        options, resources=resources.split(","), connect_to=connect_to or (), ca_bundle=ca_bundle
+    )
     source = str(sites.resolve()) if sites else "tracked:" + ",".join(list_ or ["all"])
     if distributed:
-        _distribute(
-            engine, str(settings.get("db", db)), entries, config, source=source, resume=resume, wait=wait, batch=batch
-        )
+        _distribute(engine, options.db, entries, config, source=source, resume=resume, wait=wait, batch=batch)
         return
     with Progress(
         TextColumn("crawling"),
@@ -125,7 +120,9 @@ def crawl_cmd(
             bar.update(task, completed=p.done + p.skipped, rate=p.rate, errors=errs)
 
         try:
-            summary = asyncio.run(run_crawl(engine, entries, config, source=source, resume=resume, progress=progress))
+            summary = asyncio.run(
+                service.crawl(engine, entries, config, source=source, resume=resume, progress=progress)
+            )
         except KeyboardInterrupt:
             err.print(Text("interrupted: what was fetched is saved; run again with --resume to finish", style="yellow"))
             raise typer.Exit(130) from None
@@ -203,17 +200,11 @@ def crawl_status(
     db: DbOpt = None,
 ) -> None:
     """How far a crawl run has got: sites recorded, versions, errors, and its jobs when distributed."""
-    from tracker.store.runs import queue_counts, run_info
-
-    engine = open_db(db, create=False)
-    info = run_info(engine, run)
-    if info is None:
-        fail(f"no crawl run #{run} in this database")
-    jobs = queue_counts(engine, run)
+    status = service.crawl_status(open_db(db, create=False), run)
     if fmt is OutputFormat.json:
-        print(json.dumps({**info.as_dict(), "total": info.params.get("sites"), "jobs": jobs}, indent=1))
+        print(json.dumps(status.as_dict(), indent=1))
         return
-    _print_status(info, jobs)
+    _print_status(status.info, status.jobs)
 
 
 def _print_status(info: Any, jobs: dict[str, int]) -> None:
@@ -249,7 +240,7 @@ def worker_cmd(
     the database (PostgreSQL)."""
     from tracker.operations.workers import run_worker
 
-    db_url = str(settings.get("db", db))
+    db_url = resolved(db=db).db
     out.print(Text(f"worker on {db_url.split('@')[-1]}: {concurrency} jobs at once; Ctrl-C stops it"))
     try:
         asyncio.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,8 +10,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, open_db, out, registry
-from tracker.config import settings
+from tracker import service
+from tracker.cli.common import AgentsFileOpt, DbOpt, open_db, out, registry, resolved
 from tracker.errors import StoreError
 from tracker.rules.vocabulary import OutputFormat
 
@@ -23,7 +22,7 @@ __all__ = ["forecast_cmd"]
 
 
 def forecast_cmd(
-    params_file: Annotated[Path | None, typer.Option("--params", help="A TOML file of parameters.")] = None,
+    params: Annotated[Path | None, typer.Option("--params", help="A TOML file of parameters.")] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override one parameter: section.name=value, e.g. demand.overtraining=5."),
@@ -40,29 +39,24 @@ def forecast_cmd(
 ) -> None:
     """Forecast when the stock of public human text runs out — as Epoch AI does, and adjusted by the restriction we
     measure — and how many synthetic tokens would fill the gap."""
-    from tracker.analysis.forecast import forecast, load_params
-
-    overrides = list(set_ or [])
-    if projection is not None:
-        overrides.append(f'demand.projection="{projection}"')
-    if overtraining is not None:
-        overrides.append(f"demand.overtraining={overtraining}")
-    if draws is not None:
-        overrides.append(f"draws={draws}")
-    if seed is not None:
-        overrides.append(f"seed={seed}")
-    params = load_params(params_file, overrides)
+    options = resolved(db=db, agents_file=agents_file)
     try:
-        engine = open_db(db, create=False)
+        engine = open_db(options, create=False)
     except StoreError:
         if db is not None:
             raise
         engine = None  # no database yet: the unadjusted model, saying so
-    result = forecast(engine, registry(agents_file) if engine is not None else None, params)
-    if engine is None:
-        result = replace(
-            result, sample=replace(result.sample, note=f"{result.sample.note} — no database at {settings.get('db')}")
-        )
+    result = service.forecast(
+        engine,
+        registry(options) if engine is not None else None,
+        params=params,
+        overrides=set_,
+        projection=projection,
+        overtraining=overtraining,
+        draws=draws,
+        seed=seed,
+        missing_store=options.db,
+    )
     if fmt is not OutputFormat.table:
         print(json.dumps(result.as_dict(), indent=1))
         return

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from tracker import service
 from tracker.cli.common import (
     AgentsFileOpt,
     DbOpt,
@@ -21,9 +22,9 @@ from tracker.cli.common import (
     fail,
     open_db,
     out,
-    parse_day,
     print_rows_as_data,
     registry,
+    resolved,
     warn,
 )
 from tracker.records.site import AgentVerdict
@@ -54,13 +55,11 @@ def import_archive_cmd(
     ] = None,
 ) -> None:
     """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
-    from tracker.pipeline.archive_import import import_archive
-
     engine = open_db(db)
-    until_d = parse_day(until, "--until")
+    until_d = service.parse_day(until, "until")
     with _progress("importing", "files", TextColumn("{task.description}")) as bar:
         task = bar.add_task("", total=None)
-        report = import_archive(
+        report = service.import_archive(
             engine,
             directory,
             until=until_d,
@@ -113,54 +112,43 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
-    from tracker.analysis.trends import DEFINITIONS, define, restriction_series, signal_coverage, signal_series
-    from tracker.analysis.weights import Weights, load_weights, stored_weights, weight_label
-
-    since_d, until_d = parse_day(since, "--since"), parse_day(until, "--until")
-    if max_age < 0:
-        fail(f"--max-age must be 0 or more days, not {max_age}")
-    reg = registry(agents_file)
-    engine = open_db(db, create=False)
+    since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
+    options = resolved(db=db, agents_file=agents_file)
+    reg = registry(options)
     if signal:
-        srows = signal_series(
-            engine, signal, freq=freq, since=since_d, until=until_d, category=category, max_age_days=max_age
+        found = service.signal_trends(
+            open_db(options, create=False),
+            signals=signal,
+            freq=freq,
+            since=since_d,
+            until=until_d,
+            category=category,
+            max_age=max_age,
         )
-        _print_signal_rows(srows, signal_coverage(engine, signal), fmt)
+        _print_signal_rows(found, fmt)
         return
-    table_weights: dict[str, float] | Weights | None = None
-    label = weight.value
-    if weight is Weighting.tokens and weights is not None:
-        table_weights = load_weights(weights, weight_column)
-        label = weight_label(weights, weight_column)
-    elif weight is Weighting.tokens:
-        table_weights = stored_weights(engine, weight_column)  # `weights import`: measured and filled-in values
-        label = table_weights.label
-    tokens = list(agent or ([] if by is not GroupBy.agent else ["GPTBot"]))
-    _, unknown = reg.resolve(tokens)
-    for t in unknown:
-        warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
-    rows = restriction_series(
-        engine,
+    result = service.trends(
+        open_db(options, create=False),
         reg,
-        tokens,
+        agents=agent,
         freq=freq,
         since=since_d,
         until=until_d,
         by=by,
-        category=category,
-        weight=weight,
-        weights=table_weights,
-        weight_label=label,
-        max_age_days=max_age,
-        lists=list_,
         rule=rule,
+        category=category,
+        lists=list_,
+        weight=weight,
+        weights=weights,
+        weight_column=weight_column,
+        max_age=max_age,
     )
-    groups = list(dict.fromkeys(r.agent for r in rows))
-    defined = [define(reg, rows, group=g, agents=tokens, by=by) for g in groups]
-    if print_rows_as_data(rows, fmt, {"definitions": DEFINITIONS, "groups": {d.figure: d.as_dict() for d in defined}}):
+    for t in result.unknown_agents:
+        warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
+    if print_rows_as_data(result.rows, fmt, result.extra()):
         return
-    _print_trend_table(rows)
-    for d in defined if by is not GroupBy.agent else []:
+    _print_trend_table(result.rows)
+    for d in result.definitions if by is not GroupBy.agent else []:
         out.print(Text(d.text), soft_wrap=True)
 
 
@@ -200,19 +188,12 @@ def _print_trend_table(rows: list[Any]) -> None:
         out.print(Text("(a narrow terminal: named share and the stance counts are in --format csv or json)"))
 
 
-def _print_signal_rows(rows: list[Any], coverage: list[Any], fmt: OutputFormat) -> None:
+def _print_signal_rows(found: service.SignalTrends, fmt: OutputFormat) -> None:
     """Adoption rows; a signal never observed here is said to be (never drawn as a zero), and one read from some of
     its resources only says which."""
-    partial = [c for c in coverage if c.missing]
+    rows, coverage, partial = found.rows, found.coverage, found.partial
     if fmt is OutputFormat.json:
-        print_rows_as_data(
-            rows,
-            fmt,
-            {
-                "never_observed": [c.as_dict() for c in partial if c.never],
-                "partly_observed": [c.as_dict() for c in partial if not c.never],
-            },
-        )
+        print_rows_as_data(rows, fmt, found.extra())
         return
     if fmt is OutputFormat.csv:
         for c in partial:
@@ -247,20 +228,13 @@ def export_latest(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """One record per site: its current robots.txt status and every registry agent's verdict and stance."""
-    from tracker.analysis.latest import write_latest
-
-    reg = registry(agents_file)
-    engine = open_db(db, create=False)
+    options = resolved(db=db, agents_file=agents_file)
+    reg = registry(options)
+    engine = open_db(options, create=False)
     if output is None:
-        write_latest(engine, reg, sys.stdout, fmt)
+        service.export_latest(engine, reg, sys.stdout, fmt=fmt)
         return
-    tmp = output.with_suffix(output.suffix + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            n = write_latest(engine, reg, fh, fmt)
-        tmp.replace(output)
-    except OSError as e:
-        fail(f"cannot write {output}: {e.strerror or e}")
+    n = service.export_latest_to(engine, reg, output, fmt=fmt)
     err.print(Text(f"wrote {n} sites to {output}"))
 
 
@@ -275,13 +249,10 @@ def site_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Everything known about one site now (each agent's stance, the signals), and what each version changed."""
-    from tracker.analysis.latest import adoption_summary, site_agents, site_history, version_summary
+    from tracker.analysis.latest import adoption_summary, version_summary
 
-    reg = registry(agents_file)
-    engine = open_db(db, create=False)
-    info = site_history(engine, reg, domain.strip().lower(), site_agents(reg, agent))
-    if info is None:
-        fail(f"{domain} is not in the database (crawl or import it first)")
+    options = resolved(db=db, agents_file=agents_file)
+    info = service.site(open_db(options, create=False), registry(options), domain, agents=agent)
     if fmt is OutputFormat.json:
         print(json.dumps(info.as_dict(), indent=1, default=str))
         return
@@ -341,11 +312,9 @@ def weights_import(
 ) -> None:
     """Store token counts per site (every host of the file folded into its site), and a documented fallback for the
     sites without one; say where the hosts went and how much weight was measured."""
-    from tracker.analysis.weights import import_weights
-
     if fmt is OutputFormat.csv:
         fail("weights import prints a table or JSON")
-    r = import_weights(open_db(db), file, column=column, fill=fill)
+    r = service.weights_import(open_db(db), file, column=column, fill=fill)
     if fmt is OutputFormat.json:
         print(json.dumps(r.as_dict(), indent=1))
         return

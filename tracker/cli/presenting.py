@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, parse_day, registry
+from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, registry, resolved
 from tracker.config import settings
 from tracker.dashboard import app_file
 from tracker.publishing.report import ReportFormat
@@ -61,21 +61,22 @@ def dashboard_cmd(
 
 def report_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, pdf or csv.")] = ReportFormat.html,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("report"),
+    out_: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("report"),
     since: Annotated[str | None, typer.Option("--since", help="First date (YYYY-MM-DD).")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
-    from tracker.publishing.report import write_report
+    from tracker import service
 
-    files = write_report(
-        open_db(db, create=False),
-        registry(agents_file),
-        out_dir,
-        fmt,
-        since=parse_day(since, "--since"),
+    options = resolved(db=db, agents_file=agents_file)
+    files = service.report(
+        open_db(options, create=False),
+        registry(options),
+        out=out_,
+        fmt=fmt,
+        since=service.parse_day(since, "since"),
         category=category,
     )
-    out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_dir}"))
+    out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_}"))

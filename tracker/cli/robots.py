@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
-import re
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.analysis.latest import csv_safe, robots_report
-from tracker.cli.common import AgentsFileOpt, AllowPrivateOpt, CaBundleOpt, FormatOpt, fail, out, registry, visible_data
-from tracker.config import settings
-from tracker.fetch.http import RobotsFetch, fetch_from_body, fetch_robots, make_client
-from tracker.rules.agents import CORE_PANEL, AgentRegistry
+from tracker import service
+from tracker.analysis.latest import csv_safe
+from tracker.cli.common import (
+    AgentsFileOpt,
+    AllowPrivateOpt,
+    CaBundleOpt,
+    FormatOpt,
+    out,
+    resolved,
+    visible_data,
+)
 from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["robots_cmd"]
 
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([^\s/:.]{1,63}\.)+[^\s/:.]{2,63}\.?(:\d{1,5})?$")
 #: Below this width the deciding rules go under the table instead of into a squeezed column.
 WIDE = 140
 
@@ -52,61 +54,22 @@ def robots_cmd(
     ca_bundle: CaBundleOpt = None,
 ) -> None:
     """Show each agent's stance in a robots.txt, and whether it may fetch each URL."""
-    reg = registry(agents_file)
-    tokens = list(agent or []) + ([a.token for a in reg] if all_agents else [])
-    agents = _agents(reg, tokens or list(CORE_PANEL))
-    fetch = _load_target(
-        target,
-        timeout=float(settings.get("timeout", timeout)),
-        user_agent=settings.user_agent(user_agent),
-        allow_private=bool(settings.get("allow-private", allow_private)),
+    options = resolved(agents_file=agents_file, timeout=timeout, user_agent=user_agent, allow_private=allow_private)
+    report = service.robots(
+        "<stdin>" if target == "-" else target,
+        options,
+        agents=agent,
+        all_agents=all_agents,
+        urls=url,
+        body=sys.stdin.buffer.read() if target == "-" else None,
         ca_bundle=ca_bundle,
-    )
-    report = robots_report(fetch, agents, list(url or ["/"])).as_dict()
+    ).as_dict()
     if fmt is OutputFormat.json:
         out.print_json(json.dumps(report)) if sys.stdout.isatty() else print(json.dumps(report, indent=1))
     elif fmt is OutputFormat.csv:
         _print_csv(report)
     else:
         _print_table(visible_data(report))  # fetched text never drives the terminal
-
-
-def _agents(reg: AgentRegistry, tokens: list[str]) -> list[tuple[str, str | None, str | None]]:
-    names, _unknown = reg.resolve(tokens)
-    out_: list[tuple[str, str | None, str | None]] = []
-    for name in names:
-        a = reg.get(name)
-        purpose = a.purpose if a else ("the '*' group" if name == "*" else None)
-        out_.append((name, a.company if a else None, purpose))
-    return out_
-
-
-def _load_target(
-    target: str, *, timeout: float, user_agent: str, allow_private: bool, ca_bundle: str | None
-) -> RobotsFetch:
-    if target == "-":
-        return fetch_from_body("<stdin>", sys.stdin.buffer.read())
-    path = Path(target)
-    if path.is_file():
-        try:
-            return fetch_from_body(str(path), path.read_bytes())
-        except OSError as e:
-            fail(f"cannot read {path}: {e.strerror or e}")
-    if path.exists():
-        fail(f"{target} is not a regular file")
-    if "://" not in target and not _DOMAIN.match(target):
-        if "/" in target or target.endswith(".txt"):
-            fail(f"no such file: {target}")
-        fail(f"{target!r} is neither a file nor a domain or URL")
-
-    async def run() -> RobotsFetch:
-        async with make_client(user_agent=user_agent, timeout=timeout, verify=ca_bundle or True) as client:
-            return await fetch_robots(client, target, allow_private=allow_private)
-
-    try:
-        return asyncio.run(run())
-    except ValueError as e:
-        fail(str(e))
 
 
 def _yes(v: bool) -> Text:

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import time
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +19,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from tracker.cli.common import DbOpt, err, fail, open_db, out
+from tracker import service
+from tracker.cli.common import DbOpt, err, open_db, out
 from tracker.cli.presenting import dashboard_process
-from tracker.cli.watching import schedule_options
 from tracker.config import settings
-from tracker.fetch.http import ConnectTo
+from tracker.config.settings import Settings
+from tracker.errors import TrackerError
 
 __all__ = ["DEMO_DB", "up_cmd"]
 
@@ -65,9 +65,6 @@ def up_cmd(
     """The main job: track the Tranco top 1,000, backfill their history, crawl them, then keep crawling on a
     schedule and serve the dashboard — each step skipped when already done; Ctrl-C stops everything."""
     from tracker.operations.up import backfill_step, crawl_step, sites_step
-    from tracker.pipeline.backfill import BackfillConfig
-    from tracker.pipeline.crawl import CrawlConfig
-    from tracker.store import catalog
 
     demo_web: Any = None
     overrides: dict[str, Any] = {}
@@ -84,17 +81,13 @@ def up_cmd(
     if not db_url.startswith("postgresql") and "://" not in db_url:
         Path(db_url).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = open_db(db_url)
-    if demo:
-        if catalog.get_meta(engine, catalog.SIMULATED) is None and catalog.tracked_sites(engine):
+    try:
+        service.prepare_up_store(engine, demo=demo, name=db_url)
+    except TrackerError:
+        if demo_web is not None:
             demo_web.stop()
-            fail(
-                f"{db_url} holds real data; the demo writes its simulated data only into a database of its own "
-                f"(leave out --db, or name a new file)"
-            )
-        catalog.set_meta(engine, catalog.SIMULATED, "true")
-    elif catalog.is_simulated(engine):
-        fail(f"{db_url} holds the demo's simulated data; use another database for real crawls (--db)")
-    values = {**settings.resolve_all(), **overrides}
+        raise
+    options = settings.resolve({**overrides, "db": db_url})  # once, here: every step reads these
     started = time.monotonic()
     timings: list[tuple[str, float]] = []
     label = " (simulated web on loopback)" if demo else ""
@@ -110,30 +103,26 @@ def up_cmd(
             out.print(Text(f"  how to go on: {result.hint}", style="yellow"), soft_wrap=True)
         timings.append((result.step, result.seconds))
 
-    network = {"connect_to": [ConnectTo.parse(c) for c in connect_to], "allow_private": values["allow-private"]}
     demo_running = demo_web
     try:
         result = sites_step(
             engine,
             top=top,
-            tranco_url=values["tranco-url"],
-            user_agent=settings.user_agent(),
-            timeout=values["timeout"],
+            tranco_url=options.tranco_url,
+            user_agent=options.header(),
+            timeout=options.timeout,
         )
         report(result, 1)
         if result.status == "failed":
             raise typer.Exit(2)
         if demo and result.status == "done":
             demo_web.label_categories(engine)
-        try:
-            since_d = date.fromisoformat(since + "-01" if len(since) == 7 else since)
-        except ValueError:
-            fail(f"--since must look like 2019-01, not {since!r}")
+        since_d = service.parse_month_or_day(since, "since")
         with _bar("backfilling") as bar:
             task = bar.add_task("", total=None)
             result = backfill_step(
                 engine,
-                BackfillConfig.from_settings(values, since=since_d, **network),
+                service.backfill_config(options, since=since_d, connect_to=connect_to),
                 progress=lambda p, _d: bar.update(task, total=p.total, completed=p.done + p.skipped),
             )
         report(result, 2)
@@ -141,14 +130,14 @@ def up_cmd(
             task = bar.add_task("", total=None)
             result = crawl_step(
                 engine,
-                CrawlConfig.from_settings(values, **network),
+                service.crawl_config(options, connect_to=connect_to),
                 progress=lambda p: bar.update(task, total=p.total, completed=p.done + p.skipped),
             )
         report(result, 3)
         if no_schedule:
             out.print(Text(f"ready in {time.monotonic() - started:.0f} s (no scheduler, no dashboard: --no-schedule)"))
             return
-        _serve(engine, db_url, values, connect_to, demo, host, port, no_dashboard, started, report)
+        _serve(engine, options, connect_to, demo, host, port, no_dashboard, started, report)
     except KeyboardInterrupt:
         err.print(
             Text("stopped: what was done is saved; `consent-tracker up` again goes on from there", style="yellow")
@@ -161,8 +150,7 @@ def up_cmd(
 
 def _serve(
     engine: Any,
-    db_url: str,
-    values: dict[str, Any],
+    settings_: Settings,
     connect_to: list[str],
     demo: bool,
     host: str,
@@ -172,18 +160,11 @@ def _serve(
     report: Any,
 ) -> None:
     """Steps 4 and 5: the scheduler in this process, the dashboard as a child; until Ctrl-C."""
-    from tracker.operations.schedule import Scheduler, describe
+    from tracker.operations.schedule import ScheduleOptions, Scheduler, describe
     from tracker.operations.up import StepResult
 
-    options = schedule_options(
-        db_url,
-        connect_to=connect_to,
-        ca_bundle=None,
-        allow_private=values["allow-private"],
-        lists=None,
-        simulated=demo,
-        overrides=values,
-    )
+    options = ScheduleOptions.from_settings(settings_, connect_to=connect_to, simulated=demo)
+    db_url = settings_.db
     t = time.monotonic()
     scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))
     notes = scheduler.start()

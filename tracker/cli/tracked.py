@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tracker.cli.common import DbOpt, FormatOpt, fail, open_db, out, warn
-from tracker.config import settings
+from tracker import service
+from tracker.cli.common import DbOpt, FormatOpt, fail, open_db, out, resolved, warn
 from tracker.rules.vocabulary import OutputFormat
 
 __all__ = ["sites_add", "sites_list", "sites_remove"]
@@ -26,8 +26,10 @@ def sites_add(
     tranco: Annotated[
         int | None, typer.Option("--tranco", help="Download the Tranco list's top N instead of reading a file.")
     ] = None,
-    on: Annotated[str | None, typer.Option("--date", help="The Tranco list of this day (default: the latest).")] = None,
-    list_name: Annotated[
+    date: Annotated[
+        str | None, typer.Option("--date", help="The Tranco list of this day (default: the latest).")
+    ] = None,
+    list_: Annotated[
         str | None, typer.Option("--list", help="The list to add to (default: 'panel', or 'tranco-top' with --tranco).")
     ] = None,
     kind: Annotated[
@@ -42,48 +44,24 @@ def sites_add(
     db: DbOpt = None,
 ) -> None:
     """Track sites: add a file or a downloaded Tranco list to a panel or a top-N list."""
-    from datetime import date
-
-    from tracker.pipeline.tracking import add_sites, download_tranco
-    from tracker.rules.sitelist import read_site_list
-
+    options = resolved(db=db)
     if (file is None) == (tranco is None):
         fail("give a site list FILE or --tranco N (one of the two)")
-    engine = open_db(db)
-    if tranco is not None:
-        when = None
-        if on:
-            try:
-                when = date.fromisoformat(on)
-            except ValueError:
-                fail(f"--date must be a day like 2026-08-01, not {on!r}")
-        parsed, list_id, list_date = download_tranco(
-            tranco,
-            on=when,
-            base_url=str(settings.get("tranco-url")),
-            user_agent=settings.user_agent(),
-            timeout=float(settings.get("timeout")),
-        )
-        entries, source = parsed.sites, f"tranco:{list_id}"
-        report = add_sites(
-            engine,
-            entries,
-            list_name=list_name or "tranco-top",
-            kind=kind or "top",
-            source=source,
-            list_id=list_id,
-            list_date=list_date,
-        )
-    else:
-        assert file is not None
-        entries, parsed = read_site_list(file, top=top)
-        report = add_sites(
-            engine, entries, list_name=list_name or "panel", kind=kind or "panel", source=str(file.resolve())
-        )
-    for problem in parsed.problems[:20]:
+    added = service.sites_add(
+        open_db(options),
+        options,
+        file=file,
+        tranco=tranco,
+        date=service.parse_day(date, "date"),
+        list_=list_,
+        kind=kind,
+        top=top,
+    )
+    for problem in added.problems[:20]:
         warn(problem)
-    if len(parsed.problems) > 20:
-        warn(f"… and {len(parsed.problems) - 20} more lines skipped")
+    if len(added.problems) > 20:
+        warn(f"… and {len(added.problems) - 20} more lines skipped")
+    report = added.report
     extra = f" (Tranco list {report.list_id} of {report.list_date})" if report.list_id else ""
     out.print(
         Text(
@@ -101,11 +79,10 @@ def sites_list(
 ) -> None:
     """Show the tracked lists, or the sites of one."""
     from tracker.pipeline.tracking import list_csv
-    from tracker.store import catalog
 
     engine = open_db(db, create=False)
-    infos = catalog.lists(engine)
     if list_name is None:
+        infos = service.sites_list(engine)
         if fmt is OutputFormat.json:
             print(
                 json.dumps(
@@ -133,16 +110,13 @@ def sites_list(
         if not infos:
             out.print("no tracked sites yet: `consent-tracker sites add FILE` or `sites add --tranco 1000`")
         return
-    found = {i.name: i for i in infos}
-    if list_name not in found:
-        fail(f"no list named {list_name!r} (lists: {', '.join(found) or 'none'})")
-    members = catalog.list_members(engine, found[list_name].id)
+    info, members = service.list_members(engine, list_name)
     if fmt is OutputFormat.csv:
         sys.stdout.write(list_csv(members))
     elif fmt is OutputFormat.json:
         print(json.dumps([{"domain": d, "rank": r, "category": c} for d, r, c in members], indent=1))
     else:
-        table = Table(title=f"{found[list_name].kind} '{list_name}': {len(members)} sites")
+        table = Table(title=f"{info.kind} '{list_name}': {len(members)} sites")
         for col in ("rank", "domain", "category"):
             table.add_column(col)
         for d, r, c in members:
@@ -156,9 +130,6 @@ def sites_remove(
     db: DbOpt = None,
 ) -> None:
     """Take sites out of a list, or drop a list; the sites' history stays in the database."""
-    from tracker.pipeline.tracking import remove_sites
-
-    engine = open_db(db, create=False)
-    n = remove_sites(engine, list_name, domains or [])
+    n = service.sites_remove(open_db(db, create=False), list_name, domains=domains or ())
     what = f"{n} site(s) taken out of '{list_name}'" if domains else f"list '{list_name}' ({n} sites) dropped"
     out.print(Text(what + "; their history stays"))

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from tracker import service
 from tracker.cli.common import (
     AllowPrivateOpt,
     CaBundleOpt,
@@ -22,16 +23,15 @@ from tracker.cli.common import (
     err,
     open_db,
     out,
-    parse_day,
     print_rows_as_data,
+    resolved,
     visible,
     warn,
 )
-from tracker.config import settings
 from tracker.operations.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
 from tracker.rules.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
-__all__ = ["changes_cmd", "print_job_result", "schedule_cmd", "schedule_options"]
+__all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
 
 
 def changes_cmd(
@@ -45,8 +45,9 @@ def changes_cmd(
         typer.Option("--signal", "-s", help="Only these (repeatable): robots (stances), " + ", ".join(SIGNAL_NAMES)),
     ] = None,
     change: Annotated[
-        list[str] | None, typer.Option("--type", help="Only these types (repeatable): " + ", ".join(CHANGE_TYPES))
+        list[str] | None, typer.Option("--change", help="Only these types (repeatable): " + ", ".join(CHANGE_TYPES))
     ] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", hidden=True, help="Old spelling of --change.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first (0: all).")] = 200,
     diff: Annotated[bool, typer.Option("--diff", help="Show each robots.txt change's diff.")] = False,
     fmt: FormatOpt = OutputFormat.table,
@@ -54,30 +55,25 @@ def changes_cmd(
 ) -> None:
     """What changed: each site's new stance per agent and each signal adopted or dropped, restrictions and
     reversals apart, newest first."""
-    from tracker.pipeline.changes import CHANGE_AGENTS, list_events
-
-    bad = [c for c in change or [] if c not in CHANGE_TYPES]
-    if bad:
-        raise typer.BadParameter(f"{bad[0]!r} is not one of {', '.join(CHANGE_TYPES)}", param_hint="--type")
-    followed = {a.lower() for a in CHANGE_AGENTS}
-    for a in agent or []:
-        if a.lower() not in followed:
-            warn(
-                f"{a} is not one of the agents change events follow (the core panel); "
-                f"`consent-tracker site DOMAIN --agent {a}` reads its history"
-            )
-    events = list_events(
+    changes = [*(change or []), *(type_ or [])] or None
+    found = service.changes(
         open_db(db, create=False),
-        since=parse_day(since, "--since"),
-        until=parse_day(until, "--until"),
+        since=service.parse_day(since, "since"),
+        until=service.parse_day(until, "until"),
         site=site,
         agents=agent,
         category=category,
         signals=signal,
-        changes=change,  # type: ignore[arg-type]
-        limit=limit or None,
+        changes=changes,
+        limit=limit,
         diffs=diff or fmt is not OutputFormat.table,
     )
+    for a in found.unfollowed_agents:
+        warn(
+            f"{a} is not one of the agents change events follow (the core panel); "
+            f"`consent-tracker site DOMAIN --agent {a}` reads its history"
+        )
+    events = found.events
     if fmt is not OutputFormat.table:
         print_rows_as_data(events, fmt, {"count": len(events)})
         return
@@ -107,43 +103,16 @@ def changes_cmd(
                 out.print(Text(visible(ev.robots_diff)), soft_wrap=True)  # fetched text never drives the terminal
 
 
-def schedule_options(
-    db: str | None,
-    *,
-    connect_to: list[str] | None,
-    ca_bundle: str | None,
-    allow_private: bool | None,
-    lists: list[str] | None,
-    simulated: bool = False,
-    overrides: dict[str, Any] | None = None,
-    distributed: bool = False,
-) -> ScheduleOptions:
-    """The scheduler's options from the settings (resolved here, once) and the command's flags."""
-    values = {**settings.resolve_all(), **(overrides or {})}
-    db_url = str(settings.get("db", db))
-    return ScheduleOptions(
-        db=db_url,
-        settings=values,
-        triggers={job: values[f"schedule-{job}"] for job in JOBS},
-        connect_to=tuple(connect_to or ()),
-        ca_bundle=ca_bundle,
-        allow_private=allow_private,
-        lists=tuple(lists) if lists else None,
-        feeds_dir=str(settings.feeds_dir(db_url)),
-        webhook_url=values["webhook-url"] or None,
-        dashboard_url=values["dashboard-url"],
-        simulated=simulated,
-        distributed=distributed,
-    )
-
-
 def schedule_cmd(
-    show: Annotated[bool, typer.Option("--list", help="Show the jobs, their next and last runs, and exit.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Show the jobs, their next and last runs, and exit.")] = False,
     run: Annotated[
         str | None, typer.Option("--run", help="Run one job now (" + ", ".join(JOBS) + ") and exit, without waiting.")
     ] = None,
+    list_: Annotated[
+        list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")
+    ] = None,
     site_list: Annotated[
-        list[str] | None, typer.Option("--site-list", help="Only the sites of this tracked list (repeatable).")
+        list[str] | None, typer.Option("--site-list", hidden=True, help="Old spelling of --list.")
     ] = None,
     connect_to: ConnectToOpt = None,
     ca_bundle: CaBundleOpt = None,
@@ -166,12 +135,11 @@ def schedule_cmd(
 ) -> None:
     """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
     settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
-    options = schedule_options(
-        db,
-        connect_to=connect_to,
+    options = ScheduleOptions.from_settings(
+        resolved(db=db, allow_private=allow_private),
+        connect_to=connect_to or (),
         ca_bundle=ca_bundle,
-        allow_private=allow_private,
-        lists=site_list,
+        lists=[*(list_ or []), *(site_list or [])] or None,
         distributed=distributed,
     )
     if distributed:

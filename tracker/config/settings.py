@@ -12,12 +12,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tracker.config import defaults as d
 from tracker.errors import SettingError
-from tracker.fetch.http import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
-from tracker.fetch.wayback import ARCHIVE_URL
-from tracker.rules.sitelist import TRANCO_URL
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "SettingError", "feeds_dir", "get", "resolve_all", "user_agent"]
+__all__ = [
+    "ENV_PREFIX",
+    "SETTINGS",
+    "Setting",
+    "SettingError",
+    "Settings",
+    "feeds_dir",
+    "get",
+    "parse_trigger",
+    "resolve",
+    "resolve_all",
+    "user_agent",
+]
 
 ENV_PREFIX = "CONSENT_TRACKER_"
 #: Where the stores live unless the settings say otherwise: ``data/`` in the current folder (the project's own
@@ -62,9 +72,48 @@ def _positive_int(v: str) -> int:
     return i
 
 
-def _trigger(value: str) -> str:
-    from tracker.operations.schedule import parse_trigger
+#: The units of an ``every N<unit>`` schedule: seconds, minutes, hours, days, weeks.
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+#: The longest interval accepted (beyond it Python's dates overflow long before a run would be due).
+_MAX_INTERVAL_DAYS = 3660
 
+
+def parse_trigger(spec: str) -> Any:
+    """The schedule-* settings' grammar, as an APScheduler trigger: a crontab of five fields (UTC), ``every 6h``
+    (s/m/h/d/w), or ``off`` (None). Raises SettingError for anything else."""
+    import re
+    from datetime import UTC, datetime
+
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    text = spec.strip().lower()
+    if text in ("off", "never", ""):
+        return None
+    m = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*([smhdw])", text)
+    if m:
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+        if seconds <= 0:
+            raise SettingError(f"{spec!r}: the interval must be positive")
+        if seconds > _MAX_INTERVAL_DAYS * 86400:
+            raise SettingError(
+                f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
+                "use 'off' for a job that never runs"
+            )
+        return IntervalTrigger(seconds=seconds, timezone=UTC)
+    if len(text.split()) == 5:
+        try:
+            cron = CronTrigger.from_crontab(text, timezone=UTC)
+        except ValueError as e:
+            raise SettingError(f"{spec!r} is not a valid crontab: {e}") from None
+        if cron.get_next_fire_time(None, datetime.now(UTC)) is None:
+            # e.g. '0 3 31 2 *' (31 February): such a job would only ever be listed as paused.
+            raise SettingError(f"{spec!r} never fires (no such date); use 'off' for a job that never runs")
+        return cron
+    raise SettingError(f"{spec!r}: use a crontab ('0 3 * * *'), 'every 6h' (s, m, h, d or w), or 'off'")
+
+
+def _trigger(value: str) -> str:
     parse_trigger(value)  # raises SettingError with what is accepted
     return value.strip()
 
@@ -87,32 +136,47 @@ class Setting:
 _SETTINGS = [
     Setting("db", str(DATA_DIR / "tracker.db"), "SQLite database path (or an SQLAlchemy URL)."),
     Setting("agents-file", "", "Agent registry JSON (default: the packaged tracker/data/agents.json)."),
-    Setting("user-agent", USER_AGENT, "User-Agent sent with every request; {contact} is replaced by the contact URL."),
-    Setting("contact-url", CONTACT_URL, "Where site operators can learn about the crawler and reach its operator."),
-    Setting("timeout", TIMEOUT, "Seconds allowed for connecting and for each read.", _positive_float),
-    Setting("total-timeout", 30.0, "Seconds allowed for one fetch in all (redirects included).", _positive_float),
-    Setting("max-redirects", MAX_REDIRECTS, "Redirect hops followed (RFC 9309: at least 5).", _positive_int),
-    Setting("archive-url", ARCHIVE_URL, "The Wayback Machine (CDX index and raw captures) for backfill."),
-    Setting("archive-rate", 1.0, "Requests a second to the archive in a backfill (0: no limit).", _non_negative_float),
-    Setting("tranco-url", TRANCO_URL, "Where `sites add --tranco` downloads Tranco lists."),
-    Setting("concurrency", 100, "Sites crawled at once.", _positive_int),
-    Setting("delay", 0.1, "Seconds between two requests to the same host.", _non_negative_float),
-    Setting("retries", 1, "Extra tries for transient failures (5xx, 429, network errors).", _non_negative_int),
+    Setting(
+        "user-agent", d.USER_AGENT, "User-Agent sent with every request; {contact} is replaced by the contact URL."
+    ),
+    Setting("contact-url", d.CONTACT_URL, "Where site operators can learn about the crawler and reach its operator."),
+    Setting("timeout", d.TIMEOUT, "Seconds allowed for connecting and for each read.", _positive_float),
+    Setting(
+        "total-timeout", d.TOTAL_TIMEOUT, "Seconds allowed for one fetch in all (redirects included).", _positive_float
+    ),
+    Setting("max-redirects", d.MAX_REDIRECTS, "Redirect hops followed (RFC 9309: at least 5).", _positive_int),
+    Setting("archive-url", d.ARCHIVE_URL, "The Wayback Machine (CDX index and raw captures) for backfill."),
+    Setting(
+        "archive-rate",
+        d.ARCHIVE_RATE,
+        "Requests a second to the archive in a backfill (0: no limit).",
+        _non_negative_float,
+    ),
+    Setting("tranco-url", d.TRANCO_URL, "Where `sites add --tranco` downloads Tranco lists."),
+    Setting("concurrency", d.CONCURRENCY, "Sites crawled at once.", _positive_int),
+    Setting("delay", d.DELAY, "Seconds between two requests to the same host.", _non_negative_float),
+    Setting("retries", d.RETRIES, "Extra tries for transient failures (5xx, 429, network errors).", _non_negative_int),
     Setting(
         "schedule-robots",
-        "0 3 * * *",
+        d.SCHEDULE_ROBOTS,
         "When `schedule` crawls robots.txt: a crontab (UTC), 'every 6h', or 'off'.",
         _trigger,
     ),
     Setting(
-        "schedule-signals", "0 4 * * 6", "When `schedule` crawls every signal (default weekly, Saturdays).", _trigger
+        "schedule-signals",
+        d.SCHEDULE_SIGNALS,
+        "When `schedule` crawls every signal (default weekly, Saturdays).",
+        _trigger,
     ),
     Setting(
-        "schedule-wayback", "0 5 1 * *", "When `schedule` tops up history from the Wayback Machine (monthly).", _trigger
+        "schedule-wayback",
+        d.SCHEDULE_WAYBACK,
+        "When `schedule` tops up history from the Wayback Machine (monthly).",
+        _trigger,
     ),
     Setting("feeds-dir", "", "Where Atom feeds of changes are written (default: <db name>-feeds/ beside it)."),
     Setting("webhook-url", "", "A URL that receives each live change event as JSON after a scheduled run."),
-    Setting("dashboard-url", "http://127.0.0.1:8501", "The dashboard's address, for links in feeds and webhooks."),
+    Setting("dashboard-url", d.DASHBOARD_URL, "The dashboard's address, for links in feeds and webhooks."),
     Setting(
         "allow-private",
         False,
@@ -143,9 +207,65 @@ def resolve_all(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {name: get(name, environ=environ) for name in SETTINGS}
 
 
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting's effective value, resolved once at the edge (a face: the CLI, the dashboard, the scheduler's
+    start) and passed down; one attribute per setting, named as the setting with '_' for '-'."""
+
+    db: str
+    agents_file: str
+    user_agent: str
+    contact_url: str
+    timeout: float
+    total_timeout: float
+    max_redirects: int
+    archive_url: str
+    archive_rate: float
+    tranco_url: str
+    concurrency: int
+    delay: float
+    retries: int
+    schedule_robots: str
+    schedule_signals: str
+    schedule_wayback: str
+    feeds_dir: str
+    webhook_url: str
+    dashboard_url: str
+    allow_private: bool
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+        """Back from :meth:`values` (the plain values a scheduled job carries; a setting newer than the job: its
+        default)."""
+        return cls(**{name.replace("-", "_"): values.get(name, s.default) for name, s in SETTINGS.items()})
+
+    def values(self) -> dict[str, Any]:
+        """As ``{setting name: value}``, the shape the pipeline's ``from_settings`` and the scheduler's stored jobs
+        read."""
+        return {name: getattr(self, name.replace("-", "_")) for name in SETTINGS}
+
+    def header(self) -> str:
+        """The User-Agent header, with the contact URL filled in."""
+        return d.user_agent_header(self.user_agent, self.contact_url)
+
+    def feeds_path(self) -> Path:
+        """Where the Atom feeds go (:func:`feeds_dir`)."""
+        return feeds_dir(self.db, self.feeds_dir or None)
+
+
+def resolve(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None) -> Settings:
+    """Every setting resolved once: ``overrides`` (by setting name; a None value is no override), then the
+    environment, then the default."""
+    given = dict(overrides or {})
+    unknown = set(given) - set(SETTINGS)
+    if unknown:
+        raise SettingError(f"no such setting: {', '.join(sorted(unknown))}")
+    return Settings(**{name.replace("-", "_"): get(name, given.get(name), environ=environ) for name in SETTINGS})
+
+
 def user_agent(override_ua: str | None = None, contact: str | None = None) -> str:
     """The User-Agent header, with the contact URL filled in."""
-    return user_agent_header(str(get("user-agent", override_ua)), str(get("contact-url", contact)))
+    return d.user_agent_header(str(get("user-agent", override_ua)), str(get("contact-url", contact)))
 
 
 def feeds_dir(db: str, value: str | None = None) -> Path:

@@ -13,29 +13,29 @@ from typing import Any
 
 import streamlit as st
 
+from tracker import service
 from tracker.analysis.latest import csv_safe
 from tracker.config import settings
 from tracker.records.forecast import Forecast
 from tracker.records.site import SiteHistory
-from tracker.rules.agents import AgentRegistry, load_registry
+from tracker.rules.agents import AgentRegistry
 from tracker.rules.vocabulary import CATEGORIES, GroupBy, Weighting
 
 WEIGHTINGS = {"sites": Weighting.none, "tokens": Weighting.tokens, "1/rank": Weighting.rank}
 
 
 def db_path() -> str:
-    """The database the settings name (CONSENT_TRACKER_DB, or data/tracker.db)."""
-    return str(settings.get("db"))
+    """The database the settings name (CONSENT_TRACKER_DB, or data/tracker.db), resolved with every setting."""
+    return settings.resolve().db
 
 
 @st.cache_resource(show_spinner=False)
 def engine(path: str) -> Any:
     """The store, or None when there is no database at the path (never created from here)."""
     from tracker.errors import StoreError
-    from tracker.store import open_store
 
     try:
-        return open_store(path, create=False)
+        return service.open_store(path, create=False)
     except StoreError:
         return None
 
@@ -43,7 +43,7 @@ def engine(path: str) -> Any:
 @st.cache_resource(show_spinner=False)
 def registry() -> AgentRegistry:
     """The agent registry the settings name."""
-    return load_registry(settings.get("agents-file") or None)
+    return service.load_registry(settings.resolve())
 
 
 def filters() -> dict[str, Any]:
@@ -78,9 +78,7 @@ def sidebar(lists: list[str]) -> None:
 def require_data() -> Any:
     """The engine, or stop the page with how to fill the database."""
     e = engine(db_path())
-    from tracker.store import queries
-
-    if e is None or queries.observation_bounds(e) is None:
+    if e is None or service.observation_bounds(e) is None:
         st.info(
             f"No history yet in {db_path()}. Fill it, then reload:\n\n"
             "- `consent-tracker sites add --tranco 1000` then `consent-tracker backfill --since 2016-01` "
@@ -103,9 +101,8 @@ def simulated_banner() -> None:
     e = engine(db_path())
     if e is not None:
         from tracker.publishing.report import SIMULATED_NOTE
-        from tracker.store import catalog
 
-        if catalog.is_simulated(e):
+        if service.is_simulated(e):
             st.warning(SIMULATED_NOTE, icon="⚠️")
 
 
@@ -140,46 +137,38 @@ def series(
     path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] | None, category: str | None, weighting: str
 ) -> list[Any]:
     """A restriction series through tracker.analysis.trends (cached a minute)."""
-    from tracker.analysis.trends import restriction_series
-    from tracker.analysis.weights import stored_weights
-
-    e = engine(path)
-    weight = WEIGHTINGS[weighting]
-    weights = stored_weights(e) if weight is Weighting.tokens else None
-    return restriction_series(
-        e,
+    return service.trends(
+        engine(path),
         registry(),
-        list(agents),
+        agents=list(agents),
         by=GroupBy(by),
         lists=list(lists) if lists else None,
         category=category,
-        weight=weight,
-        weights=weights,
-    )
+        weight=WEIGHTINGS[weighting],  # tokens: the stored weights (`weights import`)
+    ).rows
 
 
 @st.cache_data(ttl=60, show_spinner="Reading every version of the resource…")
 def signals(path: str, names: tuple[str, ...], category: str | None) -> list[Any]:
     """An adoption series through tracker.analysis.trends (cached a minute)."""
-    from tracker.analysis.trends import signal_series
-
-    return signal_series(engine(path), list(names), category=category)
+    return service.signal_trends(engine(path), signals=list(names), category=category).rows
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def headline(path: str, lists: tuple[str, ...] | None, category: str | None) -> Any:
     """The overview's figures through tracker.analysis.headlines (cached a minute)."""
-    from tracker.analysis.headlines import headline as compute
-
-    return compute(engine(path), registry(), lists=list(lists) if lists else None, category=category)
+    return service.headline(engine(path), registry(), lists=list(lists) if lists else None, category=category)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def site(path: str, domain: str, agents: tuple[str, ...]) -> SiteHistory | None:
     """Everything about one site through tracker.analysis.latest (cached a minute)."""
-    from tracker.analysis.latest import site_history
+    from tracker.errors import NotFoundError
 
-    return site_history(engine(path), registry(), domain, list(agents))
+    try:
+        return service.site(engine(path), registry(), domain, agents=list(agents))
+    except NotFoundError:
+        return None
 
 
 @st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
@@ -187,17 +176,12 @@ def forecast(path: str, overrides: tuple[str, ...] = ()) -> Forecast:
     """The forecast through tracker.analysis.forecast, with the same default parameters as the ``forecast`` command
     and the
     report (the same draws and seed: the same figures); cached five minutes, shared by the Forecast and Gap pages."""
-    from tracker.analysis.forecast import forecast as compute
-    from tracker.analysis.forecast import load_params
-
     e = engine(path)
-    return compute(e, registry() if e is not None else None, load_params(overrides=list(overrides)))
+    return service.forecast(e, registry() if e is not None else None, overrides=list(overrides))
 
 
 @st.cache_data(ttl=300, show_spinner="Comparing with published figures…")
 def claims(path: str) -> list[dict[str, str]]:
     """Published figures beside ours (tracker.analysis.claims.compare), as the rows every face shows (cached five
     minutes)."""
-    from tracker.analysis.claims import compare
-
-    return [c.cells() for c in compare(engine(path), registry())]
+    return [c.cells() for c in service.claims(engine(path), registry())]

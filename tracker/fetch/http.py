@@ -29,8 +29,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from tracker import __version__
-from tracker.errors import DownloadError
+from tracker.config.defaults import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
+from tracker.errors import DecodingError, DownloadError, LocalResourceError, ParameterError, PrivateAddressError
 from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules, Stance, parse_robots
 from tracker.rules.vocabulary import UNREACHABLE, FetchStatus
 
@@ -38,10 +38,7 @@ __all__ = [
     "CONTACT_URL",
     "USER_AGENT",
     "ConnectTo",
-    "DecodingError",
     "Guard",
-    "LocalResourceError",
-    "PrivateAddressError",
     "RobotsFetch",
     "check_public",
     "download",
@@ -56,24 +53,11 @@ __all__ = [
     "user_agent_header",
 ]
 
-#: Where site operators learn about the crawler and reach its operator (the contact-url setting's default).
-CONTACT_URL = "https://github.com/consent-tracker/consent-tracker"
-#: The User-Agent sent with every request; {contact} is replaced by the contact URL (the user-agent setting's default).
-USER_AGENT = f"consent-tracker/{__version__} (research crawler measuring AI opt-outs; +{{contact}})"
-#: Seconds allowed for connecting and for each read, unless the caller says otherwise.
-TIMEOUT = 10.0
-#: Redirect hops followed (RFC 9309: at least 5).
-MAX_REDIRECTS = 5
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 #: The fetch in progress in this task: the crawl client's connection trace marks it connected.
 _FETCHING: contextvars.ContextVar[RobotsFetch | None] = contextvars.ContextVar("_FETCHING", default=None)
-
-
-class LocalResourceError(Exception):
-    """Our side ran out of something — file handles, buffers, memory — during a fetch: a failure of the crawler,
-    never an observation of the site (the site is left unrecorded, for a resume)."""
 
 
 #: errnos that mean the crawler's machine, not the site, failed.
@@ -90,10 +74,6 @@ def _local_failure(exc: BaseException) -> str | None:
             return str(e) or type(e).__name__
         e = e.__cause__ or e.__context__
     return None
-
-
-class PrivateAddressError(Exception):
-    """The host resolves to an address the crawler must not contact without ``allow_private``."""
 
 
 @dataclass(slots=True)
@@ -139,11 +119,11 @@ def robots_url(target: str) -> str:
     parts = urlsplit(t)
     host = parts.hostname or ""
     if not host:
-        raise ValueError(f"no host in {target!r}")
+        raise ParameterError(f"no host in {target!r}")
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError:
-        raise ValueError(f"invalid host name in {target!r}") from None
+        raise ParameterError(f"invalid host name in {target!r}") from None
     netloc = ascii_host if ":" not in ascii_host else f"[{ascii_host}]"
     if parts.port:
         netloc += f":{parts.port}"
@@ -191,7 +171,7 @@ class ConnectTo:
         """Parse 'HOST:PORT:ADDR:PORT' (IPv6 addresses in brackets)."""
         parts = _split_connect_to(spec)
         if len(parts) != 4:
-            raise ValueError(f"--connect-to wants HOST:PORT:ADDR:PORT, not {spec!r}")
+            raise ParameterError(f"connect_to wants HOST:PORT:ADDR:PORT, not {spec!r}", "connect_to")
         host, port, to_host, to_port = parts
         try:
             return cls(
@@ -201,7 +181,7 @@ class ConnectTo:
                 int(to_port) if to_port else None,
             )
         except ValueError:
-            raise ValueError(f"--connect-to ports must be numbers: {spec!r}") from None
+            raise ParameterError(f"connect_to ports must be numbers: {spec!r}", "connect_to") from None
 
     def applies(self, host: str, port: int) -> bool:
         """Whether this mapping is for host:port. A mapping for any host (empty HOST) never applies to an IP
@@ -272,7 +252,9 @@ class Guard:
             return
         bad = [a for a in addrs if not _is_public(a)]
         if bad:
-            raise PrivateAddressError(f"{host} resolves to non-public address {bad[0]} (use --allow-private)")
+            raise PrivateAddressError(
+                f"{host} resolves to non-public address {bad[0]} (the allow-private setting allows it)"
+            )
 
     async def check(self, url: str) -> None:
         """Check a URL before requesting it."""
@@ -289,11 +271,6 @@ class Guard:
         except ValueError:
             addrs = await self.resolve(target, tport)
         self.check_addresses(host, addrs)
-
-
-def user_agent_header(template: str = USER_AGENT, contact: str = CONTACT_URL) -> str:
-    """The User-Agent header: the template with ``{contact}`` replaced by the contact URL."""
-    return template.replace("{contact}", contact)
 
 
 def network_options(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -426,10 +403,6 @@ def _error_kind(exc: BaseException) -> str:
 MAX_ENCODINGS = 4
 #: Output of one decompression call: memory stays at about this much per layer, however the body is built.
 _STEP = 64 * 1024
-
-
-class DecodingError(Exception):
-    """A body whose encoding we will not decode (too many layers, or data no decoder accepts)."""
 
 
 class _Inflate:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
+from tracker.config.defaults import ARCHIVE_URL
+
 __all__ = [
     "ARCHIVE_URL",
     "CDX_FIELDS",
@@ -28,8 +30,6 @@ __all__ = [
     "timestamp_of",
 ]
 
-#: The archive (``archive-url`` setting; tests point it at a loopback fake).
-ARCHIVE_URL = "https://web.archive.org"
 CDX_FIELDS = ("timestamp", "original", "statuscode", "mimetype", "digest", "length")
 #: Words of the archive's own pages (not the site's) that it serves in place of a capture.
 _ARCHIVE_PAGES = (b"wayback machine", b"internet archive", b"got an http 30", b"hrm.", b"this url has been excluded")

@@ -24,16 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from sqlalchemy import Engine
 
+from tracker.config.settings import Settings, parse_trigger
 from tracker.errors import SettingError
 
 __all__ = [
@@ -60,46 +60,11 @@ JOBS: dict[JobName, str] = {
     "wayback": "top up the robots.txt history from the Wayback Machine (the last two months)",
 }
 assert tuple(JOBS) == get_args(JobName)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-#: The longest interval accepted (beyond it Python's dates overflow long before a run would be due).
-_MAX_INTERVAL_DAYS = 3660
 
 
 def job_source(job: JobName) -> str:
     """The ``crawl_runs.source`` of a scheduled job's runs."""
     return f"schedule:{job}"
-
-
-def parse_trigger(spec: str) -> Any:
-    """An APScheduler trigger from a setting: a crontab of five fields (UTC), ``every 6h`` (s/m/h/d/w), or
-    ``off`` (None). Raises SettingError for anything else."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    text = spec.strip().lower()
-    if text in ("off", "never", ""):
-        return None
-    m = re.fullmatch(r"every\s+(\d+(?:\.\d+)?)\s*([smhdw])", text)
-    if m:
-        seconds = float(m.group(1)) * _UNITS[m.group(2)]
-        if seconds <= 0:
-            raise SettingError(f"{spec!r}: the interval must be positive")
-        if seconds > _MAX_INTERVAL_DAYS * 86400:
-            raise SettingError(
-                f"{spec!r}: the interval must be at most {_MAX_INTERVAL_DAYS}d (ten years); "
-                "use 'off' for a job that never runs"
-            )
-        return IntervalTrigger(seconds=seconds, timezone=UTC)
-    if len(text.split()) == 5:
-        try:
-            cron = CronTrigger.from_crontab(text, timezone=UTC)
-        except ValueError as e:
-            raise SettingError(f"{spec!r} is not a valid crontab: {e}") from None
-        if cron.get_next_fire_time(None, datetime.now(UTC)) is None:
-            # e.g. '0 3 31 2 *' (31 February): such a job would only ever be listed as paused.
-            raise SettingError(f"{spec!r} never fires (no such date); use 'off' for a job that never runs")
-        return cron
-    raise SettingError(f"{spec!r}: use a crontab ('0 3 * * *'), 'every 6h' (s, m, h, d or w), or 'off'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +90,35 @@ class ScheduleOptions:
     #: Crawl jobs are deferred to `consent-tracker worker` processes (PostgreSQL) instead of run in this process.
     distributed: bool = False
 
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        connect_to: Sequence[str] = (),
+        ca_bundle: str | None = None,
+        lists: Sequence[str] | None = None,
+        simulated: bool = False,
+        distributed: bool = False,
+    ) -> ScheduleOptions:
+        """The options from the settings resolved once by the face that starts the scheduler (the triggers are the
+        schedule-* settings; the feeds go where the feeds-dir setting says)."""
+        values = settings.values()
+        return cls(
+            db=settings.db,
+            settings=values,
+            triggers={job: values[f"schedule-{job}"] for job in JOBS},
+            connect_to=tuple(connect_to),
+            ca_bundle=ca_bundle,
+            allow_private=settings.allow_private,
+            lists=tuple(lists) if lists else None,
+            feeds_dir=str(settings.feeds_path()),
+            webhook_url=settings.webhook_url or None,
+            dashboard_url=settings.dashboard_url,
+            simulated=simulated,
+            distributed=distributed,
+        )
+
     def as_kwargs(self) -> dict[str, Any]:
         """As plain values for the job store."""
         d = asdict(self)
@@ -134,7 +128,7 @@ class ScheduleOptions:
 
 @dataclass(frozen=True, slots=True)
 class JobInfo:
-    """A scheduled job as ``schedule --list`` shows it."""
+    """A scheduled job as ``schedule --show`` shows it."""
 
     name: str
     trigger: str
@@ -178,38 +172,37 @@ def _top_up_since(today: date, months: int) -> date:
     return date(y, m, 1)
 
 
+def _resources(job: str) -> tuple[str, ...]:
+    """The resources a crawl job fetches: robots.txt alone, or every one."""
+    from tracker.rules.vocabulary import RESOURCE_KINDS
+
+    return ("robots",) if job == "robots" else RESOURCE_KINDS
+
+
 def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> dict[str, Any]:
     """Run one scheduled job now (what the scheduler calls); return what it did. ``deliver=False`` leaves the
     webhook to :func:`deliver_events` (the scheduler calls it in its own thread, off the crawl's path)."""
-    from tracker.fetch.http import ConnectTo
-    from tracker.pipeline.backfill import BackfillConfig, backfill
-    from tracker.pipeline.crawl import CrawlConfig, run_crawl
-    from tracker.pipeline.tracking import tracked_entries
-    from tracker.publishing.feeds import write_feeds
-    from tracker.store import open_store
-    from tracker.store.changelog import sites_of_run
-    from tracker.store.queries import domains_of
+    from tracker import service
+    from tracker.errors import NotFoundError
 
     opts = ScheduleOptions(**options)
-    engine = open_store(opts.db)
-    sites = tracked_entries(engine, list(opts.lists) if opts.lists else None)
-    if not sites:
+    settings = Settings.from_values(opts.settings)
+    if opts.allow_private is not None:
+        settings = replace(settings, allow_private=opts.allow_private)
+    engine = service.open_store(opts.db, create=True)
+    try:
+        sites = service.sites_to_use(engine, lists=list(opts.lists) if opts.lists else None).entries
+    except NotFoundError:
         log.warning("job %s: no tracked sites (add some with `consent-tracker sites add`)", job)
         return {"job": job, "sites": 0}
-    network: dict[str, Any] = {
-        "connect_to": [ConnectTo.parse(c) for c in opts.connect_to],
-        "ca_bundle": opts.ca_bundle,
-        "allow_private": opts.allow_private,
-    }
+    network: dict[str, Any] = {"connect_to": opts.connect_to, "ca_bundle": opts.ca_bundle}
     result: dict[str, Any] = {"job": job, "sites": len(sites)}
     if job in ("robots", "signals") and opts.distributed:
         from tracker.operations.workers import defer_crawl
-        from tracker.store.runs import queue_counts, unfinished_runs
 
-        resources = ("robots",) if job == "robots" else None
-        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
-        busy = unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
-        jobs = queue_counts(engine, busy[0]) if busy else {}
+        config = service.crawl_config(settings, resources=_resources(job), **network)
+        busy = service.unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
+        jobs = service.crawl_status(engine, busy[0]).jobs if busy else {}
         if jobs.get("todo") or jobs.get("doing"):
             result.update(status="still with the workers", run_id=busy[0], jobs=jobs)
             run_id = busy[0]
@@ -217,17 +210,16 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
             d = defer_crawl(engine, opts.db, sites, config, source=job_source(job), resume=True)  # type: ignore[arg-type]
             run_id, result["status"], result["jobs"] = d.run_id, "deferred", d.jobs
     elif job in ("robots", "signals"):
-        resources = ("robots",) if job == "robots" else None
-        config = CrawlConfig.from_settings(opts.settings, resources=resources, **network)
-        summary = _run_async(run_crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
+        config = service.crawl_config(settings, resources=_resources(job), **network)
+        summary = _run_async(service.crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
         run_id, result["status"], result["changes"] = summary.run_id, summary.status, summary.changes
         result["new_versions"] = summary.new_versions
     elif job == "wayback":
         today = datetime.now(UTC).date()
-        config_b = BackfillConfig.from_settings(
-            opts.settings, since=_top_up_since(today, opts.wayback_months), until=today, **network
+        config_b = service.backfill_config(
+            settings, since=_top_up_since(today, opts.wayback_months), until=today, **network
         )
-        report = _run_async(backfill(engine, sites, config_b))
+        report = _run_async(service.backfill(engine, sites, config_b))
         run_id, result["status"], result["changes"] = report.run_id, report.status, report.changes
         result["new_versions"] = report.new_versions
     else:
@@ -236,9 +228,9 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
     feeds = Path(opts.feeds_dir) if opts.feeds_dir else None
     if feeds is not None:
         # Distributed: the workers are still crawling; the feeds catch up with every run closed so far.
-        touched = None if opts.distributed else domains_of(engine, sites_of_run(engine, run_id))
+        touched = None if opts.distributed else service.sites_of_run(engine, run_id)
         try:
-            written = write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
+            written = service.write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
             result["feeds"] = len(written)
         except OSError as e:  # the crawl is saved; the feeds catch up at the next run that can write them
             result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
@@ -253,19 +245,19 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
 
 def deliver_events(options: Mapping[str, Any]) -> dict[str, Any]:
     """Post the events no receiver has accepted yet to the webhook (what the scheduler runs after each job)."""
-    from tracker.store import open_store
+    from tracker import service
 
     opts = ScheduleOptions(**options)
     if not opts.webhook_url:
         return {"job": "webhook"}
-    return {"job": "webhook", "webhook": _deliver(open_store(opts.db), opts)}
+    return {"job": "webhook", "webhook": _deliver(service.open_store(opts.db, create=True), opts)}
 
 
 def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
-    from tracker.publishing.feeds import post_webhook
+    from tracker import service
 
     assert opts.webhook_url
-    hook = post_webhook(
+    hook = service.deliver_webhook(
         engine,
         opts.webhook_url,
         base_url=opts.dashboard_url,
@@ -342,8 +334,8 @@ class Scheduler:
 
         Unless ``paused``, take the store's scheduler lock first: one scheduler per store (raises StoreBusy
         naming the holder, or waits for it with ``wait``)."""
+        from tracker import service
         from tracker.store.lock import hold_store
-        from tracker.store.runs import unfinished_runs
 
         notes: list[str] = []
         if not paused:
@@ -365,7 +357,7 @@ class Scheduler:
                 existing.modify(kwargs=job_kwargs)  # the next run time stays as stored
             else:
                 self._scheduler.add_job(run_job, trigger, id=job, name=name, kwargs=job_kwargs, replace_existing=True)
-            unfinished = unfinished_runs(self.engine, job_source(job))
+            unfinished = service.unfinished_runs(self.engine, job_source(job))
             if unfinished:
                 self._scheduler.modify_job(job, next_run_time=datetime.now(UTC))
                 notes.append(f"{job}: run #{unfinished[0]} was cut short; resuming it now")
@@ -379,10 +371,10 @@ class Scheduler:
 
     def jobs(self) -> list[JobInfo]:
         """The stored jobs with their next run and the last run of each."""
-        from tracker.store.runs import last_run
+        from tracker import service
 
         return [
-            JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, last_run(self.engine, job_source(j.id)))
+            JobInfo(j.id, j.name.split(": ", 1)[-1], j.next_run_time, service.last_run(self.engine, job_source(j.id)))
             for j in self._scheduler.get_jobs(jobstore="default")
         ]
 
@@ -423,7 +415,7 @@ def describe_result(result: Mapping[str, Any]) -> str:
 
 
 def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Any]]:
-    """Jobs as plain values (``schedule --list --format json``)."""
+    """Jobs as plain values (``schedule --show --format json``)."""
     out = []
     for j in jobs:
         last = j.last_run

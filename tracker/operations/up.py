@@ -21,11 +21,10 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
+from tracker import service
 from tracker.errors import TrackerError
-from tracker.pipeline.backfill import BackfillConfig, BackfillProgress, backfill
-from tracker.pipeline.crawl import CrawlConfig, CrawlProgress, run_crawl
-from tracker.pipeline.tracking import add_sites, download_tranco, tracked_entries
-from tracker.store.runs import finished_runs_since
+from tracker.pipeline.backfill import BackfillConfig, BackfillProgress
+from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
 
 __all__ = ["StepResult", "backfill_step", "crawl_step", "sites_step"]
 #: How recent a finished live crawl makes ``up`` skip its crawl.
@@ -47,14 +46,14 @@ class StepResult:
 def sites_step(engine: Engine, *, top: int, tranco_url: str, user_agent: str, timeout: float) -> StepResult:
     """Track the Tranco top N, unless sites are tracked already."""
     t = time.monotonic()
-    have = tracked_entries(engine)
+    have = service.tracked(engine)
     if have:
         return StepResult("sites", "skipped", time.monotonic() - t, f"{len(have)} sites tracked already")
     try:
-        parsed, list_id, day = download_tranco(top, base_url=tranco_url, user_agent=user_agent, timeout=timeout)
-        report = add_sites(
-            engine, parsed.sites, list_name="tranco-top", kind="top", source="tranco", list_id=list_id, list_date=day
-        )
+        report = service.track_tranco(
+            engine, top=top, tranco_url=tranco_url, user_agent=user_agent, timeout=timeout, source="tranco"
+        ).report
+        list_id, day = report.list_id, report.list_date
     except TrackerError as e:
         return StepResult(
             "sites",
@@ -74,11 +73,11 @@ def backfill_step(
 ) -> StepResult:
     """Backfill the tracked sites' robots.txt history, unless a backfill has finished before."""
     t = time.monotonic()
-    if finished_runs_since(engine, "wayback", None):
+    if service.finished_runs_since(engine, "wayback", None):
         return StepResult("backfill", "skipped", time.monotonic() - t, "history backfilled already")
-    sites = tracked_entries(engine)
+    sites = service.tracked(engine)
     try:
-        report = asyncio.run(backfill(engine, sites, config, progress=progress))
+        report = asyncio.run(service.backfill(engine, sites, config, progress=progress))
     except TrackerError as e:
         return StepResult(
             "backfill",
@@ -112,10 +111,10 @@ def crawl_step(
 ) -> StepResult:
     """Crawl every tracked site, unless a live crawl finished recently."""
     t = time.monotonic()
-    if finished_runs_since(engine, "live", datetime.now(UTC) - RECENT_CRAWL):
+    if service.finished_runs_since(engine, "live", datetime.now(UTC) - RECENT_CRAWL):
         return StepResult("crawl", "skipped", time.monotonic() - t, "crawled in the last 20 hours")
-    sites = tracked_entries(engine)
-    summary = asyncio.run(run_crawl(engine, sites, config, source=CRAWL_SOURCE, resume=True, progress=progress))
+    sites = service.tracked(engine)
+    summary = asyncio.run(service.crawl(engine, sites, config, source=CRAWL_SOURCE, resume=True, progress=progress))
     statuses = summary.robots_status or {}
     reached = sum(n for s, n in statuses.items() if s not in ("unreachable", "network_error"))
     detail = (

@@ -25,13 +25,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from tracker.errors import StoreError
-from tracker.pipeline.changes import run_changes
-from tracker.pipeline.crawl import CrawlConfig, crawl_sites
+from tracker import service
+from tracker.errors import NotFoundError, StoreError
+from tracker.pipeline.crawl import CrawlConfig
 from tracker.rules.sitelist import SiteEntry
-from tracker.store import open_store
 from tracker.store.engine import database_url
-from tracker.store.runs import Run, RunInfo, close_run, queue_counts, run_info
+from tracker.store.runs import RunInfo
 
 __all__ = [
     "QUEUE",
@@ -96,28 +95,15 @@ async def _ensure_schema(app: Any, db_url: str) -> None:
 
 @cache
 def _engine(db_url: str) -> Engine:
-    return open_store(db_url)
+    return service.open_store(db_url, create=True)
 
 
 async def run_batch(db_url: str, run_id: int, sites: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
     """Crawl one batch of a run's sites into it (what a worker runs); close the run if it was the last."""
-    engine = _engine(db_url)
-    run = await asyncio.to_thread(Run.attach, engine, run_id)
-    cfg = CrawlConfig.from_json(config)
-    state = await crawl_sites(run, [SiteEntry(**s) for s in sites], cfg)
-    run.count(observations=state.done, errors=sum(state.errors.values()))
-    await asyncio.to_thread(run.add_counts)
-    closed = await asyncio.to_thread(_close_if_complete, engine, run_id)
-    return {"run": run_id, "sites": len(sites), "crawled": state.done, "skipped": state.skipped, "closed": closed}
-
-
-def _close_if_complete(engine: Engine, run_id: int) -> bool:
-    info = run_info(engine, run_id)
-    if info is None or info.status != "running" or info.recorded < int(info.params.get("sites", 0)):
-        return False
-    close_run(engine, run_id)
-    run_changes(engine, run_id)  # the agents every writer uses (tracker.pipeline.changes.CHANGE_AGENTS)
-    return True
+    done = await service.crawl_batch(
+        _engine(db_url), run_id, [SiteEntry(**s) for s in sites], CrawlConfig.from_json(config)
+    )
+    return {"run": run_id, "sites": len(sites), "crawled": done.crawled, "skipped": done.skipped, "closed": done.closed}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +128,8 @@ def defer_crawl(
 ) -> DistributedCrawl:
     """Open a crawl run and defer its sites as jobs of ``batch`` sites; return the run and job counts."""
     conninfo(db_url)
-    params = {"sites": len(sites), "resources": list(config.resources), "distributed": True, "batch": batch}
-    run = Run.open(engine, "live", source, params=params, resume=resume)
-    ids = run.ensure_sites(
-        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites]
-    )
-    todo = [s for s in sites if ids[s.domain] not in run.done]
+    run = service.open_crawl_run(engine, sites, config, source=source, resume=resume, batch=batch)
+    todo = run.todo
     app = make_app(db_url)
     cfg = config.to_json()
 
@@ -158,14 +140,14 @@ def defer_crawl(
             n = 0
             for i in range(0, len(todo), batch):
                 chunk = [{"domain": s.domain, "rank": s.rank, "category": s.category} for s in todo[i : i + batch]]
-                await task.defer_async(run_id=run.id, sites=chunk, config=cfg)
+                await task.defer_async(run_id=run.run_id, sites=chunk, config=cfg)
                 n += 1
             return n
 
     jobs = asyncio.run(defer())
     if not todo:
-        _close_if_complete(engine, run.id)
-    return DistributedCrawl(run.id, len(sites), jobs, len(sites) - len(todo))
+        service.close_if_complete(engine, run.run_id)
+    return DistributedCrawl(run.run_id, len(sites), jobs, len(sites) - len(todo))
 
 
 async def requeue_stalled(app: Any, *, stalled_after: float = 30.0) -> int:
@@ -229,10 +211,11 @@ def wait_for_run(
     async def watch() -> RunInfo:
         async with app.open_async():
             while True:
-                info = await asyncio.to_thread(run_info, engine, run_id)
-                if info is None:
-                    raise StoreError(f"no crawl run #{run_id}")
-                jobs = await asyncio.to_thread(queue_counts, engine, run_id)
+                try:
+                    status = await asyncio.to_thread(service.crawl_status, engine, run_id)
+                except NotFoundError:
+                    raise StoreError(f"no crawl run #{run_id}") from None
+                info, jobs = status.info, status.jobs
                 if progress:
                     progress(info, jobs)
                 if info.status != "running":

@@ -220,7 +220,7 @@ def import_archive(
     if not base.is_dir():
         raise ArchiveError(f"not a folder: {base}")
     if until is not None and (why := _date_problem(until)) is not None:
-        raise ArchiveError(f"--until {until.isoformat()} is {why}")
+        raise ArchiveError(f"until {until.isoformat()} is {why}", parameter="until")
     report = _Tally()
     plan = _plan(base, report)
     if not plan:

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from tracker.errors import TrackerError
+from tracker.errors import ArchiveUnavailable, ParameterError
 from tracker.fetch.http import (
     TIMEOUT,
     ConnectTo,
@@ -61,10 +61,6 @@ __all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "RateLimi
 SOURCE = "wayback"
 
 
-class ArchiveUnavailable(TrackerError):
-    """The archive keeps refusing us (429, 5xx) after every retry: stop, and say how to go on."""
-
-
 @dataclass(slots=True)
 class BackfillConfig:
     """What to backfill and how politely (the ``backfill`` command's options)."""
@@ -86,9 +82,9 @@ class BackfillConfig:
     def __post_init__(self) -> None:
         self.freq = Freq(self.freq)
         if self.since > self.until:
-            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+            raise ParameterError(f"since ({self.since}) is after until ({self.until})", "since")
         if self.rate < 0 or self.concurrency < 1 or self.retries < 0:
-            raise ValueError("rate must be ≥ 0, concurrency ≥ 1, retries ≥ 0")
+            raise ParameterError("archive_rate must be ≥ 0, concurrency ≥ 1, retries ≥ 0", "archive_rate")
 
     @property
     def source(self) -> str:
@@ -184,7 +180,8 @@ class _Archive:
                 await asyncio.sleep(min(wait, 300) * (0.5 + random.random()))
         raise ArchiveUnavailable(
             f"the archive keeps refusing us ({last} after {self.config.retries + 1} tries, last: {url[:160]}); "
-            "it may be rate-limiting this address: wait, then run the same backfill again to resume (or lower --rate)"
+            "it may be rate-limiting this address: wait, then run the same backfill again to resume "
+            "(or lower the archive-rate setting)"
         )
 
 

@@ -34,12 +34,12 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from sqlalchemy import Engine
 
+from tracker.errors import LocalResourceError, ParameterError
 from tracker.fetch.http import (
     MAX_REDIRECTS,
     TIMEOUT,
     ConnectTo,
     Guard,
-    LocalResourceError,
     RobotsFetch,
     fetch_robots,
     fetch_url,
@@ -125,9 +125,11 @@ class CrawlConfig:
         bad = any(k not in RESOURCES for k in kinds) or "robots" not in kinds
         if bad or ("terms" in kinds and "homepage" not in kinds):
             known = ", ".join(RESOURCES)
-            raise ValueError(f"resources must include robots (and homepage for terms), and only: {known}")
+            raise ParameterError(
+                f"resources must include robots (and homepage for terms), and only: {known}", "resources"
+            )
         if self.concurrency < 1 or self.delay < 0 or self.retries < 0:
-            raise ValueError("concurrency must be ≥ 1, delay and retries ≥ 0")
+            raise ParameterError("concurrency must be ≥ 1, delay and retries ≥ 0", "concurrency")
 
     @classmethod
     def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> CrawlConfig:

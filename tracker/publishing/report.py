@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 
 from tracker import __version__
 from tracker.analysis.latest import csv_safe
-from tracker.errors import TrackerError
+from tracker.errors import ReportError
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
 from tracker.records.trends import Definition, TrendRow
 from tracker.rules.agents import AgentRegistry
@@ -57,10 +57,6 @@ SIMULATED_NOTE = (
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
-
-
-class ReportError(TrackerError):
-    """The report cannot be written (no data, no Chromium for a PDF, an unwritable folder)."""
 
 
 class ReportFormat(StrEnum):

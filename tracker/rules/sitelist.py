@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tracker.config.defaults import TRANCO_URL
 from tracker.errors import SiteListError
 
 __all__ = [
@@ -26,8 +27,6 @@ __all__ = [
     "read_site_list",
 ]
 
-#: Where Tranco lists come from (the ``tranco-url`` setting; tests point it at a loopback server).
-TRANCO_URL = "https://tranco-list.eu"
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DOMAIN_COLUMNS = ("domain", "url", "host", "site")

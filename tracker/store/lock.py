@@ -21,17 +21,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from tracker.errors import StoreError
+from tracker.errors import StoreBusy
 
-__all__ = ["StoreBusy", "StoreLock", "hold_store", "lock_path"]
+__all__ = ["StoreLock", "hold_store", "lock_path"]
 
 #: The advisory lock's key on PostgreSQL (one per database, so one per store); below 2**31, so it shows in
 #: ``pg_locks`` as classid 0, objid KEY.
 _PG_KEY = 1_907_434_511
-
-
-class StoreBusy(StoreError):
-    """Another process holds the store's lock."""
 
 
 @dataclass(slots=True)

@@ -298,7 +298,7 @@ def load_params(path: str | Path | None = None, overrides: list[str] | None = No
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep:
-            raise ParamsError(f"--set wants section.name=value, not {item!r}")
+            raise ParamsError(f"overrides: {item!r} is not section.name=value", parameter="overrides")
         try:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
@@ -308,7 +308,7 @@ def load_params(path: str | Path | None = None, overrides: list[str] | None = No
         for p in parts[:-1]:
             nxt = cur.setdefault(p, {})
             if not isinstance(nxt, dict):
-                raise ParamsError(f"--set {key}: {p} is a value, not a section")
+                raise ParamsError(f"overrides: {key}: {p} is a value, not a section", parameter="overrides")
             cur = nxt
         cur[parts[-1]] = value
     return _apply(params, nested, "") if nested else params

@@ -1,0 +1,155 @@
+"""The service layer: one function per use case, the only door the faces (CLI, dashboard) and the operations
+(scheduler, workers, ``up``) go through. Each takes typed parameters — the store and registry it works on, and
+keyword arguments named as the CLI's options (``--max-age`` ↔ ``max_age``, ``--archive-rate`` ↔ ``archive_rate``)
+— and returns records or typed values; it raises only :class:`tracker.errors.TrackerError`, whose messages name
+parameters and settings, never a face's spelling of them.
+
+    inputs      parsing what a face was given (days, months) and opening what the settings name
+    reading     trends, signal adoption, a site, changes, the export, agents, tracked lists, categories, runs
+    analysing   the forecast, published claims, the trend report
+    writing     crawl, backfill, import-archive, weights, categories, tracked sites, the agent registry
+    operating   ``up``'s demo-or-real guard, feeds and the webhook
+
+Names are re-exported here lazily (PEP 562): ``from tracker import service`` costs nothing until a use case runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "WAYBACK_START",
+    "AgentsSync",
+    "BatchResult",
+    "CategoriesReport",
+    "Changes",
+    "CrawlStatus",
+    "OpenedRun",
+    "SignalTrends",
+    "SitesAdded",
+    "SitesChosen",
+    "Trends",
+    "agents",
+    "agents_sync",
+    "backfill",
+    "backfill_config",
+    "categories_assign",
+    "categories_import",
+    "categories_report",
+    "changes",
+    "claims",
+    "close_if_complete",
+    "crawl",
+    "crawl_batch",
+    "crawl_config",
+    "crawl_status",
+    "deliver_webhook",
+    "export_latest",
+    "export_latest_to",
+    "finished_runs_since",
+    "forecast",
+    "headline",
+    "import_archive",
+    "is_simulated",
+    "last_run",
+    "list_members",
+    "load_registry",
+    "observation_bounds",
+    "open_crawl_run",
+    "open_store",
+    "parse_day",
+    "parse_month_or_day",
+    "prepare_up_store",
+    "report",
+    "robots",
+    "signal_trends",
+    "site",
+    "sites_add",
+    "sites_list",
+    "sites_of_run",
+    "sites_remove",
+    "sites_to_use",
+    "track_tranco",
+    "tracked",
+    "trends",
+    "unfinished_runs",
+    "weights_import",
+    "write_feeds",
+]
+
+_WHERE = {
+    "inputs": (
+        "WAYBACK_START",
+        "SitesChosen",
+        "load_registry",
+        "open_store",
+        "parse_day",
+        "parse_month_or_day",
+        "sites_to_use",
+    ),
+    "reading": (
+        "CategoriesReport",
+        "Changes",
+        "CrawlStatus",
+        "SignalTrends",
+        "Trends",
+        "agents",
+        "categories_report",
+        "changes",
+        "crawl_status",
+        "export_latest",
+        "export_latest_to",
+        "finished_runs_since",
+        "headline",
+        "is_simulated",
+        "last_run",
+        "list_members",
+        "observation_bounds",
+        "robots",
+        "signal_trends",
+        "site",
+        "sites_list",
+        "sites_of_run",
+        "tracked",
+        "trends",
+        "unfinished_runs",
+    ),
+    "analysing": ("claims", "forecast", "report"),
+    "writing": (
+        "AgentsSync",
+        "BatchResult",
+        "OpenedRun",
+        "SitesAdded",
+        "agents_sync",
+        "backfill",
+        "backfill_config",
+        "categories_assign",
+        "categories_import",
+        "close_if_complete",
+        "crawl",
+        "crawl_batch",
+        "crawl_config",
+        "import_archive",
+        "open_crawl_run",
+        "sites_add",
+        "sites_remove",
+        "track_tranco",
+        "weights_import",
+    ),
+    "operating": ("deliver_webhook", "prepare_up_store", "write_feeds"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

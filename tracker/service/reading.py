@@ -1,0 +1,432 @@
+"""The read use cases: restriction trends, signal adoption, one site, change events, the latest-state export, the
+agent registry, tracked lists, category coverage and a crawl run's progress. None of them writes."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine
+
+from tracker.analysis.trends import (
+    DEFINITIONS,
+    Definition,
+    SignalCoverage,
+    SignalRow,
+    TrendRow,
+    define,
+    restriction_series,
+    signal_coverage,
+    signal_series,
+)
+from tracker.config.settings import Settings
+from tracker.errors import NotFoundError, ParameterError
+from tracker.records.robots import RobotsReport
+from tracker.rules.agents import Agent, AgentRegistry
+from tracker.rules.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Purpose, Rule, Weighting
+
+__all__ = [
+    "CategoriesReport",
+    "Changes",
+    "CrawlStatus",
+    "SignalTrends",
+    "Trends",
+    "agents",
+    "categories_report",
+    "changes",
+    "crawl_status",
+    "export_latest",
+    "export_latest_to",
+    "finished_runs_since",
+    "headline",
+    "is_simulated",
+    "last_run",
+    "list_members",
+    "observation_bounds",
+    "robots",
+    "signal_trends",
+    "site",
+    "sites_list",
+    "sites_of_run",
+    "tracked",
+    "trends",
+    "unfinished_runs",
+]
+
+
+def _max_age(max_age: int) -> int:
+    if max_age < 0:
+        raise ParameterError(f"max_age must be 0 or more days, not {max_age}", "max_age")
+    return max_age
+
+
+@dataclass(frozen=True, slots=True)
+class Trends:
+    """A restriction series (one row per period and group), each group's definition, and the asked tokens the
+    registry does not know (read as unnamed product tokens)."""
+
+    rows: list[TrendRow]
+    definitions: list[Definition]
+    unknown_agents: tuple[str, ...] = ()
+
+    def extra(self) -> dict[str, Any]:
+        """What ``--format json`` prints beside the rows."""
+        return {"definitions": DEFINITIONS, "groups": {d.figure: d.as_dict() for d in self.definitions}}
+
+
+def trends(
+    engine: Engine,
+    registry: AgentRegistry,
+    *,
+    agents: list[str] | None = None,
+    freq: Freq = Freq.month,
+    since: date | None = None,
+    until: date | None = None,
+    by: GroupBy = GroupBy.agent,
+    rule: Rule = Rule.any,
+    category: str | None = None,
+    lists: list[str] | None = None,
+    weight: Weighting = Weighting.none,
+    weights: Path | None = None,
+    weight_column: str | None = None,
+    max_age: int = 90,
+) -> Trends:
+    """Restriction over time: per period, the sites blocking each agent (or group, ``by``), weighted by ``weight``:
+    token weights from the ``weights`` file, else the stored ones (``weights import``)."""
+    from tracker.analysis.weights import Weights, load_weights, stored_weights, weight_label
+
+    _max_age(max_age)
+    weight, by, freq, rule = Weighting(weight), GroupBy(by), Freq(freq), Rule(rule)
+    table: dict[str, float] | Weights | None = None
+    label = weight.value
+    if weight is Weighting.tokens and weights is not None:
+        table, label = load_weights(weights, weight_column), weight_label(weights, weight_column)
+    elif weight is Weighting.tokens:
+        table = stored_weights(engine, weight_column)  # `weights import`: measured and filled-in values
+        label = table.label
+    tokens = list(agents or ([] if by is not GroupBy.agent else ["GPTBot"]))
+    _, unknown = registry.resolve(tokens)
+    rows = restriction_series(
+        engine,
+        registry,
+        tokens,
+        freq=freq,
+        since=since,
+        until=until,
+        by=by,
+        category=category,
+        weight=weight,
+        weights=table,
+        weight_label=label,
+        max_age_days=max_age,
+        lists=lists,
+        rule=rule,
+    )
+    groups = list(dict.fromkeys(r.agent for r in rows))
+    return Trends(rows, [define(registry, rows, group=g, agents=tokens, by=by) for g in groups], tuple(unknown))
+
+
+@dataclass(frozen=True, slots=True)
+class SignalTrends:
+    """Adoption of signals over time, and how far each signal was observed at all (never, or from some of its
+    resources only: never drawn as a zero)."""
+
+    rows: list[SignalRow]
+    coverage: list[SignalCoverage]
+
+    @property
+    def partial(self) -> list[SignalCoverage]:
+        """The signals some of whose resources were never observed."""
+        return [c for c in self.coverage if c.missing]
+
+    def extra(self) -> dict[str, Any]:
+        """What ``--format json`` prints beside the rows."""
+        return {
+            "never_observed": [c.as_dict() for c in self.partial if c.never],
+            "partly_observed": [c.as_dict() for c in self.partial if not c.never],
+        }
+
+
+def signal_trends(
+    engine: Engine,
+    *,
+    signals: list[str],
+    freq: Freq = Freq.month,
+    since: date | None = None,
+    until: date | None = None,
+    category: str | None = None,
+    max_age: int = 90,
+) -> SignalTrends:
+    """Adoption of each signal per period, over the sites whose reading is known by then."""
+    rows = signal_series(
+        engine, signals, freq=freq, since=since, until=until, category=category, max_age_days=_max_age(max_age)
+    )
+    return SignalTrends(rows, signal_coverage(engine, signals))
+
+
+def site(engine: Engine, registry: AgentRegistry, domain: str, *, agents: list[str] | None = None) -> Any:
+    """Everything known about one site now, and what each version changed (tracker.analysis.latest.site_history);
+    NotFoundError if the store has never seen it."""
+    from tracker.analysis.latest import site_agents, site_history
+
+    info = site_history(engine, registry, domain.strip().lower(), site_agents(registry, agents))
+    if info is None:
+        raise NotFoundError(f"{domain} is not in the database (crawl or import it first)")
+    return info
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """Change events, newest first, and the asked agents that change events do not follow (the core panel's are
+    followed; ``site`` reads any agent's history)."""
+
+    events: list[Any]  # tracker.pipeline.changes.Event
+    unfollowed_agents: tuple[str, ...] = field(default=())
+
+
+def changes(
+    engine: Engine,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    site: str | None = None,
+    agents: list[str] | None = None,
+    category: str | None = None,
+    signals: list[str] | None = None,
+    changes: list[str] | None = None,
+    limit: int | None = 200,
+    diffs: bool = False,
+) -> Changes:
+    """What changed: each site's new stance per agent and each signal adopted or dropped (``changes``: only these
+    types), newest first; ``limit`` 0 or None: all."""
+    from tracker.pipeline.changes import CHANGE_AGENTS, list_events
+
+    bad = [c for c in changes or [] if c not in CHANGE_TYPES]
+    if bad:
+        raise ParameterError(f"changes: {bad[0]!r} is not one of {', '.join(CHANGE_TYPES)}", "changes")
+    followed = {a.lower() for a in CHANGE_AGENTS}
+    events = list_events(
+        engine,
+        since=since,
+        until=until,
+        site=site,
+        agents=agents,
+        category=category,
+        signals=signals,
+        changes=changes,  # type: ignore[arg-type]
+        limit=limit or None,
+        diffs=diffs,
+    )
+    return Changes(events, tuple(a for a in agents or [] if a.lower() not in followed))
+
+
+def export_latest(
+    engine: Engine, registry: AgentRegistry, out: IO[str], *, fmt: ExportFormat = ExportFormat.jsonl
+) -> int:
+    """One record per site (its robots.txt status now, every registry agent's verdict and stance, the signals),
+    written to ``out``; returns how many."""
+    from tracker.analysis.latest import write_latest
+
+    return write_latest(engine, registry, out, fmt)
+
+
+def export_latest_to(
+    engine: Engine, registry: AgentRegistry, output: Path, *, fmt: ExportFormat = ExportFormat.jsonl
+) -> int:
+    """:func:`export_latest` into a file, replaced only once complete."""
+    tmp = output.with_suffix(output.suffix + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            n = export_latest(engine, registry, fh, fmt=fmt)
+        tmp.replace(output)
+    except OSError as e:
+        raise ParameterError(f"output: cannot write {output}: {e.strerror or e}", "output") from None
+    return n
+
+
+def agents(registry: AgentRegistry, *, purpose: Purpose | None = None, company: str | None = None) -> list[Agent]:
+    """The registry's agents, of a purpose or a company."""
+    return registry.select(purpose=purpose, company=company)
+
+
+def sites_list(engine: Engine) -> list[Any]:
+    """Every tracked list (tracker.store.catalog.ListInfo) with its size."""
+    from tracker.store import catalog
+
+    return catalog.lists(engine)
+
+
+def list_members(engine: Engine, list_name: str) -> tuple[Any, list[tuple[str, int | None, str | None]]]:
+    """A tracked list and its sites (domain, rank, category), best rank first; NotFoundError if no such list."""
+    from tracker.store import catalog
+
+    found = {i.name: i for i in catalog.lists(engine)}
+    if list_name not in found:
+        raise NotFoundError(f"no list named {list_name!r} (lists: {', '.join(found) or 'none'})")
+    return found[list_name], catalog.list_members(engine, found[list_name].id)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoriesReport:
+    """How our own category rules agree with the reference annotations, and each source's coverage of a list."""
+
+    agreement: Any  # tracker.analysis.categories.Agreement
+    sites: int
+    coverage: Counter[str]
+
+
+def categories_report(engine: Engine, *, list_name: str | None = None) -> CategoriesReport:
+    """Agreement with the annotations, and how many of the tracked sites (of one list) each source labels."""
+    from tracker.analysis.categories import agreement, coverage
+    from tracker.pipeline.tracking import tracked_entries
+
+    domains = [e.domain for e in tracked_entries(engine, [list_name] if list_name else None)]
+    return CategoriesReport(agreement(engine), len(domains), coverage(engine, domains))
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlStatus:
+    """A crawl run (tracker.store.runs.RunInfo) and its distributed jobs by status (empty when not distributed)."""
+
+    info: Any
+    jobs: dict[str, int]
+
+    @property
+    def total(self) -> int | None:
+        """The sites the run set out to crawl (None if it did not say)."""
+        total = self.info.params.get("sites")
+        return int(total) if total is not None else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``crawl status --format json`` prints."""
+        return {**self.info.as_dict(), "total": self.info.params.get("sites"), "jobs": self.jobs}
+
+
+def crawl_status(engine: Engine, run: int) -> CrawlStatus:
+    """How far a crawl run has got; NotFoundError if there is no such run."""
+    from tracker.store.runs import queue_counts, run_info
+
+    info = run_info(engine, run)
+    if info is None:
+        raise NotFoundError(f"no crawl run #{run} in this database")
+    return CrawlStatus(info, queue_counts(engine, run))
+
+
+def unfinished_runs(engine: Engine, source: str) -> list[int]:
+    """The runs of a source (e.g. a scheduled job's) still running or interrupted, newest first."""
+    from tracker.store.runs import unfinished_runs as find
+
+    return find(engine, source)
+
+
+def last_run(engine: Engine, source: str) -> Any:
+    """The last run of a source (tracker.store.runs.RunInfo), or None."""
+    from tracker.store.runs import last_run as find
+
+    return find(engine, source)
+
+
+def sites_of_run(engine: Engine, run_id: int) -> list[str]:
+    """The domains whose versions a run recorded."""
+    from tracker.store.changelog import sites_of_run as ids
+    from tracker.store.queries import domains_of
+
+    return domains_of(engine, ids(engine, run_id))
+
+
+def headline(
+    engine: Engine, registry: AgentRegistry, *, lists: list[str] | None = None, category: str | None = None
+) -> Any:
+    """The overview's figures (tracker.analysis.headlines.headline)."""
+    from tracker.analysis.headlines import headline as compute
+
+    return compute(engine, registry, lists=lists, category=category)
+
+
+def is_simulated(engine: Engine) -> bool:
+    """Whether the store holds the demo's simulated data (every page, feed and report must say so)."""
+    from tracker.store import catalog
+
+    return catalog.is_simulated(engine)
+
+
+def observation_bounds(engine: Engine) -> Any:
+    """The first and last observation in the store, or None when it holds none yet."""
+    from tracker.store import queries
+
+    return queries.observation_bounds(engine)
+
+
+def finished_runs_since(engine: Engine, kind: str, since: Any) -> Any:
+    """The runs of a kind ('live', 'wayback', …) finished since a moment (None: ever)."""
+    from tracker.store.runs import finished_runs_since as find
+
+    return find(engine, kind, since)
+
+
+def tracked(engine: Engine, lists: list[str] | None = None) -> list[Any]:
+    """The tracked sites (tracker.rules.sitelist.SiteEntry) of these lists, or of every list, best rank first."""
+    from tracker.pipeline.tracking import tracked_entries
+
+    return tracked_entries(engine, lists)
+
+
+#: A host name (with an optional port): what ``robots`` fetches when its target is not a file.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([^\s/:.]{1,63}\.)+[^\s/:.]{2,63}\.?(:\d{1,5})?$")
+
+
+def robots(
+    target: str,
+    settings: Settings,
+    *,
+    agents: list[str] | None = None,
+    all_agents: bool = False,
+    urls: list[str] | None = None,
+    body: bytes | None = None,
+    ca_bundle: str | None = None,
+) -> RobotsReport:
+    """One robots.txt — a file, ``body`` (read by the face, e.g. from standard input, named ``target``), or fetched
+    from a domain or URL — with each agent's stance and whether it may fetch each URL (default '/'); the agents:
+    those asked, or every registry agent, or the core panel."""
+    import asyncio
+
+    from tracker.analysis.latest import robots_report
+    from tracker.fetch.http import fetch_from_body, fetch_robots, make_client
+    from tracker.rules.agents import CORE_PANEL
+    from tracker.service.inputs import load_registry
+
+    reg = load_registry(settings)
+    tokens = list(agents or []) + ([a.token for a in reg] if all_agents else [])
+    names, _unknown = reg.resolve(tokens or list(CORE_PANEL))
+    described: list[tuple[str, str | None, str | None]] = []
+    for name in names:
+        a = reg.get(name)
+        purpose = a.purpose if a else ("the '*' group" if name == "*" else None)
+        described.append((name, a.company if a else None, purpose))
+    if body is not None:
+        fetch = fetch_from_body(target, body)
+    elif (path := Path(target)).is_file():
+        try:
+            fetch = fetch_from_body(str(path), path.read_bytes())
+        except OSError as e:
+            raise ParameterError(f"cannot read {path}: {e.strerror or e}", "target") from None
+    elif path.exists():
+        raise ParameterError(f"{target} is not a regular file", "target")
+    elif "://" not in target and not _DOMAIN.match(target):
+        if "/" in target or target.endswith(".txt"):
+            raise ParameterError(f"no such file: {target}", "target")
+        raise ParameterError(f"{target!r} is neither a file nor a domain or URL", "target")
+    else:
+
+        async def run() -> Any:
+            async with make_client(
+                user_agent=settings.header(), timeout=settings.timeout, verify=ca_bundle or True
+            ) as client:
+                return await fetch_robots(client, target, allow_private=settings.allow_private)
+
+        fetch = asyncio.run(run())
+    return robots_report(fetch, described, list(urls or ["/"]))
