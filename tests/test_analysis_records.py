@@ -57,7 +57,7 @@ def build_store(path: Path) -> Path:
             if month == 23:
                 meta = '<meta name="robots" content="noai, noimageai">' if i % 3 == 0 else ""
                 page = f"<!doctype html><html><head><title>{domain}</title>{meta}</head><body>hi</body></html>"
-                signals = sig.page_signals(page.encode(), {}, ["GPTBot"])
+                signals = sig.page_signals(page.encode(), {}, ["GPTBot"]).as_dict()
                 observations.append(Observation("homepage", at, "ok", 200, body=page.encode(), signals=signals))
             w.record(domain, observations)
     assign(engine)

@@ -87,7 +87,7 @@ def test_changes_and_the_type_alias(store: tuple[Engine, str]) -> None:
     printed = json.loads(output[output.index("{") :])
     assert printed["rows"] == [e.as_dict() for e in found.events] and printed["count"] == len(found.events)
     restrictions = service.changes(engine, changes=["restriction"], limit=0, diffs=True)
-    assert restrictions.events and {e.stored.change for e in restrictions.events} == {"restriction"}
+    assert restrictions.events and {e.change for e in restrictions.events} == {"restriction"}
     new = json.loads(invoke("changes", "--db", db, "--change", "restriction", "--limit", "0", "--format", "json")[1])
     old = json.loads(invoke("changes", "--db", db, "--type", "restriction", "--limit", "0", "--format", "json")[1])
     assert new == old and new["rows"] == [e.as_dict() for e in restrictions.events]
@@ -104,7 +104,7 @@ def test_site_export_and_lists(store: tuple[Engine, str]) -> None:
     engine, db = store
     info = service.site(engine, REG, " NYTimes.com ")
     code, output = invoke("site", "nytimes.com", "--db", db, "--format", "json")
-    assert code == 0 and json.loads(output) == json.loads(json.dumps(info, default=str))
+    assert code == 0 and json.loads(output) == json.loads(json.dumps(info.as_dict(), default=str))
     with pytest.raises(NotFoundError):
         service.site(engine, REG, "nowhere.example")
     code, output = invoke("site", "nowhere.example", "--db", db)

@@ -502,13 +502,13 @@ async def crawl_sites(
         timeout=config.timeout,
         ca_bundle=config.ca_bundle,
     )
-    ids = await asyncio.to_thread(
-        run.ensure_sites,
-        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": run.source} for s in sites],
-    )
-    todo = [s for s in sites if ids[s.domain] not in run.done]
-    state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo), notices=[notice] if notice else [])
-    try:
+    try:  # the client is closed however this ends, a cancellation while registering the sites included
+        ids = await asyncio.to_thread(
+            run.ensure_sites,
+            [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": run.source} for s in sites],
+        )
+        todo = [s for s in sites if ids[s.domain] not in run.done]
+        state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo), notices=[notice] if notice else [])
         await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(concurrency)
     finally:
         if client is None:
