@@ -279,3 +279,10 @@ def test_library_errors_name_parameters_and_the_cli_says_its_options(tmp_path: P
         p.read_text(encoding="utf-8") for p in (Path(service.__file__).parents[1]).rglob("*.py") if "cli" not in p.parts
     )
     assert not re.search(r"(Error|raise)\(f?\"--", source), "a library error names a command-line flag"
+
+
+def test_the_lazy_exports_are_the_submodules_exports() -> None:
+    import importlib
+
+    for module, names in service._WHERE.items():
+        assert set(names) == set(importlib.import_module(f"tracker.service.{module}").__all__), module
