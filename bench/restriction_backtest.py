@@ -74,8 +74,8 @@ def real_series(db: Path | None) -> list[Series]:
     from tracker.analysis.forecast.model import decimal_year
     from tracker.analysis.trends import restriction_series
     from tracker.pipeline.archive_import import import_archive
+    from tracker.records.vocabulary import GroupBy
     from tracker.rules.agents import load_registry
-    from tracker.rules.vocabulary import GroupBy
     from tracker.store import open_store
 
     if db is None and not CORPUS.is_dir():

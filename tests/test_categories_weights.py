@@ -86,7 +86,9 @@ def test_precedence_user_over_curated_over_homepage_over_tld(tmp_path: Path) -> 
         cats = dict(conn.exec_driver_sql("SELECT domain, category FROM sites").fetchall())
     assert cats == {"nytimes.com": "news", "agency.gov": "government", "plain.example": "news", "shop.gov": "news"}
     assert counts["news"] == 3
-    add_sites(engine, parse_site_list("domain,category\nshop.gov,commerce\n").sites, list_name="mine")
+    report = add_sites(engine, parse_site_list("domain,category\nshop.gov,commerce\n").sites, list_name="mine")
+    assert report.labelled == 1
+    categories.assign(engine)  # what the service does after a list that labels sites
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT category FROM sites WHERE domain='shop.gov'").scalar() == "commerce"
     # the trend's category filter follows the re-assignment

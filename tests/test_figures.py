@@ -21,8 +21,8 @@ from tracker.analysis.trends import define, restriction_series
 from tracker.cli import app
 from tracker.publishing.report import write_report
 from tracker.records.forecast import Runout
+from tracker.records.vocabulary import GroupBy, Rule
 from tracker.rules.agents import load_registry
-from tracker.rules.vocabulary import GroupBy, Rule
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 

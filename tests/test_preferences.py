@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import Res
+from tracker.records.vocabulary import SIGNAL_NAMES
 from tracker.rules import signals as sig
 from tracker.rules.agents import load_registry
 from tracker.rules.signals.preferences import ADOPTION, adopts
-from tracker.rules.vocabulary import SIGNAL_NAMES
 
 
 def home(*metas: str, headers: dict[str, str] | None = None) -> Res:

@@ -20,7 +20,7 @@ MODULES = sorted(
 
 def test_the_package_has_its_modules() -> None:
     for name in (
-        "tracker.rules.vocabulary",
+        "tracker.records.vocabulary",
         "tracker.errors",
         "tracker.rules.signals.preferences",
         "tracker.store.queries",

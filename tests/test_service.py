@@ -22,8 +22,8 @@ from tracker.cli import app
 from tracker.config import settings
 from tracker.errors import NotFoundError, ParameterError, StoreError, TrackerError
 from tracker.operations.schedule import ScheduleOptions
+from tracker.records.vocabulary import GroupBy, Weighting
 from tracker.rules.agents import load_registry
-from tracker.rules.vocabulary import GroupBy, Weighting
 
 SITES = ("nytimes.com", "theguardian.com", "reddit.com", "cnn.com", "medium.com")
 REG = load_registry()

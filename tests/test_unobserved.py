@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from tests.conftest import Res
 from tracker.cli import app
 from tracker.pipeline.archive_import import import_archive
+from tracker.records.vocabulary import SIGNAL_NAMES
 from tracker.rules import signals as sig
-from tracker.rules.vocabulary import SIGNAL_NAMES
 from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 

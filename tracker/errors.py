@@ -22,7 +22,7 @@
     └── DecodingError        a body whose content encoding we will not decode
 
 Network and HTTP trouble is never raised to a caller: every fetch outcome is a recorded status
-(tracker.rules.vocabulary). Each TrackerError derives from ValueError too, so callers that caught ValueError keep
+(tracker.records.vocabulary). Each TrackerError derives from ValueError too, so callers that caught ValueError keep
 working. Messages name parameters and settings, never command-line flags: the CLI maps an error's ``parameter``
 to its option in one place (``tracker.cli._option``).
 """

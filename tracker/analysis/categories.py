@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tracker.errors import SiteListError
+from tracker.records.vocabulary import CATEGORIES, LABEL_SOURCES, Category
 from tracker.rules.sitelist import normalise_domain
-from tracker.rules.vocabulary import CATEGORIES, LABEL_SOURCES, Category
 from tracker.store import catalog, queries
 from tracker.store.writer import Writer
 

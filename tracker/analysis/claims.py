@@ -50,8 +50,8 @@ from tracker.analysis.forecast.params import ForecastParams
 from tracker.analysis.trends import TrendRow, restriction_series
 from tracker.analysis.weights import Weights, stored_weights
 from tracker.errors import ClaimsError, TrendError
+from tracker.records.vocabulary import Freq, GroupBy, Weighting
 from tracker.rules.agents import AgentRegistry
-from tracker.rules.vocabulary import Freq, GroupBy, Weighting
 from tracker.store import catalog, queries
 
 __all__ = [

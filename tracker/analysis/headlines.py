@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from tracker.analysis.trends import Definition, TrendRow, define, restriction_series
 from tracker.analysis.weights import stored_weights
 from tracker.errors import TrendError
+from tracker.records.vocabulary import GroupBy, Rule, Weighting
 from tracker.rules.agents import AgentRegistry
-from tracker.rules.vocabulary import GroupBy, Rule, Weighting
 
 __all__ = ["MILESTONES_FILE", "Headline", "Milestone", "headline", "load_milestones"]
 

@@ -9,7 +9,7 @@ observation::
                            "training_optout": true, "training_optout_sources": ["content_signal"]}, ...},
      "signals": {...}, "adoption": {"content_signal": true, "noai": null, ...}}
 
-``robots_status`` is the fetch status class (tracker.rules.vocabulary.FETCH_STATUSES); for every status but ``ok`` the
+``robots_status`` is the fetch status class (tracker.records.vocabulary.FETCH_STATUSES); for every status but ``ok`` the
 agents' stance is ``no_robots`` (nothing restricted) or ``unreachable`` (RFC 9309: complete disallow; never counted
 as allowed or blocked). Use preferences come from :mod:`tracker.rules.signals.preferences`, and only from there:
 ``training_optout`` is null when it was not observed (no homepage fetched and no source saying "no"), and
@@ -38,9 +38,9 @@ from tracker.records.robots import (
     UrlVerdict,
 )
 from tracker.records.site import AgentVerdict, SiteHistory, SiteInfo, SiteState, VersionChange, VersionEntry
+from tracker.records.vocabulary import SIGNAL_NAMES, ExportFormat, SignalName
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
 from tracker.rules.signals.preferences import SitePreferences, site_preferences
-from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat, SignalName
 from tracker.store import queries
 
 __all__ = [

@@ -40,9 +40,9 @@ from sqlalchemy import Engine
 from tracker.analysis.weights import Weights, fold_hosts
 from tracker.errors import TrendError
 from tracker.records.trends import Definition, SignalCoverage, SignalRow, TrendRow
+from tracker.records.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, Rule, SignalName, Weighting
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.signals.preferences import ADOPTION, Adoption, observed
-from tracker.rules.vocabulary import NO_RULES, SIGNAL_NAMES, UNREACHABLE, Freq, GroupBy, Rule, SignalName, Weighting
 from tracker.store import catalog, queries
 
 __all__ = [

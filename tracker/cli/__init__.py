@@ -40,7 +40,7 @@ from tracker.cli.tracked import sites_add, sites_list, sites_remove
 from tracker.cli.watching import changes_cmd, schedule_cmd
 from tracker.config import settings
 from tracker.errors import TrackerError
-from tracker.rules.vocabulary import OutputFormat
+from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["app", "main"]
 

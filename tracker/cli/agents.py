@@ -14,8 +14,8 @@ from rich.text import Text
 from tracker import service
 from tracker.analysis.latest import csv_safe
 from tracker.cli.common import AgentsFileOpt, FormatOpt, out, registry, resolved
+from tracker.records.vocabulary import OutputFormat, Purpose
 from tracker.rules.agents import UPSTREAM_URL
-from tracker.rules.vocabulary import OutputFormat, Purpose
 
 __all__ = ["agents_list", "agents_sync"]
 

@@ -25,7 +25,7 @@ from tracker.cli.common import (
     sites_to_use,
     warn,
 )
-from tracker.rules.vocabulary import Freq
+from tracker.records.vocabulary import Freq
 
 __all__ = ["backfill_cmd"]
 

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from tracker import service
 from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, print_csv, registry, resolved
-from tracker.rules.vocabulary import OutputFormat
+from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["claims_cmd"]
 

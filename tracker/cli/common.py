@@ -19,9 +19,9 @@ from tracker import service
 from tracker.analysis.latest import csv_safe
 from tracker.config import settings
 from tracker.config.settings import Settings
+from tracker.records.vocabulary import OutputFormat
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.sitelist import SiteEntry
-from tracker.rules.vocabulary import OutputFormat
 
 __all__ = [
     "AgentsFileOpt",

@@ -30,7 +30,7 @@ from tracker.cli.common import (
 )
 from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
 from tracker.records.runs import RunResult
-from tracker.rules.vocabulary import RESOURCE_KINDS, OutputFormat
+from tracker.records.vocabulary import RESOURCE_KINDS, OutputFormat
 
 __all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
 

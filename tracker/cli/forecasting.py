@@ -13,7 +13,7 @@ from rich.text import Text
 from tracker import service
 from tracker.cli.common import AgentsFileOpt, DbOpt, open_db, out, registry, resolved
 from tracker.errors import StoreError
-from tracker.rules.vocabulary import OutputFormat
+from tracker.records.vocabulary import OutputFormat
 
 if TYPE_CHECKING:
     from tracker.records.forecast import Forecast, Quantiles

@@ -28,7 +28,7 @@ from tracker.cli.common import (
     warn,
 )
 from tracker.records.site import AgentVerdict
-from tracker.rules.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
+from tracker.records.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
 
 __all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "weights_import"]
 

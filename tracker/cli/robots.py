@@ -22,7 +22,7 @@ from tracker.cli.common import (
     resolved,
     visible_data,
 )
-from tracker.rules.vocabulary import OutputFormat
+from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["robots_cmd"]
 

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from tracker import service
 from tracker.cli.common import DbOpt, FormatOpt, fail, open_db, out, resolved, warn
-from tracker.rules.vocabulary import OutputFormat
+from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["sites_add", "sites_list", "sites_remove"]
 

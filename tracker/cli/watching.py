@@ -29,7 +29,7 @@ from tracker.cli.common import (
     warn,
 )
 from tracker.operations.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
-from tracker.rules.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
+from tracker.records.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
 

@@ -18,8 +18,8 @@ from tracker.analysis.latest import csv_safe
 from tracker.config import settings
 from tracker.records.forecast import Forecast
 from tracker.records.site import SiteHistory
+from tracker.records.vocabulary import CATEGORIES, GroupBy, Weighting
 from tracker.rules.agents import AgentRegistry
-from tracker.rules.vocabulary import CATEGORIES, GroupBy, Weighting
 
 WEIGHTINGS = {"sites": Weighting.none, "tokens": Weighting.tokens, "1/rank": Weighting.rank}
 

@@ -31,8 +31,8 @@ import httpx
 
 from tracker.config.defaults import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
 from tracker.errors import DecodingError, DownloadError, LocalResourceError, ParameterError, PrivateAddressError
+from tracker.records.vocabulary import UNREACHABLE, FetchStatus
 from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules, Stance, parse_robots
-from tracker.rules.vocabulary import UNREACHABLE, FetchStatus
 
 __all__ = [
     "CONTACT_URL",

@@ -174,7 +174,7 @@ def _top_up_since(today: date, months: int) -> date:
 
 def _resources(job: str) -> tuple[str, ...]:
     """The resources a crawl job fetches: robots.txt alone, or every one."""
-    from tracker.rules.vocabulary import RESOURCE_KINDS
+    from tracker.records.vocabulary import RESOURCE_KINDS
 
     return ("robots",) if job == "robots" else RESOURCE_KINDS
 

@@ -49,9 +49,9 @@ from tracker.fetch.wayback import (
 )
 from tracker.pipeline.changes import run_changes
 from tracker.records.runs import RunResult
+from tracker.records.vocabulary import Freq
 from tracker.rules.robots import ROBOTS_MAX_BYTES
 from tracker.rules.sitelist import SiteEntry
-from tracker.rules.vocabulary import Freq
 from tracker.store import catalog
 from tracker.store.runs import Run
 from tracker.store.writer import Observation

@@ -44,10 +44,10 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 
 from tracker.records.changes import Event
+from tracker.records.vocabulary import SIGNAL_NAMES, ChangeType, SignalName
 from tracker.rules.agents import CORE_PANEL
 from tracker.rules.robots import PARSER_VERSION
 from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION, UNREAD, Part, observed
-from tracker.rules.vocabulary import SIGNAL_NAMES, ChangeType, SignalName
 from tracker.store import catalog, changelog, queries
 from tracker.store.changelog import StoredChange
 from tracker.store.queries import EvaluationRow, StoredResource

@@ -51,11 +51,11 @@ from tracker.pipeline.changes import run_changes
 from tracker.records.json import Json
 from tracker.records.runs import RunResult
 from tracker.records.signals import PageSignals, TermsPage
+from tracker.records.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 from tracker.rules.agents import load_registry
 from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules
 from tracker.rules.signals import find_tos_links, page_signals, rsl_license_urls, scan_html, tos_signals
 from tracker.rules.sitelist import SiteEntry
-from tracker.rules.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
 from tracker.store.runs import Run
 from tracker.store.writer import Observation
 

@@ -49,6 +49,8 @@ class AddReport:
     problems: list[str] = field(default_factory=list)
     list_id: str | None = None
     list_date: str | None = None
+    #: how many sites got a category from the list (``user`` labels): the caller re-assigns categories then
+    labelled: int = 0
 
 
 def add_sites(
@@ -62,7 +64,8 @@ def add_sites(
     list_date: str | None = None,
 ) -> AddReport:
     """Track sites in a list. A panel only grows (sites are never dropped by adding); a top-N is replaced by the
-    entries given. Ranks and categories from the file are kept (a category given here is a ``user`` label)."""
+    entries given. Ranks and categories from the file are kept (a category given here is a ``user`` label; the
+    service then re-assigns categories, :func:`tracker.analysis.categories.assign`)."""
     if kind not in KINDS:
         raise SiteListError(f"a list is a panel or a top, not {kind!r}")
     if not entries:
@@ -73,12 +76,11 @@ def add_sites(
     added, removed = catalog.set_members(engine, lid, {ids[e.domain]: e.rank for e in entries}, replace=kind == "top")
     user = {ids[e.domain]: (e.category, "site list") for e in entries if e.category}
     if user:
-        from tracker.analysis.categories import assign
-
         catalog.set_labels(engine, "user", user)
-        assign(engine)
     total = len(catalog.list_site_ids(engine, lid))
-    return AddReport(list_name, kind, added, removed, total, list_id=list_id, list_date=list_date)
+    return AddReport(
+        list_name, kind, added, removed, total, list_id=list_id, list_date=list_date, labelled=len(user)
+    )
 
 
 def remove_sites(engine: Engine, list_name: str, domains: Sequence[str] | None = None) -> int:

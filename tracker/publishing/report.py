@@ -31,8 +31,8 @@ from tracker.analysis.latest import csv_safe
 from tracker.errors import ReportError
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
 from tracker.records.trends import Definition, TrendRow
+from tracker.records.vocabulary import GroupBy
 from tracker.rules.agents import AgentRegistry
-from tracker.rules.vocabulary import GroupBy
 from tracker.store import catalog
 
 if TYPE_CHECKING:
@@ -503,7 +503,7 @@ def write_report(
     chromium: str | None = None,
 ) -> list[Path]:
     """Write the report; return the files written."""
-    from tracker.rules.vocabulary import CATEGORIES
+    from tracker.records.vocabulary import CATEGORIES
 
     if category is not None and category not in CATEGORIES:
         raise ReportError(f"unknown category {category!r} (known: {', '.join(CATEGORIES)})")

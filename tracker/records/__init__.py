@@ -11,8 +11,9 @@ verdict, a change event, a run's result. Frozen and slotted; each has one JSON s
     tracker.records.forecast  Forecast: the run-out, the gap and the restriction forecast (``forecast --format json``)
     tracker.records.trends    TrendRow, SignalRow, SignalCoverage, Definition: the trend series and their definitions
     tracker.records.json      the JSON value types the records are made of
+    tracker.records.vocabulary  the project's words, defined once (stances, statuses, signal names, choices)
 
-A low layer: it imports only the standard library, tracker.rules.vocabulary and tracker.errors, so every part of
+A low layer: it imports only the standard library and tracker.errors, so every part of
 the library (rules, fetching, the pipeline, the store, analysis, publishing and the faces) can speak in records.
 """
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TypeVar, cast
 
 from tracker.records.json import Json, JsonObject, iso, parse_iso
-from tracker.rules.vocabulary import OptoutSource, SignalName
+from tracker.records.vocabulary import OptoutSource, SignalName
 
 __all__ = [
     "AgentVerdict",

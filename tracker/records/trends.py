@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tracker.rules.vocabulary import GroupBy, Rule
+from tracker.records.vocabulary import GroupBy, Rule
 
 __all__ = ["Definition", "SignalCoverage", "SignalRow", "TrendRow"]
 

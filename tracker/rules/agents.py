@@ -20,8 +20,8 @@ from typing import Any
 
 from tracker.errors import RegistryError
 from tracker.records.json import Json
+from tracker.records.vocabulary import CONTROL_USE, PURPOSES, Purpose
 from tracker.rules.robots import is_valid_token
-from tracker.rules.vocabulary import CONTROL_USE, PURPOSES, Purpose
 
 __all__ = [
     "CORE_PANEL",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
 
-from tracker.rules.vocabulary import GroupSource, StanceName
+from tracker.records.vocabulary import GroupSource, StanceName
 
 __all__ = [
     "PARSER_VERSION",

@@ -26,8 +26,8 @@ from tracker.analysis.trends import (
 from tracker.config.settings import Settings
 from tracker.errors import NotFoundError, ParameterError
 from tracker.records.robots import RobotsReport
+from tracker.records.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Purpose, Rule, Weighting
 from tracker.rules.agents import Agent, AgentRegistry
-from tracker.rules.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Purpose, Rule, Weighting
 
 __all__ = [
     "CategoriesReport",

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 
 from tracker.config.settings import Settings
 from tracker.errors import ParameterError
+from tracker.records.vocabulary import RESOURCE_KINDS, Freq
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.sitelist import SiteEntry
-from tracker.rules.vocabulary import RESOURCE_KINDS, Freq
 from tracker.service.inputs import WAYBACK_START
 
 __all__ = [
@@ -201,6 +201,10 @@ def sites_add(
             kind=kind or "panel",
             source=str(file.resolve()),
         )
+        if report.labelled:
+            from tracker.analysis.categories import assign
+
+            assign(engine)
     return SitesAdded(report, tuple(parsed.problems))
 
 

@@ -57,7 +57,7 @@ __all__ = [
     "VersionEvent",
 ]
 
-# The values of kind, status and source columns are tracker.rules.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
+# The values of kind, status and source columns are tracker.records.vocabulary's RESOURCE_KINDS, FETCH_STATUSES and
 # VERSION_SOURCES.
 
 
@@ -284,7 +284,7 @@ class ChangeEvent(SQLModel, table=True):
     agent: str = Field(default="", max_length=64)  # the agent token; '' when the signal applies to every agent
     before: str = Field(max_length=48)
     after: str = Field(max_length=48)
-    change: str = Field(max_length=16)  # restriction / reversal / modification (tracker.rules.vocabulary.ChangeType)
+    change: str = Field(max_length=16)  # restriction / reversal / modification (tracker.records.vocabulary.ChangeType)
     at: datetime  # first seen in the new state
     previous_seen: datetime | None = None  # last seen in the old state (the change happened in between)
     version_id: int = Field(foreign_key="versions.id")

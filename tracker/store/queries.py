@@ -15,9 +15,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, exists, func, select
 
+from tracker.records.vocabulary import UNREACHABLE, SignalName, StanceName
 from tracker.rules.robots import PARSER_VERSION, RobotsRules, parse_robots
 from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION
-from tracker.rules.vocabulary import UNREACHABLE, SignalName, StanceName
 from tracker.store.engine import as_utc
 from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
 

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, func, insert, select, text, update
 from tracker.errors import StoreError
 from tracker.records.json import Json
 from tracker.records.runs import RunResult
-from tracker.rules.vocabulary import RunKind, RunStatus
+from tracker.records.vocabulary import RunKind, RunStatus
 from tracker.store.engine import as_utc
 from tracker.store.models import CrawlRun, CrawlRunSite
 from tracker.store.writer import Observation, RecordResult, Writer

@@ -32,10 +32,10 @@ from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.errors import StoreError
+from tracker.records.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 from tracker.rules.agents import CORE_PANEL, load_registry
 from tracker.rules.robots import PARSER_VERSION, ROBOTS_MAX_BYTES, RobotsRules, parse_robots
 from tracker.rules.signals.preferences import ADOPTION
-from tracker.rules.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 from tracker.store import queries
 from tracker.store.engine import as_utc, dialect_insert
 from tracker.store.models import Adoption, Body, CrawlRunSite, Evaluation, RuleSet, Site, Version, VersionEvent

@@ -51,8 +51,8 @@ from tracker.records.forecast import (
     YearQuantiles,
     year_month,
 )
+from tracker.records.vocabulary import GroupBy, Rule, Weighting
 from tracker.rules.agents import AgentRegistry
-from tracker.rules.vocabulary import GroupBy, Rule, Weighting
 
 __all__ = [
     "MIN_MONTHS",

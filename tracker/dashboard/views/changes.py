@@ -8,7 +8,7 @@ import streamlit as st
 
 from tracker.dashboard import common
 from tracker.pipeline.changes import list_events, site_link
-from tracker.rules.vocabulary import CHANGE_TYPES
+from tracker.records.vocabulary import CHANGE_TYPES
 
 st.title("Changes")
 e = common.require_data()

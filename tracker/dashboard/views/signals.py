@@ -7,8 +7,8 @@ import streamlit as st
 from tracker.analysis.trends import signal_coverage
 from tracker.dashboard import common
 from tracker.publishing.charts import adoption_chart
+from tracker.records.vocabulary import SIGNAL_NAMES
 from tracker.rules.signals.preferences import ADOPTION
-from tracker.rules.vocabulary import SIGNAL_NAMES
 
 st.title("Use-preference signals")
 e = common.require_data()

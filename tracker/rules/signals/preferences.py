@@ -52,6 +52,15 @@ from typing import Any, Protocol
 from tracker.records.json import Json, JsonObject
 from tracker.records.signals import LicenseLink, PageSignals, RobotsDirectives, TdmRule, TermsPage
 from tracker.records.site import SiteSignals, TermsSummary
+from tracker.records.vocabulary import (
+    BODY_KINDS,
+    OPTOUT_SOURCES,
+    SIGNAL_NAMES,
+    UNREACHABLE,
+    OptoutSource,
+    ResourceKind,
+    SignalName,
+)
 from tracker.rules.robots import RobotsRules, parse_robots
 from tracker.rules.signals.directives import (
     AIPREF_LABELS,
@@ -69,15 +78,6 @@ from tracker.rules.signals.wellknown import (
     tdm_effective,
     tdm_for_path,
     tdmrep_file,
-)
-from tracker.rules.vocabulary import (
-    BODY_KINDS,
-    OPTOUT_SOURCES,
-    SIGNAL_NAMES,
-    UNREACHABLE,
-    OptoutSource,
-    ResourceKind,
-    SignalName,
 )
 
 __all__ = [
