@@ -9,7 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tracker.fetch.http import RobotsFetch, check_public, fetch_robots, make_client, robots_url
+from tracker.fetch.http import check_public, fetch_robots, make_client, robots_url
+from tracker.fetch.outcome import RobotsFetch
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -15,8 +15,8 @@ import pytest
 import tracker.records as records
 from tests.golden_records import ROBOTS, outputs
 from tests.records_store import AI_TXT, HOME, LLMS, RSL, TDMREP, TERMS, build
-from tracker.analysis.latest import robots_report
-from tracker.fetch.http import fetch_from_body
+from tracker.analysis.robots_file import robots_report
+from tracker.fetch.outcome import fetch_from_body
 from tracker.records import robots as robots_records
 from tracker.records import signals as signal_records
 from tracker.rules import signals as sig

@@ -27,16 +27,8 @@ from typing import IO
 
 from sqlalchemy import Engine
 
-from tracker.fetch.http import RobotsFetch
 from tracker.pipeline.changes import UNKNOWN, site_changes
-from tracker.records.robots import (
-    AgentStance,
-    RobotsFetchFacts,
-    RobotsLine,
-    RobotsParseFacts,
-    RobotsReport,
-    UrlVerdict,
-)
+from tracker.records.csv_safety import csv_safe
 from tracker.records.site import AgentVerdict, SiteHistory, SiteInfo, SiteState, VersionChange, VersionEntry
 from tracker.records.vocabulary import SIGNAL_NAMES, ExportFormat, SignalName
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
@@ -45,21 +37,12 @@ from tracker.store import queries
 
 __all__ = [
     "adoption_summary",
-    "csv_safe",
     "latest_records",
-    "robots_report",
     "site_agents",
     "site_history",
     "version_summary",
     "write_latest",
 ]
-
-
-def csv_safe(value: object) -> object:
-    """Neutralise spreadsheet formula injection: text must not start with = + - @ or a tab/CR."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def _agent_records(
@@ -269,64 +252,3 @@ def version_summary(entry: VersionEntry) -> str:
     if entry.kind == "robots":
         return f"content only: no stance of the {n} agents shown and no signal changed"
     return "content only: no signal changed"
-
-
-def robots_report(
-    fetch: RobotsFetch, agents: Sequence[tuple[str, str | None, str | None]], urls: Sequence[str]
-) -> RobotsReport:
-    """Everything the ``robots`` command shows: fetch facts, parse facts, and per agent stance and verdicts.
-
-    ``agents`` are (token, company, purpose). URLs are normalised with RFC 9309 percent-encoding before matching.
-    """
-    rules = fetch.rules
-    out_agents = []
-    for token, company, purpose in agents:
-        st = fetch.stance(token, rules)
-        verdicts = []
-        for u in urls:
-            if fetch.status == "ok":
-                v = rules.verdict(token, u, escape=True)
-                verdicts.append(UrlVerdict(u, v.path, v.allowed, str(v.rule) if v.rule else None, v.line))
-            else:
-                verdicts.append(UrlVerdict(u, None, st.root_allowed))
-        out_agents.append(
-            AgentStance(
-                agent=token,
-                company=company,
-                purpose=purpose,
-                stance=st.stance,
-                named=st.named,
-                source=st.source,
-                root_allowed=st.root_allowed,
-                lenient_named=st.lenient_named,
-                named_as=tuple(st.named_as),
-                deciding_rules=tuple(st.deciding_rules),
-                urls=tuple(verdicts),
-            )
-        )
-    return RobotsReport(
-        target=fetch.url,
-        fetch=RobotsFetchFacts(
-            status=fetch.status,
-            http_status=fetch.http_status,
-            final_url=fetch.final_url,
-            redirects=tuple(fetch.redirects),
-            bytes=len(fetch.body),
-            truncated=fetch.truncated or rules.truncated,
-            sha256=fetch.sha256,
-            content_type=fetch.content_type,
-            error=fetch.error,
-        ),
-        parse=RobotsParseFacts(
-            groups=len(rules.groups),
-            rules=rules.rule_count,
-            ignored_lines=rules.ignored_lines,
-            cut_line=rules.cut_line,
-            long_lines=rules.long_lines,
-            bom=rules.bom,
-            cloudflare_managed=rules.cloudflare_managed,
-            sitemaps=tuple(rules.sitemaps),
-            records=tuple(RobotsLine(r.key, r.value, r.line, r.group) for r in rules.records if r.key != "sitemap"),
-        ),
-        agents=tuple(out_agents),
-    )

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import __version__
 from tracker.cli.agents import agents_list, agents_sync
 from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.categorizing import categories_assign, categories_import, categories_report
 from tracker.cli.claims import claims_cmd
-from tracker.cli.common import FormatOpt, fail, out
+from tracker.cli.common import FormatOpt, Table, Text, fail, out
 from tracker.cli.crawling import crawl_cmd, crawl_status, worker_cmd
 from tracker.cli.database import db_copy, db_migrate
 from tracker.cli.forecasting import forecast_cmd
@@ -90,23 +89,31 @@ def _message(e: TrackerError) -> str:
     return text
 
 
+def _damage(e: Exception) -> str | None:
+    """Why the database is damaged, if that is what the error says (SQLAlchemy's error types are looked up only if
+    SQLAlchemy was loaded: a command that never opened a store pays nothing for them)."""
+    import sqlite3
+
+    orm = sys.modules.get("sqlalchemy.exc")
+    if not isinstance(e, (sqlite3.DatabaseError, *((orm.DatabaseError,) if orm else ()))):
+        return None
+    reason = str(getattr(e, "orig", None) or e).splitlines()[0]
+    return reason if "malformed" in reason or "not a database" in reason else None
+
+
 def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """The one place library errors become messages: one line on standard error, exit code 2."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        import sqlite3
-
-        from sqlalchemy.exc import DatabaseError
-
         try:
             return command(*args, **kwargs)
         except TrackerError as e:
             fail(_message(e))
-        except (DatabaseError, sqlite3.DatabaseError) as e:
+        except Exception as e:
             # A damaged SQLite file fails wherever a query first reads a bad page: say so once, with the way out.
-            reason = str(getattr(e, "orig", None) or e).splitlines()[0]
-            if "malformed" not in reason and "not a database" not in reason:
+            reason = _damage(e)
+            if reason is None:
                 raise
             from sqlalchemy.engine import make_url
 

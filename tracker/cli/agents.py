@@ -8,12 +8,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
-from tracker.analysis.latest import csv_safe
-from tracker.cli.common import AgentsFileOpt, FormatOpt, out, registry, resolved
+from tracker.cli.common import AgentsFileOpt, FormatOpt, Table, Text, out, registry, resolved
+from tracker.records.csv_safety import csv_safe
 from tracker.records.vocabulary import OutputFormat, Purpose
 from tracker.rules.agents import UPSTREAM_URL
 

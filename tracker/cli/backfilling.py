@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.text import Text
 
 from tracker import service
 from tracker.cli.common import (
@@ -17,10 +14,12 @@ from tracker.cli.common import (
     DbOpt,
     ListOpt,
     SitesOpt,
+    Text,
     TopOpt,
     err,
     open_db,
     out,
+    progress_bar,
     resolved,
     sites_to_use,
     warn,
@@ -69,17 +68,8 @@ def backfill_cmd(
     )
     engine = open_db(options)
     entries = sites_to_use(engine, sites, list_, top)
-    with Progress(
-        TextColumn("backfilling"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sites"),
-        TextColumn("{task.fields[req]} requests, {task.fields[cap]} captures"),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}"),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
+    with progress_bar(
+        "backfilling", "sites", "{task.fields[req]} requests, {task.fields[cap]} captures", tail="{task.description}"
     ) as bar:
         task = bar.add_task("", total=len(entries), req=0, cap=0)
 
@@ -87,6 +77,8 @@ def backfill_cmd(
             bar.update(task, completed=p.done + p.skipped, req=p.requests, cap=p.captures, description=domain)
 
         try:
+            import asyncio
+
             report = asyncio.run(service.backfill(engine, entries, config, progress=progress))
         except KeyboardInterrupt:
             err.print(

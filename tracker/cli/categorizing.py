@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
 from tracker import service
-from tracker.cli.common import DbOpt, open_db, out, warn
+from tracker.cli.common import DbOpt, Text, open_db, out, warn
 
 __all__ = ["categories_assign", "categories_import", "categories_report"]
 

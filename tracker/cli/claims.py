@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
-from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, open_db, out, print_csv, registry, resolved
+from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, Table, Text, open_db, out, print_csv, registry, resolved
 from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["claims_cmd"]

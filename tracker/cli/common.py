@@ -8,20 +8,25 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.text import Text
-from sqlalchemy import Engine
 
 from tracker import service
-from tracker.analysis.latest import csv_safe
 from tracker.config import settings
 from tracker.config.settings import Settings
+from tracker.records.csv_safety import csv_safe
 from tracker.records.vocabulary import OutputFormat
-from tracker.rules.agents import AgentRegistry
-from tracker.rules.sitelist import SiteEntry
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table as RichTable
+    from rich.text import Text as RichText
+    from sqlalchemy import Engine
+
+    from tracker.rules.agents import AgentRegistry
+    from tracker.rules.sitelist import SiteEntry
 
 __all__ = [
     "AgentsFileOpt",
@@ -32,6 +37,8 @@ __all__ = [
     "FormatOpt",
     "ListOpt",
     "SitesOpt",
+    "Table",
+    "Text",
     "TopOpt",
     "err",
     "fail",
@@ -39,6 +46,7 @@ __all__ = [
     "out",
     "print_csv",
     "print_rows_as_data",
+    "progress_bar",
     "registry",
     "resolved",
     "sites_to_use",
@@ -47,8 +55,58 @@ __all__ = [
     "warn",
 ]
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _Console:
+    """A Rich console made on first use: importing Rich costs a tenth of a second that ``--help`` and the commands
+    that print no table need not pay."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+def Text(*args: Any, **kwargs: Any) -> RichText:
+    """A Rich ``Text``, Rich imported on first use."""
+    from rich.text import Text
+
+    return Text(*args, **kwargs)
+
+
+def Table(*args: Any, **kwargs: Any) -> RichTable:
+    """A Rich ``Table``, Rich imported on first use."""
+    from rich.table import Table
+
+    return Table(*args, **kwargs)
+
+
+def progress_bar(what: str, unit: str, *fields: str, tail: str | None = None) -> Progress:
+    """A progress bar on standard error (only on a terminal; gone when done): ``what``, the bar, done/total
+    ``unit``, then the task's ``fields`` (format strings over ``task``), the time remaining and ``tail``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        *(TextColumn(field) for field in fields),
+        TimeRemainingColumn(),
+        *([TextColumn(tail)] if tail else []),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+out: Console = _Console(highlight=False, soft_wrap=False, emoji=False)  # type: ignore[assignment]
+err: Console = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)  # type: ignore[assignment]
 
 AgentsFileOpt = Annotated[
     str | None, typer.Option("--agents-file", help="Agent registry JSON [env CONSENT_TRACKER_AGENTS_FILE].")

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.text import Text
 
 from tracker import service
 from tracker.cli.common import (
@@ -21,16 +18,20 @@ from tracker.cli.common import (
     FormatOpt,
     ListOpt,
     SitesOpt,
+    Text,
     TopOpt,
     err,
     open_db,
     out,
+    progress_bar,
     resolved,
     sites_to_use,
 )
-from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
-from tracker.records.runs import RunResult
 from tracker.records.vocabulary import RESOURCE_KINDS, OutputFormat
+
+if TYPE_CHECKING:
+    from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
+    from tracker.records.runs import RunResult
 
 __all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
 
@@ -101,18 +102,7 @@ def crawl_cmd(
     if distributed:
         _distribute(engine, options.db, entries, config, source=source, resume=resume, wait=wait, batch=batch)
         return
-    with Progress(
-        TextColumn("crawling"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sites"),
-        TextColumn("{task.fields[rate]:.0f}/s"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[errors]}"),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
+    with progress_bar("crawling", "sites", "{task.fields[rate]:.0f}/s", tail="{task.fields[errors]}") as bar:
         task = bar.add_task("", total=len(entries), rate=0.0, errors="")
 
         def progress(p: CrawlProgress) -> None:
@@ -120,6 +110,8 @@ def crawl_cmd(
             bar.update(task, completed=p.done + p.skipped, rate=p.rate, errors=errs)
 
         try:
+            import asyncio
+
             summary = asyncio.run(
                 service.crawl(engine, entries, config, source=source, resume=resume, progress=progress)
             )
@@ -174,17 +166,7 @@ def _distribute(
     )
     if not wait:
         return
-    with Progress(
-        TextColumn("crawling"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sites"),
-        TextColumn("{task.fields[jobs]}"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
+    with progress_bar("crawling", "sites", "{task.fields[jobs]}") as bar:
         task = bar.add_task("", total=d.sites, jobs="")
 
         def progress(info: Any, jobs: dict[str, int]) -> None:
@@ -243,6 +225,8 @@ def worker_cmd(
     db_url = resolved(db=db).db
     out.print(Text(f"worker on {db_url.split('@')[-1]}: {concurrency} jobs at once; Ctrl-C stops it"))
     try:
+        import asyncio
+
         asyncio.run(
             run_worker(db_url, concurrency=concurrency, burst=burst, heartbeat=heartbeat, stalled_after=stalled_after)
         )

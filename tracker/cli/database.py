@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
-from tracker.cli.common import DbOpt, err, out
+from tracker.cli.common import DbOpt, Table, Text, err, out
 from tracker.config import settings
 
 __all__ = ["db_copy", "db_migrate"]

@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
-from tracker.cli.common import AgentsFileOpt, DbOpt, open_db, out, registry, resolved
+from tracker.cli.common import AgentsFileOpt, DbOpt, Table, Text, open_db, out, registry, resolved
 from tracker.errors import StoreError
 from tracker.records.vocabulary import OutputFormat
 

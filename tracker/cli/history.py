@@ -9,20 +9,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
 from tracker.cli.common import (
     AgentsFileOpt,
     DbOpt,
     FormatOpt,
+    Table,
+    Text,
     err,
     fail,
     open_db,
     out,
     print_rows_as_data,
+    progress_bar,
     registry,
     resolved,
     warn,
@@ -31,20 +31,6 @@ from tracker.records.site import AgentVerdict
 from tracker.records.vocabulary import SIGNAL_NAMES, ExportFormat, Freq, GroupBy, OutputFormat, Rule, Weighting
 
 __all__ = ["export_latest", "import_archive_cmd", "site_cmd", "trends_cmd", "weights_import"]
-
-
-def _progress(what: str, unit: str, *columns: TextColumn) -> Progress:
-    return Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit),
-        *columns,
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
 
 
 def import_archive_cmd(
@@ -57,7 +43,7 @@ def import_archive_cmd(
     """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
     engine = open_db(db)
     until_d = service.parse_day(until, "until")
-    with _progress("importing", "files", TextColumn("{task.description}")) as bar:
+    with progress_bar("importing", "files", "{task.description}") as bar:
         task = bar.add_task("", total=None)
         report = service.import_archive(
             engine,

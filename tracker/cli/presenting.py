@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, fail, open_db, out, registry, resolved
+from tracker.cli.common import AgentsFileOpt, DbOpt, Text, fail, open_db, out, registry, resolved
 from tracker.config import settings
 from tracker.dashboard import app_file
-from tracker.publishing.report import ReportFormat
+from tracker.records.vocabulary import ReportFormat
 
 __all__ = ["dashboard_cmd", "dashboard_process", "report_cmd"]
 

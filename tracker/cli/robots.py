@@ -5,24 +5,27 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
-from tracker.analysis.latest import csv_safe
 from tracker.cli.common import (
     AgentsFileOpt,
     AllowPrivateOpt,
     CaBundleOpt,
     FormatOpt,
+    Table,
+    Text,
     out,
     resolved,
     visible_data,
 )
+from tracker.records.csv_safety import csv_safe
 from tracker.records.vocabulary import OutputFormat
+
+if TYPE_CHECKING:
+    from rich.text import Text as RichText
 
 __all__ = ["robots_cmd"]
 
@@ -72,7 +75,7 @@ def robots_cmd(
         _print_table(visible_data(report))  # fetched text never drives the terminal
 
 
-def _yes(v: bool) -> Text:
+def _yes(v: bool) -> RichText:
     return Text("yes", style="green") if v else Text("no", style="red")
 
 
@@ -87,7 +90,7 @@ _STANCE_STYLE = {
 }
 
 
-def _heading(report: dict) -> list[Text]:
+def _heading(report: dict) -> list[RichText]:
     f = report["fetch"]
     head = Text(f"{report['target']}: {f['status']}")
     if f["http_status"] is not None:
@@ -124,7 +127,7 @@ def _print_table(report: dict) -> None:
         via = {"specific": "named", "wildcard": "*", "none": "-"}[a["source"]]
         if a["lenient_named"] and not a["named"]:
             via += " (lenient: named)"
-        cells: list[Text] = [
+        cells: list[RichText] = [
             Text(a["agent"]),
             Text(a["purpose"] or "?"),
             Text(a["stance"], style=_STANCE_STYLE.get(a["stance"], "")),

@@ -16,11 +16,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.text import Text
 
 from tracker import service
-from tracker.cli.common import DbOpt, err, open_db, out
+from tracker.cli.common import DbOpt, Text, err, open_db, out, progress_bar
 from tracker.cli.presenting import dashboard_process
 from tracker.config import settings
 from tracker.config.settings import Settings
@@ -31,19 +29,6 @@ __all__ = ["DEMO_DB", "up_cmd"]
 DEMO_DB = settings.DATA_DIR / "demo.db"
 #: The demo's schedule: often enough that a newcomer sees scheduled crawls find the simulated web's changes.
 DEMO_TRIGGERS = {"schedule-robots": "every 2m", "schedule-signals": "every 15m", "schedule-wayback": "off"}
-
-
-def _bar(label: str) -> Progress:
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sites"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
 
 
 def up_cmd(
@@ -118,7 +103,7 @@ def up_cmd(
         if demo and result.status == "done":
             demo_web.label_categories(engine)
         since_d = service.parse_month_or_day(since, "since")
-        with _bar("backfilling") as bar:
+        with progress_bar("backfilling", "sites") as bar:
             task = bar.add_task("", total=None)
             result = backfill_step(
                 engine,
@@ -126,7 +111,7 @@ def up_cmd(
                 progress=lambda p, _d: bar.update(task, total=p.total, completed=p.done + p.skipped),
             )
         report(result, 2)
-        with _bar("crawling") as bar:
+        with progress_bar("crawling", "sites") as bar:
             task = bar.add_task("", total=None)
             result = crawl_step(
                 engine,

@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
-from tracker.cli.common import DbOpt, FormatOpt, fail, open_db, out, resolved, warn
+from tracker.cli.common import DbOpt, FormatOpt, Table, Text, fail, open_db, out, resolved, warn
 from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["sites_add", "sites_list", "sites_remove"]

@@ -6,12 +6,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
-import threading
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from tracker import service
 from tracker.cli.common import (
@@ -20,6 +17,8 @@ from tracker.cli.common import (
     ConnectToOpt,
     DbOpt,
     FormatOpt,
+    Table,
+    Text,
     err,
     open_db,
     out,
@@ -28,8 +27,7 @@ from tracker.cli.common import (
     visible,
     warn,
 )
-from tracker.operations.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
-from tracker.records.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
+from tracker.records.vocabulary import CHANGE_TYPES, JOBS, SIGNAL_NAMES, OutputFormat
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
 
@@ -135,6 +133,8 @@ def schedule_cmd(
 ) -> None:
     """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
     settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
+    from tracker.operations.schedule import ScheduleOptions, Scheduler, describe, run_job
+
     options = ScheduleOptions.from_settings(
         resolved(db=db, allow_private=allow_private),
         connect_to=connect_to or (),
@@ -172,6 +172,8 @@ def schedule_cmd(
     _print_jobs(describe(scheduler.jobs()), OutputFormat.table)
     err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))
     try:
+        import threading
+
         threading.Event().wait()
     except KeyboardInterrupt:
         err.print(Text("stopping: a running job is interrupted and resumed at the next start", style="yellow"))
@@ -181,6 +183,8 @@ def schedule_cmd(
 
 def print_job_result(result: dict[str, Any]) -> None:
     """One line on what a job did."""
+    from tracker.operations.schedule import describe_result
+
     out.print(Text(f"{result['job']}: {describe_result(result)}"), soft_wrap=True)
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 
 from tracker import service
-from tracker.analysis.latest import csv_safe
 from tracker.config import settings
+from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Forecast
 from tracker.records.site import SiteHistory
 from tracker.records.vocabulary import CATEGORIES, GroupBy, Weighting

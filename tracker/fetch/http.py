@@ -17,13 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import errno
-import hashlib
 import ipaddress
 import random
 import socket
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -31,18 +30,17 @@ import httpx
 
 from tracker.config.defaults import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
 from tracker.errors import DecodingError, DownloadError, LocalResourceError, ParameterError, PrivateAddressError
-from tracker.records.vocabulary import UNREACHABLE, FetchStatus
-from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules, Stance, parse_robots
+from tracker.fetch.outcome import RobotsFetch, looks_like_html
+from tracker.records.vocabulary import FetchStatus
+from tracker.rules.robots import ROBOTS_MAX_BYTES
 
 __all__ = [
     "CONTACT_URL",
     "USER_AGENT",
     "ConnectTo",
     "Guard",
-    "RobotsFetch",
     "check_public",
     "download",
-    "fetch_from_body",
     "fetch_robots",
     "fetch_url",
     "make_client",
@@ -74,41 +72,6 @@ def _local_failure(exc: BaseException) -> str | None:
             return str(e) or type(e).__name__
         e = e.__cause__ or e.__context__
     return None
-
-
-@dataclass(slots=True)
-class RobotsFetch:
-    """The outcome of fetching one robots.txt, whatever happened."""
-
-    url: str
-    status: FetchStatus
-    http_status: int | None = None
-    final_url: str | None = None
-    redirects: list[str] = field(default_factory=list)
-    body: bytes = b""
-    truncated: bool = False
-    content_type: str | None = None
-    error: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    #: Whether a connection to the host was made (TCP and TLS, or a response came): then a failure is the host's
-    #: answering, not its reachability, and plain http is no remedy.
-    connected: bool = False
-
-    @property
-    def sha256(self) -> str:
-        """Hash of the (capped) body."""
-        return hashlib.sha256(self.body).hexdigest()
-
-    @property
-    def rules(self) -> RobotsRules:
-        """The parsed rules; empty when the fetch gave no robots.txt."""
-        return parse_robots(self.body, truncated=self.truncated) if self.status == "ok" else parse_robots(b"")
-
-    def stance(self, agent: str, rules: RobotsRules | None = None) -> Stance:
-        """The agent's stance, taking the fetch status into account (unreachable is never 'allowed')."""
-        if self.status == "ok":
-            return (rules or self.rules).stance(agent)
-        return Stance.without_rules(agent, "unreachable" if self.status in UNREACHABLE else "no_robots")
 
 
 def robots_url(target: str) -> str:
@@ -355,13 +318,6 @@ def make_crawl_client(
         timeout=httpx.Timeout(t, connect=t, pool=None),
         follow_redirects=False,
     )
-
-
-def _looks_like_html(body: bytes, content_type: str | None) -> bool:
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml")):
-        return True
-    return bool(content_type and "html" in content_type.lower() and b"<" in head[:64])
 
 
 def _error_kind(exc: BaseException) -> str:
@@ -620,7 +576,7 @@ async def _read_body(result: RobotsFetch, response: httpx.Response, kind: str, m
     result.body, result.truncated = await read_capped(response, max_bytes)
     if not result.body.strip():
         result.status = "empty"
-    elif kind not in ("homepage", "terms") and _looks_like_html(result.body, result.content_type):
+    elif kind not in ("homepage", "terms") and looks_like_html(result.body, result.content_type):
         result.status = "soft404_html"
     else:
         result.status = "ok"
@@ -689,15 +645,3 @@ def download(source: str, *, user_agent: str | None = None, timeout: float = TIM
         raise DownloadError(
             f"cannot fetch {source} ({type(e).__name__}: {e}). Offline? Download it elsewhere and pass {hint}."
         ) from None
-
-
-def fetch_from_body(source: str, body: bytes) -> RobotsFetch:
-    """A RobotsFetch for a body read from a file: classified like a 200 response."""
-    body, truncated = body[:ROBOTS_MAX_BYTES], len(body) > ROBOTS_MAX_BYTES
-    if not body.strip():
-        status: FetchStatus = "empty"
-    elif _looks_like_html(body, None):
-        status = "soft404_html"
-    else:
-        status = "ok"
-    return RobotsFetch(url=source, status=status, final_url=source, body=body, truncated=truncated)

@@ -29,12 +29,13 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.config.settings import Settings, parse_trigger
 from tracker.errors import SettingError
+from tracker.records.vocabulary import JOBS, JobName
 
 __all__ = [
     "JOBS",
@@ -51,15 +52,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("tracker.operations.schedule")
-
-JobName = Literal["robots", "signals", "wayback"]
-#: The jobs, in the order they are listed: what each does.
-JOBS: dict[JobName, str] = {
-    "robots": "crawl every tracked site's robots.txt",
-    "signals": "crawl every resource of every tracked site (robots.txt, homepage, TDMRep, ai.txt, llms.txt, …)",
-    "wayback": "top up the robots.txt history from the Wayback Machine (the last two months)",
-}
-assert tuple(JOBS) == get_args(JobName)
 
 
 def job_source(job: JobName) -> str:

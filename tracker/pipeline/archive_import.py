@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tracker.errors import ArchiveError
-from tracker.fetch.http import fetch_from_body
+from tracker.fetch.outcome import fetch_from_body
 from tracker.pipeline.changes import run_changes
 from tracker.records.runs import RunResult
 from tracker.rules import sitelist as sites

@@ -78,9 +78,7 @@ def add_sites(
     if user:
         catalog.set_labels(engine, "user", user)
     total = len(catalog.list_site_ids(engine, lid))
-    return AddReport(
-        list_name, kind, added, removed, total, list_id=list_id, list_date=list_date, labelled=len(user)
-    )
+    return AddReport(list_name, kind, added, removed, total, list_id=list_id, list_date=list_date, labelled=len(user))
 
 
 def remove_sites(engine: Engine, list_name: str, domains: Sequence[str] | None = None) -> int:

@@ -20,18 +20,17 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from tracker import __version__
-from tracker.analysis.latest import csv_safe
 from tracker.errors import ReportError
+from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
 from tracker.records.trends import Definition, TrendRow
-from tracker.records.vocabulary import GroupBy
+from tracker.records.vocabulary import GroupBy, ReportFormat
 from tracker.rules.agents import AgentRegistry
 from tracker.store import catalog
 
@@ -57,15 +56,6 @@ SIMULATED_NOTE = (
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot", "Bytespider", "PerplexityBot")
-
-
-class ReportFormat(StrEnum):
-    """What ``report`` writes."""
-
-    md = "md"
-    html = "html"
-    pdf = "pdf"
-    csv = "csv"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,34 +19,39 @@ the library (rules, fetching, the pipeline, the store, analysis, publishing and 
 
 from __future__ import annotations
 
-from tracker.records.changes import Event
-from tracker.records.json import Json, JsonObject
-from tracker.records.robots import AgentStance, RobotsReport
-from tracker.records.runs import RunResult
-from tracker.records.site import (
-    AgentVerdict,
-    SiteHistory,
-    SiteInfo,
-    SiteSignals,
-    SiteState,
-    TermsSummary,
-    VersionChange,
-    VersionEntry,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "AgentStance",
-    "AgentVerdict",
-    "Event",
-    "Json",
-    "JsonObject",
-    "RobotsReport",
-    "RunResult",
-    "SiteHistory",
-    "SiteInfo",
-    "SiteSignals",
-    "SiteState",
-    "TermsSummary",
-    "VersionChange",
-    "VersionEntry",
-]
+#: Where each re-exported record lives. Loaded on first use (PEP 562): importing one record module, or the
+#: vocabulary, does not load them all.
+_WHERE = {
+    "changes": ("Event",),
+    "json": ("Json", "JsonObject"),
+    "robots": ("AgentStance", "RobotsReport"),
+    "runs": ("RunResult",),
+    "site": (
+        "AgentVerdict",
+        "SiteHistory",
+        "SiteInfo",
+        "SiteSignals",
+        "SiteState",
+        "TermsSummary",
+        "VersionChange",
+        "VersionEntry",
+    ),
+}
+_MODULE = {name: module for module, names in _WHERE.items() for name in names}
+__all__ = sorted(_MODULE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tracker.records' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tracker.records.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -17,6 +17,7 @@ __all__ = [
     "CHANGE_TYPES",
     "CONTROL_USE",
     "FETCH_STATUSES",
+    "JOBS",
     "LABEL_SOURCES",
     "NO_RULES",
     "OPTOUT_SOURCES",
@@ -33,10 +34,12 @@ __all__ = [
     "Freq",
     "GroupBy",
     "GroupSource",
+    "JobName",
     "LabelSource",
     "OptoutSource",
     "OutputFormat",
     "Purpose",
+    "ReportFormat",
     "ResourceKind",
     "Rule",
     "RunKind",
@@ -145,6 +148,25 @@ class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class ReportFormat(StrEnum):
+    """What ``report`` writes."""
+
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+    csv = "csv"
+
+
+#: The scheduler's jobs, and what each does.
+JobName = Literal["robots", "signals", "wayback"]
+JOBS: dict[JobName, str] = {
+    "robots": "crawl every tracked site's robots.txt",
+    "signals": "crawl every resource of every tracked site (robots.txt, homepage, TDMRep, ai.txt, llms.txt, …)",
+    "wayback": "top up the robots.txt history from the Wayback Machine (the last two months)",
+}
+assert tuple(JOBS) == get_args(JobName)
 
 
 class ExportFormat(StrEnum):

@@ -5,7 +5,8 @@ keyword arguments named as the CLI's options (``--max-age`` ↔ ``max_age``, ``-
 parameters and settings, never a face's spelling of them.
 
     inputs      parsing what a face was given (days, months) and opening what the settings name
-    reading     trends, signal adoption, a site, changes, the export, agents, tracked lists, categories, runs
+    rules       one robots.txt, the agent registry: no store needed
+    reading     trends, signal adoption, a site, changes, the export, tracked lists, categories, runs
     analysing   the forecast, published claims, the trend report
     writing     crawl, backfill, import-archive, weights, categories, tracked sites, the agent registry
     operating   ``up``'s demo-or-real guard, feeds and the webhook
@@ -35,7 +36,6 @@ _WHERE = {
         "CrawlStatus",
         "SignalTrends",
         "Trends",
-        "agents",
         "categories_report",
         "changes",
         "crawl_status",
@@ -47,7 +47,6 @@ _WHERE = {
         "last_run",
         "list_members",
         "observation_bounds",
-        "robots",
         "signal_trends",
         "site",
         "sites_list",
@@ -56,6 +55,7 @@ _WHERE = {
         "trends",
         "unfinished_runs",
     ),
+    "rules": ("agents", "robots"),
     "analysing": ("claims", "forecast", "report"),
     "writing": (
         "AgentsSync",

@@ -6,14 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from tracker.config.settings import Settings
 from tracker.errors import NotFoundError, ParameterError
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.agents import load_registry as _load_registry
 from tracker.rules.sitelist import SiteEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = [
     "WAYBACK_START",

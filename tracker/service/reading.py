@@ -3,7 +3,6 @@ agent registry, tracked lists, category coverage and a crawl run's progress. Non
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,11 +22,9 @@ from tracker.analysis.trends import (
     signal_coverage,
     signal_series,
 )
-from tracker.config.settings import Settings
 from tracker.errors import NotFoundError, ParameterError
-from tracker.records.robots import RobotsReport
-from tracker.records.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Purpose, Rule, Weighting
-from tracker.rules.agents import Agent, AgentRegistry
+from tracker.records.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Rule, Weighting
+from tracker.rules.agents import AgentRegistry
 
 __all__ = [
     "CategoriesReport",
@@ -35,7 +32,6 @@ __all__ = [
     "CrawlStatus",
     "SignalTrends",
     "Trends",
-    "agents",
     "categories_report",
     "changes",
     "crawl_status",
@@ -47,7 +43,6 @@ __all__ = [
     "last_run",
     "list_members",
     "observation_bounds",
-    "robots",
     "signal_trends",
     "site",
     "sites_list",
@@ -248,11 +243,6 @@ def export_latest_to(
     return n
 
 
-def agents(registry: AgentRegistry, *, purpose: Purpose | None = None, company: str | None = None) -> list[Agent]:
-    """The registry's agents, of a purpose or a company."""
-    return registry.select(purpose=purpose, company=company)
-
-
 def sites_list(engine: Engine) -> list[Any]:
     """Every tracked list (tracker.store.catalog.ListInfo) with its size."""
     from tracker.store import catalog
@@ -373,60 +363,3 @@ def tracked(engine: Engine, lists: list[str] | None = None) -> list[Any]:
     from tracker.pipeline.tracking import tracked_entries
 
     return tracked_entries(engine, lists)
-
-
-#: A host name (with an optional port): what ``robots`` fetches when its target is not a file.
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([^\s/:.]{1,63}\.)+[^\s/:.]{2,63}\.?(:\d{1,5})?$")
-
-
-def robots(
-    target: str,
-    settings: Settings,
-    *,
-    agents: list[str] | None = None,
-    all_agents: bool = False,
-    urls: list[str] | None = None,
-    body: bytes | None = None,
-    ca_bundle: str | None = None,
-) -> RobotsReport:
-    """One robots.txt — a file, ``body`` (read by the face, e.g. from standard input, named ``target``), or fetched
-    from a domain or URL — with each agent's stance and whether it may fetch each URL (default '/'); the agents:
-    those asked, or every registry agent, or the core panel."""
-    import asyncio
-
-    from tracker.analysis.latest import robots_report
-    from tracker.fetch.http import fetch_from_body, fetch_robots, make_client
-    from tracker.rules.agents import CORE_PANEL
-    from tracker.service.inputs import load_registry
-
-    reg = load_registry(settings)
-    tokens = list(agents or []) + ([a.token for a in reg] if all_agents else [])
-    names, _unknown = reg.resolve(tokens or list(CORE_PANEL))
-    described: list[tuple[str, str | None, str | None]] = []
-    for name in names:
-        a = reg.get(name)
-        purpose = a.purpose if a else ("the '*' group" if name == "*" else None)
-        described.append((name, a.company if a else None, purpose))
-    if body is not None:
-        fetch = fetch_from_body(target, body)
-    elif (path := Path(target)).is_file():
-        try:
-            fetch = fetch_from_body(str(path), path.read_bytes())
-        except OSError as e:
-            raise ParameterError(f"cannot read {path}: {e.strerror or e}", "target") from None
-    elif path.exists():
-        raise ParameterError(f"{target} is not a regular file", "target")
-    elif "://" not in target and not _DOMAIN.match(target):
-        if "/" in target or target.endswith(".txt"):
-            raise ParameterError(f"no such file: {target}", "target")
-        raise ParameterError(f"{target!r} is neither a file nor a domain or URL", "target")
-    else:
-
-        async def run() -> Any:
-            async with make_client(
-                user_agent=settings.header(), timeout=settings.timeout, verify=ca_bundle or True
-            ) as client:
-                return await fetch_robots(client, target, allow_private=settings.allow_private)
-
-        fetch = asyncio.run(run())
-    return robots_report(fetch, described, list(urls or ["/"]))
