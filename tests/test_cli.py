@@ -309,3 +309,26 @@ def test_robots_table_stays_readable_piped_and_at_80_columns(columns: str) -> No
     assert table and max(len(line) for line in table) <= 80
     gpt = next(line for line in lines if line.startswith("GPTBot: "))
     assert "line 164: Disallow: /" in gpt  # the whole deciding rule with its line number
+
+
+def test_agents_sync_never_writes_into_an_installed_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed copy's packaged registry is not the user's to rewrite: sync asks for a file of one's own, and a
+    new file starts from the packaged registry."""
+    from tracker.rules import agents
+
+    packaged = tmp_path / "venv" / "lib" / "site-packages" / "tracker" / "data" / "agents.json"
+    packaged.parent.mkdir(parents=True)
+    packaged.write_text(agents.default_registry_path().read_text())
+    monkeypatch.setattr(agents, "default_registry_path", lambda: packaged)
+    monkeypatch.delenv("CONSENT_TRACKER_AGENTS_FILE", raising=False)
+    upstream = tmp_path / "robots.json"
+    upstream.write_text(json.dumps({"NewBot": {"operator": "New Co", "function": "AI Data Scrapers", "respect": "Yes"}}))
+    before = packaged.read_bytes()
+    code, output = invoke("agents", "sync", "--source", str(upstream))
+    assert code == 2 and "--agents-file is needed" in output and "installed package" in output
+    assert packaged.read_bytes() == before
+    mine = tmp_path / "mine.json"
+    code, output = invoke("agents", "sync", "--source", str(upstream), "--agents-file", str(mine))
+    assert code == 0, output
+    tokens = {a["token"] for a in json.loads(mine.read_text())["agents"]}
+    assert "NewBot" in tokens and "GPTBot" in tokens  # the packaged agents, plus upstream's new one

@@ -4,7 +4,7 @@ adult, other — from several sources, each label kept with where it came from, 
 Sources, the most trusted first (the first that has a label wins; the rest stay in ``site_labels``):
 
 - ``user``: a category column in a list the user added (``sites add``), or ``categories import FILE``;
-- ``curated``: ``data/categories.csv``, hand-made for some of the largest sites;
+- ``curated``: ``tracker/data/categories.csv``, hand-made for some of the largest sites;
 - ``annotation``: the Consent in Crisis study's hand annotations (``categories import FILE --annotations``);
 - ``homepage``: the site's own schema.org types (JSON-LD) and ``og:type`` on its crawled homepage;
 - ``tld``: government and academic suffixes (``.gov``, ``.gouv.fr``, ``.edu``, ``.ac.uk`` …).

@@ -1,7 +1,7 @@
 """Published figures, side by side with ours.
 
-``data/claims.csv`` quotes figures others published about AI crawling consent — Originality.ai's share of the top
-1,000 sites blocking GPTBot, Consent in Crisis's share of C4 tokens restricted, the Reuters Institute's news sites,
+``tracker/data/claims.csv`` quotes figures others published about AI crawling consent — Originality.ai's share of the
+top 1,000 sites blocking GPTBot, Consent in Crisis's share of C4 tokens restricted, the Reuters Institute's news sites,
 Cloudflare Radar, Epoch AI's run-out year — each with its source, date, sample and definition, and a machine-readable
 ``recipe`` saying how to compute the same figure. :func:`compare` computes ours wherever the database holds it, under
 the claim's definition, on the nearest sample we have and at the claim's date (the state in effect that day, or at the
@@ -358,7 +358,7 @@ def parse_claims(text: str, name: str = "claims.csv") -> list[Claim]:
 
 
 def load_claims(path: str | Path = CLAIMS_FILE) -> list[Claim]:
-    """The claims of ``data/claims.csv`` (or another file of the same columns), validated."""
+    """The claims of ``tracker/data/claims.csv`` (or another file of the same columns), validated."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -834,7 +834,7 @@ def compare(
     *,
     forecast: RunoutYear | None = None,
 ) -> list[Comparison]:
-    """Each claim (default: ``data/claims.csv``) beside our figure under its definition, or what is missing.
+    """Each claim (default: ``tracker/data/claims.csv``) beside our figure under its definition, or what is missing.
 
     ``forecast`` gives our run-out year for a runout recipe (default: :func:`runout_years`, the forecast with its
     default parameters, as the ``forecast`` command prints it)."""

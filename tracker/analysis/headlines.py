@@ -41,7 +41,7 @@ class Milestone:
 
 
 def load_milestones(path: Path = MILESTONES_FILE) -> list[Milestone]:
-    """The milestones of ``data/events.csv``, in date order."""
+    """The milestones of ``tracker/data/events.csv``, in date order."""
     with path.open(encoding="utf-8") as fh:
         rows = csv.DictReader(line for line in fh if not line.startswith("#"))
         return sorted(

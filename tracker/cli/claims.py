@@ -18,7 +18,7 @@ __all__ = ["claims_cmd"]
 
 def claims_cmd(
     claims: Annotated[
-        Path | None, typer.Option("--claims", help="A claims CSV (default: the project's data/claims.csv).")
+        Path | None, typer.Option("--claims", help="A claims CSV (default: the project's tracker/data/claims.csv).")
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
     db: DbOpt = None,

@@ -1,6 +1,6 @@
 """The AI user-agent registry: who crawls, for whom, and for what purpose.
 
-The registry is data (``data/agents.json``), written from the operators' own documentation. Each agent has a
+The registry is data (``tracker/data/agents.json``), written from the operators' own documentation. Each agent has a
 product token, a company, a purpose — ``training``, ``search``, ``user`` (fetches a person asked for) or
 ``control`` (a robots.txt token that never crawls, such as Google-Extended) — and whether the operator says
 it obeys robots.txt. Classic search crawlers (Googlebot, Bingbot…) are kept with ``ai=False`` as controls, so
@@ -228,7 +228,7 @@ def default_registry_path() -> Path:
 
 
 def load_registry(path: str | Path | None = None) -> AgentRegistry:
-    """Load the agent registry (default: the project's ``data/agents.json``)."""
+    """Load the agent registry (default: the project's ``tracker/data/agents.json``)."""
     p = Path(path) if path is not None else default_registry_path()
     try:
         raw = json.loads(p.read_text(encoding="utf-8"))

@@ -260,15 +260,24 @@ class AgentsSync:
 def agents_sync(
     settings: Settings, *, source: str, dry_run: bool = False, hint: str = "its path as the source"
 ) -> AgentsSync:
-    """Refresh the registry (the ``agents-file`` setting's, or the packaged one) from ai.robots.txt's robots.json
-    (``source``: a URL or a path), keeping our own purposes and notes; write it unless ``dry_run``. ``hint``: how
+    """Refresh the registry (the ``agents-file`` setting's, or the packaged one in a source checkout) from
+    ai.robots.txt's robots.json (``source``: a URL or a path), keeping our own purposes and notes; write it unless
+    ``dry_run``. An installed copy's packaged registry is never written: a file of one's own is needed (a new file
+    starts from the packaged registry). ``hint``: how
     the face's user names a local copy instead, said when the download fails."""
     from tracker.fetch.http import download
     from tracker.rules.agents import default_registry_path, load_registry, merge_upstream
 
-    path = Path(settings.agents_file or default_registry_path())
+    path = Path(settings.agents_file) if settings.agents_file else default_registry_path()
+    if not settings.agents_file and not dry_run and {"site-packages", "dist-packages"} & set(path.parts):
+        raise ParameterError(
+            f"agents_file is needed: the packaged registry ({path}) belongs to the installed package, where an "
+            "upgrade would lose the merge; name a file of your own (it starts from the packaged registry) and set "
+            "CONSENT_TRACKER_AGENTS_FILE to it so every command uses it",
+            "agents_file",
+        )
     raw = download(source, user_agent=settings.header(), timeout=settings.timeout, hint=hint)
-    merged, added, updated = merge_upstream(load_registry(str(path)), raw)
+    merged, added, updated = merge_upstream(load_registry(str(path) if path.exists() else None), raw)
     if not dry_run:
         merged.save(path)
     return AgentsSync(merged, tuple(added), tuple(updated), None if dry_run else path)

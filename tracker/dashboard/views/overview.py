@@ -57,7 +57,7 @@ with st.expander("What these numbers mean"):
     )
 st.subheader("Published figures, side by side")
 st.caption(
-    "Each figure analysts quote (data/claims.csv), beside ours under the same definition on our own sample "
+    "Each figure analysts quote (tracker/data/claims.csv), beside ours under the same definition on our own sample "
     "(Δ: ours minus theirs); where ours cannot be computed, what is missing."
 )
 st.dataframe(common.claims(common.db_path()), hide_index=True, key="claims_table")
