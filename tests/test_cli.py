@@ -322,7 +322,9 @@ def test_agents_sync_never_writes_into_an_installed_package(tmp_path: Path, monk
     monkeypatch.setattr(agents, "default_registry_path", lambda: packaged)
     monkeypatch.delenv("CONSENT_TRACKER_AGENTS_FILE", raising=False)
     upstream = tmp_path / "robots.json"
-    upstream.write_text(json.dumps({"NewBot": {"operator": "New Co", "function": "AI Data Scrapers", "respect": "Yes"}}))
+    upstream.write_text(
+        json.dumps({"NewBot": {"operator": "New Co", "function": "AI Data Scrapers", "respect": "Yes"}})
+    )
     before = packaged.read_bytes()
     code, output = invoke("agents", "sync", "--source", str(upstream))
     assert code == 2 and "--agents-file is needed" in output and "installed package" in output

@@ -256,7 +256,7 @@ def test_stored_page_signals_of_any_age_read_back() -> None:
         ("header", "GPTBot", ("noml",)),
     ]
     assert page.tdm_header == {} and page.tos_link is None and page.licenses == []
-    assert sig.site_preferences({"homepage": _Seen(old)}).noai is True
+    assert sig.site_preferences({"homepage": _Seen(old)}).signals.noai is True
     # a terms version of a failed fetch keeps only where it was looked for: not read, so no reading
     assert signal_records.TermsPage.from_dict({"url": "https://c.test/tos", "host": "c.test"}).reading is None
 

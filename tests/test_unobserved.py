@@ -54,8 +54,10 @@ def test_training_optout_is_false_only_when_observed(resources: dict[str, Res], 
 
 def test_a_never_fetched_homepage_is_not_a_404() -> None:
     prefs = sig.site_preferences({"robots": Res("ok", OPEN)})
-    assert prefs.homepage_status is None and prefs.as_dict()["homepage_status"] is None
-    assert sig.site_preferences({"robots": Res("ok", OPEN), "homepage": Res("absent")}).homepage_status == "absent"
+    assert prefs.signals.homepage_status is None and prefs.as_dict()["homepage_status"] is None
+    assert (
+        sig.site_preferences({"robots": Res("ok", OPEN), "homepage": Res("absent")}).signals.homepage_status == "absent"
+    )
 
 
 @pytest.fixture(scope="module")

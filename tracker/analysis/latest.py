@@ -79,7 +79,7 @@ def latest_records(engine: Engine, registry: AgentRegistry, *, domain: str | Non
             final_url=robots.final_url,
             error=robots.error,
             agents=_agent_records(state, prefs, tokens, evals),
-            signals=prefs.signals(),
+            signals=prefs.signals,
             adoption=dict(prefs.adoption),
         )
 

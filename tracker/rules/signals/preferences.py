@@ -250,22 +250,8 @@ def _file_tdm_rule(evidence: Evidence | None) -> TdmRule | None:
 class SitePreferences:
     """A site's use preferences from its current (or as-of) resources. Build with :func:`site_preferences`."""
 
-    noai: bool | None
-    noml: bool | None
-    noimageai: bool | None
-    noarchive: bool | None
-    tdm_reservation: bool | None
-    tdm_policy: str | None
-    content_signal: dict[str, str]
-    content_usage: dict[str, str]
-    rsl_license: str | None
-    rsl: JsonObject | None
-    ai_txt: bool | None
-    ai_txt_stance: str | None
-    llms_txt: bool | None
-    tos: TermsSummary
-    #: The homepage's fetch status; None when it was never fetched.
-    homepage_status: str | None
+    #: The site's signals as read: the export's ``signals`` record (None in a field: not observed).
+    signals: SiteSignals
     #: Sources that say "no training" to every agent.
     sources: tuple[OptoutSource, ...]
     #: Whether robots.txt and the homepage were both observed: the least that lets ``training_optout`` be False.
@@ -278,29 +264,9 @@ class SitePreferences:
     _header_cu_no: bool = field(default=False, repr=False)
     _cache: dict[str, AgentPreference] = field(default_factory=dict, repr=False)
 
-    def signals(self) -> SiteSignals:
-        """The site's signals as read: the export's ``signals`` record."""
-        return SiteSignals(
-            noai=self.noai,
-            noml=self.noml,
-            noimageai=self.noimageai,
-            noarchive=self.noarchive,
-            tdm_reservation=self.tdm_reservation,
-            tdm_policy=self.tdm_policy,
-            content_signal=dict(self.content_signal),
-            content_usage=dict(self.content_usage),
-            rsl_license=self.rsl_license,
-            rsl=self.rsl,
-            ai_txt=self.ai_txt,
-            ai_txt_stance=self.ai_txt_stance,
-            llms_txt=self.llms_txt,
-            tos=self.tos,
-            homepage_status=self.homepage_status,
-        )
-
     def as_dict(self) -> dict[str, Json]:
-        """The export's ``signals`` object (:meth:`signals` as JSON)."""
-        return self.signals().as_dict()
+        """The export's ``signals`` object (:attr:`signals` as JSON)."""
+        return self.signals.as_dict()
 
     def for_agent(self, agent: str) -> AgentPreference:
         """The agent's training preference: the site-wide sources plus those scoped to it; None when neither a
@@ -382,23 +348,25 @@ def site_preferences(resources: Mapping[ResourceKind | str, Evidence]) -> SitePr
     if adoption["tos_ai_training"]:
         sources.append("tos")
     return SitePreferences(
-        noai=generic["noai"] if fetched_home else None,
-        noml=generic["noml"] if fetched_home else None,
-        noimageai=generic["noimageai"] if fetched_home else None,
-        noarchive=generic["noarchive"] if fetched_home else None,
-        tdm_reservation=tdm.reservation,
-        tdm_policy=tdm.policy,
-        content_signal=cs,
-        content_usage=merged_usage,
-        rsl_license=licenses[0].url if licenses else None,
-        rsl=rsl,
-        ai_txt=ai.present if observed("ai_txt", resources.get("ai_txt")) else None,
-        ai_txt_stance=ai.stance,
-        llms_txt=llms_txt(_ok_body(resources.get("llms_txt"))).present
-        if observed("llms_txt", resources.get("llms_txt"))
-        else None,
-        tos=tos,
-        homepage_status=home.status if home is not None else None,
+        signals=SiteSignals(
+            noai=generic["noai"] if fetched_home else None,
+            noml=generic["noml"] if fetched_home else None,
+            noimageai=generic["noimageai"] if fetched_home else None,
+            noarchive=generic["noarchive"] if fetched_home else None,
+            tdm_reservation=tdm.reservation,
+            tdm_policy=tdm.policy,
+            content_signal=dict(cs),
+            content_usage=dict(merged_usage),
+            rsl_license=licenses[0].url if licenses else None,
+            rsl=rsl,
+            ai_txt=ai.present if observed("ai_txt", resources.get("ai_txt")) else None,
+            ai_txt_stance=ai.stance,
+            llms_txt=llms_txt(_ok_body(resources.get("llms_txt"))).present
+            if observed("llms_txt", resources.get("llms_txt"))
+            else None,
+            tos=tos,
+            homepage_status=home.status if home is not None else None,
+        ),
         sources=tuple(sources),
         optout_observed=observed("robots", robots) and fetched_home,
         adoption=adoption,
