@@ -55,10 +55,24 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path, module: str) -> Iterator[tuple[str, int]]:
-    """Every ``tracker`` module a file (the module ``module``) imports, by absolute name, with the line."""
+def _type_only(tree: ast.AST) -> set[int]:
+    """The ids of the import nodes under ``if TYPE_CHECKING:`` (for annotations only: nothing loads them)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            found |= {id(n) for child in node.body for n in ast.walk(child)}
+    return found
+
+
+def _imports(path: Path, module: str, *, runtime: bool = False) -> Iterator[tuple[str, int]]:
+    """Every ``tracker`` module a file (the module ``module``) imports, by absolute name, with the line;
+    ``runtime``: leave out the imports for type checking only."""
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_only(tree) if runtime else set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -114,6 +128,22 @@ def test_imports_point_down_the_layers() -> None:
     assert not upward, "imports against the layers:\n" + "\n".join(upward)
 
 
+def test_the_faces_reach_data_only_through_the_service() -> None:
+    """The CLI and the dashboard ask the service (or the operations above it) for data: no face opens the store,
+    runs a pipeline step or fetches by itself (annotations under TYPE_CHECKING aside)."""
+    below = {"store", "pipeline", "fetch"}
+    bypass = []
+    for face in ("cli", "dashboard"):
+        for path in sorted((PACKAGE / face).rglob("*.py")):
+            module = _module_name(path)
+            bypass += [
+                f"{path.relative_to(PACKAGE.parent)}:{line}: {module} imports {imported}"
+                for imported, line in _imports(path, module, runtime=True)
+                if _part(imported) in below
+            ]
+    assert not bypass, "faces around the service:\n" + "\n".join(bypass)
+
+
 def test_the_leaves_import_nothing_above_them() -> None:
     """The leaves stay leaves: errors imports nothing of the project; config only errors and itself."""
     for importer, imported, where in _edges():
@@ -133,3 +163,7 @@ def test_the_scan_sees_deferred_relative_and_package_imports(tmp_path: Path) -> 
     )
     found = {name for name, _ in _imports(probe, "tracker.rules.probe")}
     assert found == {"tracker.store", "tracker.service", "tracker.cli"}
+    typed = tmp_path / "typed.py"
+    typed.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from tracker.store import queries\n")
+    assert [n for n, _ in _imports(typed, "tracker.cli.typed")] == ["tracker.store"]
+    assert [n for n, _ in _imports(typed, "tracker.cli.typed", runtime=True)] == []

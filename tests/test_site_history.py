@@ -14,10 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import corpus_path, needs_corpus
-from tracker.analysis.latest import site_agents, site_history, version_summary
+from tracker.analysis.latest import site_agents, site_history
 from tracker.cli import app
 from tracker.pipeline.archive_import import import_archive
 from tracker.pipeline.changes import CHANGE_AGENTS, EVENTS_VERSION, run_changes
+from tracker.records.site import version_summary
 from tracker.rules.agents import CORE_PANEL, Agent, AgentRegistry, load_registry
 from tracker.store import catalog, open_store, queries
 from tracker.store.changelog import list_changes, sync_changes

@@ -22,25 +22,23 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO
 
 from sqlalchemy import Engine
 
-from tracker.pipeline.changes import UNKNOWN, site_changes
+from tracker.pipeline.changes import site_changes
 from tracker.records.csv_safety import csv_safe
 from tracker.records.site import AgentVerdict, SiteHistory, SiteInfo, SiteState, VersionChange, VersionEntry
-from tracker.records.vocabulary import SIGNAL_NAMES, ExportFormat, SignalName
+from tracker.records.vocabulary import SIGNAL_NAMES, ExportFormat
 from tracker.rules.agents import CORE_PANEL, AgentRegistry
 from tracker.rules.signals.preferences import SitePreferences, site_preferences
 from tracker.store import queries
 
 __all__ = [
-    "adoption_summary",
     "latest_records",
     "site_agents",
     "site_history",
-    "version_summary",
     "write_latest",
 ]
 
@@ -218,37 +216,3 @@ def site_history(engine: Engine, registry: AgentRegistry, domain: str, agents: S
         agents=now,
         history=tuple(history),
     )
-
-
-def adoption_summary(adoption: Mapping[SignalName, bool | None]) -> str:
-    """'adopted: tdmrep; not adopted: content_signal, …; not observed: noai, …' (each signal's one reading)."""
-    parts = []
-    for label, value in (("adopted", True), ("not adopted", False), ("not observed", None)):
-        names = [k for k, v in adoption.items() if v is value]
-        if names:
-            parts.append(f"{label}: {', '.join(names)}")
-    return "; ".join(parts)
-
-
-def _by_stance(stances: Mapping[str, str]) -> str:
-    groups: dict[str, list[str]] = {}
-    for agent, stance in stances.items():
-        groups.setdefault(stance, []).append(agent)
-    return "; ".join(f"{stance}: {', '.join(agents)}" for stance, agents in groups.items())
-
-
-def version_summary(entry: VersionEntry) -> str:
-    """One line on a version of :func:`site_history`: the first of a resource says what it said (robots.txt: the
-    agents by stance), later ones every change they made (each agent whose stance changed, each signal)."""
-    if entry.first:
-        if entry.kind == "robots":
-            return "first seen — " + _by_stance(entry.agents or {})
-        return "first seen" + (f": {json.dumps(entry.signals)}" if entry.signals else "")
-    if entry.changes:
-        return "; ".join(f"{c.agent or c.signal} {c.before} → {c.after} ({c.change})" for c in entry.changes)
-    if entry.status in UNKNOWN:
-        return "fetch failed: says nothing about consent"
-    n = len(entry.agents or {})
-    if entry.kind == "robots":
-        return f"content only: no stance of the {n} agents shown and no signal changed"
-    return "content only: no signal changed"

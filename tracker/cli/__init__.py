@@ -115,11 +115,9 @@ def _user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             reason = _damage(e)
             if reason is None:
                 raise
-            from sqlalchemy.engine import make_url
+            from tracker import service
 
-            from tracker.store.engine import database_url
-
-            db = make_url(database_url(settings.get("db", kwargs.get("db")))).database or "the database"
+            db = service.database_file(str(settings.get("db", kwargs.get("db")))) or "the database"
             fail(
                 f'{db} is damaged ({reason}): recover what is left with `sqlite3 {db} ".recover" | '
                 f"sqlite3 recovered.db`, then use --db recovered.db"

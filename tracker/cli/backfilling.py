@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +25,9 @@ from tracker.cli.common import (
     warn,
 )
 from tracker.records.vocabulary import Freq
+
+if TYPE_CHECKING:
+    from tracker.pipeline.backfill import BackfillProgress
 
 __all__ = ["backfill_cmd"]
 
@@ -50,8 +53,6 @@ def backfill_cmd(
     db: DbOpt = None,
 ) -> None:
     """Backfill robots.txt history from the Wayback Machine: one capture per period, as versions (resumable)."""
-    from tracker.pipeline.backfill import BackfillProgress
-
     options = resolved(
         db=db,
         archive_rate=archive_rate if archive_rate is not None else rate,

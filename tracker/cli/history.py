@@ -235,7 +235,7 @@ def site_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Everything known about one site now (each agent's stance, the signals), and what each version changed."""
-    from tracker.analysis.latest import adoption_summary, version_summary
+    from tracker.records.site import adoption_summary, version_summary
 
     options = resolved(db=db, agents_file=agents_file)
     info = service.site(open_db(options, create=False), registry(options), domain, agents=agent)

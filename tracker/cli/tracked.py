@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tracker import service
-from tracker.cli.common import DbOpt, FormatOpt, Table, Text, fail, open_db, out, resolved, warn
+from tracker.cli.common import DbOpt, FormatOpt, Table, Text, fail, open_db, out, print_csv, resolved, warn
 from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["sites_add", "sites_list", "sites_remove"]
@@ -76,8 +75,6 @@ def sites_list(
     db: DbOpt = None,
 ) -> None:
     """Show the tracked lists, or the sites of one."""
-    from tracker.pipeline.tracking import list_csv
-
     engine = open_db(db, create=False)
     if list_name is None:
         infos = service.sites_list(engine)
@@ -110,7 +107,7 @@ def sites_list(
         return
     info, members = service.list_members(engine, list_name)
     if fmt is OutputFormat.csv:
-        sys.stdout.write(list_csv(members))
+        print_csv([{"rank": r, "domain": d, "category": c} for d, r, c in members])
     elif fmt is OutputFormat.json:
         print(json.dumps([{"domain": d, "rank": r, "category": c} for d, r, c in members], indent=1))
     else:

@@ -14,9 +14,9 @@ st.set_page_config(page_title="consent-tracker", layout="wide")
 e = common.engine(common.db_path())
 lists = []
 if e is not None:
-    from tracker.store import catalog
+    from tracker import service
 
-    lists = [i.name for i in catalog.lists(e)]
+    lists = [i.name for i in service.sites_list(e)]
 common.sidebar(lists)
 common.simulated_banner()
 pages = [

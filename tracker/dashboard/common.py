@@ -162,11 +162,11 @@ def headline(path: str, lists: tuple[str, ...] | None, category: str | None) -> 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def site(path: str, domain: str, agents: tuple[str, ...]) -> SiteHistory | None:
-    """Everything about one site through tracker.analysis.latest (cached a minute)."""
+    """Everything about one site (cached a minute); ``agents`` empty: the core panel, as ``consent-tracker site``."""
     from tracker.errors import NotFoundError
 
     try:
-        return service.site(engine(path), registry(), domain, agents=list(agents))
+        return service.site(engine(path), registry(), domain, agents=list(agents) or None)
     except NotFoundError:
         return None
 

@@ -38,16 +38,15 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, Protocol
-from urllib.parse import urlencode
+from typing import Any
 
 from sqlalchemy import Engine
 
-from tracker.records.changes import Event
-from tracker.records.vocabulary import SIGNAL_NAMES, ChangeType, SignalName
+from tracker.records.changes import Event, site_link
+from tracker.records.vocabulary import SIGNAL_NAMES, UNREAD, ChangeType, SignalName
 from tracker.rules.agents import CORE_PANEL
 from tracker.rules.robots import PARSER_VERSION
-from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION, UNREAD, Part, observed
+from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION, Part, observed
 from tracker.store import catalog, changelog, queries
 from tracker.store.changelog import StoredChange
 from tracker.store.queries import EvaluationRow, StoredResource
@@ -70,7 +69,6 @@ __all__ = [
     "run_changes",
     "signal_changes",
     "site_changes",
-    "site_link",
 ]
 
 #: The ``signal`` of an agent's robots.txt stance.
@@ -255,21 +253,6 @@ def detect_changes(engine: Engine, site_ids: Iterable[int], agents: Sequence[str
 _EVENT_NS = uuid.UUID("6f1d8f0e-3c8a-4f57-9a57-6b1f2f5c2a11")
 #: Characters of a robots.txt diff kept with an event.
 DIFF_LIMIT = 20_000
-
-
-class _VersionPair(Protocol):
-    @property
-    def previous_version_id(self) -> int: ...
-    @property
-    def version_id(self) -> int: ...
-
-
-def site_link(base_url: str, domain: str, event: _VersionPair | None = None) -> str:
-    """The dashboard's Sites page for a site (with an event: the diff of its two versions)."""
-    params = {"site": domain}
-    if event is not None:
-        params |= {"from": str(event.previous_version_id), "to": str(event.version_id)}
-    return f"{base_url.rstrip('/')}/sites?{urlencode(params)}"
 
 
 def event_of(stored: StoredChange, diff: str | None = None, link: str | None = None) -> Event:

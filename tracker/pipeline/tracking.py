@@ -8,8 +8,6 @@ replaces its members, so its trends mix behaviour with changes of sample — eve
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +26,6 @@ __all__ = [
     "ListKind",
     "add_sites",
     "download_tranco",
-    "list_csv",
     "remove_sites",
     "tracked_entries",
 ]
@@ -144,13 +141,3 @@ def download_tranco(
     parsed.sites = parsed.top(top)
     day = str(info.get("created_on") or info.get("date") or (on.isoformat() if on else ""))[:10]
     return parsed, list_id, day
-
-
-def list_csv(entries: Sequence[tuple[str, int | None, str | None]]) -> str:
-    """A list's members as CSV (rank, domain, category)."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["rank", "domain", "category"])
-    for domain, rank, category in entries:
-        w.writerow([rank if rank is not None else "", domain, category or ""])
-    return out.getvalue()

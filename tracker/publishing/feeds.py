@@ -32,8 +32,8 @@ from xml.etree import ElementTree as ET
 import httpx
 from sqlalchemy import Engine
 
-from tracker.pipeline.changes import event_diff, event_of, list_events, site_link
-from tracker.records.changes import Event
+from tracker.pipeline.changes import event_diff, event_of, list_events
+from tracker.records.changes import Event, site_link
 from tracker.store import changelog
 
 __all__ = ["ATOM_NS", "FEED_LIMIT", "WebhookResult", "post_webhook", "write_feeds", "xml_text"]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlencode
 
 from tracker.records.json import Json, JsonObject, iso, parse_iso
 
-__all__ = ["Event"]
+__all__ = ["Event", "site_link"]
 
 #: The ``signal`` of an agent's robots.txt stance.
 _ROBOTS = "robots"
@@ -113,3 +115,20 @@ class Event:
             robots_diff=text("robots_diff"),
             link=text("link"),
         )
+
+
+class _VersionPair(Protocol):
+    """What a link to a diff needs: the two versions an event compares."""
+
+    @property
+    def previous_version_id(self) -> int: ...
+    @property
+    def version_id(self) -> int: ...
+
+
+def site_link(base_url: str, domain: str, event: _VersionPair | None = None) -> str:
+    """The dashboard's Sites page for a site (with an event: the diff of its two versions)."""
+    params = {"site": domain}
+    if event is not None:
+        params |= {"from": str(event.previous_version_id), "to": str(event.version_id)}
+    return f"{base_url.rstrip('/')}/sites?{urlencode(params)}"

@@ -15,13 +15,14 @@ read that could say (tracker.rules.signals.preferences).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar, cast
 
 from tracker.records.json import Json, JsonObject, iso, parse_iso
-from tracker.records.vocabulary import OptoutSource, SignalName
+from tracker.records.vocabulary import UNREAD, OptoutSource, SignalName
 
 __all__ = [
     "AgentVerdict",
@@ -32,6 +33,8 @@ __all__ = [
     "TermsSummary",
     "VersionChange",
     "VersionEntry",
+    "adoption_summary",
+    "version_summary",
 ]
 
 
@@ -393,3 +396,37 @@ class SiteHistory:
             agents=_frozen({t: AgentVerdict.from_dict(_obj(a)) for t, a in _obj(d.get("agents")).items()}),
             history=tuple(VersionEntry.from_dict(_obj(h)) for h in history) if isinstance(history, list) else (),
         )
+
+
+def adoption_summary(adoption: Mapping[SignalName, bool | None]) -> str:
+    """'adopted: tdmrep; not adopted: content_signal, …; not observed: noai, …' (each signal's one reading)."""
+    parts = []
+    for label, value in (("adopted", True), ("not adopted", False), ("not observed", None)):
+        names = [k for k, v in adoption.items() if v is value]
+        if names:
+            parts.append(f"{label}: {', '.join(names)}")
+    return "; ".join(parts)
+
+
+def _by_stance(stances: Mapping[str, str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for agent, stance in stances.items():
+        groups.setdefault(stance, []).append(agent)
+    return "; ".join(f"{stance}: {', '.join(agents)}" for stance, agents in groups.items())
+
+
+def version_summary(entry: VersionEntry) -> str:
+    """One line on a version of a site's history: the first of a resource says what it said (robots.txt: the
+    agents by stance), later ones every change they made (each agent whose stance changed, each signal)."""
+    if entry.first:
+        if entry.kind == "robots":
+            return "first seen — " + _by_stance(entry.agents or {})
+        return "first seen" + (f": {json.dumps(entry.signals)}" if entry.signals else "")
+    if entry.changes:
+        return "; ".join(f"{c.agent or c.signal} {c.before} → {c.after} ({c.change})" for c in entry.changes)
+    if entry.status in UNREAD:
+        return "fetch failed: says nothing about consent"
+    n = len(entry.agents or {})
+    if entry.kind == "robots":
+        return f"content only: no stance of the {n} agents shown and no signal changed"
+    return "content only: no signal changed"

@@ -26,6 +26,7 @@ __all__ = [
     "SIGNAL_NAMES",
     "STANCES",
     "UNREACHABLE",
+    "UNREAD",
     "VERSION_SOURCES",
     "Category",
     "ChangeType",
@@ -75,6 +76,9 @@ FETCH_STATUSES: tuple[FetchStatus, ...] = get_args(FetchStatus)
 NO_RULES: frozenset[FetchStatus] = frozenset({"empty", "soft404_html", "no_robots", "blocked_4xx", "redirect_loop"})
 #: Statuses under which RFC 9309 says "assume complete disallow": reported apart, never as allowed or blocked.
 UNREACHABLE: frozenset[FetchStatus] = frozenset({"unreachable", "network_error"})
+#: Statuses under which a fetch says nothing about consent: it failed, or we did not make it (our robots.txt group
+#: forbade it, or robots.txt was unreachable).
+UNREAD: frozenset[str] = frozenset(UNREACHABLE | {"disallowed"})
 
 #: An agent's standing in one robots.txt (README: "What the stance means").
 StanceName = Literal[

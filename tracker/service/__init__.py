@@ -9,7 +9,7 @@ parameters and settings, never a face's spelling of them.
     reading     trends, signal adoption, a site, changes, the export, tracked lists, categories, runs
     analysing   the forecast, published claims, the trend report
     writing     crawl, backfill, import-archive, weights, categories, tracked sites, the agent registry
-    operating   ``up``'s demo-or-real guard, feeds and the webhook
+    operating   the database itself (migrate, copy), ``up``'s demo-or-real guard, feeds and the webhook
 
 Names are re-exported here lazily (PEP 562): ``from tracker import service`` costs nothing until a use case runs.
 """
@@ -24,6 +24,7 @@ _WHERE = {
     "inputs": (
         "WAYBACK_START",
         "SitesChosen",
+        "database_file",
         "load_registry",
         "open_store",
         "parse_day",
@@ -47,8 +48,12 @@ _WHERE = {
         "last_run",
         "list_members",
         "observation_bounds",
+        "robots_diff",
+        "robots_versions",
+        "signal_observation",
         "signal_trends",
         "site",
+        "site_search",
         "sites_list",
         "sites_of_run",
         "tracked",
@@ -78,7 +83,7 @@ _WHERE = {
         "track_tranco",
         "weights_import",
     ),
-    "operating": ("deliver_webhook", "prepare_up_store", "write_feeds"),
+    "operating": ("Migration", "db_copy", "db_migrate", "deliver_webhook", "prepare_up_store", "write_feeds"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 __all__ = sorted(_MODULE_OF)

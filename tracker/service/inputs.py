@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "WAYBACK_START",
     "SitesChosen",
+    "database_file",
     "load_registry",
     "open_store",
     "parse_day",
@@ -37,6 +38,16 @@ def open_store(settings: Settings | str, *, create: bool = False) -> Engine:
     from tracker.store import open_store as open_
 
     return open_(settings.db if isinstance(settings, Settings) else settings, create=create)
+
+
+def database_file(db: str) -> str | None:
+    """The file of an SQLite database named by a path or URL (None for a server database such as PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
+    from tracker.store.engine import database_url
+
+    url = make_url(database_url(db))
+    return url.database if url.get_backend_name() == "sqlite" else None
 
 
 def load_registry(settings: Settings) -> AgentRegistry:

@@ -1,18 +1,62 @@
-"""The operating use cases: ``up``'s guard between the demo's simulated data and real data, and what follows each
-scheduled run (the Atom feeds, the webhook). The scheduler's options are built from the resolved settings by
-:meth:`tracker.operations.schedule.ScheduleOptions.from_settings` (operations sit above the service)."""
+"""The operating use cases: the database itself (``db migrate``, ``db copy``), ``up``'s guard between the demo's
+simulated data and real data, and what follows each scheduled run (the Atom feeds, the webhook). The scheduler's
+options are built from the resolved settings by :meth:`tracker.operations.schedule.ScheduleOptions.from_settings`
+(operations sit above the service)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
 from tracker.errors import StoreError
 
-__all__ = ["deliver_webhook", "prepare_up_store", "write_feeds"]
+if TYPE_CHECKING:
+    from tracker.store.transfer import TableCheck
+    from tracker.store.writer import DerivedRefresh
+
+__all__ = ["Migration", "db_copy", "db_migrate", "deliver_webhook", "prepare_up_store", "write_feeds"]
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """What ``db migrate`` did: the schema before (None: a new database) and now, and the derived rows refreshed to
+    this parser's version. ``shown``: the database as it may be printed (never a password)."""
+
+    shown: str
+    before: str | None
+    after: str
+    refreshed: DerivedRefresh
+
+
+def db_migrate(db: str) -> Migration:
+    """Create the database, or upgrade its schema to this version's (an SQLite path or a PostgreSQL URL); then bring
+    what it derives from stored bodies (evaluations, adoption readings) up to this parser's version, so that reads
+    only read."""
+    from tracker.store import open_store
+    from tracker.store.engine import SCHEMA_REVISION, current_revision, database_url
+    from tracker.store.writer import refresh_derived
+
+    url = database_url(db)
+    before = current_revision(open_store(url, upgrade=False))
+    engine = open_store(url)
+    shown = url.split("@")[-1] if "@" in url else url
+    return Migration(shown, before, SCHEMA_REVISION, refresh_derived(engine))
+
+
+def db_copy(source: str, target: str, *, progress: Callable[[str, int], None] | None = None) -> list[TableCheck]:
+    """Copy a whole store into a new, empty one (SQLite → PostgreSQL and back), verified table by table (rows and a
+    SHA-256 over its rows in key order); the checks of what was copied."""
+    from tracker.store import open_store
+    from tracker.store.transfer import copy_store
+
+    src = open_store(source, create=False)
+    dst = open_store(target)
+    before, _ = copy_store(src, dst, progress=progress)
+    return before
 
 
 def prepare_up_store(engine: Engine, *, demo: bool, name: str) -> None:

@@ -43,8 +43,12 @@ __all__ = [
     "last_run",
     "list_members",
     "observation_bounds",
+    "robots_diff",
+    "robots_versions",
+    "signal_observation",
     "signal_trends",
     "site",
+    "site_search",
     "sites_list",
     "sites_of_run",
     "tracked",
@@ -163,6 +167,11 @@ def signal_trends(
     return SignalTrends(rows, signal_coverage(engine, signals))
 
 
+def signal_observation(engine: Engine, signals: list[str]) -> list[SignalCoverage]:
+    """How far each signal was observed at all: never (no line to draw), or from some of its resources only."""
+    return signal_coverage(engine, signals)
+
+
 def site(engine: Engine, registry: AgentRegistry, domain: str, *, agents: list[str] | None = None) -> Any:
     """Everything known about one site now, and what each version changed (tracker.analysis.latest.site_history);
     NotFoundError if the store has never seen it."""
@@ -172,6 +181,27 @@ def site(engine: Engine, registry: AgentRegistry, domain: str, *, agents: list[s
     if info is None:
         raise NotFoundError(f"{domain} is not in the database (crawl or import it first)")
     return info
+
+
+def site_search(engine: Engine, prefix: str = "", *, limit: int = 50) -> list[str]:
+    """Domains starting with ``prefix`` (a site search box), best rank first."""
+    from tracker.store import queries
+
+    return queries.site_domains(engine, prefix.strip().lower(), limit)
+
+
+def robots_versions(engine: Engine, domain: str) -> list[Any]:
+    """A site's robots.txt versions (tracker.store.queries.StoredResource), oldest first, with their bodies."""
+    from tracker.pipeline.changes import robots_versions as versions
+
+    return versions(engine, domain.strip().lower())
+
+
+def robots_diff(a: Any, b: Any) -> str:
+    """A unified diff of two of :func:`robots_versions`, as plain text (never rendered as HTML)."""
+    from tracker.pipeline.changes import robots_diff as diff
+
+    return diff(a, b)
 
 
 @dataclass(frozen=True, slots=True)

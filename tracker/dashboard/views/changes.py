@@ -6,8 +6,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from tracker import service
 from tracker.dashboard import common
-from tracker.pipeline.changes import list_events, site_link
+from tracker.records.changes import site_link
 from tracker.records.vocabulary import CHANGE_TYPES
 
 st.title("Changes")
@@ -17,7 +18,9 @@ cols = st.columns(3)
 since = cols[0].date_input("Since", value=date.today() - timedelta(days=365 * 3), key="changes_since")
 types = cols[1].multiselect("Type", CHANGE_TYPES, default=["restriction", "reversal"], key="changes_types")
 agents = cols[2].multiselect("Agents (none: all)", common.agent_choices(), key="changes_agents")
-events = list_events(e, since=since, agents=agents or None, category=f["category"], changes=types or None, limit=2000)
+events = service.changes(
+    e, since=since, agents=agents or None, category=f["category"], changes=types or None, limit=2000
+).events
 st.caption(
     "An event is a change of one reading of a site between two versions: an agent's robots.txt stance (RFC 9309), "
     "or a signal adopted or dropped. restriction = the agent may no longer fetch '/' (the same rule as 'blocked' in "

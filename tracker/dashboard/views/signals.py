@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tracker.analysis.trends import signal_coverage
+from tracker import service
 from tracker.dashboard import common
 from tracker.publishing.charts import adoption_chart
 from tracker.records.vocabulary import SIGNAL_NAMES
@@ -19,7 +19,7 @@ chosen = st.multiselect(
 if not chosen:
     st.info("Choose at least one signal.")
     st.stop()
-coverage = {c.signal: c for c in signal_coverage(e, chosen)}
+coverage = {c.signal: c for c in service.signal_observation(e, chosen)}
 # A signal none of whose resources was ever fetched has no line at all, never a line at zero.
 drawn = tuple(name for name in chosen if not coverage[name].never)
 for name in chosen:

@@ -6,10 +6,9 @@ import json
 
 import streamlit as st
 
-from tracker.analysis.latest import adoption_summary, site_agents, version_summary
+from tracker import service
 from tracker.dashboard import common
-from tracker.pipeline.changes import robots_diff, robots_versions
-from tracker.store import queries
+from tracker.records.site import adoption_summary, version_summary
 
 st.title("Sites")
 e = common.require_data()
@@ -18,13 +17,13 @@ asked = st.query_params.get("site")
 if asked and "site_query" not in st.session_state:
     st.session_state["site_query"] = asked
 prefix = st.text_input("Search a site", key="site_query", placeholder="nytimes")
-domains = queries.site_domains(e, prefix.strip(), 50)
+domains = service.site_search(e, prefix, limit=50)
 if not domains:
     st.info("No site matches.")
     st.stop()
 domain = st.selectbox("Site", domains, key="site_pick", index=domains.index(asked) if asked in domains else 0)
 # The core panel, as `consent-tracker site` shows it: every change of these agents' stances is in the timeline.
-info = common.site(common.db_path(), domain, tuple(site_agents(common.registry())))
+info = common.site(common.db_path(), domain, ())
 if info is None:
     st.stop()
 cur = info.current
@@ -78,7 +77,7 @@ st.dataframe(
     hide_index=True,
     key="timeline",
 )
-versions = robots_versions(e, domain)
+versions = service.robots_versions(e, domain)
 if len(versions) >= 2:
     st.subheader("robots.txt between two versions")
     labels = [f"{i + 1}: {v.first_seen:%Y-%m-%d} ({v.status}, {v.source})" for i, v in enumerate(versions)]
@@ -93,7 +92,7 @@ if len(versions) >= 2:
     b = st.selectbox(
         "To", labels, index=ids.index(want_b) if domain == asked and want_b in ids else len(labels) - 1, key="diff_to"
     )
-    diff = robots_diff(versions[labels.index(a)], versions[labels.index(b)])
+    diff = service.robots_diff(versions[labels.index(a)], versions[labels.index(b)])
     st.code(diff or "(identical rules)", language="diff")
 elif versions and versions[0].body:
     st.code(versions[0].body.decode("utf-8", "replace")[:20000], language="text")

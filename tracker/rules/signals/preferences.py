@@ -56,7 +56,7 @@ from tracker.records.vocabulary import (
     BODY_KINDS,
     OPTOUT_SOURCES,
     SIGNAL_NAMES,
-    UNREACHABLE,
+    UNREAD,
     OptoutSource,
     ResourceKind,
     SignalName,
@@ -84,7 +84,6 @@ __all__ = [
     "ADOPTION",
     "ADOPTION_VERSION",
     "TRAINING_DIRECTIVES",
-    "UNREAD",
     "VENDOR_DIRECTIVES",
     "Adoption",
     "AgentPreference",
@@ -101,9 +100,6 @@ __all__ = [
 TRAINING_DIRECTIVES = ("noai", "noml")
 #: Directives that only some operators read as "no training" (signals.md §2, §10): agent token → directives.
 VENDOR_DIRECTIVES: dict[str, tuple[str, ...]] = {"amazonbot": ("noarchive",), "bingbot": ("noarchive",)}
-#: Statuses under which a fetch says nothing about consent: it failed, or we did not make it (our robots.txt group
-#: forbade it, or robots.txt was unreachable).
-UNREAD: frozenset[str] = frozenset(UNREACHABLE | {"disallowed"})
 #: Kinds whose versions keep a page's extracted signals (not a body): they say something only when fetched with 200.
 _PAGE_KINDS: frozenset[str] = frozenset({"homepage", "terms"})
 
