@@ -19,8 +19,7 @@ the library (rules, fetching, the pipeline, the store, analysis, publishing and 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from tracker.records.lazy import lazy_exports
 
 #: Where each re-exported record lives. Loaded on first use (PEP 562): importing one record module, or the
 #: vocabulary, does not load them all.
@@ -40,18 +39,4 @@ _WHERE = {
         "VersionEntry",
     ),
 }
-_MODULE = {name: module for module, names in _WHERE.items() for name in names}
-__all__ = sorted(_MODULE)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tracker.records' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"tracker.records.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

@@ -16,8 +16,7 @@ Names are re-exported here lazily (PEP 562): ``from tracker import service`` cos
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from tracker.records.lazy import lazy_exports
 
 #: Where each use case lives; every name a submodule exports, once (tests/test_service.py checks they agree).
 _WHERE = {
@@ -85,18 +84,4 @@ _WHERE = {
     ),
     "operating": ("Migration", "db_copy", "db_migrate", "deliver_webhook", "prepare_up_store", "write_feeds"),
 }
-_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
