@@ -50,6 +50,7 @@ from tracker.analysis.forecast.params import ForecastParams
 from tracker.analysis.trends import TrendRow, restriction_series
 from tracker.analysis.weights import Weights, stored_weights
 from tracker.errors import ClaimsError, TrendError
+from tracker.records.json import Json
 from tracker.records.vocabulary import Freq, GroupBy, Weighting
 from tracker.rules.agents import AgentRegistry
 from tracker.store import catalog, queries
@@ -181,7 +182,7 @@ class Recipe:
         """The recipe written back as ``key=value; …``."""
         return "; ".join(f"{k}={v}" for k, v in self.as_dict().items() if v is not None)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready (the keys that apply to the metric)."""
         d = asdict(self)
         d["metric"] = self.metric.value
@@ -226,7 +227,7 @@ class Claim:
     recipe: Recipe
     note: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["as_of"] = self.as_of.isoformat() if self.as_of else None
@@ -420,7 +421,7 @@ class OurDefinition:
             f"'User-agent: *'), over {denominator}; {weighting}."
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, with the rendered ``text``."""
         return {**asdict(self), "agents": list(self.agents), "text": self.text}
 
@@ -435,7 +436,7 @@ class OurSample:
     weighting: str  # "sites", or the weights' label
     weight_measured_share: float | None  # of the weight, the part measured (None unweighted)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         return {**asdict(self), "date": self.date.isoformat() if self.date else None}
 
@@ -457,7 +458,7 @@ class Comparison:
             return None
         return round(self.ours - self.claim.value, 6)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, nested."""
         return {
             "claim": self.claim.as_dict(),
@@ -534,7 +535,7 @@ class ComparisonRow:
     missing: str | None
     url: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The row, its columns in order."""
         return asdict(self)
 

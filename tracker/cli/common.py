@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -19,6 +20,7 @@ from tracker import service
 from tracker.analysis.latest import csv_safe
 from tracker.config import settings
 from tracker.config.settings import Settings
+from tracker.records.json import JsonObject
 from tracker.records.vocabulary import OutputFormat
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.sitelist import SiteEntry
@@ -131,7 +133,7 @@ def visible_data(value: Any) -> Any:
     return value
 
 
-def print_csv(rows: list[dict[str, Any]]) -> None:
+def print_csv(rows: Sequence[JsonObject]) -> None:
     """Rows of one shape as formula-safe CSV on standard output (a header from the first row's keys)."""
     w = csv.writer(sys.stdout)
     if rows:
@@ -140,7 +142,7 @@ def print_csv(rows: list[dict[str, Any]]) -> None:
         w.writerow([csv_safe(v) for v in r.values()])
 
 
-def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: dict[str, Any] | None = None) -> bool:
+def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: JsonObject | None = None) -> bool:
     """Print series rows as JSON or formula-safe CSV (True), or say there are none (True); False for a table."""
     if fmt is OutputFormat.json:
         print(json.dumps({**(extra or {}), "rows": [r.as_dict() for r in rows]}, indent=1))

@@ -7,7 +7,8 @@ import csv
 import json
 import sys
 import threading
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -28,7 +29,16 @@ from tracker.cli.common import (
     visible,
     warn,
 )
-from tracker.operations.schedule import JOBS, ScheduleOptions, Scheduler, describe, describe_result, run_job
+from tracker.operations.schedule import (
+    JOBS,
+    JobInfo,
+    JobResult,
+    ScheduleOptions,
+    Scheduler,
+    describe,
+    describe_result,
+    run_job,
+)
 from tracker.records.vocabulary import CHANGE_TYPES, SIGNAL_NAMES, OutputFormat
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
@@ -157,7 +167,7 @@ def schedule_cmd(
     if show:
         scheduler.start(paused=True)
         try:
-            _print_jobs(describe(scheduler.jobs()), fmt)
+            _print_jobs(scheduler.jobs(), fmt)
         finally:
             scheduler.shutdown()
         return
@@ -169,7 +179,7 @@ def schedule_cmd(
         return
     for note in notes:
         err.print(Text(note, style="yellow"))
-    _print_jobs(describe(scheduler.jobs()), OutputFormat.table)
+    _print_jobs(scheduler.jobs(), OutputFormat.table)
     err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))
     try:
         threading.Event().wait()
@@ -179,34 +189,42 @@ def schedule_cmd(
         scheduler.shutdown()
 
 
-def print_job_result(result: dict[str, Any]) -> None:
+def print_job_result(result: JobResult) -> None:
     """One line on what a job did."""
-    out.print(Text(f"{result['job']}: {describe_result(result)}"), soft_wrap=True)
+    out.print(Text(f"{result.job}: {describe_result(result)}"), soft_wrap=True)
 
 
-def _print_jobs(jobs: list[dict[str, Any]], fmt: OutputFormat) -> None:
+def _print_jobs(jobs: Sequence[JobInfo], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.json:
-        print(json.dumps({"jobs": jobs}, indent=1))
+        print(json.dumps({"jobs": describe(jobs)}, indent=1))
         return
     if fmt is OutputFormat.csv:
         w = csv.writer(sys.stdout)
         w.writerow(["job", "trigger", "next_run", "last_run", "last_status", "what"])
         for j in jobs:
-            last = j["last_run"] or {}
-            w.writerow([j["job"], j["trigger"], j["next_run"], last.get("started_at"), last.get("status"), j["what"]])
+            last = j.last_run
+            w.writerow(
+                [
+                    j.name,
+                    j.trigger,
+                    j.next_run.isoformat() if j.next_run else None,
+                    last.started_at.isoformat() if last else None,
+                    last.status if last else None,
+                    j.what,
+                ]
+            )
         return
     table = Table(title="scheduled jobs (UTC)")
     for col in ("job", "when", "next run", "last run", "what"):
         table.add_column(col, overflow="fold")
     for j in jobs:
-        last = j["last_run"]
+        last = j.last_run
         last_text = (
-            f"#{last['id']} {last['status']} {last['started_at'][:16]}, {last['recorded']} sites, "
-            f"{last['new_versions']} new versions"
+            f"#{last.id} {last.status} {last.started_at.isoformat()[:16]}, {last.recorded} sites, "
+            f"{last.new_versions} new versions"
             if last
             else "never"
         )
-        table.add_row(
-            Text(j["job"]), Text(j["trigger"]), Text((j["next_run"] or "paused")[:16]), Text(last_text), Text(j["what"])
-        )
+        next_run = j.next_run.isoformat() if j.next_run else "paused"
+        table.add_row(Text(j.name), Text(j.trigger), Text(next_run[:16]), Text(last_text), Text(j.what))
     out.print(table)

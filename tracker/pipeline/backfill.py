@@ -20,7 +20,7 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from tracker.config.settings import Settings
 from tracker.errors import ArchiveUnavailable, ParameterError
 from tracker.fetch.http import (
     TIMEOUT,
@@ -54,7 +55,7 @@ from tracker.rules.robots import ROBOTS_MAX_BYTES
 from tracker.rules.sitelist import SiteEntry
 from tracker.store import catalog
 from tracker.store.runs import Run
-from tracker.store.writer import Observation
+from tracker.store.writer import Observation, SiteRow
 
 __all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "RateLimiter", "backfill"]
 
@@ -92,11 +93,19 @@ class BackfillConfig:
         return f"{self.archive_url}|{self.since}|{self.until}|{self.freq.value}"
 
     @classmethod
-    def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> BackfillConfig:
-        """A config from resolved settings (``tracker.config.settings.resolve_all()``), with explicit overrides."""
-        base = {**network_options(values), "archive_url": values["archive-url"], "rate": values["archive-rate"]}
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**base)
+    def from_settings(cls, settings: Settings, **overrides: Any) -> BackfillConfig:
+        """A config from resolved settings, with explicit overrides (a None override is none)."""
+        net = network_options(settings)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        base = cls(
+            timeout=net.timeout,
+            user_agent=net.user_agent,
+            allow_private=net.allow_private,
+            archive_url=settings.archive_url,
+            rate=settings.archive_rate,
+            **{k: given.pop(k) for k in ("since", "until") if k in given},
+        )
+        return replace(base, **given)
 
 
 @dataclass(slots=True)
@@ -300,7 +309,7 @@ async def backfill(
     observations_n = 0
     try:
         with run:
-            ids = await asyncio.to_thread(run.ensure_sites, [{"domain": s.domain} for s in sites])
+            ids = await asyncio.to_thread(run.ensure_sites, [SiteRow(s.domain) for s in sites])
             todo = [s for s in sites if ids[s.domain] not in run.done]
             state.skipped = len(sites) - len(todo)
             archive = _Archive(http, config, state)

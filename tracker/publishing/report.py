@@ -30,6 +30,7 @@ from tracker import __version__
 from tracker.analysis.latest import csv_safe
 from tracker.errors import ReportError
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
+from tracker.records.json import Json
 from tracker.records.trends import Definition, TrendRow
 from tracker.records.vocabulary import GroupBy
 from tracker.rules.agents import AgentRegistry
@@ -390,7 +391,7 @@ class FigureRow:
             r.agent if agent else None,
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready (``agent`` last, when set)."""
         out: dict[str, Any] = {
             "period": self.period,
@@ -417,7 +418,7 @@ class ReportSample:
     date_from: str
     date_to: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         return {
             "list": self.list,
@@ -454,7 +455,7 @@ class ReportFigures:
     forecast: Forecast
     claims: tuple[Comparison, ...]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The JSON of figures.json."""
 
         def opt(r: FigureRow | Definition | None) -> dict[str, Any] | None:

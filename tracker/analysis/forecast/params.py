@@ -26,6 +26,7 @@ from typing import Any
 from scipy.stats import norm
 
 from tracker.errors import ParamsError
+from tracker.records.json import Json
 
 __all__ = [
     "BYTES_PER_DRAW",
@@ -210,7 +211,7 @@ class ForecastParams:
                     f"not [{i.low:g}, {i.high:g}]"
                 )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """Every parameter, JSON-ready (intervals as [low, high, c])."""
 
         def plain(v: Any) -> Any:
