@@ -1,7 +1,7 @@
 """No untyped dict crosses a module boundary of the library (issue 19): a public function or method of ``tracker/``
 takes and returns records (frozen dataclasses) or typed JSON (``tracker.records.json.Json``/``JsonObject``), never
-``dict[str, Any]``, ``Mapping[str, Any]`` or a bare ``dict``. Read from the source with ``ast``, so the check holds
-for code no test calls.
+``dict[str, Any]``, ``Mapping[str, Any]`` or a bare ``dict``; nor does a public record's field or a module's public
+constant hold one. Read from the source with ``ast``, so the check holds for code no test calls.
 
 Private names (a leading underscore: the function, or any class it sits in) may keep dicts inside their module.
 """
@@ -58,7 +58,12 @@ def violations(source: str, module: str = "probe") -> Iterator[tuple[str, str, s
 
     def visit(body: list[ast.stmt], prefix: str, public: bool) -> Iterator[tuple[str, str, str, str]]:
         for node in body:
-            if isinstance(node, ast.ClassDef):
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                # a record's field, or a module's constant: read by whoever imports it
+                if public and not node.target.id.startswith("_"):
+                    for found in untyped_dicts(node.annotation):
+                        yield module, f"{prefix}{node.target.id}", "field", found
+            elif isinstance(node, ast.ClassDef):
                 yield from visit(node.body, f"{prefix}{node.name}.", public and not node.name.startswith("_"))
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 if not public or (node.name.startswith("_") and not node.name.startswith("__")):
@@ -115,10 +120,15 @@ def quoted(d: "typing.Mapping[str, Any]") -> None: ...
 async def later(*, options: Mapping[str, Any]) -> int: ...
 def kwargs(**extra: dict[str, Any]) -> None: ...
 class Public:
+    params: dict[str, Any]
+    _cache: dict[str, Any]
     def method(self) -> dict[str, Any]: ...
     def _private(self) -> dict[str, Any]: ...
 class _Hidden:
+    row: dict[str, Any]
     def method(self) -> dict[str, Any]: ...
+SETTINGS: Mapping[str, Any] = {}
+_REGISTRY: dict[str, Any] = {}
 def _helper(d: dict[str, Any]) -> dict[str, Any]: ...
 def typed(d: dict[str, int], m: Mapping[str, "Json"], j: JsonObject) -> dict[str, Json]: ...
 def outer() -> None:
@@ -136,6 +146,8 @@ def test_the_check_flags_untyped_dicts_and_only_those() -> None:
         ("later", "options"),
         ("kwargs", "extra"),
         ("Public.method", "return"),
+        ("Public.params", "field"),
+        ("SETTINGS", "field"),
     }
 
 

@@ -219,7 +219,7 @@ class _SiteBackfill:
                 rows += parse_cdx(body)
         return sorted(set(rows), key=lambda r: (r.timestamp, r.statuscode))
 
-    async def run(self, site_id: int, domain: str) -> tuple[list[Observation], list[dict[str, Any]]]:
+    async def run(self, site_id: int, domain: str) -> tuple[list[Observation], list[catalog.NewCapture]]:
         """Observations for the site and the capture rows to remember."""
         rows = await self.rows(domain)
         if rows is None:
@@ -233,7 +233,7 @@ class _SiteBackfill:
         wanted = sorted({r.digest for r in chosen if r.statuscode == "200" and r.digest})
         bodies = await asyncio.to_thread(catalog.bodies_for_digests, self.engine, SOURCE, wanted) if wanted else {}
         observations: list[Observation] = []
-        captures: list[dict[str, Any]] = []
+        captures: list[catalog.NewCapture] = []
         for row in chosen:
             body: bytes | None = None
             truncated = False
@@ -269,15 +269,9 @@ class _SiteBackfill:
                 if keep is not None:
                     sha = hashlib.sha256(keep).hexdigest()
             captures.append(
-                {
-                    "site_id": site_id,
-                    "timestamp": row.timestamp,
-                    "original": row.original,
-                    "statuscode": row.statuscode,
-                    "digest": row.digest or None,
-                    "status": status,
-                    "sha256": sha,
-                }
+                catalog.NewCapture(
+                    site_id, row.timestamp, row.original, row.statuscode, row.digest or None, status, sha
+                )
             )
         return observations, captures
 

@@ -30,7 +30,7 @@ from tracker import __version__
 from tracker.analysis.latest import csv_safe
 from tracker.errors import ReportError
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
-from tracker.records.json import Json
+from tracker.records.json import Json, JsonObject
 from tracker.records.trends import Definition, TrendRow
 from tracker.records.vocabulary import GroupBy
 from tracker.rules.agents import AgentRegistry
@@ -74,11 +74,11 @@ class _Figure:
     name: str
     title: str
     chart: Any  # None: a table, not a chart
-    rows: list[dict[str, Any]]
+    rows: Sequence[JsonObject]
     notes: tuple[str, ...] = ()  # said under the chart (the events its dashed lines mark)
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_csv(path: Path, rows: Sequence[JsonObject]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         if rows:
@@ -393,7 +393,7 @@ class FigureRow:
 
     def as_dict(self) -> dict[str, Json]:
         """JSON-ready (``agent`` last, when set)."""
-        out: dict[str, Any] = {
+        out: dict[str, Json] = {
             "period": self.period,
             "period_end": self.period_end,
             "share": self.share,
@@ -458,7 +458,7 @@ class ReportFigures:
     def as_dict(self) -> dict[str, Json]:
         """The JSON of figures.json."""
 
-        def opt(r: FigureRow | Definition | None) -> dict[str, Any] | None:
+        def opt(r: FigureRow | Definition | None) -> dict[str, Json] | None:
             return r.as_dict() if r is not None else None
 
         forecast = self.forecast.as_dict()

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -77,8 +77,30 @@ def evaluated_agents() -> tuple[str, ...]:
     return tuple(sorted(tokens))
 
 
-def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str]) -> list[dict[str, Any]]:
-    rows = []
+class _EvaluationInsert(TypedDict):
+    """A row of the evaluations table, as inserted."""
+
+    ruleset_id: int
+    agent: str
+    parser_version: str
+    root_allowed: bool
+    named: bool
+    lenient_named: bool
+    source: str
+    stance: str
+
+
+class _AdoptionInsert(TypedDict):
+    """A row of the adoptions table, as inserted."""
+
+    body_id: int
+    signal: str
+    version: str
+    adopts: bool
+
+
+def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str]) -> list[_EvaluationInsert]:
+    rows: list[_EvaluationInsert] = []
     for agent in agents:
         st = rules.stance(agent)
         rows.append(
@@ -96,7 +118,7 @@ def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str])
     return rows
 
 
-def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> list[dict[str, Any]]:
+def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> list[_AdoptionInsert]:
     """The adoption readings of a body of this kind, for every signal it carries (most bodies say no to a cheap
     byte test before any parsing)."""
     version = queries.ADOPTIONS_VERSION
@@ -108,13 +130,13 @@ def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> lis
     ]
 
 
-def _insert_adoptions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_adoptions(conn: Connection, rows: list[_AdoptionInsert]) -> None:
     if rows:
         rows.sort(key=lambda r: (r["body_id"], r["signal"]))
         conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(), rows)
 
 
-def _insert_evaluations(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_evaluations(conn: Connection, rows: list[_EvaluationInsert]) -> None:
     if rows:
         # Two processes may store the same evaluation at once (workers of one crawl): the first one wins.
         rows.sort(key=lambda r: (r["ruleset_id"], r["agent"]))
@@ -439,7 +461,7 @@ class Writer:
                 for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
                     out[sha] = rid
             agents = self.agents
-            rows: list[dict[str, Any]] = []
+            rows: list[_EvaluationInsert] = []
             for d in new:
                 rows += _evaluation_rows(out[d[0]], d[3], agents)
                 if len(rows) >= 5000:
@@ -760,7 +782,7 @@ def evaluate_rulesets(engine: Engine, agents: Iterable[str], ruleset_ids: Sequen
         return 0
     todo = queries.rulesets_missing(engine, wanted, PARSER_VERSION, ruleset_ids)
     added = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[_EvaluationInsert] = []
     for rid, body, truncated in queries.ruleset_samples(engine, list(todo)):
         rows += _evaluation_rows(rid, parse_robots(body, truncated=truncated), todo[rid])
         if len(rows) >= 5000:
@@ -787,7 +809,7 @@ def _refresh_adoptions(engine: Engine) -> tuple[int, int]:
             continue
         missing = queries.adoptions_missing(engine, signal, kind, version)
         for i in range(0, len(missing), 5000):
-            rows = [
+            rows: list[_AdoptionInsert] = [
                 {"body_id": bid, "signal": signal, "version": version, "adopts": part}
                 for bid, part in queries.adoption_parts(engine, signal, missing[i : i + 5000]).items()
             ]
