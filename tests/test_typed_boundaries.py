@@ -1,6 +1,6 @@
 """No untyped dict crosses a module boundary of the library (issue 19): a public function or method of ``tracker/``
 takes and returns records (frozen dataclasses) or typed JSON (``tracker.records.json.Json``/``JsonObject``), never
-``dict[str, Any]``, ``Mapping[str, Any]`` or a bare ``dict``; nor does a public record's field or a module's public
+``dict[str, Any]``, ``Mapping[str, Any]`` (or ``object``) or a bare ``dict``; nor does a public record's field or a module's public
 constant hold one. Read from the source with ``ast``, so the check holds for code no test calls.
 
 Private names (a leading underscore: the function, or any class it sits in) may keep dicts inside their module.
@@ -22,6 +22,8 @@ PACKAGE = Path(tracker.__file__).parent
 ALLOWED: set[tuple[str, str, str]] = set()
 
 _MAPPINGS = {"dict", "Dict", "Mapping", "MutableMapping"}
+#: Values that say nothing: a mapping of these is a dict a reader must take apart by key and hope.
+_UNTYPED = {"Any", "object"}
 
 
 def _name(node: ast.expr) -> str:
@@ -35,11 +37,11 @@ def _name(node: ast.expr) -> str:
 
 def untyped_dicts(annotation: ast.expr) -> Iterator[str]:
     """Each untyped dict an annotation holds anywhere (``list[dict[str, Any]] | None`` included): a bare
-    ``dict``/``Mapping``, or one whose values are ``Any``."""
+    ``dict``/``Mapping``, or one whose values are ``Any`` (or ``object``)."""
     for node in ast.walk(annotation):
         if isinstance(node, ast.Subscript) and _name(node.value) in _MAPPINGS:
             args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            if any(_name(a) == "Any" for a in args):
+            if any(_name(a) in _UNTYPED for a in args):
                 yield ast.unparse(node)
         elif isinstance(node, ast.Name | ast.Attribute) and _name(node) in _MAPPINGS:
             parent_subscripted = any(isinstance(p, ast.Subscript) and p.value is node for p in ast.walk(annotation))
@@ -159,6 +161,7 @@ def test_the_check_flags_untyped_dicts_and_only_those() -> None:
         ("dict", True),
         ("typing.Dict[str, Any]", True),
         ("tuple[int, dict[str, Any]]", True),
+        ("Mapping[str, object]", True),
         ("dict[str, int]", False),
         ("dict[str, Json]", False),
         ("JsonObject", False),

@@ -8,6 +8,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -123,9 +124,16 @@ def visible(text: str) -> str:
 
 
 def visible_data(value: Any) -> Any:
-    """:func:`visible` applied to every string of a nested structure (a report about to be shown as a table)."""
+    """:func:`visible` applied to every string of a nested structure (a report about to be shown as a table); a
+    record stays a record of its kind (its tuples stay tuples)."""
     if isinstance(value, str):
         return visible(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for f in fields(value):
+            v = getattr(value, f.name)
+            changed[f.name] = tuple(visible_data(v)) if isinstance(v, tuple) else visible_data(v)
+        return replace(value, **changed)
     if isinstance(value, dict):
         return {k: visible_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -31,6 +32,7 @@ from tracker.cli.common import (
 from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
 from tracker.records.runs import RunResult
 from tracker.records.vocabulary import RESOURCE_KINDS, OutputFormat
+from tracker.store.runs import RunInfo
 
 __all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
 
@@ -187,7 +189,7 @@ def _distribute(
     ) as bar:
         task = bar.add_task("", total=d.sites, jobs="")
 
-        def progress(info: Any, jobs: dict[str, int]) -> None:
+        def progress(info: RunInfo, jobs: Mapping[str, int]) -> None:
             bar.update(task, completed=info.recorded, jobs=", ".join(f"{k} {v}" for k, v in sorted(jobs.items())))
 
         info = wait_for_run(engine, db_url, d.run_id, progress=progress)
@@ -207,7 +209,7 @@ def crawl_status(
     _print_status(status.info, status.jobs)
 
 
-def _print_status(info: Any, jobs: dict[str, int]) -> None:
+def _print_status(info: RunInfo, jobs: Mapping[str, int]) -> None:
     total = info.params.get("sites")
     out.print(
         Text(

@@ -49,6 +49,7 @@ from tracker.fetch.wayback import (
     raw_capture_url,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.json import Json
 from tracker.records.runs import RunResult
 from tracker.records.vocabulary import Freq
 from tracker.rules.robots import ROBOTS_MAX_BYTES
@@ -286,7 +287,12 @@ async def backfill(
 ) -> RunResult:
     """Backfill the sites' robots.txt history from the archive as one run; return what happened."""
     started = time.monotonic()
-    params = {"sites": len(sites), "since": config.since, "until": config.until, "freq": config.freq.value}
+    params: dict[str, Json] = {
+        "sites": len(sites),
+        "since": config.since.isoformat(),
+        "until": config.until.isoformat(),
+        "freq": config.freq.value,
+    }
     run = await asyncio.to_thread(
         Run.open, engine, "wayback", config.source, params=params, resume=True, skip_finished=True
     )

@@ -531,7 +531,7 @@ async def run_crawl(
 ) -> RunResult:
     """Crawl the sites into the store as one crawl run; return what happened."""
     started = time.monotonic()
-    params = {"sites": len(sites), "resources": list(config.resources)}
+    params: dict[str, Json] = {"sites": len(sites), "resources": list(config.resources)}
     run = await asyncio.to_thread(Run.open, engine, "live", source, params=params, resume=resume)
     state = CrawlProgress(total=len(sites))
     with run:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from tracker.config.settings import Settings
 from tracker.errors import ParameterError
+from tracker.records.json import Json
 from tracker.records.vocabulary import RESOURCE_KINDS, Freq
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.sitelist import SiteEntry
@@ -328,7 +329,12 @@ def open_crawl_run(
     from tracker.store.runs import Run
     from tracker.store.writer import SiteRow
 
-    params = {"sites": len(sites), "resources": list(config.resources), "distributed": True, "batch": batch}
+    params: dict[str, Json] = {
+        "sites": len(sites),
+        "resources": list(config.resources),
+        "distributed": True,
+        "batch": batch,
+    }
     run = Run.open(engine, "live", source, params=params, resume=resume)
     ids = run.ensure_sites([SiteRow(s.domain, rank=s.rank, category=s.category, list_source=source) for s in sites])
     return OpenedRun(run.id, tuple(s for s in sites if ids[s.domain] not in run.done))

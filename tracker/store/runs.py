@@ -82,7 +82,7 @@ class Run:
         kind: RunKind,
         source: str | None,
         *,
-        params: Mapping[str, object] | None = None,
+        params: Mapping[str, Json] | None = None,
         resume: bool = False,
         skip_finished: bool = False,
     ) -> Run:
