@@ -59,6 +59,7 @@ __all__ = [
     "CLAIMS_FILE",
     "COLUMNS",
     "Claim",
+    "ClaimCells",
     "ClaimsError",
     "Comparison",
     "ComparisonRow",
@@ -442,6 +443,37 @@ class OurSample:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimCells:
+    """A comparison as text, formatted once for every face: the claim, its source, theirs and as of when, ours and
+    on what date and how many sites, the difference (ours minus theirs), and what ours rests on (or what is
+    missing to compute it)."""
+
+    claim: str
+    source: str
+    theirs: str
+    as_of: str
+    ours: str
+    on: str
+    sites: str
+    delta: str
+    rests_on: str
+
+    def by_heading(self) -> dict[str, str]:
+        """As a table row: column heading → text ("as of", "Δ", "ours rests on" …)."""
+        return {
+            "claim": self.claim,
+            "source": self.source,
+            "theirs": self.theirs,
+            "as of": self.as_of,
+            "ours": self.ours,
+            "on": self.on,
+            "sites": self.sites,
+            "Δ": self.delta,
+            "ours rests on": self.rests_on,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """A claim beside our figure under the same definition, or beside what is missing to compute it."""
 
@@ -469,22 +501,22 @@ class Comparison:
             "missing": self.missing,
         }
 
-    def cells(self) -> dict[str, str]:
+    def cells(self) -> ClaimCells:
         """The row every face shows (CLI, report, dashboard), formatted once: the claim, theirs, ours, on what, the
         difference — or what is missing."""
         unit = self.claim.unit
         s = self.sample
-        return {
-            "claim": self.claim.id,
-            "source": self.claim.source,
-            "theirs": format_value(self.claim.value, unit),
-            "as of": self.claim.as_of.isoformat() if self.claim.as_of else "",
-            "ours": format_value(self.ours, unit),
-            "on": s.date.isoformat() if s and s.date else "",
-            "sites": f"{s.sites:,}" if s and s.sites is not None else "",
-            "Δ": format_difference(self.difference, unit),
-            "ours rests on": f"missing: {self.missing}" if self.missing else (s.label if s else self.definition.text),
-        }
+        return ClaimCells(
+            claim=self.claim.id,
+            source=self.claim.source,
+            theirs=format_value(self.claim.value, unit),
+            as_of=self.claim.as_of.isoformat() if self.claim.as_of else "",
+            ours=format_value(self.ours, unit),
+            on=s.date.isoformat() if s and s.date else "",
+            sites=f"{s.sites:,}" if s and s.sites is not None else "",
+            delta=format_difference(self.difference, unit),
+            rests_on=f"missing: {self.missing}" if self.missing else (s.label if s else self.definition.text),
+        )
 
     def as_row(self) -> ComparisonRow:
         """One flat row (for CSV and tables): theirs, ours, the difference, where ours comes from."""

@@ -197,4 +197,4 @@ def forecast(path: str, overrides: tuple[str, ...] = ()) -> Forecast:
 def claims(path: str) -> list[dict[str, str]]:
     """Published figures beside ours (tracker.analysis.claims.compare), as the rows every face shows (cached five
     minutes)."""
-    return [c.cells() for c in service.claims(engine(path), registry())]
+    return [c.cells().by_heading() for c in service.claims(engine(path), registry())]

@@ -159,7 +159,7 @@ class CrawlConfig:
     @classmethod
     def from_json(cls, d: JsonObject) -> CrawlConfig:
         """The config :meth:`to_json` gave."""
-        values: dict[str, Any] = dict(d)  # decoded here, field by field, by the constructor's own checks
+        values: dict[str, Any] = dict(d)  # as to_json wrote it: only the sequences need turning back
         values["resources"], values["agent_tokens"] = tuple(values["resources"]), tuple(values["agent_tokens"])
         values["connect_to"] = [ConnectTo(*c) for c in values["connect_to"]]
         return cls(**values)

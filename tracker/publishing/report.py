@@ -299,9 +299,9 @@ def _claims_markdown(claims: Sequence[Comparison]) -> list[str]:
         "|" + " --- |" * len(_CLAIM_COLUMNS),
     ]
     for c in claims:
-        cells = c.cells()
-        lines.append("| " + " | ".join(cell(cells[k]) for k in _CLAIM_COLUMNS) + " |")
-    lines += ["", *[f"- {cell(c.claim.id)}: {cell(c.cells()['ours rests on'])}" for c in claims]]
+        row = c.cells().by_heading()
+        lines.append("| " + " | ".join(cell(row[k]) for k in _CLAIM_COLUMNS) + " |")
+    lines += ["", *[f"- {cell(c.claim.id)}: {cell(c.cells().rests_on)}" for c in claims]]
     return lines
 
 
@@ -309,9 +309,10 @@ def _claims_html(claims: Sequence[Comparison]) -> str:
     """The claims as an HTML table (every cell escaped), then what each of ours rests on or lacks."""
     head = "".join(f"<th>{html.escape(k)}</th>" for k in _CLAIM_COLUMNS)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c.cells()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>" for c in claims
+        "<tr>" + "".join(f"<td>{html.escape(c.cells().by_heading()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>"
+        for c in claims
     )
-    notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells()['ours rests on'])}</li>" for c in claims)
+    notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells().rests_on)}</li>" for c in claims)
     return (
         "<p>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
         f"theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
