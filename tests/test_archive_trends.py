@@ -236,16 +236,16 @@ def test_real_history_gptbot_blocks_start_in_august_2023(tmp_path: Path) -> None
 
 def test_category_filter_and_recategorising(db: tuple[Engine, Path]) -> None:
     from tracker.store.models import VersionEvent
-    from tracker.store.writer import Writer, rebuild_events
+    from tracker.store.writer import SiteRow, Writer, rebuild_events
 
     engine, archive = db
     import_archive(engine, archive)
     w = Writer(engine)
     w.ensure_sites(
         [
-            {"domain": "a.example", "category": "news"},
-            {"domain": "b.example", "category": "news"},
-            {"domain": "c.example", "category": "shop"},
+            SiteRow("a.example", category="news"),
+            SiteRow("b.example", category="news"),
+            SiteRow("c.example", category="shop"),
         ]
     )
     news = restriction_series(engine, REG, ["GPTBot"], category="news")
@@ -253,7 +253,7 @@ def test_category_filter_and_recategorising(db: tuple[Engine, Path]) -> None:
     shop = restriction_series(engine, REG, ["GPTBot"], category="shop")
     assert (shop[-1].sites, shop[-1].blocked) == (1, 0)
     # Moving a site to another category moves its counts; the result equals a full rebuild.
-    w.ensure_sites([{"domain": "b.example", "category": "shop"}])
+    w.ensure_sites([SiteRow("b.example", category="shop")])
     assert restriction_series(engine, REG, ["GPTBot"], category="shop")[-1].sites == 2
 
     def events() -> list[tuple]:

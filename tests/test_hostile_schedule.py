@@ -198,8 +198,8 @@ def test_a_scheduled_run_with_a_dripping_receiver_ends_within_the_deadline(tmp_p
         result = run_job("robots", opts.as_kwargs())
         took = time.monotonic() - t
         print(f"scheduled run with a dripping receiver: {took:.1f} s, {result}")
-        assert result["status"] == "done" and result["feeds"] >= 1
-        assert result["webhook"]["delivered"] == 0 and result["webhook"]["pending"] >= 1
+        assert result.status == "done" and result.feeds >= 1
+        assert result.webhook.delivered == 0 and result.webhook.pending >= 1
         assert took < 60, took  # a bound on a hang (the dripping answer takes minutes), not a speed target
         assert hook.posts == 2
     finally:
@@ -311,8 +311,8 @@ def test_an_unwritable_feeds_dir_is_a_warning_and_the_webhook_is_still_told(
     )
     try:
         result = run_job("robots", opts.as_kwargs())
-        assert result["status"] == "done" and str(result["feeds"]).startswith("not written (Not a directory")
-        assert result["webhook"]["delivered"] >= 1 and {e["site"] for e in hook.received} == {"s0.test"}
+        assert result.status == "done" and str(result.feeds).startswith("not written (Not a directory")
+        assert result.webhook.delivered >= 1 and {e["site"] for e in hook.received} == {"s0.test"}
         warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "feeds-dir" in r.getMessage()]
         assert len(warned) == 1 and "\n" not in warned[0] and "cannot write the feeds" in warned[0]
     finally:

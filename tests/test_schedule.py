@@ -21,7 +21,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from tests.fakeweb import FakeWeb, Host
 from tests.test_changes import Receiver
 from tracker.errors import SettingError
-from tracker.operations.schedule import _top_up_since, parse_trigger
+from tracker.operations.schedule import (
+    JobResult,
+    ScheduleOptions,
+    WebhookResult,
+    _top_up_since,
+    describe_result,
+    parse_trigger,
+)
 
 N = 40
 
@@ -188,3 +195,61 @@ def test_scheduler_runs_resumes_a_killed_run_and_reports_changes(web: FakeWeb, t
         if proc.poll() is None:
             proc.kill()
         hook.stop()
+
+
+@pytest.mark.parametrize(
+    ("result", "line"),
+    [
+        (JobResult("robots", sites=0), "sites 0"),
+        (
+            JobResult("robots", sites=3, status="done", changes=1, new_versions=2, run_id=7, feeds=4),
+            "sites 3, status done, changes 1, new_versions 2, run_id 7, feeds 4",
+        ),
+        (
+            JobResult("signals", sites=3, status="deferred", jobs=1, run_id=7, feeds=0),
+            "sites 3, status deferred, jobs 1, run_id 7, feeds 0",
+        ),
+        (
+            JobResult("signals", sites=3, status="still with the workers", run_id=7, jobs={"todo": 1}),
+            "sites 3, status still with the workers, run_id 7, jobs {'todo': 1}",
+        ),
+        (
+            JobResult("robots", sites=1, status="failed", changes=0, new_versions=0),
+            "sites 1, status failed, changes 0, new_versions 0, run_id None",
+        ),
+        (JobResult("webhook"), ""),
+        (JobResult("webhook", webhook=WebhookResult(2, 0, None)), "webhook: 2 delivered"),
+        (
+            JobResult(
+                "robots",
+                sites=1,
+                status="done",
+                changes=0,
+                new_versions=0,
+                run_id=1,
+                webhook=WebhookResult(0, 5, "HTTP 500"),
+            ),
+            "sites 1, status done, changes 0, new_versions 0, run_id 1, webhook: 0 delivered, 5 pending (HTTP 500)",
+        ),
+    ],
+)
+def test_describe_result_says_what_the_job_did_in_the_order_it_learnt_it(result: JobResult, line: str) -> None:
+    """The one line ``schedule --run`` and the scheduler's log print, as they printed it when the result was a
+    dict (its keys in insertion order)."""
+    assert describe_result(result) == line
+
+
+def test_schedule_options_survive_the_job_store() -> None:
+    """The options a job carries are plain JSON (the job store keeps them) and come back equal; a job stored
+    before with tuples reads back too."""
+    import json
+
+    opts = ScheduleOptions(
+        "sqlite:///x.db", {"delay": 0.5}, {"robots": "daily"}, connect_to=("a:1:b:2",), lists=("top",)
+    )
+    kwargs = opts.as_kwargs()
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    assert ScheduleOptions.from_kwargs(kwargs) == opts
+    assert ScheduleOptions.from_kwargs({**kwargs, "connect_to": ("a:1:b:2",), "lists": None}) == ScheduleOptions(
+        "sqlite:///x.db", {"delay": 0.5}, {"robots": "daily"}, connect_to=("a:1:b:2",)
+    )

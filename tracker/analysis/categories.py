@@ -21,15 +21,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.errors import SiteListError
+from tracker.records.json import JsonObject
 from tracker.records.vocabulary import CATEGORIES, LABEL_SOURCES, Category
 from tracker.rules.sitelist import normalise_domain
 from tracker.store import catalog, queries
-from tracker.store.writer import Writer
+from tracker.store.writer import SiteRow, Writer
 
 __all__ = [
     "ANNOTATION_TYPES",
@@ -120,15 +120,16 @@ def tld_category(domain: str) -> tuple[Category, str] | None:
     return None
 
 
-def homepage_category(signals: Mapping[str, Any] | None) -> tuple[Category, str] | None:
+def homepage_category(signals: JsonObject | None) -> tuple[Category, str] | None:
     """From a homepage's normalised signals: its schema.org types first, then its og:type."""
     if not signals:
         return None
-    for t in signals.get("schema_types") or []:
-        if t in _SCHEMA:
+    types = signals.get("schema_types")
+    for t in types if isinstance(types, list) else []:
+        if isinstance(t, str) and t in _SCHEMA:
             return _SCHEMA[t], f"schema.org {t}"
     og = signals.get("og_type")
-    if og in _OG:
+    if isinstance(og, str) and og in _OG:
         return _OG[og], f"og:type {og}"
     return None
 
@@ -222,7 +223,7 @@ def import_labels(engine: Engine, path: str | Path, *, annotations: bool = False
         raise SiteListError(f"cannot read {p}: not a CSV file ({e})") from None
     writer = Writer(engine)
     known = {s.domain for s in queries.sites_for_weights(engine)}
-    ids = writer.ensure_sites([{"domain": d} for d in best])
+    ids = writer.ensure_sites([SiteRow(d) for d in best])
     report.new_sites = len(set(best) - known)
     report.labelled = catalog.set_labels(engine, source, {ids[d]: (c, detail) for d, (_, c, detail) in best.items()})
     assign(engine)
@@ -254,9 +255,7 @@ def assign(engine: Engine, *, homepages: bool = True) -> Counter[str]:
         if sid not in chosen or r < chosen[sid][0]:
             chosen[sid] = (r, category)
     domains = {s.id: s.domain for s in sites}
-    Writer(engine).ensure_sites(
-        [{"domain": domains[s.id], "category": chosen.get(s.id, (0, "unknown"))[1]} for s in sites]
-    )
+    Writer(engine).ensure_sites([SiteRow(domains[s.id], category=chosen.get(s.id, (0, "unknown"))[1]) for s in sites])
     return Counter(chosen.get(s.id, (0, "unknown"))[1] for s in sites)
 
 

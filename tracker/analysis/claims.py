@@ -50,6 +50,7 @@ from tracker.analysis.forecast.params import ForecastParams
 from tracker.analysis.trends import TrendRow, restriction_series
 from tracker.analysis.weights import Weights, stored_weights
 from tracker.errors import ClaimsError, TrendError
+from tracker.records.json import Json
 from tracker.records.vocabulary import Freq, GroupBy, Weighting
 from tracker.rules.agents import AgentRegistry
 from tracker.store import catalog, queries
@@ -58,6 +59,7 @@ __all__ = [
     "CLAIMS_FILE",
     "COLUMNS",
     "Claim",
+    "ClaimCells",
     "ClaimsError",
     "Comparison",
     "ComparisonRow",
@@ -181,7 +183,7 @@ class Recipe:
         """The recipe written back as ``key=value; …``."""
         return "; ".join(f"{k}={v}" for k, v in self.as_dict().items() if v is not None)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready (the keys that apply to the metric)."""
         d = asdict(self)
         d["metric"] = self.metric.value
@@ -226,7 +228,7 @@ class Claim:
     recipe: Recipe
     note: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["as_of"] = self.as_of.isoformat() if self.as_of else None
@@ -420,7 +422,7 @@ class OurDefinition:
             f"'User-agent: *'), over {denominator}; {weighting}."
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, with the rendered ``text``."""
         return {**asdict(self), "agents": list(self.agents), "text": self.text}
 
@@ -435,9 +437,40 @@ class OurSample:
     weighting: str  # "sites", or the weights' label
     weight_measured_share: float | None  # of the weight, the part measured (None unweighted)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         return {**asdict(self), "date": self.date.isoformat() if self.date else None}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCells:
+    """A comparison as text, formatted once for every face: the claim, its source, theirs and as of when, ours and
+    on what date and how many sites, the difference (ours minus theirs), and what ours rests on (or what is
+    missing to compute it)."""
+
+    claim: str
+    source: str
+    theirs: str
+    as_of: str
+    ours: str
+    on: str
+    sites: str
+    delta: str
+    rests_on: str
+
+    def by_heading(self) -> dict[str, str]:
+        """As a table row: column heading → text ("as of", "Δ", "ours rests on" …)."""
+        return {
+            "claim": self.claim,
+            "source": self.source,
+            "theirs": self.theirs,
+            "as of": self.as_of,
+            "ours": self.ours,
+            "on": self.on,
+            "sites": self.sites,
+            "Δ": self.delta,
+            "ours rests on": self.rests_on,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,7 +490,7 @@ class Comparison:
             return None
         return round(self.ours - self.claim.value, 6)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, nested."""
         return {
             "claim": self.claim.as_dict(),
@@ -468,22 +501,22 @@ class Comparison:
             "missing": self.missing,
         }
 
-    def cells(self) -> dict[str, str]:
+    def cells(self) -> ClaimCells:
         """The row every face shows (CLI, report, dashboard), formatted once: the claim, theirs, ours, on what, the
         difference — or what is missing."""
         unit = self.claim.unit
         s = self.sample
-        return {
-            "claim": self.claim.id,
-            "source": self.claim.source,
-            "theirs": format_value(self.claim.value, unit),
-            "as of": self.claim.as_of.isoformat() if self.claim.as_of else "",
-            "ours": format_value(self.ours, unit),
-            "on": s.date.isoformat() if s and s.date else "",
-            "sites": f"{s.sites:,}" if s and s.sites is not None else "",
-            "Δ": format_difference(self.difference, unit),
-            "ours rests on": f"missing: {self.missing}" if self.missing else (s.label if s else self.definition.text),
-        }
+        return ClaimCells(
+            claim=self.claim.id,
+            source=self.claim.source,
+            theirs=format_value(self.claim.value, unit),
+            as_of=self.claim.as_of.isoformat() if self.claim.as_of else "",
+            ours=format_value(self.ours, unit),
+            on=s.date.isoformat() if s and s.date else "",
+            sites=f"{s.sites:,}" if s and s.sites is not None else "",
+            delta=format_difference(self.difference, unit),
+            rests_on=f"missing: {self.missing}" if self.missing else (s.label if s else self.definition.text),
+        )
 
     def as_row(self) -> ComparisonRow:
         """One flat row (for CSV and tables): theirs, ours, the difference, where ours comes from."""
@@ -534,7 +567,7 @@ class ComparisonRow:
     missing: str | None
     url: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The row, its columns in order."""
         return asdict(self)
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.analysis.trends import Definition, TrendRow, define, restriction_series
-from tracker.analysis.weights import stored_weights
+from tracker.analysis.weights import Weights, stored_weights
 from tracker.errors import TrendError
+from tracker.records.json import Json
 from tracker.records.vocabulary import GroupBy, Rule, Weighting
 from tracker.rules.agents import AgentRegistry
 
@@ -71,7 +71,7 @@ class Headline:
         """No observation at all."""
         return self.by_sites is None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         rows = {
             "by_sites": self.by_sites,
@@ -85,9 +85,8 @@ class Headline:
             "all_agents_definition": self.all_agents_definition,
             "tokens_definition": self.tokens_definition,
         }
-        return {k: v.as_dict() if v is not None else None for k, v in rows.items()} | {
-            k: v.as_dict() if v is not None else None for k, v in defs.items()
-        }
+        out: dict[str, Json] = {k: v.as_dict() if v is not None else None for k, v in rows.items()}
+        return out | {k: v.as_dict() if v is not None else None for k, v in defs.items()}
 
 
 def _year_ago(rows: list[TrendRow]) -> TrendRow | None:
@@ -118,20 +117,32 @@ def headline(
     """The share of sites (and of tokens) whose robots.txt restricts the agents of a use (training: the training
     crawlers and the control tokens), now and a year before; the share restricting all of them beside it."""
     agents = [a.token for a in registry.for_use(purpose)]
-    kw: dict[str, Any] = {"by": GroupBy.purpose, "lists": lists, "category": category, "since": since}
-    rows = [r for r in restriction_series(engine, registry, agents, **kw) if r.agent == purpose]
-    every = [r for r in restriction_series(engine, registry, agents, rule=Rule.all, **kw) if r.agent == purpose]
+
+    def series(rule: Rule = Rule.any, weights: Weights | None = None) -> list[TrendRow]:
+        weight = Weighting.tokens if weights is not None else Weighting.none
+        found = restriction_series(
+            engine,
+            registry,
+            agents,
+            by=GroupBy.purpose,
+            lists=lists,
+            category=category,
+            since=since,
+            rule=rule,
+            weight=weight,
+            weights=weights,
+        )
+        return [r for r in found if r.agent == purpose]
+
+    rows = series()
+    every = series(Rule.all)
     tokens: list[TrendRow] = []
     try:
         weights = stored_weights(engine)
     except TrendError:
         weights = None
     if weights is not None and rows:
-        tokens = [
-            r
-            for r in restriction_series(engine, registry, agents, weight=Weighting.tokens, weights=weights, **kw)
-            if r.agent == purpose
-        ]
+        tokens = series(weights=weights)
 
     def definition(series: list[TrendRow]) -> Definition:
         return define(registry, series, group=purpose, agents=agents, by=GroupBy.purpose)

@@ -30,11 +30,11 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
 from tracker.errors import TrendError
+from tracker.records.json import Json
 from tracker.rules.sitelist import normalise_domain, normalise_host
 from tracker.store import catalog, queries
 
@@ -136,7 +136,7 @@ class SiteFold:
     subdomain_hosts: int  # of them, hosts other than the site's own name (or its www. form)
     weight: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON)."""
         return asdict(self)
 
@@ -233,7 +233,7 @@ class WeightsReport:
         total = self.measured_weight + self.filled_weight
         return self.measured_weight / total if total > 0 else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON), the shares included."""
         return {
             **{f: getattr(self, f) for f in self.__dataclass_fields__ if f != "folds"},

@@ -43,11 +43,13 @@ def claims_cmd(
         table.add_column(heading, justify="left" if heading in ("claim", "as of", "on") else "right", no_wrap=True)
     for c in comparisons:
         cells = c.cells()
-        table.add_row(*(Text(cells[k]) for k in ("claim", "theirs", "as of", "ours", "on", "sites", "Δ")))
+        table.add_row(
+            *(Text(t) for t in (cells.claim, cells.theirs, cells.as_of, cells.ours, cells.on, cells.sites, cells.delta))
+        )
     out.print(table)
     out.print(Text("Theirs, and what ours rests on (or what is missing):"))
     for c in comparisons:
-        rests = c.cells()["ours rests on"]
+        rests = c.cells().rests_on
         ours = rests if c.missing else f"ours: {rests}"
         out.print(Text(f"- {c.claim.id}: {c.claim.source}, {c.claim.url} — {ours}"), soft_wrap=True)
     definitions: dict[str, list[str]] = {}

@@ -7,6 +7,8 @@ import csv
 import json
 import re
 import sys
+from collections.abc import Sequence
+from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -16,6 +18,7 @@ from tracker import service
 from tracker.config import settings
 from tracker.config.settings import Settings
 from tracker.records.csv_safety import csv_safe
+from tracker.records.json import JsonObject
 from tracker.records.vocabulary import OutputFormat
 
 if TYPE_CHECKING:
@@ -179,9 +182,16 @@ def visible(text: str) -> str:
 
 
 def visible_data(value: Any) -> Any:
-    """:func:`visible` applied to every string of a nested structure (a report about to be shown as a table)."""
+    """:func:`visible` applied to every string of a nested structure (a report about to be shown as a table); a
+    record stays a record of its kind (its tuples stay tuples)."""
     if isinstance(value, str):
         return visible(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {}
+        for f in fields(value):
+            v = getattr(value, f.name)
+            changed[f.name] = tuple(visible_data(v)) if isinstance(v, tuple) else visible_data(v)
+        return replace(value, **changed)
     if isinstance(value, dict):
         return {k: visible_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -189,7 +199,7 @@ def visible_data(value: Any) -> Any:
     return value
 
 
-def print_csv(rows: list[dict[str, Any]]) -> None:
+def print_csv(rows: Sequence[JsonObject]) -> None:
     """Rows of one shape as formula-safe CSV on standard output (a header from the first row's keys)."""
     w = csv.writer(sys.stdout)
     if rows:
@@ -198,7 +208,7 @@ def print_csv(rows: list[dict[str, Any]]) -> None:
         w.writerow([csv_safe(v) for v in r.values()])
 
 
-def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: dict[str, Any] | None = None) -> bool:
+def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: JsonObject | None = None) -> bool:
     """Print series rows as JSON or formula-safe CSV (True), or say there are none (True); False for a table."""
     if fmt is OutputFormat.json:
         print(json.dumps({**(extra or {}), "rows": [r.as_dict() for r in rows]}, indent=1))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -32,6 +33,7 @@ from tracker.records.vocabulary import RESOURCE_KINDS, OutputFormat
 if TYPE_CHECKING:
     from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
     from tracker.records.runs import RunResult
+    from tracker.store.runs import RunInfo
 
 __all__ = ["crawl_cmd", "crawl_status", "worker_cmd"]
 
@@ -169,7 +171,7 @@ def _distribute(
     with progress_bar("crawling", "sites", "{task.fields[jobs]}") as bar:
         task = bar.add_task("", total=d.sites, jobs="")
 
-        def progress(info: Any, jobs: dict[str, int]) -> None:
+        def progress(info: RunInfo, jobs: Mapping[str, int]) -> None:
             bar.update(task, completed=info.recorded, jobs=", ".join(f"{k} {v}" for k, v in sorted(jobs.items())))
 
         info = wait_for_run(engine, db_url, d.run_id, progress=progress)
@@ -189,7 +191,7 @@ def crawl_status(
     _print_status(status.info, status.jobs)
 
 
-def _print_status(info: Any, jobs: dict[str, int]) -> None:
+def _print_status(info: RunInfo, jobs: Mapping[str, int]) -> None:
     total = info.params.get("sites")
     out.print(
         Text(

@@ -22,6 +22,7 @@ from tracker.cli.common import (
     visible_data,
 )
 from tracker.records.csv_safety import csv_safe
+from tracker.records.robots import RobotsReport
 from tracker.records.vocabulary import OutputFormat
 
 if TYPE_CHECKING:
@@ -66,9 +67,10 @@ def robots_cmd(
         urls=url,
         body=sys.stdin.buffer.read() if target == "-" else None,
         ca_bundle=ca_bundle,
-    ).as_dict()
+    )
     if fmt is OutputFormat.json:
-        out.print_json(json.dumps(report)) if sys.stdout.isatty() else print(json.dumps(report, indent=1))
+        data = report.as_dict()
+        out.print_json(json.dumps(data)) if sys.stdout.isatty() else print(json.dumps(data, indent=1))
     elif fmt is OutputFormat.csv:
         _print_csv(report)
     else:
@@ -90,79 +92,79 @@ _STANCE_STYLE = {
 }
 
 
-def _heading(report: dict) -> list[RichText]:
-    f = report["fetch"]
-    head = Text(f"{report['target']}: {f['status']}")
-    if f["http_status"] is not None:
-        head.append(f" (HTTP {f['http_status']})")
-    if f["redirects"]:
-        head.append(f", {len(f['redirects'])} redirect(s) to {f['final_url']}")
-    head.append(f", {f['bytes']} bytes")
-    if f["truncated"]:
+def _heading(report: RobotsReport) -> list[RichText]:
+    f = report.fetch
+    head = Text(f"{report.target}: {f.status}")
+    if f.http_status is not None:
+        head.append(f" (HTTP {f.http_status})")
+    if f.redirects:
+        head.append(f", {len(f.redirects)} redirect(s) to {f.final_url}")
+    head.append(f", {f.bytes} bytes")
+    if f.truncated:
         head.append(", truncated at 500 KiB")
-    if f["error"]:
-        head.append(f", {f['error']}")
-    p = report["parse"]
-    parse = Text(f"{p['groups']} groups, {p['rules']} rules, {p['ignored_lines']} ignored lines")
-    if p["cut_line"]:
-        parse.append(f", line {p['cut_line']} cut by the 500 KiB limit and dropped")
-    if p["cloudflare_managed"]:
+    if f.error:
+        head.append(f", {f.error}")
+    p = report.parse
+    parse = Text(f"{p.groups} groups, {p.rules} rules, {p.ignored_lines} ignored lines")
+    if p.cut_line:
+        parse.append(f", line {p.cut_line} cut by the 500 KiB limit and dropped")
+    if p.cloudflare_managed:
         parse.append(", Cloudflare-managed block")
     return [head, parse]
 
 
-def _print_table(report: dict) -> None:
+def _print_table(report: RobotsReport) -> None:
     for line in _heading(report):
         out.print(line, soft_wrap=True)
     wide = out.width >= WIDE
     table = Table(show_lines=False)
     for col in ("agent", "purpose", "stance", "via"):
         table.add_column(col, no_wrap=True)
-    urls = report["agents"][0]["urls"] if report["agents"] else []
+    urls = report.agents[0].urls if report.agents else ()
     for u in urls:
-        table.add_column(Text(u["url"]), overflow="fold", no_wrap=True, max_width=24)
+        table.add_column(Text(u.url), overflow="fold", no_wrap=True, max_width=24)
     if wide:
         table.add_column("deciding rules", overflow="fold")
-    for a in report["agents"]:
-        via = {"specific": "named", "wildcard": "*", "none": "-"}[a["source"]]
-        if a["lenient_named"] and not a["named"]:
+    for a in report.agents:
+        via = {"specific": "named", "wildcard": "*", "none": "-"}[a.source]
+        if a.lenient_named and not a.named:
             via += " (lenient: named)"
         cells: list[RichText] = [
-            Text(a["agent"]),
-            Text(a["purpose"] or "?"),
-            Text(a["stance"], style=_STANCE_STYLE.get(a["stance"], "")),
+            Text(a.agent),
+            Text(a.purpose or "?"),
+            Text(a.stance, style=_STANCE_STYLE.get(a.stance, "")),
             Text(via),
         ]
-        cells += [_yes(v["allowed"]) for v in a["urls"]]
+        cells += [_yes(v.allowed) for v in a.urls]
         if wide:
-            cells.append(Text("; ".join(a["deciding_rules"])))
+            cells.append(Text("; ".join(a.deciding_rules)))
         table.add_row(*cells)
     out.print(table)
     if not wide:
         # A narrow terminal or a pipe: one line per agent, never cut, rather than a column four characters wide.
-        for a in report["agents"]:
-            if a["deciding_rules"]:
-                out.print(Text(f"{a['agent']}: " + "; ".join(a["deciding_rules"])), soft_wrap=True)
-    for r in report["parse"]["records"]:
-        if r["key"] in ("content-signal", "content-usage", "license", "crawl-delay"):
-            out.print(Text(f"line {r['line']}: {r['key']}: {r['value']}"), soft_wrap=True)
+        for a in report.agents:
+            if a.deciding_rules:
+                out.print(Text(f"{a.agent}: " + "; ".join(a.deciding_rules)), soft_wrap=True)
+    for r in report.parse.records:
+        if r.key in ("content-signal", "content-usage", "license", "crawl-delay"):
+            out.print(Text(f"line {r.line}: {r.key}: {r.value}"), soft_wrap=True)
 
 
-def _print_csv(report: dict) -> None:
+def _print_csv(report: RobotsReport) -> None:
     w = csv.writer(sys.stdout)
     w.writerow(["target", "fetch_status", "agent", "purpose", "stance", "source", "url", "allowed", "rule"])
-    for a in report["agents"]:
-        for v in a["urls"]:
+    for a in report.agents:
+        for v in a.urls:
             w.writerow(
                 [
-                    csv_safe(report["target"]),
-                    report["fetch"]["status"],
-                    csv_safe(a["agent"]),
-                    a["purpose"] or "",
-                    a["stance"],
-                    a["source"],
-                    csv_safe(v["url"]),
-                    v["allowed"],
-                    csv_safe(v["rule"] or ""),
+                    csv_safe(report.target),
+                    report.fetch.status,
+                    csv_safe(a.agent),
+                    a.purpose or "",
+                    a.stance,
+                    a.source,
+                    csv_safe(v.url),
+                    v.allowed,
+                    csv_safe(v.rule or ""),
                 ]
             )

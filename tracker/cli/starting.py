@@ -52,7 +52,7 @@ def up_cmd(
     from tracker.operations.up import backfill_step, crawl_step, sites_step
 
     demo_web: Any = None
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, settings.SettingValue] = {}
     connect_to: list[str] = []
     if demo:
         from tracker.operations.demo import start_demo
@@ -145,7 +145,7 @@ def _serve(
     report: Any,
 ) -> None:
     """Steps 4 and 5: the scheduler in this process, the dashboard as a child; until Ctrl-C."""
-    from tracker.operations.schedule import ScheduleOptions, Scheduler, describe
+    from tracker.operations.schedule import ScheduleOptions, Scheduler
     from tracker.operations.up import StepResult
 
     options = ScheduleOptions.from_settings(settings_, connect_to=connect_to, simulated=demo)
@@ -153,7 +153,7 @@ def _serve(
     t = time.monotonic()
     scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)))
     notes = scheduler.start()
-    jobs = ", ".join(f"{j['job']} {j['trigger']}" for j in describe(scheduler.jobs()))
+    jobs = ", ".join(f"{j.name} {j.trigger}" for j in scheduler.jobs())
     report(
         StepResult(
             "schedule",

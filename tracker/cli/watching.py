@@ -6,7 +6,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +29,9 @@ from tracker.cli.common import (
     warn,
 )
 from tracker.records.vocabulary import CHANGE_TYPES, JOBS, SIGNAL_NAMES, OutputFormat
+
+if TYPE_CHECKING:
+    from tracker.operations.schedule import JobInfo, JobResult
 
 __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
 
@@ -133,7 +137,7 @@ def schedule_cmd(
 ) -> None:
     """Run the recurring jobs (robots.txt daily, every signal weekly, a Wayback top-up monthly; see the schedule-*
     settings) until Ctrl-C; after each run, write the change feeds and call the webhook."""
-    from tracker.operations.schedule import ScheduleOptions, Scheduler, describe, run_job
+    from tracker.operations.schedule import ScheduleOptions, Scheduler, run_job
 
     options = ScheduleOptions.from_settings(
         resolved(db=db, allow_private=allow_private),
@@ -157,7 +161,7 @@ def schedule_cmd(
     if show:
         scheduler.start(paused=True)
         try:
-            _print_jobs(describe(scheduler.jobs()), fmt)
+            _print_jobs(scheduler.jobs(), fmt)
         finally:
             scheduler.shutdown()
         return
@@ -169,7 +173,7 @@ def schedule_cmd(
         return
     for note in notes:
         err.print(Text(note, style="yellow"))
-    _print_jobs(describe(scheduler.jobs()), OutputFormat.table)
+    _print_jobs(scheduler.jobs(), OutputFormat.table)
     err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))
     try:
         import threading
@@ -181,36 +185,46 @@ def schedule_cmd(
         scheduler.shutdown()
 
 
-def print_job_result(result: dict[str, Any]) -> None:
+def print_job_result(result: JobResult) -> None:
     """One line on what a job did."""
     from tracker.operations.schedule import describe_result
 
-    out.print(Text(f"{result['job']}: {describe_result(result)}"), soft_wrap=True)
+    out.print(Text(f"{result.job}: {describe_result(result)}"), soft_wrap=True)
 
 
-def _print_jobs(jobs: list[dict[str, Any]], fmt: OutputFormat) -> None:
+def _print_jobs(jobs: Sequence[JobInfo], fmt: OutputFormat) -> None:
+    from tracker.operations.schedule import describe
+
     if fmt is OutputFormat.json:
-        print(json.dumps({"jobs": jobs}, indent=1))
+        print(json.dumps({"jobs": describe(jobs)}, indent=1))
         return
     if fmt is OutputFormat.csv:
         w = csv.writer(sys.stdout)
         w.writerow(["job", "trigger", "next_run", "last_run", "last_status", "what"])
         for j in jobs:
-            last = j["last_run"] or {}
-            w.writerow([j["job"], j["trigger"], j["next_run"], last.get("started_at"), last.get("status"), j["what"]])
+            last = j.last_run
+            w.writerow(
+                [
+                    j.name,
+                    j.trigger,
+                    j.next_run.isoformat() if j.next_run else None,
+                    last.started_at.isoformat() if last else None,
+                    last.status if last else None,
+                    j.what,
+                ]
+            )
         return
     table = Table(title="scheduled jobs (UTC)")
     for col in ("job", "when", "next run", "last run", "what"):
         table.add_column(col, overflow="fold")
     for j in jobs:
-        last = j["last_run"]
+        last = j.last_run
         last_text = (
-            f"#{last['id']} {last['status']} {last['started_at'][:16]}, {last['recorded']} sites, "
-            f"{last['new_versions']} new versions"
+            f"#{last.id} {last.status} {last.started_at.isoformat()[:16]}, {last.recorded} sites, "
+            f"{last.new_versions} new versions"
             if last
             else "never"
         )
-        table.add_row(
-            Text(j["job"]), Text(j["trigger"]), Text((j["next_run"] or "paused")[:16]), Text(last_text), Text(j["what"])
-        )
+        next_run = j.next_run.isoformat() if j.next_run else "paused"
+        table.add_row(Text(j.name), Text(j.trigger), Text(next_run[:16]), Text(last_text), Text(j.what))
     out.print(table)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from tracker.config import defaults as d
 from tracker.errors import SettingError
@@ -20,6 +20,7 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "SettingError",
+    "SettingValue",
     "Settings",
     "feeds_dir",
     "get",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 ENV_PREFIX = "CONSENT_TRACKER_"
+#: A setting's resolved value (every setting is text, a number or a flag: plain values a stored job can carry).
+SettingValue: TypeAlias = str | int | float | bool
 #: Where the stores live unless the settings say otherwise: ``data/`` in the current folder (the project's own
 #: ``data/`` for someone in a checkout; for an installed tool, never a folder inside the package).
 DATA_DIR = Path("data")
@@ -202,7 +205,7 @@ def get(name: str, override: Any = None, *, environ: Mapping[str, str] | None = 
         raise SettingError(f"{setting.env}={raw!r}: {e}") from None
 
 
-def resolve_all(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def resolve_all(environ: Mapping[str, str] | None = None) -> dict[str, SettingValue]:
     """Every setting's effective value."""
     return {name: get(name, environ=environ) for name in SETTINGS}
 
@@ -234,14 +237,14 @@ class Settings:
     allow_private: bool
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+    def from_values(cls, values: Mapping[str, SettingValue]) -> Settings:
         """Back from :meth:`values` (the plain values a scheduled job carries; a setting newer than the job: its
         default)."""
         return cls(**{name.replace("-", "_"): values.get(name, s.default) for name, s in SETTINGS.items()})
 
-    def values(self) -> dict[str, Any]:
-        """As ``{setting name: value}``, the shape the pipeline's ``from_settings`` and the scheduler's stored jobs
-        read."""
+    def values(self) -> dict[str, SettingValue]:
+        """As ``{setting name: value}``, the shape the scheduler's stored jobs carry (:meth:`from_values` reads it
+        back)."""
         return {name: getattr(self, name.replace("-", "_")) for name in SETTINGS}
 
     def header(self) -> str:
@@ -253,7 +256,9 @@ class Settings:
         return feeds_dir(self.db, self.feeds_dir or None)
 
 
-def resolve(overrides: Mapping[str, Any] | None = None, *, environ: Mapping[str, str] | None = None) -> Settings:
+def resolve(
+    overrides: Mapping[str, SettingValue | None] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Every setting resolved once: ``overrides`` (by setting name; a None value is no override), then the
     environment, then the default."""
     given = dict(overrides or {})

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -17,6 +19,7 @@ from tracker import service
 from tracker.config import settings
 from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Forecast
+from tracker.records.json import JsonObject
 from tracker.records.site import SiteHistory
 from tracker.records.vocabulary import CATEGORIES, GroupBy, Weighting
 from tracker.rules.agents import AgentRegistry
@@ -46,16 +49,26 @@ def registry() -> AgentRegistry:
     return service.load_registry(settings.resolve())
 
 
-def filters() -> dict[str, Any]:
-    """The sidebar's choices (sample, category, weighting), as tracker's parameters."""
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The sidebar's choices, as tracker's parameters: the tracked lists (None: every site), the category (None:
+    all) and the weighting."""
+
+    lists: tuple[str, ...] | None
+    category: str | None
+    weighting: str
+
+
+def filters() -> Filters:
+    """The sidebar's choices (sample, category, weighting)."""
     state = st.session_state
     sample = state.get("sample", "all sites")
     category = state.get("category", "all")
-    return {
-        "lists": None if sample == "all sites" else [sample],
-        "category": None if category == "all" else category,
-        "weighting": state.get("weighting", "sites"),
-    }
+    return Filters(
+        None if sample == "all sites" else (sample,),
+        None if category == "all" else category,
+        state.get("weighting", "sites"),
+    )
 
 
 def sidebar(lists: list[str]) -> None:
@@ -106,7 +119,7 @@ def simulated_banner() -> None:
             st.warning(SIMULATED_NOTE, icon="⚠️")
 
 
-def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+def csv_bytes(rows: Sequence[JsonObject]) -> bytes:
     """Rows as formula-safe CSV."""
     out = io.StringIO()
     if rows:
@@ -184,4 +197,4 @@ def forecast(path: str, overrides: tuple[str, ...] = ()) -> Forecast:
 def claims(path: str) -> list[dict[str, str]]:
     """Published figures beside ours (tracker.analysis.claims.compare), as the rows every face shows (cached five
     minutes)."""
-    return [c.cells() for c in service.claims(engine(path), registry())]
+    return [c.cells().by_heading() for c in service.claims(engine(path), registry())]

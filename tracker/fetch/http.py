@@ -21,14 +21,14 @@ import ipaddress
 import random
 import socket
 import zlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
 from tracker.config.defaults import CONTACT_URL, MAX_REDIRECTS, TIMEOUT, USER_AGENT, user_agent_header
+from tracker.config.settings import Settings
 from tracker.errors import DecodingError, DownloadError, LocalResourceError, ParameterError, PrivateAddressError
 from tracker.fetch.outcome import RobotsFetch, looks_like_html
 from tracker.records.vocabulary import FetchStatus
@@ -39,6 +39,7 @@ __all__ = [
     "USER_AGENT",
     "ConnectTo",
     "Guard",
+    "NetworkOptions",
     "check_public",
     "download",
     "fetch_robots",
@@ -236,14 +237,19 @@ class Guard:
         self.check_addresses(host, addrs)
 
 
-def network_options(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The options every fetching job shares, from resolved settings: timeout, User-Agent (with the contact URL)
-    and whether private addresses are allowed."""
-    return {
-        "timeout": values["timeout"],
-        "user_agent": user_agent_header(values["user-agent"], values["contact-url"]),
-        "allow_private": values["allow-private"],
-    }
+@dataclass(frozen=True, slots=True)
+class NetworkOptions:
+    """The options every fetching job shares: timeout, User-Agent (with the contact URL) and whether private
+    addresses are allowed."""
+
+    timeout: float
+    user_agent: str
+    allow_private: bool
+
+
+def network_options(settings: Settings) -> NetworkOptions:
+    """The options every fetching job shares, from resolved settings."""
+    return NetworkOptions(settings.timeout, settings.header(), settings.allow_private)
 
 
 def make_client(

@@ -26,23 +26,27 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from tracker.config.settings import Settings, parse_trigger
+from tracker.config.settings import Settings, SettingValue, parse_trigger
 from tracker.errors import SettingError
+from tracker.records.json import Json, JsonObject
 from tracker.records.vocabulary import JOBS, JobName
+from tracker.store.runs import RunInfo
 
 __all__ = [
     "JOBS",
     "JobInfo",
     "JobName",
+    "JobResult",
     "ScheduleOptions",
     "Scheduler",
+    "WebhookResult",
     "deliver_events",
     "describe",
     "describe_result",
@@ -65,7 +69,7 @@ class ScheduleOptions:
     with the jobs)."""
 
     db: str
-    settings: Mapping[str, Any]  # tracker.config.settings.resolve_all() at the start
+    settings: Mapping[str, SettingValue]  # Settings.values() at the start
     triggers: Mapping[str, str] = field(default_factory=dict)  # job → spec (the schedule-* settings by default)
     connect_to: tuple[str, ...] = ()
     ca_bundle: str | None = None
@@ -99,7 +103,7 @@ class ScheduleOptions:
         return cls(
             db=settings.db,
             settings=values,
-            triggers={job: values[f"schedule-{job}"] for job in JOBS},
+            triggers={job: str(values[f"schedule-{job}"]) for job in JOBS},
             connect_to=tuple(connect_to),
             ca_bundle=ca_bundle,
             allow_private=settings.allow_private,
@@ -111,11 +115,20 @@ class ScheduleOptions:
             distributed=distributed,
         )
 
-    def as_kwargs(self) -> dict[str, Any]:
-        """As plain values for the job store."""
-        d = asdict(self)
+    def as_kwargs(self) -> dict[str, Json]:
+        """As plain JSON values for the job store (:meth:`from_kwargs` reads them back)."""
+        d: dict[str, Json] = {f: getattr(self, f) for f in self.__dataclass_fields__}
         d["settings"], d["triggers"] = dict(self.settings), dict(self.triggers)
+        d["connect_to"], d["lists"] = list(self.connect_to), list(self.lists) if self.lists is not None else None
         return d
+
+    @classmethod
+    def from_kwargs(cls, values: JsonObject) -> ScheduleOptions:
+        """The options :meth:`as_kwargs` gave (or a job stored by an older version, with tuples)."""
+        d: dict[str, Any] = dict(values)  # decoded here: the sequences back to tuples, the rest as stored
+        d["connect_to"] = tuple(d.get("connect_to") or ())
+        d["lists"] = tuple(d["lists"]) if d.get("lists") is not None else None
+        return cls(**d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +138,48 @@ class JobInfo:
     name: str
     trigger: str
     next_run: datetime | None
-    last_run: Any | None  # tracker.store.runs.RunInfo
+    last_run: RunInfo | None
+
+    @property
+    def what(self) -> str:
+        """What the job does (:data:`JOBS`)."""
+        return JOBS.get(self.name, "")  # type: ignore[call-overload]
+
+    def as_dict(self) -> dict[str, Json]:
+        """As plain values (``schedule --show --format json``)."""
+        return {
+            "job": self.name,
+            "trigger": self.trigger,
+            "what": self.what,
+            "next_run": self.next_run.isoformat() if self.next_run else None,
+            "last_run": self.last_run.as_dict() if self.last_run else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResult:
+    """What one call of the webhook did: events delivered, events still pending, and why it stopped."""
+
+    delivered: int
+    pending: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What a scheduled job did (:func:`run_job`, :func:`deliver_events`); None: not part of this job."""
+
+    job: str
+    sites: int | None = None
+    status: str | None = None
+    changes: int | None = None
+    new_versions: int | None = None
+    #: A distributed crawl's jobs: how many were deferred (said before the run id), or, for a run still with the
+    #: workers, how many are in each state (said after it).
+    jobs: Mapping[str, int] | int | None = None
+    run_id: int | None = None
+    feeds: int | str | None = None  # feeds written, or why none were
+    webhook: WebhookResult | None = None
 
 
 # -- running one job ---------------------------------------------------------------------------------------------
@@ -171,13 +225,13 @@ def _resources(job: str) -> tuple[str, ...]:
     return ("robots",) if job == "robots" else RESOURCE_KINDS
 
 
-def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> dict[str, Any]:
+def run_job(job: str, options: JsonObject, *, deliver: bool = True) -> JobResult:
     """Run one scheduled job now (what the scheduler calls); return what it did. ``deliver=False`` leaves the
     webhook to :func:`deliver_events` (the scheduler calls it in its own thread, off the crawl's path)."""
     from tracker import service
     from tracker.errors import NotFoundError
 
-    opts = ScheduleOptions(**options)
+    opts = ScheduleOptions.from_kwargs(options)
     settings = Settings.from_values(opts.settings)
     if opts.allow_private is not None:
         settings = replace(settings, allow_private=opts.allow_private)
@@ -186,66 +240,78 @@ def run_job(job: str, options: Mapping[str, Any], *, deliver: bool = True) -> di
         sites = service.sites_to_use(engine, lists=list(opts.lists) if opts.lists else None).entries
     except NotFoundError:
         log.warning("job %s: no tracked sites (add some with `consent-tracker sites add`)", job)
-        return {"job": job, "sites": 0}
-    network: dict[str, Any] = {"connect_to": opts.connect_to, "ca_bundle": opts.ca_bundle}
-    result: dict[str, Any] = {"job": job, "sites": len(sites)}
+        return JobResult(job, sites=0)
+    result = JobResult(job, sites=len(sites))
     if job in ("robots", "signals") and opts.distributed:
         from tracker.operations.workers import defer_crawl
 
-        config = service.crawl_config(settings, resources=_resources(job), **network)
+        config = service.crawl_config(
+            settings, resources=_resources(job), connect_to=opts.connect_to, ca_bundle=opts.ca_bundle
+        )
         busy = service.unfinished_runs(engine, job_source(job))  # type: ignore[arg-type]
         jobs = service.crawl_status(engine, busy[0]).jobs if busy else {}
         if jobs.get("todo") or jobs.get("doing"):
-            result.update(status="still with the workers", run_id=busy[0], jobs=jobs)
-            run_id = busy[0]
+            result = replace(result, status="still with the workers", run_id=busy[0], jobs=jobs)
         else:
             d = defer_crawl(engine, opts.db, sites, config, source=job_source(job), resume=True)  # type: ignore[arg-type]
-            run_id, result["status"], result["jobs"] = d.run_id, "deferred", d.jobs
+            result = replace(result, status="deferred", jobs=d.jobs, run_id=d.run_id)
     elif job in ("robots", "signals"):
-        config = service.crawl_config(settings, resources=_resources(job), **network)
+        config = service.crawl_config(
+            settings, resources=_resources(job), connect_to=opts.connect_to, ca_bundle=opts.ca_bundle
+        )
         summary = _run_async(service.crawl(engine, sites, config, source=job_source(job), resume=True))  # type: ignore[arg-type]
-        run_id, result["status"], result["changes"] = summary.run_id, summary.status, summary.changes
-        result["new_versions"] = summary.new_versions
+        result = replace(
+            result,
+            status=summary.status,
+            changes=summary.changes,
+            new_versions=summary.new_versions,
+            run_id=summary.run_id,
+        )
     elif job == "wayback":
         today = datetime.now(UTC).date()
         config_b = service.backfill_config(
-            settings, since=_top_up_since(today, opts.wayback_months), until=today, **network
+            settings,
+            since=_top_up_since(today, opts.wayback_months),
+            until=today,
+            connect_to=opts.connect_to,
+            ca_bundle=opts.ca_bundle,
         )
         report = _run_async(service.backfill(engine, sites, config_b))
-        run_id, result["status"], result["changes"] = report.run_id, report.status, report.changes
-        result["new_versions"] = report.new_versions
+        result = replace(
+            result, status=report.status, changes=report.changes, new_versions=report.new_versions, run_id=report.run_id
+        )
     else:
         raise SettingError(f"no such job: {job!r} (jobs: {', '.join(JOBS)})")
-    result["run_id"] = run_id
+    run_id = result.run_id
     feeds = Path(opts.feeds_dir) if opts.feeds_dir else None
     if feeds is not None:
         # Distributed: the workers are still crawling; the feeds catch up with every run closed so far.
         touched = None if opts.distributed else service.sites_of_run(engine, run_id)
         try:
             written = service.write_feeds(engine, feeds, opts.dashboard_url, sites=touched, simulated=opts.simulated)
-            result["feeds"] = len(written)
+            result = replace(result, feeds=len(written))
         except OSError as e:  # the crawl is saved; the feeds catch up at the next run that can write them
-            result["feeds"] = f"not written ({e.strerror or e}: {e.filename or feeds})"
+            result = replace(result, feeds=f"not written ({e.strerror or e}: {e.filename or feeds})")
             log.warning(
                 "feeds-dir %s: cannot write the feeds (%s); they are rewritten at the next run", feeds, e.strerror or e
             )
     if opts.webhook_url and deliver:
-        result["webhook"] = _deliver(engine, opts)
-    log.info("job %s: %s", job, result)
+        result = replace(result, webhook=_deliver(engine, opts))
+    log.info("job %s: %s", job, describe_result(result))
     return result
 
 
-def deliver_events(options: Mapping[str, Any]) -> dict[str, Any]:
+def deliver_events(options: JsonObject) -> JobResult:
     """Post the events no receiver has accepted yet to the webhook (what the scheduler runs after each job)."""
     from tracker import service
 
-    opts = ScheduleOptions(**options)
+    opts = ScheduleOptions.from_kwargs(options)
     if not opts.webhook_url:
-        return {"job": "webhook"}
-    return {"job": "webhook", "webhook": _deliver(service.open_store(opts.db, create=True), opts)}
+        return JobResult("webhook")
+    return JobResult("webhook", webhook=_deliver(service.open_store(opts.db, create=True), opts))
 
 
-def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
+def _deliver(engine: Engine, opts: ScheduleOptions) -> WebhookResult:
     from tracker import service
 
     assert opts.webhook_url
@@ -258,7 +324,7 @@ def _deliver(engine: Engine, opts: ScheduleOptions) -> dict[str, Any]:
     )
     if hook.error:
         log.warning("webhook %s: %s; %d events left for the next run", opts.webhook_url, hook.error, hook.pending)
-    return {"delivered": hook.delivered, "pending": hook.pending, "error": hook.error}
+    return WebhookResult(hook.delivered, hook.pending, hook.error)
 
 
 # -- the scheduler -----------------------------------------------------------------------------------------------
@@ -317,7 +383,7 @@ class Scheduler:
         if self.on_event is None:
             return
         if event.code == EVENT_JOB_EXECUTED:
-            self.on_event(f"job {event.job_id} finished: {describe_result(event.retval or {})}")
+            self.on_event(f"job {event.job_id} finished: {describe_result(event.retval or JobResult(event.job_id))}")
         elif event.code == EVENT_JOB_ERROR:
             self.on_event(f"job {event.job_id} failed: {event.exception!r}")
 
@@ -394,30 +460,29 @@ class Scheduler:
             self._lock = None
 
 
-def describe_result(result: Mapping[str, Any]) -> str:
-    """One line on what a job did (:func:`run_job`'s result)."""
-    parts = [f"{k} {v}" for k, v in result.items() if k not in ("job", "webhook")]
-    hook = result.get("webhook")
+def describe_result(result: JobResult) -> str:
+    """One line on what a job did (:func:`run_job`'s result): what it has, in the order it learnt it."""
+    jobs: list[tuple[str, object]] = [("jobs", result.jobs)] if result.jobs is not None else []
+    deferred = isinstance(result.jobs, int)
+    order: list[tuple[str, object]] = [
+        ("sites", result.sites),
+        ("status", result.status),
+        ("changes", result.changes),
+        ("new_versions", result.new_versions),
+        *(jobs if deferred else []),
+    ]
+    parts = [f"{k} {v}" for k, v in order if v is not None]
+    if result.status is not None:  # every job that ran has a run (None only if it could not start one)
+        parts.append(f"run_id {result.run_id}")
+    parts += [f"{k} {v}" for k, v in [*([] if deferred else jobs), ("feeds", result.feeds)] if v is not None]
+    hook = result.webhook
     if hook:
         parts.append(
-            f"webhook: {hook['delivered']} delivered"
-            + (f", {hook['pending']} pending ({hook['error']})" if hook["error"] else "")
+            f"webhook: {hook.delivered} delivered" + (f", {hook.pending} pending ({hook.error})" if hook.error else "")
         )
     return ", ".join(parts)
 
 
-def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Any]]:
+def describe(jobs: Sequence[JobInfo]) -> list[dict[str, Json]]:
     """Jobs as plain values (``schedule --show --format json``)."""
-    out = []
-    for j in jobs:
-        last = j.last_run
-        out.append(
-            {
-                "job": j.name,
-                "trigger": j.trigger,
-                "what": JOBS.get(j.name, ""),  # type: ignore[call-overload]
-                "next_run": j.next_run.isoformat() if j.next_run else None,
-                "last_run": last.as_dict() if last else None,
-            }
-        )
-    return out
+    return [j.as_dict() for j in jobs]

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from tracker import service
 from tracker.errors import NotFoundError, StoreError
 from tracker.pipeline.crawl import CrawlConfig
+from tracker.records.json import Json, JsonObject
 from tracker.rules.sitelist import SiteEntry
 from tracker.store.engine import database_url
 from tracker.store.runs import RunInfo
@@ -35,6 +36,7 @@ from tracker.store.runs import RunInfo
 __all__ = [
     "QUEUE",
     "TASK",
+    "BatchDone",
     "DistributedCrawl",
     "conninfo",
     "defer_crawl",
@@ -42,6 +44,8 @@ __all__ = [
     "requeue_stalled",
     "run_batch",
     "run_worker",
+    "site_from_json",
+    "site_to_json",
     "wait_for_run",
 ]
 
@@ -69,8 +73,8 @@ def make_app(db_url: str) -> Any:
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(db_url)))
 
     @app.task(name=TASK, queue=QUEUE, retry=procrastinate.RetryStrategy(max_attempts=5, wait=1, exponential_wait=2))
-    async def crawl_batch(run_id: int, sites: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
-        return await run_batch(db_url, run_id, sites, config)
+    async def crawl_batch(run_id: int, sites: list[JsonObject], config: JsonObject) -> None:
+        await run_batch(db_url, run_id, sites, config)
 
     return app
 
@@ -98,12 +102,38 @@ def _engine(db_url: str) -> Engine:
     return service.open_store(db_url, create=True)
 
 
-async def run_batch(db_url: str, run_id: int, sites: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, Any]:
-    """Crawl one batch of a run's sites into it (what a worker runs); close the run if it was the last."""
-    done = await service.crawl_batch(
-        _engine(db_url), run_id, [SiteEntry(**s) for s in sites], CrawlConfig.from_json(config)
+def site_to_json(site: SiteEntry) -> dict[str, Json]:
+    """A site as a batch job carries it."""
+    return {"domain": site.domain, "rank": site.rank, "category": site.category}
+
+
+def site_from_json(d: JsonObject) -> SiteEntry:
+    """A site of a batch job (:func:`site_to_json`) back."""
+    rank, category = d.get("rank"), d.get("category")
+    return SiteEntry(
+        str(d["domain"]),
+        rank if isinstance(rank, int) else None,
+        category if isinstance(category, str) else None,
     )
-    return {"run": run_id, "sites": len(sites), "crawled": done.crawled, "skipped": done.skipped, "closed": done.closed}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDone:
+    """What one batch job did: its run, its sites, those crawled and skipped, and whether it closed the run."""
+
+    run: int
+    sites: int
+    crawled: int
+    skipped: int
+    closed: bool
+
+
+async def run_batch(db_url: str, run_id: int, sites: Sequence[JsonObject], config: JsonObject) -> BatchDone:
+    """Crawl one batch of a run's sites into it (what a worker runs); close the run if it was the last. The job's
+    JSON is decoded at once: the sites and the crawl's config."""
+    entries = [site_from_json(s) for s in sites]
+    done = await service.crawl_batch(_engine(db_url), run_id, entries, CrawlConfig.from_json(config))
+    return BatchDone(run_id, len(entries), done.crawled, done.skipped, done.closed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +169,7 @@ def defer_crawl(
             task = app.tasks[TASK]
             n = 0
             for i in range(0, len(todo), batch):
-                chunk = [{"domain": s.domain, "rank": s.rank, "category": s.category} for s in todo[i : i + batch]]
+                chunk = [site_to_json(s) for s in todo[i : i + batch]]
                 await task.defer_async(run_id=run.run_id, sites=chunk, config=cfg)
                 n += 1
             return n

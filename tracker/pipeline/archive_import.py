@@ -26,7 +26,7 @@ from tracker.pipeline.changes import run_changes
 from tracker.records.runs import RunResult
 from tracker.rules import sitelist as sites
 from tracker.store.runs import Run
-from tracker.store.writer import Observation, RecordResult
+from tracker.store.writer import Observation, RecordResult, SiteRow
 
 __all__ = ["ArchiveError", "import_archive", "normalise_host"]
 
@@ -255,7 +255,7 @@ def import_archive(
         batch, batch_files = [], 0
 
     with run:
-        run.ensure_sites([{"domain": host, "list_source": f"archive:{base.name}"} for host, _ in plan])
+        run.ensure_sites([SiteRow(host, list_source=f"archive:{base.name}") for host, _ in plan])
         for host, files in plan:
             observations = _domain_observations(host, files, horizon, until, report)
             if observations:

@@ -20,7 +20,7 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
+from tracker.config.settings import Settings
 from tracker.errors import ArchiveUnavailable, ParameterError
 from tracker.fetch.http import (
     TIMEOUT,
@@ -48,13 +49,14 @@ from tracker.fetch.wayback import (
     raw_capture_url,
 )
 from tracker.pipeline.changes import run_changes
+from tracker.records.json import Json
 from tracker.records.runs import RunResult
 from tracker.records.vocabulary import Freq
 from tracker.rules.robots import ROBOTS_MAX_BYTES
 from tracker.rules.sitelist import SiteEntry
 from tracker.store import catalog
 from tracker.store.runs import Run
-from tracker.store.writer import Observation
+from tracker.store.writer import Observation, SiteRow
 
 __all__ = ["ArchiveUnavailable", "BackfillConfig", "BackfillProgress", "RateLimiter", "backfill"]
 
@@ -92,11 +94,19 @@ class BackfillConfig:
         return f"{self.archive_url}|{self.since}|{self.until}|{self.freq.value}"
 
     @classmethod
-    def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> BackfillConfig:
-        """A config from resolved settings (``tracker.config.settings.resolve_all()``), with explicit overrides."""
-        base = {**network_options(values), "archive_url": values["archive-url"], "rate": values["archive-rate"]}
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**base)
+    def from_settings(cls, settings: Settings, **overrides: Any) -> BackfillConfig:
+        """A config from resolved settings, with explicit overrides (a None override is none)."""
+        net = network_options(settings)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        base = cls(
+            timeout=net.timeout,
+            user_agent=net.user_agent,
+            allow_private=net.allow_private,
+            archive_url=settings.archive_url,
+            rate=settings.archive_rate,
+            **{k: given.pop(k) for k in ("since", "until") if k in given},
+        )
+        return replace(base, **given)
 
 
 @dataclass(slots=True)
@@ -210,7 +220,7 @@ class _SiteBackfill:
                 rows += parse_cdx(body)
         return sorted(set(rows), key=lambda r: (r.timestamp, r.statuscode))
 
-    async def run(self, site_id: int, domain: str) -> tuple[list[Observation], list[dict[str, Any]]]:
+    async def run(self, site_id: int, domain: str) -> tuple[list[Observation], list[catalog.NewCapture]]:
         """Observations for the site and the capture rows to remember."""
         rows = await self.rows(domain)
         if rows is None:
@@ -224,7 +234,7 @@ class _SiteBackfill:
         wanted = sorted({r.digest for r in chosen if r.statuscode == "200" and r.digest})
         bodies = await asyncio.to_thread(catalog.bodies_for_digests, self.engine, SOURCE, wanted) if wanted else {}
         observations: list[Observation] = []
-        captures: list[dict[str, Any]] = []
+        captures: list[catalog.NewCapture] = []
         for row in chosen:
             body: bytes | None = None
             truncated = False
@@ -260,15 +270,9 @@ class _SiteBackfill:
                 if keep is not None:
                     sha = hashlib.sha256(keep).hexdigest()
             captures.append(
-                {
-                    "site_id": site_id,
-                    "timestamp": row.timestamp,
-                    "original": row.original,
-                    "statuscode": row.statuscode,
-                    "digest": row.digest or None,
-                    "status": status,
-                    "sha256": sha,
-                }
+                catalog.NewCapture(
+                    site_id, row.timestamp, row.original, row.statuscode, row.digest or None, status, sha
+                )
             )
         return observations, captures
 
@@ -283,7 +287,12 @@ async def backfill(
 ) -> RunResult:
     """Backfill the sites' robots.txt history from the archive as one run; return what happened."""
     started = time.monotonic()
-    params = {"sites": len(sites), "since": config.since, "until": config.until, "freq": config.freq.value}
+    params: dict[str, Json] = {
+        "sites": len(sites),
+        "since": config.since.isoformat(),
+        "until": config.until.isoformat(),
+        "freq": config.freq.value,
+    }
     run = await asyncio.to_thread(
         Run.open, engine, "wayback", config.source, params=params, resume=True, skip_finished=True
     )
@@ -300,7 +309,7 @@ async def backfill(
     observations_n = 0
     try:
         with run:
-            ids = await asyncio.to_thread(run.ensure_sites, [{"domain": s.domain} for s in sites])
+            ids = await asyncio.to_thread(run.ensure_sites, [SiteRow(s.domain) for s in sites])
             todo = [s for s in sites if ids[s.domain] not in run.done]
             state.skipped = len(sites) - len(todo)
             archive = _Archive(http, config, state)

@@ -107,9 +107,9 @@ class Change:
     previous_version_id: int
     source: str
 
-    def as_row(self) -> dict[str, object]:
-        """The event as the store's fields (tracker.store.changelog.EVENT_FIELDS)."""
-        return {f: getattr(self, f) for f in changelog.EVENT_FIELDS}
+    def as_row(self) -> changelog.ChangeRow:
+        """The event as the store keeps it."""
+        return changelog.ChangeRow(**{f: getattr(self, f) for f in changelog.EVENT_FIELDS})
 
 
 def robots_reading(version: StoredResource, evaluation: EvaluationRow | None) -> Reading | None:

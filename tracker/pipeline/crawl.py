@@ -25,7 +25,7 @@ import contextlib
 import resource
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from sqlalchemy import Engine
 
+from tracker.config.settings import Settings
 from tracker.errors import LocalResourceError, ParameterError
 from tracker.fetch.http import (
     MAX_REDIRECTS,
@@ -48,7 +49,7 @@ from tracker.fetch.http import (
     user_agent_header,
 )
 from tracker.pipeline.changes import run_changes
-from tracker.records.json import Json
+from tracker.records.json import Json, JsonObject
 from tracker.records.runs import RunResult
 from tracker.records.signals import PageSignals, TermsPage
 from tracker.records.vocabulary import RESOURCE_KINDS, UNREACHABLE, ResourceKind
@@ -57,7 +58,7 @@ from tracker.rules.robots import ROBOTS_MAX_BYTES, RobotsRules
 from tracker.rules.signals import find_tos_links, page_signals, rsl_license_urls, scan_html, tos_signals
 from tracker.rules.sitelist import SiteEntry
 from tracker.store.runs import Run
-from tracker.store.writer import Observation
+from tracker.store.writer import Observation, SiteRow
 
 __all__ = [
     "OUR_TOKEN",
@@ -132,19 +133,21 @@ class CrawlConfig:
             raise ParameterError("concurrency must be ≥ 1, delay and retries ≥ 0", "concurrency")
 
     @classmethod
-    def from_settings(cls, values: Mapping[str, Any], **overrides: Any) -> CrawlConfig:
-        """A config from resolved settings (``tracker.config.settings.resolve_all()``), with explicit overrides."""
-        base: dict[str, Any] = {
-            **network_options(values),
-            "concurrency": values["concurrency"],
-            "delay": values["delay"],
-            "total_timeout": values["total-timeout"],
-            "retries": values["retries"],
-            "max_redirects": values["max-redirects"],
-            "agent_tokens": tuple(a.token for a in load_registry(values["agents-file"] or None)),
-        }
-        base.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**base)
+    def from_settings(cls, settings: Settings, **overrides: Any) -> CrawlConfig:
+        """A config from resolved settings, with explicit overrides (a None override is none)."""
+        net = network_options(settings)
+        config = cls(
+            timeout=net.timeout,
+            user_agent=net.user_agent,
+            allow_private=net.allow_private,
+            concurrency=settings.concurrency,
+            delay=settings.delay,
+            total_timeout=settings.total_timeout,
+            retries=settings.retries,
+            max_redirects=settings.max_redirects,
+            agent_tokens=tuple(a.token for a in load_registry(settings.agents_file or None)),
+        )
+        return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
     def to_json(self) -> dict[str, Json]:
         """The config as plain JSON values (it travels with a distributed crawl's jobs)."""
@@ -154,11 +157,11 @@ class CrawlConfig:
         return d
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> CrawlConfig:
+    def from_json(cls, d: JsonObject) -> CrawlConfig:
         """The config :meth:`to_json` gave."""
-        values = dict(d)
-        values["resources"], values["agent_tokens"] = tuple(d["resources"]), tuple(d["agent_tokens"])
-        values["connect_to"] = [ConnectTo(*c) for c in d["connect_to"]]
+        values: dict[str, Any] = dict(d)  # as to_json wrote it: only the sequences need turning back
+        values["resources"], values["agent_tokens"] = tuple(values["resources"]), tuple(values["agent_tokens"])
+        values["connect_to"] = [ConnectTo(*c) for c in values["connect_to"]]
         return cls(**values)
 
 
@@ -505,7 +508,7 @@ async def crawl_sites(
     try:  # the client is closed however this ends, a cancellation while registering the sites included
         ids = await asyncio.to_thread(
             run.ensure_sites,
-            [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": run.source} for s in sites],
+            [SiteRow(s.domain, rank=s.rank, category=s.category, list_source=run.source) for s in sites],
         )
         todo = [s for s in sites if ids[s.domain] not in run.done]
         state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo), notices=[notice] if notice else [])
@@ -528,7 +531,7 @@ async def run_crawl(
 ) -> RunResult:
     """Crawl the sites into the store as one crawl run; return what happened."""
     started = time.monotonic()
-    params = {"sites": len(sites), "resources": list(config.resources)}
+    params: dict[str, Json] = {"sites": len(sites), "resources": list(config.resources)}
     run = await asyncio.to_thread(Run.open, engine, "live", source, params=params, resume=resume)
     state = CrawlProgress(total=len(sites))
     with run:

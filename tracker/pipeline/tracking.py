@@ -19,7 +19,7 @@ from tracker.errors import DownloadError, SiteListError
 from tracker.fetch.http import TIMEOUT, user_agent_header
 from tracker.rules.sitelist import TRANCO_URL, SiteEntry, SiteList, parse_site_list
 from tracker.store import catalog
-from tracker.store.writer import Writer
+from tracker.store.writer import SiteRow, Writer
 
 __all__ = [
     "AddReport",
@@ -68,7 +68,7 @@ def add_sites(
     if not entries:
         raise SiteListError("no valid domains to add")
     writer = Writer(engine)
-    ids = writer.ensure_sites([{"domain": e.domain, "rank": e.rank, "list_source": source} for e in entries])
+    ids = writer.ensure_sites([SiteRow(e.domain, rank=e.rank, list_source=source) for e in entries])
     lid = catalog.upsert_list(engine, list_name, kind, source=source, list_id=list_id, list_date=list_date)
     added, removed = catalog.set_members(engine, lid, {ids[e.domain]: e.rank for e in entries}, replace=kind == "top")
     user = {ids[e.domain]: (e.category, "site list") for e in entries if e.category}

@@ -29,6 +29,7 @@ from tracker import __version__
 from tracker.errors import ReportError
 from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
+from tracker.records.json import Json, JsonObject
 from tracker.records.trends import Definition, TrendRow
 from tracker.records.vocabulary import GroupBy, ReportFormat
 from tracker.rules.agents import AgentRegistry
@@ -63,11 +64,11 @@ class _Figure:
     name: str
     title: str
     chart: Any  # None: a table, not a chart
-    rows: list[dict[str, Any]]
+    rows: Sequence[JsonObject]
     notes: tuple[str, ...] = ()  # said under the chart (the events its dashed lines mark)
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_csv(path: Path, rows: Sequence[JsonObject]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         if rows:
@@ -288,9 +289,9 @@ def _claims_markdown(claims: Sequence[Comparison]) -> list[str]:
         "|" + " --- |" * len(_CLAIM_COLUMNS),
     ]
     for c in claims:
-        cells = c.cells()
-        lines.append("| " + " | ".join(cell(cells[k]) for k in _CLAIM_COLUMNS) + " |")
-    lines += ["", *[f"- {cell(c.claim.id)}: {cell(c.cells()['ours rests on'])}" for c in claims]]
+        row = c.cells().by_heading()
+        lines.append("| " + " | ".join(cell(row[k]) for k in _CLAIM_COLUMNS) + " |")
+    lines += ["", *[f"- {cell(c.claim.id)}: {cell(c.cells().rests_on)}" for c in claims]]
     return lines
 
 
@@ -298,9 +299,10 @@ def _claims_html(claims: Sequence[Comparison]) -> str:
     """The claims as an HTML table (every cell escaped), then what each of ours rests on or lacks."""
     head = "".join(f"<th>{html.escape(k)}</th>" for k in _CLAIM_COLUMNS)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c.cells()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>" for c in claims
+        "<tr>" + "".join(f"<td>{html.escape(c.cells().by_heading()[k])}</td>" for k in _CLAIM_COLUMNS) + "</tr>"
+        for c in claims
     )
-    notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells()['ours rests on'])}</li>" for c in claims)
+    notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells().rests_on)}</li>" for c in claims)
     return (
         "<p>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
         f"theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
@@ -380,9 +382,9 @@ class FigureRow:
             r.agent if agent else None,
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready (``agent`` last, when set)."""
-        out: dict[str, Any] = {
+        out: dict[str, Json] = {
             "period": self.period,
             "period_end": self.period_end,
             "share": self.share,
@@ -407,7 +409,7 @@ class ReportSample:
     date_from: str
     date_to: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         return {
             "list": self.list,
@@ -444,10 +446,10 @@ class ReportFigures:
     forecast: Forecast
     claims: tuple[Comparison, ...]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The JSON of figures.json."""
 
-        def opt(r: FigureRow | Definition | None) -> dict[str, Any] | None:
+        def opt(r: FigureRow | Definition | None) -> dict[str, Json] | None:
             return r.as_dict() if r is not None else None
 
         forecast = self.forecast.as_dict()

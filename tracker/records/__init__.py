@@ -39,4 +39,4 @@ _WHERE = {
         "VersionEntry",
     ),
 }
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -26,6 +26,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
+from tracker.records.json import Json
 from tracker.records.trends import Definition
 
 __all__ = [
@@ -94,7 +95,7 @@ class Parameters(Protocol):
     def end(self) -> float:
         """The horizon: the grid's last decimal year."""
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """Every parameter, JSON-ready."""
 
 
@@ -107,7 +108,7 @@ class Quantiles:
     median: float
     p90: float
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, Json]:
         """``{"p10", "median", "p90"}``."""
         return {"p10": self.p10, "median": self.median, "p90": self.p90}
 
@@ -121,7 +122,7 @@ class YearQuantiles:
     median: float
     p90: float
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, Json]:
         """``{"year", "p10", "median", "p90"}``."""
         return {"year": self.year, "p10": self.p10, "median": self.median, "p90": self.p90}
 
@@ -135,7 +136,7 @@ class StockTokens:
     median: float
     p95: float
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, Json]:
         """``{"year", "p5", "median", "p95"}``."""
         return {"year": self.year, "p5": self.p5, "median": self.median, "p95": self.p95}
 
@@ -165,7 +166,7 @@ class Runout:
         """The 90% point as "YYYY-MM"."""
         return year_month(self.p90)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """Decimal years (``median``, ``p10``, ``p90``) and their calendar months (``median_month`` …)."""
         return {
             "median": self.median,
@@ -184,7 +185,7 @@ class HeldRunout(Runout):
     restricted_share: float
     scenario: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The run-out, the level held and the scenario said plainly."""
         return Runout.as_dict(self) | {"restricted_share": self.restricted_share, "scenario": self.scenario}
 
@@ -196,7 +197,7 @@ class PreferencesRunout(Runout):
     scenario: str
     share: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The run-out, the scenario said plainly and the preferences' share."""
         return Runout.as_dict(self) | {"scenario": self.scenario, "share": self.share}
 
@@ -212,7 +213,7 @@ class GapYear:
     synthetic_tokens: Quantiles
     synthetic_share: Quantiles
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The year, then each quantity's median and 80% interval."""
         return {
             "year": self.year,
@@ -236,7 +237,7 @@ class ObservedShare:
     sites: int
     weight_measured_share: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON)."""
         return asdict(self)
 
@@ -251,7 +252,7 @@ class PathPoint:
     median: float
     p90: float
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON)."""
         return {"t": self.t, "month": self.month, "p10": self.p10, "median": self.median, "p90": self.p90}
 
@@ -268,7 +269,7 @@ class HorizonScore:
     mae_damped_trend: float
     coverage: float  # share of outcomes inside the method's 10–90% band (0.8 when calibrated)
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON)."""
         return asdict(self)
 
@@ -285,7 +286,7 @@ class Backtest:
         """The score at ``months`` ahead, if the series was long enough to have one."""
         return next((s for s in self.horizons if s.months == months), None)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON)."""
         return {
             "method": self.method,
@@ -307,7 +308,7 @@ class RestrictedShare:
     path: tuple[PathPoint, ...]
     definition: Definition
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, nested."""
         return {
             "observed": [o.as_dict() for o in self.observed],
@@ -334,9 +335,9 @@ class Preferences:
     opted_out: int | None = None  # of those, the sites whose preferences opt out of training
     share: float | None = None  # opted_out / observed_sites
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """``available``, the counts when sites were read, ``share`` when available, ``reason``."""
-        out: dict[str, Any] = {"available": self.available}
+        out: dict[str, Json] = {"available": self.available}
         if self.sites_read is not None:
             out |= {
                 "sites_read": self.sites_read,
@@ -363,7 +364,7 @@ class CategoryForecast:
     exhaustion: Runout
     gap: tuple[GapYear, ...]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, nested."""
         return {
             "category": self.category,
@@ -397,7 +398,7 @@ class Sample:
     agents: tuple[str, ...] | None = None
     restricted: str | None = None  # the definition of the restricted share, one paragraph
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """``{"measured": false, "note"}``, or everything the measurement rests on."""
         if not self.measured:
             return {"measured": False, "note": self.note}
@@ -431,7 +432,7 @@ class Definitions:
     projection: str
     monte_carlo: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready (``restricted`` as its own ``as_dict``)."""
         return {
             "restricted": self.restricted.as_dict() if self.restricted else None,
@@ -470,7 +471,7 @@ class Forecast:
         found = ((key, getattr(self, key)) for key in RUNOUT_SCENARIOS)
         return {key: e for key, e in found if e is not None}
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The JSON ``consent-tracker forecast --format json`` prints."""
         return {
             "data_through": self.data_through,

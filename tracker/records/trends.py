@@ -6,8 +6,8 @@ Computed by tracker.analysis.trends; read by every face.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
 
+from tracker.records.json import Json
 from tracker.records.vocabulary import GroupBy, Rule
 
 __all__ = ["Definition", "SignalCoverage", "SignalRow", "TrendRow"]
@@ -39,7 +39,7 @@ class TrendRow:
     sample: str  # which sites: "all sites", or a tracked list ("panel 'panel'", "top 'tranco-top' (Tranco …)")
     rule: str = Rule.any.value  # a group's site is blocked when any (or all) of its agents are
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for CSV/JSON)."""
         return asdict(self)
 
@@ -105,7 +105,7 @@ class Definition:
             f"{dates}, each month's state as of its last day. Weighting: {weighting}."
         )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """JSON-ready, with the rendered ``counts`` and ``text``."""
         return {
             **asdict(self),
@@ -128,7 +128,7 @@ class SignalRow:
     share: float
     definition: str
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for CSV/JSON)."""
         return asdict(self)
 
@@ -170,7 +170,7 @@ class SignalCoverage:
             return f"{self.signal}: read from {alone} alone (no {missing} fetched in this database)"
         return f"{self.signal}: observed"
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Json]:
         """A plain dict (for JSON)."""
         return {
             "signal": self.signal,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from tracker.errors import RegistryError
-from tracker.records.json import Json
+from tracker.records.json import Json, JsonObject
 from tracker.records.vocabulary import CONTROL_USE, PURPOSES, Purpose
 from tracker.rules.robots import is_valid_token
 
@@ -277,7 +277,7 @@ def merge_upstream(registry: AgentRegistry, upstream: Any) -> tuple[AgentRegistr
             names = tuple(dict.fromkeys((*existing.upstream_names, name)))
             docs = existing.docs or _docs_from(info)
             if names != existing.upstream_names or docs != existing.docs:
-                agents[key] = Agent(**{**_fields(existing), "upstream_names": names, "docs": docs})
+                agents[key] = replace(existing, upstream_names=names, docs=docs)
                 updated.append(existing.token)
             continue
         function = str(info.get("function", "")).strip().lower()
@@ -298,11 +298,7 @@ def merge_upstream(registry: AgentRegistry, upstream: Any) -> tuple[AgentRegistr
     return AgentRegistry(agents.values(), description=registry.description), added, updated
 
 
-def _fields(a: Agent) -> dict[str, Any]:
-    return {f: getattr(a, f) for f in Agent.__dataclass_fields__}
-
-
-def _docs_from(info: Mapping[str, Any]) -> str | None:
+def _docs_from(info: JsonObject) -> str | None:
     desc = str(info.get("description", ""))
     marker = "More info can be found at "
     if marker in desc:

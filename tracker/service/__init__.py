@@ -84,4 +84,4 @@ _WHERE = {
     ),
     "operating": ("Migration", "db_copy", "db_migrate", "deliver_webhook", "prepare_up_store", "write_feeds"),
 }
-__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _WHERE)

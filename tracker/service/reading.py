@@ -23,8 +23,10 @@ from tracker.analysis.trends import (
     signal_series,
 )
 from tracker.errors import NotFoundError, ParameterError
+from tracker.records.json import Json
 from tracker.records.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Rule, Weighting
 from tracker.rules.agents import AgentRegistry
+from tracker.store.runs import RunInfo
 
 __all__ = [
     "CategoriesReport",
@@ -72,7 +74,7 @@ class Trends:
     definitions: list[Definition]
     unknown_agents: tuple[str, ...] = ()
 
-    def extra(self) -> dict[str, Any]:
+    def extra(self) -> dict[str, Json]:
         """What ``--format json`` prints beside the rows."""
         return {"definitions": DEFINITIONS, "groups": {d.figure: d.as_dict() for d in self.definitions}}
 
@@ -142,7 +144,7 @@ class SignalTrends:
         """The signals some of whose resources were never observed."""
         return [c for c in self.coverage if c.missing]
 
-    def extra(self) -> dict[str, Any]:
+    def extra(self) -> dict[str, Json]:
         """What ``--format json`` prints beside the rows."""
         return {
             "never_observed": [c.as_dict() for c in self.partial if c.never],
@@ -312,18 +314,18 @@ def categories_report(engine: Engine, *, list_name: str | None = None) -> Catego
 class CrawlStatus:
     """A crawl run (tracker.store.runs.RunInfo) and its distributed jobs by status (empty when not distributed)."""
 
-    info: Any
+    info: RunInfo
     jobs: dict[str, int]
 
     @property
     def total(self) -> int | None:
         """The sites the run set out to crawl (None if it did not say)."""
-        total = self.info.params.get("sites")
-        return int(total) if total is not None else None
+        return self.info.planned
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """What ``crawl status --format json`` prints."""
-        return {**self.info.as_dict(), "total": self.info.params.get("sites"), "jobs": self.jobs}
+        jobs: dict[str, Json] = dict(self.jobs)
+        return {**self.info.as_dict(), "total": self.info.params.get("sites"), "jobs": jobs}
 
 
 def crawl_status(engine: Engine, run: int) -> CrawlStatus:

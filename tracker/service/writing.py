@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from tracker.config.settings import Settings
 from tracker.errors import ParameterError
+from tracker.records.json import Json
 from tracker.records.vocabulary import RESOURCE_KINDS, Freq
 from tracker.rules.agents import AgentRegistry
 from tracker.rules.sitelist import SiteEntry
@@ -56,7 +57,7 @@ def crawl_config(
     from tracker.pipeline.crawl import CrawlConfig
 
     return CrawlConfig.from_settings(
-        settings.values(),
+        settings,
         resources=tuple(k.strip() for k in resources if k.strip()),
         connect_to=[ConnectTo.parse(c) for c in connect_to],
         ca_bundle=ca_bundle,
@@ -100,7 +101,7 @@ def backfill_config(
             "since",
         )
     return BackfillConfig.from_settings(
-        settings.values(),
+        settings,
         since=since,
         until=until or datetime.now(UTC).date(),
         freq=freq,
@@ -315,7 +316,7 @@ def close_if_complete(engine: Engine, run_id: int) -> bool:
     from tracker.store.runs import close_run, run_info
 
     info = run_info(engine, run_id)
-    if info is None or info.status != "running" or info.recorded < int(info.params.get("sites", 0)):
+    if info is None or info.status != "running" or info.recorded < (info.planned or 0):
         return False
     close_run(engine, run_id)
     run_changes(engine, run_id)  # the agents every writer uses (tracker.pipeline.changes.CHANGE_AGENTS)
@@ -335,10 +336,14 @@ def open_crawl_run(
 ) -> OpenedRun:
     """Open (or, with ``resume``, take over) a distributed crawl run of these sites, in jobs of ``batch``."""
     from tracker.store.runs import Run
+    from tracker.store.writer import SiteRow
 
-    params = {"sites": len(sites), "resources": list(config.resources), "distributed": True, "batch": batch}
+    params: dict[str, Json] = {
+        "sites": len(sites),
+        "resources": list(config.resources),
+        "distributed": True,
+        "batch": batch,
+    }
     run = Run.open(engine, "live", source, params=params, resume=resume)
-    ids = run.ensure_sites(
-        [{"domain": s.domain, "rank": s.rank, "category": s.category, "list_source": source} for s in sites]
-    )
+    ids = run.ensure_sites([SiteRow(s.domain, rank=s.rank, category=s.category, list_source=source) for s in sites])
     return OpenedRun(run.id, tuple(s for s in sites if ids[s.domain] not in run.done))

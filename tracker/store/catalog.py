@@ -19,6 +19,7 @@ __all__ = [
     "SIMULATED",
     "CaptureRow",
     "ListInfo",
+    "NewCapture",
     "bodies_for_digests",
     "captures_of",
     "delete_list",
@@ -249,13 +250,26 @@ def bodies_for_digests(engine: Engine, source: str, digests: Sequence[str]) -> d
     return out
 
 
-def record_captures(engine: Engine, source: str, rows: Sequence[Mapping[str, object]]) -> None:
-    """Remember captures (dicts: site_id, timestamp, original, statuscode, digest, status, and the body's sha256
-    when one was stored) so no later run fetches them again."""
+@dataclass(frozen=True, slots=True)
+class NewCapture:
+    """One archive capture of a site's robots.txt as the store remembers it: the CDX row's fields, what it was
+    classified as, and the sha256 of the body stored for it (None when no body was kept)."""
+
+    site_id: int
+    timestamp: str
+    original: str
+    statuscode: str
+    digest: str | None
+    status: str
+    sha256: str | None = None
+
+
+def record_captures(engine: Engine, source: str, rows: Sequence[NewCapture]) -> None:
+    """Remember captures so no later run fetches them again."""
     if not rows:
         return
     with engine.begin() as conn:
-        shas = [r["sha256"] for r in rows if r.get("sha256")]
+        shas = [r.sha256 for r in rows if r.sha256]
         ids: dict[str, int] = {}
         for chunk in _chunks(shas):
             q = select(_bodies.c.sha256, _bodies.c.id).where(_bodies.c.sha256.in_(chunk))
@@ -265,14 +279,14 @@ def record_captures(engine: Engine, source: str, rows: Sequence[Mapping[str, obj
             stmt,
             [
                 {
-                    "site_id": r["site_id"],
+                    "site_id": r.site_id,
                     "source": source,
-                    "timestamp": r["timestamp"],
-                    "original": r["original"],
-                    "statuscode": r["statuscode"],
-                    "digest": r.get("digest"),
-                    "status": r["status"],
-                    "body_id": ids.get(str(r.get("sha256") or "")),
+                    "timestamp": r.timestamp,
+                    "original": r.original,
+                    "statuscode": r.statuscode,
+                    "digest": r.digest,
+                    "status": r.status,
+                    "body_id": ids.get(r.sha256 or ""),
                 }
                 for r in rows
             ],

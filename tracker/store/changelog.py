@@ -20,6 +20,7 @@ from tracker.store.models import ChangeEvent, Site, Version
 
 __all__ = [
     "EVENT_FIELDS",
+    "ChangeRow",
     "StoredChange",
     "event_categories",
     "event_domains",
@@ -50,6 +51,30 @@ EVENT_FIELDS = (
     "previous_version_id",
     "source",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """One change event of a site as the store keeps it (what :mod:`tracker.pipeline.changes` finds)."""
+
+    kind: str
+    signal: str
+    agent: str
+    before: str
+    after: str
+    change: str
+    at: datetime
+    previous_seen: datetime | None
+    version_id: int
+    previous_version_id: int
+    source: str
+
+    def key(self) -> tuple[str, str, datetime]:
+        """What makes an event the same event again: its signal, agent and time."""
+        return (self.signal, self.agent, as_utc(self.at))
+
+
+assert tuple(ChangeRow.__dataclass_fields__) == EVENT_FIELDS  # one list of the stored fields
 _UPDATABLE = ("kind", "before", "after", "change", "previous_seen", "version_id", "previous_version_id", "source")
 
 
@@ -75,26 +100,22 @@ class StoredChange:
     notified_at: datetime | None
 
 
-def _key(row: Mapping[str, Any]) -> tuple[str, str, datetime]:
-    return (row["signal"], row["agent"], as_utc(row["at"]))
-
-
-def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]]]) -> int:
+def sync_changes(engine: Engine, events: Mapping[int, Sequence[ChangeRow]]) -> int:
     """Make each given site's stored events equal these (site id → events); return how many are new."""
     added = 0
     now = datetime.now(UTC)
     with engine.begin() as conn:
         for site_id, wanted in events.items():
             have = {
-                _key(dict(r._mapping)): dict(r._mapping)
+                (r.signal, r.agent, as_utc(r.at)): r
                 for r in conn.execute(select(_E.id, *(_E[f] for f in EVENT_FIELDS)).where(_E.site_id == site_id))
             }
-            want = {_key(e): e for e in wanted}
-            gone = [have[k]["id"] for k in have.keys() - want.keys()]
+            want = {e.key(): e for e in wanted}
+            gone = [have[k].id for k in have.keys() - want.keys()]
             if gone:
                 conn.execute(delete(_events).where(_E.id.in_(gone)))
             new = [
-                {"site_id": site_id, "detected_at": now, **{f: want[k][f] for f in EVENT_FIELDS}}
+                {"site_id": site_id, "detected_at": now, **{f: getattr(want[k], f) for f in EVENT_FIELDS}}
                 for k in want.keys() - have.keys()
             ]
             if new:
@@ -102,9 +123,9 @@ def sync_changes(engine: Engine, events: Mapping[int, Sequence[Mapping[str, Any]
                 added += len(new)
             for k in want.keys() & have.keys():
                 old, cur = have[k], want[k]
-                changed = {f: cur[f] for f in _UPDATABLE if as_utc(old[f]) != as_utc(cur[f])}
+                changed = {f: getattr(cur, f) for f in _UPDATABLE if as_utc(getattr(old, f)) != as_utc(getattr(cur, f))}
                 if changed:
-                    conn.execute(update(_events).where(_E.id == old["id"]).values(**changed))
+                    conn.execute(update(_events).where(_E.id == old.id).values(**changed))
     return added
 
 

@@ -14,20 +14,50 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
 from tracker.errors import StoreBusy
 
-__all__ = ["StoreLock", "hold_store", "lock_path"]
+__all__ = ["LockHolder", "StoreLock", "hold_store", "lock_path"]
 
 #: The advisory lock's key on PostgreSQL (one per database, so one per store); below 2**31, so it shows in
 #: ``pg_locks`` as classid 0, objid KEY.
 _PG_KEY = 1_907_434_511
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who holds a lock: process, host and since when (ISO 8601), as written in the lock file."""
+
+    pid: int | str
+    host: str
+    since: str
+
+    @classmethod
+    def me(cls) -> LockHolder:
+        """This process, now."""
+        return cls(os.getpid(), socket.gethostname(), datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def to_json(self) -> dict[str, int | str]:
+        """As the lock file holds it."""
+        return {"pid": self.pid, "host": self.host, "since": self.since}
+
+    @classmethod
+    def read(cls, raw: bytes) -> LockHolder | None:
+        """From a lock file's bytes, leniently ('?' for what is missing); None if it says nothing yet (its holder
+        is just starting) or is not JSON."""
+        try:
+            d = json.loads(raw or b"{}")
+        except ValueError:
+            return None
+        if not isinstance(d, dict) or not d:
+            return None
+        pid = d.get("pid", "?")
+        return cls(pid if isinstance(pid, int | str) else str(pid), str(d.get("host", "?")), str(d.get("since", "?")))
 
 
 @dataclass(slots=True)
@@ -37,7 +67,7 @@ class StoreLock:
     what: str
     _fd: int | None = None
     _conn: Connection | None = None
-    holder: dict[str, Any] = field(default_factory=dict)
+    holder: LockHolder | None = None
 
     def release(self) -> None:
         """Free the lock (idempotent)."""
@@ -64,14 +94,10 @@ def lock_path(engine: Engine, role: str = "scheduler") -> Path | None:
     return p.with_name(f"{p.name}.{role}.lock")
 
 
-def _me() -> dict[str, Any]:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
-
-
-def _who(holder: dict[str, Any]) -> str:
-    if not holder:
+def _who(holder: LockHolder | None) -> str:
+    if holder is None:
         return "a process that is just starting"
-    return f"pid {holder.get('pid', '?')} on host {holder.get('host', '?')} since {holder.get('since', '?')}"
+    return f"pid {holder.pid} on host {holder.host} since {holder.since}"
 
 
 def hold_store(
@@ -106,20 +132,17 @@ def _try_hold(engine: Engine, role: str) -> StoreLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            try:
-                holder = json.loads(os.read(fd, 4096) or b"{}")
-            except ValueError:
-                holder = {}
+            holder = LockHolder.read(os.read(fd, 4096))
             os.close(fd)
             raise StoreBusy(f"another {role} holds this store: {_who(holder)} (lock file {path})") from None
-        me = _me()
+        me = LockHolder.me()
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(me).encode(), 0)
+        os.pwrite(fd, json.dumps(me.to_json()).encode(), 0)
         return StoreLock(role, _fd=fd, holder=me)
-    me = _me()
+    me = LockHolder.me()
     conn = engine.connect()
     try:
-        name = f"consent-tracker {role} pid={me['pid']} host={me['host']}"[:63]
+        name = f"consent-tracker {role} pid={me.pid} host={me.host}"[:63]
         conn.execute(text("SELECT set_config('application_name', :n, false)"), {"n": name})
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_KEY}).scalar()
         conn.commit()  # a session lock: it outlives the transaction, and an idle session is not timed out

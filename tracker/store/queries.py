@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, exists, func, select
 
+from tracker.records.json import JsonObject
 from tracker.records.vocabulary import UNREACHABLE, SignalName, StanceName
 from tracker.rules.robots import PARSER_VERSION, RobotsRules, parse_robots
 from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION
@@ -107,7 +108,7 @@ class StoredResource:
     http_status: int | None = None
     body: bytes | None = None
     truncated: bool = False
-    signals: dict[str, Any] | None = None
+    signals: JsonObject | None = None
     headers: dict[str, str] | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
@@ -233,7 +234,7 @@ def latest_states(engine: Engine, *, domain: str | None = None) -> Iterator[Late
             yield LatestState(site, resources)
 
 
-def current_signals(engine: Engine, kind: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def current_signals(engine: Engine, kind: str) -> Iterator[tuple[int, JsonObject]]:
     """(site id, signals) of every site's current version of a kind that carries signals (homepage, terms)."""
     q = select(_V.site_id, _V.signals).where(_V.kind == kind, _V.valid_to.is_(None), _V.signals.is_not(None))
     with engine.connect() as conn:

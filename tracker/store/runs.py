@@ -27,12 +27,12 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from tracker.errors import StoreError
-from tracker.records.json import Json
+from tracker.records.json import Json, JsonObject
 from tracker.records.runs import RunResult
 from tracker.records.vocabulary import RunKind, RunStatus
 from tracker.store.engine import as_utc
 from tracker.store.models import CrawlRun, CrawlRunSite
-from tracker.store.writer import Observation, RecordResult, Writer
+from tracker.store.writer import Observation, RecordResult, SiteRow, Writer
 
 __all__ = [
     "Run",
@@ -82,7 +82,7 @@ class Run:
         kind: RunKind,
         source: str | None,
         *,
-        params: Mapping[str, object] | None = None,
+        params: Mapping[str, Json] | None = None,
         resume: bool = False,
         skip_finished: bool = False,
     ) -> Run:
@@ -196,7 +196,7 @@ class Run:
                 )
             )
 
-    def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
+    def ensure_sites(self, sites: Sequence[SiteRow]) -> dict[str, int]:
         """Create or update the run's sites (see :meth:`Writer.ensure_sites`); domain → site id."""
         return self.writer.ensure_sites(sites)
 
@@ -213,7 +213,7 @@ class Run:
 
     def mark_done(self, domains: Sequence[str]) -> None:
         """Mark sites done that had nothing to record (an excluded site, a site the archive never captured)."""
-        ids = self.writer.ensure_sites([{"domain": d} for d in domains])
+        ids = self.writer.ensure_sites([SiteRow(d) for d in domains])
         with self.engine.begin() as conn:
             self.writer.mark_done(conn, [ids[d] for d in domains])
 
@@ -264,8 +264,14 @@ class RunInfo:
     observations: int
     new_versions: int
     errors: int
-    params: dict[str, Any]  # as stored (each kind of run keeps its own)
+    params: JsonObject  # as stored (each kind of run keeps its own)
     recorded: int  # sites recorded so far (crawl_run_sites): progress of a running run
+
+    @property
+    def planned(self) -> int | None:
+        """The sites the run set out to record (its ``sites`` parameter; None if it did not say)."""
+        sites = self.params.get("sites")
+        return sites if isinstance(sites, int) else None
 
     def as_dict(self) -> dict[str, Json]:
         """As plain values."""

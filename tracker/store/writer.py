@@ -26,12 +26,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from tracker.errors import StoreError
+from tracker.records.json import JsonObject
 from tracker.records.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, VersionSource
 from tracker.rules.agents import CORE_PANEL, load_registry
 from tracker.rules.robots import PARSER_VERSION, ROBOTS_MAX_BYTES, RobotsRules, parse_robots
@@ -45,6 +46,7 @@ __all__ = [
     "DerivedRefresh",
     "Observation",
     "RecordResult",
+    "SiteRow",
     "Writer",
     "evaluate_rulesets",
     "evaluated_agents",
@@ -75,8 +77,30 @@ def evaluated_agents() -> tuple[str, ...]:
     return tuple(sorted(tokens))
 
 
-def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str]) -> list[dict[str, Any]]:
-    rows = []
+class _EvaluationInsert(TypedDict):
+    """A row of the evaluations table, as inserted."""
+
+    ruleset_id: int
+    agent: str
+    parser_version: str
+    root_allowed: bool
+    named: bool
+    lenient_named: bool
+    source: str
+    stance: str
+
+
+class _AdoptionInsert(TypedDict):
+    """A row of the adoptions table, as inserted."""
+
+    body_id: int
+    signal: str
+    version: str
+    adopts: bool
+
+
+def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str]) -> list[_EvaluationInsert]:
+    rows: list[_EvaluationInsert] = []
     for agent in agents:
         st = rules.stance(agent)
         rows.append(
@@ -94,7 +118,7 @@ def _evaluation_rows(ruleset_id: int, rules: RobotsRules, agents: Iterable[str])
     return rows
 
 
-def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> list[dict[str, Any]]:
+def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> list[_AdoptionInsert]:
     """The adoption readings of a body of this kind, for every signal it carries (most bodies say no to a cheap
     byte test before any parsing)."""
     version = queries.ADOPTIONS_VERSION
@@ -106,17 +130,33 @@ def _adoption_rows(body_id: int, kind: str, body: bytes, truncated: bool) -> lis
     ]
 
 
-def _insert_adoptions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_adoptions(conn: Connection, rows: list[_AdoptionInsert]) -> None:
     if rows:
         rows.sort(key=lambda r: (r["body_id"], r["signal"]))
         conn.execute(dialect_insert(conn, _adoptions).on_conflict_do_nothing(), rows)
 
 
-def _insert_evaluations(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert_evaluations(conn: Connection, rows: list[_EvaluationInsert]) -> None:
     if rows:
         # Two processes may store the same evaluation at once (workers of one crawl): the first one wins.
         rows.sort(key=lambda r: (r["ruleset_id"], r["agent"]))
         conn.execute(dialect_insert(conn, _evals).on_conflict_do_nothing(), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRow:
+    """A site to create, with the attributes to set on it (None: leave as stored)."""
+
+    domain: str
+    rank: int | None = None
+    list_source: str | None = None
+    category: str | None = None
+    tokens: float | None = None  # token weight (e.g. C4 tokens)
+
+    def attrs(self) -> dict[str, int | str | float]:
+        """The attributes given (not None), by column."""
+        values = {"rank": self.rank, "list_source": self.list_source, "category": self.category, "tokens": self.tokens}
+        return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass(slots=True)
@@ -129,7 +169,7 @@ class Observation:
     http_status: int | None = None
     body: bytes | None = None
     truncated: bool = False
-    signals: dict[str, Any] | None = None
+    signals: JsonObject | None = None
     headers: dict[str, str] | None = None
     final_url: str | None = None
     error: str | None = None
@@ -225,29 +265,35 @@ class Writer:
         self._body_ids.clear()
 
     # -- sites -------------------------------------------------------------------------------------------------
-    def ensure_sites(self, sites: Sequence[dict[str, Any]]) -> dict[str, int]:
-        """Create missing sites and update given attributes (dicts with 'domain' and optional rank,
-        list_source, category, tokens). A change of category moves the site's counts in version_events."""
-        attrs = ("rank", "list_source", "category", "tokens")
-        unknown = [s for s in sites if s["domain"] not in self._site_ids]
-        with_attrs = [s for s in sites if any(s.get(k) is not None for k in attrs)]
+    def ensure_sites(self, sites: Sequence[SiteRow]) -> dict[str, int]:
+        """Create missing sites and update the attributes given (rank, list_source, category, tokens); domain →
+        site id. A change of category moves the site's counts in version_events."""
+        unknown = [s for s in sites if s.domain not in self._site_ids]
+        with_attrs = [s for s in sites if s.attrs()]
         if not unknown and not with_attrs:
             return self._site_ids
         with self.engine.begin() as conn:
-            self._load_site_ids(conn, [s["domain"] for s in unknown])
-            missing = list({s["domain"]: s for s in unknown if s["domain"] not in self._site_ids}.values())
+            self._load_site_ids(conn, [s.domain for s in unknown])
+            missing = list({s.domain: s for s in unknown if s.domain not in self._site_ids}.values())
             if missing:
                 now = datetime.now(UTC)
                 conn.execute(
                     dialect_insert(conn, _sites).on_conflict_do_nothing(index_elements=["domain"]),
                     [
-                        {"domain": s["domain"], **{k: s.get(k) for k in attrs}, "added_at": now}
-                        for s in sorted(missing, key=lambda s: s["domain"])
+                        {
+                            "domain": s.domain,
+                            "rank": s.rank,
+                            "list_source": s.list_source,
+                            "category": s.category,
+                            "tokens": s.tokens,
+                            "added_at": now,
+                        }
+                        for s in sorted(missing, key=lambda s: s.domain)
                     ],
                 )
-                self._load_site_ids(conn, [s["domain"] for s in missing])
+                self._load_site_ids(conn, [s.domain for s in missing])
             if with_attrs:
-                ids = [self._site_ids[s["domain"]] for s in with_attrs]
+                ids = [self._site_ids[s.domain] for s in with_attrs]
                 old = {}
                 for i in range(0, len(ids), 500):
                     for sid, cat in conn.execute(
@@ -256,11 +302,11 @@ class Writer:
                         old[sid] = cat or ""
                 moved: dict[int, tuple[str, str]] = {}
                 for s in with_attrs:
-                    sid = self._site_ids[s["domain"]]
-                    vals = {k: s[k] for k in attrs if s.get(k) is not None}
+                    sid = self._site_ids[s.domain]
+                    vals = s.attrs()
                     conn.execute(update(_sites).where(_sites.c.id == sid).values(**vals))
-                    if "category" in vals and vals["category"] != old.get(sid, ""):
-                        moved[sid] = (old.get(sid, ""), vals["category"])
+                    if s.category is not None and s.category != old.get(sid, ""):
+                        moved[sid] = (old.get(sid, ""), s.category)
                 if moved:
                     self._move_events(conn, moved)
         return self._site_ids
@@ -293,7 +339,7 @@ class Writer:
         """The id of a site, created if new."""
         sid = self._site_ids.get(domain)
         if sid is None:
-            self.ensure_sites([{"domain": domain}])
+            self.ensure_sites([SiteRow(domain)])
             sid = self._site_ids[domain]
         return sid
 
@@ -415,7 +461,7 @@ class Writer:
                 for rid, sha in conn.execute(select(c.id, c.sha256).where(c.sha256.in_(names[i : i + 500]))):
                     out[sha] = rid
             agents = self.agents
-            rows: list[dict[str, Any]] = []
+            rows: list[_EvaluationInsert] = []
             for d in new:
                 rows += _evaluation_rows(out[d[0]], d[3], agents)
                 if len(rows) >= 5000:
@@ -454,7 +500,7 @@ class Writer:
         if not items:
             return result
         _check_dates(items)
-        self.ensure_sites([{"domain": d} for d, _ in items])
+        self.ensure_sites([SiteRow(d) for d, _ in items])
         with self.engine.begin() as conn:
             bodies, result.new_bodies = self._bodies(
                 conn,
@@ -736,7 +782,7 @@ def evaluate_rulesets(engine: Engine, agents: Iterable[str], ruleset_ids: Sequen
         return 0
     todo = queries.rulesets_missing(engine, wanted, PARSER_VERSION, ruleset_ids)
     added = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[_EvaluationInsert] = []
     for rid, body, truncated in queries.ruleset_samples(engine, list(todo)):
         rows += _evaluation_rows(rid, parse_robots(body, truncated=truncated), todo[rid])
         if len(rows) >= 5000:
@@ -763,7 +809,7 @@ def _refresh_adoptions(engine: Engine) -> tuple[int, int]:
             continue
         missing = queries.adoptions_missing(engine, signal, kind, version)
         for i in range(0, len(missing), 5000):
-            rows = [
+            rows: list[_AdoptionInsert] = [
                 {"body_id": bid, "signal": signal, "version": version, "adopts": part}
                 for bid, part in queries.adoption_parts(engine, signal, missing[i : i + 5000]).items()
             ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from scipy.stats import norm
 
 from tracker.errors import ParamsError
+from tracker.records.json import Json
 
 __all__ = [
     "BYTES_PER_DRAW",
@@ -210,7 +212,7 @@ class ForecastParams:
                     f"not [{i.low:g}, {i.high:g}]"
                 )
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """Every parameter, JSON-ready (intervals as [low, high, c])."""
 
         def plain(v: Any) -> Any:
@@ -231,7 +233,7 @@ class ForecastParams:
 _KINDS = {bool: "true or false", int: "a whole number", float: "a number"}
 
 
-def _coerce(current: Any, value: Any, where: str) -> Any:
+def _coerce(current: Any, value: object, where: str) -> Any:
     if is_dataclass(current) and not isinstance(current, Interval):
         raise ParamsError(
             f"{where} is a section: set one of its parameters, {where}.NAME=value "
@@ -259,9 +261,10 @@ def _coerce(current: Any, value: Any, where: str) -> Any:
     return value
 
 
-def _apply(obj: Any, values: dict[str, Any], where: str) -> Any:
+def _apply(obj: Any, values: Mapping[str, object], where: str) -> Any:
+    """``obj`` (a parameters dataclass) with a TOML table's values (sections as nested tables), each checked."""
     names = {f.name: f for f in fields(obj)}
-    changes: dict[str, Any] = {}
+    changes: dict[str, object] = {}
     for k, v in values.items():
         if k not in names:
             raise ParamsError(f"unknown parameter {where}{k} (known: {', '.join(names)})")
@@ -294,7 +297,7 @@ def load_params(path: str | Path | None = None, overrides: list[str] | None = No
         except tomllib.TOMLDecodeError as e:
             raise ParamsError(f"{path} is not TOML: {e}") from None
         params = _apply(params, data, "")
-    nested: dict[str, Any] = {}  # every override at once: checks that tie two values see both
+    nested: dict[str, object] = {}  # every override at once: checks that tie two values see both
     for item in overrides or []:
         key, sep, raw = item.partition("=")
         if not sep:

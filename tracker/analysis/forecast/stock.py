@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from tracker.analysis.forecast.params import DemandParams, ForecastParams, Interval, StockParams
 from tracker.records.forecast import Runout, year_month
+from tracker.records.json import Json
 
 __all__ = ["Draws", "Exhaustion", "draw", "exhaustion", "quantiles", "year_month"]
 
@@ -110,7 +111,7 @@ class Exhaustion:
         """The run-out's median and 80% interval (decimal years, None past the horizon) as a record."""
         return Runout(self.median, self.p10, self.p90)
 
-    def as_dict(self) -> dict[str, float | str | None]:
+    def as_dict(self) -> dict[str, Json]:
         """Decimal years (``median``, ``p10``, ``p90``) and their calendar months (``median_month`` …, "YYYY-MM");
         None past the horizon."""
         return self.runout().as_dict()

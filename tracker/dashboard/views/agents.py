@@ -28,9 +28,7 @@ measure = st.radio(
 if by == "agent" and not agents:
     st.info("Choose at least one agent.")
     st.stop()
-rows = common.series(
-    common.db_path(), tuple(agents), by, tuple(f["lists"] or ()) or None, f["category"], f["weighting"]
-)
+rows = common.series(common.db_path(), tuple(agents), by, tuple(f.lists or ()) or None, f.category, f.weighting)
 st.altair_chart(
     trend_chart(rows, field=measure, title=f"Restriction by {by}", events=load_milestones()), width="stretch"
 )

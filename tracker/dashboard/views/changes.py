@@ -19,7 +19,7 @@ since = cols[0].date_input("Since", value=date.today() - timedelta(days=365 * 3)
 types = cols[1].multiselect("Type", CHANGE_TYPES, default=["restriction", "reversal"], key="changes_types")
 agents = cols[2].multiselect("Agents (none: all)", common.agent_choices(), key="changes_agents")
 events = service.changes(
-    e, since=since, agents=agents or None, category=f["category"], changes=types or None, limit=2000
+    e, since=since, agents=agents or None, category=f.category, changes=types or None, limit=2000
 ).events
 st.caption(
     "An event is a change of one reading of a site between two versions: an agent's robots.txt stance (RFC 9309), "
@@ -27,7 +27,7 @@ st.caption(
     "trends) or a restricting signal was adopted; reversal = the reverse; modification = anything else. Failed "
     "fetches are never events. "
     + f"{len(events)} events since {since:%Y-%m-%d}"
-    + (f", category {f['category']}" if f["category"] else "")
+    + (f", category {f.category}" if f.category else "")
     + (" (the newest 2,000)" if len(events) == 2000 else "")
     + "; all tracked sites, unweighted."
 )

@@ -11,15 +11,13 @@ st.title("Data")
 e = common.require_data()
 f = common.filters()
 path = common.db_path()
-lists = tuple(f["lists"] or ()) or None
+lists = tuple(f.lists or ()) or None
 tables = {
-    "Restriction by purpose (Overview)": lambda: common.series(
-        path, (), "purpose", lists, f["category"], f["weighting"]
-    ),
+    "Restriction by purpose (Overview)": lambda: common.series(path, (), "purpose", lists, f.category, f.weighting),
     "Restriction of the main agents (Agents)": lambda: common.series(
-        path, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"), "agent", lists, f["category"], f["weighting"]
+        path, ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot"), "agent", lists, f.category, f.weighting
     ),
-    "Adoption of every signal (Signals)": lambda: common.signals(path, tuple(ADOPTION), f["category"]),
+    "Adoption of every signal (Signals)": lambda: common.signals(path, tuple(ADOPTION), f.category),
 }
 choice = st.selectbox("Table", list(tables), key="table")
 data = [r.as_dict() for r in tables[choice]()]

@@ -11,7 +11,7 @@ from tracker.publishing.charts import trend_chart
 st.title("How much of the web restricts AI training crawlers")
 e = common.require_data()
 f = common.filters()
-h = common.headline(common.db_path(), tuple(f["lists"]) if f["lists"] else None, f["category"])
+h = common.headline(common.db_path(), tuple(f.lists) if f.lists else None, f.category)
 if h.empty:
     st.info("No sites in this sample or category yet.")
     st.stop()

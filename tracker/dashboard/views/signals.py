@@ -25,7 +25,7 @@ drawn = tuple(name for name in chosen if not coverage[name].never)
 for name in chosen:
     if coverage[name].never:
         st.info(coverage[name].message.replace(f"{name}: ", f"**{name}**: ", 1) + ": not drawn.")
-rows = common.signals(common.db_path(), drawn, f["category"]) if drawn else []
+rows = common.signals(common.db_path(), drawn, f.category) if drawn else []
 if rows:
     st.altair_chart(adoption_chart(rows), width="stretch")
 elif drawn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tracker.config.settings import SettingValue
 from tracker.operations.demo.archive import HOST as ARCHIVE_HOST
 from tracker.operations.demo.archive import FakeArchive
 from tracker.operations.demo.web import DemoWeb, archive_of
@@ -30,7 +31,7 @@ class Demo:
         return self.web.connect_to(self.archive)
 
     @property
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> dict[str, SettingValue]:
         """Setting overrides for the demo (Tranco, the archive at full speed, loopback allowed)."""
         return {
             "tranco-url": self.web.tranco_url,

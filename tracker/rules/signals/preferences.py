@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from tracker.records.json import Json, JsonObject
 from tracker.records.signals import LicenseLink, PageSignals, RobotsDirectives, TdmRule, TermsPage
@@ -123,7 +123,7 @@ class Evidence(Protocol):
     @property
     def truncated(self) -> bool: ...
     @property
-    def signals(self) -> Mapping[str, Any] | None: ...
+    def signals(self) -> JsonObject | None: ...
 
 
 def observed(kind: str, evidence: Evidence | None) -> bool:
@@ -157,7 +157,7 @@ def _ok_body(evidence: Evidence | None) -> bytes | None:
     return evidence.body if evidence is not None and evidence.status == "ok" else None
 
 
-def _signals(evidence: Evidence | None) -> Mapping[str, Any]:
+def _signals(evidence: Evidence | None) -> JsonObject:
     if evidence is None or evidence.signals is None:
         return {}
     return evidence.signals

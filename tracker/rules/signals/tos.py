@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
 from tracker.records.signals import TermsPage, TosReading
 from tracker.rules.signals.html import PageScan, page_text, scan_html
@@ -114,7 +113,8 @@ def classify_tos(text: str) -> TosReading:
     """Classify terms of service on two separate axes, scraping and ai_training: prohibited, conditional or
     not_mentioned, with the matching sentences as evidence, and flags (non_compete, eu_tdm_reservation_art4,
     search_engine_exception, refers_to_robots_txt). A general scraping ban does not imply an AI-training ban."""
-    result: dict[str, Any] = {"scraping": "not_mentioned", "ai_training": "not_mentioned", "evidence": {}, "flags": []}
+    result = {"scraping": "not_mentioned", "ai_training": "not_mentioned"}  # axis → verdict
+    evidence: dict[str, str] = {}  # axis → the sentence that decided it
     rank = {"not_mentioned": 0, "conditional": 1, "prohibited": 2}
     flags: set[str] = set()
     for unit, under_lead in _units(text[:400_000]):
@@ -129,8 +129,8 @@ def classify_tos(text: str) -> TosReading:
         verdict = "conditional" if conditional else "prohibited"
         for axis, rx in (("scraping", _SCRAPING), ("ai_training", _AI)):
             if rx.search(unit) and rank[verdict] >= rank[result[axis]]:
-                if rank[verdict] > rank[result[axis]] or axis not in result["evidence"]:
-                    result["evidence"][axis] = unit[:500]
+                if rank[verdict] > rank[result[axis]] or axis not in evidence:
+                    evidence[axis] = unit[:500]
                 result[axis] = verdict
         if _EU_TDM.search(unit):
             flags.add("eu_tdm_reservation_art4")
@@ -140,7 +140,7 @@ def classify_tos(text: str) -> TosReading:
             flags.add("search_engine_exception")
         if _ROBOTS_REF.search(unit):
             flags.add("refers_to_robots_txt")
-    return TosReading(result["scraping"], result["ai_training"], result["evidence"], tuple(sorted(flags)))
+    return TosReading(result["scraping"], result["ai_training"], evidence, tuple(sorted(flags)))
 
 
 def tos_signals(html: bytes | str | None, url: str, found_via: str, host: str | None = None) -> TermsPage:
