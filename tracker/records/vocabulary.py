@@ -28,6 +28,7 @@ __all__ = [
     "UNREACHABLE",
     "UNREAD",
     "VERSION_SOURCES",
+    "VIA",
     "Category",
     "ChangeType",
     "ExportFormat",
@@ -48,6 +49,7 @@ __all__ = [
     "SignalName",
     "StanceName",
     "VersionSource",
+    "Via",
     "Weighting",
 ]
 
@@ -87,6 +89,10 @@ StanceName = Literal[
 STANCES: tuple[StanceName, ...] = get_args(StanceName)
 #: Which robots.txt group decided: one naming the agent, the '*' group, or none.
 GroupSource = Literal["specific", "wildcard", "none"]
+#: How a stance came about, as every face and the SQL views say it: from a group naming the agent, inherited from
+#: the '*' group, or no group at all.
+Via = Literal["named", "inherited", "none"]
+VIA: dict[GroupSource, Via] = {"specific": "named", "wildcard": "inherited", "none": "none"}
 
 #: Where a version came from, and what kind of run recorded it.
 VersionSource = Literal["live", "archive", "wayback"]

@@ -42,7 +42,7 @@ __all__ = [
 
 #: The newest migration (tests check it against the migrations folder). Knowing it here lets an up-to-date
 #: database open without importing Alembic, which costs a second of start-up for every command.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0005"
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 _lock = threading.Lock()

@@ -27,6 +27,8 @@ SQLite tool. Nothing here is SQLite-only: the same models run on PostgreSQL for 
 (tracker.pipeline.changes),
   with whether it restricts, lifts (a reversal) or only modifies, and when a webhook was told.
 - ``store_meta``: facts about the database itself (e.g. ``simulated``: written by ``up --demo``).
+- ``agents``: the agents whose evaluations the store keeps, spelled as the registry spells them (``evaluations``
+  keys them in lower case), with company and purpose; the SQL views (tracker.store.views) read them.
 - ``crawl_runs``: each crawl or import, with its counts; ``crawl_run_sites`` the sites a run has recorded,
   written in the same transaction as their versions, so a resumed run skips exactly those.
 """
@@ -40,6 +42,7 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "Adoption",
+    "AgentRow",
     "Body",
     "Capture",
     "ChangeEvent",
@@ -301,3 +304,15 @@ class StoreMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str
+
+
+class AgentRow(SQLModel, table=True):
+    """An agent the store evaluates, as the registry spells it (``key``: the lower-case token ``evaluations`` use)."""
+
+    __tablename__ = "agents"
+
+    key: str = Field(primary_key=True, max_length=64)
+    token: str = Field(max_length=64, unique=True)
+    company: str = Field(max_length=100)
+    purpose: str = Field(max_length=16)
+    ai: bool

@@ -37,7 +37,7 @@ from tracker.records.vocabulary import BODY_KINDS, FetchStatus, ResourceKind, Ve
 from tracker.rules.agents import CORE_PANEL, load_registry
 from tracker.rules.robots import PARSER_VERSION, ROBOTS_MAX_BYTES, RobotsRules, parse_robots
 from tracker.rules.signals.preferences import ADOPTION
-from tracker.store import queries
+from tracker.store import queries, views
 from tracker.store.engine import as_utc, dialect_insert
 from tracker.store.models import Adoption, Body, CrawlRunSite, Evaluation, RuleSet, Site, Version, VersionEvent
 
@@ -832,11 +832,15 @@ class DerivedRefresh:
 def refresh_derived(engine: Engine, agents: Iterable[str] | None = None) -> DerivedRefresh:
     """Bring what the store derives from bodies up to this version: evaluations of another parser version are
     dropped and every ruleset evaluated for these agents (default: :func:`evaluated_agents`); body adoption
-    readings likewise. Run by ``db migrate``; idempotent (a second run adds nothing)."""
+    readings likewise; the ``agents`` table and the SQL views re-made (tracker.store.views). Run by ``db migrate``;
+    idempotent (a second run adds nothing)."""
     with engine.begin() as conn:
         dropped = conn.execute(delete(_evals).where(_evals.c.parser_version != PARSER_VERSION)).rowcount or 0
     added = evaluate_rulesets(engine, evaluated_agents() if agents is None else agents)
     a_dropped, a_added = _refresh_adoptions(engine)
+    with engine.begin() as conn:  # the SQL views read this parser version's evaluations, the agents as spelled now
+        views.refresh_agents(conn)
+        views.create_views(conn)
     return DerivedRefresh(int(dropped), added, int(a_dropped), a_added)
 
 
