@@ -71,6 +71,13 @@ class FakeWeb(LoopbackServer):
             str(self.ca_path),
         ]
 
+    async def _runner_for(self, app: web.Application) -> web.AppRunner:
+        # Stopping cancels the fault handlers still running (slow: a 30 s sleep; slowloris, drip) after a second,
+        # instead of waiting up to aiohttp's default 60 s for them: the crawl they stalled has long given up.
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        return self._runner
+
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)

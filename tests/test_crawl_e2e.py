@@ -16,6 +16,9 @@ import pytest
 
 from tests.fakeweb import FakeWeb, Host
 
+# Every test here crawls the fake web with the real CLI in a subprocess (the shared crawl alone takes seconds).
+pytestmark = pytest.mark.slow
+
 BLOCK_GPT = "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"
 
 
@@ -209,7 +212,6 @@ EXPECTED = {
 
 
 @pytest.mark.network_local
-@pytest.mark.slow
 def test_every_host_has_the_right_robots_status(crawled: tuple[Path, dict[str, dict]]) -> None:
     _, records = crawled
     got = {d: r["robots_status"] for d, r in records.items()}
@@ -283,7 +285,6 @@ def test_other_resources_recorded(crawled: tuple[Path, dict[str, dict]]) -> None
 
 
 @pytest.mark.network_local
-@pytest.mark.slow
 def test_second_crawl_adds_no_versions(web: FakeWeb, crawled: tuple[Path, dict[str, dict]], tmp_path: Path) -> None:
     db, _ = crawled
     con = sqlite3.connect(db)
@@ -331,7 +332,6 @@ def _wait_for_first_batch(db: Path, timeout: float = 60) -> None:
 
 
 @pytest.mark.network_local
-@pytest.mark.slow
 def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     # Batches commit every 200 sites or 2 s: 600 slow-ish hosts leave time to kill between the first and the last.
     n = 600
@@ -431,7 +431,6 @@ def test_terms_on_another_host(web: FakeWeb, crawled: tuple[Path, dict[str, dict
 
 
 @pytest.mark.network_local
-@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path: Path) -> None:
     n = 600
     many = {f"c{i}.test": Host(robots="User-agent: *\nDisallow: /x\n", latency=0.05) for i in range(n)}

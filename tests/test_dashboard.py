@@ -97,6 +97,7 @@ def test_every_page_on_a_read_only_store(page: str, populated: Path, monkeypatch
     assert (populated.read_bytes(), populated.stat().st_mtime_ns) == before
 
 
+@pytest.mark.slow
 def test_overview_numbers_are_trackers_numbers(populated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONSENT_TRACKER_DB", str(populated))
     at = _run("overview", populated)
@@ -219,6 +220,7 @@ def _free_port() -> int:
 
 @needs_chromium
 @pytest.mark.network_local
+@pytest.mark.slow
 def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -192,6 +192,7 @@ def _empty_db(tmp_path: Path) -> Path:
 
 
 @needs_corpus
+@pytest.mark.slow
 def test_restriction_of_one_agent_or_company_is_the_trend_figure(history: object) -> None:
     from tracker.analysis.trends import restriction_series
 

@@ -18,6 +18,7 @@ a deferred import cannot hide an upward dependency.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,7 +96,8 @@ def _part(module: str) -> str:
     return module.split(".")[1]
 
 
-def _edges() -> list[tuple[str, str, str]]:
+@functools.cache  # two tests read the same scan: parse the package once per session
+def _edges() -> tuple[tuple[str, str, str], ...]:
     """(importer, imported, where) for every import between two different top-level parts of the package."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -105,7 +107,7 @@ def _edges() -> list[tuple[str, str, str]]:
         for imported, line in _imports(path, importer):
             if _part(imported) != _part(importer):
                 found.append((importer, imported, f"{path.relative_to(PACKAGE.parent)}:{line}"))
-    return found
+    return tuple(found)
 
 
 def test_every_part_of_the_package_has_a_layer_and_no_flat_pile() -> None:

@@ -100,6 +100,7 @@ def test_parser_never_raises_and_is_deterministic(body: str | bytes, url: str) -
         assert first.stance(agent).stance == second.stance(agent).stance
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(lines=robots_lines)
 def test_named_group_matches_allow_all_when_it_has_no_disallow(lines: list[str]) -> None:

@@ -86,6 +86,7 @@ def test_csv_cells_are_formula_safe(tmp_path: Path) -> None:
 
 
 @needs_chromium
+@pytest.mark.slow
 def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
     files = write_report(open_store(db), REG, tmp_path / "p", "pdf")
     pdf = tmp_path / "p" / "report.pdf"
