@@ -94,10 +94,12 @@ def test_db_migrate_and_copy_both_ways(tmp_path: Path) -> None:
     fresh = new_store_url("postgresql", tmp_path)
     with open_store(fresh, upgrade=False).begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        for t in ("change_events", "store_meta"):
+        for v in ("agent_changes", "current_agent_states", "agent_states"):
+            conn.execute(text(f"DROP VIEW IF EXISTS {v}"))
+        for t in ("agents", "change_events", "store_meta"):
             conn.execute(text(f"DROP TABLE IF EXISTS {t}"))
         conn.execute(text("CREATE TABLE alembic_version (version_num varchar(32) primary key)"))
         conn.execute(text("INSERT INTO alembic_version VALUES ('0003')"))
     r = _cli("db", "migrate", "--db", fresh)
-    assert r.returncode == 0 and "schema 0003 → 0004" in r.stdout, r.stdout + r.stderr
-    assert "already at schema 0004" in _cli("db", "migrate", "--db", fresh).stdout
+    assert r.returncode == 0 and "schema 0003 → 0005" in r.stdout, r.stdout + r.stderr
+    assert "already at schema 0005" in _cli("db", "migrate", "--db", fresh).stdout

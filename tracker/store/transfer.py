@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, insert, select, text
+from sqlalchemy import Engine, Table, delete, func, insert, select, text
 from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
@@ -73,16 +73,26 @@ def table_checks(engine: Engine) -> list[TableCheck]:
     return out
 
 
+#: Tables a new store is created with rows in (the registry's agents, tracker.store.views).
+_MADE_AT_CREATION = frozenset({"agents"})
+
+
 def copy_store(
     source: Engine, target: Engine, *, progress: Callable[[str, int], None] | None = None
 ) -> tuple[list[TableCheck], list[TableCheck]]:
     """Copy every table from one store into an empty one; return both sides' checks (equal, or StoreError)."""
     with target.connect() as conn:
-        filled = [t.name for t in _tables() if conn.execute(select(func.count()).select_from(t)).scalar()]
+        filled = [
+            t.name
+            for t in _tables()
+            if t.name not in _MADE_AT_CREATION and conn.execute(select(func.count()).select_from(t)).scalar()
+        ]
     if filled:
         raise StoreError(f"the target already holds data ({', '.join(filled[:4])}…): copy into a new, empty store")
     with source.connect() as src, target.begin() as dst:
         for table in _tables():
+            if table.name in _MADE_AT_CREATION:  # the source's rows replace what creating the target wrote
+                dst.execute(delete(table))
             batch: list[dict[str, Any]] = []
             n = 0
             for row in src.execution_options(yield_per=CHUNK).execute(_ordered(table)):

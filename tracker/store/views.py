@@ -18,7 +18,7 @@ changes.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, insert, text
 
 from tracker.records.vocabulary import UNREACHABLE, VIA
 from tracker.rules.agents import load_registry
@@ -96,7 +96,7 @@ def create_views(conn: Connection, parser_version: str = PARSER_VERSION) -> None
     """(Re-)create the views over this parser version's evaluations."""
     drop_views(conn)
     for name, sql in _view_sql(parser_version).items():
-        conn.exec_driver_sql(f"CREATE VIEW {name} AS {sql}")
+        conn.execute(text(f"CREATE VIEW {name} AS {sql}"))  # text(): a driver that formats with % is safe
 
 
 def refresh_agents(conn: Connection) -> int:
