@@ -79,8 +79,11 @@ class Answers:
         """The strong ETag of the answer to ``key`` (a request's path and query) at data version ``tag``."""
         return '"' + hashlib.sha256(f"{tag}\n{key}".encode()).hexdigest()[:32] + '"'
 
-    async def get(self, key: str, compute: Callable[[], Answer]) -> Answer:
-        """The cached answer to ``key``, or the one being computed, or a new computation of it."""
+    async def get(self, tag: str, key: str, compute: Callable[[], Answer]) -> Answer:
+        """The cached answer to ``key`` at data version ``tag``, or the one being computed, or a new computation of
+        it. (The tag is part of the cache's key: an answer computed while the version moved is never served under
+        the new version's ETag.)"""
+        key = f"{tag} {key}"
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -110,8 +113,8 @@ class Answers:
 
 
 def etag_matches(header: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` header names this ETag (or is ``*``); weak comparison, as RFC 9110 says."""
+    """Whether an ``If-None-Match`` header names this ETag (weak comparison, as RFC 9110 says for it). ``*`` is not
+    honoured: it would answer 304 to a question whose answer is an error."""
     if not header:
         return False
-    tags = [t.strip() for t in header.split(",")]
-    return "*" in tags or etag in (t.removeprefix("W/") for t in tags)
+    return etag in (t.strip().removeprefix("W/") for t in header.split(","))

@@ -49,7 +49,7 @@ async def _answer(request: Request, compute: Callable[[], Answer], *, offset: in
     }
     if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    answer = await answers.get(key, compute)
+    answer = await answers.get(version.tag, key, compute)
     if answer.more:
         nxt = request.url.include_query_params(offset=offset + limit, limit=limit)
         headers["Link"] = f'<{nxt}>; rel="next"'
