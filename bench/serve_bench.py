@@ -82,14 +82,21 @@ class Run:
     latencies: list[float]
     errors: int
     statuses: dict[int, int]
+    by_kind: dict[str, list[float]]
 
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
 
-    def pct(self, p: float) -> float:
-        xs = sorted(self.latencies)
+    def pct(self, p: float, xs: list[float] | None = None) -> float:
+        xs = sorted(self.latencies if xs is None else xs)
         return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] * 1000
+
+    def kinds(self) -> str:
+        """p50/p99 of each endpoint: where the tail is."""
+        return "; ".join(
+            f"{k} p50 {self.pct(50, v):.0f} ms, p99 {self.pct(99, v):.0f} ms" for k, v in sorted(self.by_kind.items())
+        )
 
     def line(self, label: str) -> str:
         return (
@@ -105,6 +112,7 @@ async def load(base: str, paths: list[str], concurrency: int) -> Run:
     for p in paths:
         queue.put_nowait(p)
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     statuses: dict[int, int] = {}
     errors = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -124,12 +132,13 @@ async def load(base: str, paths: list[str], concurrency: int) -> Run:
             except (aiohttp.ClientError, TimeoutError):
                 errors += 1
             latencies.append(time.perf_counter() - t)
+            by_kind.setdefault(path.split("?")[0].split("/")[2], []).append(latencies[-1])
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         t = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         seconds = time.perf_counter() - t
-    return Run(seconds, latencies, errors, statuses)
+    return Run(seconds, latencies, errors, statuses, by_kind)
 
 
 def mix(domains: list[str], n: int, seed: int = 1) -> list[str]:
@@ -155,6 +164,7 @@ def bench_store(label: str, db: Path, domains: list[str], peer_base: str, args: 
     port = free_port()
     url = f"sqlite:///file:{db}?mode=ro&uri=true"
     cmd = [sys.executable, "-m", "tracker", "serve", "--db", url, "--port", str(port), "--no-access-log"]
+    cmd += ["--workers", str(args.workers)]
     t = time.perf_counter()
     proc = start(cmd, port, "consent-tracker serve")
     print(f"{label}: serve started in {time.perf_counter() - t:.1f} s")
@@ -167,6 +177,7 @@ def bench_store(label: str, db: Path, domains: list[str], peer_base: str, args: 
             peer = asyncio.run(load(peer_base, ["/v1/constant"] * args.requests, args.concurrency))
             run = asyncio.run(load(base, paths, args.concurrency))
             print("  " + run.line(f"{what}"))
+            print("    " + run.kinds())
             print("  " + peer.line("peer, just before"))
             print(
                 f"    ratio to the peer: {run.rate / peer.rate:.2f}x its requests/s, "
@@ -198,8 +209,12 @@ def main() -> None:
     ap.add_argument("--sites", type=int, default=100_000)
     ap.add_argument("--db", type=Path, default=Path("/tmp/consent-tracker-forecast-bench.db"))
     ap.add_argument("--no-synthetic", action="store_true", help="Only the corpus history.")
+    ap.add_argument("--workers", type=int, default=1, help="serve --workers (the peer stays one process).")
     args = ap.parse_args()
-    print(f"{os.cpu_count()} CPUs; {args.requests:,} requests, {args.concurrency} at a time")
+    print(
+        f"{os.cpu_count()} CPUs; {args.requests:,} requests, {args.concurrency} at a time; "
+        f"serve --workers {args.workers}"
+    )
 
     port = free_port()
     peer = start([sys.executable, "-c", PEER, str(port)], port, "the bare FastAPI endpoint")

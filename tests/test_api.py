@@ -392,11 +392,24 @@ def test_serve_on_a_port_in_use_fails_with_one_line(small: str) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_the_serve_command_serves_until_stopped(small: str) -> None:
-    """The command itself, as a user starts it: a process on a port (0: a free one, said on its first line),
-    answering over the network, stopped by TERM."""
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_serve_command_serves_until_stopped(small: str, workers: str) -> None:
+    """The command itself, as a user starts it: a process (or several) on a port (0: a free one, said on its first
+    line), answering over the network, stopped by TERM."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "serve", "--db", small, "--port", "0", "--no-access-log"],
+        [
+            sys.executable,
+            "-m",
+            "tracker",
+            "serve",
+            "--db",
+            small,
+            "--port",
+            "0",
+            "--no-access-log",
+            "--workers",
+            workers,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -415,6 +428,8 @@ def test_the_serve_command_serves_until_stopped(small: str) -> None:
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
                 time.sleep(0.1)
         assert r.status_code == 200 and r.json() == cli_json(small, "site", "c.test")
+        etags = {httpx.get(f"http://127.0.0.1:{port}/v1/agents", timeout=5).headers["etag"] for _ in range(6)}
+        assert len(etags) == 1  # every process tags the same data alike
     finally:
         proc.terminate()
         proc.communicate(timeout=20)

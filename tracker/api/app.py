@@ -23,7 +23,10 @@ from tracker.api.answers import Answers
 from tracker.config.settings import Settings
 from tracker.errors import NotFoundError, StoreError, TrackerError
 
-__all__ = ["ApiOptions", "create_app", "error_body"]
+__all__ = ["OPTIONS_ENV", "ApiOptions", "app_from_environment", "create_app", "error_body"]
+
+#: Where ``serve --workers N`` hands each worker process its :class:`ApiOptions` (JSON).
+OPTIONS_ENV = "CONSENT_TRACKER_API_OPTIONS"
 
 log = logging.getLogger("tracker.api")
 
@@ -158,3 +161,14 @@ def create_app(settings: Settings, options: ApiOptions | None = None) -> FastAPI
         max_age=86400,
     )
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of ``serve --workers N``: the settings the command resolved, handed down in
+    the environment (``CONSENT_TRACKER_DB`` …), and the options in ``CONSENT_TRACKER_API_OPTIONS``."""
+    import json
+    import os
+
+    from tracker.config import settings as config
+
+    return create_app(config.resolve(), ApiOptions(**json.loads(os.environ.get(OPTIONS_ENV) or "{}")))
