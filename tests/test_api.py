@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from tests import records_store
-from tests.conftest import CORPUS_REASON, corpus_path, needs_corpus
+from tests.conftest import CORPUS_REASON, PG_ADMIN, corpus_path, needs_corpus, needs_postgres, new_store_url
 from tracker import service
 from tracker.api import ApiOptions, create_app
 from tracker.cli import app as cli
@@ -44,6 +45,7 @@ class Served:
     """An app served by uvicorn in a thread, on a free port of 127.0.0.1."""
 
     def __init__(self, app: Any) -> None:
+        self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
@@ -357,6 +359,45 @@ def test_serves_a_read_only_store_and_writes_nothing(small: str, tmp_path: Path)
         path.chmod(stat.S_IRUSR | stat.S_IWUSR)
     assert _fingerprint(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ro.db"]  # no -wal, no -shm, no journal
+
+
+@needs_postgres
+def test_serves_a_read_only_postgresql_role(small: str, tmp_path: Path) -> None:
+    """A role that may only SELECT: the API answers as over the SQLite file it was copied from."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from tracker.store.transfer import copy_store
+
+    owner = new_store_url("postgresql", tmp_path)
+    copy_store(open_store(small, create=False), open_store(owner))
+    role, dbname = f"ct_api_reader_{uuid.uuid4().hex[:12]}", make_url(owner).database
+    admin = open_store(owner, upgrade=False)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{dbname}" TO {role}'))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+    admin.dispose()
+    reader = make_url(owner).set(username=role, password=None).render_as_string(hide_password=False)
+    served = serve(reader)
+    try:
+        for url, args in SAME:
+            r = served.get(url)
+            assert r.status_code == 200, (url, r.text)
+            assert r.json() == cli_json(small, *args), url
+        assert served.get("/v1/sites/nowhere.test").status_code == 404
+    finally:
+        served.close()
+        served.app.state.engine.dispose()
+        with open_store(owner, upgrade=False).begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+        root = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with root.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"))
+            conn.execute(text(f'REVOKE ALL ON DATABASE "{dbname}" FROM {role}'))
+            conn.execute(text(f"DROP ROLE {role}"))
+        root.dispose()
 
 
 def _serve_command(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
