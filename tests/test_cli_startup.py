@@ -11,7 +11,21 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("sqlalchemy", "sqlmodel", "httpx", "aiohttp", "numpy", "scipy", "streamlit", "altair", "pydantic", "lxml")
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "httpx",
+    "aiohttp",
+    "numpy",
+    "scipy",
+    "streamlit",
+    "altair",
+    "pydantic",
+    "lxml",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+)
 
 PROBE = """
 import json, sys
@@ -33,7 +47,9 @@ def _loaded(*args: str) -> set[str]:
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("args", [["--help"], ["trends", "--help"], ["crawl", "--help"], ["up", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["trends", "--help"], ["crawl", "--help"], ["up", "--help"], ["serve", "--help"]]
+)
 def test_help_loads_nothing_heavy(args: list[str]) -> None:
     loaded = _loaded(*args)
     assert "typer" in loaded  # the probe saw the CLI run

@@ -12,7 +12,8 @@ a deferred import cannot hide an upward dependency.
     publishing                report, charts, feeds, webhook
     service                   one function per use case
     operations                scheduler, workers, up, demo
-    dashboard, cli            the faces (the CLI starts the dashboard: it may import ``tracker.dashboard`` itself)
+    dashboard, api, cli       the faces (the CLI starts the dashboard and the API: it may import ``tracker.dashboard``
+                              and ``tracker.api``; they import neither each other nor the CLI)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ LAYERS = [
     {"publishing"},
     {"service"},
     {"operations"},
-    {"dashboard"},
+    {"dashboard", "api"},
     {"cli", "__main__"},
 ]
 LEVEL = {part: i for i, layer in enumerate(LAYERS) for part in layer}

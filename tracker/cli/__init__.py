@@ -34,6 +34,7 @@ from tracker.cli.forecasting import forecast_cmd
 from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd, weights_import
 from tracker.cli.presenting import dashboard_cmd, report_cmd
 from tracker.cli.robots import robots_cmd
+from tracker.cli.serving import serve_cmd
 from tracker.cli.starting import up_cmd
 from tracker.cli.tracked import sites_add, sites_list, sites_remove
 from tracker.cli.watching import changes_cmd, schedule_cmd
@@ -139,6 +140,7 @@ for _group, _name, _command in (
     (app, "schedule", schedule_cmd),
     (app, "forecast", forecast_cmd),
     (app, "dashboard", dashboard_cmd),
+    (app, "serve", serve_cmd),
     (app, "report", report_cmd),
     (export_app, "latest", export_latest),
     (agents_app, "list", agents_list),

@@ -28,7 +28,7 @@ def agents_list(
     reg = registry(agents_file)
     rows = service.agents(reg, purpose=purpose, company=company)
     if fmt is OutputFormat.json:
-        print(json.dumps([a.to_json() for a in rows], indent=1, ensure_ascii=False))
+        print(json.dumps(rows.as_json(), indent=1, ensure_ascii=False))
         return
     if fmt is OutputFormat.csv:
         w = csv.writer(sys.stdout)

@@ -208,10 +208,11 @@ def print_csv(rows: Sequence[JsonObject]) -> None:
         w.writerow([csv_safe(v) for v in r.values()])
 
 
-def print_rows_as_data(rows: list[Any], fmt: OutputFormat, extra: JsonObject | None = None) -> bool:
-    """Print series rows as JSON or formula-safe CSV (True), or say there are none (True); False for a table."""
+def print_rows_as_data(rows: list[Any], fmt: OutputFormat, document: JsonObject | None = None) -> bool:
+    """Print series rows as JSON — the result's own document (its ``as_dict()``, what the API answers too) — or as
+    formula-safe CSV (True), or say there are none (True); False for a table."""
     if fmt is OutputFormat.json:
-        print(json.dumps({**(extra or {}), "rows": [r.as_dict() for r in rows]}, indent=1))
+        print(json.dumps(document if document is not None else {"rows": [r.as_dict() for r in rows]}, indent=1))
         return True
     if fmt is OutputFormat.csv:
         print_csv([r.as_dict() for r in rows])

@@ -131,7 +131,7 @@ def trends_cmd(
     )
     for t in result.unknown_agents:
         warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
-    if print_rows_as_data(result.rows, fmt, result.extra()):
+    if print_rows_as_data(result.rows, fmt, result.as_dict()):
         return
     _print_trend_table(result.rows)
     for d in result.definitions if by is not GroupBy.agent else []:
@@ -179,7 +179,7 @@ def _print_signal_rows(found: service.SignalTrends, fmt: OutputFormat) -> None:
     its resources only says which."""
     rows, coverage, partial = found.rows, found.coverage, found.partial
     if fmt is OutputFormat.json:
-        print_rows_as_data(rows, fmt, found.extra())
+        print_rows_as_data(rows, fmt, found.as_dict())
         return
     if fmt is OutputFormat.csv:
         for c in partial:

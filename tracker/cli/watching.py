@@ -77,13 +77,13 @@ def changes_cmd(
         )
     events = found.events
     if fmt is not OutputFormat.table:
-        print_rows_as_data(events, fmt, {"count": len(events)})
+        print_rows_as_data(events, fmt, found.as_dict())
         return
     if not events:
         out.print("no changes match (changes are recorded when a crawl, backfill or import adds versions)")
         return
     title = f"{len(events)} change{'s' if len(events) != 1 else ''}, newest first"
-    table = Table(title=title + (" (--limit reached)" if len(events) == limit else ""))
+    table = Table(title=title + (" (--limit reached)" if found.more else ""))
     for col in ("when", "site", "agent / signal", "before", "after", "type", "source"):
         table.add_column(col, overflow="fold")
     for ev in events:

@@ -309,6 +309,7 @@ def list_events(
     limit: int | None = None,
     diffs: bool = False,
     base_url: str | None = None,
+    offset: int = 0,
 ) -> list[Event]:
     """Change events, newest first: from ``since`` to ``until`` (both days included), of a site, of agents, of a
     category, of signals ('robots' for stances), of some types; with robots.txt diffs and dashboard links if asked."""
@@ -322,6 +323,7 @@ def list_events(
         signals=signals or None,
         changes=changes or None,
         limit=limit,
+        offset=offset,
     )
     cache: dict[tuple[int, int], str] = {}
     return [

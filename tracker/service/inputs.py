@@ -32,12 +32,13 @@ __all__ = [
 WAYBACK_START = date(1996, 1, 1)
 
 
-def open_store(settings: Settings | str, *, create: bool = False) -> Engine:
+def open_store(settings: Settings | str, *, create: bool = False, readonly: bool | None = None) -> Engine:
     """The store the ``db`` setting names (or this path or URL); reads pass ``create=False`` (the default) so a
-    typo is an error."""
+    typo is an error; ``readonly`` opens it writing nothing at all (no migration: an old schema is an error), as
+    a server of its data does (default: what the URL says)."""
     from tracker.store import open_store as open_
 
-    return open_(settings.db if isinstance(settings, Settings) else settings, create=create)
+    return open_(settings.db if isinstance(settings, Settings) else settings, create=create, readonly=readonly)
 
 
 def database_file(db: str) -> str | None:

@@ -3,9 +3,11 @@ agent registry, tracked lists, category coverage and a crawl run's progress. Non
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,14 +34,17 @@ __all__ = [
     "CategoriesReport",
     "Changes",
     "CrawlStatus",
+    "DataVersion",
     "SignalTrends",
     "Trends",
     "categories_report",
     "changes",
     "crawl_status",
+    "data_version",
     "export_latest",
     "export_latest_to",
     "finished_runs_since",
+    "has_site",
     "headline",
     "is_simulated",
     "last_run",
@@ -77,6 +82,14 @@ class Trends:
     def extra(self) -> dict[str, Json]:
         """What ``--format json`` prints beside the rows."""
         return {"definitions": DEFINITIONS, "groups": {d.figure: d.as_dict() for d in self.definitions}}
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``trends --format json`` document (and the API's ``/v1/trends``): the definitions, then the rows."""
+        return {**self.extra(), "rows": [r.as_dict() for r in self.rows]}
+
+    def page(self, offset: int, limit: int) -> tuple[Trends, bool]:
+        """The rows from ``offset``, at most ``limit`` of them (the definitions whole), and whether more follow."""
+        return replace(self, rows=self.rows[offset : offset + limit]), len(self.rows) > offset + limit
 
 
 def trends(
@@ -151,6 +164,14 @@ class SignalTrends:
             "partly_observed": [c.as_dict() for c in self.partial if not c.never],
         }
 
+    def as_dict(self) -> dict[str, Any]:
+        """The ``trends --signal … --format json`` document (and the API's ``/v1/trends?signals=…``)."""
+        return {**self.extra(), "rows": [r.as_dict() for r in self.rows]}
+
+    def page(self, offset: int, limit: int) -> tuple[SignalTrends, bool]:
+        """The rows from ``offset``, at most ``limit`` of them, and whether more follow."""
+        return replace(self, rows=self.rows[offset : offset + limit]), len(self.rows) > offset + limit
+
 
 def signal_trends(
     engine: Engine,
@@ -213,6 +234,12 @@ class Changes:
 
     events: list[Any]  # tracker.pipeline.changes.Event
     unfollowed_agents: tuple[str, ...] = field(default=())
+    #: whether more events match beyond ``limit`` (the next page's first is at ``offset + limit``)
+    more: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``changes --format json`` document (and the API's ``/v1/changes``): how many, and the events."""
+        return {"count": len(self.events), "rows": [e.as_dict() for e in self.events]}
 
 
 def changes(
@@ -227,14 +254,19 @@ def changes(
     changes: list[str] | None = None,
     limit: int | None = 200,
     diffs: bool = False,
+    offset: int = 0,
 ) -> Changes:
     """What changed: each site's new stance per agent and each signal adopted or dropped (``changes``: only these
-    types), newest first; ``limit`` 0 or None: all."""
+    types), newest first; ``limit`` 0 or None: all; ``offset``: skip that many first (a page)."""
     from tracker.pipeline.changes import CHANGE_AGENTS, list_events
 
     bad = [c for c in changes or [] if c not in CHANGE_TYPES]
     if bad:
         raise ParameterError(f"changes: {bad[0]!r} is not one of {', '.join(CHANGE_TYPES)}", "changes")
+    if offset < 0:
+        raise ParameterError(f"offset must be 0 or more, not {offset}", "offset")
+    if limit is not None and limit < 0:
+        raise ParameterError(f"limit must be 0 (all) or more, not {limit}", "limit")
     followed = {a.lower() for a in CHANGE_AGENTS}
     events = list_events(
         engine,
@@ -245,10 +277,14 @@ def changes(
         category=category,
         signals=signals,
         changes=changes,  # type: ignore[arg-type]
-        limit=limit or None,
+        limit=limit + 1 if limit else None,  # one more than asked: whether another page follows
         diffs=diffs,
+        offset=offset,
     )
-    return Changes(events, tuple(a for a in agents or [] if a.lower() not in followed))
+    more = bool(limit) and len(events) > (limit or 0)
+    return Changes(
+        events[:limit] if limit else events, tuple(a for a in agents or [] if a.lower() not in followed), more
+    )
 
 
 def export_latest(
@@ -395,3 +431,58 @@ def tracked(engine: Engine, lists: list[str] | None = None) -> list[Any]:
     from tracker.pipeline.tracking import tracked_entries
 
     return tracked_entries(engine, lists)
+
+
+@dataclass(frozen=True, slots=True)
+class DataVersion:
+    """Which data a read answers from: the schema, this tracker's version, the agent registry, the last run and the
+    last observation. ``tag`` changes whenever any of it does (or the store is written at all): what an HTTP cache
+    validates against (the API's ``ETag``)."""
+
+    schema: str | None
+    tracker_version: str
+    last_run: int | None
+    last_run_status: str | None
+    last_finished: datetime | None
+    data_through: datetime | None
+    tag: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (the API's ``/v1``)."""
+        return {
+            "schema": self.schema,
+            "tracker_version": self.tracker_version,
+            "last_run": self.last_run,
+            "last_run_status": self.last_run_status,
+            "last_finished": self.last_finished.isoformat() if self.last_finished else None,
+            "data_through": self.data_through.isoformat() if self.data_through else None,
+            "tag": self.tag,
+        }
+
+
+def data_version(engine: Engine, registry: AgentRegistry) -> DataVersion:
+    """The store's :class:`DataVersion` as of now (a few indexed reads: cheap enough to ask every second)."""
+    from tracker import __version__
+    from tracker.store import queries
+
+    stamp = queries.data_stamp(engine)
+    digest = hashlib.sha256(
+        json.dumps([__version__, list(stamp), registry.to_json()], default=str, sort_keys=True).encode()
+    ).hexdigest()
+    run = stamp.last_run
+    return DataVersion(
+        schema=stamp.schema,
+        tracker_version=__version__,
+        last_run=run[0] if run else None,
+        last_run_status=run[1] if run else None,
+        last_finished=stamp.last_finished,
+        data_through=stamp.data_through,
+        tag=digest[:32],
+    )
+
+
+def has_site(engine: Engine, domain: str) -> bool:
+    """Whether the store has ever seen this site (one indexed lookup)."""
+    from tracker.store import queries
+
+    return queries.find_site(engine, domain.strip().lower()) is not None

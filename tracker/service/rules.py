@@ -4,21 +4,44 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tracker.config.settings import Settings
 from tracker.errors import ParameterError
+from tracker.records.json import Json
 from tracker.records.robots import RobotsReport
 from tracker.records.vocabulary import Purpose
 from tracker.rules.agents import Agent, AgentRegistry
 
-__all__ = ["agents", "robots"]
+__all__ = ["AgentSelection", "agents", "robots"]
 
 
-def agents(registry: AgentRegistry, *, purpose: Purpose | None = None, company: str | None = None) -> list[Agent]:
+@dataclass(frozen=True, slots=True)
+class AgentSelection:
+    """Some of the registry's agents, in registry order (iterable, sized, ``in``-testable like the list it was)."""
+
+    agents: tuple[Agent, ...]
+
+    def __iter__(self) -> Iterator[Agent]:
+        return iter(self.agents)
+
+    def __len__(self) -> int:
+        return len(self.agents)
+
+    def __contains__(self, agent: object) -> bool:
+        return agent in self.agents
+
+    def as_json(self) -> list[Json]:
+        """The ``agents list --format json`` document (and the API's ``/v1/agents``): each agent's registry entry."""
+        return [a.to_json() for a in self.agents]
+
+
+def agents(registry: AgentRegistry, *, purpose: Purpose | None = None, company: str | None = None) -> AgentSelection:
     """The registry's agents, of a purpose or a company."""
-    return registry.select(purpose=purpose, company=company)
+    return AgentSelection(tuple(registry.select(purpose=purpose, company=company)))
 
 
 #: A host name (with an optional port): what ``robots`` fetches when its target is not a file.

@@ -184,8 +184,10 @@ def list_changes(
     signals: Iterable[str] | None = None,
     changes: Iterable[str] | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[StoredChange]:
-    """Change events, newest first, filtered (agents match case-insensitively; signal 'robots' is stances)."""
+    """Change events, newest first, filtered (agents match case-insensitively; signal 'robots' is stances); the
+    ``limit`` after the first ``offset`` (the order is total: a page never repeats or skips an event)."""
     q = select(*_COLS).select_from(_events.join(_sites, _sites.c.id == _E.site_id))
     if since is not None:
         q = q.where(_E.at >= since)
@@ -204,6 +206,8 @@ def list_changes(
     q = q.order_by(_E.at.desc(), _sites.c.domain, _E.signal, _E.agent)
     if limit is not None:
         q = q.limit(limit)
+    if offset:
+        q = q.offset(offset)
     with engine.connect() as conn:
         return [_stored(r) for r in conn.execute(q)]
 

@@ -38,6 +38,7 @@ __all__ = [
     "migrate",
     "open_store",
     "session",
+    "sqlite_file",
 ]
 
 #: The newest migration (tests check it against the migrations folder). Knowing it here lets an up-to-date
@@ -88,7 +89,7 @@ def is_readonly(db: str | Path) -> bool:
     )
 
 
-def _sqlite_file(url: URL) -> Path | None:
+def sqlite_file(url: URL) -> Path | None:
     """The file an SQLite URL names (a ``file:`` URI's path too), None for an in-memory database."""
     name = url.database
     if name in (None, "", ":memory:"):
@@ -175,7 +176,7 @@ def open_store(
     url = database_url(db)
     parsed = make_url(url)
     ro = is_readonly(url) if readonly is None else readonly
-    file = _sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
+    file = sqlite_file(parsed) if parsed.get_backend_name() == "sqlite" else None
     if file is not None and (ro or not create) and not file.is_file():
         raise StoreError(
             f"no database at {file} (check --db or CONSENT_TRACKER_DB; "
@@ -207,8 +208,9 @@ def open_store(
                 migrate(engine)
         except StoreError:
             raise
-        except Exception as e:
-            raise StoreError(f"cannot open or upgrade database {url!r}: {e}") from None
+        except Exception as e:  # one line: the driver's reason, not SQLAlchemy's SQL and background link
+            reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+            raise StoreError(f"cannot open or upgrade database {_shown(url)!r}: {reason}") from None
     return engine
 
 

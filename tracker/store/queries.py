@@ -13,17 +13,31 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, exists, func, select
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, and_, bindparam, exists, func, select, text
 
 from tracker.records.json import JsonObject
 from tracker.records.vocabulary import UNREACHABLE, SignalName, StanceName
 from tracker.rules.robots import PARSER_VERSION, RobotsRules, parse_robots
 from tracker.rules.signals.preferences import ADOPTION, ADOPTION_VERSION
-from tracker.store.engine import as_utc
-from tracker.store.models import Adoption, Body, Evaluation, RuleSet, Site, Version, VersionEvent
+from tracker.store.engine import as_utc, sqlite_file
+from tracker.store.models import (
+    Adoption,
+    Body,
+    ChangeEvent,
+    CrawlRun,
+    Evaluation,
+    RuleSet,
+    Site,
+    SiteLabel,
+    SiteListMember,
+    SiteWeight,
+    Version,
+    VersionEvent,
+)
 
 __all__ = [
     "ADOPTIONS_VERSION",
+    "DataStamp",
     "EvaluationRow",
     "LatestState",
     "ResourceSpan",
@@ -35,6 +49,7 @@ __all__ = [
     "bodies_by_id",
     "body_bytes",
     "current_signals",
+    "data_stamp",
     "domains_of",
     "evaluations",
     "find_site",
@@ -583,3 +598,57 @@ def sites_observed(engine: Engine, kind: str) -> int:
     scenario needs homepages, and a robots.txt-only history has none."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.count(func.distinct(_V.site_id))).where(_V.kind == kind)).scalar() or 0)
+
+
+class DataStamp(NamedTuple):
+    """What identifies the store's data as a reader sees it: changes whenever a run, a version, a change event, a
+    label, a weight or a list member is added (and, for an SQLite file, whenever the file is written at all)."""
+
+    schema: str | None
+    last_run: tuple[int, str, datetime | None] | None
+    last_finished: datetime | None
+    last_version: int | None
+    data_through: datetime | None
+    last_change: int | None
+    counts: tuple[int, ...]
+    file: tuple[tuple[int, int], ...]
+
+
+def data_stamp(engine: Engine) -> DataStamp:
+    """The store's :class:`DataStamp`: a few indexed maxima and small counts, cheap enough to read every second."""
+    runs = CrawlRun.__table__  # type: ignore[attr-defined]
+    changes = ChangeEvent.__table__  # type: ignore[attr-defined]
+    small = [
+        _sites,
+        SiteLabel.__table__,  # type: ignore[attr-defined]
+        SiteWeight.__table__,  # type: ignore[attr-defined]
+        SiteListMember.__table__,  # type: ignore[attr-defined]
+    ]
+    with engine.connect() as conn:
+        schema = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        run = conn.execute(select(runs.c.id, runs.c.status, runs.c.finished_at).order_by(runs.c.id.desc()).limit(1))
+        last = run.first()
+        finished = conn.execute(select(func.max(runs.c.finished_at))).scalar()
+        version = conn.execute(select(func.max(_V.id))).scalar()
+        through = conn.execute(select(func.max(_V.last_seen)).where(_V.kind == "robots", _V.valid_to.is_(None)))
+        last_seen = through.scalar()
+        change = conn.execute(select(func.max(changes.c.id))).scalar()
+        counts = tuple(int(conn.execute(select(func.count()).select_from(t)).scalar() or 0) for t in small)
+    stamps: list[tuple[int, int]] = []
+    file = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    for path in [file, file.with_name(file.name + "-wal")] if file is not None else []:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamps.append((st.st_mtime_ns, st.st_size))
+    return DataStamp(
+        schema,
+        (int(last[0]), str(last[1]), as_utc(last[2])) if last is not None else None,
+        as_utc(finished),
+        version,
+        as_utc(last_seen),
+        change,
+        counts,
+        tuple(stamps),
+    )
