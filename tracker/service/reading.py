@@ -83,7 +83,7 @@ class Trends:
         """What ``--format json`` prints beside the rows."""
         return {"definitions": DEFINITIONS, "groups": {d.figure: d.as_dict() for d in self.definitions}}
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The ``trends --format json`` document (and the API's ``/v1/trends``): the definitions, then the rows."""
         return {**self.extra(), "rows": [r.as_dict() for r in self.rows]}
 
@@ -164,7 +164,7 @@ class SignalTrends:
             "partly_observed": [c.as_dict() for c in self.partial if not c.never],
         }
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The ``trends --signal … --format json`` document (and the API's ``/v1/trends?signals=…``)."""
         return {**self.extra(), "rows": [r.as_dict() for r in self.rows]}
 
@@ -237,7 +237,7 @@ class Changes:
     #: whether more events match beyond ``limit`` (the next page's first is at ``offset + limit``)
     more: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The ``changes --format json`` document (and the API's ``/v1/changes``): how many, and the events."""
         return {"count": len(self.events), "rows": [e.as_dict() for e in self.events]}
 
@@ -447,7 +447,7 @@ class DataVersion:
     data_through: datetime | None
     tag: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Json]:
         """The JSON form (the API's ``/v1``)."""
         return {
             "schema": self.schema,
