@@ -538,20 +538,29 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _resource(spec: TableSpec, folder: Path, fmt: str, rows: int) -> dict[str, Any]:
-    path = folder / f"{spec.name}.{fmt}"
+def _resource(spec: TableSpec, folder: Path, rows: int) -> dict[str, Any]:
+    """A table's resource: its CSV file, which Frictionless validates row by row against the schema, naming its
+    Parquet twin (same columns, same rows, same types). The twin is not a resource of its own: Frictionless's
+    Parquet reader turns an integer column's nulls into NaN and would report them as errors."""
+    csv, parquet = folder / f"{spec.name}.csv", folder / f"{spec.name}.parquet"
     return {
-        "name": spec.name if fmt == "parquet" else f"{spec.name}-csv",
-        "title": spec.title if fmt == "parquet" else f"{spec.title} (CSV)",
+        "name": spec.name,
+        "title": spec.title,
         "description": spec.description,
-        "path": path.name,
-        "format": fmt,
-        "mediatype": "application/vnd.apache.parquet" if fmt == "parquet" else "text/csv",
-        **({"encoding": "utf-8"} if fmt == "csv" else {}),
+        "path": csv.name,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
         "profile": "tabular-data-resource",
-        "bytes": path.stat().st_size,
-        "hash": f"sha256:{_sha256(path)}",
+        "bytes": csv.stat().st_size,
+        "hash": f"sha256:{_sha256(csv)}",
         "rows": rows,
+        "parquet": {
+            "path": parquet.name,
+            "mediatype": "application/vnd.apache.parquet",
+            "bytes": parquet.stat().st_size,
+            "hash": f"sha256:{_sha256(parquet)}",
+        },
         "schema": {"fields": [c.as_field() for c in spec.columns], "primaryKey": list(spec.key)},
     }
 
@@ -563,7 +572,7 @@ def _package(
     series: Sequence[TrendSeries],
     about: dict[str, Any],
 ) -> dict[str, Any]:
-    resources = [_resource(spec, folder, fmt, rows[spec.name]) for spec in specs for fmt in ("parquet", "csv")]
+    resources = [_resource(spec, folder, rows[spec.name]) for spec in specs]
     trends = next(r for r in resources if r["name"] == "trends")
     trends["definitions"] = {
         f"{s.group_by}:{d.figure}:{d.weighting}": d.as_dict() for s in series for d in s.definitions
@@ -587,7 +596,7 @@ def _package(
         {"title": f"robots.txt files of the sites ({source}: {n:,} versions)"} for source, n in about["sources"].items()
     ]
     return {
-        "profile": "tabular-data-package",
+        "profile": "data-package",
         "name": "consent-tracker-release",
         "title": f"consent-tracker: consent to AI crawling, {about['data_from']} to {about['data_through']}",
         "description": (
@@ -605,7 +614,7 @@ def _package(
     }
 
 
-def _readme(package: dict[str, Any]) -> str:
+def _readme(package: dict[str, Any], folder: Path) -> str:
     meta = package["consent_tracker"]
     lines = [
         f"# {package['title']}",
@@ -624,7 +633,10 @@ def _readme(package: dict[str, Any]) -> str:
     ]
     for r in package["resources"]:
         rows = f"{r['rows']:,}" if "rows" in r else ""
-        lines.append(f"| {r['path']} | {rows} | {r['bytes']:,} | `{r['hash'].removeprefix('sha256:')}` |")
+        for path in [folder / r["parquet"]["path"]] if "parquet" in r else []:
+            lines.append(f"| {path.name} | {rows} | {path.stat().st_size:,} | `{_sha256(path)}` |")
+        path = folder / r["path"]
+        lines.append(f"| {path.name} | {rows} | {path.stat().st_size:,} | `{_sha256(path)}` |")
     lines += [
         "",
         "`SHA256SUMS` lists every file's SHA-256 (`sha256sum -c SHA256SUMS` checks them); cite a release by the "
@@ -646,9 +658,9 @@ def _readme(package: dict[str, Any]) -> str:
         "## Tables",
     ]
     for r in package["resources"]:
-        if r["format"] != "parquet":
+        if r["format"] != "csv":
             continue
-        lines += ["", f"### {r['name']} ({r['path']}, CSV twin {r['name']}.csv)", "", r["description"], ""]
+        lines += ["", f"### {r['name']} ({r['name']}.parquet, and its CSV twin {r['path']})", "", r["description"], ""]
         lines += ["| column | type | description |", "| --- | --- | --- |"]
         lines += [f"| {f['name']} | {f['type']} | {f['description']} |" for f in r["schema"]["fields"]]
     lines += [
@@ -732,7 +744,7 @@ def write_release(
         (work / "datapackage.json").write_text(
             json.dumps(package, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        (work / "README.md").write_text(_readme(package), encoding="utf-8")
+        (work / "README.md").write_text(_readme(package, work), encoding="utf-8")
         files = sorted(p.name for p in work.iterdir())
         sums = "".join(f"{_sha256(work / name)}  {name}\n" for name in files)
         (work / "SHA256SUMS").write_text(sums, encoding="utf-8")
