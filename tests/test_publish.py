@@ -278,8 +278,10 @@ def test_an_unreachable_robots_txt_is_neither_blocked_nor_allowed() -> None:
 # -- the same bytes -------------------------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_publishing_twice_gives_the_same_bytes(release: Path, store: str, tmp_path: Path) -> None:
-    _publish(store, tmp_path / "again", "--with-bodies")
+    printed = _publish(store, tmp_path / "again", "--with-bodies").stdout
     assert (tmp_path / "again" / "SHA256SUMS").read_bytes() == (release / "SHA256SUMS").read_bytes()
+    cite = hashlib.sha256((release / "SHA256SUMS").read_bytes()).hexdigest()
+    assert printed.startswith(f"sha256:{cite}  ")
     for p in release.iterdir():
         assert (tmp_path / "again" / p.name).read_bytes() == p.read_bytes(), p.name
 

@@ -59,4 +59,4 @@ def publish_cmd(
         ),
         soft_wrap=True,
     )
-    print(f"{release.out / 'SHA256SUMS'}")
+    print(f"sha256:{release.checksum}  {release.out / 'SHA256SUMS'}")  # what to cite the release by

@@ -296,6 +296,11 @@ class Release:
         """The release's size."""
         return sum(p.stat().st_size for p in self.files)
 
+    @property
+    def checksum(self) -> str:
+        """The SHA-256 of its SHA256SUMS: the one checksum to cite the release by."""
+        return _sha256(self.out / "SHA256SUMS")
+
 
 class _TableWriter:
     """A table streamed into its Parquet file and CSV twin, one row group per batch."""
