@@ -336,12 +336,8 @@ class _TableWriter:
         self.csv.write_batch(pa.record_batch(twin, names=[c.name for c in self.spec.columns]))
 
     def close(self) -> None:
-        """Finish both files (an empty table still has its schema and header)."""
+        """Finish both files (an empty table still has its schema, and its header: written when the CSV was opened)."""
         self.parquet.close()
-        if not self.rows:
-            self.csv.write_table(
-                pa.table({c.name: pa.array([], type=self.csv.schema.field(c.name).type) for c in self.spec.columns})
-            )
         self.csv.close()
         self._gzip.close()
         self._file.close()
