@@ -710,7 +710,7 @@ def write_release(
     replace: bool = False,
     simulated: bool = False,
     max_age_days: int = 90,
-    chunk_sites: int = CHUNK_SITES,
+    chunk_sites: int | None = None,
 ) -> Release:
     """Write a release into ``out`` (see the module's docstring): built in a new folder beside it and moved into
     place once complete, so a failure leaves no half release (and ``replace`` keeps the old one until then)."""
@@ -726,7 +726,7 @@ def write_release(
         try:
             _trends(writers["trends"], series)
             states = _Agents(agents, queries.evaluations(engine, agents))
-            for chunk in _chunks(engine, lists, chunk_sites):
+            for chunk in _chunks(engine, lists, chunk_sites or CHUNK_SITES):
                 _sites(writers["sites"], chunk)
                 _agent_states(writers["agent_states"], engine, chunk, periods, states, max_age_days)
                 _signals(writers["signals"], engine, chunk, periods, max_age_days)
