@@ -7,8 +7,8 @@ Each run is a child process, so its peak memory is its own (``ru_maxrss`` from `
 - peer 1, ``export latest --format csv`` of the same store (one row per site, the current state only): time, memory;
 - peer 2, a bare pyarrow write of the release's largest table (agent_states) from one in-memory table
   (``pq.write_table``): what writing those rows costs without streaming — the memory the chunked writer avoids;
-- with ``--also N``: ``publish`` of the first N sites' worth of store too, to show the peak memory does not grow
-  with the number of sites.
+- with ``--also N``: ``publish`` of an N-site store built the same way (kept beside --db), to show the peak memory
+  does not grow with the number of sites.
 
     uv run python bench/publish_bench.py [--sites 100000] [--db /tmp/consent-tracker-publish-bench.db] [--also 20000]
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,27 +90,6 @@ def publish(db: Path, work: Path, label: str) -> tuple[float, float, Path]:
     return secs, peak, out
 
 
-def subset(db: Path, n: int, work: Path) -> Path:
-    """A copy of the store holding only its first ``n`` sites (their versions and change events)."""
-    from sqlalchemy import text
-
-    from tracker.store import open_store
-
-    copy = work / f"subset-{n}.db"
-    shutil.copyfile(db, copy)
-    engine = open_store(copy)
-    with engine.begin() as conn:
-        keep = "(SELECT id FROM sites ORDER BY domain LIMIT :n)"
-        for table in ("change_events", "crawl_run_sites", "site_list_members", "site_labels", "site_weights"):
-            conn.execute(text(f"DELETE FROM {table} WHERE site_id NOT IN {keep}"), {"n": n})
-        conn.execute(text(f"DELETE FROM versions WHERE site_id NOT IN {keep}"), {"n": n})
-        conn.execute(text(f"DELETE FROM sites WHERE id NOT IN {keep}"), {"n": n})
-    with engine.connect() as conn:
-        conn.execute(text("VACUUM"))
-    engine.dispose()
-    return copy
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sites", type=int, default=100_000)
@@ -138,7 +116,11 @@ def main() -> None:
             f"{b_peak:,.0f} MB (publish's whole release: {peak / b_peak:.2f}x that memory)"
         )
         if args.also:
-            small = subset(args.db, args.also, work)
+            small = args.db.with_name(f"{args.db.stem}-{args.also}{args.db.suffix}")
+            if not small.exists():
+                import forecast_bench
+
+                forecast_bench.build(small, args.also)
             _, s_peak, _ = publish(small, work, f"{args.also:,} sites")
             print(f"peak memory: {s_peak:,.0f} MB at {args.also:,} sites, {peak:,.0f} MB at {args.sites:,} sites")
 

@@ -331,9 +331,25 @@ def test_replace_replaces_a_previous_release(release: Path, store: str, tmp_path
 @pytest.mark.slow
 def test_since_until_and_list_restrict(store: str, tmp_path: Path) -> None:
     out = tmp_path / "r"
-    _publish(store, out, "--since", "2025-04-01", "--until", "2025-04-30", "--list", "panel")
+    _publish(
+        store,
+        out,
+        "--since",
+        "2025-04-01",
+        "--until",
+        "2025-04-30",
+        "--list",
+        "panel",
+        "-a",
+        "gptbot",
+        "-a",
+        "CCBot",
+        "-a",
+        "GPTBot",
+    )
     states = _parquet(out, "agent_states")
     assert set(states.month) == {"2025-04"} and set(states.domain) == {"a.test", "c.test"}
+    assert list(states.agent[:2]) == ["GPTBot", "CCBot"] and len(states) == 2 * 2  # 2 sites × 1 month × 2 agents
     assert set(_parquet(out, "sites").domain) == {"a.test", "c.test"}
     assert set(_parquet(out, "signals").month) <= {"2025-04"}
     events = _parquet(out, "change_events")

@@ -352,7 +352,7 @@ def check_folder(out: Path, *, replace: bool) -> None:
         return
     if not replace:
         raise PublishError(
-            f"out: {out} is not empty (replace it with replace, or choose an empty folder)", parameter="out"
+            f"out: {out} is not empty (choose an empty folder, or replace the previous release there)", parameter="out"
         )
     if not (out / "datapackage.json").is_file():
         raise PublishError(

@@ -139,7 +139,7 @@ def publish(
         periods=periods,
         series=series,
         forecast=forecast(engine, registry).as_dict(),
-        agents=site_agents(registry, agents),
+        agents=list(dict.fromkeys(site_agents(registry, agents))),  # one row per agent, however often it was asked
         since=since,
         until=until,
         lists=lists,
