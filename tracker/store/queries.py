@@ -635,7 +635,7 @@ class ReleaseSite:
 
 
 def release_sites(
-    engine: Engine, *, lists: Sequence[str] | None = None, after: str | None = None, limit: int = 2000
+    engine: Engine, *, lists: Sequence[str] | None = None, after: str | None = None, limit: int = 500
 ) -> list[ReleaseSite]:
     """Up to ``limit`` sites (of these tracked lists, or every site) whose domain sorts after ``after``, by domain:
     a release reads the store in such chunks, so its memory does not grow with the store."""
