@@ -320,6 +320,23 @@ def test_chunks_change_only_row_groups(
 
 
 @pytest.mark.slow
+def test_a_read_only_store_gives_the_same_release_and_stays_as_it_was(
+    release: Path, store: str, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    copy = tmp_path / "s.db"
+    with sqlite3.connect(store) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    shutil.copyfile(store, copy)
+    before = hashlib.sha256(copy.read_bytes()).hexdigest()
+    _publish(f"sqlite:///file:{copy}?mode=ro&uri=true", tmp_path / "r", "--with-bodies")
+    assert (tmp_path / "r" / "SHA256SUMS").read_bytes() == (release / "SHA256SUMS").read_bytes()
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.slow
 def test_replace_replaces_a_previous_release(release: Path, store: str, tmp_path: Path) -> None:
     out = tmp_path / "r"
     shutil.copytree(release, out)
