@@ -50,6 +50,7 @@ from tracker.records.vocabulary import (
     STANCES,
     UNREACHABLE,
 )
+from tracker.rules.agents import UPSTREAM_URL
 from tracker.rules.signals.preferences import ADOPTION
 from tracker.store import queries
 
@@ -609,6 +610,12 @@ def _package(
     sources = [
         {"title": f"robots.txt files of the sites ({source}: {n:,} versions)"} for source, n in about["sources"].items()
     ]
+    sources.append(
+        {
+            "title": "The AI user-agent registry (consent-tracker's, merged with the ai.robots.txt project's list)",
+            "path": UPSTREAM_URL,
+        }
+    )
     return {
         "profile": "data-package",
         "name": "consent-tracker-release",
