@@ -14,7 +14,8 @@
     ├── ArchiveError      an archive cannot be imported at all (pipeline.archive_import)
     ├── ArchiveUnavailable the Wayback Machine keeps refusing us after every retry (pipeline.backfill)
     ├── TrendError        a series cannot be computed as asked (analysis.trends)
-    └── ReportError       a report cannot be written (publishing.report)
+    ├── ReportError       a report cannot be written (publishing.report)
+    └── PublishError      a release cannot be written: nothing to publish, or a folder in the way (publishing.release)
 
     FetchFault            inside a fetch only: caught by tracker.fetch and recorded, never shown as an error
     ├── PrivateAddressError  a host resolves to an address the crawler must not contact (``allow_private``)
@@ -41,6 +42,7 @@ __all__ = [
     "ParameterError",
     "ParamsError",
     "PrivateAddressError",
+    "PublishError",
     "RegistryError",
     "ReportError",
     "SettingError",
@@ -120,6 +122,10 @@ class TrendError(TrackerError):
 
 class ReportError(TrackerError):
     """The report cannot be written (no data, no Chromium for a PDF, an unwritable folder)."""
+
+
+class PublishError(TrackerError):
+    """A release cannot be written: the database holds nothing to publish, or the folder is not empty."""
 
 
 class FetchFault(Exception):

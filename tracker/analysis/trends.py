@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import calendar
 import json
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
@@ -57,8 +58,11 @@ __all__ = [
     "period_end",
     "period_label",
     "restriction_series",
+    "robots_site_months",
     "signal_coverage",
     "signal_series",
+    "signal_site_months",
+    "window",
 ]
 
 
@@ -213,6 +217,65 @@ def _window(
     if lo > hi:
         return None
     return horizon, _periods(lo, hi, freq)
+
+
+def window(
+    engine: Engine, freq: Freq = Freq.month, since: date | None = None, until: date | None = None
+) -> tuple[date, list[tuple[str, date]]] | None:
+    """The last observation and the periods a series reports, (label, last day) each: from the first observation
+    (or ``since``) to the last one (or ``until``). None when there is nothing to report."""
+    return _window(engine, Freq(freq), since, until)
+
+
+def _active(ends: list[date], first: date, end: date) -> range:
+    """The periods (by their last days, ``ends``) in which a stretch [first, end) counts: those whose last day falls
+    in it — as a series counts it (it starts on ``first`` and stops on ``end``)."""
+    return range(bisect_left(ends, first), bisect_left(ends, end))
+
+
+def robots_site_months(
+    engine: Engine, site_ids: Sequence[int], periods: Sequence[tuple[str, date]], *, max_age_days: int = 90
+) -> Iterator[tuple[int, int, str, int | None]]:
+    """(site, period index, robots.txt status, ruleset) of each site in each period it counts in: the robots.txt
+    version in effect at the period's end, exactly the ones :func:`restriction_series` counts (a current version stops
+    counting ``max_age_days`` after it was last seen)."""
+    ends = [end for _, end in periods]
+    for status, rid, sid, first, end in queries.robots_version_spans(
+        engine, max_age_days=max_age_days, site_ids=site_ids
+    ):
+        for i in _active(ends, first, end):
+            yield sid, i, status, rid
+
+
+def signal_site_months(
+    engine: Engine,
+    name: SignalName | str,
+    site_ids: Sequence[int],
+    periods: Sequence[tuple[str, date]],
+    *,
+    max_age_days: int = 90,
+) -> Iterator[tuple[int, int, bool, tuple[str, ...]]]:
+    """(site, period index, adopted, the carriers it rests on) of each site in each period whose reading of a signal
+    is known at the period's end — the sites :func:`signal_series` counts. The carriers: those saying yes when it is
+    adopted, else those observed."""
+    if name not in ADOPTION:
+        raise TrendError(f"unknown signal {name}; known: {', '.join(SIGNAL_NAMES)}")
+    signal: SignalName = name
+    adoption = ADOPTION[signal]
+    spans_of: dict[str, list[Any]] = {
+        k: list(queries.resource_spans(engine, k, site_ids=site_ids)) for k in adoption.kinds
+    }
+    parts = _Parts(engine, signal, queries.ADOPTIONS_VERSION, spans_of, these_bodies=True)
+    ends = [end for _, end in periods]
+    for sid, segments in _site_segments(adoption, spans_of, parts, max_age_days):
+        for a, b, hit, key in segments:
+            if hit is None:
+                continue
+            said = tuple(
+                k for k, p in zip(adoption.kinds, key, strict=True) if (p is True if hit else p is not _UNSEEN)
+            )
+            for i in _active(ends, a, b):
+                yield sid, i, hit, said
 
 
 def _events_from_table(
@@ -477,11 +540,20 @@ class _Parts:
     """What each version says towards one signal: bodies from the store's cache (read now, not stored, when missing),
     pages by the text of their signals (equal texts are read once); ``_UNSEEN`` for a version that says nothing."""
 
-    def __init__(self, engine: Engine, signal: SignalName, version: str, spans_of: dict[str, list[Any]]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        signal: SignalName,
+        version: str,
+        spans_of: dict[str, list[Any]],
+        *,
+        these_bodies: bool = False,
+    ) -> None:
         self.adoption = ADOPTION[signal]
         self.body_kind = self.adoption.body_kind
         bodies = {sp.body_id for sp in spans_of.get(self.body_kind or "", []) if sp.status == "ok" and sp.body_id}
-        known = queries.adoptions(engine, signal, version)
+        # A few sites' spans (``these_bodies``) read only their bodies' readings, not every body's.
+        known = queries.adoptions(engine, signal, version, sorted(bodies) if these_bodies else None)
         missing = [b for b in bodies if b not in known]
         kind = self.body_kind
         if missing and kind is not None:
@@ -525,11 +597,14 @@ def _segments(per_kind: list[list[Interval]]) -> list[tuple[date, date, tuple[An
     return out
 
 
-def _adoption_events(
-    adoption: Adoption, spans_of: dict[str, list[Any]], parts: _Parts, horizon: date, max_age_days: int
-) -> list[_Step]:
-    """Start/end events of each site's stretches with one known reading (a current version counts until
-    ``max_age_days`` after it was last seen)."""
+_Segment = tuple[date, date, "bool | None", tuple[Any, ...]]  # [start, end), the reading, each kind's part
+
+
+def _site_segments(
+    adoption: Adoption, spans_of: dict[str, list[Any]], parts: _Parts, max_age_days: int
+) -> Iterator[tuple[int, list[_Segment]]]:
+    """Each site's stretches, cut where any carrier's version changes, with the reading in each (None: not known)
+    and what each carrier said (a current version counts until ``max_age_days`` after it was last seen)."""
     kinds = adoption.kinds
     per_site: dict[int, list[list[Interval]]] = {}
     for n, k in enumerate(kinds):
@@ -541,8 +616,28 @@ def _adoption_events(
                 if lists is None:
                     lists = per_site[sp.site_id] = [[] for _ in kinds]
                 lists[n].append((start, end, parts(sp)))
-    events: list[_Step] = []
     readings: dict[tuple[Any, ...], bool | None] = {}  # the parts of each kind → the reading (few distinct ones)
+    for sid, lists in per_site.items():
+        present = [ivs for ivs in lists if ivs]
+        for ivs in present:
+            ivs.sort(key=lambda iv: iv[0])
+        segments: list[_Segment] = []
+        for a, b, key in _segments(lists if len(present) > 1 else present):
+            if len(present) == 1:  # one kind: say which, for the reading
+                key = tuple(key[0] if ivs else _UNSEEN for ivs in lists)
+            hit = readings.get(key, readings)
+            if hit is readings:
+                hit = readings[key] = adoption.read({k: p for k, p in zip(kinds, key, strict=True) if p is not _UNSEEN})
+            segments.append((a, b, hit, key))  # type: ignore[arg-type]
+        yield sid, segments
+
+
+def _adoption_events(
+    adoption: Adoption, spans_of: dict[str, list[Any]], parts: _Parts, horizon: date, max_age_days: int
+) -> list[_Step]:
+    """Start/end events of each site's stretches with one known reading (a current version counts until
+    ``max_age_days`` after it was last seen)."""
+    events: list[_Step] = []
 
     def emit(start: date, end: date, hit: bool) -> None:
         state: State = ("adopting" if hit else "not", hit, False)
@@ -550,22 +645,14 @@ def _adoption_events(
         if end <= horizon:
             events.append((end, -1, state, 1, 0.0, 0.0))
 
-    for lists in per_site.values():
-        present = [ivs for ivs in lists if ivs]
-        for ivs in present:
-            ivs.sort(key=lambda iv: iv[0])
+    for _sid, segments in _site_segments(adoption, spans_of, parts, max_age_days):
         run: tuple[date, date, bool] | None = None  # consecutive segments with one reading count once
-        for a, b, key in _segments(lists if len(present) > 1 else present):
-            if len(present) == 1:  # one kind: say which, for the reading
-                key = tuple(key[0] if ivs else _UNSEEN for ivs in lists)
-            hit = readings.get(key, readings)
-            if hit is readings:
-                hit = readings[key] = adoption.read({k: p for k, p in zip(kinds, key, strict=True) if p is not _UNSEEN})
+        for a, b, hit, _key in segments:
             if run is not None and (hit is None or hit != run[2] or a != run[1]):
                 emit(*run)
                 run = None
             if hit is not None:
-                run = (run[0], b, hit) if run is not None else (a, b, hit)  # type: ignore[assignment]
+                run = (run[0], b, hit) if run is not None else (a, b, hit)
         if run is not None:
             emit(*run)
     events.sort(key=lambda e: e[0])

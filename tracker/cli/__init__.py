@@ -33,6 +33,7 @@ from tracker.cli.database import db_copy, db_migrate
 from tracker.cli.forecasting import forecast_cmd
 from tracker.cli.history import export_latest, import_archive_cmd, site_cmd, trends_cmd, weights_import
 from tracker.cli.presenting import dashboard_cmd, report_cmd
+from tracker.cli.publishing import publish_cmd
 from tracker.cli.robots import robots_cmd
 from tracker.cli.serving import serve_cmd
 from tracker.cli.starting import up_cmd
@@ -142,6 +143,7 @@ for _group, _name, _command in (
     (app, "dashboard", dashboard_cmd),
     (app, "serve", serve_cmd),
     (app, "report", report_cmd),
+    (app, "publish", publish_cmd),
     (export_app, "latest", export_latest),
     (agents_app, "list", agents_list),
     (agents_app, "sync", agents_sync),

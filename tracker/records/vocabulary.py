@@ -25,6 +25,7 @@ __all__ = [
     "RESOURCE_KINDS",
     "SIGNAL_NAMES",
     "STANCES",
+    "STANCE_MEANINGS",
     "UNREACHABLE",
     "UNREAD",
     "VERSION_SOURCES",
@@ -87,6 +88,16 @@ StanceName = Literal[
     "no_robots", "unreachable", "allowed", "explicit_allow", "partial_block", "near_full_block", "full_block"
 ]
 STANCES: tuple[StanceName, ...] = get_args(StanceName)
+#: What each stance means, over the five probe paths ('/', '/index.html', '/a1b2c3/', '/a1b2c3/x.html', '/?q=1').
+STANCE_MEANINGS: dict[StanceName, str] = {
+    "no_robots": "no robots.txt (4xx, empty, an HTML page, too many redirects): anything may be fetched",
+    "unreachable": "429, 5xx or a network error: RFC 9309 says assume complete disallow; reported apart",
+    "allowed": "no Disallow applies",
+    "explicit_allow": "a group naming the agent allows it (e.g. Allow: /)",
+    "partial_block": "some Disallow rule applies, but ordinary pages are allowed",
+    "near_full_block": "only '/' or single files (/llms.txt, …$) allowed, everything else disallowed",
+    "full_block": "every probe disallowed",
+}
 #: Which robots.txt group decided: one naming the agent, the '*' group, or none.
 GroupSource = Literal["specific", "wildcard", "none"]
 #: How a stance came about, as every face and the SQL views say it: from a group naming the agent, inherited from

@@ -7,7 +7,7 @@ parameters and settings, never a face's spelling of them.
     inputs      parsing what a face was given (days, months) and opening what the settings name
     rules       one robots.txt, the agent registry: no store needed
     reading     trends, signal adoption, a site, changes, the export, tracked lists, categories, runs
-    analysing   the forecast, published claims, the trend report
+    analysing   the forecast, published claims, the trend report, the open-data release
     writing     crawl, backfill, import-archive, weights, categories, tracked sites, the agent registry
     operating   the database itself (migrate, copy), ``up``'s demo-or-real guard, feeds and the webhook
 
@@ -63,7 +63,7 @@ _WHERE = {
         "unfinished_runs",
     ),
     "rules": ("AgentSelection", "agents", "robots"),
-    "analysing": ("claims", "forecast", "report"),
+    "analysing": ("claims", "forecast", "publish", "report"),
     "writing": (
         "AgentsSync",
         "BatchResult",

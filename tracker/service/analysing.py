@@ -1,5 +1,5 @@
-"""The analysing use cases: the forecast of when public human text runs out, published claims beside ours, and the
-trend report."""
+"""The analysing use cases: the forecast of when public human text runs out, published claims beside ours, the
+trend report and the open-data release."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from tracker.rules.agents import AgentRegistry
 
-__all__ = ["claims", "forecast", "report"]
+__all__ = ["claims", "forecast", "publish", "report"]
 
 
 def forecast(
@@ -72,3 +72,79 @@ def report(
     from tracker.publishing.report import write_report
 
     return write_report(engine, registry, out, fmt, since=since, category=category)
+
+
+def publish(
+    engine: Engine,
+    registry: AgentRegistry,
+    *,
+    out: Path,
+    since: date | None = None,
+    until: date | None = None,
+    lists: list[str] | None = None,
+    agents: list[str] | None = None,
+    with_bodies: bool = False,
+    replace: bool = False,
+    max_age: int = 90,
+) -> Any:
+    """Write a dated release of the database into ``out`` (tracker.publishing.release.Release): Parquet tables with
+    CSV twins — sites, the trends of every registry agent, company and purpose, each site's agents' states and
+    signals month by month (``agents``: default the core panel), the change events — the forecast, a Data Package,
+    its README and SHA256SUMS; robots.txt texts ``with_bodies``. The same database gives the same bytes."""
+    from tracker.analysis.latest import site_agents
+    from tracker.analysis.trends import window
+    from tracker.errors import ParameterError, PublishError
+    from tracker.publishing.release import TrendSeries, check_folder, write_release
+    from tracker.records.vocabulary import GroupBy, Weighting
+    from tracker.service.reading import is_simulated, observation_bounds, trends
+    from tracker.store import catalog
+
+    check_folder(out, replace=replace)
+    if max_age < 0:
+        raise ParameterError(f"max_age must be 0 or more days, not {max_age}", "max_age")
+    if since is not None and until is not None and since > until:
+        raise ParameterError(f"since ({since}) is after until ({until})", "since")
+    if observation_bounds(engine) is None:
+        raise PublishError("the database holds no observations to publish: crawl, backfill or import-archive first")
+    found = window(engine, since=since, until=until)
+    if found is None:
+        raise PublishError(f"no observations between {since or 'the first'} and {until or 'the last'}")
+    _, periods = found
+    known = {i.name for i in catalog.lists(engine)}
+    missing = [n for n in lists or [] if n not in known]
+    if missing:
+        raise ParameterError(
+            f"lists: no list named {', '.join(missing)} (lists: {', '.join(sorted(known)) or 'none'})", "lists"
+        )
+    tokens = [a.token for a in registry]
+    weightings = [Weighting.none] + ([Weighting.tokens] if catalog.weight_names(engine) else [])
+    series = []
+    for weight in weightings:
+        for by in (GroupBy.agent, GroupBy.company, GroupBy.purpose):
+            t = trends(
+                engine,
+                registry,
+                agents=tokens if by is GroupBy.agent else [],
+                by=by,
+                since=since,
+                until=until,
+                lists=lists,
+                weight=weight,
+                max_age=max_age,
+            )
+            series.append(TrendSeries(by.value, t.rows, t.definitions))
+    return write_release(
+        engine,
+        out,
+        periods=periods,
+        series=series,
+        forecast=forecast(engine, registry).as_dict(),
+        agents=list(dict.fromkeys(site_agents(registry, agents))),  # one row per agent, however often it was asked
+        since=since,
+        until=until,
+        lists=lists,
+        with_bodies=with_bodies,
+        replace=replace,
+        simulated=is_simulated(engine),
+        max_age_days=max_age,
+    )

@@ -29,6 +29,7 @@ from tracker.store.models import (
     RuleSet,
     Site,
     SiteLabel,
+    SiteList,
     SiteListMember,
     SiteWeight,
     Version,
@@ -40,7 +41,9 @@ __all__ = [
     "DataStamp",
     "EvaluationRow",
     "LatestState",
+    "ReleaseSite",
     "ResourceSpan",
+    "RobotsText",
     "SiteInfo",
     "StoredResource",
     "adoption_parts",
@@ -48,6 +51,7 @@ __all__ = [
     "adoptions_missing",
     "bodies_by_id",
     "body_bytes",
+    "change_event_rows",
     "current_signals",
     "data_stamp",
     "domains_of",
@@ -55,8 +59,10 @@ __all__ = [
     "find_site",
     "latest_states",
     "observation_bounds",
+    "release_sites",
     "resource_spans",
     "robots_event_counts",
+    "robots_texts",
     "robots_verdict",
     "robots_version_spans",
     "ruleset_samples",
@@ -69,6 +75,7 @@ __all__ = [
     "stored_evaluations",
     "verdict_of",
     "version",
+    "version_sources",
     "version_statuses",
 ]
 
@@ -79,6 +86,10 @@ _rulesets = RuleSet.__table__  # type: ignore[attr-defined]
 _evals = Evaluation.__table__  # type: ignore[attr-defined]
 _events = VersionEvent.__table__  # type: ignore[attr-defined]
 _adoptions = Adoption.__table__  # type: ignore[attr-defined]
+_changes = ChangeEvent.__table__  # type: ignore[attr-defined]
+_labels = SiteLabel.__table__  # type: ignore[attr-defined]
+_lists = SiteList.__table__  # type: ignore[attr-defined]
+_members = SiteListMember.__table__  # type: ignore[attr-defined]
 
 #: The rules version of the stored adoption readings (``adoptions``): a signal's reading changes with either.
 ADOPTIONS_VERSION = f"{ADOPTION_VERSION}.{PARSER_VERSION}"
@@ -319,13 +330,17 @@ def _utc_day(value: datetime) -> date:
     return value.date() if value.tzinfo is None else value.astimezone(UTC).date()
 
 
-def resource_spans(engine: Engine, kind: str, *, category: str | None = None) -> Iterator[ResourceSpan]:
-    """Every version of a kind (of the sites of a category), without bodies."""
+def resource_spans(
+    engine: Engine, kind: str, *, category: str | None = None, site_ids: Sequence[int] | None = None
+) -> Iterator[ResourceSpan]:
+    """Every version of a kind (of the sites of a category, or of these sites), without bodies."""
     joined = _versions.join(_sites, _sites.c.id == _V.site_id)
     q = select(_V.site_id, _V.status, _V.body_id, _V.signals, _V.first_seen, _V.valid_to, _V.last_seen)
     q = q.select_from(joined).where(_V.kind == kind)
     if category is not None:
         q = q.where(_sites.c.category == category)
+    if site_ids is not None:
+        q = q.where(_V.site_id.in_(list(site_ids)))
     with engine.connect() as conn:
         for sid, status, bid, signals, first, valid, last in conn.execute(q):
             yield ResourceSpan(
@@ -356,12 +371,18 @@ def bodies_by_id(engine: Engine, ids: Sequence[int]) -> Iterator[tuple[int, byte
                 yield bid, body_bytes(content, compression) or b"", bool(truncated)
 
 
-def adoptions(engine: Engine, signal: str, version: str) -> dict[int, bool]:
-    """body id → whether it adopts the signal, as computed before under this rules version."""
+def adoptions(engine: Engine, signal: str, version: str, body_ids: Sequence[int] | None = None) -> dict[int, bool]:
+    """body id → whether it adopts the signal, as computed before under this rules version (of every body, or of
+    the given ones)."""
     a = _adoptions.c
+    out: dict[int, bool] = {}
     with engine.connect() as conn:
-        rows = conn.execute(select(a.body_id, a.adopts).where(a.signal == signal, a.version == version))
-        return {bid: bool(v) for bid, v in rows}
+        for chunk in _id_chunks(body_ids):
+            q = select(a.body_id, a.adopts).where(a.signal == signal, a.version == version)
+            if chunk is not None:
+                q = q.where(a.body_id.in_(chunk))
+            out.update((bid, bool(v)) for bid, v in conn.execute(q))
+    return out
 
 
 def adoptions_missing(engine: Engine, signal: str, kind: str, version: str) -> list[int]:
@@ -462,10 +483,10 @@ def stale_current_counts(
 
 
 def robots_version_spans(
-    engine: Engine, *, category: str | None = None, max_age_days: int = 90
+    engine: Engine, *, category: str | None = None, max_age_days: int = 90, site_ids: Sequence[int] | None = None
 ) -> Iterator[tuple[str, int | None, int, date, date]]:
-    """(status, ruleset, site, first day, end day) of every robots.txt version; a current version ends
-    ``max_age_days`` after it was last seen (for series where each site carries its own weight)."""
+    """(status, ruleset, site, first day, end day) of every robots.txt version (of these sites); a current version
+    ends ``max_age_days`` after it was last seen (for series where each site carries its own weight)."""
     q = (
         select(_V.status, _V.ruleset_id, _V.site_id, _V.first_seen, _V.valid_to, _V.last_seen)
         .select_from(_versions.join(_sites, _sites.c.id == _V.site_id))
@@ -473,6 +494,8 @@ def robots_version_spans(
     )
     if category is not None:
         q = q.where(_sites.c.category == category)
+    if site_ids is not None:
+        q = q.where(_V.site_id.in_(list(site_ids)))
     with engine.connect() as conn:
         for status, rid, sid, first, valid, last in conn.execute(q):
             end = _day(valid) if valid is not None else _day(last) + timedelta(days=max_age_days)
@@ -652,3 +675,147 @@ def data_stamp(engine: Engine) -> DataStamp:
         counts,
         tuple(stamps),
     )
+
+
+# -- releases (tracker.publishing.release): the whole database, a chunk of sites at a time ---------------------------
+@dataclass(frozen=True, slots=True)
+class ReleaseSite:
+    """A site as a release describes it: its rank (its own, and its best in a tracked list), the tracked lists it is
+    in, and each source's category label (source → category)."""
+
+    id: int
+    domain: str
+    rank: int | None
+    list_rank: int | None
+    list_source: str | None
+    category: str | None
+    lists: tuple[str, ...]
+    labels: dict[str, str]
+
+
+def release_sites(
+    engine: Engine, *, lists: Sequence[str] | None = None, after: str | None = None, limit: int = 500
+) -> list[ReleaseSite]:
+    """Up to ``limit`` sites (of these tracked lists, or every site) whose domain sorts after ``after``, by domain:
+    a release reads the store in such chunks, so its memory does not grow with the store."""
+    q = select(_sites.c.id, _sites.c.domain, _sites.c.rank, _sites.c.list_source, _sites.c.category)
+    if after is not None:
+        q = q.where(_sites.c.domain > after)
+    if lists:
+        member = (
+            select(_members.c.site_id)
+            .select_from(_members.join(_lists, _lists.c.id == _members.c.list_id))
+            .where(_members.c.site_id == _sites.c.id, _lists.c.name.in_(list(lists)))
+            .exists()
+        )
+        q = q.where(member)
+    q = q.order_by(_sites.c.domain).limit(limit)
+    with engine.connect() as conn:
+        rows = list(conn.execute(q))
+        ids = [r[0] for r in rows]
+        in_lists: dict[int, list[tuple[str, int | None]]] = {}
+        labels: dict[int, dict[str, str]] = {}
+        if ids:
+            mq = (
+                select(_members.c.site_id, _lists.c.name, _members.c.rank)
+                .select_from(_members.join(_lists, _lists.c.id == _members.c.list_id))
+                .where(_members.c.site_id.in_(ids))
+            )
+            for sid, name, rank in conn.execute(mq):
+                in_lists.setdefault(sid, []).append((name, rank))
+            lq = select(_labels.c.site_id, _labels.c.source, _labels.c.category).where(_labels.c.site_id.in_(ids))
+            for sid, source, category in conn.execute(lq):
+                labels.setdefault(sid, {})[source] = category
+    out = []
+    for sid, domain, rank, list_source, category in rows:
+        member_of = sorted(in_lists.get(sid, []))
+        ranks = [r for _, r in member_of if r is not None]
+        out.append(
+            ReleaseSite(
+                sid,
+                domain,
+                rank,
+                min(ranks) if ranks else None,
+                list_source,
+                category,
+                tuple(name for name, _ in member_of),
+                labels.get(sid, {}),
+            )
+        )
+    return out
+
+
+def change_event_rows(
+    engine: Engine, site_ids: Sequence[int], *, since: datetime | None = None, until: datetime | None = None
+) -> list[tuple[int, str, str, str, str, str, str, datetime, datetime | None, str]]:
+    """(site id, kind, signal, agent, before, after, change, at, previous_seen, source) of these sites' stored change
+    events from ``since`` (included) to ``until`` (excluded), by site, time, signal and agent."""
+    e = _changes.c
+    q = select(e.site_id, e.kind, e.signal, e.agent, e.before, e.after, e.change, e.at, e.previous_seen, e.source)
+    q = q.where(e.site_id.in_(list(site_ids))).order_by(e.site_id, e.at, e.signal, e.agent)
+    if since is not None:
+        q = q.where(e.at >= since)
+    if until is not None:
+        q = q.where(e.at < until)
+    with engine.connect() as conn:
+        return [
+            (sid, kind, signal, agent, before, after, change, as_utc(at), as_utc(prev), source)
+            for sid, kind, signal, agent, before, after, change, at, prev, source in conn.execute(q)
+        ]
+
+
+class RobotsText(NamedTuple):
+    """One robots.txt version of a site with its body (decompressed)."""
+
+    site_id: int
+    first_seen: datetime
+    last_seen: datetime
+    valid_to: datetime | None
+    status: str
+    http_status: int | None
+    sha256: str
+    truncated: bool
+    body: bytes
+
+
+def robots_texts(engine: Engine, site_ids: Sequence[int]) -> list[RobotsText]:
+    """Every robots.txt version of these sites that has a body, by site and date."""
+    q = (
+        select(
+            _V.site_id,
+            _V.first_seen,
+            _V.last_seen,
+            _V.valid_to,
+            _V.status,
+            _V.http_status,
+            _B.sha256,
+            _B.truncated,
+            _B.content,
+            _B.compression,
+        )
+        .select_from(_versions.join(_bodies, _B.id == _V.body_id))
+        .where(_V.kind == "robots", _V.site_id.in_(list(site_ids)))
+        .order_by(_V.site_id, _V.first_seen)
+    )
+    with engine.connect() as conn:
+        return [
+            RobotsText(
+                sid,
+                as_utc(first),
+                as_utc(last),
+                as_utc(valid),
+                status,
+                http,
+                sha,
+                bool(truncated),
+                body_bytes(content, compression) or b"",
+            )
+            for sid, first, last, valid, status, http, sha, truncated, content, compression in conn.execute(q)
+        ]
+
+
+def version_sources(engine: Engine) -> dict[str, int]:
+    """How many robots.txt versions each source (live, archive, wayback) recorded."""
+    q = select(_V.source, func.count()).where(_V.kind == "robots").group_by(_V.source).order_by(_V.source)
+    with engine.connect() as conn:
+        return {source: int(n) for source, n in conn.execute(q)}
