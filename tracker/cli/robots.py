@@ -23,7 +23,7 @@ from tracker.cli.common import (
 )
 from tracker.records.csv_safety import csv_safe
 from tracker.records.robots import RobotsReport
-from tracker.records.vocabulary import OutputFormat
+from tracker.records.vocabulary import VIA, OutputFormat
 
 if TYPE_CHECKING:
     from rich.text import Text as RichText
@@ -126,7 +126,7 @@ def _print_table(report: RobotsReport) -> None:
     if wide:
         table.add_column("deciding rules", overflow="fold")
     for a in report.agents:
-        via = {"specific": "named", "wildcard": "*", "none": "-"}[a.source]
+        via: str = VIA.get(a.source, a.source)  # type: ignore[call-overload]  # the views' and the release's words
         if a.lenient_named and not a.named:
             via += " (lenient: named)"
         cells: list[RichText] = [
