@@ -18,13 +18,20 @@ from tracker.cli.common import (
     ConnectToOpt,
     DbOpt,
     FormatOpt,
+    FromOpt,
+    SinceOpt,
     Table,
     Text,
+    ToOpt,
+    UntilOpt,
+    either,
     err,
+    marked,
     open_db,
     out,
     print_rows_as_data,
     resolved,
+    simulated,
     visible,
     warn,
 )
@@ -37,8 +44,10 @@ __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
 
 
 def changes_cmd(
-    since: Annotated[str | None, typer.Option("--since", help="First day (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day (YYYY-MM-DD).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
     agent: Annotated[list[str] | None, typer.Option("--agent", "-a", help="Only these agents (repeatable).")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
@@ -58,10 +67,11 @@ def changes_cmd(
     """What changed: each site's new stance per agent and each signal adopted or dropped, restrictions and
     reversals apart, newest first."""
     changes = [*(change or []), *(type_ or [])] or None
+    engine = open_db(db, create=False)
     found = service.changes(
-        open_db(db, create=False),
-        since=service.parse_day(since, "since"),
-        until=service.parse_day(until, "until"),
+        engine,
+        since=service.parse_day(either(since, from_), "since"),
+        until=service.parse_day(either(until, to), "until"),
         site=site,
         agents=agent,
         category=category,
@@ -76,8 +86,9 @@ def changes_cmd(
             f"`consent-tracker site DOMAIN --agent {a}` reads its history"
         )
     events = found.events
+    is_simulated = simulated(engine)
     if fmt is not OutputFormat.table:
-        print_rows_as_data(events, fmt, found.as_dict())
+        print_rows_as_data(events, fmt, marked(found.as_dict(), is_simulated))
         return
     if not events:
         out.print("no changes match (changes are recorded when a crawl, backfill or import adds versions)")
