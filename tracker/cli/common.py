@@ -126,7 +126,8 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database path or URL [env CONSENT_TRACKER_DB].")]
 # The network options every command that fetches takes (crawl, backfill, robots), and how it picks its sites.
 ConnectToOpt = Annotated[
-    list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
+    list[str] | None,
+    typer.Option("--connect-to", metavar="HOST:PORT:ADDR:PORT", help="HOST:PORT:ADDR:PORT, as curl (repeatable)."),
 ]
 CaBundleOpt = Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")]
 AllowPrivateOpt = Annotated[

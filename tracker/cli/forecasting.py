@@ -36,7 +36,11 @@ def forecast_cmd(
     params: Annotated[Path | None, typer.Option("--params", help="A TOML file of parameters.")] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override one parameter: section.name=value, e.g. demand.overtraining=5."),
+        typer.Option(
+            "--set",
+            metavar="SECTION.NAME=VALUE",
+            help="Override one parameter: section.name=value, e.g. demand.overtraining=5.",
+        ),
     ] = None,
     projection: Annotated[
         str | None, typer.Option("--projection", help="Demand: historical, compute or pooled.")
