@@ -215,3 +215,13 @@ def test_simulated_data_is_marked_in_every_format(demo_db: str) -> None:
 def test_real_data_is_not_marked(db: str) -> None:
     code, out, err = run("trends", "--format", "json", "--db", db)
     assert code == 0 and "simulated" not in json.loads(out) and "simulated" not in err
+
+
+def test_schedule_run_honours_the_format(tmp_path: Path) -> None:
+    db = str(tmp_path / "empty.db")
+    code, out, err = run("schedule", "--run", "robots", "--format", "json", "--db", db)
+    assert code == 0, out + err
+    assert json.loads(out) | {"job": "robots", "sites": 0} == json.loads(out)
+    code, out, err = run("schedule", "--run", "robots", "--format", "csv", "--db", db)
+    assert code == 0, out + err
+    assert next(csv.DictReader(io.StringIO(out)))["job"] == "robots"

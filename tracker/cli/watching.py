@@ -165,8 +165,9 @@ def schedule_cmd(
     if run is not None:
         if run not in JOBS:
             raise typer.BadParameter(f"{run!r} is not one of {', '.join(JOBS)}", param_hint="--run")
-        out.print(Text(f"{run}: {JOBS[run]}"))
-        print_job_result(run_job(run, options.as_kwargs()))
+        if fmt is OutputFormat.table:
+            out.print(Text(f"{run}: {JOBS[run]}"))
+        _print_result(run_job(run, options.as_kwargs()), fmt)
         return
     scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)), wait=wait)
     if show:
@@ -184,7 +185,7 @@ def schedule_cmd(
         return
     for note in notes:
         err.print(Text(note, style="yellow"))
-    _print_jobs(scheduler.jobs(), OutputFormat.table)
+    _print_jobs(scheduler.jobs(), fmt)
     err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))
     try:
         import threading
@@ -194,6 +195,22 @@ def schedule_cmd(
         err.print(Text("stopping: a running job is interrupted and resumed at the next start", style="yellow"))
     finally:
         scheduler.shutdown()
+
+
+def _print_result(result: JobResult, fmt: OutputFormat) -> None:
+    """A job's result as a line (table), a JSON object, or one CSV row (its mappings as JSON cells)."""
+    if fmt is OutputFormat.table:
+        print_job_result(result)
+        return
+    from dataclasses import asdict
+
+    document = asdict(result)
+    if fmt is OutputFormat.json:
+        print(json.dumps(document, indent=1, default=str))
+        return
+    w = csv.writer(sys.stdout)
+    w.writerow(list(document))
+    w.writerow([json.dumps(v, default=str) if isinstance(v, dict) else v for v in document.values()])
 
 
 def print_job_result(result: JobResult) -> None:
