@@ -113,6 +113,7 @@ def headline(
     lists: list[str] | None = None,
     category: str | None = None,
     since: date | None = None,
+    until: date | None = None,
 ) -> Headline:
     """The share of sites (and of tokens) whose robots.txt restricts the agents of a use (training: the training
     crawlers and the control tokens), now and a year before; the share restricting all of them beside it."""
@@ -128,6 +129,7 @@ def headline(
             lists=lists,
             category=category,
             since=since,
+            until=until,
             rule=rule,
             weight=weight,
             weights=weights,

@@ -21,13 +21,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from tracker import __version__
 from tracker.cli.agents import agents_list, agents_sync
 from tracker.cli.backfilling import backfill_cmd
 from tracker.cli.categorizing import categories_assign, categories_import, categories_report
 from tracker.cli.claims import claims_cmd
-from tracker.cli.common import FormatOpt, Table, Text, fail, out
+from tracker.cli.common import FormatOpt, Table, Text, fail, out, print_csv
 from tracker.cli.crawling import crawl_cmd, crawl_status, worker_cmd
 from tracker.cli.database import db_copy, db_migrate
 from tracker.cli.forecasting import forecast_cmd
@@ -45,7 +46,71 @@ from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["app", "main"]
 
+#: The top-level commands in the order of the workflow (set up, collect, read, write out, model, serve, maintain):
+#: ``--help`` lists them so; a command left out of this list comes after these, in registration order.
+WORKFLOW = (
+    "up",
+    "sites",
+    "crawl",
+    "backfill",
+    "import-archive",
+    "trends",
+    "site",
+    "changes",
+    "export",
+    "report",
+    "publish",
+    "forecast",
+    "claims",
+    "dashboard",
+    "serve",
+    "schedule",
+    "worker",
+    "agents",
+    "categories",
+    "weights",
+    "db",
+    "robots",
+    "settings",
+)
+
+
+def _metavar(option: Any) -> str:
+    """What an option's value is called in ``--help``: its name (``--agent AGENT``, ``--max-age MAX_AGE``), never
+    its Python type (``<str>``, ``<list[str]>``, ``<int range>``)."""
+    return max(option.opts, key=len).lstrip("-").replace("-", "_").upper()
+
+
+def _name_values(command: Any) -> None:
+    """Give every option of a command (and of its subcommands) a metavar that names its value, unless it has one
+    or offers a choice (``<table|json|csv>`` lists the values it takes)."""
+    for param in command.params:
+        if param.param_type_name != "option" or param.metavar is not None or param.is_flag or param.count:
+            continue
+        if getattr(param.type, "choices", None) is None:
+            param.metavar = _metavar(param)
+    for sub in getattr(command, "commands", {}).values():
+        _name_values(sub)
+
+
+class _WorkflowOrder(typer.core.TyperGroup):
+    """A command group that lists its commands in the order of the workflow (:data:`WORKFLOW`), and whose options
+    name their values (:func:`_name_values`)."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _name_values(command)
+        return command
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(WORKFLOW)}
+        return sorted(names, key=lambda n: (rank.get(n, len(WORKFLOW)), names.index(n)))
+
+
 app = typer.Typer(
+    cls=_WorkflowOrder,
     name="consent-tracker",
     help="Measure how the web's consent to AI data collection changes: robots.txt and licensing signals "
     "per AI user agent, over time.",
@@ -176,8 +241,16 @@ def _root(
 def _settings_cmd(fmt: FormatOpt = OutputFormat.table) -> None:
     """List every setting: its environment variable, effective value and help."""
     values = settings.resolve().values()
-    if fmt is not OutputFormat.table:
+    if fmt is OutputFormat.json:
         print(json.dumps(values, indent=1, default=str))
+        return
+    if fmt is OutputFormat.csv:
+        print_csv(
+            [
+                {"setting": name, "environment_variable": s.env, "value": str(values[name]), "help": s.help}
+                for name, s in settings.SETTINGS.items()
+            ]
+        )
         return
     table = Table()
     for col in ("setting", "environment variable", "value", "help"):

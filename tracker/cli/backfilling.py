@@ -12,10 +12,13 @@ from tracker.cli.common import (
     CaBundleOpt,
     ConnectToOpt,
     DbOpt,
+    FromOpt,
     ListOpt,
     SitesOpt,
     Text,
+    ToOpt,
     TopOpt,
+    either,
     err,
     open_db,
     out,
@@ -33,8 +36,12 @@ __all__ = ["backfill_cmd"]
 
 
 def backfill_cmd(
-    since: Annotated[str, typer.Option("--since", help="First month (2016-01) or day.")] = "2016-01",
-    until: Annotated[str | None, typer.Option("--until", help="Last month or day (default: today).")] = None,
+    since: Annotated[str, typer.Option("--since", metavar="DATE", help="First month (2016-01) or day.")] = "2016-01",
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="DATE", help="Last month or day (default: today).")
+    ] = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     freq: Annotated[Freq, typer.Option("--freq", help="One capture per period.")] = Freq.month,
     sites: SitesOpt = None,
     list_: ListOpt = None,
@@ -61,8 +68,8 @@ def backfill_cmd(
     )
     config = service.backfill_config(
         options,
-        since=service.parse_month_or_day(since, "since"),
-        until=service.parse_month_or_day(until, "until", end=True),
+        since=service.parse_month_or_day(either(since, from_), "since"),
+        until=service.parse_month_or_day(either(until, to), "until", end=True),
         freq=freq,
         connect_to=connect_to or (),
         ca_bundle=ca_bundle,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tracker import service
-from tracker.cli.common import DbOpt, Text, open_db, out, warn
+from tracker.cli.common import DbOpt, Text, open_db, out, simulated, warn
 
 __all__ = ["categories_assign", "categories_import", "categories_report"]
 
@@ -48,7 +48,9 @@ def categories_report(
     db: DbOpt = None,
 ) -> None:
     """How our own rules agree with the reference annotations, and how many sites each source labels."""
-    found = service.categories_report(open_db(db, create=False), list_name=list_)
+    engine = open_db(db, create=False)
+    simulated(engine)
+    found = service.categories_report(engine, list_name=list_)
     a = found.agreement
     out.print(Text(f"agreement with the annotations: {a.agree} of {a.compared} sites ({a.rate:.0%})"))
     for (mine, theirs), n in a.pairs.most_common(8):

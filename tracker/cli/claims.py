@@ -10,7 +10,20 @@ from typing import Annotated
 import typer
 
 from tracker import service
-from tracker.cli.common import AgentsFileOpt, DbOpt, FormatOpt, Table, Text, open_db, out, print_csv, registry, resolved
+from tracker.cli.common import (
+    AgentsFileOpt,
+    DbOpt,
+    FormatOpt,
+    Table,
+    Text,
+    marked,
+    open_db,
+    out,
+    print_csv,
+    registry,
+    resolved,
+    simulated,
+)
 from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["claims_cmd"]
@@ -27,9 +40,11 @@ def claims_cmd(
     """Published figures (Originality.ai, Consent in Crisis, Reuters Institute, Cloudflare Radar, Epoch AI) beside
     ours under the same definition and sample, or what is missing to compute ours."""
     options = resolved(db=db, agents_file=agents_file)
-    comparisons = service.claims(open_db(options, create=False), registry(options), claims=claims)
+    engine = open_db(options, create=False)
+    comparisons = service.claims(engine, registry(options), claims=claims)
+    is_simulated = simulated(engine)
     if fmt is OutputFormat.json:
-        print(json.dumps({"comparisons": [c.as_dict() for c in comparisons]}, indent=1))
+        print(json.dumps(marked({"comparisons": [c.as_dict() for c in comparisons]}, is_simulated), indent=1))
         return
     if fmt is OutputFormat.csv:
         print_csv([c.as_row().as_dict() for c in comparisons])

@@ -38,13 +38,20 @@ __all__ = [
     "ConnectToOpt",
     "DbOpt",
     "FormatOpt",
+    "FromOpt",
     "ListOpt",
+    "OutputAliasOpt",
+    "SinceOpt",
     "SitesOpt",
     "Table",
     "Text",
+    "ToOpt",
     "TopOpt",
+    "UntilOpt",
+    "either",
     "err",
     "fail",
+    "marked",
     "open_db",
     "out",
     "print_csv",
@@ -52,6 +59,7 @@ __all__ = [
     "progress_bar",
     "registry",
     "resolved",
+    "simulated",
     "sites_to_use",
     "visible",
     "visible_data",
@@ -118,7 +126,8 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="How to 
 DbOpt = Annotated[str | None, typer.Option("--db", help="Database path or URL [env CONSENT_TRACKER_DB].")]
 # The network options every command that fetches takes (crawl, backfill, robots), and how it picks its sites.
 ConnectToOpt = Annotated[
-    list[str] | None, typer.Option("--connect-to", help="HOST:PORT:ADDR:PORT, as curl (repeatable).")
+    list[str] | None,
+    typer.Option("--connect-to", metavar="HOST:PORT:ADDR:PORT", help="HOST:PORT:ADDR:PORT, as curl (repeatable)."),
 ]
 CaBundleOpt = Annotated[str | None, typer.Option("--ca-bundle", help="CA certificates (PEM) to verify TLS with.")]
 AllowPrivateOpt = Annotated[
@@ -138,6 +147,19 @@ SitesOpt = Annotated[
 ]
 ListOpt = Annotated[list[str] | None, typer.Option("--list", help="Only the sites of this tracked list (repeatable).")]
 TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N best-ranked sites.")]
+# The date options: ``--since/--until`` on every command that takes a range; ``--from/--to`` (the spelling some
+# commands had) stay everywhere as hidden aliases, so one grammar holds across commands.
+SinceOpt = Annotated[str | None, typer.Option("--since", metavar="DATE", help="First date (YYYY-MM-DD).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", metavar="DATE", help="Last date (YYYY-MM-DD).")]
+FromOpt = Annotated[str | None, typer.Option("--from", hidden=True, help="Another spelling of --since.")]
+ToOpt = Annotated[str | None, typer.Option("--to", hidden=True, help="Another spelling of --until.")]
+# The output path: ``--out`` everywhere; ``-o/--output`` (export's old spelling) a hidden alias.
+OutputAliasOpt = Annotated[Path | None, typer.Option("--output", "-o", hidden=True, help="Another spelling of --out.")]
+
+
+def either(value: Any, alias: Any) -> Any:
+    """An option's value, given by its name or by its hidden alias (the alias, when given)."""
+    return value if alias is None else alias
 
 
 def fail(message: str) -> NoReturn:
@@ -149,6 +171,26 @@ def fail(message: str) -> NoReturn:
 def warn(message: str) -> None:
     """Print a one-line warning on standard error."""
     err.print(Text(f"warning: {message}", style="yellow"))
+
+
+#: What every output of a simulated store (``up --demo``) says, on standard error.
+SIMULATED_LINE = "simulated data (`up --demo`): no figure here describes real sites"
+
+
+def simulated(engine: Engine) -> bool:
+    """Whether the store holds the demo's simulated data; if so, say it on standard error — for every format: a
+    table's reader sees it, and a CSV or JSON piped on keeps the columns and fields it has on real data (a CSV
+    stays machine-readable: no comment line, no column that only some databases have). JSON documents that are
+    objects also carry ``"simulated": true`` (:func:`marked`)."""
+    if not service.is_simulated(engine):
+        return False
+    warn(SIMULATED_LINE)
+    return True
+
+
+def marked(document: JsonObject, is_simulated: bool) -> JsonObject:
+    """A JSON document (an object) with ``"simulated": true`` first when the data is simulated, else as it is."""
+    return {"simulated": True, **document} if is_simulated else document
 
 
 def resolved(**options: Any) -> Settings:

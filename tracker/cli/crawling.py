@@ -24,6 +24,7 @@ from tracker.cli.common import (
     err,
     open_db,
     out,
+    print_csv,
     progress_bar,
     resolved,
     sites_to_use,
@@ -187,6 +188,10 @@ def crawl_status(
     status = service.crawl_status(open_db(db, create=False), run)
     if fmt is OutputFormat.json:
         print(json.dumps(status.as_dict(), indent=1))
+        return
+    if fmt is OutputFormat.csv:  # one row: the run's numbers, its parameters and job counts as JSON cells
+        row = status.as_dict()
+        print_csv([{k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}])
         return
     _print_status(status.info, status.jobs)
 

@@ -9,21 +9,38 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tracker import service
-from tracker.cli.common import AgentsFileOpt, DbOpt, Table, Text, open_db, out, registry, resolved
+from tracker.cli.common import (
+    AgentsFileOpt,
+    DbOpt,
+    Table,
+    Text,
+    marked,
+    open_db,
+    out,
+    print_csv,
+    registry,
+    resolved,
+    simulated,
+)
 from tracker.errors import StoreError
 from tracker.records.vocabulary import OutputFormat
 
 if TYPE_CHECKING:
     from tracker.records.forecast import Forecast, Quantiles
+    from tracker.records.json import JsonObject
 
-__all__ = ["forecast_cmd"]
+__all__ = ["forecast_cmd", "runout_rows"]
 
 
 def forecast_cmd(
     params: Annotated[Path | None, typer.Option("--params", help="A TOML file of parameters.")] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override one parameter: section.name=value, e.g. demand.overtraining=5."),
+        typer.Option(
+            "--set",
+            metavar="SECTION.NAME=VALUE",
+            help="Override one parameter: section.name=value, e.g. demand.overtraining=5.",
+        ),
     ] = None,
     projection: Annotated[
         str | None, typer.Option("--projection", help="Demand: historical, compute or pooled.")
@@ -31,7 +48,10 @@ def forecast_cmd(
     overtraining: Annotated[float | None, typer.Option("--overtraining", help="× tokens per parameter.")] = None,
     draws: Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (default 100,000).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (the same seed, the same answer).")] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="table, json, or csv (csv: the run-out rows, one per scenario)."),
+    ] = OutputFormat.table,
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
@@ -55,10 +75,30 @@ def forecast_cmd(
         seed=seed,
         missing_store=options.db,
     )
-    if fmt is not OutputFormat.table:
-        print(json.dumps(result.as_dict(), indent=1))
+    is_simulated = engine is not None and simulated(engine)
+    if fmt is OutputFormat.json:
+        print(json.dumps(marked(result.as_dict(), is_simulated), indent=1))
+        return
+    if fmt is OutputFormat.csv:
+        print_csv(runout_rows(result))
         return
     _print(result)
+
+
+def runout_rows(r: Forecast) -> list[JsonObject]:
+    """The forecast as CSV rows: one per run-out scenario — when the largest training dataset reaches the stock,
+    as calendar months and decimal years (median and 80% interval) — with the data it rests on."""
+    from tracker.records.forecast import RUNOUT_SCENARIOS, Runout
+
+    return [
+        {
+            "scenario": key,
+            "description": RUNOUT_SCENARIOS[key],
+            **Runout.as_dict(e),
+            "data_through": r.data_through,
+        }
+        for key, e in r.runouts().items()
+    ]
 
 
 def _tokens(v: float) -> str:

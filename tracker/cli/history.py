@@ -15,16 +15,25 @@ from tracker.cli.common import (
     AgentsFileOpt,
     DbOpt,
     FormatOpt,
+    FromOpt,
+    OutputAliasOpt,
+    SinceOpt,
     Table,
     Text,
+    ToOpt,
+    UntilOpt,
+    either,
     err,
     fail,
+    marked,
     open_db,
     out,
+    print_csv,
     print_rows_as_data,
     progress_bar,
     registry,
     resolved,
+    simulated,
     warn,
 )
 from tracker.records.site import AgentVerdict
@@ -37,12 +46,14 @@ def import_archive_cmd(
     directory: Annotated[Path, typer.Argument(help="Folder laid out as <domain>/<YYYY-MM-DD>.txt.")],
     db: DbOpt = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Last date the archive covers (default: its newest file).")
+        str | None,
+        typer.Option("--until", metavar="DATE", help="Last date the archive covers (default: its newest file)."),
     ] = None,
+    to: ToOpt = None,
 ) -> None:
     """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
     engine = open_db(db)
-    until_d = service.parse_day(until, "until")
+    until_d = service.parse_day(either(until, to), "until")
     with progress_bar("importing", "files", "{task.description}") as bar:
         task = bar.add_task("", total=None)
         report = service.import_archive(
@@ -56,6 +67,14 @@ def import_archive_cmd(
         warn(p)
     if len(report.problems) > 50:
         warn(f"… and {len(report.problems) - 50} more problems")
+    # Categories are computed from labels, not at import: say what gives the imported sites theirs.
+    out.print(
+        Text(
+            "next: `consent-tracker categories assign` gives the imported sites their categories "
+            "(--category in trends, changes and report, and the dashboard's filter, rest on them)"
+        ),
+        soft_wrap=True,
+    )
 
 
 def trends_cmd(
@@ -63,8 +82,10 @@ def trends_cmd(
         list[str] | None, typer.Option("--agent", "-a", help="Agent token (repeatable). Default: GPTBot.")
     ] = None,
     freq: Annotated[Freq, typer.Option("--freq", help="The period of each row.")] = Freq.month,
-    since: Annotated[str | None, typer.Option("--since", "--from", help="First date (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option("--until", "--to", help="Last date (YYYY-MM-DD).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     by: Annotated[GroupBy, typer.Option("--by", help="One row per agent, or per company or purpose.")] = GroupBy.agent,
     rule: Annotated[
         Rule, typer.Option("--rule", help="A group's site counts when any of its agents is blocked, or all of them.")
@@ -98,12 +119,14 @@ def trends_cmd(
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
+    since, until = either(since, from_), either(until, to)
     since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
     options = resolved(db=db, agents_file=agents_file)
     reg = registry(options)
+    engine = open_db(options, create=False)
     if signal:
         found = service.signal_trends(
-            open_db(options, create=False),
+            engine,
             signals=signal,
             freq=freq,
             since=since_d,
@@ -111,10 +134,10 @@ def trends_cmd(
             category=category,
             max_age=max_age,
         )
-        _print_signal_rows(found, fmt)
+        _print_signal_rows(found, fmt, simulated(engine))
         return
     result = service.trends(
-        open_db(options, create=False),
+        engine,
         reg,
         agents=agent,
         freq=freq,
@@ -131,7 +154,7 @@ def trends_cmd(
     )
     for t in result.unknown_agents:
         warn(f"{t} is not in the agent registry: read as an unnamed product token (see `consent-tracker agents list`)")
-    if print_rows_as_data(result.rows, fmt, result.as_dict()):
+    if print_rows_as_data(result.rows, fmt, marked(result.as_dict(), simulated(engine))):
         return
     _print_trend_table(result.rows)
     for d in result.definitions if by is not GroupBy.agent else []:
@@ -174,12 +197,12 @@ def _print_trend_table(rows: list[Any]) -> None:
         out.print(Text("(a narrow terminal: named share and the stance counts are in --format csv or json)"))
 
 
-def _print_signal_rows(found: service.SignalTrends, fmt: OutputFormat) -> None:
+def _print_signal_rows(found: service.SignalTrends, fmt: OutputFormat, is_simulated: bool = False) -> None:
     """Adoption rows; a signal never observed here is said to be (never drawn as a zero), and one read from some of
     its resources only says which."""
     rows, coverage, partial = found.rows, found.coverage, found.partial
     if fmt is OutputFormat.json:
-        print_rows_as_data(rows, fmt, found.as_dict())
+        print_rows_as_data(rows, fmt, marked(found.as_dict(), is_simulated))
         return
     if fmt is OutputFormat.csv:
         for c in partial:
@@ -209,14 +232,19 @@ def _print_signal_rows(found: service.SignalTrends, fmt: OutputFormat) -> None:
 
 def export_latest(
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="How to write.")] = ExportFormat.jsonl,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")] = None,
+    out_: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write to this file (default: stdout).")
+    ] = None,
+    output: OutputAliasOpt = None,
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """One record per site: its current robots.txt status and every registry agent's verdict and stance."""
+    output = either(out_, output)
     options = resolved(db=db, agents_file=agents_file)
     reg = registry(options)
     engine = open_db(options, create=False)
+    simulated(engine)  # JSON lines and CSV keep their shape; the note is on standard error
     if output is None:
         service.export_latest(engine, reg, sys.stdout, fmt=fmt)
         return
@@ -238,20 +266,39 @@ def site_cmd(
     from tracker.records.site import adoption_summary, version_summary
 
     options = resolved(db=db, agents_file=agents_file)
-    info = service.site(open_db(options, create=False), registry(options), domain, agents=agent)
+    engine = open_db(options, create=False)
+    info = service.site(engine, registry(options), domain, agents=agent)
+    is_simulated = simulated(engine)
     if fmt is OutputFormat.json:
-        print(json.dumps(info.as_dict(), indent=1, default=str))
+        print(json.dumps(marked(info.as_dict(), is_simulated), indent=1, default=str))
         return
     if fmt is OutputFormat.csv:
-        fail("site prints a table or JSON (use `export latest --format csv` for CSV)")
+        # One row per agent: the site's stance table (its history is in `changes --site` and `--format json`).
+        print_csv(
+            [
+                {
+                    "site": info.site.domain,
+                    "agent": token,
+                    **a.as_dict(),
+                    "training_optout_sources": ";".join(a.training_optout_sources),
+                }
+                for token, a in info.agents.items()
+            ]
+        )
+        return
     cur = info.current
-    out.print(Text(f"{info.site.domain} (rank {info.site.rank}, category {info.site.category})"))
+    rank = f"rank {info.site.rank:,}" if info.site.rank is not None else "rank not known"
+    category = f"category {info.site.category}" if info.site.category else "no category"
+    out.print(Text(f"{info.site.domain} ({rank}, {category})"))
     if cur:
-        seen = cur.fetched_at.isoformat() if cur.fetched_at else None
-        out.print(Text(f"now: robots.txt {cur.robots_status} (HTTP {cur.http_status}), seen {seen}"))
+        seen = f"seen {cur.fetched_at:%Y-%m-%d %H:%M} UTC" if cur.fetched_at else "when not known"
+        http = f"HTTP {cur.http_status}" if cur.http_status is not None else "no HTTP status"
+        out.print(Text(f"now: robots.txt {cur.robots_status} ({http}), {seen}"))
         for k, v in cur.signals.as_dict().items():
             if k == "homepage_status" and v is None:
                 v = "not fetched"
+            elif v is None:
+                v = "not observed"
             out.print(Text(f"  {k}: {json.dumps(v) if not isinstance(v, str) else v}"), soft_wrap=True)
         out.print(Text("  adoption: " + adoption_summary(cur.adoption)), soft_wrap=True)
         _print_agents_now(info.agents)

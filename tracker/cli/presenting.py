@@ -9,10 +9,25 @@ from typing import Annotated
 
 import typer
 
-from tracker.cli.common import AgentsFileOpt, DbOpt, Text, fail, open_db, out, registry, resolved
+from tracker.cli.common import (
+    AgentsFileOpt,
+    DbOpt,
+    FromOpt,
+    OutputAliasOpt,
+    SinceOpt,
+    Text,
+    ToOpt,
+    UntilOpt,
+    either,
+    fail,
+    open_db,
+    out,
+    registry,
+    resolved,
+)
 from tracker.config import settings
 from tracker.dashboard import app_file
-from tracker.records.vocabulary import ReportFormat
+from tracker.records.vocabulary import ReportFormat, Weighting
 
 __all__ = ["dashboard_cmd", "dashboard_process", "report_cmd"]
 
@@ -60,22 +75,40 @@ def dashboard_cmd(
 
 def report_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, pdf or csv.")] = ReportFormat.html,
-    out_: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("report"),
-    since: Annotated[str | None, typer.Option("--since", help="First date (YYYY-MM-DD).")] = None,
+    out_: Annotated[Path, typer.Option("--out", metavar="FOLDER", help="Folder to write into.")] = Path("report"),
+    output: OutputAliasOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    list_: Annotated[
+        list[str] | None,
+        typer.Option("--list", help="Only the sites of this tracked list: a fixed panel or a top-N (repeatable)."),
+    ] = None,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
+    weight: Annotated[
+        Weighting,
+        typer.Option(
+            "--weight", help="What a site counts for in the by-agent and by-purpose figures: 1, its tokens, or 1/rank."
+        ),
+    ] = Weighting.none,
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
     """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
     from tracker import service
 
+    out_ = either(out_, output)
     options = resolved(db=db, agents_file=agents_file)
     files = service.report(
         open_db(options, create=False),
         registry(options),
         out=out_,
         fmt=fmt,
-        since=service.parse_day(since, "since"),
+        since=service.parse_day(either(since, from_), "since"),
+        until=service.parse_day(either(until, to), "until"),
+        lists=list_,
         category=category,
+        weight=weight,
     )
     out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_}"))

@@ -8,15 +8,37 @@ from typing import Annotated
 import typer
 
 from tracker import service
-from tracker.cli.common import AgentsFileOpt, DbOpt, Text, err, open_db, registry, resolved
+from tracker.cli.common import (
+    AgentsFileOpt,
+    DbOpt,
+    FromOpt,
+    OutputAliasOpt,
+    SinceOpt,
+    Text,
+    ToOpt,
+    UntilOpt,
+    either,
+    err,
+    open_db,
+    registry,
+    resolved,
+)
 
 __all__ = ["publish_cmd"]
 
 
 def publish_cmd(
-    out: Annotated[Path, typer.Option("--out", help="The folder to write the release into (empty, or --replace).")],
-    since: Annotated[str | None, typer.Option("--since", "--from", help="First date (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option("--until", "--to", help="Last date (YYYY-MM-DD).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", metavar="FOLDER", help="The folder to write the release into (empty, or --replace). Required."
+        ),
+    ] = None,
+    output: OutputAliasOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     list_: Annotated[
         list[str] | None,
         typer.Option("--list", help="Only the sites of this tracked list: a fixed panel or a top-N (repeatable)."),
@@ -37,6 +59,10 @@ def publish_cmd(
 ) -> None:
     """Write a dated release of the database: Parquet tables with CSV twins, the forecast, a Frictionless Data
     Package, a README and SHA256SUMS — the same database, the same bytes."""
+    since, until = either(since, from_), either(until, to)
+    out = either(out, output)
+    if out is None:
+        raise typer.BadParameter("the folder to write the release into is required", param_hint="--out")
     since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
     options = resolved(db=db, agents_file=agents_file)
     release = service.publish(

@@ -40,7 +40,9 @@ def up_cmd(
         str, typer.Option("--host", help="Dashboard address (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
     top: Annotated[int, typer.Option("--top", help="How many of the Tranco list to track on a fresh database.")] = 1000,
-    since: Annotated[str, typer.Option("--since", help="How far back the history goes (YYYY-MM).")] = "2019-01",
+    since: Annotated[
+        str, typer.Option("--since", metavar="MONTH", help="How far back the history goes (YYYY-MM).")
+    ] = "2019-01",
     no_dashboard: Annotated[bool, typer.Option("--no-dashboard", help="Do not serve the dashboard.")] = False,
     no_schedule: Annotated[
         bool, typer.Option("--no-schedule", help="Stop after the first crawl (no scheduler, no dashboard).")

@@ -9,7 +9,19 @@ from typing import Annotated
 import typer
 
 from tracker import service
-from tracker.cli.common import DbOpt, FormatOpt, Table, Text, fail, open_db, out, print_csv, resolved, warn
+from tracker.cli.common import (
+    DbOpt,
+    FormatOpt,
+    Table,
+    Text,
+    fail,
+    open_db,
+    out,
+    print_csv,
+    resolved,
+    simulated,
+    warn,
+)
 from tracker.records.vocabulary import OutputFormat
 
 __all__ = ["sites_add", "sites_list", "sites_remove"]
@@ -76,25 +88,25 @@ def sites_list(
 ) -> None:
     """Show the tracked lists, or the sites of one."""
     engine = open_db(db, create=False)
+    simulated(engine)
     if list_name is None:
         infos = service.sites_list(engine)
+        lists = [
+            {
+                "name": i.name,
+                "kind": i.kind,
+                "sites": i.sites,
+                "source": i.source,
+                "list_id": i.list_id,
+                "list_date": i.list_date,
+            }
+            for i in infos
+        ]
         if fmt is OutputFormat.json:
-            print(
-                json.dumps(
-                    [
-                        {
-                            "name": i.name,
-                            "kind": i.kind,
-                            "sites": i.sites,
-                            "source": i.source,
-                            "list_id": i.list_id,
-                            "list_date": i.list_date,
-                        }
-                        for i in infos
-                    ],
-                    indent=1,
-                )
-            )
+            print(json.dumps(lists, indent=1))
+            return
+        if fmt is OutputFormat.csv:
+            print_csv(lists)
             return
         table = Table(title="tracked lists")
         for col in ("list", "kind", "sites", "source", "ranking of"):

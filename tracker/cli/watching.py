@@ -18,13 +18,20 @@ from tracker.cli.common import (
     ConnectToOpt,
     DbOpt,
     FormatOpt,
+    FromOpt,
+    SinceOpt,
     Table,
     Text,
+    ToOpt,
+    UntilOpt,
+    either,
     err,
+    marked,
     open_db,
     out,
     print_rows_as_data,
     resolved,
+    simulated,
     visible,
     warn,
 )
@@ -37,8 +44,10 @@ __all__ = ["changes_cmd", "print_job_result", "schedule_cmd"]
 
 
 def changes_cmd(
-    since: Annotated[str | None, typer.Option("--since", help="First day (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Last day (YYYY-MM-DD).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    from_: FromOpt = None,
+    to: ToOpt = None,
     site: Annotated[str | None, typer.Option("--site", help="Only this site.")] = None,
     agent: Annotated[list[str] | None, typer.Option("--agent", "-a", help="Only these agents (repeatable).")] = None,
     category: Annotated[str | None, typer.Option("--category", help="Only sites of this category.")] = None,
@@ -58,10 +67,11 @@ def changes_cmd(
     """What changed: each site's new stance per agent and each signal adopted or dropped, restrictions and
     reversals apart, newest first."""
     changes = [*(change or []), *(type_ or [])] or None
+    engine = open_db(db, create=False)
     found = service.changes(
-        open_db(db, create=False),
-        since=service.parse_day(since, "since"),
-        until=service.parse_day(until, "until"),
+        engine,
+        since=service.parse_day(either(since, from_), "since"),
+        until=service.parse_day(either(until, to), "until"),
         site=site,
         agents=agent,
         category=category,
@@ -76,8 +86,9 @@ def changes_cmd(
             f"`consent-tracker site DOMAIN --agent {a}` reads its history"
         )
     events = found.events
+    is_simulated = simulated(engine)
     if fmt is not OutputFormat.table:
-        print_rows_as_data(events, fmt, found.as_dict())
+        print_rows_as_data(events, fmt, marked(found.as_dict(), is_simulated))
         return
     if not events:
         out.print("no changes match (changes are recorded when a crawl, backfill or import adds versions)")
@@ -154,8 +165,9 @@ def schedule_cmd(
     if run is not None:
         if run not in JOBS:
             raise typer.BadParameter(f"{run!r} is not one of {', '.join(JOBS)}", param_hint="--run")
-        out.print(Text(f"{run}: {JOBS[run]}"))
-        print_job_result(run_job(run, options.as_kwargs()))
+        if fmt is OutputFormat.table:
+            out.print(Text(f"{run}: {JOBS[run]}"))
+        _print_result(run_job(run, options.as_kwargs()), fmt)
         return
     scheduler = Scheduler(engine, options, on_event=lambda msg: err.print(Text(msg)), wait=wait)
     if show:
@@ -173,7 +185,7 @@ def schedule_cmd(
         return
     for note in notes:
         err.print(Text(note, style="yellow"))
-    _print_jobs(scheduler.jobs(), OutputFormat.table)
+    _print_jobs(scheduler.jobs(), fmt)
     err.print(Text(f"scheduler running on {options.db}; feeds in {options.feeds_dir}; Ctrl-C stops it"))
     try:
         import threading
@@ -183,6 +195,22 @@ def schedule_cmd(
         err.print(Text("stopping: a running job is interrupted and resumed at the next start", style="yellow"))
     finally:
         scheduler.shutdown()
+
+
+def _print_result(result: JobResult, fmt: OutputFormat) -> None:
+    """A job's result as a line (table), a JSON object, or one CSV row (its mappings as JSON cells)."""
+    if fmt is OutputFormat.table:
+        print_job_result(result)
+        return
+    from dataclasses import asdict
+
+    document = asdict(result)
+    if fmt is OutputFormat.json:
+        print(json.dumps(document, indent=1, default=str))
+        return
+    w = csv.writer(sys.stdout)
+    w.writerow(list(document))
+    w.writerow([json.dumps(v, default=str) if isinstance(v, dict) else v for v in document.values()])
 
 
 def print_job_result(result: JobResult) -> None:

@@ -31,7 +31,7 @@ from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
 from tracker.records.json import Json, JsonObject
 from tracker.records.trends import Definition, TrendRow
-from tracker.records.vocabulary import GroupBy, ReportFormat
+from tracker.records.vocabulary import GroupBy, ReportFormat, Weighting
 from tracker.rules.agents import AgentRegistry
 from tracker.store import catalog
 
@@ -89,7 +89,14 @@ class _Facts:
 
 
 def _figures(
-    engine: Engine, registry: AgentRegistry, since: date | None, category: str | None
+    engine: Engine,
+    registry: AgentRegistry,
+    since: date | None,
+    category: str | None,
+    *,
+    until: date | None = None,
+    lists: list[str] | None = None,
+    weight: Weighting = Weighting.none,
 ) -> tuple[list[_Figure], _Facts]:
     from tracker.analysis.forecast import forecast, load_params
     from tracker.analysis.forecast.model import RUNOUT_SCENARIOS
@@ -97,13 +104,14 @@ def _figures(
     from tracker.analysis.trends import restriction_series
     from tracker.publishing.charts import fan_chart, gap_chart, restriction_chart, trend_chart
 
-    h = headline(engine, registry, category=category, since=since)
+    h = headline(engine, registry, category=category, since=since, until=until, lists=lists)
     if h.by_sites is None:
         raise ReportError("no observations in the database for this range: crawl, backfill or import-archive first")
     events = load_milestones()
     agents = [a for a in MAIN_AGENTS if registry.get(a)]
-    by_agent = restriction_series(engine, registry, agents, category=category, since=since)
-    by_purpose = restriction_series(engine, registry, [], by=GroupBy.purpose, category=category, since=since)
+    sample = {"category": category, "since": since, "until": until, "lists": lists, "weight": weight}
+    by_agent = restriction_series(engine, registry, agents, **sample)  # type: ignore[arg-type]
+    by_purpose = restriction_series(engine, registry, [], by=GroupBy.purpose, **sample)  # type: ignore[arg-type]
     # The default parameters, as the `forecast` command and the dashboard use them: one answer everywhere.
     result = forecast(engine, registry, load_params())
     first, last = h.series[0].period_end, h.series[-1].period_end
@@ -192,6 +200,32 @@ def _forecast_terms(d: Definitions) -> tuple[tuple[str, str], ...]:
         ("Gap", d.gap),
         ("Monte Carlo", d.monte_carlo),
     )
+
+
+def _unhonoured(
+    *, since: date | None, until: date | None, lists: list[str] | None, category: str | None, weight: Weighting
+) -> list[str]:
+    """What the report's figures do with the filters asked for, where one cannot honour them: said, never silently
+    ignored."""
+    said: list[str] = []
+    chosen = [
+        *([f"since {since}"] if since else []),
+        *([f"until {until}"] if until else []),
+        *([f"list {', '.join(lists)}"] if lists else []),
+        *([f"category {category}"] if category else []),
+    ]
+    if chosen:
+        said.append(
+            f"Filters asked for ({'; '.join(chosen)}): applied to every restriction figure and its CSV; the forecast "
+            "and the claims comparison cannot take them and rest on every site of the database."
+        )
+    if weight is not Weighting.none:
+        said.append(
+            f"Weighting asked for (--weight {weight.value}): applied to the restriction-by-agent and "
+            "restriction-by-purpose figures; the headline figure counts sites (its token-weighted share, when "
+            "weights are stored, is the key figure beside it), and the forecast keeps its own weighting."
+        )
+    return said
 
 
 def _pct(x: float) -> str:
@@ -310,7 +344,9 @@ def _claims_html(claims: Sequence[Comparison]) -> str:
     )
 
 
-def _figures_json(engine: Engine, facts: _Facts, category: str | None, since: date | None) -> ReportFigures:
+def _figures_json(
+    engine: Engine, facts: _Facts, category: str | None, since: date | None, until: date | None = None
+) -> ReportFigures:
     """Every figure the report prints, with what it rests on: written as figures.json beside the report."""
     from datetime import UTC, datetime
 
@@ -327,6 +363,7 @@ def _figures_json(engine: Engine, facts: _Facts, category: str | None, since: da
             list=now.sample,
             category=category,
             since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
             sites=now.sites,
             date_from=h.series[0].period_end,
             date_to=now.period_end,
@@ -405,6 +442,7 @@ class ReportSample:
     list: str  # the sample: "all sites", or a tracked list
     category: str | None
     since: str | None
+    until: str | None
     sites: int
     date_from: str
     date_to: str
@@ -415,6 +453,7 @@ class ReportSample:
             "list": self.list,
             "category": self.category,
             "since": self.since,
+            "until": self.until,
             "sites": self.sites,
             "from": self.date_from,
             "to": self.date_to,
@@ -491,10 +530,15 @@ def write_report(
     fmt: ReportFormat | str = ReportFormat.html,
     *,
     since: date | None = None,
+    until: date | None = None,
+    lists: list[str] | None = None,
     category: str | None = None,
+    weight: Weighting | str = Weighting.none,
     chromium: str | None = None,
 ) -> list[Path]:
-    """Write the report; return the files written."""
+    """Write the report; return the files written. The sample (``since/until/lists/category``) applies to every
+    restriction figure, ``weight`` to the by-agent and by-purpose figures; what a figure cannot honour (the forecast
+    rests on every site; the headline counts sites) is said in the methodology."""
     from tracker.records.vocabulary import CATEGORIES
 
     if category is not None and category not in CATEGORIES:
@@ -505,9 +549,13 @@ def write_report(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ReportError(f"cannot create {out}: {e.strerror or e}") from None
-    figures, facts = _figures(engine, registry, since, category)
+    weight = Weighting(weight)
+    if since is not None and until is not None and since > until:
+        raise ReportError(f"since ({since}) is after until ({until})")
+    figures, facts = _figures(engine, registry, since, category, until=until, lists=lists, weight=weight)
     text = _text(facts, category)
-    numbers = _figures_json(engine, facts, category, since)
+    text.method += _unhonoured(since=since, until=until, lists=lists, category=category, weight=weight)
+    numbers = _figures_json(engine, facts, category, since, until)
     (out / "figures.json").write_text(
         json.dumps(numbers.as_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )

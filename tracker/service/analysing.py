@@ -65,13 +65,20 @@ def report(
     out: Path,
     fmt: Any = "html",
     since: date | None = None,
+    until: date | None = None,
+    lists: list[str] | None = None,
     category: str | None = None,
+    weight: Any = "none",
 ) -> list[Path]:
     """Write the trend report (key figures, charts, methodology, the CSV behind each chart) into ``out``; return the
-    files written, the report first."""
+    files written, the report first. ``since/until/lists/category`` choose the sample of every restriction figure;
+    ``weight`` weights the by-agent and by-purpose figures (the headline counts sites, with its token-weighted share
+    beside it); the forecast rests on every site of the database — the report says both."""
     from tracker.publishing.report import write_report
 
-    return write_report(engine, registry, out, fmt, since=since, category=category)
+    return write_report(
+        engine, registry, out, fmt, since=since, until=until, lists=lists, category=category, weight=weight
+    )
 
 
 def publish(

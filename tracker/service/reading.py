@@ -64,6 +64,18 @@ __all__ = [
 ]
 
 
+def _category(category: str | None) -> str | None:
+    """A category asked for, checked against the vocabulary: an unknown one is an error naming the valid ones (never
+    an empty answer that reads as "no observations")."""
+    from tracker.records.vocabulary import CATEGORIES
+
+    if category is not None and category not in CATEGORIES:
+        raise ParameterError(
+            f"category: {category!r} is not a category (categories: {', '.join(CATEGORIES)})", "category"
+        )
+    return category
+
+
 def _max_age(max_age: int) -> int:
     if max_age < 0:
         raise ParameterError(f"max_age must be 0 or more days, not {max_age}", "max_age")
@@ -114,6 +126,7 @@ def trends(
     from tracker.analysis.weights import Weights, load_weights, stored_weights, weight_label
 
     _max_age(max_age)
+    _category(category)
     weight, by, freq, rule = Weighting(weight), GroupBy(by), Freq(freq), Rule(rule)
     table: dict[str, float] | Weights | None = None
     label = weight.value
@@ -184,6 +197,7 @@ def signal_trends(
     max_age: int = 90,
 ) -> SignalTrends:
     """Adoption of each signal per period, over the sites whose reading is known by then."""
+    _category(category)
     rows = signal_series(
         engine, signals, freq=freq, since=since, until=until, category=category, max_age_days=_max_age(max_age)
     )
@@ -260,6 +274,7 @@ def changes(
     types), newest first; ``limit`` 0 or None: all; ``offset``: skip that many first (a page)."""
     from tracker.pipeline.changes import CHANGE_AGENTS, list_events
 
+    _category(category)
     bad = [c for c in changes or [] if c not in CHANGE_TYPES]
     if bad:
         raise ParameterError(f"changes: {bad[0]!r} is not one of {', '.join(CHANGE_TYPES)}", "changes")
