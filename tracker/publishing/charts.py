@@ -7,7 +7,7 @@ renders it, the report saves it as SVG or PNG (vl-convert). Titles and subtitles
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -143,10 +143,14 @@ def trend_chart(
             color=alt.Color("agent:N", title=None, legend=_LEGEND),
             tooltip=["period_end:T", "agent:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
         )
-        .properties(width=_WIDTH, height=300)
+        .properties(height=300)
     )
     rules = _events_layer(shown, str(data.period_end.min()), str(data.period_end.max()))
-    return line + rules if rules is not None else line
+    chart = line + rules if rules is not None else alt.layer(line)
+    # Fit the width only (axes and legend included, the plot about _WIDTH wide): Streamlit's default, "fit", would
+    # squeeze the plot's height to make room for the event labels above it.
+    fit = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return cast(alt.LayerChart, chart.properties(width=_WIDTH + 120, autosize=fit))
 
 
 def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-preference signals") -> alt.Chart:
