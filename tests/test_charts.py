@@ -124,9 +124,6 @@ def test_event_markers_carry_their_short_label_above_the_lines() -> None:
     assert shown and all(e.short in drawn for e in shown), sorted(drawn)
     marks = re.findall(r'aria-roledescription="text mark"[^>]*transform="translate\([-\d.e]+,([-\d.e]+)\)', svg)
     assert len(marks) == len(shown) and all(float(y) <= 0 for y in marks)  # drawn from the top of the plot up
-    # the title sits above the labels: its offset leaves room for the longest one
-    spec = trend_chart(_trend_rows("2022-08", 24), events=events).to_dict()
-    assert spec["layer"][0]["title"]["offset"] >= 4.5 * max(len(e.short) for e in shown)
 
 
 def test_event_without_a_short_label_uses_its_label() -> None:

@@ -70,13 +70,9 @@ def _events_in(events: Sequence[Milestone], start: str, end: str) -> list[Milest
     return [e for e in events if start <= e.day.isoformat() <= end]
 
 
-#: The label beside an event's dashed line: small, written upward from the top of the plot, in the band above it.
+#: The label beside an event's dashed line: small, written upward from the top of the plot (Vega sets the title
+#: above it).
 _EVENT_FONT = 9
-
-
-def _events_band(events: Sequence[Milestone]) -> int:
-    """Pixels above the plot the upward event labels take (the title is set that far above the plot)."""
-    return 8 + round(0.5 * _EVENT_FONT * max((len(e.mark) for e in events), default=0))
 
 
 def _labelled(events: Sequence[Milestone], start: str, end: str) -> list[bool]:
@@ -133,7 +129,7 @@ def trend_chart(
         return alt.Chart(pd.DataFrame({"x": []})).mark_line()
     subtitle = f"{rows[-1].sample}; weighted by {rows[-1].weighting}; {field.replace('_', ' ')}"
     shown = _events_in(events, str(data.period_end.min()), str(data.period_end.max()))
-    head = alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle, offset=_events_band(shown))
+    head = alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle)
     line = (
         alt.Chart(data, title=head)
         .mark_line(point=False)
