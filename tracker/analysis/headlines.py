@@ -38,6 +38,12 @@ class Milestone:
     label: str
     kind: str
     source: str
+    #: the few words written beside the dashed line on a chart (the label when the file gives none)
+    short: str = ""
+
+    @property
+    def mark(self) -> str:
+        return self.short or self.label
 
 
 def load_milestones(path: Path = MILESTONES_FILE) -> list[Milestone]:
@@ -45,7 +51,10 @@ def load_milestones(path: Path = MILESTONES_FILE) -> list[Milestone]:
     with path.open(encoding="utf-8") as fh:
         rows = csv.DictReader(line for line in fh if not line.startswith("#"))
         return sorted(
-            (Milestone(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"]) for r in rows),
+            (
+                Milestone(date.fromisoformat(r["date"]), r["label"], r["kind"], r["source"], r.get("short") or "")
+                for r in rows
+            ),
             key=lambda e: e.day,
         )
 

@@ -7,6 +7,7 @@ renders it, the report saves it as SVG or PNG (vl-convert). Titles and subtitles
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import altair as alt
 import pandas as pd
@@ -21,24 +22,90 @@ __all__ = [
     "fan_chart",
     "gap_chart",
     "restriction_chart",
+    "time_axis",
     "trend_chart",
 ]
 
 _WIDTH = 640
-#: A time axis whose every label says its year ("Oct 2023"), never a bare month name.
-_MONTHS_AXIS = alt.Axis(format="%b %Y", labelAngle=-30, labelOverlap=True)
+#: Legend labels are never cut short ("Google-Extende…"): Vega's default limit is 160 px, themes set less.
+_LEGEND = alt.Legend(labelLimit=1000, titleLimit=1000)
+#: A month tick's label: the year at each January and at the first tick ("Jan 2024", "Apr", "Jul", "Oct"), so
+#: a chart cut out of its page still says when.
+_MONTH_LABEL = (
+    "month(datum.value) == 0 || datum.index == 0 ? timeFormat(datum.value, '%b %Y') : timeFormat(datum.value, '%b')"
+)
 
 
-def _events_layer(events: Sequence[Milestone], start: str, end: str) -> alt.Chart | None:
+def _months(start: str, end: str) -> int:
+    """Whole months from ``start`` to ``end`` (ISO dates), at least 0."""
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    return max(0, (b.year - a.year) * 12 + b.month - a.month)
+
+
+def time_axis(start: str, end: str) -> alt.Axis:
+    """The one time axis of every chart, its ticks chosen by the span drawn so labels never run into each other:
+    a year a tick ("2021") beyond four years; otherwise months every 6, 3 or 1 with the year at each January and
+    at the first tick ("Jan 2024 Apr Jul Oct"); up to eight months, every label with its year ("Aug 2024")."""
+    span = _months(start, end)
+    common: dict[str, Any] = {
+        "labelAngle": 0,
+        "labelOverlap": "greedy",
+        "labelSeparation": 6,
+        "grid": True,
+        "labelFlush": False,
+    }
+    if span > 48:
+        return alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1}, **common)
+    if span <= 8:
+        return alt.Axis(format="%b %Y", tickCount={"interval": "month", "step": 1}, **common)
+    step = 6 if span > 24 else 3
+    return alt.Axis(labelExpr=_MONTH_LABEL, tickCount={"interval": "month", "step": step}, **common)
+
+
+def _time_x(field: str, dates: pd.Series) -> alt.X:
+    return alt.X(f"{field}:T", title=None, axis=time_axis(str(dates.min()), str(dates.max())))
+
+
+def _events_in(events: Sequence[Milestone], start: str, end: str) -> list[Milestone]:
+    return [e for e in events if start <= e.day.isoformat() <= end]
+
+
+#: The label beside an event's dashed line: small, written upward from the top of the plot (Vega sets the title
+#: above it).
+_EVENT_FONT = 9
+
+
+def _labelled(events: Sequence[Milestone], start: str, end: str) -> list[bool]:
+    """Which events get their label written: in date order, each one at least a label's height (11 px at the
+    chart's width) after the last one labelled, so labels never print over each other on long spans."""
+    per_day = _WIDTH / max(1, (pd.Timestamp(end) - pd.Timestamp(start)).days)
+    out, last = [], None
+    for e in events:
+        ok = last is None or (e.day - last).days * per_day >= _EVENT_FONT + 2
+        out.append(ok)
+        last = e.day if ok else last
+    return out
+
+
+def _events_layer(events: Sequence[Milestone], start: str, end: str) -> alt.LayerChart | None:
+    """The milestones as dashed rules, each with its short label written up from the top of the plot, above the
+    lines (never over them) — but a label too close to the one before it is left to the tooltip and the report's
+    list, which give every event in full with its source."""
+    events = sorted(events, key=lambda e: e.day)
     rows = [
-        {"date": e.day.isoformat(), "event": e.label, "source": e.source}
-        for e in events
-        if start <= e.day.isoformat() <= end
+        {"date": e.day.isoformat(), "mark": e.mark if ok else "", "event": e.label, "source": e.source}
+        for e, ok in zip(events, _labelled(events, start, end), strict=True)
     ]
     if not rows:
         return None
-    base = alt.Chart(pd.DataFrame(rows)).encode(x="date:T", tooltip=["date:T", "event:N", "source:N"])
-    return base.mark_rule(strokeDash=[4, 3], color="#888").encode()
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x="date:T", tooltip=[alt.Tooltip("date:T", format="%d %b %Y"), "event:N", "source:N"]
+    )
+    rules = base.mark_rule(strokeDash=[4, 3], color="#888")
+    labels = base.mark_text(
+        angle=270, align="left", baseline="middle", dx=4, fontSize=_EVENT_FONT, color="#444"
+    ).encode(y=alt.value(0), text="mark:N")
+    return rules + labels
 
 
 def trend_chart(
@@ -61,19 +128,25 @@ def trend_chart(
     if data.empty:
         return alt.Chart(pd.DataFrame({"x": []})).mark_line()
     subtitle = f"{rows[-1].sample}; weighted by {rows[-1].weighting}; {field.replace('_', ' ')}"
+    shown = _events_in(events, str(data.period_end.min()), str(data.period_end.max()))
+    head = alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle)
     line = (
-        alt.Chart(data, title=alt.TitleParams(title or "Share of sites restricting", subtitle=subtitle))
+        alt.Chart(data, title=head)
         .mark_line(point=False)
         .encode(
-            x=alt.X("period_end:T", title=None, axis=_MONTHS_AXIS),
+            x=_time_x("period_end", data.period_end),
             y=alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%")),
-            color=alt.Color("agent:N", title=None),
+            color=alt.Color("agent:N", title=None, legend=_LEGEND),
             tooltip=["period_end:T", "agent:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
         )
-        .properties(width=_WIDTH, height=300)
+        .properties(height=300)
     )
-    rules = _events_layer(events, str(data.period_end.min()), str(data.period_end.max()))
-    return line + rules if rules is not None else line
+    rules = _events_layer(shown, str(data.period_end.min()), str(data.period_end.max()))
+    chart = line + rules if rules is not None else alt.layer(line)
+    # Fit the width only (axes and legend included, the plot about _WIDTH wide): Streamlit's default, "fit", would
+    # squeeze the plot's height to make room for the event labels above it.
+    fit = alt.AutoSizeParams(type="fit-x", contains="padding")
+    return cast(alt.LayerChart, chart.properties(width=_WIDTH + 120, autosize=fit))
 
 
 def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-preference signals") -> alt.Chart:
@@ -87,9 +160,9 @@ def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-p
         alt.Chart(data, title=alt.TitleParams(title, subtitle="over the sites whose resource was observed"))
         .mark_line()
         .encode(
-            x=alt.X("period_end:T", title=None, axis=_MONTHS_AXIS),
+            x=_time_x("period_end", data.period_end),
             y=alt.Y("share:Q", axis=alt.Axis(format=".0%")),
-            color="signal:N",
+            color=alt.Color("signal:N", legend=_LEGEND),
             tooltip=["period_end:T", "signal:N", alt.Tooltip("share:Q", format=".1%"), "sites:Q"],
         )
         .properties(width=_WIDTH, height=280)
@@ -156,7 +229,7 @@ def restriction_chart(result: Forecast) -> alt.LayerChart | alt.Chart:
         f"forecast: {rs.method}, median and 80% band from the last observation",
     ]
     title = alt.TitleParams(f"Share restricting {d.figure}, measured and forecast", subtitle=subtitle)
-    x = alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount="year"))
+    x = _time_x("date", pd.Series([o.period_end for o in rs.observed] + [f"{p.month}-15" for p in rs.path]))
     y = alt.Y("share:Q", title="share", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1]))
     measured = (
         alt.Chart(observed, title=title)

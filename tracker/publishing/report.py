@@ -116,7 +116,9 @@ def _figures(
     result = forecast(engine, registry, load_params())
     first, last = h.series[0].period_end, h.series[-1].period_end
     marked = tuple(
-        f"Dashed line {e.day.isoformat()}: {e.label} ({e.source})" for e in events if first <= e.day.isoformat() <= last
+        f"Dashed line “{e.mark}”, {e.day.isoformat()}: {e.label} ({e.source})"
+        for e in events
+        if first <= e.day.isoformat() <= last
     )
     figures = [
         _Figure(
