@@ -537,3 +537,30 @@ def test_on_the_corpus_history_each_endpoint_answers_what_the_cli_prints(
 def test_on_the_corpus_history_gptbot_is_blocked_by_some(corpus_api: Served) -> None:
     rows = corpus_api.get("/v1/trends?agent=GPTBot").json()["rows"]
     assert max(r["blocked_named"] for r in rows) > 50  # the 2023 wave of GPTBot blocks is there
+
+
+def test_simulated_data_is_marked_as_the_cli_marks_it(small: str, tmp_path: Path) -> None:
+    """On the demo's simulated data the API's documents carry "simulated": true first, exactly as the CLI's JSON."""
+    import shutil
+
+    from tracker.store import catalog
+
+    demo = str(tmp_path / "demo.db")
+    shutil.copy(small, demo)
+    catalog.set_meta(service.open_store(demo), catalog.SIMULATED, "true")
+    served = serve(demo)
+    try:
+        for path, args in [
+            ("/v1/trends?agents=GPTBot", ("trends", "-a", "GPTBot")),
+            ("/v1/sites/a.test", ("site", "a.test")),
+            ("/v1/changes", ("changes",)),
+            ("/v1/forecast?draws=2000", ("forecast", "--draws", "2000")),
+        ]:
+            r = served.get(path)
+            assert r.status_code == 200, r.text
+            document = r.json()
+            assert next(iter(document)) == "simulated" and document["simulated"] is True, path
+            assert document == cli_json(demo, *args), path
+        assert "simulated" not in served.get("/v1/agents").text  # the registry is not the store's data
+    finally:
+        served.close()

@@ -36,6 +36,11 @@ def _dumps(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _marked(engine: Any, document: Any) -> Any:
+    """A document of the store's data as the CLI prints it: marked when the data is the demo's simulated data."""
+    return service.mark_simulated(document, service.is_simulated(engine))
+
+
 async def _answer(request: Request, compute: Callable[[], Answer], *, offset: int = 0, limit: int = 0) -> Response:
     """The answer to this request at the data's current version: 304 if the client has it, else from the cache or
     computed once; with its ETag, Cache-Control and the next page's link."""
@@ -151,7 +156,7 @@ async def _trends(
                 engine, signals=names, freq=freq, since=since_d, until=until_d, category=category, max_age=max_age
             )
             part, more = found.page(offset, page)
-            return Answer(_dumps(part.as_dict()), more)
+            return Answer(_dumps(_marked(engine, part.as_dict())), more)
 
     else:
         _known_agents(request, tokens)
@@ -173,7 +178,7 @@ async def _trends(
                 max_age=max_age,
             )
             part, more = found.page(offset, page)
-            return Answer(_dumps(part.as_dict()), more)
+            return Answer(_dumps(_marked(engine, part.as_dict())), more)
 
     return await _answer(request, compute, offset=offset, limit=page)
 
@@ -194,7 +199,7 @@ async def _site(
     engine, registry = request.app.state.engine, request.app.state.registry
 
     def compute() -> Answer:
-        return Answer(_dumps(service.site(engine, registry, domain, agents=tokens).as_dict()))
+        return Answer(_dumps(_marked(engine, service.site(engine, registry, domain, agents=tokens).as_dict())))
 
     return await _answer(request, compute)
 
@@ -254,7 +259,7 @@ async def _changes(
                 f"/v1/sites/{{domain}}?agents={a} reads its history",
                 "agents",
             )
-        return Answer(_dumps(found.as_dict()), found.more)
+        return Answer(_dumps(_marked(engine, found.as_dict())), found.more)
 
     return await _answer(request, compute, offset=offset, limit=page)
 
@@ -302,6 +307,6 @@ async def _forecast(
         found = service.forecast(
             engine, registry, projection=projection, overtraining=overtraining, draws=draws, seed=seed
         )
-        return Answer(_dumps(found.as_dict()))
+        return Answer(_dumps(_marked(engine, found.as_dict())))
 
     return await _answer(request, compute)

@@ -190,7 +190,7 @@ def simulated(engine: Engine) -> bool:
 
 def marked(document: JsonObject, is_simulated: bool) -> JsonObject:
     """A JSON document (an object) with ``"simulated": true`` first when the data is simulated, else as it is."""
-    return {"simulated": True, **document} if is_simulated else document
+    return service.mark_simulated(document, is_simulated)
 
 
 def resolved(**options: Any) -> Settings:

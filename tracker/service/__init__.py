@@ -49,6 +49,7 @@ _WHERE = {
         "is_simulated",
         "last_run",
         "list_members",
+        "mark_simulated",
         "observation_bounds",
         "robots_diff",
         "robots_versions",

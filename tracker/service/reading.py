@@ -25,7 +25,7 @@ from tracker.analysis.trends import (
     signal_series,
 )
 from tracker.errors import NotFoundError, ParameterError
-from tracker.records.json import Json
+from tracker.records.json import Json, JsonObject
 from tracker.records.vocabulary import CHANGE_TYPES, ExportFormat, Freq, GroupBy, Rule, Weighting
 from tracker.rules.agents import AgentRegistry
 from tracker.store.runs import RunInfo
@@ -49,6 +49,7 @@ __all__ = [
     "is_simulated",
     "last_run",
     "list_members",
+    "mark_simulated",
     "observation_bounds",
     "robots_diff",
     "robots_versions",
@@ -425,6 +426,12 @@ def is_simulated(engine: Engine) -> bool:
     from tracker.store import catalog
 
     return catalog.is_simulated(engine)
+
+
+def mark_simulated(document: JsonObject, simulated: bool) -> JsonObject:
+    """A JSON document (an object) as every face gives it: with ``"simulated": true`` first when the store holds the
+    demo's simulated data (:func:`is_simulated`), else as it is."""
+    return {"simulated": True, **document} if simulated else document
 
 
 def observation_bounds(engine: Engine) -> Any:
