@@ -146,22 +146,13 @@ def test_legends_never_cut_a_name_short() -> None:
 
 @pytest.mark.slow
 def test_every_report_chart_says_its_year(tmp_path: Path) -> None:
-    from datetime import UTC, datetime, timedelta
 
+    from tests.test_trend_report import build_report_store
     from tracker.publishing.report import write_report
     from tracker.rules.agents import load_registry
     from tracker.store import open_store
-    from tracker.store.writer import Observation, Writer
 
-    path = tmp_path / "r.db"
-    w = Writer(open_store(path))
-    start = datetime(2023, 1, 15, tzinfo=UTC)
-    for month in range(20):
-        at = start + timedelta(days=30 * month)
-        for i in range(10):
-            blocks = i < 2 or (i < 5 and month >= 8)
-            body = b"User-agent: GPTBot\nDisallow: /\n" if blocks else b"User-agent: *\nDisallow: /private\n"
-            w.record(f"s{i}.example", [Observation("robots", at, "ok", 200, body=body)])
+    path = build_report_store(tmp_path / "r.db")
     write_report(open_store(path), load_registry(), tmp_path / "h", "html")
     for name in ("training", "agents", "purposes", "restriction"):
         svg = (tmp_path / "h" / f"{name}.svg").read_text()

@@ -20,9 +20,9 @@ from tracker.store.writer import Observation, Writer
 REG = load_registry()
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("rep") / "r.db"
+def build_report_store(path: Path) -> Path:
+    """Ten sites over twenty months: two block GPTBot from the start, three more from month 8 (also used by
+    tests/test_charts.py)."""
     w = Writer(open_store(path))
     start = datetime(2023, 1, 15, tzinfo=UTC)
     for month in range(20):
@@ -32,6 +32,11 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             body = b"User-agent: GPTBot\nDisallow: /\n" if blocks else b"User-agent: *\nDisallow: /private\n"
             w.record(f"s{i}.example", [Observation("robots", at, "ok", 200, body=body)])
     return path
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_report_store(tmp_path_factory.mktemp("rep") / "r.db")
 
 
 @pytest.mark.slow
