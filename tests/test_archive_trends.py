@@ -192,7 +192,7 @@ def test_cli_import_and_trends(db: tuple[Engine, Path], tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert "blocked" in data["definitions"] and data["rows"][0]["period"] == "2023-W31"
     bad = runner.invoke(app, ["trends", "--db", dbfile, "--from", "August"])
-    assert bad.exit_code == 2 and "--since must be a date" in bad.output
+    assert bad.exit_code == 2 and "--since must be a month like 2016-01 or a day" in bad.output
     bad = runner.invoke(app, ["import-archive", str(tmp_path / "nope"), "--db", dbfile])
     assert bad.exit_code == 2 and "not found" in bad.output
 

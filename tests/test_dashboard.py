@@ -145,7 +145,10 @@ def test_agents_page_driven_by_key(populated: Path, monkeypatch: pytest.MonkeyPa
     at.multiselect(key="agents").set_value(["GPTBot"]).run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert list(table[""]) == ["GPTBot"] and int(table["blocked"][0]) == 1 and int(table["named"][0]) == 1
+    assert list(table[""]) == ["GPTBot"] and int(table["blocked"][0]) == 1
+    assert (
+        int(table["by a group naming it"][0]) == 1 and table["share blocked"][0] == f"{1 / int(table['sites'][0]):.1%}"
+    )
     at.radio(key="by").set_value("company").run()
     assert not at.exception and "OpenAI" in list(at.dataframe[0].value[""])
 
@@ -192,7 +195,7 @@ def test_sites_page_opens_the_diff_a_link_names(populated: Path, monkeypatch: py
     assert at.selectbox(key="site_pick").value == "news.example"
     assert at.selectbox(key="diff_from").value.endswith("2024-04-14 (ok, live)")
     assert at.selectbox(key="diff_to").value.endswith("2024-01-15 (ok, live)")
-    timeline = at.dataframe[1].value
+    timeline = next(d.value for d in at.dataframe if "what changed" in d.value.columns)
     assert "GPTBot allowed → full_block (restriction)" in set(timeline["what changed"])
 
 

@@ -144,7 +144,7 @@ async def _trends(
     tokens = _values(request, "agents", agents, agent)
     in_lists = _values(request, "lists", lists, list_)
     names = _values(request, "signals", signals, signal)
-    since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
+    since_d, until_d = service.parse_month_or_day(since, "since"), service.parse_month_or_day(until, "until", end=True)
     engine, registry = request.app.state.engine, request.app.state.registry
     if names:
         bad = [s for s in names if s not in SIGNAL_NAMES]
@@ -229,7 +229,7 @@ async def _changes(
     tokens = _values(request, "agents", agents, agent)
     kinds = _values(request, "signals", signals, signal)
     types = _values(request, "changes", changes, change)
-    since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
+    since_d, until_d = service.parse_month_or_day(since, "since"), service.parse_month_or_day(until, "until", end=True)
     _known_agents(request, tokens)
     bad = [s for s in kinds or [] if s != "robots" and s not in SIGNAL_NAMES]
     if bad:

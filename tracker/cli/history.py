@@ -53,7 +53,7 @@ def import_archive_cmd(
 ) -> None:
     """Import a dated robots.txt archive into the history (idempotent; rerun to resume)."""
     engine = open_db(db)
-    until_d = service.parse_day(either(until, to), "until")
+    until_d = service.parse_month_or_day(either(until, to), "until", end=True)
     with progress_bar("importing", "files", "{task.description}") as bar:
         task = bar.add_task("", total=None)
         report = service.import_archive(
@@ -120,7 +120,7 @@ def trends_cmd(
 ) -> None:
     """Restriction over time: per period, how many sites block each agent (named or via '*'), or adopt a signal."""
     since, until = either(since, from_), either(until, to)
-    since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
+    since_d, until_d = service.parse_month_or_day(since, "since"), service.parse_month_or_day(until, "until", end=True)
     options = resolved(db=db, agents_file=agents_file)
     reg = registry(options)
     engine = open_db(options, create=False)

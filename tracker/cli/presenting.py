@@ -41,7 +41,7 @@ def dashboard_process(db: str, *, host: str, port: int) -> tuple[list[str], dict
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "tracker.dashboard.serve",  # streamlit's command line, with the first pages' figures computed as it starts
         "run",
         str(app),
         "--server.address",
@@ -105,8 +105,8 @@ def report_cmd(
         registry(options),
         out=out_,
         fmt=fmt,
-        since=service.parse_day(either(since, from_), "since"),
-        until=service.parse_day(either(until, to), "until"),
+        since=service.parse_month_or_day(either(since, from_), "since"),
+        until=service.parse_month_or_day(either(until, to), "until", end=True),
         lists=list_,
         category=category,
         weight=weight,

@@ -63,7 +63,7 @@ def publish_cmd(
     out = either(out, output)
     if out is None:
         raise typer.BadParameter("the folder to write the release into is required", param_hint="--out")
-    since_d, until_d = service.parse_day(since, "since"), service.parse_day(until, "until")
+    since_d, until_d = service.parse_month_or_day(since, "since"), service.parse_month_or_day(until, "until", end=True)
     options = resolved(db=db, agents_file=agents_file)
     release = service.publish(
         open_db(options, create=False),

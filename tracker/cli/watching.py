@@ -70,8 +70,8 @@ def changes_cmd(
     engine = open_db(db, create=False)
     found = service.changes(
         engine,
-        since=service.parse_day(either(since, from_), "since"),
-        until=service.parse_day(either(until, to), "until"),
+        since=service.parse_month_or_day(either(since, from_), "since"),
+        until=service.parse_month_or_day(either(until, to), "until", end=True),
         site=site,
         agents=agent,
         category=category,

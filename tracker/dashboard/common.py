@@ -1,22 +1,33 @@
-"""What every page shares: the database (named by the settings, resolved here, at the edge), the filters in the
-sidebar, cached reads through tracker's functions, and the empty-database message. Pages stay thin.
+"""What every page shares: the database (named by the settings, resolved here, at the edge), the sidebar filters a
+page uses (and only those), reads through tracker's service cached across sessions until the store changes, and
+the empty-database message. Pages stay thin.
 
 The dashboard writes nothing (it serves a read-only store too); SQLite in WAL mode lets it read while a crawl writes.
 Fetched content is shown as text (st.code, st.text, st.dataframe), never as HTML or Markdown.
+
+The reads are cached by this server process for every session (:class:`Shared`), keyed by the store's
+:func:`tracker.service.data_version` — the tag the API's ETag uses — so a figure is computed once per change of the
+data, not once a minute; :func:`warm` computes the default pages' figures when the server starts.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from tracker import service
 from tracker.config import settings
+from tracker.errors import TrackerError
 from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Forecast
 from tracker.records.json import JsonObject
@@ -24,7 +35,67 @@ from tracker.records.site import SiteHistory
 from tracker.records.vocabulary import CATEGORIES, GroupBy, Weighting
 from tracker.rules.agents import AgentRegistry
 
+T = TypeVar("T")
+
+#: The weighting choices, as the sidebar labels them, and what each is in tracker's terms.
 WEIGHTINGS = {"sites": Weighting.none, "tokens": Weighting.tokens, "1/rank": Weighting.rank}
+WEIGHTING_LABELS = {
+    "sites": "by sites (each counts 1)",
+    "tokens": "by tokens (the stored token counts)",
+    "1/rank": "by 1/rank (top sites count more)",
+}
+#: The four agents the Agents and Data pages start from.
+MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot")
+
+
+class Shared:
+    """Results shared by every session of this server process: at most ``size`` of them, the least recently used
+    dropped first. Two sessions asking for the same result while it is being computed wait for the one computation.
+    A failure is not kept (the next asker computes again)."""
+
+    def __init__(self, size: int = 96) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._done: OrderedDict[Hashable, Any] = OrderedDict()
+        self._running: dict[Hashable, threading.Event] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        while True:
+            with self._lock:
+                if key in self._done:
+                    self._done.move_to_end(key)
+                    return self._done[key]
+                running = self._running.get(key)
+                if running is None:
+                    self._running[key] = threading.Event()
+                    break
+            running.wait()
+            with self._lock:
+                if key not in self._done and key not in self._running:  # it failed: compute it here
+                    self._running[key] = threading.Event()
+                    break
+        try:
+            value = compute()
+            with self._lock:
+                self._done[key] = value
+                while len(self._done) > self._size:
+                    self._done.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
+
+    def cached(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._done
+
+
+SHARED = Shared()
+_STORES: dict[str, Any] = {}
+_STORES_LOCK = threading.Lock()
+_VERSION: dict[str, tuple[float, str]] = {}
+#: How long a data version is trusted before it is read again (a few indexed reads).
+VERSION_SECONDS = 2.0
 
 
 def db_path() -> str:
@@ -32,60 +103,123 @@ def db_path() -> str:
     return settings.resolve().db
 
 
-@st.cache_resource(show_spinner=False)
 def engine(path: str) -> Any:
-    """The store, or None when there is no database at the path (never created from here)."""
-    from tracker.errors import StoreError
+    """The store, or None when there is no database at the path (never created from here). Opened once per process;
+    a database that appears later is opened when next asked for."""
+    with _STORES_LOCK:
+        if _STORES.get(path) is None:
+            try:
+                _STORES[path] = service.open_store(path, create=False)
+            except TrackerError:
+                return None
+        return _STORES[path]
 
-    try:
-        return service.open_store(path, create=False)
-    except StoreError:
-        return None
 
-
-@st.cache_resource(show_spinner=False)
 def registry() -> AgentRegistry:
     """The agent registry the settings name."""
-    return service.load_registry(settings.resolve())
+    return SHARED.get(("registry", settings.resolve().agents_file), lambda: service.load_registry(settings.resolve()))
 
 
+def version(path: str) -> str:
+    """The store's data version tag (read again at most every :data:`VERSION_SECONDS`): every shared result is keyed
+    by it, so none outlives a change of the data."""
+    now = time.monotonic()
+    seen = _VERSION.get(path)
+    if seen is None or now - seen[0] > VERSION_SECONDS:
+        e = engine(path)
+        tag = service.data_version(e, registry()).tag if e is not None else "none"
+        seen = _VERSION[path] = (now, tag)
+    return seen[1]
+
+
+def shared(name: str, path: str, args: tuple[Hashable, ...], compute: Callable[[], T], spinner: str = "") -> T:
+    """``compute()`` once per data version for every session (``name`` and ``args`` tell results apart); a
+    spinner says what is being computed when it is not ready yet."""
+    key = (name, path, version(path), args)
+    if spinner and not SHARED.cached(key) and get_script_run_ctx(suppress_warning=True) is not None:
+        with st.spinner(spinner):
+            return SHARED.get(key, compute)
+    return SHARED.get(key, compute)
+
+
+# -- the sidebar -------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Filters:
     """The sidebar's choices, as tracker's parameters: the tracked lists (None: every site), the category (None:
-    all) and the weighting."""
+    all) and the weighting (a key of :data:`WEIGHTINGS`)."""
 
     lists: tuple[str, ...] | None
     category: str | None
     weighting: str
 
+    @property
+    def weight(self) -> Weighting:
+        return WEIGHTINGS[self.weighting]
 
-def filters() -> Filters:
-    """The sidebar's choices (sample, category, weighting)."""
+    def describe(self, *, sample: bool = True, category: bool = True, weighting: bool = True) -> str:
+        """What the filters a page uses chose, in words: the subtitle of what it draws."""
+        parts = []
+        if sample:
+            parts.append(f"sample: {', '.join(self.lists) if self.lists else 'every tracked site'}")
+        if category:
+            parts.append(f"category: {self.category or 'all'}")
+        if weighting:
+            parts.append(f"weighting: {WEIGHTING_LABELS[self.weighting]}")
+        return "; ".join(parts)
+
+
+_FILTERS = ("sample", "category", "weighting")
+
+
+def filters(*, sample: bool = False, category: bool = False, weighting: bool = False) -> Filters:
+    """Show the sidebar filters this page acts on (and no other), and return the choices. A choice made on one page
+    is kept for the next one that shows the same filter."""
     state = st.session_state
-    sample = state.get("sample", "all sites")
-    category = state.get("category", "all")
-    return Filters(
-        None if sample == "all sites" else (sample,),
-        None if category == "all" else category,
-        state.get("weighting", "sites"),
+    for k in _FILTERS:  # Streamlit forgets a widget's value on a page that does not show it: keep it beside
+        if k not in state and f"_{k}" in state:
+            state[k] = state[f"_{k}"]
+    if sample:
+        lists = [i.name for i in sites_lists(db_path())]
+        if state.get("sample") not in (None, "all sites", *lists):
+            state["sample"] = "all sites"
+        st.sidebar.selectbox(
+            "Sample",
+            ["all sites", *lists],
+            key="sample",
+            help="Every tracked site, or a tracked list: a fixed panel, or a top-N that follows a ranking "
+            "(`consent-tracker sites add`).",
+        )
+    if category:
+        st.sidebar.selectbox(
+            "Category",
+            ["all", *CATEGORIES],
+            key="category",
+            help="Sites labelled with this category (`consent-tracker categories assign`).",
+        )
+    if weighting:
+        st.sidebar.radio(
+            "Weighting",
+            list(WEIGHTINGS),
+            key="weighting",
+            format_func=WEIGHTING_LABELS.__getitem__,
+            help="What a site counts for: 1; its tokens (`consent-tracker weights import FILE`); or 1/rank "
+            "(ranks from a top list: `consent-tracker sites add --tranco N`).",
+        )
+    for k in _FILTERS:
+        if k in state:
+            state[f"_{k}"] = state[k]
+    chosen = Filters(
+        None if not sample or state.get("sample", "all sites") == "all sites" else (state["sample"],),
+        None if not category or state.get("category", "all") == "all" else state["category"],
+        state.get("weighting", "sites") if weighting else "sites",
     )
-
-
-def sidebar(lists: list[str]) -> None:
-    """The filters every page uses."""
-    st.sidebar.selectbox(
-        "Sample",
-        ["all sites", *lists],
-        key="sample",
-        help="A tracked list: a fixed panel, or a top-N that follows a ranking.",
-    )
-    st.sidebar.selectbox("Category", ["all", *CATEGORIES], key="category")
-    st.sidebar.radio(
-        "Weighting",
-        list(WEIGHTINGS),
-        key="weighting",
-        help="tokens: the stored token counts (`weights import`), measured or filled in.",
-    )
+    e = engine(db_path())
+    inputs = shared("inputs", db_path(), (), lambda: service.sample_inputs(e)) if e is not None else None
+    missing = inputs.missing(category=chosen.category, weighting=chosen.weight) if inputs is not None else None
+    if missing:
+        st.info(missing)
+        st.stop()
+    return chosen
 
 
 def require_data() -> Any:
@@ -119,6 +253,25 @@ def simulated_banner() -> None:
             st.warning(SIMULATED_NOTE, icon="⚠️")
 
 
+# -- readable values ---------------------------------------------------------------------------------------------
+def percent(share: float | None, digits: int = 1) -> str:
+    """A share as a percentage ("20.7%"); "not observed" for None."""
+    return "not observed" if share is None else f"{share:.{digits}%}"
+
+
+def day(at: date | None) -> str:
+    """A moment as the day a reader reads ("14 Jul 2024"); "never" for None."""
+    return "never" if at is None else f"{at:%d %b %Y}"
+
+
+def month(period: str) -> str:
+    """A period ("2024-07") as a month a reader reads ("July 2024"); other periods as they are."""
+    try:
+        return datetime.strptime(period, "%Y-%m").strftime("%B %Y")
+    except ValueError:
+        return period
+
+
 def csv_bytes(rows: Sequence[JsonObject]) -> bytes:
     """Rows as formula-safe CSV."""
     out = io.StringIO()
@@ -130,71 +283,138 @@ def csv_bytes(rows: Sequence[JsonObject]) -> bytes:
     return out.getvalue().encode()
 
 
-def caption(rows: list[Any], definition: Any = None) -> None:
+def caption(rows: list[Any], definition: Any = None, chosen: str = "") -> None:
     """The sample, dates, weighting and definition behind a series, under its chart: the series' own
-    :class:`tracker.analysis.trends.Definition` when given, else the per-agent one."""
+    :class:`tracker.analysis.trends.Definition` when given, else the per-agent one; ``chosen``: the sidebar's
+    choices that shaped it (:meth:`Filters.describe`)."""
     from tracker.analysis.trends import DEFINITIONS
 
+    lead = f"{chosen}. " if chosen else ""
     if definition is not None:
-        st.caption(definition.text)
+        st.caption(lead + definition.text)
     elif rows:
         first, last = rows[0], rows[-1]
         st.caption(
-            f"Sample: {last.sample}, {last.sites:,} sites at the end; {first.period} → {last.period} "
-            f"(state at each month's end); weighting: {last.weighting}. {DEFINITIONS}"
+            f"{lead}Sample: {last.sample}, {last.sites:,} sites at the end; {month(first.period)} → "
+            f"{month(last.period)} (state at each month's end); weighting: {last.weighting}. {DEFINITIONS}"
         )
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+# -- the reads, shared across sessions ---------------------------------------------------------------------------
+def sites_lists(path: str) -> list[Any]:
+    """Every tracked list with its size."""
+    e = engine(path)
+    return [] if e is None else shared("lists", path, (), lambda: service.sites_list(e))
+
+
+def bounds(path: str) -> tuple[date, date]:
+    """The first and last day observed (the page has checked there is data: :func:`require_data`)."""
+    found = shared("bounds", path, (), lambda: service.observation_bounds(engine(path)))
+    assert found is not None
+    return found
+
+
 def series(
     path: str, agents: tuple[str, ...], by: str, lists: tuple[str, ...] | None, category: str | None, weighting: str
 ) -> list[Any]:
-    """A restriction series through tracker.analysis.trends (cached a minute)."""
-    return service.trends(
-        engine(path),
-        registry(),
-        agents=list(agents),
-        by=GroupBy(by),
-        lists=list(lists) if lists else None,
-        category=category,
-        weight=WEIGHTINGS[weighting],  # tokens: the stored weights (`weights import`)
-    ).rows
+    """A restriction series through tracker's trends."""
+    return shared(
+        "series",
+        path,
+        (agents, by, lists, category, weighting),
+        lambda: (
+            service.trends(
+                engine(path),
+                registry(),
+                agents=list(agents),
+                by=GroupBy(by),
+                lists=list(lists) if lists else None,
+                category=category,
+                weight=WEIGHTINGS[weighting],
+            ).rows
+        ),
+        "Counting every site's stance each month…",
+    )
 
 
-@st.cache_data(ttl=60, show_spinner="Reading every version of the resource…")
 def signals(path: str, names: tuple[str, ...], category: str | None) -> list[Any]:
-    """An adoption series through tracker.analysis.trends (cached a minute)."""
-    return service.signal_trends(engine(path), signals=list(names), category=category).rows
+    """An adoption series through tracker's signal trends."""
+    return shared(
+        "signals",
+        path,
+        (names, category),
+        lambda: service.signal_trends(engine(path), signals=list(names), category=category).rows,
+        "Reading every version of the resource…",
+    )
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def headline(path: str, lists: tuple[str, ...] | None, category: str | None) -> Any:
-    """The overview's figures through tracker.analysis.headlines (cached a minute)."""
-    return service.headline(engine(path), registry(), lists=list(lists) if lists else None, category=category)
+    """The overview's figures through tracker's headlines."""
+    return shared(
+        "headline",
+        path,
+        (lists, category),
+        lambda: service.headline(engine(path), registry(), lists=list(lists) if lists else None, category=category),
+        "Counting every site's stance each month…",
+    )
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def site(path: str, domain: str, agents: tuple[str, ...]) -> SiteHistory | None:
-    """Everything about one site (cached a minute); ``agents`` empty: the core panel, as ``consent-tracker site``."""
+    """Everything about one site; ``agents`` empty: the core panel, as ``consent-tracker site``."""
     from tracker.errors import NotFoundError
 
-    try:
-        return service.site(engine(path), registry(), domain, agents=list(agents) or None)
-    except NotFoundError:
-        return None
+    def read() -> SiteHistory | None:
+        try:
+            return service.site(engine(path), registry(), domain, agents=list(agents) or None)
+        except NotFoundError:
+            return None
+
+    return shared("site", path, (domain, agents), read)
 
 
-@st.cache_data(ttl=300, show_spinner="Running the Monte Carlo…")
 def forecast(path: str, overrides: tuple[str, ...] = ()) -> Forecast:
-    """The forecast through tracker.analysis.forecast, with the same default parameters as the ``forecast`` command
-    and the
-    report (the same draws and seed: the same figures); cached five minutes, shared by the Forecast and Gap pages."""
-    e = engine(path)
-    return service.forecast(e, registry() if e is not None else None, overrides=list(overrides))
+    """The forecast, with the same default parameters as the ``forecast`` command and the report (the same draws
+    and seed: the same figures), shared by the Forecast and Gap pages."""
+
+    def run() -> Forecast:
+        e = engine(path)
+        return service.forecast(e, registry() if e is not None else None, overrides=list(overrides))
+
+    return shared("forecast", path, overrides, run, "Running the Monte Carlo…")
 
 
-@st.cache_data(ttl=300, show_spinner="Comparing with published figures…")
 def claims(path: str) -> list[dict[str, str]]:
-    """Published figures beside ours (tracker.analysis.claims.compare), as the rows every face shows (cached five
-    minutes)."""
-    return [c.cells().by_heading() for c in service.claims(engine(path), registry())]
+    """Published figures beside ours (tracker.analysis.claims.compare), as the rows every face shows."""
+    return shared(
+        "claims",
+        path,
+        (),
+        lambda: [c.cells().by_heading() for c in service.claims(engine(path), registry())],
+        "Comparing with published figures…",
+    )
+
+
+def warm(path: str) -> None:
+    """Compute what the pages show first, with the default filters, before anyone asks (the server calls this
+    when it starts): the first visit of a page then finds its figures ready. Errors are left to the pages."""
+    try:
+        import tracker.publishing.charts  # noqa: F401  (Altair and pandas: a second's import)
+
+        if engine(path) is None or service.observation_bounds(engine(path)) is None:
+            return
+        jobs: list[Callable[[], object]] = [
+            lambda: headline(path, None, None),
+            lambda: series(path, MAIN_AGENTS, "agent", None, None, "sites"),
+            lambda: forecast(path),
+            lambda: signals(path, DEFAULT_SIGNALS, None),
+            lambda: claims(path),
+            lambda: series(path, (), "purpose", None, None, "sites"),
+        ]
+        for job in jobs:
+            job()
+    except Exception:
+        return
+
+
+#: The signals the Signals page starts from.
+DEFAULT_SIGNALS = ("content_signal", "noai", "tdmrep", "tos_ai_training")

@@ -149,15 +149,20 @@ def trend_chart(
     return cast(alt.LayerChart, chart.properties(width=_WIDTH + 120, autosize=fit))
 
 
-def adoption_chart(rows: Sequence[SignalRow], *, title: str = "Adoption of use-preference signals") -> alt.Chart:
-    """Share adopting each signal over time."""
+def adoption_chart(
+    rows: Sequence[SignalRow],
+    *,
+    title: str = "Adoption of use-preference signals",
+    subtitle: str = "over the sites whose resource was observed",
+) -> alt.Chart:
+    """Share adopting each signal over time; ``subtitle`` says over which sites."""
     data = pd.DataFrame(
         [{"period_end": r.period_end, "signal": r.signal, "share": r.share, "sites": r.sites} for r in rows]
     )
     if data.empty:
         return alt.Chart(pd.DataFrame({"x": []})).mark_line()
     return (
-        alt.Chart(data, title=alt.TitleParams(title, subtitle="over the sites whose resource was observed"))
+        alt.Chart(data, title=alt.TitleParams(title, subtitle=subtitle))
         .mark_line()
         .encode(
             x=_time_x("period_end", data.period_end),

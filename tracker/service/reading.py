@@ -35,6 +35,7 @@ __all__ = [
     "Changes",
     "CrawlStatus",
     "DataVersion",
+    "SampleInputs",
     "SignalTrends",
     "Trends",
     "categories_report",
@@ -53,6 +54,7 @@ __all__ = [
     "observation_bounds",
     "robots_diff",
     "robots_versions",
+    "sample_inputs",
     "signal_observation",
     "signal_trends",
     "site",
@@ -501,6 +503,46 @@ def data_version(engine: Engine, registry: AgentRegistry) -> DataVersion:
         data_through=stamp.data_through,
         tag=digest[:32],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SampleInputs:
+    """What the store holds for weighting and filtering a figure: the token-weight columns stored, the sites with a
+    rank, the sites with a category."""
+
+    weights: tuple[str, ...]
+    ranked: int
+    categorised: int
+
+    def missing(self, *, category: str | None = None, weighting: Weighting = Weighting.none) -> str | None:
+        """Why a figure of this category and weighting cannot be computed here, with the command that fixes it
+        (None: it can be)."""
+        if category is not None and not self.categorised:
+            return (
+                f"No site has a category yet, so none is in '{category}': "
+                "`consent-tracker categories assign` labels the sites (the curated categories and the domain's "
+                "suffix), `consent-tracker categories import FILE` adds yours."
+            )
+        if weighting is Weighting.tokens and not self.weights:
+            return (
+                "No token weights are stored, so nothing can be weighted by tokens: "
+                "`consent-tracker weights import FILE` (a CSV of domain and token count, e.g. "
+                "../shared/corpus/dpi_domain_token_counts.csv)."
+            )
+        if weighting is Weighting.rank and not self.ranked:
+            return (
+                "No site has a rank, so nothing can be weighted by 1/rank: `consent-tracker sites add --tranco 1000` "
+                "(or `sites add FILE --kind top` with a ranked list) gives the sites their ranks."
+            )
+        return None
+
+
+def sample_inputs(engine: Engine) -> SampleInputs:
+    """What the store holds for weighting and filtering (a few indexed reads)."""
+    from tracker.store import catalog
+
+    names, ranked, categorised = catalog.sample_inputs(engine)
+    return SampleInputs(tuple(names), ranked, categorised)
 
 
 def has_site(engine: Engine, domain: str) -> bool:

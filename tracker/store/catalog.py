@@ -31,6 +31,7 @@ __all__ = [
     "lists",
     "record_captures",
     "remove_members",
+    "sample_inputs",
     "set_labels",
     "set_members",
     "set_meta",
@@ -216,6 +217,16 @@ def weight_names(engine: Engine) -> list[str]:
     """The weight columns stored."""
     with engine.connect() as conn:
         return sorted(conn.execute(select(_weights.c.name).distinct()).scalars())
+
+
+def sample_inputs(engine: Engine) -> tuple[list[str], int, int]:
+    """What weighting and filtering can rest on: the weight columns stored, how many sites have a rank, and how many
+    have a category (each an indexed read)."""
+    with engine.connect() as conn:
+        names = sorted(conn.execute(select(_weights.c.name).distinct()).scalars())
+        ranked = conn.execute(select(func.count()).where(_sites.c.rank.is_not(None))).scalar() or 0
+        labelled = conn.execute(select(func.count()).where(_sites.c.category.is_not(None))).scalar() or 0
+    return names, int(ranked), int(labelled)
 
 
 def weight_rows(engine: Engine, name: str) -> dict[int, tuple[float, bool]]:

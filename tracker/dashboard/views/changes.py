@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
@@ -13,9 +13,12 @@ from tracker.records.vocabulary import CHANGE_TYPES
 
 st.title("Changes")
 e = common.require_data()
-f = common.filters()
+f = common.filters(category=True)
+first, last = common.bounds(common.db_path())
+# Three years back from the last observation (not from today: an archive that ends in the past still shows its waves).
+start = max(first, date(last.year - 3, last.month, 1))
 cols = st.columns(3)
-since = cols[0].date_input("Since", value=date.today() - timedelta(days=365 * 3), key="changes_since")
+since = cols[0].date_input("Since", value=start, min_value=first, max_value=last, key="changes_since")
 types = cols[1].multiselect("Type", CHANGE_TYPES, default=["restriction", "reversal"], key="changes_types")
 agents = cols[2].multiselect("Agents (none: all)", common.agent_choices(), key="changes_agents")
 events = service.changes(
@@ -26,10 +29,9 @@ st.caption(
     "or a signal adopted or dropped. restriction = the agent may no longer fetch '/' (the same rule as 'blocked' in "
     "trends) or a restricting signal was adopted; reversal = the reverse; modification = anything else. Failed "
     "fetches are never events. "
-    + f"{len(events)} events since {since:%Y-%m-%d}"
-    + (f", category {f.category}" if f.category else "")
+    + f"{len(events):,} events from {common.day(since)} to {common.day(last)}"
     + (" (the newest 2,000)" if len(events) == 2000 else "")
-    + "; all tracked sites, unweighted."
+    + f"; every tracked site; {f.describe(sample=False, weighting=False)}; unweighted."
 )
 if not events:
     st.info("No changes match. Changes appear when a crawl, backfill or import adds versions.")
@@ -39,7 +41,7 @@ st.dataframe(
         {
             "when": ev.at.date(),
             "site": ev.site,
-            "category": ev.category,
+            "category": ev.category or "not categorised",
             "agent / signal": ev.subject,
             "before": ev.before,
             "after": ev.after,

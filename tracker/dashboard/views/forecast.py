@@ -16,6 +16,7 @@ from tracker.publishing.charts import fan_chart, restriction_chart
 DEFAULTS = ForecastParams()
 
 st.title("When the real data runs out")
+common.filters()  # the forecast rests on every tracked site: no sample, category or weighting filter acts on it
 st.sidebar.subheader("Assumptions")
 projection = st.sidebar.selectbox("Demand projection", ["historical", "compute", "pooled"], key="projection")
 overtraining = st.sidebar.number_input(
@@ -44,8 +45,7 @@ for col, (key, e) in zip(cols, shown.items(), strict=True):
     col.metric(
         f"Run-out, {RUNOUT_SHORT[key]}",
         runout_text(e, horizon=horizon).split(" (")[0],
-        help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}; decimal years "
-        f"{e.p10:.2f} – {e.median:.2f} – {e.p90:.2f}"
+        help=f"{RUNOUT_SCENARIOS[key]}: median {runout_text(e, horizon=horizon)}"
         if e.median
         else RUNOUT_SCENARIOS[key],
     )

@@ -11,6 +11,7 @@ from tracker.publishing.charts import gap_chart
 from tracker.records.forecast import Quantiles
 
 st.title("Where synthetic data must fill the gap")
+common.filters()  # the forecast rests on every tracked site: no sample, category or weighting filter acts on it
 
 
 def _tokens(i: Quantiles) -> str:

@@ -10,41 +10,56 @@ from tracker.publishing.charts import trend_chart
 
 st.title("How much of the web restricts AI training crawlers")
 e = common.require_data()
-f = common.filters()
-h = common.headline(common.db_path(), tuple(f.lists) if f.lists else None, f.category)
+f = common.filters(sample=True, category=True)
+chosen = f.describe(weighting=False)
+h = common.headline(common.db_path(), f.lists, f.category)
 if h.empty:
-    st.info("No sites in this sample or category yet.")
+    st.info(f"No site of this sample and category was observed ({chosen}).")
     st.stop()
-cols = st.columns(4)
 now, before = h.by_sites, h.by_sites_year_ago
+as_of = common.month(now.period)
+st.markdown(f"**As of {as_of}**, the last month observed — {now.sites:,} sites; {chosen}.")
+cols = st.columns(4)
 cols[0].metric(
-    "Restrict AI training (any)",
-    f"{now.blocked_share:.1%}",
-    delta=f"{(now.blocked_share - before.blocked_share) * 100:+.1f} pts in a year" if before else None,
+    f"Restrict AI training (any), {as_of}",
+    common.percent(now.blocked_share),
+    delta=f"{(now.blocked_share - before.blocked_share) * 100:+.1f} pts since {common.month(before.period)}"
+    if before
+    else None,
     delta_color="off",
     help=h.definition.counts,
 )
-cols[1].metric("…by a group naming it", f"{now.blocked_named_share:.1%}")
+cols[1].metric(
+    f"…by a group naming the agent, {as_of}",
+    common.percent(now.blocked_named_share),
+    help="Blocked by a robots.txt group that names a training agent, not inherited from 'User-agent: *'.",
+)
 if h.all_agents is not None and h.all_agents_definition is not None:
     cols[2].metric(
-        "Restrict every training agent", f"{h.all_agents.blocked_share:.1%}", help=h.all_agents_definition.counts
+        f"Restrict every training agent, {as_of}",
+        common.percent(h.all_agents.blocked_share),
+        help=h.all_agents_definition.counts,
     )
 if h.by_tokens is not None:
     t0 = h.by_tokens_year_ago
     cols[3].metric(
-        "Tokens restricted (any)",
-        f"{h.by_tokens.blocked_share:.1%}",
-        delta=f"{(h.by_tokens.blocked_share - t0.blocked_share) * 100:+.1f} pts in a year" if t0 else None,
+        f"Tokens restricted (any), {common.month(h.by_tokens.period)}",
+        common.percent(h.by_tokens.blocked_share),
+        delta=f"{(h.by_tokens.blocked_share - t0.blocked_share) * 100:+.1f} pts since {common.month(t0.period)}"
+        if t0
+        else None,
         delta_color="off",
         help=h.tokens_definition.text if h.tokens_definition else None,
     )
 else:
-    cols[3].metric("Tokens restricted", "—", help="no token weights stored: `consent-tracker weights import FILE`")
+    cols[3].metric(
+        "Tokens restricted", "not measured", help="No token weights stored: `consent-tracker weights import FILE`."
+    )
 st.altair_chart(
     trend_chart(h.series, title="Sites restricting AI training (any training agent)", events=load_milestones()),
     width="stretch",
 )
-common.caption(h.series, h.definition)
+common.caption(h.series, h.definition, chosen)
 with st.expander("What these numbers mean"):
     st.text(h.definition.text)
     if h.all_agents_definition is not None:
@@ -52,12 +67,13 @@ with st.expander("What these numbers mean"):
     if h.tokens_definition is not None:
         st.text(h.tokens_definition.text)
     st.text(
-        f"Now: {now.period} ({now.sites:,} sites; {now.unreachable:,} unreachable, counted apart). "
-        f"A year before: {before.period if before else 'not observed'}."
+        f"As of: {as_of} ({now.sites:,} sites; {now.unreachable:,} unreachable, counted apart). "
+        f"A year before: {common.month(before.period) if before else 'not observed'}."
     )
 st.subheader("Published figures, side by side")
 st.caption(
     "Each figure analysts quote (tracker/data/claims.csv), beside ours under the same definition on our own sample "
-    "(Δ: ours minus theirs); where ours cannot be computed, what is missing."
+    "(Δ: ours minus theirs); where ours cannot be computed, what is missing. These rest on every tracked site, "
+    "whatever the sidebar chooses."
 )
 st.dataframe(common.claims(common.db_path()), hide_index=True, key="claims_table")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from tracker import service
 from tracker.dashboard import common
-from tracker.records.site import adoption_summary, version_summary
+from tracker.records.site import version_summary
+from tracker.records.vocabulary import STANCE_MEANINGS
+from tracker.rules.signals.preferences import ADOPTION
 
 st.title("Sites")
 e = common.require_data()
+common.filters()  # no sidebar filter acts on one site
 # A link from the Changes page, a feed or a webhook: ?site=DOMAIN&from=VERSION&to=VERSION.
 asked = st.query_params.get("site")
 if asked and "site_query" not in st.session_state:
@@ -29,22 +30,37 @@ if info is None:
 cur = info.current
 
 
-def _optout(value: bool | None) -> str:
+def _yes_no(value: bool | None) -> str:
     return "not observed" if value is None else "yes" if value else "no"
 
 
+def _reading(value: object) -> str:
+    """A signal as read, as text (never rendered): 'not observed' for None, 'none' for an empty reading."""
+    if value is None:
+        return "not observed"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_reading(v)}" for k, v in value.items() if v is not None) or "none"
+    if isinstance(value, list):
+        return ", ".join(_reading(v) for v in value) or "none"
+    return str(value)
+
+
 if cur:
-    st.subheader(
-        f"{domain} now: robots.txt {cur.robots_status}, seen {cur.fetched_at.isoformat() if cur.fetched_at else None}"
-    )
+    st.subheader(f"{domain} now: robots.txt {cur.robots_status}, last seen {common.day(cur.fetched_at)}")
     st.dataframe(
         [
             {
                 "agent": a,
-                "stance": v.stance,
-                "may fetch /": v.allowed_root,
-                "training opt-out": _optout(v.training_optout),
-                "sources": ", ".join(v.training_optout_sources),
+                "robots.txt stance": v.stance.replace("_", " "),
+                "what it means": STANCE_MEANINGS.get(v.stance, ""),  # type: ignore[call-overload]
+                "decided by": "a group naming it"
+                if v.named
+                else "the 'User-agent: *' group"
+                if v.inherited
+                else "no group",
+                "may fetch /": _yes_no(v.allowed_root),
+                "opted out of training by a use-preference signal": _yes_no(v.training_optout),
+                "which signals": ", ".join(v.training_optout_sources),
             }
             for a, v in info.agents.items()
         ],
@@ -53,12 +69,24 @@ if cur:
     )
     if cur.signals.homepage_status is None:
         st.caption(
-            "Training opt-out is *not observed* without the homepage: this site's homepage was never fetched "
-            "(an archive import or a robots.txt-only crawl)."
+            "Opted out by a use-preference signal is *not observed* without the homepage: this site's homepage was "
+            "never fetched (an archive import or a robots.txt-only crawl)."
         )
-    st.text(f"Adoption (the reading of trends --signal and the change events): {adoption_summary(cur.adoption)}")
-    st.text("Signals (as read, never rendered):")
-    st.code(json.dumps(cur.signals.as_dict(), indent=1, ensure_ascii=False), language="json")
+    st.subheader("Use-preference signals")
+    st.dataframe(
+        [
+            {"signal": name, "adopted": _yes_no(adopted), "what counts as adopted": ADOPTION[name].definition}
+            for name, adopted in cur.adoption.items()
+        ],
+        hide_index=True,
+        key="site_adoption",
+    )
+    with st.expander("Every signal as read (text, never rendered)"):
+        st.dataframe(
+            [{"field": k, "as read": _reading(v)} for k, v in cur.signals.as_dict().items()],
+            hide_index=True,
+            key="site_signals",
+        )
     for axis, sentence in (cur.signals.tos.evidence or {}).items():
         st.text(f"Terms, {axis}: “{sentence}”")
 st.subheader("Timeline: what each version changed")
@@ -66,8 +94,8 @@ st.dataframe(
     [
         {
             "resource": h.kind,
-            "from": f"{h.first_seen:%Y-%m-%d}" if h.first_seen else "",
-            "until": f"{h.valid_to:%Y-%m-%d}" if h.valid_to else "now",
+            "from": common.day(h.first_seen) if h.first_seen else "",
+            "until": common.day(h.valid_to) if h.valid_to else "now",
             "status": h.status,
             "source": h.source,
             "what changed": version_summary(h),
