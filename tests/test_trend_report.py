@@ -1,9 +1,12 @@
-"""The trend report reads as a document: key figures, charts, methodology, the CSV behind each chart; the same
-database gives the same report; formula-like cells are neutralised; a PDF is printed by real Chromium."""
+"""The trend report reads as a document: its provenance first (made on, data through, sample and size, sources,
+version), then key figures, charts, methodology, the CSV behind each chart (each row as wide as its header); the same
+database and clock give the same report; formula-like cells are neutralised; a PDF is printed by real Chromium, no
+page ending on a heading."""
 
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +21,8 @@ from tracker.store import open_store
 from tracker.store.writer import Observation, Writer
 
 REG = load_registry()
+#: The clock the tests give the report: "made on" is the one now-value in it.
+MADE = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 def build_report_store(path: Path) -> Path:
@@ -41,9 +46,22 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
-    files = write_report(open_store(db), REG, tmp_path / "md", "md")
+    files = write_report(open_store(db), REG, tmp_path / "md", "md", made_at=MADE)
     text = (tmp_path / "md" / "report.md").read_text()
     assert files[0].name == "report.md"
+    # Its provenance first, under the title: when, through when, which sites, from where, by which version.
+    first_page = text.split("## Key figures")[0]
+    for line in (
+        "- **Made on:** 2026-01-02 03:04:05 UTC",
+        "- **Data through:** 2024-08-",
+        "- **Sample:** all sites (every site of the database: no list or category chosen): 10 sites observed by 2024-08-",
+        "- **Weighting:** each site counts once",
+        # 2 sites blocking from the start and 5 never: one version each; 3 changing at month 8: two each.
+        "- **Sources:** live crawl observations written without a run: 13 robots.txt versions of 10 sites, observed "
+        "2023-01-15 → 2024-08-",
+        "- **Made with:** consent-tracker ",
+    ):
+        assert line in first_page, line
     for section in (
         "## Key figures",
         "## Sites restricting training agents",
@@ -69,10 +87,39 @@ def test_markdown_report_reads_as_a_document(db: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_same_database_same_report(db: Path, tmp_path: Path) -> None:
-    write_report(open_store(db), REG, tmp_path / "a", "md")
-    write_report(open_store(db), REG, tmp_path / "b", "md")
-    for name in ("report.md", "training.csv", "agents.csv", "runout.csv", "gap.csv"):
+    write_report(open_store(db), REG, tmp_path / "a", "md", made_at=MADE)
+    write_report(open_store(db), REG, tmp_path / "b", "md", made_at=MADE)
+    for name in ("report.md", "figures.json", "training.csv", "agents.csv", "runout.csv", "gap.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    # Only the clock differs: "made on" is the one now-value, said once and held by figures.json.
+    later = MADE + timedelta(days=1)
+    write_report(open_store(db), REG, tmp_path / "c", "md", made_at=later)
+    a, c = (tmp_path / "a" / "report.md").read_text(), (tmp_path / "c" / "report.md").read_text()
+    assert a.replace("2026-01-02 03:04:05", "2026-01-03 03:04:05") == c
+    assert json.loads((tmp_path / "c" / "figures.json").read_text())["provenance"]["made_on"] == later.isoformat()
+
+
+@pytest.mark.slow
+def test_every_csv_row_has_its_headers_fields(db: Path, tmp_path: Path) -> None:
+    """Every CSV the report writes, read back with the csv module: a header, then rows of exactly its fields."""
+    files = write_report(open_store(db), REG, tmp_path / "c", "csv")
+    written = [p for p in files if p.suffix == ".csv"]
+    assert {p.stem for p in written} >= {"training", "agents", "purposes", "runout", "gap", "claims"}
+    for path in written:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header, *rows = list(csv.reader(fh))
+        assert rows and len(set(header)) == len(header), path.name
+        assert [len(r) for r in rows] == [len(header)] * len(rows), path.name
+
+
+def test_csv_rows_of_different_keys_share_one_header(tmp_path: Path) -> None:
+    """Rows whose keys differ (a run-out with or without its held level) are written under one header: a missing
+    key is an empty cell in its own column, never a shifted one."""
+    from tracker.publishing.report import _write_csv
+
+    _write_csv(tmp_path / "r.csv", [{"scenario": "a", "median": 1.5}, {"scenario": "b", "median": None, "held": 0.4}])
+    with (tmp_path / "r.csv").open(newline="") as fh:
+        assert list(csv.reader(fh)) == [["scenario", "median", "held"], ["a", "1.5", ""], ["b", "", "0.4"]]
 
 
 @pytest.mark.slow
