@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
 from tests.conftest import needs_chromium
@@ -140,9 +141,24 @@ def test_csv_cells_are_formula_safe(tmp_path: Path) -> None:
 @needs_chromium
 @pytest.mark.slow
 def test_pdf_is_printed_by_chromium(db: Path, tmp_path: Path) -> None:
-    files = write_report(open_store(db), REG, tmp_path / "p", "pdf")
+    from pypdf import PdfReader
+
+    files = write_report(open_store(db), REG, tmp_path / "p", "pdf", made_at=MADE)
     pdf = tmp_path / "p" / "report.pdf"
     assert files[0] == pdf and pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
+    pages = [
+        [line.strip() for line in (p.extract_text() or "").splitlines() if line.strip()] for p in PdfReader(pdf).pages
+    ]
+    assert len(pages) > 3
+    # The provenance is on the first page.
+    first = "\n".join(pages[0])
+    assert "Made on 2026-01-02 03:04:05 UTC" in first and "Data through 2024-08-" in first and "Sources" in first
+    # No page ends on a heading: each is printed with what it heads.
+    page = BeautifulSoup((tmp_path / "p" / "report.html").read_text(), "html.parser")
+    headings = [h.get_text() for h in page.find_all(["h1", "h2"])]
+    assert "Methodology" in headings and len(headings) >= 8
+    for n, lines in enumerate(pages, 1):
+        assert lines[-1] not in headings, f"page {n} ends on the heading {lines[-1]!r}"
 
 
 @pytest.mark.slow
@@ -164,3 +180,65 @@ def test_report_command_and_empty_database(db: Path, tmp_path: Path) -> None:
         write_report(open_store(tmp_path / "e.db"), REG, tmp_path / "e", "md")
     result = CliRunner().invoke(app, ["report", "--db", str(tmp_path / "e.db"), "--out", str(tmp_path / "e")])
     assert result.exit_code == 2 and "no observations" in result.output
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report's store with a tracked panel (s0–s5) and news labels on s0, s2, s6 and s7."""
+    tmp = tmp_path_factory.mktemp("lab")
+    db = build_report_store(tmp / "l.db")
+    (tmp / "panel.txt").write_text("".join(f"s{i}.example\n" for i in range(6)))
+    (tmp / "news.csv").write_text("domain,category\n" + "".join(f"s{i}.example,news\n" for i in (0, 2, 6, 7)))
+    for args in (
+        ["sites", "add", str(tmp / "panel.txt"), "--list", "panel-a"],
+        ["categories", "import", str(tmp / "news.csv")],
+    ):
+        result = CliRunner().invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("options", "name", "sites", "share"),
+    [
+        ([], "all sites", 10, 0.5),
+        (["--list", "panel-a"], "panel 'panel-a'", 6, 5 / 6),
+        (["--category", "news"], "sites in category 'news'", 4, 0.5),
+        (["--list", "panel-a", "--category", "news"], "panel 'panel-a' in category 'news'", 2, 1.0),
+    ],
+)
+def test_a_filter_changes_what_is_drawn_and_the_report_says_so(
+    labelled: Path, tmp_path: Path, options: list[str], name: str, sites: int, share: float
+) -> None:
+    """--list and --category choose the sample: the figures and their CSV follow it, the chart's subtitle and the
+    provenance name it and its size — never "all sites" when a list or a category is the sample."""
+    out = tmp_path / "r"
+    result = CliRunner().invoke(
+        app,
+        ["report", "--format", "html", "--out", str(out), *options, "--db", str(labelled)],
+        env={"SOURCE_DATE_EPOCH": "1767323045"},
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "training.csv").open(newline="") as fh:
+        last = list(csv.DictReader(fh))[-1]
+    assert (last["sample"], int(last["sites"]), float(last["blocked_share"])) == (name, sites, pytest.approx(share))
+    provenance = json.loads((out / "figures.json").read_text())["provenance"]
+    assert provenance["made_on"] == "2026-01-02T03:04:05+00:00"  # SOURCE_DATE_EPOCH, the CLI's fixed clock
+    assert (provenance["sample"]["name"], provenance["sample"]["sites"]) == (name, sites)
+    assert [x["name"] for x in provenance["lists"]] == (["panel-a"] if "--list" in options else [])
+    if "--list" in options:
+        assert (
+            provenance["lists"][0]["sites"] == 6 and "tracked list 'panel-a' (panel" in provenance["lists"][0]["text"]
+        )
+    page = BeautifulSoup((out / "report.html").read_text(), "html.parser")
+    said = {
+        dt.get_text(): dd.get_text(" ")
+        for dt, dd in zip(page.select(".provenance dt"), page.select(".provenance dd"), strict=True)
+    }
+    assert said["Sample"].startswith(f"{name}") and f": {sites} sites observed by" in said["Sample"]
+    assert said["Made on"] == "2026-01-02 03:04:05 UTC"
+    subtitle = f"{name}; weighted by sites; blocked share"
+    assert subtitle in page.find("figure").get_text(" ")  # the first chart's subtitle names the sample
+    if options:
+        assert "all sites" not in said["Sample"] and "all sites;" not in page.find("figure").get_text(" ")
