@@ -115,6 +115,12 @@ def _figures(
 
     h = headline(engine, registry, category=category, since=since, until=until, lists=lists)
     if h.by_sites is None:
+        chosen = [*(f"list '{n}'" for n in lists or ()), *([f"category '{category}'"] if category else [])]
+        if chosen:  # the database has observations, but none of the sample: say which sample, and how to fill it
+            raise ReportError(
+                f"no site of the sample ({', '.join(chosen)}) was observed in this range"
+                + (": label sites first (categories import FILE, or categories assign)" if category else "")
+            )
         raise ReportError("no observations in the database for this range: crawl, backfill or import-archive first")
     events = load_milestones()
     agents = [a for a in MAIN_AGENTS if registry.get(a)]
@@ -832,11 +838,13 @@ def _markdown(title: str, provenance: Provenance, text: _Text, figures: Sequence
 
 
 #: Print rules: a heading never ends a page — it is kept with what follows it (a chart's heading and the chart are
-#: one unbreakable block; a list's or table's heading keeps to its first item), and no item or row is cut in two.
+#: one unbreakable block; a list's or table's heading keeps to its first item), no item or row is cut in two, and a
+#: chart's "Data:" link stays on the page of the chart's last note.
 _PRINT_CSS = (
     "h1,h2{break-after:avoid;page-break-after:avoid}"
     ".keep,figure,li,tr,dl{break-inside:avoid;page-break-inside:avoid}"
     ".lead{break-after:avoid;page-break-after:avoid}"
+    ".data{break-before:avoid;page-break-before:avoid}"
 )
 
 
