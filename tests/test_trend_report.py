@@ -242,3 +242,34 @@ def test_a_filter_changes_what_is_drawn_and_the_report_says_so(
     assert subtitle in page.find("figure").get_text(" ")  # the first chart's subtitle names the sample
     if options:
         assert "all sites" not in said["Sample"] and "all sites;" not in page.find("figure").get_text(" ")
+
+
+@pytest.mark.slow
+def test_the_sources_are_the_runs_the_store_records(tmp_path: Path) -> None:
+    """An archive import is cited by its path, its run, its sites and versions and the days they were observed;
+    versions written without a run are cited apart."""
+    archive = tmp_path / "archive"
+    for name, body in {
+        "a.com/2023-01-05.txt": "User-agent: *\nAllow: /\n",
+        "a.com/2023-09-01.txt": "User-agent: GPTBot\nDisallow: /\n",
+        "b.org/2023-02-01.txt": "User-agent: *\nDisallow: /private\n",
+    }.items():
+        (archive / name).parent.mkdir(parents=True, exist_ok=True)
+        (archive / name).write_text(body)
+    db = tmp_path / "s.db"
+    started = datetime.now(UTC).date().isoformat()
+    result = CliRunner().invoke(app, ["import-archive", str(archive), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    at = datetime(2023, 10, 2, tzinfo=UTC)
+    Writer(open_store(db)).record("c.net", [Observation("robots", at, "ok", 200, body=b"User-agent: *\nDisallow:\n")])
+    write_report(open_store(db), REG, tmp_path / "r", "csv", made_at=MADE)
+    sources = json.loads((tmp_path / "r" / "figures.json").read_text())["provenance"]["sources"]
+    today = sources[0]["run_from"]
+    assert started <= today <= datetime.now(UTC).date().isoformat()  # the run's own day, not the data's
+    assert [(s["kind"], s["runs"], s["sites"], s["versions"], s["observed_from"], s["run_from"]) for s in sources] == [
+        ("archive", 1, 2, 3, "2023-01-05", today),
+        ("live", 0, 1, 1, "2023-10-02", None),
+    ]
+    assert sources[0]["source"] == str(archive.resolve()) and sources[0]["text"].startswith(
+        f"archive import ({archive.resolve()}; 1 run, {today}): 2 sites, 3 new robots.txt versions, observed 2023-01-05 → "
+    )

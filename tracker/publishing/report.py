@@ -514,17 +514,26 @@ class ReportSample:
         }
 
 
+def _where(kind: str, source: str) -> str:
+    """A run's source as a reader reads it: a Wayback backfill's is "archive|since|until|freq" (its identity, see
+    tracker.pipeline.backfill.BackfillConfig.source)."""
+    parts = source.split("|")
+    if kind == "wayback" and len(parts) == 4:
+        return f"{parts[0]}, captures {parts[1]} → {parts[2]}, one a {parts[3]}"
+    return source
+
+
 @dataclass(frozen=True, slots=True)
 class ReportSource:
     """Where part of the store's robots.txt history came from: the runs of one kind and source, or versions written
     outside any run (``runs`` 0)."""
 
     kind: str  # live / archive / wayback
-    source: str | None  # the archive path, the site list or schedule a crawl ran from
+    source: str | None  # the archive path, the site list or schedule a crawl ran from, the Wayback range
     runs: int
-    versions: int
-    sites: int
-    observed_from: str | None  # None: the runs recorded no version
+    sites: int  # the sites the runs recorded (outside any run: the sites with versions)
+    versions: int  # the robots.txt versions recorded (a crawl that found nothing new records none)
+    observed_from: str | None  # None: no version recorded
     observed_to: str | None
     run_from: str | None  # the day the first run started (None: no run)
     run_to: str | None
@@ -536,8 +545,8 @@ class ReportSource:
             s.kind,
             s.source,
             s.runs,
-            s.versions,
             s.sites,
+            s.versions,
             _day(s.observed_from),
             _day(s.observed_to),
             _day(s.run_from),
@@ -548,16 +557,17 @@ class ReportSource:
     def text(self) -> str:
         """One line: what, from where, how much, observed when."""
         name = RUN_KIND_NAMES.get(self.kind, self.kind)
-        if self.runs:
-            when = self.run_from if self.run_from == self.run_to else f"{self.run_from} → {self.run_to}"
-            head = f"{name}{' of ' + self.source if self.source else ''} ({_plural(self.runs, 'run')}, {when})"
-        else:
-            head = f"{name} observations written without a run"
-        if not self.versions:
-            return f"{head}: no robots.txt version recorded"
+        observed = f", observed {self.observed_from} → {self.observed_to}" if self.versions else ""
+        if not self.runs:
+            return (
+                f"{name} observations written without a run: {_plural(self.versions, 'robots.txt version')} of "
+                f"{_plural(self.sites, 'site')}{observed}"
+            )
+        when = self.run_from if self.run_from == self.run_to else f"{self.run_from} → {self.run_to}"
+        where = f"{_where(self.kind, self.source)}; " if self.source else ""
         return (
-            f"{head}: {_plural(self.versions, 'robots.txt version')} of {_plural(self.sites, 'site')}, observed "
-            f"{self.observed_from} → {self.observed_to}"
+            f"{name} ({where}{_plural(self.runs, 'run')}, {when}): {_plural(self.sites, 'site')}, "
+            f"{_plural(self.versions, 'new robots.txt version')}{observed}"
         )
 
     def as_dict(self) -> dict[str, Json]:
@@ -566,8 +576,8 @@ class ReportSource:
             "kind": self.kind,
             "source": self.source,
             "runs": self.runs,
-            "versions": self.versions,
             "sites": self.sites,
+            "versions": self.versions,
             "observed_from": self.observed_from,
             "observed_to": self.observed_to,
             "run_from": self.run_from,
