@@ -3,13 +3,13 @@
 ``write_report(engine, registry, out_dir, fmt)`` writes ``report.md`` or ``report.html`` (with its charts as SVG or
 PNG beside it), ``report.pdf`` (the HTML printed by headless Chromium), or only the CSVs — always with one CSV per
 chart. Fetched content never enters the report; numbers come from tracker.analysis.headlines, tracker.analysis.trends
-and
-tracker.analysis.forecast, so the report and the dashboard say the same. Its first lines are its provenance (a
-:class:`Provenance`, computed once beside the figures, held by figures.json and rendered by every format): when it
-was made, the data's last day, the sample and its size, the dates, the weighting, where the data came from (the
-store's runs and the sample's tracked lists), the tool's version, and whether the data is simulated. Deterministic
-for the same database and the same ``made_at``: no clock in the text but that one field and the data's own dates, a
-seeded forecast.
+and tracker.analysis.forecast, so the report and the dashboard say the same.
+
+Its first lines are its provenance (a :class:`Provenance`, computed once beside the figures, held by figures.json and
+rendered by every format): when it was made, the data's last day, the sample and its size, the dates, the weighting,
+where the data came from (the store's runs and the sample's tracked lists), the tool's version, and whether the data
+is simulated. Deterministic for the same database and the same ``made_at``: no clock in the text but that one field
+and the data's own dates, a seeded forecast.
 """
 
 from __future__ import annotations
