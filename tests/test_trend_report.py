@@ -233,7 +233,7 @@ def test_a_filter_changes_what_is_drawn_and_the_report_says_so(
         )
     page = BeautifulSoup((out / "report.html").read_text(), "html.parser")
     said = {
-        dt.get_text(): dd.get_text(" ")
+        dt.get_text(): dd.get_text()
         for dt, dd in zip(page.select(".provenance dt"), page.select(".provenance dd"), strict=True)
     }
     assert said["Sample"].startswith(f"{name}") and f": {sites} sites observed by" in said["Sample"]

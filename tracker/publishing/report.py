@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -557,7 +558,12 @@ class ReportSource:
     def text(self) -> str:
         """One line: what, from where, how much, observed when."""
         name = RUN_KIND_NAMES.get(self.kind, self.kind)
-        observed = f", observed {self.observed_from} → {self.observed_to}" if self.versions else ""
+        span = (
+            self.observed_from
+            if self.observed_from == self.observed_to
+            else f"{self.observed_from} → {self.observed_to}"
+        )
+        observed = f", observed {span}" if self.versions else ""
         if not self.runs:
             return (
                 f"{name} observations written without a run: {_plural(self.versions, 'robots.txt version')} of "
@@ -858,14 +864,20 @@ _PRINT_CSS = (
 )
 
 
+_DAY = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b")
+
+
 def _html(title: str, provenance: Provenance, text: _Text, figures: Sequence[_Figure], facts: _Facts, out: Path) -> str:
     """The report as one HTML page (charts inline as SVG, every text escaped): the provenance under the title."""
 
     def esc(v: str) -> str:
         return html.escape(v)
 
+    def days(v: str) -> str:  # a day is never broken at its hyphens ("2019-01-" / "31")
+        return _DAY.sub(r"<span class=day>\g<0></span>", esc(v))
+
     facts_list = "".join(
-        f"<dt>{esc(label)}</dt><dd>{''.join(f'<div>{esc(v)}</div>' for v in values)}</dd>"
+        f"<dt>{esc(label)}</dt><dd>{''.join(f'<div>{days(v)}</div>' for v in values)}</dd>"
         for label, values in provenance.lines()
     )
     items = "".join(f"<li>{esc(line)}</li>" for line in text.key)
@@ -900,7 +912,7 @@ def _html(title: str, provenance: Provenance, text: _Text, figures: Sequence[_Fi
         "text-align:left;vertical-align:top}"
         ".provenance{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0 0 1.5em;"
         "padding:8px 12px;border:1px solid #ccc;border-radius:4px;background:#fafafa;font-size:.9em}"
-        ".provenance dt{font-weight:600}.provenance dd{margin:0;overflow-wrap:anywhere}"
+        ".provenance dt{font-weight:600}.provenance dd{margin:0;overflow-wrap:break-word}.day{white-space:nowrap}"
         + _PRINT_CSS
         + "</style></head><body>"
         + "\n".join(body)
