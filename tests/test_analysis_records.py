@@ -78,8 +78,8 @@ def outputs(db: Path, out_dir: Path) -> dict[str, str]:
         text = (out_dir / name).read_text(encoding="utf-8")
         if name == "figures.json":
             figures = json.loads(text)
-            figures.pop("generated_at")  # the clock
-            figures.pop("tracker_version")  # moves with every release
+            figures["provenance"].pop("made_on")  # the clock
+            figures["provenance"].pop("tracker_version")  # moves with every release
             text = json.dumps(figures, indent=1, ensure_ascii=False) + "\n"
         got[f"report-{name}"] = text
     return got

@@ -98,7 +98,8 @@ def test_report_takes_until_list_and_weight(db: str, tmp_path: Path) -> None:
                          "rank", "--db", db)  # fmt: skip
     assert code == 0, out + err
     figures = json.loads((out_dir / "figures.json").read_text(encoding="utf-8"))
-    assert figures["sample"]["until"] == "2023-06-30" and figures["data_through"] <= "2023-06-30"
+    provenance = figures["provenance"]
+    assert provenance["sample"]["until"] == "2023-06-30" and provenance["data_through"] <= "2023-06-30"
     report = (out_dir / "report.md").read_text(encoding="utf-8")
     assert "Filters asked for (until 2023-06-30)" in report  # what the forecast cannot honour is said
     assert "Weighting asked for (--weight rank)" in report

@@ -172,18 +172,12 @@ def test_a_report_and_the_cli_give_the_same_forecast(monthly: Path, tmp_path: Pa
     write_report(open_store(monthly), REG, tmp_path / "r", "md")
     figures = json.loads((tmp_path / "r" / "figures.json").read_text())
     assert figures["figures"]["forecast"] == from_cli
-    for key in (
-        "generated_at",
-        "data_through",
-        "sample",
-        "weighting",
-        "definitions",
-        "tracker_version",
-        "parameters",
-        "figures",
-    ):
+    for key in ("provenance", "weighting", "definitions", "parameters", "figures"):
         assert key in figures
-    assert figures["data_through"] == from_cli["data_through"] == figures["sample"]["to"]
+    provenance = figures["provenance"]
+    for key in ("made_on", "data_through", "sample", "sources", "lists", "tracker_version", "simulated"):
+        assert key in provenance
+    assert provenance["data_through"] == from_cli["data_through"] == provenance["sample"]["to"]
     assert figures["parameters"] == from_cli["params"]
     assert "Google-Extended" in figures["definitions"]["restricts_training"]["agents"]
     # What the report prints is what figures.json holds.

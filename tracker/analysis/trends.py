@@ -85,7 +85,11 @@ class _Sample:
 
 
 def _sample(
-    engine: Engine, lists: Sequence[str] | None, weight: Weighting, weights: dict[str, float] | Weights | None
+    engine: Engine,
+    lists: Sequence[str] | None,
+    weight: Weighting,
+    weights: dict[str, float] | Weights | None,
+    category: str | None = None,
 ) -> _Sample:
     label, members = "all sites", None
     if lists:
@@ -101,6 +105,8 @@ def _sample(
             ranking = f" ({i.source or 'ranking'} of {i.list_date})" if i.kind == "top" and i.list_date else ""
             parts.append(f"{i.kind} '{n}'{ranking}")
         label, members = " + ".join(parts), frozenset(ids)
+    if category is not None:  # a category is the sample as much as a list is: the label never says "all sites" then
+        label = f"{'sites' if members is None else label} in category '{category}'"
     values: dict[int, float] = {}
     measured: frozenset[int] = frozenset()
     if weight is Weighting.rank:
@@ -353,7 +359,8 @@ def restriction_series(
 
     ``rule``: a group's site counts as blocked when any of its agents is blocked (the default), or all of them.
 
-    ``lists`` restricts the sample to tracked lists (a fixed panel, or a top-N); every row says its sample.
+    ``lists`` restricts the sample to tracked lists (a fixed panel, or a top-N), ``category`` to one category; every
+    row says its sample (the lists and the category).
     ``weights`` for ``Weighting.tokens``: a host → tokens table read from a file, or the stored weights
     (:func:`tracker.analysis.weights.stored_weights`), whose filled-in values count apart in
     ``weight_measured_share``."""
@@ -364,7 +371,7 @@ def restriction_series(
     if window is None:
         return []
     horizon, periods = window
-    sample = _sample(engine, lists, weight, weights)
+    sample = _sample(engine, lists, weight, weights, category)
     label = weight_label or (weights.label if isinstance(weights, Weights) else weight.value)
     per_site = weight is not Weighting.none or sample.sites is not None
     rows: list[TrendRow] = []

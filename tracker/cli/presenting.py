@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -73,6 +74,18 @@ def dashboard_cmd(
     os.execve(sys.executable, cmd, env)
 
 
+def _made_at(environ: dict[str, str] | None = None) -> datetime | None:
+    """When a report says it was made: ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds
+    convention) when set, so that the same database gives the same bytes; otherwise None (now)."""
+    epoch = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return None
+    try:
+        return datetime.fromtimestamp(int(epoch), UTC)
+    except (ValueError, OverflowError, OSError):
+        fail(f"SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01 UTC, not {epoch!r}")
+
+
 def report_cmd(
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html, pdf or csv.")] = ReportFormat.html,
     out_: Annotated[Path, typer.Option("--out", metavar="FOLDER", help="Folder to write into.")] = Path("report"),
@@ -95,7 +108,9 @@ def report_cmd(
     db: DbOpt = None,
     agents_file: AgentsFileOpt = None,
 ) -> None:
-    """Write a trend report to cite: key figures, charts, methodology, and the CSV behind each chart."""
+    """Write a trend report to cite: its provenance (made on, data through, sample, sources, version) first, then key
+    figures, charts, methodology, and the CSV behind each chart. SOURCE_DATE_EPOCH, when set, is the time it says it
+    was made."""
     from tracker import service
 
     out_ = either(out_, output)
@@ -110,5 +125,6 @@ def report_cmd(
         lists=list_,
         category=category,
         weight=weight,
+        made_at=_made_at(),
     )
     out.print(Text(f"wrote {files[0]} and {len(files) - 1} more files in {out_}"))

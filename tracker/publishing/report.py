@@ -3,10 +3,13 @@
 ``write_report(engine, registry, out_dir, fmt)`` writes ``report.md`` or ``report.html`` (with its charts as SVG or
 PNG beside it), ``report.pdf`` (the HTML printed by headless Chromium), or only the CSVs — always with one CSV per
 chart. Fetched content never enters the report; numbers come from tracker.analysis.headlines, tracker.analysis.trends
-and
-tracker.analysis.forecast, so the report and the dashboard say the same. Deterministic for the same database: no
-clock in
-the text but the data's own dates, a seeded forecast.
+and tracker.analysis.forecast, so the report and the dashboard say the same.
+
+Its first lines are its provenance (a :class:`Provenance`, computed once beside the figures, held by figures.json and
+rendered by every format): when it was made, the data's last day, the sample and its size, the dates, the weighting,
+where the data came from (the store's runs and the sample's tracked lists), the tool's version, and whether the data
+is simulated. Deterministic for the same database and the same ``made_at``: no clock in the text but that one field
+and the data's own dates, a seeded forecast.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +35,9 @@ from tracker.records.csv_safety import csv_safe
 from tracker.records.forecast import Definitions, Forecast, HeldRunout, Runout
 from tracker.records.json import Json, JsonObject
 from tracker.records.trends import Definition, TrendRow
-from tracker.records.vocabulary import GroupBy, ReportFormat, Weighting
+from tracker.records.vocabulary import RUN_KIND_NAMES, GroupBy, ReportFormat, Weighting
 from tracker.rules.agents import AgentRegistry
-from tracker.store import catalog
+from tracker.store import catalog, queries
 
 if TYPE_CHECKING:
     from tracker.analysis.claims import Comparison
@@ -42,10 +46,13 @@ if TYPE_CHECKING:
 __all__ = [
     "SIMULATED_NOTE",
     "FigureRow",
+    "Provenance",
     "ReportError",
     "ReportFigures",
     "ReportFormat",
+    "ReportList",
     "ReportSample",
+    "ReportSource",
     "write_report",
 ]
 
@@ -69,12 +76,15 @@ class _Figure:
 
 
 def _write_csv(path: Path, rows: Sequence[JsonObject]) -> None:
+    """Write rows under one header, every key any row has (first seen, first), each row with exactly the header's
+    fields: a key a row lacks is an empty cell (never observed, not zero), never a shifted column."""
+    header = list(dict.fromkeys(k for r in rows for k in r))
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         if rows:
-            w.writerow(list(rows[0]))
+            w.writerow(header)
             for r in rows:
-                w.writerow([csv_safe(v) for v in r.values()])
+                w.writerow([csv_safe(r.get(k)) for k in header])
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,12 @@ def _figures(
 
     h = headline(engine, registry, category=category, since=since, until=until, lists=lists)
     if h.by_sites is None:
+        chosen = [*(f"list '{n}'" for n in lists or ()), *([f"category '{category}'"] if category else [])]
+        if chosen:  # the database has observations, but none of the sample: say which sample, and how to fill it
+            raise ReportError(
+                f"no site of the sample ({', '.join(chosen)}) was observed in this range"
+                + (": label sites first (categories import FILE, or categories assign)" if category else "")
+            )
         raise ReportError("no observations in the database for this range: crawl, backfill or import-archive first")
     events = load_milestones()
     agents = [a for a in MAIN_AGENTS if registry.get(a)]
@@ -234,7 +250,7 @@ def _pct(x: float) -> str:
     return f"{x:.1%}"
 
 
-def _text(facts: _Facts, category: str | None) -> _Text:
+def _text(facts: _Facts) -> _Text:
     from tracker.analysis.forecast.model import RUNOUT_SCENARIOS, runout_text
     from tracker.analysis.forecast.restriction import backtest_summary
 
@@ -278,7 +294,7 @@ def _text(facts: _Facts, category: str | None) -> _Text:
             )
             break
     method = [
-        f"Sample: {now.sample}{', category ' + category if category else ''}; {now.sites:,} sites at the end; "
+        f"Sample: {now.sample}; {now.sites:,} sites at the end; "
         f"monthly state as of each month's end, {h.series[0].period} → {now.period}.",
         h.definition.text,
         "robots.txt is read exactly as Google's reference parser reads it (RFC 9309): consent-tracker passes all 145 "
@@ -340,36 +356,54 @@ def _claims_html(claims: Sequence[Comparison]) -> str:
     )
     notes = "".join(f"<li>{html.escape(c.claim.id)}: {html.escape(c.cells().rests_on)}</li>" for c in claims)
     return (
-        "<p>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours minus "
-        f"theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
+        "<p class=lead>Each figure analysts quote, beside ours under the same definition on our own sample (Δ: ours "
+        f"minus theirs); where ours cannot be computed, what is missing.</p><table>{head and '<tr>' + head + '</tr>'}"
         f"{rows}</table><ul class=notes>{notes}</ul>"
     )
 
 
-def _figures_json(
-    engine: Engine, facts: _Facts, category: str | None, since: date | None, until: date | None = None
-) -> ReportFigures:
-    """Every figure the report prints, with what it rests on: written as figures.json beside the report."""
-    from datetime import UTC, datetime
+def _provenance(
+    engine: Engine,
+    facts: _Facts,
+    made_at: datetime,
+    *,
+    since: date | None,
+    until: date | None,
+    lists: list[str] | None,
+    category: str | None,
+    weight: Weighting,
+) -> Provenance:
+    """The report's provenance: computed once, from the figures' own rows and what the store records."""
+    h, now = facts.headline, facts.now
+    return Provenance(
+        made_on=made_at.astimezone(UTC).replace(microsecond=0),
+        data_through=now.period_end,
+        sample=ReportSample(
+            name=now.sample,
+            lists=tuple(lists) if lists else None,
+            category=category,
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            weight=weight.value,
+            sites=now.sites,
+            date_from=h.series[0].period_end,
+            date_to=now.period_end,
+        ),
+        sources=tuple(ReportSource.of(s) for s in queries.robots_sources(engine)),
+        lists=tuple(ReportList.of(i) for i in catalog.lists(engine) if lists and i.name in lists),
+        tracker_version=__version__,
+        simulated=catalog.is_simulated(engine),
+    )
 
+
+def _figures_json(facts: _Facts, provenance: Provenance) -> ReportFigures:
+    """Every figure the report prints, with what it rests on: written as figures.json beside the report."""
     h = facts.headline
     now = facts.now
     f = facts.forecast
     last = facts.by_agent[-1].period if facts.by_agent else None
     return ReportFigures(
-        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        tracker_version=__version__,
-        simulated=catalog.is_simulated(engine),
-        data_through=now.period_end,
-        sample=ReportSample(
-            list=now.sample,
-            category=category,
-            since=since.isoformat() if since else None,
-            until=until.isoformat() if until else None,
-            sites=now.sites,
-            date_from=h.series[0].period_end,
-            date_to=now.period_end,
-        ),
+        provenance=provenance,
         weighting_headline=now.weighting,
         weighting_tokens=h.by_tokens.weighting if h.by_tokens else None,
         tokens_measured_share=h.by_tokens.weight_measured_share if h.by_tokens else None,
@@ -437,28 +471,211 @@ class FigureRow:
         return out | ({"agent": self.agent} if self.agent is not None else {})
 
 
+def _day(at: datetime | None) -> str | None:
+    return at.date().isoformat() if at is not None else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True, slots=True)
 class ReportSample:
-    """Which sites and dates the report's headline figures rest on."""
+    """Which sites and dates the report's restriction figures rest on, and what a site counts for."""
 
-    list: str  # the sample: "all sites", or a tracked list
+    name: str  # the trend rows' own label: "all sites", "top 'tranco-2024'", "sites in category 'news'" …
+    lists: tuple[str, ...] | None  # None: no list chosen
     category: str | None
-    since: str | None
+    since: str | None  # as asked (None: not asked)
     until: str | None
-    sites: int
+    weight: str  # --weight: none, tokens or rank
+    sites: int  # observed at the end
     date_from: str
     date_to: str
+
+    @property
+    def text(self) -> str:
+        """The sample and its size."""
+        chosen = self.lists is not None or self.category is not None
+        every = "" if chosen else " (every site of the database: no list or category chosen)"
+        return f"{self.name}{every}: {_plural(self.sites, 'site')} observed by {self.date_to}"
 
     def as_dict(self) -> dict[str, Json]:
         """JSON-ready."""
         return {
-            "list": self.list,
+            "name": self.name,
+            "lists": list(self.lists) if self.lists is not None else None,
             "category": self.category,
             "since": self.since,
             "until": self.until,
+            "weight": self.weight,
             "sites": self.sites,
             "from": self.date_from,
             "to": self.date_to,
+        }
+
+
+def _where(kind: str, source: str) -> str:
+    """A run's source as a reader reads it: a Wayback backfill's is "archive|since|until|freq" (its identity, see
+    tracker.pipeline.backfill.BackfillConfig.source)."""
+    parts = source.split("|")
+    if kind == "wayback" and len(parts) == 4:
+        return f"{parts[0]}, captures {parts[1]} → {parts[2]}, one a {parts[3]}"
+    return source
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSource:
+    """Where part of the store's robots.txt history came from: the runs of one kind and source, or versions written
+    outside any run (``runs`` 0)."""
+
+    kind: str  # live / archive / wayback
+    source: str | None  # the archive path, the site list or schedule a crawl ran from, the Wayback range
+    runs: int
+    sites: int  # the sites the runs recorded (outside any run: the sites with versions)
+    versions: int  # the robots.txt versions recorded (a crawl that found nothing new records none)
+    observed_from: str | None  # None: no version recorded
+    observed_to: str | None
+    run_from: str | None  # the day the first run started (None: no run)
+    run_to: str | None
+
+    @classmethod
+    def of(cls, s: queries.RobotsSource) -> ReportSource:
+        """The source as cited (days, not instants)."""
+        return cls(
+            s.kind,
+            s.source,
+            s.runs,
+            s.sites,
+            s.versions,
+            _day(s.observed_from),
+            _day(s.observed_to),
+            _day(s.run_from),
+            _day(s.run_to),
+        )
+
+    @property
+    def text(self) -> str:
+        """One line: what, from where, how much, observed when."""
+        name = RUN_KIND_NAMES.get(self.kind, self.kind)
+        span = (
+            self.observed_from
+            if self.observed_from == self.observed_to
+            else f"{self.observed_from} → {self.observed_to}"
+        )
+        observed = f", observed {span}" if self.versions else ""
+        if not self.runs:
+            return (
+                f"{name} observations written without a run: {_plural(self.versions, 'robots.txt version')} of "
+                f"{_plural(self.sites, 'site')}{observed}"
+            )
+        when = self.run_from if self.run_from == self.run_to else f"{self.run_from} → {self.run_to}"
+        where = f"{_where(self.kind, self.source)}; " if self.source else ""
+        return (
+            f"{name} ({where}{_plural(self.runs, 'run')}, {when}): {_plural(self.sites, 'site')}, "
+            f"{_plural(self.versions, 'new robots.txt version')}{observed}"
+        )
+
+    def as_dict(self) -> dict[str, Json]:
+        """JSON-ready, with the rendered ``text``."""
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "runs": self.runs,
+            "sites": self.sites,
+            "versions": self.versions,
+            "observed_from": self.observed_from,
+            "observed_to": self.observed_to,
+            "run_from": self.run_from,
+            "run_to": self.run_to,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReportList:
+    """A tracked list the sample is drawn from, as the store records it."""
+
+    name: str
+    kind: str  # panel / top
+    source: str | None  # the file it was read from, or "tranco"
+    list_date: str | None  # the ranking's day (None: not recorded)
+    sites: int  # its members
+
+    @classmethod
+    def of(cls, i: catalog.ListInfo) -> ReportList:
+        """The list as cited."""
+        return cls(i.name, i.kind, i.source, i.list_date, i.sites)
+
+    @property
+    def text(self) -> str:
+        """One line: the list, where it came from and its size."""
+        ranking = f", ranking of {self.list_date}" if self.list_date else ""
+        origin = f", from {self.source}" if self.source else ""
+        return f"tracked list '{self.name}' ({self.kind}{ranking}{origin}): {_plural(self.sites, 'site')}"
+
+    def as_dict(self) -> dict[str, Json]:
+        """JSON-ready, with the rendered ``text``."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "source": self.source,
+            "list_date": self.list_date,
+            "sites": self.sites,
+            "text": self.text,
+        }
+
+
+_WEIGHTS = {
+    "none": "each site counts once in every restriction figure",
+    "tokens": "the by-agent and by-purpose figures weight each site by its tokens; the headline counts sites",
+    "rank": "the by-agent and by-purpose figures weight each site by 1/rank; the headline counts sites",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What a reader cites the report by, said on its first page: when it was made, the data's last day, the sample
+    and its size, its dates and weighting, where the data came from, the tool's version, and whether the data is
+    simulated — one value, held by figures.json and rendered by every format (``lines``)."""
+
+    made_on: datetime  # UTC, to the second: the one clock in the report
+    data_through: str  # the last day of the sample's last period
+    sample: ReportSample
+    sources: tuple[ReportSource, ...]  # the store's runs (and versions written outside any run)
+    lists: tuple[ReportList, ...]  # the tracked lists the sample is drawn from
+    tracker_version: str
+    simulated: bool
+
+    def lines(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each label with its value(s), in the order the first page shows them."""
+        s = self.sample
+        asked = [f"since {s.since}" if s.since else "", f"until {s.until}" if s.until else ""]
+        dates = f"{s.date_from} → {s.date_to}, each month's state as of its last day"
+        out: list[tuple[str, tuple[str, ...]]] = []
+        if self.simulated:
+            out.append(("Simulated", (SIMULATED_NOTE,)))
+        out += [
+            ("Made on", (f"{self.made_on:%Y-%m-%d %H:%M:%S} UTC",)),
+            ("Data through", (self.data_through,)),
+            ("Sample", (s.text,)),
+            ("Dates", (dates + (f" (asked: {', '.join(a for a in asked if a)})" if any(asked) else ""),)),
+            ("Weighting", (_WEIGHTS.get(s.weight, s.weight),)),
+            ("Sources", (*(x.text for x in self.sources), *(x.text for x in self.lists))),
+            ("Made with", (f"consent-tracker {self.tracker_version}",)),
+        ]
+        return tuple(out)
+
+    def as_dict(self) -> dict[str, Json]:
+        """JSON-ready."""
+        return {
+            "made_on": self.made_on.isoformat(),
+            "data_through": self.data_through,
+            "sample": self.sample.as_dict(),
+            "sources": [x.as_dict() for x in self.sources],
+            "lists": [x.as_dict() for x in self.lists],
+            "tracker_version": self.tracker_version,
+            "simulated": self.simulated,
         }
 
 
@@ -467,11 +684,7 @@ class ReportFigures:
     """Every figure the report prints, with its definitions and parameters — built once, written as figures.json
     (``as_dict``)."""
 
-    generated_at: str
-    tracker_version: str
-    simulated: bool
-    data_through: str
-    sample: ReportSample
+    provenance: Provenance
     weighting_headline: str
     weighting_tokens: str | None  # None: no token weights stored
     tokens_measured_share: float | None
@@ -495,11 +708,7 @@ class ReportFigures:
 
         forecast = self.forecast.as_dict()
         return {
-            "generated_at": self.generated_at,
-            "tracker_version": self.tracker_version,
-            "simulated": self.simulated,
-            "data_through": self.data_through,
-            "sample": self.sample.as_dict(),
+            "provenance": self.provenance.as_dict(),
             "weighting": {
                 "headline": self.weighting_headline,
                 "tokens": self.weighting_tokens,
@@ -537,10 +746,12 @@ def write_report(
     category: str | None = None,
     weight: Weighting | str = Weighting.none,
     chromium: str | None = None,
+    made_at: datetime | None = None,
 ) -> list[Path]:
     """Write the report; return the files written. The sample (``since/until/lists/category``) applies to every
     restriction figure, ``weight`` to the by-agent and by-purpose figures; what a figure cannot honour (the forecast
-    rests on every site; the headline counts sites) is said in the methodology."""
+    rests on every site; the headline counts sites) is said in the methodology. ``made_at``: when the report says it
+    was made (default: now; a fixed value makes the same database give the same bytes)."""
     from tracker.records.vocabulary import CATEGORIES
 
     if category is not None and category not in CATEGORIES:
@@ -555,14 +766,23 @@ def write_report(
     if since is not None and until is not None and since > until:
         raise ReportError(f"since ({since}) is after until ({until})")
     figures, facts = _figures(engine, registry, since, category, until=until, lists=lists, weight=weight)
-    text = _text(facts, category)
+    text = _text(facts)
     text.method += _unhonoured(since=since, until=until, lists=lists, category=category, weight=weight)
-    numbers = _figures_json(engine, facts, category, since, until)
+    provenance = _provenance(
+        engine,
+        facts,
+        made_at or datetime.now(UTC),
+        since=since,
+        until=until,
+        lists=lists,
+        category=category,
+        weight=weight,
+    )
+    numbers = _figures_json(facts, provenance)
     (out / "figures.json").write_text(
         json.dumps(numbers.as_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    if catalog.is_simulated(engine):
-        text.key = [SIMULATED_NOTE, *text.key]
+    if provenance.simulated:
         (out / "SIMULATED.txt").write_text(SIMULATED_NOTE + "\n", encoding="utf-8")
     written: list[Path] = [out / "figures.json"]
     for fig in figures:
@@ -581,77 +801,123 @@ def write_report(
         chart = fig.chart.configure(font="DejaVu Sans")
         chart.save(str(path), format=image, **({"scale_factor": 1.5} if image == "png" else {}))
         written.append(path)
-    title = ("[SIMULATED DATA] " if catalog.is_simulated(engine) else "") + (
+    title = ("[SIMULATED DATA] " if provenance.simulated else "") + (
         f"AI crawling consent: restriction trends to {text.period}"
     )
     if fmt is ReportFormat.md:
-        md = [f"# {title}", "", f"_consent-tracker {__version__}_", "", "## Key figures", ""]
-        md += [f"- {line}" for line in text.key]
-        for fig in figures:
-            if fig.chart is None:
-                md += [
-                    "",
-                    f"## {fig.title}",
-                    "",
-                    *_claims_markdown(facts.claims),
-                    "",
-                    f"Data: [{fig.name}.csv]({fig.name}.csv)",
-                ]
-                continue
-            md += [
-                "",
-                f"## {fig.title}",
-                "",
-                f"![{fig.title}]({fig.name}.png)",
-                "",
-                *[f"- {n}" for n in fig.notes],
-                *([""] if fig.notes else []),
-                f"Data: [{fig.name}.csv]({fig.name}.csv)",
-            ]
-        md += ["", "## Methodology", ""] + [f"- {line}" for line in text.method]
         path = out / "report.md"
-        path.write_text("\n".join(md) + "\n", encoding="utf-8")
+        path.write_text(_markdown(title, provenance, text, figures, facts), encoding="utf-8")
         return [path, *written]
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in text.key)
-    body = [
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p class=meta>consent-tracker {__version__}</p>",
-        "<h2>Key figures</h2>",
-        f"<ul>{items}</ul>",
-    ]
-    for fig in figures:
-        if fig.chart is None:
-            body += [
-                f"<h2>{html.escape(fig.title)}</h2>",
-                _claims_html(facts.claims),
-                f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>',
-            ]
-            continue
-        svg = (out / f"{fig.name}.svg").read_text(encoding="utf-8")
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in fig.notes)
-        body += [
-            f"<h2>{html.escape(fig.title)}</h2>",
-            f"<figure>{svg}</figure>",
-            *([f"<ul class=notes>{notes}</ul>"] if notes else []),
-            f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p>',
-        ]
-    body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in text.method) + "</ul>"]
-    page = (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>" + html.escape(title) + "</title><style>"
-        "body{font:15px/1.5 system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}h1{font-size:1.6em}"
-        "figure{margin:0}svg{max-width:100%;height:auto}.meta,.data,.notes{color:#666;font-size:.9em}"
-        "table{border-collapse:collapse;font-size:.85em}td,th{border-bottom:1px solid #ddd;padding:3px 6px;"
-        "text-align:left;vertical-align:top}"
-        "</style></head><body>" + "\n".join(body) + "</body></html>"
-    )
     path = out / "report.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(_html(title, provenance, text, figures, facts, out), encoding="utf-8")
     written.insert(0, path)
     if fmt is ReportFormat.pdf:
         pdf = out / "report.pdf"
         _print_pdf(path, pdf, chromium)
         written.insert(0, pdf)
     return written
+
+
+def _markdown(title: str, provenance: Provenance, text: _Text, figures: Sequence[_Figure], facts: _Facts) -> str:
+    """The report as Markdown: the provenance under the title, then key figures, each figure, the methodology."""
+    md = [f"# {title}", ""]
+    for label, values in provenance.lines():
+        if len(values) == 1:
+            md.append(f"- **{label}:** {values[0]}")
+        else:
+            md += [f"- **{label}:**", *[f"  - {v}" for v in values]]
+    md += ["", "## Key figures", ""]
+    md += [f"- {line}" for line in text.key]
+    for fig in figures:
+        if fig.chart is None:
+            md += [
+                "",
+                f"## {fig.title}",
+                "",
+                *_claims_markdown(facts.claims),
+                "",
+                f"Data: [{fig.name}.csv]({fig.name}.csv)",
+            ]
+            continue
+        md += [
+            "",
+            f"## {fig.title}",
+            "",
+            f"![{fig.title}]({fig.name}.png)",
+            "",
+            *[f"- {n}" for n in fig.notes],
+            *([""] if fig.notes else []),
+            f"Data: [{fig.name}.csv]({fig.name}.csv)",
+        ]
+    md += ["", "## Methodology", ""] + [f"- {line}" for line in text.method]
+    return "\n".join(md) + "\n"
+
+
+#: Print rules: a heading never ends a page — it is kept with what follows it (a chart's heading and the chart are
+#: one unbreakable block; a list's or table's heading keeps to its first item), no item or row is cut in two, and a
+#: chart's "Data:" link stays on the page of the chart's last note.
+_PRINT_CSS = (
+    "h1,h2{break-after:avoid;page-break-after:avoid}"
+    ".keep,figure,li,tr,dl{break-inside:avoid;page-break-inside:avoid}"
+    ".lead{break-after:avoid;page-break-after:avoid}"
+    ".data{break-before:avoid;page-break-before:avoid}"
+)
+
+
+_DAY = re.compile(r"\b\d{4}-\d{2}(?:-\d{2})?\b")
+
+
+def _html(title: str, provenance: Provenance, text: _Text, figures: Sequence[_Figure], facts: _Facts, out: Path) -> str:
+    """The report as one HTML page (charts inline as SVG, every text escaped): the provenance under the title."""
+
+    def esc(v: str) -> str:
+        return html.escape(v)
+
+    def days(v: str) -> str:  # a day is never broken at its hyphens ("2019-01-" / "31")
+        return _DAY.sub(r"<span class=day>\g<0></span>", esc(v))
+
+    facts_list = "".join(
+        f"<dt>{esc(label)}</dt><dd>{''.join(f'<div>{days(v)}</div>' for v in values)}</dd>"
+        for label, values in provenance.lines()
+    )
+    items = "".join(f"<li>{esc(line)}</li>" for line in text.key)
+    body = [
+        f"<h1>{esc(title)}</h1>",
+        f"<dl class=provenance>{facts_list}</dl>",
+        "<h2>Key figures</h2>",
+        f"<ul>{items}</ul>",
+    ]
+    for fig in figures:
+        if fig.chart is None:
+            body += [
+                f"<section><h2>{esc(fig.title)}</h2>",
+                _claims_html(facts.claims),
+                f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p></section>',
+            ]
+            continue
+        svg = (out / f"{fig.name}.svg").read_text(encoding="utf-8")
+        notes = "".join(f"<li>{esc(n)}</li>" for n in fig.notes)
+        body += [
+            f"<section><div class=keep><h2>{esc(fig.title)}</h2>",
+            f"<figure>{svg}</figure></div>",
+            *([f"<ul class=notes>{notes}</ul>"] if notes else []),
+            f'<p class=data>Data: <a href="{fig.name}.csv">{fig.name}.csv</a></p></section>',
+        ]
+    body += ["<h2>Methodology</h2>", "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in text.method) + "</ul>"]
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>" + esc(title) + "</title><style>"
+        "body{font:15px/1.5 system-ui,sans-serif;max-width:760px;margin:2em auto;color:#222}h1{font-size:1.6em}"
+        "figure{margin:0}svg{max-width:100%;height:auto}.meta,.data,.notes{color:#666;font-size:.9em}"
+        "table{border-collapse:collapse;font-size:.85em}td,th{border-bottom:1px solid #ddd;padding:3px 6px;"
+        "text-align:left;vertical-align:top}"
+        ".provenance{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:0 0 1.5em;"
+        "padding:8px 12px;border:1px solid #ccc;border-radius:4px;background:#fafafa;font-size:.9em}"
+        ".provenance dt{font-weight:600}.provenance dd{margin:0;overflow-wrap:break-word}.day{white-space:nowrap}"
+        + _PRINT_CSS
+        + "</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>"
+    )
 
 
 def _print_pdf(html_path: Path, pdf: Path, chromium: str | None) -> None:

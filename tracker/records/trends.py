@@ -36,7 +36,9 @@ class TrendRow:
     blocked_weight: float
     weight_measured_share: float  # of sites_weight, the part measured (the rest filled in; 1.0 unweighted)
     full_block_weight: float  # the weight of the sites whose stance is full_block (their count, unweighted)
-    sample: str  # which sites: "all sites", or a tracked list ("panel 'panel'", "top 'tranco-top' (Tranco …)")
+    # which sites: "all sites", a tracked list ("panel 'panel'", "top 'tranco-top' (Tranco …)"), either in a category
+    # ("sites in category 'news'", "top 'tranco-top' in category 'news'")
+    sample: str
     rule: str = Rule.any.value  # a group's site is blocked when any (or all) of its agents are
 
     def as_dict(self) -> dict[str, Json]:

@@ -23,6 +23,7 @@ __all__ = [
     "OPTOUT_SOURCES",
     "PURPOSES",
     "RESOURCE_KINDS",
+    "RUN_KIND_NAMES",
     "SIGNAL_NAMES",
     "STANCES",
     "STANCE_MEANINGS",
@@ -109,6 +110,12 @@ VIA: dict[GroupSource, Via] = {"specific": "named", "wildcard": "inherited", "no
 VersionSource = Literal["live", "archive", "wayback"]
 VERSION_SOURCES: tuple[VersionSource, ...] = get_args(VersionSource)
 RunKind = VersionSource
+#: What each kind of run is called where a reader sees where the data came from (the report's provenance).
+RUN_KIND_NAMES: dict[str, str] = {
+    "live": "live crawl",
+    "archive": "archive import",
+    "wayback": "Wayback Machine backfill",
+}
 RunStatus = Literal["running", "done", "failed", "interrupted"]
 
 #: Use-preference signals whose adoption ``trends --signal`` follows (definitions: tracker.rules.signals.preferences).

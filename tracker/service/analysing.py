@@ -4,7 +4,7 @@ trend report and the open-data release."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +69,26 @@ def report(
     lists: list[str] | None = None,
     category: str | None = None,
     weight: Any = "none",
+    made_at: datetime | None = None,
 ) -> list[Path]:
-    """Write the trend report (key figures, charts, methodology, the CSV behind each chart) into ``out``; return the
-    files written, the report first. ``since/until/lists/category`` choose the sample of every restriction figure;
-    ``weight`` weights the by-agent and by-purpose figures (the headline counts sites, with its token-weighted share
-    beside it); the forecast rests on every site of the database — the report says both."""
+    """Write the trend report (its provenance first, then key figures, charts, methodology, the CSV behind each
+    chart) into ``out``; return the files written, the report first. ``since/until/lists/category`` choose the
+    sample of every restriction figure; ``weight`` weights the by-agent and by-purpose figures (the headline counts
+    sites, with its token-weighted share beside it); the forecast rests on every site of the database — the report
+    says both. ``made_at``: when the report says it was made (default: now)."""
     from tracker.publishing.report import write_report
 
     return write_report(
-        engine, registry, out, fmt, since=since, until=until, lists=lists, category=category, weight=weight
+        engine,
+        registry,
+        out,
+        fmt,
+        since=since,
+        until=until,
+        lists=lists,
+        category=category,
+        weight=weight,
+        made_at=made_at,
     )
 
 

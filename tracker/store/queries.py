@@ -25,6 +25,7 @@ from tracker.store.models import (
     Body,
     ChangeEvent,
     CrawlRun,
+    CrawlRunSite,
     Evaluation,
     RuleSet,
     Site,
@@ -43,6 +44,7 @@ __all__ = [
     "LatestState",
     "ReleaseSite",
     "ResourceSpan",
+    "RobotsSource",
     "RobotsText",
     "SiteInfo",
     "StoredResource",
@@ -62,6 +64,7 @@ __all__ = [
     "release_sites",
     "resource_spans",
     "robots_event_counts",
+    "robots_sources",
     "robots_texts",
     "robots_verdict",
     "robots_version_spans",
@@ -812,6 +815,84 @@ def robots_texts(engine: Engine, site_ids: Sequence[int]) -> list[RobotsText]:
             )
             for sid, first, last, valid, status, http, sha, truncated, content, compression in conn.execute(q)
         ]
+
+
+class RobotsSource(NamedTuple):
+    """Where robots.txt versions came from: the runs of one kind and source (an archive path, a site list, a
+    schedule, a Wayback range), or versions recorded outside any run (``runs`` 0, ``source`` None)."""
+
+    kind: str  # live / archive / wayback
+    source: str | None
+    runs: int
+    sites: int  # the sites the runs recorded (outside any run: the sites with versions)
+    versions: int  # the robots.txt versions they recorded (a crawl that found nothing new records none)
+    observed_from: datetime | None  # None: no version recorded
+    observed_to: datetime | None
+    run_from: datetime | None  # when the first run started (None: no run)
+    run_to: datetime | None  # when the last run finished (or started, if none finished)
+
+
+def robots_sources(engine: Engine) -> list[RobotsSource]:
+    """Every source of the store's robots.txt versions, in the order the runs first happened (versions outside
+    any run last): what a report cites as its data's provenance."""
+    runs = CrawlRun.__table__  # type: ignore[attr-defined]
+    run_sites = CrawlRunSite.__table__  # type: ignore[attr-defined]
+    by_run = (
+        select(
+            runs.c.kind,
+            runs.c.source,
+            func.count(),
+            func.min(runs.c.started_at),
+            func.max(func.coalesce(runs.c.finished_at, runs.c.started_at)),
+        )
+        .group_by(runs.c.kind, runs.c.source)
+        .order_by(func.min(runs.c.id))
+    )
+    sites_by_run = (
+        select(runs.c.kind, runs.c.source, func.count(func.distinct(run_sites.c.site_id)))
+        .select_from(run_sites.join(runs, runs.c.id == run_sites.c.run_id))
+        .group_by(runs.c.kind, runs.c.source)
+    )
+    # From the versions' side, each looks its run up by primary key: one scan of versions, no index on run_id needed.
+    by_version = (
+        select(
+            runs.c.kind,
+            runs.c.source,
+            _V.source,
+            func.count(),
+            func.count(func.distinct(_V.site_id)),
+            func.min(_V.first_seen),
+            func.max(_V.last_seen),
+        )
+        .select_from(_versions.outerjoin(runs, runs.c.id == _V.run_id))
+        .where(_V.kind == "robots")
+        .group_by(runs.c.kind, runs.c.source, _V.source)
+    )
+    with engine.connect() as conn:
+        run_rows = conn.execute(by_run).all()
+        recorded = {(kind, source): int(n) for kind, source, n in conn.execute(sites_by_run)}
+        version_rows = conn.execute(by_version).all()
+    found = {(kind, source): row for kind, source, *row in version_rows if kind is not None}
+    out = []
+    for kind, source, n, started, finished in run_rows:
+        v = found.get((kind, source))
+        out.append(
+            RobotsSource(
+                kind,
+                source,
+                int(n),
+                recorded.get((kind, source), 0),
+                int(v[1]) if v else 0,
+                as_utc(v[3]) if v else None,
+                as_utc(v[4]) if v else None,
+                as_utc(started),
+                as_utc(finished),
+            )
+        )
+    for kind, _source, vsource, n, sites, first, last in sorted(version_rows, key=lambda r: r[2]):
+        if kind is None:
+            out.append(RobotsSource(vsource, None, 0, int(sites), int(n), as_utc(first), as_utc(last), None, None))
+    return out
 
 
 def version_sources(engine: Engine) -> dict[str, int]:
