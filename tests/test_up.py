@@ -1,10 +1,12 @@
 """`consent-tracker up`: the whole pipeline end to end against the demo's simulated web (a real process, real
-sockets, the real dashboard), steps skipped when done, a clean Ctrl-C; and what it says when it cannot go on."""
+sockets, the real dashboard), steps skipped when done, a clean Ctrl-C; SIGTERM, SIGINT and a crash of `up` leave no
+child process behind; and what it says when it cannot go on."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -162,3 +165,133 @@ def test_the_default_stores_are_in_the_current_folder(monkeypatch: pytest.Monkey
     assert str(DEMO_DB) == "data/demo.db"
     assert settings.feeds_dir("data/tracker.db", None) == Path("data/tracker-feeds")
     assert settings.feeds_dir("postgresql+psycopg://u@h/db", None) == Path("data/feeds")
+
+
+# -- stopping: every child goes with `up` ----------------------------------------------------------------------
+def _proc_stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, parent pid, start time) of a process from /proc, or None when it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3 of stat(5)
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """Every process below ``pid`` (children, grandchildren …) with its start time, read from /proc."""
+    parent: dict[int, tuple[int, int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and (st := _proc_stat(int(d.name))) is not None:
+            parent[int(d.name)] = (st[1], st[2])
+    found: dict[int, int] = {}
+    frontier = [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, (ppid, start) in parent.items():
+            if ppid == p and child not in found:
+                found[child] = start
+                frontier.append(child)
+    return found
+
+
+def _running(procs: dict[int, int]) -> list[int]:
+    """The processes (pid → start time) still running: not gone, not a zombie, not a new process on a reused pid."""
+    alive = []
+    for pid, start in procs.items():
+        st = _proc_stat(pid)
+        if st is not None and st[0] != "Z" and st[2] == start:
+            alive.append(pid)
+    return alive
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store with every data step done, so an `up --demo` on a copy goes straight to the dashboard."""
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    r = _cli("up", "--demo", "--db", str(db), "--no-schedule", env=_clean_env(), timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return db
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("CONSENT_TRACKER_")}
+
+
+@pytest.fixture
+def up_serving(demo_db: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, dict[int, int]]]:
+    """`up --demo` on a copy of the demo store, once its dashboard answers: the process, the dashboard's port and
+    every process below it (pid → start time). Whatever survives the test is killed afterwards."""
+    db = tmp_path / "demo.db"
+    shutil.copy(demo_db, db)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "up", "--demo", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_clean_env(),
+    )
+    children: dict[int, int] = {}
+    try:
+        deadline = time.monotonic() + 180
+        healthy = False
+        while not healthy and proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    healthy = r.status == 200
+            except OSError:
+                time.sleep(0.3)
+        children = _descendants(proc.pid)
+        assert healthy, "the dashboard never answered: " + (proc.stderr.read() if proc.poll() is not None else "")  # type: ignore[union-attr]
+        yield proc, port, children
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+        for pid in _running(children):
+            os.kill(pid, signal.SIGKILL)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+
+
+@needs_proc
+@pytest.mark.network_local
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_up_and_every_child(
+    up_serving: tuple[subprocess.Popen[str], int, dict[int, int]], signum: signal.Signals
+) -> None:
+    proc, port, children = up_serving
+    assert children, "the dashboard runs as a child process"
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=30)  # prompt: seconds, not the minute aiohttp or Streamlit might take
+    assert proc.returncode == 128 + signum, err
+    assert ("stopped by SIGTERM:" if signum == signal.SIGTERM else "stopped:") in err
+    assert not _accepts(port), "the dashboard still accepts connections"
+    assert _running(children) == [], f"left running: {_running(children)}"
+
+
+@needs_proc
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="dying with the parent is Linux's PR_SET_PDEATHSIG")
+@pytest.mark.network_local
+@pytest.mark.slow
+def test_a_crash_of_up_does_not_orphan_the_dashboard(
+    up_serving: tuple[subprocess.Popen[str], int, dict[int, int]],
+) -> None:
+    """SIGKILL runs no clean-up at all: the dashboard goes because it was started to die with `up`."""
+    proc, port, children = up_serving
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 30  # a generous bound on the children's exit, not a timing assertion
+    while _running(children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _running(children) == [], f"orphaned: {_running(children)}"
+    assert not _accepts(port)
