@@ -4,6 +4,7 @@ child process behind; and what it says when it cannot go on."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -15,13 +16,21 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tracker.cli.starting import DEMO_DB
 from tracker.config import settings
+from tracker.errors import NetworkDown
+from tracker.fetch.http import make_client
 from tracker.operations.demo.world import FAULTS, build_world
+from tracker.pipeline.crawl import CrawlConfig, run_crawl
+from tracker.rules.sitelist import SiteEntry
+from tracker.store import open_store
 
 
 def _free_port() -> int:
@@ -295,3 +304,53 @@ def test_a_crash_of_up_does_not_orphan_the_dashboard(
         time.sleep(0.2)
     assert _running(children) == [], f"orphaned: {_running(children)}"
     assert not _accepts(port)
+
+
+# -- offline: said plainly, within seconds, and the run's row says what `up` says ----------------------------------
+def _dns_down_for_invalid(request: httpx.Request) -> httpx.Response:
+    """A web where names under .invalid (RFC 6761) do not resolve, as the system resolver would say it."""
+    if request.url.host.endswith(".invalid"):
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request) from socket.gaierror(
+            -2, "Name or service not known"
+        )
+    return httpx.Response(200, text="User-agent: *\nDisallow:\n")
+
+
+def _crawl(tmp_path: Path, domains: list[str], offline_after: int) -> tuple[Any, list[tuple[str, int]]]:
+    """Crawl through the handler above; the summary, or the NetworkDown raised; and the run rows' (status, sites)."""
+    engine = open_store(tmp_path / "c.db")
+    config = CrawlConfig(resources=("robots",), delay=0, retries=0, allow_private=True)
+
+    async def go() -> Any:
+        async with make_client(transport=httpx.MockTransport(_dns_down_for_invalid)) as client:
+            return await run_crawl(
+                engine, [SiteEntry(d) for d in domains], config, source="t", client=client, offline_after=offline_after
+            )
+
+    try:
+        outcome = asyncio.run(go())
+    except NetworkDown as e:
+        outcome = e
+    with closing(sqlite3.connect(tmp_path / "c.db")) as con:
+        rows = con.execute(
+            "SELECT r.status, (SELECT count(*) FROM crawl_run_sites s WHERE s.run_id = r.id) FROM crawl_runs r"
+        ).fetchall()
+    return outcome, rows
+
+
+def test_a_crawl_that_reaches_none_of_its_first_sites_stops_as_failed_and_records_nothing(tmp_path: Path) -> None:
+    outcome, runs = _crawl(tmp_path, [f"s{i}.invalid" for i in range(8)], offline_after=5)
+    assert isinstance(outcome, NetworkDown)
+    assert str(outcome) == "the network looks down: DNS lookups for the first 5 sites failed"
+    assert runs == [("failed", 0)]  # not "done"; and no site marked done, so a resume fetches them all
+
+
+def test_one_site_reached_and_the_crawl_goes_on_recording_every_site(tmp_path: Path) -> None:
+    summary, runs = _crawl(tmp_path, ["a.invalid", "b.invalid", "up.test", "c.invalid"], offline_after=5)
+    assert summary.status == "done" and summary.robots_status == {"network_error": 3, "ok": 1}
+    assert runs == [("done", 4)]  # the sites held back while none was reached are recorded too
+
+
+def test_without_offline_after_a_crawl_records_the_failures_as_before(tmp_path: Path) -> None:
+    summary, runs = _crawl(tmp_path, ["a.invalid", "b.invalid"], offline_after=0)
+    assert summary.status == "done" and runs == [("done", 2)]

@@ -18,7 +18,7 @@ from typing import IO, Annotated, Any
 import typer
 
 from tracker import service
-from tracker.cli.common import DbOpt, Text, err, open_db, out, progress_bar
+from tracker.cli.common import DbOpt, Text, err, open_db, out, step_progress
 from tracker.cli.presenting import dashboard_process
 from tracker.config import settings
 from tracker.config.settings import Settings
@@ -74,7 +74,7 @@ def _up(
     db: str | None,
 ) -> None:
     """``up``'s steps, in order; the dashboard and the demo's web stopped however it ends."""
-    from tracker.operations.up import backfill_step, crawl_step, sites_step
+    from tracker.operations.up import backfill_step, crawl_step, network_check, sites_step
 
     demo_web: Any = None
     overrides: dict[str, settings.SettingValue] = {}
@@ -100,6 +100,7 @@ def _up(
     options = settings.resolve({**overrides, "db": db_url})  # once, here: every step reads these
     started = time.monotonic()
     timings: list[tuple[str, float]] = []
+    hints: set[str] = set()
     label = " (simulated web on loopback)" if demo else ""
     out.print(Text(f"consent-tracker up{label}: database {db_url}", style="bold"))
 
@@ -109,7 +110,8 @@ def _up(
             Text(f"step {n}/5 {result.step}: {result.status} in {result.seconds:.1f} s — {result.detail}", style=style),
             soft_wrap=True,
         )
-        if result.hint:
+        if result.hint and result.hint not in hints:  # once: two steps failing for one reason share their advice
+            hints.add(result.hint)
             out.print(Text(f"  how to go on: {result.hint}", style="yellow"), soft_wrap=True)
         timings.append((result.step, result.seconds))
 
@@ -128,21 +130,16 @@ def _up(
         if demo and result.status == "done":
             demo_web.label_categories(engine)
         since_d = service.parse_month_or_day(since, "since")
-        with progress_bar("backfilling", "sites") as bar:
-            task = bar.add_task("", total=None)
+        backfill = service.backfill_config(options, since=since_d, connect_to=connect_to)
+        crawl = service.crawl_config(options, connect_to=connect_to)
+        offline = network_check(engine, backfill, crawl.connect_to)
+        with step_progress("backfilling", "sites") as update:
             result = backfill_step(
-                engine,
-                service.backfill_config(options, since=since_d, connect_to=connect_to),
-                progress=lambda p, _d: bar.update(task, total=p.total, completed=p.done + p.skipped),
+                engine, backfill, progress=lambda p, _d: update(p.done + p.skipped, p.total), offline=offline
             )
         report(result, 2)
-        with progress_bar("crawling", "sites") as bar:
-            task = bar.add_task("", total=None)
-            result = crawl_step(
-                engine,
-                service.crawl_config(options, connect_to=connect_to),
-                progress=lambda p: bar.update(task, total=p.total, completed=p.done + p.skipped),
-            )
+        with step_progress("crawling", "sites") as update:
+            result = crawl_step(engine, crawl, progress=lambda p: update(p.done + p.skipped, p.total), offline=offline)
         report(result, 3)
         if no_schedule:
             out.print(Text(f"ready in {time.monotonic() - started:.0f} s (no scheduler, no dashboard: --no-schedule)"))
