@@ -227,7 +227,7 @@ def test_an_archive_whose_name_does_not_resolve_is_offline_not_rate_limiting(
     """An archive that answers nothing is not refusing us: its host (under .invalid, RFC 6761: never resolves, and
     fails locally) does not resolve, so the error says offline, after two tries rather than the whole backoff."""
     engine = open_store(tmp_path / "b.db")
-    unresolvable = config(archive, archive_url="http://archive.invalid", connect_to=[], retries=4, backoff=5.0)
+    unresolvable = config(archive, archive_url="http://archive.invalid", connect_to=[], retries=4)
     with pytest.raises(ArchiveUnavailable) as caught:
         asyncio.run(backfill(engine, [SiteEntry("stubborn.example")], unresolvable))
     assert "archive.invalid does not resolve" in str(caught.value) and "offline" in str(caught.value)

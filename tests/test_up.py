@@ -23,12 +23,16 @@ from typing import Any
 import httpx
 import pytest
 
+from tracker.cli.common import step_progress
 from tracker.cli.starting import DEMO_DB
 from tracker.config import settings
 from tracker.errors import NetworkDown
-from tracker.fetch.http import make_client
+from tracker.fetch.http import ConnectTo, make_client
 from tracker.operations.demo.world import FAULTS, build_world
+from tracker.operations.up import OFFLINE_HINT, crawl_step, network_check
+from tracker.pipeline.backfill import BackfillConfig
 from tracker.pipeline.crawl import CrawlConfig, run_crawl
+from tracker.pipeline.tracking import add_sites
 from tracker.rules.sitelist import SiteEntry
 from tracker.store import open_store
 
@@ -354,3 +358,57 @@ def test_one_site_reached_and_the_crawl_goes_on_recording_every_site(tmp_path: P
 def test_without_offline_after_a_crawl_records_the_failures_as_before(tmp_path: Path) -> None:
     summary, runs = _crawl(tmp_path, ["a.invalid", "b.invalid"], offline_after=0)
     assert summary.status == "done" and runs == [("done", 2)]
+
+
+def test_the_crawl_step_fails_with_its_run_when_no_site_can_be_reached(tmp_path: Path) -> None:
+    """Every name mapped (--connect-to style) to one that never resolves: up's crawl step stops after its first
+    sites, says why, and the run's row says failed as the step does."""
+    engine = open_store(tmp_path / "c.db")
+    add_sites(engine, [SiteEntry(f"site{i}.example", rank=i + 1) for i in range(12)], list_name="panel")
+    config = CrawlConfig(resources=("robots",), delay=0, retries=0, connect_to=[ConnectTo.parse("::nowhere.invalid:")])
+    result = crawl_step(engine, config)
+    assert result.status == "failed" and result.hint == OFFLINE_HINT
+    assert result.detail.startswith("the network looks down: DNS lookups for the first 5 sites failed")
+    with closing(sqlite3.connect(tmp_path / "c.db")) as con:
+        assert con.execute("SELECT kind, status FROM crawl_runs").fetchall() == [("live", "failed")]
+
+
+def test_the_network_check_names_the_archive_and_the_first_sites(tmp_path: Path) -> None:
+    engine = open_store(tmp_path / "n.db")
+    add_sites(engine, [SiteEntry(f"site{i}.invalid", rank=i + 1) for i in range(8)], list_name="panel")
+    config = BackfillConfig(archive_url="https://archive.invalid")
+    assert network_check(engine, config, []) == (
+        "the network looks down: DNS lookups for archive.invalid and the first 5 sites failed"
+    )
+    # A name mapped to an address is not looked up: the demo's simulated web is never "down".
+    assert network_check(engine, config, [ConnectTo.parse("::127.0.0.1:")]) is None
+
+
+def test_a_long_step_off_a_terminal_prints_its_progress_every_few_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    with step_progress("crawling", "sites", every=0.05) as update:
+        update(3, 7)
+        deadline = time.monotonic() + 30
+        while "crawling: 3/7 sites" not in capsys.readouterr().err and time.monotonic() < deadline:
+            time.sleep(0.05)
+        update(5, 7)
+        while "crawling: 5/7 sites" not in (seen := capsys.readouterr().err) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert "crawling: 5/7 sites" in seen
+
+
+@pytest.mark.slow
+def test_up_offline_says_the_network_is_down_and_how_to_go_on(tmp_path: Path) -> None:
+    """The new user's case: `sites add FILE`, then `up`, with no network. Names under .invalid never resolve
+    (RFC 6761) and fail locally, so this behaves the same on a machine that is online."""
+    db = tmp_path / "t.db"
+    sites = tmp_path / "sites.txt"
+    sites.write_text("".join(f"site{i}.invalid\n" for i in range(20)))
+    env = {**_clean_env(), "CONSENT_TRACKER_ARCHIVE_URL": "https://web.archive.invalid"}
+    assert _cli("sites", "add", str(sites), "--db", str(db), env=env).returncode == 0
+    r = _cli("up", "--db", str(db), "--no-schedule", env=env, timeout=60)
+    down = "the network looks down: DNS lookups for web.archive.invalid and the first 5 sites failed"
+    assert "step 2/5 backfill: failed" in r.stdout and down in r.stdout, r.stdout
+    assert "step 3/5 crawl: failed" in r.stdout and "rate-limiting" not in r.stdout
+    assert "up --demo" in r.stdout and "import-archive DIR" in r.stdout
+    with closing(sqlite3.connect(db)) as con:  # no run says done what did not happen
+        assert con.execute("SELECT count(*) FROM crawl_runs WHERE status = 'done'").fetchone() == (0,)

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from tracker.fetch.http import Guard
 
-__all__ = ["FIRST_SITES", "LOOKUP_TIMEOUT", "NameCheck", "check_names", "down_message", "is_dns_error"]
+__all__ = ["FIRST_SITES", "LOOKUP_TIMEOUT", "NameCheck", "check_names", "down_message", "is_dns_error", "is_unreached"]
 
 #: How many of the best-ranked sites are looked up (and, in a crawl, must all fail) before the network counts as down.
 FIRST_SITES = 5
@@ -57,12 +57,18 @@ def down_message(archive: str | None, sites: int, *, lookups: bool = True) -> st
     what = (f"{archive} and " if archive else "") + ("the first site" if sites == 1 else f"the first {sites} sites")
     if lookups:
         return f"the network looks down: DNS lookups for {what} failed"
-    return f"the network looks down: none of {what} could be reached"
+    return f"the network looks down: no connection to {what} could be made"
 
 
 def is_dns_error(error: str | None) -> bool:
     """Whether a recorded fetch error (tracker.fetch.http's ``kind: message``) was a failed name lookup."""
     return (error or "").startswith("dns:")
+
+
+def is_unreached(error: str | None) -> bool:
+    """Whether a recorded fetch error means no connection was made: a failed lookup, a refused or timed-out
+    connection (not a TLS error, a reset or a refused address: those met a server, or our own rules)."""
+    return (error or "").startswith(("dns:", "connect:", "timeout:"))
 
 
 async def _lookup(host: str, port: int) -> None:

@@ -193,12 +193,12 @@ class _Archive:
                         return response.status_code, body, response.headers.get("content-type")
             except httpx.HTTPError as e:
                 last, answered, retry_after = error_kind(e), False, ""
-                if is_dns_error(last):  # its name does not resolve: backing off would not bring the network back
-                    if attempt >= 1:
-                        break
-                    retry_after = "1"  # one quick second try, for a resolver's hiccup
+                if is_dns_error(last) and attempt >= 1:
+                    break  # its name does not resolve, twice: backing off would not bring the network back
             if attempt < self.config.retries:
                 wait = float(retry_after) if retry_after.isdigit() else self.config.backoff * 2**attempt
+                if is_dns_error(last):
+                    wait = min(wait, 1.0)  # one quick second try, for a resolver's hiccup
                 await asyncio.sleep(min(wait, 300) * (0.5 + random.random()))
         host = urlsplit(url).hostname
         if answered:

@@ -48,7 +48,7 @@ from tracker.fetch.http import (
     network_options,
     user_agent_header,
 )
-from tracker.fetch.network import down_message, is_dns_error
+from tracker.fetch.network import down_message, is_dns_error, is_unreached
 from tracker.pipeline.changes import run_changes
 from tracker.records.json import Json, JsonObject
 from tracker.records.runs import RunResult
@@ -437,7 +437,8 @@ class _Crawl:
         """Hold a site back while none has been reached; the first reached ends the holding (``offline_after``
         becomes 0), and :class:`NetworkDown` when the first ``offline_after`` all failed."""
         self.held.append(item)
-        if item[1][0].status != "network_error":
+        robots = item[1][0]
+        if robots.status != "network_error" or not is_unreached(robots.error):
             self.offline_after = 0
             return
         if len(self.held) >= self.offline_after:
