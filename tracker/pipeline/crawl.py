@@ -544,6 +544,8 @@ async def crawl_sites(
         )
         todo = [s for s in sites if ids[s.domain] not in run.done]
         state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo), notices=[notice] if notice else [])
+        if progress:
+            progress(state)  # the total and what a resume skips, before the first batch lands
         crawl = _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress, offline_after)
         await crawl.execute(concurrency)
     finally:
