@@ -87,9 +87,9 @@ class Child:
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[list[int]]:
-    """Within the block, SIGTERM stops the process as Ctrl-C does. Yields the list of SIGTERMs received (empty
-    when it was Ctrl-C, or nothing), so the caller can say which it was; a repeated SIGTERM is ignored while
-    the first is being handled."""
+    """Within the block, SIGTERM stops the process as Ctrl-C does, and so does SIGINT even where it was ignored (a
+    job a shell put in the background). Yields the list of SIGTERMs received (empty when it was Ctrl-C, or nothing),
+    so the caller can say which it was; a repeated SIGTERM is ignored while the first is being handled."""
     received: list[int] = []
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -102,8 +102,15 @@ def sigterm_as_interrupt() -> Iterator[list[int]]:
         else:
             raise KeyboardInterrupt
 
+    # Python's own Ctrl-C handler, which asyncio.run replaces by one that cancels the running task cleanly: only
+    # then does an interrupt inside a crawl end it as ``interrupted``, not tear through the event loop.
+    previous_int = signal.getsignal(signal.SIGINT)
+    if not callable(previous_int):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if not callable(previous_int) and previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)

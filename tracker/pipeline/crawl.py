@@ -472,6 +472,9 @@ class _Crawl:
         recorder = asyncio.create_task(self.record())
         workers = [asyncio.create_task(self.fetch()) for _ in range(max(1, min(concurrency, self.todo.qsize())))]
         crawling = asyncio.gather(*workers)
+        # Cancelled with us (Ctrl-C, SIGTERM), it ends holding a CancelledError nobody awaits: retrieved here, so
+        # asyncio does not print it as "exception was never retrieved".
+        crawling.add_done_callback(lambda f: f.cancelled() or f.exception())
         try:
             await asyncio.wait([crawling, recorder], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
             if recorder.done():
