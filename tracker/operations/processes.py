@@ -10,7 +10,7 @@ up, orphaned and serving. So:
 - a :class:`Child` runs in a session of its own — the terminal's Ctrl-C reaches only us, and we stop it, in order —
   and is stopped as a whole process group: SIGTERM, a grace period, then SIGKILL (also when a second Ctrl-C cuts
   the grace period short);
-- on Linux a child also gets SIGTERM when we die without cleaning up (SIGKILL, the OOM killer): a three-line
+- on Linux a child also gets SIGTERM when we die without cleaning up (SIGKILL, the OOM killer): a four-line
   launcher sets ``PR_SET_PDEATHSIG`` and then ``exec``\\ s the command, so the child keeps its pid and nothing is
   run between ``fork`` and ``exec`` in our (threaded) process.
 """
