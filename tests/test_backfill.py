@@ -221,6 +221,23 @@ def test_an_archive_that_keeps_refusing_stops_the_run_with_a_clear_error(archive
 
 
 @needs_corpus
+def test_an_archive_whose_name_does_not_resolve_is_offline_not_rate_limiting(
+    archive: FakeArchive, tmp_path: Path
+) -> None:
+    """An archive that answers nothing is not refusing us: its host (under .invalid, RFC 6761: never resolves, and
+    fails locally) does not resolve, so the error says offline, after two tries rather than the whole backoff."""
+    engine = open_store(tmp_path / "b.db")
+    unresolvable = config(archive, archive_url="http://archive.invalid", connect_to=[], retries=4)
+    with pytest.raises(ArchiveUnavailable) as caught:
+        asyncio.run(backfill(engine, [SiteEntry("stubborn.example")], unresolvable))
+    assert "archive.invalid does not resolve" in str(caught.value) and "offline" in str(caught.value)
+    assert "2 tries" in str(caught.value)  # of the 5 allowed
+    assert "rate-limiting" not in str(caught.value)
+    with closing(sqlite3.connect(tmp_path / "b.db")) as con:
+        assert con.execute("SELECT status FROM crawl_runs").fetchone()[0] == "failed"
+
+
+@needs_corpus
 @pytest.mark.network_local
 @pytest.mark.slow
 def test_kill_and_resume_mid_backfill(archive: FakeArchive, tmp_path: Path) -> None:

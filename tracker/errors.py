@@ -12,7 +12,8 @@
     ├── ParamsError       a forecast parameter file or override cannot be used (analysis.forecast)
     ├── ClaimsError       a claims file cannot be used; it names the line and column (analysis.claims)
     ├── ArchiveError      an archive cannot be imported at all (pipeline.archive_import)
-    ├── ArchiveUnavailable the Wayback Machine keeps refusing us after every retry (pipeline.backfill)
+    ├── ArchiveUnavailable the Wayback Machine refuses us after every retry, or is out of reach (pipeline.backfill)
+    ├── NetworkDown       DNS fails for every name tried: this machine looks offline (fetch.network, pipeline.crawl)
     ├── TrendError        a series cannot be computed as asked (analysis.trends)
     ├── ReportError       a report cannot be written (publishing.report)
     └── PublishError      a release cannot be written: nothing to publish, or a folder in the way (publishing.release)
@@ -38,6 +39,7 @@ __all__ = [
     "DownloadError",
     "FetchFault",
     "LocalResourceError",
+    "NetworkDown",
     "NotFoundError",
     "ParameterError",
     "ParamsError",
@@ -113,7 +115,12 @@ class ArchiveError(TrackerError):
 
 
 class ArchiveUnavailable(TrackerError):
-    """The archive keeps refusing us (429, 5xx) after every retry: stop, and say how to go on."""
+    """The archive keeps refusing us (429, 5xx) after every retry, or cannot be reached: stop, and say how to go on."""
+
+
+class NetworkDown(TrackerError):
+    """The network looks down: lookups of every name tried failed (or no site could be reached at all), so going
+    on would only record this machine's outage as every site's."""
 
 
 class TrendError(TrackerError):

@@ -3,11 +3,14 @@ a command's options, printing series as data."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -61,6 +64,7 @@ __all__ = [
     "resolved",
     "simulated",
     "sites_to_use",
+    "step_progress",
     "visible",
     "visible_data",
     "warn",
@@ -114,6 +118,35 @@ def progress_bar(what: str, unit: str, *fields: str, tail: str | None = None) ->
         transient=True,
         disable=not err.is_terminal,
     )
+
+
+@contextlib.contextmanager
+def step_progress(what: str, unit: str, *, every: float = 5.0) -> Iterator[Callable[[int, int | None], None]]:
+    """Progress of a long step on standard error, never silent for long: on a terminal the bar of
+    :func:`progress_bar`; elsewhere (a log, a pipe, a service manager) a line ``crawling: 120/679 sites, 35 s`` every
+    ``every`` seconds, whether or not anything moved. Yields ``update(done, total)``."""
+    if err.is_terminal:
+        with progress_bar(what, unit) as bar:
+            task = bar.add_task("", total=None)
+            yield lambda done, total: bar.update(task, total=total, completed=done)
+        return
+    state: list[int | None] = [0, None]
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(every):
+            done, total = state
+            of = f"/{total}" if total is not None else ""
+            err.print(f"{what}: {done}{of} {unit}, {time.monotonic() - started:.0f} s", highlight=False)
+
+    ticker = threading.Thread(target=tick, name=f"{what} progress", daemon=True)
+    ticker.start()
+    try:
+        yield lambda done, total: state.__setitem__(slice(None), [done, total])
+    finally:
+        stop.set()
+        ticker.join()
 
 
 out: Console = _Console(highlight=False, soft_wrap=False, emoji=False)  # type: ignore[assignment]

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 
 from tracker import service
-from tracker.cli.common import DbOpt, Text, err, open_db, out, progress_bar
+from tracker.cli.common import DbOpt, Text, err, open_db, out, step_progress
 from tracker.cli.presenting import dashboard_process
 from tracker.config import settings
 from tracker.config.settings import Settings
 from tracker.errors import TrackerError
+from tracker.operations.processes import Child, sigterm_as_interrupt
 
 __all__ = ["DEMO_DB", "up_cmd"]
 
@@ -50,8 +51,30 @@ def up_cmd(
     db: DbOpt = None,
 ) -> None:
     """The main job: track the Tranco top 1,000, backfill their history, crawl them, then keep crawling on a
-    schedule and serve the dashboard — each step skipped when already done; Ctrl-C stops everything."""
-    from tracker.operations.up import backfill_step, crawl_step, sites_step
+    schedule and serve the dashboard — each step skipped when already done; Ctrl-C (or SIGTERM) stops everything."""
+    with sigterm_as_interrupt() as terminated:
+        try:
+            _up(demo, port, host, top, since, no_dashboard, no_schedule, db)
+        except KeyboardInterrupt:
+            how = "stopped by SIGTERM" if terminated else "stopped"
+            err.print(
+                Text(f"{how}: what was done is saved; `consent-tracker up` again goes on from there", style="yellow")
+            )
+            raise typer.Exit(128 + (signal.SIGTERM if terminated else signal.SIGINT)) from None
+
+
+def _up(
+    demo: bool,
+    port: int,
+    host: str,
+    top: int,
+    since: str,
+    no_dashboard: bool,
+    no_schedule: bool,
+    db: str | None,
+) -> None:
+    """``up``'s steps, in order; the dashboard and the demo's web stopped however it ends."""
+    from tracker.operations.up import backfill_step, crawl_step, network_check, sites_step
 
     demo_web: Any = None
     overrides: dict[str, settings.SettingValue] = {}
@@ -77,6 +100,7 @@ def up_cmd(
     options = settings.resolve({**overrides, "db": db_url})  # once, here: every step reads these
     started = time.monotonic()
     timings: list[tuple[str, float]] = []
+    hints: set[str] = set()
     label = " (simulated web on loopback)" if demo else ""
     out.print(Text(f"consent-tracker up{label}: database {db_url}", style="bold"))
 
@@ -86,7 +110,8 @@ def up_cmd(
             Text(f"step {n}/5 {result.step}: {result.status} in {result.seconds:.1f} s — {result.detail}", style=style),
             soft_wrap=True,
         )
-        if result.hint:
+        if result.hint and result.hint not in hints:  # once: two steps failing for one reason share their advice
+            hints.add(result.hint)
             out.print(Text(f"  how to go on: {result.hint}", style="yellow"), soft_wrap=True)
         timings.append((result.step, result.seconds))
 
@@ -105,31 +130,21 @@ def up_cmd(
         if demo and result.status == "done":
             demo_web.label_categories(engine)
         since_d = service.parse_month_or_day(since, "since")
-        with progress_bar("backfilling", "sites") as bar:
-            task = bar.add_task("", total=None)
+        backfill = service.backfill_config(options, since=since_d, connect_to=connect_to)
+        crawl = service.crawl_config(options, connect_to=connect_to)
+        offline = network_check(engine, backfill, crawl.connect_to)
+        with step_progress("backfilling", "sites") as update:
             result = backfill_step(
-                engine,
-                service.backfill_config(options, since=since_d, connect_to=connect_to),
-                progress=lambda p, _d: bar.update(task, total=p.total, completed=p.done + p.skipped),
+                engine, backfill, progress=lambda p, _d: update(p.done + p.skipped, p.total), offline=offline
             )
         report(result, 2)
-        with progress_bar("crawling", "sites") as bar:
-            task = bar.add_task("", total=None)
-            result = crawl_step(
-                engine,
-                service.crawl_config(options, connect_to=connect_to),
-                progress=lambda p: bar.update(task, total=p.total, completed=p.done + p.skipped),
-            )
+        with step_progress("crawling", "sites") as update:
+            result = crawl_step(engine, crawl, progress=lambda p: update(p.done + p.skipped, p.total), offline=offline)
         report(result, 3)
         if no_schedule:
             out.print(Text(f"ready in {time.monotonic() - started:.0f} s (no scheduler, no dashboard: --no-schedule)"))
             return
         _serve(engine, options, connect_to, demo, host, port, no_dashboard, started, report)
-    except KeyboardInterrupt:
-        err.print(
-            Text("stopped: what was done is saved; `consent-tracker up` again goes on from there", style="yellow")
-        )
-        raise typer.Exit(130) from None
     finally:
         if demo_running is not None:
             demo_running.stop()
@@ -165,48 +180,54 @@ def _serve(
         ),
         4,
     )
-    dash: subprocess.Popen[bytes] | None = None
-    try:
-        if not no_dashboard:
-            t = time.monotonic()
-            cmd, env = dashboard_process(db_url, host=host, port=port)
-            dash = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            url = f"http://{host}:{port}/"
-            if not _wait_healthy(url, dash, 60):
-                report(
-                    StepResult(
-                        "dashboard",
-                        "failed",
-                        time.monotonic() - t,
-                        f"it did not answer at {url}",
-                        f"is port {port} taken? `consent-tracker up --port 8502`",
-                    ),
-                    5,
+    dash: Child | None = None
+    # Its standard error goes to a file, quoted when it fails: a pipe nobody reads fills up and stalls it.
+    with tempfile.TemporaryFile() as log:
+        try:
+            if not no_dashboard:
+                t = time.monotonic()
+                cmd, env = dashboard_process(db_url, host=host, port=port)
+                dash = Child.start(cmd, env=env, stderr=log)
+                url = f"http://{host}:{port}/"
+                if not _wait_healthy(url, dash, 60):
+                    report(
+                        StepResult(
+                            "dashboard",
+                            "failed",
+                            time.monotonic() - t,
+                            f"it did not answer at {url}" + _tail(log),
+                            f"is port {port} taken? `consent-tracker up --port 8502`",
+                        ),
+                        5,
+                    )
+                    raise typer.Exit(2)
+                report(StepResult("dashboard", "done", time.monotonic() - t, f"at {url}"), 5)
+            out.print(
+                Text(
+                    f"up in {time.monotonic() - started:.0f} s"
+                    + (" — simulated data, marked as such everywhere" if demo else "")
+                    + "; Ctrl-C stops everything",
+                    style="bold",
                 )
-                raise typer.Exit(2)
-            report(StepResult("dashboard", "done", time.monotonic() - t, f"at {url}"), 5)
-        out.print(
-            Text(
-                f"up in {time.monotonic() - started:.0f} s"
-                + (" — simulated data, marked as such everywhere" if demo else "")
-                + "; Ctrl-C stops everything",
-                style="bold",
             )
-        )
-        while dash is None or dash.poll() is None:
-            time.sleep(0.5)
-        err.print(Text(f"the dashboard exited ({dash.returncode}); stopping", style="red"))
-    finally:
-        if dash is not None and dash.poll() is None:
-            dash.send_signal(signal.SIGTERM)
-            try:
-                dash.wait(15)
-            except subprocess.TimeoutExpired:
-                dash.kill()
-        scheduler.shutdown()
+            while dash is None or dash.poll() is None:
+                time.sleep(0.5)
+            err.print(Text(f"the dashboard exited ({dash.poll()}); stopping{_tail(log)}", style="red"))
+        finally:
+            if dash is not None:
+                dash.stop()
+            scheduler.shutdown()
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float) -> bool:
+def _tail(log: IO[bytes], lines: int = 5) -> str:
+    """The last lines the dashboard wrote to its standard error, to quote after a failure."""
+    log.seek(0, os.SEEK_END)
+    log.seek(max(0, log.tell() - 4000))
+    text = log.read().decode("utf-8", "replace").strip().splitlines()[-lines:]
+    return (": " + " / ".join(line.strip() for line in text)) if text else ""
+
+
+def _wait_healthy(url: str, proc: Child, timeout: float) -> bool:
     import httpx
 
     deadline = time.monotonic() + timeout

@@ -42,6 +42,7 @@ __all__ = [
     "NetworkOptions",
     "check_public",
     "download",
+    "error_kind",
     "fetch_robots",
     "fetch_url",
     "make_client",
@@ -326,7 +327,7 @@ def make_crawl_client(
     )
 
 
-def _error_kind(exc: BaseException) -> str:
+def error_kind(exc: BaseException) -> str:
     """A short class for a failure — private_address, timeout, tls, dns, connect, reset — and its message.
 
     The aiohttp transport maps every connection error to httpx.ConnectTimeout, so the original exception in
@@ -624,7 +625,7 @@ async def _fetch_once(
             if local is not None:  # except our own: out of file handles is not the site's fault
                 raise LocalResourceError(local) from exc
             result.status = "network_error"
-            result.error = _error_kind(exc)
+            result.error = error_kind(exc)
             result.final_url = current
             return result
     result.status = "redirect_loop"

@@ -8,6 +8,12 @@ way forward instead of a page of DNS errors.
 - ``backfill``: skipped once a Wayback backfill has finished (later months are the scheduler's monthly top-up);
   a backfill cut short resumes where it stopped.
 - ``crawl``: skipped when a live crawl finished in the last 20 hours (the scheduler crawls daily).
+
+Offline, neither backfill nor crawl can do anything but record this machine's outage as every site's. So before
+them :func:`network_check` looks up the archive's host and the first tracked sites (a second or two, at most
+:data:`~tracker.fetch.network.LOOKUP_TIMEOUT`); when all fail both steps fail at once, saying so, and open no run.
+A crawl that gets going anyway and reaches none of its first sites stops as ``failed`` too. A step's status is
+always its run's: ``failed`` ↔ ``failed``, ``done`` ↔ ``done``.
 """
 
 from __future__ import annotations
@@ -22,14 +28,22 @@ from typing import Literal
 from sqlalchemy import Engine
 
 from tracker import service
-from tracker.errors import TrackerError
+from tracker.errors import NetworkDown, TrackerError
+from tracker.fetch.http import ConnectTo, Guard
+from tracker.fetch.network import FIRST_SITES, check_names
 from tracker.pipeline.backfill import BackfillConfig, BackfillProgress
 from tracker.pipeline.crawl import CrawlConfig, CrawlProgress
 
-__all__ = ["StepResult", "backfill_step", "crawl_step", "sites_step"]
+__all__ = ["OFFLINE_HINT", "StepResult", "backfill_step", "crawl_step", "network_check", "sites_step"]
 #: How recent a finished live crawl makes ``up`` skip its crawl.
 RECENT_CRAWL = timedelta(hours=20)
 CRAWL_SOURCE = "up"
+#: How to go on without a network.
+OFFLINE_HINT = (
+    "without a network, `consent-tracker up --demo` runs it all on a simulated web on this machine, and "
+    "`consent-tracker import-archive DIR` imports a dated robots.txt archive; `consent-tracker up` again once "
+    "online goes on from here"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +82,28 @@ def sites_step(engine: Engine, *, top: int, tranco_url: str, user_agent: str, ti
     )
 
 
+def network_check(engine: Engine, config: BackfillConfig, connect_to: list[ConnectTo]) -> str | None:
+    """Why the network looks down (DNS lookups of the archive's host and the first tracked sites all failed), or
+    None when it does not. Names that ``connect_to`` maps to an address (the demo's) are not looked up."""
+    sites = [s.domain for s in service.tracked(engine)[:FIRST_SITES]]
+    check = asyncio.run(check_names(sites, archive_url=config.archive_url, guard=Guard(connect_to=connect_to)))
+    return check.message() if check.down else None
+
+
 def backfill_step(
-    engine: Engine, config: BackfillConfig, *, progress: Callable[[BackfillProgress, str], None] | None = None
+    engine: Engine,
+    config: BackfillConfig,
+    *,
+    progress: Callable[[BackfillProgress, str], None] | None = None,
+    offline: str | None = None,
 ) -> StepResult:
-    """Backfill the tracked sites' robots.txt history, unless a backfill has finished before."""
+    """Backfill the tracked sites' robots.txt history, unless a backfill has finished before (or ``offline`` says
+    why the network looks down)."""
     t = time.monotonic()
     if service.finished_runs_since(engine, "wayback", None):
         return StepResult("backfill", "skipped", time.monotonic() - t, "history backfilled already")
+    if offline:
+        return StepResult("backfill", "failed", time.monotonic() - t, offline, OFFLINE_HINT)
     sites = service.tracked(engine)
     try:
         report = asyncio.run(service.backfill(engine, sites, config, progress=progress))
@@ -87,47 +116,48 @@ def backfill_step(
             "history can come later: run `consent-tracker up` again to resume, or import a dated "
             "archive with `consent-tracker import-archive DIR`",
         )
-    reached = (report.requests or 0) > 0 and (report.classified or {}).get("ok", 0) + report.new_versions > 0
-    if not reached:
-        return StepResult(
-            "backfill",
-            "failed",
-            time.monotonic() - t,
-            f"the archive at {config.archive_url} gave no history ({report.requests} requests)",
-            "offline? run `consent-tracker up` again when online, or `consent-tracker import-archive "
-            "DIR`; the crawl and the dashboard work without history",
-        )
-    return StepResult(
-        "backfill",
-        "done",
-        time.monotonic() - t,
+    detail = (
         f"{report.done} sites since {config.since:%Y-%m}: {report.new_versions} versions, "
-        f"{report.captures_fetched} captures fetched, {report.changes} changes",
+        f"{report.captures_fetched} captures fetched, {report.changes} changes"
     )
+    if report.requests and not (report.classified or {}).get("ok", 0) + report.new_versions:
+        detail += f" — the archive at {config.archive_url} has no robots.txt history of these sites"
+    return StepResult("backfill", _status(report.status), time.monotonic() - t, detail)
 
 
 def crawl_step(
-    engine: Engine, config: CrawlConfig, *, progress: Callable[[CrawlProgress], None] | None = None
+    engine: Engine,
+    config: CrawlConfig,
+    *,
+    progress: Callable[[CrawlProgress], None] | None = None,
+    offline: str | None = None,
 ) -> StepResult:
-    """Crawl every tracked site, unless a live crawl finished recently."""
+    """Crawl every tracked site, unless a live crawl finished recently (or ``offline`` says why the network looks
+    down); a crawl that reaches none of its first sites stops, its run ``failed``."""
     t = time.monotonic()
     if service.finished_runs_since(engine, "live", datetime.now(UTC) - RECENT_CRAWL):
         return StepResult("crawl", "skipped", time.monotonic() - t, "crawled in the last 20 hours")
+    if offline:
+        return StepResult("crawl", "failed", time.monotonic() - t, offline + " (no crawl run started)", OFFLINE_HINT)
     sites = service.tracked(engine)
-    summary = asyncio.run(service.crawl(engine, sites, config, source=CRAWL_SOURCE, resume=True, progress=progress))
+    try:
+        summary = asyncio.run(
+            service.crawl(
+                engine, sites, config, source=CRAWL_SOURCE, resume=True, progress=progress, offline_after=FIRST_SITES
+            )
+        )
+    except NetworkDown as e:
+        return StepResult("crawl", "failed", time.monotonic() - t, f"{e}; the crawl stopped", OFFLINE_HINT)
     statuses = summary.robots_status or {}
-    reached = sum(n for s, n in statuses.items() if s not in ("unreachable", "network_error"))
     detail = (
         f"{summary.done} sites in {summary.seconds:.0f} s: {summary.new_versions} new versions, "
         f"{summary.changes} changes; robots.txt " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     )
-    if summary.done and not reached:
-        return StepResult(
-            "crawl",
-            "failed",
-            time.monotonic() - t,
-            detail + " — no site could be reached",
-            "offline? the dashboard shows what is stored; `consent-tracker crawl` when online, "
-            "or `consent-tracker up --demo` for the simulated web",
-        )
-    return StepResult("crawl", "done", time.monotonic() - t, detail)
+    if summary.unrecorded:
+        detail += f"; {summary.unrecorded} sites left unrecorded by our own failure, for a resume"
+    return StepResult("crawl", _status(summary.status), time.monotonic() - t, detail)
+
+
+def _status(run_status: str) -> Literal["done", "failed"]:
+    """A step's status from its run's: only a ``done`` run is a done step."""
+    return "done" if run_status == "done" else "failed"

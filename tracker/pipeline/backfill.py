@@ -9,8 +9,10 @@ at its capture time, through the same writer as live crawls, so a backfill can l
 Captures that are HTML pages or the archive's own error pages are recorded as such (or skipped), never as rules.
 
 Polite to the archive: one request at a time per ``1/rate`` seconds overall (``rate`` 0: unthrottled), retries
-with exponential backoff and jitter on 429 and 5xx, and a clear error when it keeps refusing us. Resumable and
-idempotent: a run over the same range skips the sites a finished run recorded, and a killed run resumes.
+with exponential backoff and jitter on 429 and 5xx, and a clear error when it keeps refusing us — said apart from an
+archive that cannot be reached at all (its name does not resolve: this machine is offline; or no connection).
+Resumable and idempotent: a run over the same range skips the sites a finished run recorded, and a killed run
+resumes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import Engine
@@ -34,11 +37,13 @@ from tracker.fetch.http import (
     TIMEOUT,
     ConnectTo,
     Guard,
+    error_kind,
     make_crawl_client,
     network_options,
     read_capped,
     user_agent_header,
 )
+from tracker.fetch.network import is_dns_error
 from tracker.fetch.wayback import (
     ARCHIVE_URL,
     CdxRow,
@@ -172,26 +177,44 @@ class _Archive:
     async def get(self, url: str) -> tuple[int, bytes, str | None]:
         """(status, body capped at 512,000 bytes, content type); raises ArchiveUnavailable when it keeps failing."""
         last = ""
+        answered = False  # an HTTP answer (429, 5xx) means the archive is reachable: it refuses us
+        tries = 0
         for attempt in range(self.config.retries + 1):
             await self.limiter.wait()
             self.progress.requests += 1
+            tries += 1
             try:
                 async with self.client.stream("GET", url, follow_redirects=True) as response:
                     if response.status_code == 429 or response.status_code >= 500:
-                        last = f"HTTP {response.status_code}"
+                        last, answered = f"HTTP {response.status_code}", True
                         retry_after = response.headers.get("retry-after", "")
                     else:
                         body, _ = await read_capped(response, ROBOTS_MAX_BYTES)
                         return response.status_code, body, response.headers.get("content-type")
             except httpx.HTTPError as e:
-                last, retry_after = f"{type(e).__name__}: {e}", ""
+                last, answered, retry_after = error_kind(e), False, ""
+                if is_dns_error(last) and attempt >= 1:
+                    break  # its name does not resolve, twice: backing off would not bring the network back
             if attempt < self.config.retries:
                 wait = float(retry_after) if retry_after.isdigit() else self.config.backoff * 2**attempt
+                if is_dns_error(last):
+                    wait = min(wait, 1.0)  # one quick second try, for a resolver's hiccup
                 await asyncio.sleep(min(wait, 300) * (0.5 + random.random()))
+        host = urlsplit(url).hostname
+        if answered:
+            raise ArchiveUnavailable(
+                f"the archive keeps refusing us ({last} after {tries} tries, last: {url[:160]}); "
+                "it may be rate-limiting this address: wait, then run the same backfill again to resume "
+                "(or lower the archive-rate setting)"
+            )
+        if is_dns_error(last):
+            raise ArchiveUnavailable(
+                f"the archive's host {host} does not resolve ({last}; {tries} tries): this machine looks offline; "
+                "run the same backfill again once online to resume"
+            )
         raise ArchiveUnavailable(
-            f"the archive keeps refusing us ({last} after {self.config.retries + 1} tries, last: {url[:160]}); "
-            "it may be rate-limiting this address: wait, then run the same backfill again to resume "
-            "(or lower the archive-rate setting)"
+            f"cannot reach the archive at {host} ({last} after {tries} tries): run the same backfill again "
+            "to resume once it answers"
         )
 
 

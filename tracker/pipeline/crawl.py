@@ -35,7 +35,7 @@ import httpx
 from sqlalchemy import Engine
 
 from tracker.config.settings import Settings
-from tracker.errors import LocalResourceError, ParameterError
+from tracker.errors import LocalResourceError, NetworkDown, ParameterError
 from tracker.fetch.http import (
     MAX_REDIRECTS,
     TIMEOUT,
@@ -48,6 +48,7 @@ from tracker.fetch.http import (
     network_options,
     user_agent_header,
 )
+from tracker.fetch.network import down_message, is_dns_error, is_unreached
 from tracker.pipeline.changes import run_changes
 from tracker.records.json import Json, JsonObject
 from tracker.records.runs import RunResult
@@ -392,11 +393,16 @@ class _Crawl:
         crawler: SiteCrawler,
         progress: CrawlProgress,
         report: Callable[[CrawlProgress], None] | None,
+        offline_after: int = 0,
     ) -> None:
         self.run = run
         self.crawler = crawler
         self.state = progress
         self.report = report
+        # Until one site is reached, sites are held back, not recorded: when the first ``offline_after`` all fail,
+        # the network is down, and their errors are this machine's outage, not the sites' (a resume fetches them).
+        self.offline_after = min(offline_after, len(todo))
+        self.held: list[tuple[str, list[Observation]]] = []
         self.batch_size = crawler.config.batch_size
         self.todo: asyncio.Queue[SiteEntry] = asyncio.Queue()
         for s in todo:
@@ -417,7 +423,27 @@ class _Crawl:
             for o in obs:
                 if o.error and o.status != "disallowed":
                     self.state.errors[o.error.split(":", 1)[0]] += 1
+            if self.offline_after:
+                self._hold((site.domain, obs))
+                if self.offline_after:
+                    continue
+                for item in self.held:
+                    await self.results.put(item)
+                self.held = []
+                continue
             await self.results.put((site.domain, obs))
+
+    def _hold(self, item: tuple[str, list[Observation]]) -> None:
+        """Hold a site back while none has been reached; the first reached ends the holding (``offline_after``
+        becomes 0), and :class:`NetworkDown` when the first ``offline_after`` all failed."""
+        self.held.append(item)
+        robots = item[1][0]
+        if robots.status != "network_error" or not is_unreached(robots.error):
+            self.offline_after = 0
+            return
+        if len(self.held) >= self.offline_after:
+            dns = all(is_dns_error(obs[0].error) for _, obs in self.held)
+            raise NetworkDown(down_message(None, len(self.held), lookups=dns))
 
     async def record(self) -> None:
         """Write finished sites in batches (by size, or every 2 s), each in one transaction, until told to stop."""
@@ -446,6 +472,9 @@ class _Crawl:
         recorder = asyncio.create_task(self.record())
         workers = [asyncio.create_task(self.fetch()) for _ in range(max(1, min(concurrency, self.todo.qsize())))]
         crawling = asyncio.gather(*workers)
+        # Cancelled with us (Ctrl-C, SIGTERM), it ends holding a CancelledError nobody awaits: retrieved here, so
+        # asyncio does not print it as "exception was never retrieved".
+        crawling.add_done_callback(lambda f: f.cancelled() or f.exception())
         try:
             await asyncio.wait([crawling, recorder], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
             if recorder.done():
@@ -453,6 +482,8 @@ class _Crawl:
                 await asyncio.gather(crawling, return_exceptions=True)
                 recorder.result()  # raises the recording error
             await crawling
+            for item in self.held:  # none reached, but fewer held than asked (some left for a resume): recorded
+                await self.results.put(item)
         finally:
             for w in workers:
                 w.cancel()
@@ -493,9 +524,13 @@ async def crawl_sites(
     *,
     progress: Callable[[CrawlProgress], None] | None = None,
     client: httpx.AsyncClient | None = None,
+    offline_after: int = 0,
 ) -> CrawlProgress:
     """Crawl sites into an open run (skipping those it has recorded); return the counters. The run's lifecycle is
-    the caller's: a single-process crawl (:func:`run_crawl`) or one batch of a distributed one."""
+    the caller's: a single-process crawl (:func:`run_crawl`) or one batch of a distributed one.
+
+    ``offline_after`` N > 0: raise :class:`NetworkDown` when none of the first N sites (all of them, when fewer)
+    could be connected to, recording none of them."""
     guard = Guard(allow_private=config.allow_private, connect_to=config.connect_to)
     concurrency, notice = handle_concurrency(config.concurrency)
     http = client or make_crawl_client(
@@ -512,7 +547,10 @@ async def crawl_sites(
         )
         todo = [s for s in sites if ids[s.domain] not in run.done]
         state = CrawlProgress(total=len(sites), skipped=len(sites) - len(todo), notices=[notice] if notice else [])
-        await _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress).execute(concurrency)
+        if progress:
+            progress(state)  # the total and what a resume skips, before the first batch lands
+        crawl = _Crawl(run, todo, SiteCrawler(http, config, guard), state, progress, offline_after)
+        await crawl.execute(concurrency)
     finally:
         if client is None:
             await http.aclose()
@@ -528,15 +566,17 @@ async def run_crawl(
     resume: bool = False,
     progress: Callable[[CrawlProgress], None] | None = None,
     client: httpx.AsyncClient | None = None,
+    offline_after: int = 0,
 ) -> RunResult:
-    """Crawl the sites into the store as one crawl run; return what happened."""
+    """Crawl the sites into the store as one crawl run; return what happened. With ``offline_after`` N > 0 a crawl
+    that cannot reach any of its first N sites stops with :class:`NetworkDown`, its run ``failed``."""
     started = time.monotonic()
     params: dict[str, Json] = {"sites": len(sites), "resources": list(config.resources)}
     run = await asyncio.to_thread(Run.open, engine, "live", source, params=params, resume=resume)
     state = CrawlProgress(total=len(sites))
     with run:
         try:
-            state = await crawl_sites(run, sites, config, progress=progress, client=client)
+            state = await crawl_sites(run, sites, config, progress=progress, client=client, offline_after=offline_after)
         finally:
             run.count(sites=state.done + state.skipped, observations=state.done, errors=sum(state.errors.values()))
     if state.unrecorded:  # our own failure left sites out: the run is not done, and a resume fetches them

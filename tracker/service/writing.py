@@ -72,11 +72,15 @@ async def crawl(
     source: str,
     resume: bool = False,
     progress: Callable[[Any], None] | None = None,
+    offline_after: int = 0,
 ) -> Any:
-    """Crawl the sites into the store as one run (tracker.pipeline.crawl.run_crawl); return its summary."""
+    """Crawl the sites into the store as one run (tracker.pipeline.crawl.run_crawl); return its summary.
+    ``offline_after`` N > 0: stop with NetworkDown, the run ``failed``, when none of the first N sites is reached."""
     from tracker.pipeline.crawl import run_crawl
 
-    return await run_crawl(engine, sites, config, source=source, resume=resume, progress=progress)
+    return await run_crawl(
+        engine, sites, config, source=source, resume=resume, progress=progress, offline_after=offline_after
+    )
 
 
 def backfill_config(

@@ -24,7 +24,9 @@ class LoopbackServer:
         raise NotImplementedError
 
     async def _runner_for(self, app: web.Application) -> web.AppRunner:
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # A simulated server need not drain: its stalling handlers (a fault that sleeps longer than the crawler
+        # waits) would otherwise hold ``stop`` for up to aiohttp's default 60 s.
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         return self._runner
 
@@ -33,9 +35,17 @@ class LoopbackServer:
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
         return self
 
-    def stop(self) -> None:
+    async def _close(self) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+            await self._runner.cleanup()
+        # The handlers still stalling after the short shutdown: cancelled, not left pending on a closed loop.
+        rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in rest:
+            t.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         self._loop.close()
