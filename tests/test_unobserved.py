@@ -150,7 +150,9 @@ def test_signals_page_says_never_observed_and_draws_no_line(archive_db: Path, mo
     at.session_state["signals"] = ["noai", "content_signal"]
     at.run()
     assert len(at.get("vega_lite_chart")) == 1  # content_signal, read from robots.txt alone: said so
-    assert any("read from robots.txt alone" in t.value for t in at.text)
+    observed = dict(zip(at.dataframe[0].value["signal"], at.dataframe[0].value["observed"], strict=True))
+    assert observed["content_signal"].startswith("read from robots.txt alone")
+    assert observed["noai"] == "never"
 
 
 def test_a_crawled_homepage_makes_no_a_real_no(tmp_path: Path) -> None:
