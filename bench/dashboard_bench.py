@@ -1,9 +1,11 @@
 """Benchmark: each dashboard page in Chromium, cold and warm, at two sizes — the corpus history (~808 sites) and a
 100,000-site, 3-year history — timed to the page's main element (its chart, or its table where it has no chart).
 
-cold: a fresh server (a new process, nothing cached), the page opened first.
+cold: a fresh server (a new process, nothing cached in memory or on disk), the page opened first, by a new browser.
 warm: the same server, the page opened again in a new tab of the same browser (a new Streamlit session, its
       state empty; the browser's HTTP cache and the server's cross-session caches filled by the cold visit).
+restart: a fresh server again, with what the first one kept on disk (tracker.dashboard.common.cache_folder), the
+      page opened by a new browser: a dashboard restarted over unchanged data.
 
 Targets (issue 20): cold ≤ 3 s on the corpus history; warm ≤ 2 s at 100,000 sites. ``--checkout DIR`` times another
 checkout's dashboard (its own .venv) over the same databases, to put two revisions side by side.
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -31,6 +35,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 #: page path → the element a reader waits for (its main chart, or its table)
 PAGES = {
+    "peer": "[data-testid='stVegaLiteChart']",
     "overview": "[data-testid='stVegaLiteChart']",  # served at /
     "agents": "[data-testid='stVegaLiteChart']",
     "signals": "[data-testid='stVegaLiteChart']",
@@ -67,13 +72,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(checkout: Path, db: Path) -> tuple[subprocess.Popen[bytes], int]:
+#: The peer: a bare Streamlit page with one small Altair chart and one table, served the same way — the floor a
+#: page of ours is compared with (Streamlit's own start, the browser loading its frontend, Vega drawing).
+PEER = """import altair as alt, pandas as pd, streamlit as st
+st.title("peer")
+st.altair_chart(alt.Chart(pd.DataFrame({"x": [1, 2, 3], "y": [1, 3, 2]})).mark_line().encode(x="x", y="y"))
+st.dataframe(pd.DataFrame({"a": [1, 2]}))
+"""
+
+
+def start(checkout: Path, db: Path | None, cache: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Serve the checkout's dashboard of ``db`` (None: the peer page) on a free port; wait for its health check."""
     port = free_port()
     python = checkout / ".venv" / "bin" / "python"
+    if db is None:
+        peer = Path(tempfile.mkdtemp()) / "peer.py"
+        peer.write_text(PEER)
+        cmd = [str(python), "-m", "streamlit", "run", str(peer), "--server.headless", "true"]
+        cmd += ["--browser.gatherUsageStats", "false", "--server.port", str(port)]
+    else:
+        cmd = [str(python), "-m", "tracker", "dashboard", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(
-        [str(python), "-m", "tracker", "dashboard", "--db", str(db), "--port", str(port)],
+        cmd,
         cwd=checkout,
-        env={**os.environ, "CONSENT_TRACKER_DB": str(db)},
+        env={**os.environ, "CONSENT_TRACKER_DB": str(db or ""), "CONSENT_TRACKER_CACHE": str(cache)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -92,7 +114,7 @@ def visit(context: object, port: int, page_name: str) -> tuple[float, str]:
     session per tab), and "" — or "no chart: <what the page said instead>" when it ended without one."""
     page = context.new_page()  # type: ignore[attr-defined]
     t = time.perf_counter()
-    page.goto(f"http://127.0.0.1:{port}/{'' if page_name == 'overview' else page_name}")
+    page.goto(f"http://127.0.0.1:{port}/{'' if page_name in ('overview', 'peer') else page_name}")
     # its main element, or — the page done without one — what it said instead
     done = f"""() => document.querySelector("{PAGES[page_name]}") || (
         !document.querySelector("[data-testid=stStatusWidget]")
@@ -114,7 +136,7 @@ def main() -> None:
     ap.add_argument("--big-db", type=Path, default=Path("/tmp/consent-tracker-forecast-bench.db"))
     ap.add_argument("--sites", type=int, default=100_000, help="sites of the big history when it is built")
     ap.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose dashboard is timed")
-    ap.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages (default: all)")
+    ap.add_argument("--pages", default=",".join(PAGES), help="comma-separated pages (default: the peer, then all)")
     ap.add_argument("--sizes", default="corpus,big", help="corpus, big or both")
     args = ap.parse_args()
     pages = [p for p in args.pages.split(",") if p]
@@ -126,25 +148,28 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     print(f"checkout {args.checkout.resolve()}; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'page':10s} " + " ".join(f"{size + ' ' + kind:>12s}" for size in dbs for kind in ("cold", "warm")))
+    kinds = ("cold", "warm", "restart")
+    print(f"{'page':10s} " + " ".join(f"{size + ' ' + kind:>15s}" for size in dbs for kind in kinds))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         for name in pages:
             cells, notes = [], []
             for size, db in dbs.items():
-                proc, port = start(args.checkout, db)
-                # cold: a new browser (nothing cached, as a first-time reader); warm: another tab of the same browser
-                context = browser.new_context(viewport={"width": 1280, "height": 1000})
-                try:
-                    for kind in ("cold", "warm"):
-                        took, note = visit(context, port, name)
-                        cells.append(took)
-                        notes += [f"{size} {kind}: {note}"] if note else []
-                finally:
-                    context.close()
-                    proc.terminate()
-                    proc.wait(30)
-            print(f"{name:10s} " + " ".join(f"{c:10.2f} s" for c in cells), *notes, sep="  ", flush=True)
+                cache = Path(tempfile.mkdtemp(prefix="dashboard-cache-"))  # nothing kept from an earlier run
+                for kind in kinds:
+                    if kind != "warm":  # cold: a new server, nothing cached; restart: a new server, the disk cache kept
+                        proc, port = start(args.checkout, None if name == "peer" else db, cache)
+                        # a new browser (nothing cached, as a first-time reader); warm: another tab of the same one
+                        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+                    took, note = visit(context, port, name)
+                    cells.append(took)
+                    notes += [f"{size} {kind}: {note}"] if note else []
+                    if kind != "cold":
+                        context.close()
+                        proc.terminate()
+                        proc.wait(30)
+                shutil.rmtree(cache, ignore_errors=True)
+            print(f"{name:10s} " + " ".join(f"{c:13.2f} s" for c in cells), *notes, sep="  ", flush=True)
         browser.close()
 
 

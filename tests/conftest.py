@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The dashboard keeps results on disk between runs of its server: the tests keep theirs in a folder of their own
+# (each session a new one), never in the user's cache.
+os.environ["CONSENT_TRACKER_CACHE"] = tempfile.mkdtemp(prefix="consent-tracker-test-cache-")
 CORPUS = Path(os.environ.get("CONSENT_TRACKER_CORPUS", ROOT.parent / "shared" / "corpus")).resolve()
 CORPUS_REASON = f"the shared test corpus is not at {CORPUS} (set CONSENT_TRACKER_CORPUS to its folder)"
 

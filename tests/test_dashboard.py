@@ -301,3 +301,57 @@ def test_the_dashboard_is_a_package_that_edits_no_sys_path(tmp_path: Path, monke
         assert not at.exception, (f.name, at.exception)
         assert sys.path == before, f.name
     assert "common" not in sys.modules
+
+
+def test_results_are_kept_on_disk_for_the_same_data_only(
+    populated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result computed by one server is read, not computed, by the next one over the same data; after a write
+    (another data version) or with a damaged file it is computed again."""
+    import shutil
+
+    from tracker.dashboard import common
+    from tracker.store import catalog
+
+    monkeypatch.setenv("CONSENT_TRACKER_CACHE", str(tmp_path / "kept"))
+    db = tmp_path / "k.db"
+    shutil.copy(populated, db)
+    calls: list[int] = []
+
+    def compute() -> list[int]:
+        calls.append(1)
+        return [len(calls)]
+
+    def run() -> list[int]:
+        common.SHARED = common.Shared()  # a new server process: nothing in memory
+        common._VERSION.clear()
+        common._STORES.pop(str(db), None)
+        return common.shared("probe", str(db), ("x",), compute)
+
+    assert run() == [1] and run() == [1] and len(calls) == 1  # the second server read what the first kept
+    for f in (tmp_path / "kept").glob("*.pickle"):
+        f.write_bytes(b"not a pickle")
+    assert run() == [2]  # damaged: computed again, and kept again
+    assert run() == [2] and len(calls) == 2
+    catalog.set_meta(open_store(db), "probe", "written")  # any write is another version of the data
+    assert run() == [3]
+
+
+def test_the_data_version_is_the_same_for_every_process_reading_unchanged_data(populated: Path, tmp_path: Path) -> None:
+    """Each process that opens a store no one else has open creates an empty write-ahead log: that is not a new
+    version of the data, so every reader sees the same tag (and the dashboard reads what an earlier server kept)."""
+    import shutil
+
+    with sqlite3.connect(populated) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    db = tmp_path / "alone.db"
+    shutil.copy(populated, db)  # the file alone: no other connection keeps its log
+    code = (
+        "from tracker import service\nfrom tracker.rules.agents import load_registry\n"
+        f"print(service.data_version(service.open_store({str(db)!r}, create=False), load_registry()).tag)"
+    )
+    tags = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in "ab"
+    }
+    assert len(tags) == 1 and len(tags.pop().strip()) == 32

@@ -12,14 +12,20 @@ data, not once a minute; :func:`warm` computes the default pages' figures when t
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
+import hashlib
 import io
+import os
+import pickle
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -132,10 +138,61 @@ def version(path: str) -> str:
     return seen[1]
 
 
+def cache_folder() -> Path:
+    """Where results are kept between runs of the server: CONSENT_TRACKER_CACHE, else the user's cache folder
+    (XDG_CACHE_HOME or ~/.cache) under consent-tracker/dashboard — never beside the store, which may be read-only."""
+    named = os.environ.get("CONSENT_TRACKER_CACHE")
+    if named:
+        return Path(named)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "consent-tracker" / "dashboard"
+
+
+@functools.cache
+def _code() -> str:
+    """This copy of tracker's code (each module's size and time): a result kept by other code is never read."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(root.rglob("*.py"))
+    return hashlib.sha256(
+        repr([(str(f.relative_to(root)), f.stat().st_mtime_ns, f.stat().st_size) for f in files]).encode()
+    ).hexdigest()
+
+
+def _kept(key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or its result kept on disk by an earlier run of the server for the same key — the key holds
+    the store's data version, so a result kept for other data is never read. Keeping is best effort: a folder
+    that cannot be written, or a result that cannot be pickled, only means computing again next time."""
+    file = cache_folder() / (hashlib.sha256(repr((_code(), key)).encode()).hexdigest()[:40] + ".pickle")
+    try:
+        with file.open("rb") as fh:
+            return pickle.load(fh)  # type: ignore[no-any-return,unused-ignore]  # written by this code, in the user's own folder
+    except FileNotFoundError:
+        pass
+    except Exception:  # a damaged or outdated file: compute again and replace it
+        file.unlink(missing_ok=True)
+    value = compute()
+    with contextlib.suppress(Exception):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f"{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+    return value
+
+
+def prune_cache(keep: int = 400) -> None:
+    """Keep the newest ``keep`` kept results (the server does this when it starts)."""
+    with contextlib.suppress(OSError):
+        files = sorted(cache_folder().glob("*.pickle"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in files[keep:]:
+            old.unlink(missing_ok=True)
+
+
 def shared(name: str, path: str, args: tuple[Hashable, ...], compute: Callable[[], T], spinner: str = "") -> T:
-    """``compute()`` once per data version for every session (``name`` and ``args`` tell results apart); a
-    spinner says what is being computed when it is not ready yet."""
+    """``compute()`` once per data version for every session (``name`` and ``args`` tell results apart), kept on
+    disk for the next run of the server; a spinner says what is being computed when it is not ready yet."""
     key = (name, path, version(path), args)
+    if name not in ("inputs", "lists", "bounds"):  # small reads: quicker to ask the store than the disk
+        compute = functools.partial(_kept, key, compute)
     if spinner and not SHARED.cached(key) and get_script_run_ctx(suppress_warning=True) is not None:
         with st.spinner(spinner):
             return SHARED.get(key, compute)
@@ -394,25 +451,33 @@ def claims(path: str) -> list[dict[str, str]]:
     )
 
 
-def warm(path: str) -> None:
-    """Compute what the pages show first, with the default filters, before anyone asks (the server calls this
-    when it starts): the first visit of a page then finds its figures ready. Errors are left to the pages."""
+def warm(path: str, *, first: bool) -> None:
+    """Compute what the pages show first, with the default filters, before anyone asks: with ``first``, what the
+    Overview (the page a reader opens first) needs — the server does this before it answers, so a first visit
+    finds it ready; without, every other page's figures — the server does this in the background once it answers.
+    Results kept on disk by an earlier run (:func:`cache_folder`) are read, not computed. Errors are left to the
+    pages, which show them to their reader in their own words."""
     try:
-        import tracker.publishing.charts  # noqa: F401  (Altair and pandas: a second's import)
-
-        if engine(path) is None or service.observation_bounds(engine(path)) is None:
+        if first:
+            prune_cache()
+            import tracker.publishing.charts  # noqa: F401  (Altair and pandas: a second's import)
+        e = engine(path)
+        if e is None or service.observation_bounds(e) is None:
             return
-        jobs: list[Callable[[], object]] = [
-            lambda: headline(path, None, None),
-            lambda: series(path, MAIN_AGENTS, "agent", None, None, "sites"),
-            lambda: forecast(path),
-            lambda: signals(path, DEFAULT_SIGNALS, None),
-            lambda: claims(path),
-            lambda: series(path, (), "purpose", None, None, "sites"),
-        ]
+        jobs: list[Callable[[], object]] = (
+            [lambda: headline(path, None, None)]
+            if first
+            else [
+                lambda: series(path, MAIN_AGENTS, "agent", None, None, "sites"),
+                lambda: signals(path, DEFAULT_SIGNALS, None),
+                lambda: forecast(path),
+                lambda: claims(path),
+                lambda: series(path, (), "purpose", None, None, "sites"),
+            ]
+        )
         for job in jobs:
             job()
-    except Exception:
+    except Exception:  # a page shows the same error to its reader, with its own words
         return
 
 

@@ -1,7 +1,7 @@
 """``python -m tracker.dashboard.serve run APP [streamlit options]``: Streamlit's own command line (``streamlit run
-…``) in this process, with the first pages' figures computed in the background while the server starts
-(:func:`tracker.dashboard.common.warm`), so a reader's first visit finds them ready. ``consent-tracker dashboard``
-and ``up`` serve the dashboard this way."""
+…``) in this process, with the Overview's figures computed before it answers and every other page's in the background
+after (:func:`tracker.dashboard.common.warm`; both kept on disk for the next start while the data is unchanged), so
+a reader's first visit finds them ready. ``consent-tracker dashboard`` and ``up`` serve the dashboard this way."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import threading
 def main() -> None:
     from tracker.dashboard import common
 
-    threading.Thread(target=common.warm, args=(common.db_path(),), name="dashboard-warm", daemon=True).start()
+    path = common.db_path()
+    common.warm(path, first=True)  # the Overview's figures, before the server answers its first reader
+    threading.Thread(target=common.warm, args=(path,), kwargs={"first": False}, name="warm", daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *sys.argv[1:]]

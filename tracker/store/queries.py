@@ -667,7 +667,9 @@ def data_stamp(engine: Engine) -> DataStamp:
             st = path.stat()
         except OSError:
             continue
-        stamps.append((st.st_mtime_ns, st.st_size))
+        # An empty write-ahead log says nothing: SQLite touches it whenever a connection opens or closes, so its time
+        # would make every process see another version of the same data (the dashboard's kept results, ETags).
+        stamps.append((st.st_mtime_ns if st.st_size else 0, st.st_size))
     return DataStamp(
         schema,
         (int(last[0]), str(last[1]), as_utc(last[2])) if last is not None else None,
