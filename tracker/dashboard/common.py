@@ -453,10 +453,10 @@ def claims(path: str) -> list[dict[str, str]]:
 
 def warm(path: str, *, first: bool) -> None:
     """Compute what the pages show first, with the default filters, before anyone asks: with ``first``, what the
-    Overview (the page a reader opens first) needs — the server does this before it answers, so a first visit
-    finds it ready; without, every other page's figures — the server does this in the background once it answers.
-    Results kept on disk by an earlier run (:func:`cache_folder`) are read, not computed. Errors are left to the
-    pages, which show them to their reader in their own words."""
+    Overview (the page a reader opens first) and the Agents page need — the server does this before it answers, so
+    a first visit finds it ready; without, every other page's figures — the server does this in the background
+    once it answers. Results kept on disk by an earlier run (:func:`cache_folder`) are read, not computed. Errors
+    are left to the pages, which show them to their reader in their own words."""
     try:
         if first:
             prune_cache()
@@ -465,10 +465,10 @@ def warm(path: str, *, first: bool) -> None:
         if e is None or service.observation_bounds(e) is None:
             return
         jobs: list[Callable[[], object]] = (
-            [lambda: headline(path, None, None)]
+            [lambda: headline(path, None, None), lambda: series(path, MAIN_AGENTS, "agent", None, None, "sites")]
             if first
             else [
-                lambda: series(path, MAIN_AGENTS, "agent", None, None, "sites"),
+                lambda: [site(path, d, ()) for d in service.site_search(e, "", limit=1)],  # the Sites page's first
                 lambda: signals(path, DEFAULT_SIGNALS, None),
                 lambda: forecast(path),
                 lambda: claims(path),
