@@ -173,7 +173,7 @@ def test_changes_page_lists_restrictions_with_links_to_the_diff(
     table = at.dataframe[0].value
     gpt = table[table["agent / signal"] == "GPTBot"]
     assert list(gpt["site"]) == ["news.example"] and list(gpt["type"]) == ["restriction"]
-    assert list(gpt["before"]) == ["allowed"] and list(gpt["after"]) == ["full_block"]
+    assert list(gpt["before"]) == ["allowed"] and list(gpt["after"]) == ["full block"]
     assert str(gpt["when"].iloc[0]) == "2024-04-14"
     assert gpt["diff"].iloc[0].startswith("/sites?site=news.example&from=")
     assert "down.example" not in set(table["site"])  # an unreachable site never changes its consent

@@ -184,7 +184,7 @@ def _choose(page: Any, label: str, option: str) -> None:
 
 def _words(label: str, option: str) -> str:
     """How a choice is named in the page's own words (its subtitle, caption or message)."""
-    named = {"all sites": "every tracked site", "sites": "by sites", "tokens": "by tokens", "1/rank": "by 1/rank"}
+    named = {"sites": "by sites", "tokens": "by tokens", "1/rank": "by 1/rank"}
     return f"{label.lower()}: {named.get(option, option)}"
 
 

@@ -50,6 +50,8 @@ WEIGHTING_LABELS = {
     "tokens": "by tokens (the stored token counts)",
     "1/rank": "by 1/rank (top sites count more)",
 }
+#: The sample choice that is no list: every tracked site.
+EVERY_SITE = "every tracked site"
 #: The four agents the Agents and Data pages start from.
 MAIN_AGENTS = ("GPTBot", "ClaudeBot", "Google-Extended", "CCBot")
 
@@ -237,11 +239,11 @@ def filters(*, sample: bool = False, category: bool = False, weighting: bool = F
             state[k] = state[f"_{k}"]
     if sample:
         lists = [i.name for i in sites_lists(db_path())]
-        if state.get("sample") not in (None, "all sites", *lists):
-            state["sample"] = "all sites"
+        if state.get("sample") not in (None, EVERY_SITE, *lists):
+            state["sample"] = EVERY_SITE
         st.sidebar.selectbox(
             "Sample",
-            ["all sites", *lists],
+            [EVERY_SITE, *lists],
             key="sample",
             help="Every tracked site, or a tracked list: a fixed panel, or a top-N that follows a ranking "
             "(`consent-tracker sites add`).",
@@ -266,7 +268,7 @@ def filters(*, sample: bool = False, category: bool = False, weighting: bool = F
         if k in state:
             state[f"_{k}"] = state[k]
     chosen = Filters(
-        None if not sample or state.get("sample", "all sites") == "all sites" else (state["sample"],),
+        None if not sample or state.get("sample", EVERY_SITE) == EVERY_SITE else (state["sample"],),
         None if not category or state.get("category", "all") == "all" else state["category"],
         state.get("weighting", "sites") if weighting else "sites",
     )

@@ -11,6 +11,15 @@ from tracker.dashboard import common
 from tracker.records.changes import site_link
 from tracker.records.vocabulary import CHANGE_TYPES
 
+
+def _readable(reading: str | None) -> str | None:
+    """A stance as a reader reads it: "partial block (from 'User-agent: *')" for "partial_block via *"."""
+    if reading is None:
+        return None
+    stance, via, _ = reading.partition(" via *")
+    return stance.replace("_", " ") + (" (from 'User-agent: *')" if via else "")
+
+
 st.title("Changes")
 e = common.require_data()
 f = common.filters(category=True)
@@ -43,8 +52,8 @@ st.dataframe(
             "site": ev.site,
             "category": ev.category or "not categorised",
             "agent / signal": ev.subject,
-            "before": ev.before,
-            "after": ev.after,
+            "before": _readable(ev.before),
+            "after": _readable(ev.after),
             "type": ev.change,
             "source": ev.source,
             "diff": site_link("", ev.site, ev),

@@ -21,7 +21,7 @@ as_of = common.month(now.period)
 st.markdown(f"**As of {as_of}**, the last month observed — {now.sites:,} sites; {chosen}.")
 cols = st.columns(4)
 cols[0].metric(
-    f"Restrict AI training (any), {as_of}",
+    "Restrict AI training (any agent)",
     common.percent(now.blocked_share),
     delta=f"{(now.blocked_share - before.blocked_share) * 100:+.1f} pts since {common.month(before.period)}"
     if before
@@ -30,20 +30,20 @@ cols[0].metric(
     help=h.definition.counts,
 )
 cols[1].metric(
-    f"…by a group naming the agent, {as_of}",
+    "…by a group naming it",
     common.percent(now.blocked_named_share),
     help="Blocked by a robots.txt group that names a training agent, not inherited from 'User-agent: *'.",
 )
 if h.all_agents is not None and h.all_agents_definition is not None:
     cols[2].metric(
-        f"Restrict every training agent, {as_of}",
+        "Restrict every training agent",
         common.percent(h.all_agents.blocked_share),
         help=h.all_agents_definition.counts,
     )
 if h.by_tokens is not None:
     t0 = h.by_tokens_year_ago
     cols[3].metric(
-        f"Tokens restricted (any), {common.month(h.by_tokens.period)}",
+        "Tokens restricted (any agent)",
         common.percent(h.by_tokens.blocked_share),
         delta=f"{(h.by_tokens.blocked_share - t0.blocked_share) * 100:+.1f} pts since {common.month(t0.period)}"
         if t0
