@@ -3,6 +3,7 @@ tracker's), and in a real browser (Debian's chromium driven by Playwright) again
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -221,22 +223,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@needs_chromium
-@pytest.mark.network_local
-@pytest.mark.slow
-def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+@contextlib.contextmanager
+def served(db: str) -> Iterator[int]:
+    """`consent-tracker dashboard` of ``db`` on a free port, once its health check answers; stopped after."""
     port = _free_port()
     proc = subprocess.Popen(
-        # Served read-only (a mode=ro URI): every page must load without writing (AppTest covers the writable path).
-        [sys.executable, "-m", "tracker", "dashboard", "--db", _ro(populated), "--port", str(port)],
+        [sys.executable, "-m", "tracker", "dashboard", "--db", db, "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
     )
-    shots = Path(os.environ.get("CONSENT_TRACKER_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -245,40 +241,50 @@ def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
                     if r.read() == b"ok":
                         break
             except OSError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or proc.poll() is not None:
                     raise
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            for name in PAGES:
-                page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}")  # the default page is /
-                page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
-                page.wait_for_function(
-                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000
-                )
-                if name in ("overview", "agents", "forecast", "gap"):
-                    page.wait_for_selector(
-                        "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg", timeout=60_000
-                    )
-                page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-                assert page.query_selector("[data-testid='stException']") is None, f"an exception on {name}"
-                assert page.get_by_text("Page not found").count() == 0, name
-            page.goto(f"http://127.0.0.1:{port}/sites")
-            page.wait_for_selector("[data-testid='stMain']")
-            page.get_by_label("Search a site").fill("news")
-            page.keyboard.press("Enter")
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            code = page.locator("[data-testid='stCode']", has_text="alert").first
-            code.wait_for(timeout=60_000)
-            # the <script> inside robots.txt is shown as text, not run or rendered
-            assert "<script>alert('x')</script>" in code.inner_text() and not dialogs
-            page.screenshot(path=str(shots / "sites_diff.png"), full_page=True)
-            browser.close()
+                time.sleep(0.3)
+        yield port
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+@needs_chromium
+@pytest.mark.network_local
+@pytest.mark.slow
+def test_every_page_in_a_real_browser(populated: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = Path(os.environ.get("CONSENT_TRACKER_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    # Served read-only (a mode=ro URI): every page must load without writing (AppTest covers the writable path).
+    with served(_ro(populated)) as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        for name in PAGES:
+            page.goto(f"http://127.0.0.1:{port}/{'' if name == 'overview' else name}")  # the default page is /
+            page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+            if name in ("overview", "agents", "forecast", "gap"):
+                page.wait_for_selector(
+                    "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg", timeout=60_000
+                )
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+            assert page.query_selector("[data-testid='stException']") is None, f"an exception on {name}"
+            assert page.get_by_text("Page not found").count() == 0, name
+        page.goto(f"http://127.0.0.1:{port}/sites")
+        page.wait_for_selector("[data-testid='stMain']")
+        page.get_by_label("Search a site").fill("news")
+        page.keyboard.press("Enter")
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        code = page.locator("[data-testid='stCode']", has_text="alert").first
+        code.wait_for(timeout=60_000)
+        # the <script> inside robots.txt is shown as text, not run or rendered
+        assert "<script>alert('x')</script>" in code.inner_text() and not dialogs
+        page.screenshot(path=str(shots / "sites_diff.png"), full_page=True)
+        browser.close()
     assert {p.name for p in shots.glob("*.png")} >= {f"{n}.png" for n in PAGES}
 
 

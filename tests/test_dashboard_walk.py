@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -194,58 +190,37 @@ def _words(label: str, option: str) -> str:
 def test_every_page_with_every_sidebar_choice(walked: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.test_dashboard import _free_port
+    from tests.test_dashboard import served
 
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "dashboard", "--db", str(walked), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
     seen: dict[str, list[str]] = {}
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            for name, contract in SIDEBAR.items():
-                page.goto(f"http://127.0.0.1:{port}/{name}")
-                page.wait_for_selector("[data-testid=stMain]", timeout=60_000)
-                _settle(page)
-                assert page.get_by_text("Page not found").count() == 0, name
-                _figures(page)
-                if name in ("overview", "agents", "signals", "forecast"):  # the year check is not vacuous
-                    page.wait_for_selector("[data-testid=stVegaLiteChart] g.role-axis-label text", timeout=60_000)
-                    assert _check(page, name) >= 1, f"{name}: no time axis found"
-                _check(page, name)
-                shown = _sidebar_filters(page)
-                assert tuple(shown) == contract, f"{name} shows {shown}, acts on {contract}"
-                for label in shown:
-                    options = _options(page, label)
-                    assert len(options) >= 2, (name, label, options)
-                    default = _figures(page)
-                    for option in options[1:]:
-                        _choose(page, label, option)
-                        where = f"{name}, {label} = {option}"
-                        _check(page, where)
-                        assert _figures(page) != default, f"{where}: the figures did not change"
-                        seen.setdefault(where, [])
-                    _choose(page, label, options[0])
-                    assert _figures(page) == default, f"{name}, {label} back to {options[0]}"
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)
+    with served(str(walked)) as port, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        for name, contract in SIDEBAR.items():
+            page.goto(f"http://127.0.0.1:{port}/{name}")
+            page.wait_for_selector("[data-testid=stMain]", timeout=60_000)
+            _settle(page)
+            assert page.get_by_text("Page not found").count() == 0, name
+            _figures(page)
+            if name in ("overview", "agents", "signals", "forecast"):  # the year check is not vacuous
+                page.wait_for_selector("[data-testid=stVegaLiteChart] g.role-axis-label text", timeout=60_000)
+                assert _check(page, name) >= 1, f"{name}: no time axis found"
+            _check(page, name)
+            shown = _sidebar_filters(page)
+            assert tuple(shown) == contract, f"{name} shows {shown}, acts on {contract}"
+            for label in shown:
+                options = _options(page, label)
+                assert len(options) >= 2, (name, label, options)
+                default = _figures(page)
+                for option in options[1:]:
+                    _choose(page, label, option)
+                    where = f"{name}, {label} = {option}"
+                    _check(page, where)
+                    assert _figures(page) != default, f"{where}: the figures did not change"
+                    seen.setdefault(where, [])
+                _choose(page, label, options[0])
+                assert _figures(page) == default, f"{name}, {label} back to {options[0]}"
+        browser.close()
     assert len(seen) >= 20  # every page's every choice was walked (4 pages with filters, 10+ categories each)
 
 
