@@ -219,7 +219,7 @@ class Filters:
         """What the filters a page uses chose, in words: the subtitle of what it draws."""
         parts = []
         if sample:
-            parts.append(f"sample: {', '.join(self.lists) if self.lists else 'every tracked site'}")
+            parts.append(f"sample: {', '.join(self.lists) if self.lists else EVERY_SITE}")
         if category:
             parts.append(f"category: {self.category or 'all'}")
         if weighting:

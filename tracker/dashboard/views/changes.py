@@ -40,7 +40,7 @@ st.caption(
     "fetches are never events. "
     + f"{len(events):,} events from {common.day(since)} to {common.day(last)}"
     + (" (the newest 2,000)" if len(events) == 2000 else "")
-    + f"; every tracked site; {f.describe(sample=False, weighting=False)}; unweighted."
+    + f"; {common.EVERY_SITE}; {f.describe(sample=False, weighting=False)}; unweighted."
 )
 if not events:
     st.info("No changes match. Changes appear when a crawl, backfill or import adds versions.")

@@ -33,7 +33,7 @@ if restriction:
     data, chosen = [r.as_dict() for r in rows], f.describe()
 elif choice == SIGNALS:
     data = [r.as_dict() for r in common.signals(path, tuple(ADOPTION), f.category)]
-    chosen = "every tracked site; " + f.describe(sample=False, weighting=False) + "; unweighted"
+    chosen = f"{common.EVERY_SITE}; {f.describe(sample=False, weighting=False)}; unweighted"
 else:
     data = [
         {"date": m.day.isoformat(), "on the chart": m.mark, "event": m.label, "kind": m.kind, "source": m.source}
